@@ -1,0 +1,33 @@
+# gate-edge: `make demo` runs the gate on simulated hardware; `make test` runs every check.
+.PHONY: demo test lint types unit bench bootstrap clean
+
+VENV := .venv
+BIN := $(VENV)/bin
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+demo: bootstrap
+	$(BIN)/gate-edge demo
+
+lint: bootstrap
+	$(BIN)/ruff check edge tests bench hil_tests
+	$(BIN)/ruff format --check edge tests bench hil_tests
+
+types: bootstrap
+	$(BIN)/mypy
+
+unit: bootstrap
+	$(BIN)/pytest
+
+test: lint types unit
+
+bench: bootstrap
+	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/decode.py --dataset ../shared/testdata/qr-photos
+	$(BIN)/python bench/loop.py
+	$(BIN)/python bench/mqtt.py
+	$(BIN)/python bench/e2e.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

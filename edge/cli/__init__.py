@@ -1,0 +1,58 @@
+"""The `gate-edge` command line: one entry point, subcommands registered by each area."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from edge import __version__
+from edge.errors import GateEdgeError
+
+# Each module defines register(subparsers) and sets `func` on its parsers; func(args) -> exit code.
+_COMMAND_MODULES = (
+    "edge.cli.config_cmd",
+    "edge.cli.codes_cmd",
+    "edge.cli.scan_cmd",
+    "edge.cli.thermo_cmd",
+    "edge.cli.events_cmd",
+    "edge.cli.service_cmd",
+)
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Assemble the parser from every command module that is present."""
+    parser = argparse.ArgumentParser(
+        prog="gate-edge", description="Health-code entry gate terminal."
+    )
+    parser.add_argument("--version", action="version", version=f"gate-edge {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; errors become a one-line message and a non-zero exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(func(args))
+    except GateEdgeError as exc:
+        print(f"gate-edge: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,42 @@
+"""`gate-edge config check FILE` and `gate-edge config reference`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from edge.config import Config, load_config
+from edge.configschema import describe
+from edge.errors import ConfigError
+
+
+def register(subparsers: Any) -> None:
+    """Add the `config` command group."""
+    parser = subparsers.add_parser("config", help="check or document the configuration")
+    sub = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = sub.add_parser("check", help="validate a configuration file and report every error")
+    check.add_argument("file")
+    check.set_defaults(func=_check)
+    reference = sub.add_parser("reference", help="print the configuration reference (Markdown)")
+    reference.set_defaults(func=_reference)
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.file)
+    except ConfigError as exc:
+        print(f"{args.file}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    print(f"{args.file}: OK (site {config.gate.site}, gate {config.gate.gate})")
+    return 0
+
+
+def _reference(args: argparse.Namespace) -> int:
+    print("| key | type | default | meaning |")
+    print("|---|---|---|---|")
+    for key, type_name, default, doc in describe(Config):
+        print(f"| `{key}` | {type_name} | `{default}` | {doc} |")
+    return 0

@@ -1,0 +1,1 @@
+"""The HCN1 health-code format: issuing, trust lists and offline verification."""

@@ -1,0 +1,1 @@
+"""The gate: pure decision core and the controller that drives the hardware."""

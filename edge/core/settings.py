@@ -1,0 +1,62 @@
+"""Configuration of the gate identity, its admission policy and service behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from edge.configschema import setting
+
+
+def _identifier(value: str) -> str | None:
+    if not value or any(c in value for c in "/#+ ") or len(value) > 64:
+        return "must be 1-64 characters without '/', '#', '+' or spaces"
+    return None
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """Who this gate is."""
+
+    site: str = setting(check=_identifier, doc="Site id (MQTT topic level).")
+    gate: str = setting(check=_identifier, doc="Gate id (MQTT topic level).")
+    log_level: Literal["debug", "info", "warning", "error"] = setting("info", doc="Log level.")
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """Who may pass."""
+
+    fever_threshold_c: float = setting(
+        37.3, minimum=35.0, maximum=40.0, doc="Estimated temperature at or above = fever."
+    )
+    remeasure_count: int = setting(
+        1, minimum=0, maximum=5, doc="Re-measures before a fever stands."
+    )
+    person_code_match: Literal["off", "always", "sampled"] = setting(
+        "off", doc="Check the holder's document against the code."
+    )
+    match_sample_percent: float = setting(
+        10.0, minimum=0.0, maximum=100.0, doc="Share of passes checked when sampled."
+    )
+    anti_passback_s: float = setting(
+        300.0, minimum=0.0, maximum=86400.0, doc="Same code or person may not pass again within."
+    )
+    manual_pass_allowed: bool = setting(True, doc="Allow manual passes (button or central).")
+    identity_timeout_s: float = setting(15.0, minimum=1.0, maximum=120.0, doc="Wait for document.")
+    temperature_timeout_s: float = setting(
+        5.0, minimum=0.5, maximum=60.0, doc="Wait for a usable temperature."
+    )
+    passage_timeout_s: float = setting(
+        5.0, minimum=1.0, maximum=60.0, doc="Wait for the turnstile's PASS signal."
+    )
+    cooldown_s: float = setting(1.0, minimum=0.0, maximum=30.0, doc="Pause before the next person.")
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """The running service."""
+
+    shutdown_flush_s: float = setting(
+        5.0, minimum=0.0, maximum=120.0, doc="On SIGTERM, try this long to deliver the outbox."
+    )

@@ -1,0 +1,83 @@
+"""Small interfaces the controller uses; each has a real driver and a fake."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+GrayFrame = npt.NDArray[np.uint8]
+
+
+class GateRelay(Protocol):
+    """Pulses the turnstile's open input for a bounded time; never holds it."""
+
+    def pulse(self, duration_ms: int | None = None) -> None:
+        """Energise for duration_ms (clamped to the cap), then release; does not block."""
+        ...
+
+    def release(self) -> None:
+        """De-energise now."""
+        ...
+
+    def close(self) -> None:
+        """Release the relay and free the hardware."""
+        ...
+
+
+class DigitalInput(Protocol):
+    """A debounced input such as the turnstile's PASS output or the manual-pass button."""
+
+    def is_active(self) -> bool:
+        """Return the debounced state."""
+        ...
+
+    def wait_for_active(self, timeout_s: float) -> bool:
+        """Block until the input becomes active (True) or the timeout passes (False)."""
+        ...
+
+    def close(self) -> None:
+        """Free the hardware."""
+        ...
+
+
+class DigitalOutput(Protocol):
+    """A lamp or buzzer."""
+
+    def on(self) -> None:
+        """Switch on."""
+        ...
+
+    def off(self) -> None:
+        """Switch off."""
+        ...
+
+    def close(self) -> None:
+        """Switch off and free the hardware."""
+        ...
+
+
+class FrameSource(Protocol):
+    """Delivers the newest grayscale camera frame, never a queued stale one."""
+
+    def read(self, timeout_s: float) -> tuple[float, GrayFrame] | None:
+        """Return (capture time in monotonic seconds, grayscale frame) newer than the last read,
+        or None if none arrived within the timeout. Raises CameraError when the source failed."""
+        ...
+
+    def close(self) -> None:
+        """Stop capturing and free the device."""
+        ...
+
+
+class LineSource(Protocol):
+    """A serial device that yields complete text lines (QR scanner module, document reader)."""
+
+    def read_line(self, timeout_s: float) -> str | None:
+        """Return the next complete line, or None on timeout. Survives unplug/replug."""
+        ...
+
+    def close(self) -> None:
+        """Close the port."""
+        ...

@@ -1,0 +1,45 @@
+"""Configuration of the gate relay, inputs, indicators and the document reader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from edge.configschema import setting
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    """The relay that pulses the turnstile's open input."""
+
+    backend: Literal["gpiod", "serial", "fake"] = setting("gpiod", doc="Relay driver.")
+    chip: str = setting("/dev/gpiochip0", doc="GPIO chip (gpiod).")
+    line: int = setting(17, minimum=0, maximum=511, doc="GPIO line offset (gpiod).")
+    active_low: bool = setting(False, doc="Relay board energises on a low level.")
+    port: str = setting("", doc="Serial port of an LCUS relay board (serial).")
+    channel: int = setting(1, minimum=1, maximum=8, doc="Relay channel (serial).")
+    pulse_ms: int = setting(300, minimum=100, maximum=2000, doc="Open pulse length.")
+
+
+@dataclass(frozen=True)
+class IoSettings:
+    """Inputs (passage confirmation, manual-pass button) and outputs (lamps, buzzer)."""
+
+    backend: Literal["gpiod", "fake"] = setting("gpiod", doc="GPIO driver for inputs/outputs.")
+    chip: str = setting("/dev/gpiochip0", doc="GPIO chip.")
+    passage_line: int = setting(-1, minimum=-1, maximum=511, doc="Turnstile PASS input; -1 off.")
+    manual_button_line: int = setting(-1, minimum=-1, maximum=511, doc="Manual button; -1 off.")
+    inputs_active_low: bool = setting(True, doc="Inputs are active when pulled low.")
+    debounce_ms: int = setting(20, minimum=0, maximum=500, doc="Input debounce time.")
+    green_lamp_line: int = setting(-1, minimum=-1, maximum=511, doc="Green lamp; -1 off.")
+    red_lamp_line: int = setting(-1, minimum=-1, maximum=511, doc="Red lamp; -1 off.")
+    buzzer_line: int = setting(-1, minimum=-1, maximum=511, doc="Buzzer; -1 off.")
+
+
+@dataclass(frozen=True)
+class DocumentReaderSettings:
+    """A serial document reader that sends the document number as one line."""
+
+    enabled: bool = setting(False, doc="A document reader is fitted.")
+    port: str = setting("/dev/serial/by-id/", doc="Serial port.")
+    baudrate: int = setting(9600, minimum=1200, maximum=921600, doc="Baud rate (8N1).")

@@ -1,0 +1,1 @@
+"""Durable events over MQTT and the control plane from central."""

@@ -1,0 +1,50 @@
+"""Configuration of the broker connection and the durable outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edge.configschema import setting
+
+
+def _broker_url(value: str) -> str | None:
+    if not (value.startswith("mqtt://") or value.startswith("mqtts://")):
+        return "must start with mqtt:// or mqtts://"
+    return None
+
+
+@dataclass(frozen=True)
+class MqttSettings:
+    """The central broker."""
+
+    enabled: bool = setting(True, doc="Publish events to the broker (off: outbox only).")
+    broker: str = setting("mqtt://localhost:1883", check=_broker_url, doc="Broker URL.")
+    client_id: str = setting("", doc="Client id; empty = gate-edge-{site}-{gate}.")
+    username: str = setting("", doc="User name, if the broker wants one.")
+    password: str = setting("", doc="Password, if the broker wants one.")
+    ca_file: str = setting("", doc="CA bundle for mqtts://.")
+    cert_file: str = setting("", doc="Device certificate for mutual TLS.")
+    key_file: str = setting("", doc="Device private key for mutual TLS.")
+    keepalive_s: int = setting(30, minimum=5, maximum=3600, doc="MQTT keepalive.")
+    session_expiry_s: int = setting(
+        86400, minimum=1, maximum=2**32 - 1, doc="Persistent-session expiry."
+    )
+    telemetry_interval_s: float = setting(
+        60.0, minimum=1.0, maximum=86400.0, doc="Telemetry period."
+    )
+    command_public_key: str = setting(
+        "", doc="Ed25519 key that signs control-plane commands; empty = commands refused."
+    )
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Local durable state (on a writable partition)."""
+
+    state_dir: str = setting("/var/lib/gate-edge", doc="Writable directory for state.")
+    outbox_max_events: int = setting(
+        500_000, minimum=100, maximum=50_000_000, doc="Outbox bound; oldest dropped beyond."
+    )
+    outbox_max_age_days: float = setting(
+        30.0, minimum=0.1, maximum=3650.0, doc="Events older than this are dropped."
+    )

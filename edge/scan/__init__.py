@@ -1,0 +1,1 @@
+"""Frames in, decoded and verified codes out."""

@@ -1,0 +1,1 @@
+"""Body temperature from an infrared thermometer."""

@@ -1,0 +1,29 @@
+"""The result of one body-temperature measurement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+TemperatureState = Literal["normal", "fever", "no_subject", "sensor_fault"]
+
+
+@dataclass(frozen=True)
+class TemperatureReading:
+    """Raw object and ambient temperatures, the estimate, and what they mean."""
+
+    state: TemperatureState
+    object_c: float | None
+    ambient_c: float | None
+    estimate_c: float | None
+    model: str
+    samples: int
+    detail: str = ""
+
+
+class BodyThermometer(Protocol):
+    """Measures a person's body temperature within a time limit."""
+
+    def measure(self, timeout_s: float) -> TemperatureReading:
+        """Sample while a person is present and return a reading; never raises on sensor faults."""
+        ...

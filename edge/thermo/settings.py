@@ -1,0 +1,28 @@
+"""Configuration of the infrared thermometer and the body-temperature model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from edge.configschema import setting
+
+
+@dataclass(frozen=True)
+class ThermoSettings:
+    """The MLX90614 sensor and how a body temperature is estimated from it."""
+
+    backend: Literal["mlx90614", "fake"] = setting("mlx90614", doc="Thermometer driver.")
+    bus: int = setting(1, minimum=0, maximum=255, doc="I2C bus number (/dev/i2c-N).")
+    address: int = setting(0x5A, minimum=0x03, maximum=0x77, doc="I2C address.")
+    samples: int = setting(5, minimum=1, maximum=50, doc="Samples per measurement (median).")
+    sample_interval_ms: int = setting(60, minimum=0, maximum=1000, doc="Time between samples.")
+    model: Literal["offset", "ambient"] = setting(
+        "ambient", doc="offset: Ts + offset; ambient: Ts + k*(Ts - Ta) + offset."
+    )
+    offset_c: float = setting(0.0, minimum=-5.0, maximum=5.0, doc="Additive correction (°C).")
+    k: float = setting(0.13, minimum=0.0, maximum=1.0, doc="Ambient compensation factor.")
+    presence_delta_c: float = setting(
+        3.0, minimum=0.5, maximum=20.0, doc="Object above ambient by this much = a person."
+    )
+    timeout_s: float = setting(3.0, minimum=0.2, maximum=30.0, doc="Give up measuring after.")
