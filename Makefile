@@ -11,14 +11,14 @@ demo: bootstrap
 	$(BIN)/gate-edge demo
 
 lint: bootstrap
-	$(BIN)/ruff check edge tests bench hil_tests
-	$(BIN)/ruff format --check edge tests bench hil_tests
+	$(BIN)/python -m ruff check edge tests bench hil_tests
+	$(BIN)/python -m ruff format --check edge tests bench hil_tests
 
 types: bootstrap
-	$(BIN)/mypy
+	$(BIN)/python -m mypy
 
 unit: bootstrap
-	$(BIN)/pytest
+	$(BIN)/python -m pytest
 
 test: lint types unit
 
