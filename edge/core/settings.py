@@ -51,6 +51,9 @@ class PolicySettings:
         5.0, minimum=1.0, maximum=60.0, doc="Wait for the turnstile's PASS signal."
     )
     cooldown_s: float = setting(1.0, minimum=0.0, maximum=30.0, doc="Pause before the next person.")
+    deny_signal_s: float = setting(
+        1.0, minimum=0.0, maximum=10.0, doc="Red lamp and buzzer stay on this long after a deny."
+    )
 
 
 @dataclass(frozen=True)

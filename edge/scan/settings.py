@@ -33,6 +33,16 @@ class ScanSettings:
         3.0, minimum=0.0, maximum=60.0, doc="Same code text is reported once per this window."
     )
     idle_skip: bool = setting(True, doc="Skip decoding frames unchanged while idle.")
+    idle_diff_threshold: float = setting(
+        3.0,
+        minimum=0.0,
+        maximum=255.0,
+        doc="Mean grey-level change on a 32x18 thumbnail below which an idle frame is skipped.",
+    )
+    max_frame_age_s: float = setting(
+        0.5, minimum=0.01, maximum=10.0, doc="Frames older than this when read are dropped."
+    )
+    fallbacks: bool = setting(True, doc="Run the fallback decoding passes within the budget.")
 
 
 @dataclass(frozen=True)
@@ -47,4 +57,10 @@ class SerialScannerSettings:
     )
     terminator: Literal["cr", "lf", "crlf", "tab", "none"] = setting(
         "cr", doc="Terminator after each decoded text."
+    )
+    trigger_interval_s: float = setting(
+        2.0, minimum=0.2, maximum=60.0, doc="Re-trigger period in command/trigger modes."
+    )
+    max_line_length: int = setting(
+        4096, minimum=16, maximum=65536, doc="Longer lines are discarded as garbage."
     )

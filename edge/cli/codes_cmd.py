@@ -1,0 +1,228 @@
+"""`gate-edge keys|trust|issue|verify`: key generation, trust lists, test codes and checks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from edge.codes.issue import issue_code
+from edge.codes.keys import (
+    compute_kid,
+    generate_private_key,
+    load_private_key,
+    load_public_key,
+    private_key_pem,
+    public_key_pem,
+)
+from edge.codes.result import VerificationResult
+from edge.codes.trust_store import load_root_public_key
+from edge.codes.trustlist import (
+    IssuerKey,
+    TrustList,
+    build_denylist,
+    build_trust_list,
+    parse_denylist,
+    parse_trust_list,
+)
+from edge.codes.verify import verify_code
+from edge.errors import CodeFormatError, GateEdgeError, TrustListError
+
+EXIT_VALID, EXIT_INVALID = 0, 1
+DAY_S = 86_400
+
+
+def register(subparsers: Any) -> None:
+    """Add the `keys`, `trust`, `issue` and `verify` commands."""
+    keys = subparsers.add_parser("keys", help="manage signing keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    generate = keys_sub.add_parser("generate", help="generate a key pair (PKCS#8 + SPKI PEM)")
+    generate.add_argument("--alg", choices=("ES256", "EdDSA"), required=True)
+    generate.add_argument("--out", required=True, metavar="PREFIX")
+    generate.add_argument("--force", action="store_true", help="overwrite existing files")
+    generate.set_defaults(func=_keys_generate)
+
+    trust = subparsers.add_parser("trust", help="build signed trust lists and denylists")
+    trust_sub = trust.add_subparsers(dest="trust_command", metavar="ACTION", required=True)
+    build = trust_sub.add_parser("build", help="sign a trust list of issuers and their keys")
+    build.add_argument("--root-key", required=True, type=Path, metavar="ROOT.key.pem")
+    build.add_argument(
+        "--issuer",
+        required=True,
+        action="append",
+        metavar="ID=PUB.pem",
+        help="issuer key; repeat, with the same ID for several keys of one issuer",
+    )
+    _list_arguments(build)
+    build.add_argument("--key-not-before", type=int, metavar="EPOCH", help="default: now")
+    build.add_argument("--key-not-after", type=int, metavar="EPOCH", help="default: list expiry")
+    build.set_defaults(func=_trust_build)
+    deny = trust_sub.add_parser("deny", help="sign a denylist of code ids and subject bindings")
+    deny.add_argument("--root-key", required=True, type=Path, metavar="ROOT.key.pem")
+    deny.add_argument("--code-id", nargs="+", action="extend", default=[], metavar="HEX")
+    deny.add_argument("--subject", nargs="+", action="extend", default=[], metavar="HEX")
+    _list_arguments(deny)
+    deny.set_defaults(func=_trust_deny)
+
+    issue = subparsers.add_parser("issue", help="mint a health code and print its QR text")
+    issue.add_argument("--issuer", required=True, metavar="ID")
+    issue.add_argument("--key", required=True, type=Path, metavar="KEY.pem")
+    issue.add_argument("--colour", required=True, choices=("green", "yellow", "red"))
+    issue.add_argument("--ttl", type=int, default=300, metavar="S")
+    issue.add_argument("--document", metavar="NUMBER")
+    issue.add_argument("--name", metavar="MASKED", help="masked holder name (display only)")
+    issue.add_argument("--png", type=Path, metavar="FILE", help="also write the QR image")
+    issue.add_argument("--at", type=float, metavar="EPOCH", help="issue time (default: now)")
+    issue.set_defaults(func=_issue)
+
+    verify = subparsers.add_parser("verify", help="verify a code offline; prints one JSON line")
+    verify.add_argument("--trust", required=True, type=Path, metavar="FILE")
+    verify.add_argument("--root", required=True, type=Path, metavar="ROOT.pub.pem")
+    verify.add_argument("--denylist", type=Path, metavar="FILE")
+    verify.add_argument("--at", type=float, metavar="EPOCH", help="verification time")
+    verify.add_argument("--skew", type=int, default=30, metavar="S", help="clock skew (s)")
+    verify.add_argument("text", nargs="?", default="-", metavar="TEXT | -")
+    verify.set_defaults(func=_verify)
+
+
+def _list_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--version", required=True, type=int, metavar="N")
+    parser.add_argument("--valid-days", type=float, default=30.0, metavar="D")
+    parser.add_argument("--at", type=int, metavar="EPOCH", help="issue time (default: now)")
+    parser.add_argument("--out", required=True, type=Path, metavar="FILE")
+
+
+def _read(path: Path, error: type[GateEdgeError]) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise CodeFormatError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _keys_generate(args: argparse.Namespace) -> int:
+    key_path, pub_path = Path(f"{args.out}.key.pem"), Path(f"{args.out}.pub.pem")
+    for path in (key_path, pub_path):
+        if path.exists() and not args.force:
+            raise CodeFormatError(f"{path} exists; use --force to replace it")
+    key = generate_private_key(args.alg)
+    _write(key_path, private_key_pem(key), 0o600)
+    _write(pub_path, public_key_pem(key.public_key()))
+    print(f"{key_path} {pub_path} kid={compute_kid(key.public_key()).hex()}")
+    return EXIT_VALID
+
+
+def _root_key(path: Path) -> ed25519.Ed25519PrivateKey:
+    key = load_private_key(_read(path, TrustListError))
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise TrustListError(f"{path}: the trust-root key must be Ed25519 (EdDSA)")
+    return key
+
+
+def _validity(args: argparse.Namespace) -> tuple[int, int]:
+    issued_at = int(time.time()) if args.at is None else args.at
+    if args.valid_days <= 0:
+        raise TrustListError("--valid-days must be positive")
+    return issued_at, issued_at + int(args.valid_days * DAY_S)
+
+
+def _trust_build(args: argparse.Namespace) -> int:
+    root = _root_key(args.root_key)
+    issued_at, expires_at = _validity(args)
+    not_before = issued_at if args.key_not_before is None else args.key_not_before
+    not_after = expires_at if args.key_not_after is None else args.key_not_after
+    issuers: dict[str, list[IssuerKey]] = {}
+    for spec in args.issuer:
+        issuer, sep, pub_path = spec.partition("=")
+        if not sep or not issuer or not pub_path:
+            raise TrustListError(f"--issuer {spec!r}: expected ID=PUB.pem")
+        public_key = load_public_key(_read(Path(pub_path), CodeFormatError))
+        issuers.setdefault(issuer, []).append(IssuerKey(public_key, not_before, not_after))
+    document = build_trust_list(
+        root, issuers, version=args.version, issued_at=issued_at, expires_at=expires_at
+    )
+    _write(args.out, document)
+    keys = sum(len(k) for k in issuers.values())
+    print(f"{args.out}: trust list version {args.version}, {len(issuers)} issuer(s), {keys} key(s)")
+    return EXIT_VALID
+
+
+def _trust_deny(args: argparse.Namespace) -> int:
+    root = _root_key(args.root_key)
+    issued_at, expires_at = _validity(args)
+    try:
+        code_ids = [bytes.fromhex(value) for value in args.code_id]
+        subjects = [bytes.fromhex(value) for value in args.subject]
+    except ValueError:
+        raise TrustListError("--code-id and --subject take hex values") from None
+    document = build_denylist(
+        root, code_ids, subjects, version=args.version, issued_at=issued_at, expires_at=expires_at
+    )
+    _write(args.out, document)
+    print(
+        f"{args.out}: denylist version {args.version}, {len(code_ids)} code id(s), "
+        f"{len(subjects)} subject(s)"
+    )
+    return EXIT_VALID
+
+
+def _issue(args: argparse.Namespace) -> int:
+    text = issue_code(
+        args.issuer,
+        _read(args.key, CodeFormatError),
+        args.colour,
+        time.time() if args.at is None else args.at,
+        ttl_s=args.ttl,
+        document=args.document,
+        masked_name=args.name,
+    )
+    if args.png is not None:
+        import segno  # noqa: PLC0415  (only needed for images)
+
+        try:
+            segno.make(text, error="q", micro=False).save(str(args.png), scale=4, border=4)
+        except OSError as exc:
+            raise CodeFormatError(f"cannot write {args.png}: {exc.strerror}") from None
+    print(text)
+    return EXIT_VALID
+
+
+def _verify(args: argparse.Namespace) -> int:
+    if args.skew < 0:
+        raise TrustListError("--skew must not be negative")
+    root = load_root_public_key(_read(args.root, TrustListError))
+    trust: TrustList = parse_trust_list(_read(args.trust, TrustListError), root)
+    denylist = None
+    if args.denylist is not None:
+        denylist = parse_denylist(_read(args.denylist, TrustListError), root)
+    text = sys.stdin.read().strip() if args.text == "-" else args.text
+    now = time.time() if args.at is None else args.at
+    result = verify_code(text, trust, denylist, now, args.skew)
+    print(json.dumps(result_json(result)))
+    return EXIT_VALID if result.valid else EXIT_INVALID
+
+
+def result_json(result: VerificationResult) -> dict[str, object]:
+    """The verify command's JSON object for one result."""
+    return {
+        "valid": result.valid,
+        "reason": result.reason,
+        "colour": result.colour,
+        "issuer": result.issuer,
+        "code_id": None if result.code_id is None else result.code_id.hex(),
+        "expires_at": result.expires_at,
+    }

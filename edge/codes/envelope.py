@@ -1,0 +1,73 @@
+"""The HCN1 text envelope: prefix, Base45 and bounded zlib around the COSE bytes."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from edge.codes.base45 import b45decode, b45encode
+from edge.codes.errors import MalformedCodeError, UnsupportedCodeError
+
+PREFIX = "HCN1:"
+MAX_TEXT_CHARS = 2048
+MAX_DECOMPRESSED_BYTES = 16 * 1024
+_OTHER_VERSION = re.compile(r"HCN[0-9]{1,3}:")
+
+
+def text_to_cose(text: str) -> bytes:
+    """Unwrap QR text into COSE bytes, enforcing the text and decompression caps."""
+    if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
+        raise MalformedCodeError("code text missing or longer than 2 KiB")
+    if not text.startswith(PREFIX):
+        if _OTHER_VERSION.match(text):
+            raise UnsupportedCodeError("code format version not supported")
+        raise MalformedCodeError("code text does not start with HCN1:")
+    return inflate(b45decode(text[len(PREFIX) :]))
+
+
+def cose_to_text(cose: bytes) -> str:
+    """Wrap COSE bytes as QR text (maximum zlib compression)."""
+    return PREFIX + b45encode(zlib.compress(cose, 9))
+
+
+def inflate(compressed: bytes) -> bytes:
+    """Decompress one complete zlib stream of at most 16 KiB with nothing after it.
+
+    Bits that deflate ignores must be zero, as every encoder writes them, so they cannot be
+    altered without changing the code: the padding after a stored-block header and the unused
+    high bits of the final deflate byte.
+    """
+    output = _bounded_inflate(compressed)
+    first = compressed[2]
+    if first & 0b110 == 0:  # the first block is stored: its header byte is padded with zeros
+        if first > 1:
+            raise MalformedCodeError("non-zero padding bits in the deflate stream")
+        if first == 1 and len(compressed) == len(output) + 11:
+            return output  # one final stored block: no bits left over at the end
+    last = len(compressed) - 5  # the final deflate byte sits just before the Adler-32
+    value = compressed[last]
+    if value:
+        altered = bytearray(compressed)
+        altered[last] = value & ~(1 << (value.bit_length() - 1))
+        try:
+            unchanged = _bounded_inflate(bytes(altered)) == output
+        except MalformedCodeError:
+            unchanged = False
+        if unchanged:
+            raise MalformedCodeError("non-zero padding bits in the deflate stream")
+    return output
+
+
+def _bounded_inflate(compressed: bytes) -> bytes:
+    inflater = zlib.decompressobj(zlib.MAX_WBITS)
+    try:
+        output = inflater.decompress(compressed, MAX_DECOMPRESSED_BYTES + 1)
+    except zlib.error:
+        raise MalformedCodeError("not a valid zlib stream") from None
+    if len(output) > MAX_DECOMPRESSED_BYTES:
+        raise MalformedCodeError("decompressed code larger than 16 KiB")
+    if not inflater.eof:
+        raise MalformedCodeError("zlib stream is truncated")
+    if inflater.unused_data:
+        raise MalformedCodeError("data after the end of the zlib stream")
+    return output

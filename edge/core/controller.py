@@ -1,0 +1,412 @@
+"""The gate's state machine: one presentation at a time, from code read to cooldown, failing shut.
+
+idle → code_read → (identity) → temperature → decision → signal → relay → passage → cooldown → idle.
+Every wait is bounded by a policy timeout. One presentation is handled at a time: a scan or manual
+request that arrives while the gate is busy (including its cooldown) is dropped and the call
+returns False; the scanner's debounce means the person simply presents again.
+
+Without start() each request runs in the caller's thread; after start() requests are handed to a
+worker thread and the call returns at once (needed for callers such as the MQTT network thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+
+from edge.clock import Clock
+from edge.codes.result import VerificationResult
+from edge.core.decision import (
+    Decision,
+    DecisionInput,
+    ManualPresentation,
+    ManualSource,
+    Presentation,
+    ScanMethod,
+    ScanPresentation,
+    decide,
+    screen,
+)
+from edge.core.faults import FaultBoard
+from edge.core.identity import (
+    IdentityOutcome,
+    identity_required,
+    match_identity,
+    read_document,
+)
+from edge.core.passback import PassbackLedger
+from edge.core.records import (
+    ControllerStatus,
+    DecisionRecord,
+    GateState,
+    Indicators,
+    decision_event,
+    decision_record,
+    passage_event,
+)
+from edge.core.settings import PolicySettings
+from edge.core.worker import SingleFlight
+from edge.drivers.interfaces import DigitalInput, DigitalOutput, GateRelay, LineSource
+from edge.events import EventSink, GateEvent, PassageOutcome
+from edge.thermo.reading import BodyThermometer, TemperatureReading
+
+log = logging.getLogger(__name__)
+
+DecisionListener = Callable[[DecisionRecord], None]
+
+
+class GateController:
+    """Drives one turnstile from verified presentations; every dependency is injected."""
+
+    def __init__(
+        self,
+        *,
+        policy: PolicySettings,
+        relay: GateRelay,
+        thermometer: BodyThermometer,
+        events: EventSink,
+        clock: Clock,
+        identity_source: LineSource | None = None,
+        passage_input: DigitalInput | None = None,
+        indicators: Indicators | None = None,
+        draw: Callable[[], float] = random.random,
+        ledger: PassbackLedger | None = None,
+        on_decision: DecisionListener | None = None,
+    ) -> None:
+        self._policy = policy
+        self._relay = relay
+        self._thermometer = thermometer
+        self._events = events
+        self._clock = clock
+        self._identity_source = identity_source
+        self._passage_input = passage_input
+        self._indicators = indicators or Indicators()
+        self._draw = draw
+        self.ledger = ledger if ledger is not None else PassbackLedger(policy.anti_passback_s)
+        self._listeners: list[DecisionListener] = [on_decision] if on_decision else []
+        self._faults = FaultBoard(events)
+        self._flight = SingleFlight("gate-controller", on_tick=self._beat)
+        self._lock = threading.Lock()
+        self._state = GateState.IDLE
+        self._heartbeat = clock.monotonic()
+        self._counts = {"presentations": 0, "passes": 0, "denies": 0}
+
+    # ---- requests -------------------------------------------------------------------------
+
+    def handle_scan(
+        self,
+        text_source: ScanMethod,
+        verification: VerificationResult,
+        decode_ms: float,
+        frame_time: float,
+        verify_ms: float | None = None,
+    ) -> bool:
+        """Handle a verified code; frame_time is the monotonic capture (or line) time.
+
+        Returns False when dropped because a presentation is in progress.
+        """
+        timings = {"decode_ms": float(decode_ms)}
+        if verify_ms is not None:
+            timings["verify_ms"] = float(verify_ms)
+        presentation = ScanPresentation(verification, text_source)
+        return self._submit(presentation, frame_time, timings)
+
+    def handle_manual(self, operator: str, source: ManualSource, command_id: str | None) -> bool:
+        """Handle a manual pass (button or authenticated central command); False when dropped."""
+        return self._submit(ManualPresentation(operator, source, command_id), None, {})
+
+    def add_listener(self, listener: DecisionListener) -> None:
+        """Call `listener` with every DecisionRecord (exceptions are logged, never propagated)."""
+        self._listeners.append(listener)
+
+    # ---- faults and status ----------------------------------------------------------------
+
+    def report_fault(self, component: str, detail: str) -> None:
+        """Latch a fault: every presentation is denied with "<component>_fault" until cleared."""
+        self._faults.report(component, detail)
+
+    def clear_fault(self, component: str) -> None:
+        """Clear a latched fault (emits a fault event with detail "cleared")."""
+        self._faults.clear(component)
+
+    @property
+    def faults(self) -> dict[str, str]:
+        """Active faults: reason -> detail."""
+        return self._faults.active()
+
+    def status(self) -> ControllerStatus:
+        """A snapshot of state, faults and counters."""
+        faults = self._faults.active()
+        with self._lock:
+            return ControllerStatus(
+                state=self._state,
+                faults=faults,
+                presentations=self._counts["presentations"],
+                passes=self._counts["passes"],
+                denies=self._counts["denies"],
+                dropped=self._flight.dropped,
+                heartbeat=self._heartbeat,
+            )
+
+    def heartbeat(self) -> float:
+        """Monotonic time of the last sign of life (state change or idle tick of the worker)."""
+        with self._lock:
+            return self._heartbeat
+
+    @property
+    def longest_wait_s(self) -> float:
+        """The longest a single step may block; a watchdog must tolerate this between beats."""
+        p = self._policy
+        return max(
+            p.identity_timeout_s,
+            p.temperature_timeout_s,
+            p.passage_timeout_s,
+            p.cooldown_s + p.deny_signal_s,
+        )
+
+    # ---- worker ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Handle requests on a worker thread from now on."""
+        self._flight.start()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Block until no presentation is in progress (True) or the timeout passes (False)."""
+        return self._flight.wait_idle(timeout_s)
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Refuse new requests, let the current presentation finish within timeout_s, release
+        the relay and switch the indicators off. The drivers are closed by their owner."""
+        self._flight.stop(timeout_s)
+        self._safe("relay", self._relay.release)
+        self._indicators_off()
+
+    def _submit(
+        self, presentation: Presentation, frame_time: float | None, timings: dict[str, float]
+    ) -> bool:
+        accepted = self._flight.submit(lambda: self._process(presentation, frame_time, timings))
+        if not accepted:
+            log.info("busy: dropped a %s presentation", _method_name(presentation))
+        return accepted
+
+    # ---- one presentation -----------------------------------------------------------------
+
+    def _process(
+        self, presentation: Presentation, frame_time: float | None, timings: dict[str, float]
+    ) -> None:
+        try:
+            self._present(presentation, frame_time, dict(timings))
+        except Exception:
+            log.exception("presentation failed; the gate stays shut")
+            self._safe("relay", self._relay.release)
+            self._faults.announce("controller_fault", "presentation aborted by an internal error")
+        finally:
+            self._indicators_off()
+            self._set_state(GateState.IDLE)
+
+    def _present(
+        self, presentation: Presentation, frame_time: float | None, timings: dict[str, float]
+    ) -> None:
+        clock, policy = self._clock, self._policy
+        started = self._set_state(GateState.CODE_READ)
+        if frame_time is not None:
+            timings["frame_to_controller_ms"] = _ms(started - frame_time)
+        transient: list[str] = []
+        identity: IdentityOutcome = "not_required"
+        reading: TemperatureReading | None = None
+        if not screen(presentation, self._faults.reasons(), policy, self.ledger, started):
+            if isinstance(presentation, ScanPresentation):
+                identity = self._check_identity(presentation.verification, timings, transient)
+            if identity in ("not_required", "matched") and not transient:
+                reading = self._measure(timings, transient)
+        decided = self._set_state(GateState.DECISION)
+        faults = self._faults.reasons() + tuple(transient)
+        request = DecisionInput(presentation, reading, identity, faults)
+        decision = decide(request, policy, self.ledger, decided)
+        timings["decision_ms"] = _ms(clock.monotonic() - decided)
+        if frame_time is not None:
+            timings["frame_to_decision_ms"] = _ms(clock.monotonic() - frame_time)
+
+        # Fail closed: the decision must be stored durably before the gate may open.
+        emitted = self._emit(decision_event(presentation, decision, reading, timings))
+        if not emitted and decision.passed:
+            decision = replace(decision, verdict="deny", reasons=("storage_fault",))
+        record = decision_record(
+            number=self._count(decision),
+            at=clock.now(),
+            presentation=presentation,
+            decision=decision,
+            reading=reading,
+            identity=identity,
+            timings_ms=timings,
+            emitted=emitted,
+        )
+        self._notify(record)
+
+        self._set_state(GateState.SIGNAL)
+        if decision.passed:
+            self._switch(self._indicators.green, on=True)
+            outcome = self._open(presentation, decision, frame_time)
+            if outcome is not None:
+                self._notify(replace(record, outcome=outcome))
+            self._switch(self._indicators.green, on=False)
+        else:
+            self._switch(self._indicators.red, on=True)
+            self._switch(self._indicators.buzzer, on=True)
+            clock.sleep(policy.deny_signal_s)
+            self._switch(self._indicators.buzzer, on=False)
+            self._switch(self._indicators.red, on=False)
+        self._set_state(GateState.COOLDOWN)
+        clock.sleep(policy.cooldown_s)
+
+    def _open(
+        self, presentation: Presentation, decision: Decision, frame_time: float | None
+    ) -> PassageOutcome | None:
+        """Pulse the relay and watch for the passage; records the pass for anti-passback."""
+        clock = self._clock
+        self._set_state(GateState.RELAY)
+        timings: dict[str, float] = {}
+        latched = self._faults.reasons()  # a fault may have appeared since the decision
+        detail: str | None = latched[0] if latched else None
+        pulsed = False
+        if not latched:
+            try:
+                self._relay.pulse()
+                pulsed = True
+            except Exception as exc:
+                log.exception("relay pulse failed")
+                self.report_fault("relay", f"pulse failed: {type(exc).__name__}: {exc}")
+                self._safe("relay", self._relay.release)
+                detail = "relay_fault"
+        pulsed_at = clock.monotonic()
+        if pulsed and frame_time is not None:
+            timings["frame_to_relay_ms"] = _ms(pulsed_at - frame_time)
+        outcome: PassageOutcome | None = None if pulsed else "granted_not_passed"
+        if pulsed and self._passage_input is not None:
+            self._set_state(GateState.PASSAGE)
+            outcome = "passed" if self._wait_passage(self._passage_input) else "granted_not_passed"
+            timings["passage_ms"] = _ms(clock.monotonic() - pulsed_at)
+        # Unmonitored gates count a pulse as a passage; a refused turnstile never does.
+        if (
+            pulsed
+            and outcome != "granted_not_passed"
+            and isinstance(presentation, ScanPresentation)
+        ):
+            result = presentation.verification
+            self.ledger.record(result.code_id, result.subject_binding, clock.monotonic())
+        if outcome is not None:
+            self._emit(passage_event(presentation, decision, outcome, timings, detail))
+        return outcome
+
+    def _check_identity(
+        self, result: VerificationResult, timings: dict[str, float], transient: list[str]
+    ) -> IdentityOutcome:
+        if not identity_required(self._policy, self._draw()):
+            return "not_required"
+        if result.issuer is None or result.subject_binding is None:
+            return "not_bound"  # nothing to compare with: do not keep the person waiting
+        began = self._set_state(GateState.IDENTITY)
+        document = self._read_document(transient)
+        timings["identity_ms"] = _ms(self._clock.monotonic() - began)
+        return match_identity(True, result.issuer, result.subject_binding, document)
+
+    def _read_document(self, transient: list[str]) -> str | None:
+        if self._identity_source is None:
+            return None
+        try:
+            return read_document(
+                self._identity_source, self._clock, self._policy.identity_timeout_s
+            )
+        except Exception as exc:
+            log.exception("document reader failed")
+            transient.append("document_reader_fault")
+            self._faults.announce("document_reader_fault", type(exc).__name__)
+            return None
+
+    def _measure(
+        self, timings: dict[str, float], transient: list[str]
+    ) -> TemperatureReading | None:
+        began = self._set_state(GateState.TEMPERATURE)
+        try:
+            reading = self._thermometer.measure(self._policy.temperature_timeout_s)
+        except Exception as exc:
+            log.exception("thermometer failed")
+            transient.append("sensor_fault")
+            self._faults.announce("sensor_fault", type(exc).__name__)
+            return None
+        finally:
+            timings["temperature_ms"] = _ms(self._clock.monotonic() - began)
+        if reading.state == "sensor_fault":
+            self._faults.announce("sensor_fault", reading.detail or "sensor reported a fault")
+        return reading
+
+    def _wait_passage(self, passage_input: DigitalInput) -> bool:
+        try:
+            return passage_input.wait_for_active(self._policy.passage_timeout_s)
+        except Exception as exc:
+            log.exception("passage input failed")
+            self._faults.announce("passage_input_fault", type(exc).__name__)
+            return False
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _emit(self, event: GateEvent) -> bool:
+        """Store an event; a failure latches storage_fault, a later success clears it."""
+        try:
+            self._events.emit(event)
+        except Exception as exc:
+            log.exception("event could not be stored")
+            self.report_fault("storage", f"{type(exc).__name__}: {exc}")
+            return False
+        self.clear_fault("storage")
+        return True
+
+    def _beat(self) -> None:
+        with self._lock:
+            self._heartbeat = self._clock.monotonic()
+
+    def _set_state(self, state: GateState) -> float:
+        now = self._clock.monotonic()
+        with self._lock:
+            self._state = state
+            self._heartbeat = now
+        return now
+
+    def _count(self, decision: Decision) -> int:
+        with self._lock:
+            self._counts["presentations"] += 1
+            self._counts["passes" if decision.passed else "denies"] += 1
+            return self._counts["presentations"]
+
+    def _notify(self, record: DecisionRecord) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(record)
+            except Exception:
+                log.exception("decision listener failed")
+
+    def _switch(self, output: DigitalOutput | None, *, on: bool) -> None:
+        if output is not None:
+            self._safe("indicator", output.on if on else output.off)
+
+    def _indicators_off(self) -> None:
+        for output in (self._indicators.green, self._indicators.red, self._indicators.buzzer):
+            self._switch(output, on=False)
+
+    def _safe(self, component: str, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception as exc:
+            log.exception("%s failed", component)
+            self.report_fault(component, f"{type(exc).__name__}: {exc}")
+
+
+def _method_name(presentation: Presentation) -> str:
+    return "manual" if isinstance(presentation, ManualPresentation) else presentation.method
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000.0, 3)

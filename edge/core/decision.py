@@ -1,0 +1,157 @@
+"""The admission rules as one pure function: a presentation and its measurements in, a verdict out.
+
+Rules are checked in stages and the first stage that objects decides the reasons:
+active faults → the request itself (manual pass allowed, code valid and green) → anti-passback →
+person-code match → temperature. The controller may call `screen()` first to deny a bad code
+without keeping the person waiting for a document or a temperature.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from edge.codes.result import VerificationResult
+from edge.core.identity import IdentityOutcome
+from edge.core.passback import PassbackView
+from edge.core.settings import PolicySettings
+from edge.events import Method
+from edge.thermo.reading import TemperatureReading
+
+Verdict = Literal["pass", "deny"]
+ScanMethod = Literal["camera", "serial"]
+ManualSource = Literal["button", "central"]
+
+_IDENTITY_REASONS: dict[IdentityOutcome, str] = {
+    "missing": "identity_missing",
+    "mismatched": "identity_mismatch",
+    "not_bound": "identity_not_bound",
+}
+
+
+@dataclass(frozen=True)
+class ScanPresentation:
+    """A health code read by the camera or the serial scanner, already verified."""
+
+    verification: VerificationResult
+    method: ScanMethod
+
+
+@dataclass(frozen=True)
+class ManualPresentation:
+    """A manual pass after a document check by an operator (local button or central command)."""
+
+    operator: str
+    source: ManualSource
+    command_id: str | None = None
+
+
+Presentation = ScanPresentation | ManualPresentation
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    """Everything known about one presentation when the gate decides.
+
+    temperature is None when no reading arrived within the window. identity is the outcome of
+    `edge.core.identity.match_identity` (document numbers never enter the decision core).
+    faults are the reasons of the faults active right now (e.g. "relay_fault").
+    """
+
+    presentation: Presentation
+    temperature: TemperatureReading | None
+    identity: IdentityOutcome = "not_required"
+    faults: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Pass or deny, the stable snake_case reasons for a deny, and how the person presented."""
+
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    method: Method
+    operator: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True when the gate should open."""
+        return self.verdict == "pass"
+
+
+def method_of(presentation: Presentation) -> Method:
+    """camera, serial or manual."""
+    if isinstance(presentation, ManualPresentation):
+        return "manual"
+    return presentation.method
+
+
+def screen(
+    presentation: Presentation,
+    faults: tuple[str, ...],
+    policy: PolicySettings,
+    history: PassbackView,
+    now: float,
+) -> tuple[str, ...]:
+    """Deny reasons knowable before identity and temperature; empty means carry on.
+
+    `now` is monotonic seconds, the same time base the passback ledger records in.
+    """
+    if faults:
+        return tuple(dict.fromkeys(faults))
+    if isinstance(presentation, ManualPresentation):
+        if not policy.manual_pass_allowed:
+            return ("manual_pass_disabled",)
+        if not presentation.operator.strip():
+            return ("operator_missing",)
+        return ()
+    result = presentation.verification
+    if not result.valid:
+        return (result.reason or "invalid",)
+    if result.colour is None:
+        return ("colour_unknown",)
+    if result.colour != "green":
+        return (f"colour_{result.colour}",)
+    if result.code_id is None:
+        return ("code_id_missing",)
+    last = history.last_pass(result.code_id, result.subject_binding)
+    if policy.anti_passback_s > 0 and last is not None and now - last < policy.anti_passback_s:
+        return ("already_used",)
+    return ()
+
+
+def temperature_reasons(
+    reading: TemperatureReading | None, policy: PolicySettings
+) -> tuple[str, ...]:
+    """Deny reasons from the temperature; a fever state is final (re-measures already done)."""
+    if reading is None or reading.state == "no_subject":
+        return ("temperature_unavailable",)
+    if reading.state == "sensor_fault":
+        return ("sensor_fault",)
+    if reading.state == "fever":
+        return ("fever",)
+    estimate = reading.estimate_c
+    if estimate is None or not math.isfinite(estimate):
+        return ("temperature_unavailable",)
+    if estimate >= policy.fever_threshold_c:
+        return ("fever",)
+    return ()
+
+
+def decide(
+    request: DecisionInput, policy: PolicySettings, history: PassbackView, now: float
+) -> Decision:
+    """Apply every admission rule; pure: same inputs, same decision."""
+    presentation = request.presentation
+    method = method_of(presentation)
+    operator = presentation.operator if isinstance(presentation, ManualPresentation) else None
+    reasons = screen(presentation, request.faults, policy, history, now)
+    if not reasons and isinstance(presentation, ScanPresentation):
+        identity_reason = _IDENTITY_REASONS.get(request.identity)
+        reasons = (identity_reason,) if identity_reason else ()
+    if not reasons:
+        reasons = temperature_reasons(request.temperature, policy)
+    if reasons:
+        return Decision("deny", reasons, method, operator)
+    return Decision("pass", (), method, operator)

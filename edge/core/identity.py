@@ -1,0 +1,62 @@
+"""Person-code match: bind a document number to a code's subject and decide when to check it."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Literal
+
+from edge.clock import Clock
+from edge.codes.claims import subject_binding
+from edge.core.settings import PolicySettings
+from edge.drivers.interfaces import LineSource
+
+__all__ = [
+    "IdentityOutcome",
+    "identity_required",
+    "match_identity",
+    "read_document",
+    "subject_binding",
+]
+
+_STALE_LINES_MAX = 16
+
+IdentityOutcome = Literal["not_required", "matched", "missing", "mismatched", "not_bound"]
+
+
+def identity_required(policy: PolicySettings, draw: float) -> bool:
+    """Whether this presentation needs a person-code match; `draw` is uniform in [0, 1)."""
+    if policy.person_code_match == "always":
+        return True
+    if policy.person_code_match == "sampled":
+        return draw * 100.0 < policy.match_sample_percent
+    return False
+
+
+def match_identity(
+    required: bool, issuer: str | None, binding: bytes | None, document_number: str | None
+) -> IdentityOutcome:
+    """Compare the document read at the gate with the code's subject binding in constant time."""
+    if not required:
+        return "not_required"
+    if issuer is None or binding is None:
+        return "not_bound"
+    if document_number is None or not document_number:
+        return "missing"
+    if hmac.compare_digest(subject_binding(issuer, document_number), binding):
+        return "matched"
+    return "mismatched"
+
+
+def read_document(source: LineSource, clock: Clock, timeout_s: float) -> str | None:
+    """Discard lines left from earlier people, then wait for the next non-empty line."""
+    for _ in range(_STALE_LINES_MAX):
+        if source.read_line(0.0) is None:
+            break
+    deadline = clock.monotonic() + timeout_s
+    while (remaining := deadline - clock.monotonic()) > 0:
+        line = source.read_line(remaining)
+        if line is None:
+            return None
+        if line.strip():
+            return line.strip()
+    return None

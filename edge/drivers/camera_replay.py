@@ -1,0 +1,118 @@
+"""Replays a video file, an image folder or frames in memory at a set rate, newest frame only."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge.clock import Clock, SystemClock
+from edge.drivers.interfaces import GrayFrame
+from edge.errors import CameraError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".pgm", ".tif", ".tiff")
+
+
+def _gray(image: np.ndarray) -> GrayFrame:
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return np.ascontiguousarray(image, dtype=np.uint8)
+
+
+def load_images(folder: Path) -> list[GrayFrame]:
+    """Every image in `folder`, sorted by name, as grayscale frames."""
+    frames = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            raise CameraError(f"replay: cannot read image {path}")
+        frames.append(_gray(image))
+    if not frames:
+        raise CameraError(f"replay: no images in {folder}")
+    return frames
+
+
+def load_video(path: Path) -> list[GrayFrame]:
+    """Every frame of a video file as grayscale frames (replays are short clips)."""
+    capture = cv2.VideoCapture(str(path))
+    frames: list[GrayFrame] = []
+    try:
+        while True:
+            ok, image = capture.read()
+            if not ok or image is None:
+                break
+            frames.append(_gray(np.asarray(image)))
+    finally:
+        capture.release()
+    if not frames:
+        raise CameraError(f"replay: cannot read video {path}")
+    return frames
+
+
+class ReplayFrameSource:
+    """A FrameSource that plays frames on a schedule; frames not read in time are skipped."""
+
+    def __init__(
+        self,
+        frames: Sequence[GrayFrame],
+        fps: float,
+        *,
+        loop: bool = True,
+        clock: Clock | None = None,
+    ) -> None:
+        if not frames:
+            raise CameraError("replay: no frames")
+        if fps <= 0:
+            raise CameraError("replay: frame rate must be positive")
+        self._frames = list(frames)
+        self._interval = 1.0 / fps
+        self._loop = loop
+        self._clock = clock or SystemClock()
+        self._start = self._clock.monotonic()
+        self._last_index = -1
+        self._closed = threading.Event()
+        self.skipped = 0  # frames that became due but were superseded before being read
+
+    @classmethod
+    def from_path(
+        cls, path: str | Path, fps: float, *, loop: bool = True, clock: Clock | None = None
+    ) -> ReplayFrameSource:
+        """Replay an image folder or a video file."""
+        source = Path(path)
+        if source.is_dir():
+            return cls(load_images(source), fps, loop=loop, clock=clock)
+        if source.is_file():
+            return cls(load_video(source), fps, loop=loop, clock=clock)
+        raise CameraError(f"replay: no such file or folder: {source}")
+
+    def _due_index(self) -> int:
+        return int((self._clock.monotonic() - self._start) / self._interval + 1e-9)
+
+    def read(self, timeout_s: float) -> tuple[float, GrayFrame] | None:
+        """The newest due frame not yet returned, waiting up to `timeout_s` for one."""
+        deadline = self._clock.monotonic() + max(0.0, timeout_s)
+        while not self._closed.is_set():
+            index = self._due_index()
+            if not self._loop and index >= len(self._frames):
+                index = len(self._frames) - 1
+                if self._last_index >= index:
+                    return None  # the replay is over
+            if index > self._last_index:
+                if self._last_index >= 0:
+                    self.skipped += index - self._last_index - 1
+                self._last_index = index
+                frame_time = self._start + index * self._interval
+                return frame_time, self._frames[index % len(self._frames)]
+            now = self._clock.monotonic()
+            if now >= deadline:
+                return None
+            next_due = self._start + (self._last_index + 1) * self._interval
+            self._clock.sleep(min(deadline, next_due) - now)
+        raise CameraError("replay: source closed")
+
+    def close(self) -> None:
+        """Stop the replay."""
+        self._closed.set()

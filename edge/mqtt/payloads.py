@@ -1,0 +1,93 @@
+"""The JSON documents gate-edge publishes: events, status and telemetry (schema id + version)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from edge.events import GateEvent
+
+EVENT_SCHEMA = "gate-edge/event"
+STATUS_SCHEMA = "gate-edge/status"
+TELEMETRY_SCHEMA = "gate-edge/telemetry"
+SCHEMA_VERSION = 1
+_DETAIL_MAX = 200
+
+
+@dataclass(frozen=True)
+class EventStamp:
+    """What the outbox adds to an event when it stores it."""
+
+    event_id: str
+    site: str
+    gate: str
+    seq: int
+    ts_ms: int
+
+
+def event_document(event: GateEvent, stamp: EventStamp) -> dict[str, Any]:
+    """The event payload: only privacy-safe fields of the GateEvent plus the outbox stamp."""
+    temperature = None
+    if event.temperature is not None:
+        t = event.temperature
+        temperature = {
+            "state": t.state,
+            "object_c": t.object_c,
+            "ambient_c": t.ambient_c,
+            "estimate_c": t.estimate_c,
+            "model": t.model,
+            "samples": t.samples,
+        }
+    return {
+        "schema": EVENT_SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "event_id": stamp.event_id,
+        "site": stamp.site,
+        "gate": stamp.gate,
+        "seq": stamp.seq,
+        "ts": stamp.ts_ms,
+        "kind": event.kind,
+        "decision": event.decision,
+        "reasons": list(event.reasons),
+        "method": event.method,
+        "issuer": event.issuer,
+        "colour": event.colour,
+        "code_id_hash": event.code_id_hash,
+        "temperature": temperature,
+        "timings_ms": {str(k): float(v) for k, v in event.timings_ms.items()},
+        "operator": event.operator,
+        "outcome": event.outcome,
+        "fault": event.fault,
+        "detail": event.detail[:_DETAIL_MAX] if event.detail is not None else None,
+    }
+
+
+def status_document(
+    state: str,
+    *,
+    version: str,
+    ts_ms: int | None,
+    faults: dict[str, str],
+    dropped_events: int,
+) -> dict[str, Any]:
+    """The retained status: "online" after connect, "offline" as the Last Will or at shutdown."""
+    return {
+        "schema": STATUS_SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "state": state,
+        "version": version,
+        "ts": ts_ms,
+        "faults": dict(sorted(faults.items())),
+        "dropped_events": dropped_events,
+    }
+
+
+def telemetry_document(ts_ms: int, metrics: dict[str, Any]) -> dict[str, Any]:
+    """A periodic telemetry sample; `metrics` comes from the service and the outbox."""
+    return {"schema": TELEMETRY_SCHEMA, "schema_version": SCHEMA_VERSION, "ts": ts_ms, **metrics}
+
+
+def encode(document: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,0 +1,160 @@
+"""Thin, exception-safe wrappers around the QR decoders (zxing-cpp, pyzbar, OpenCV)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import zxingcpp
+
+from edge.drivers.interfaces import GrayFrame
+
+log = logging.getLogger(__name__)
+
+Quad = tuple[tuple[float, float], ...]
+
+_QR_FORMATS: Any = (zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.MicroQRCode)
+
+
+@dataclass(frozen=True)
+class DecodedCode:
+    """One decoded symbol: text (see `bytes_to_text`), raw bytes, decoder name and corners."""
+
+    text: str
+    raw: bytes
+    decoder: str
+    quad: Quad
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What one decoder call found: decoded codes, plus symbols located but not decoded."""
+
+    codes: list[DecodedCode]
+    failed_quads: list[Quad]
+
+
+_EMPTY = Detection([], [])
+
+
+def bytes_to_text(raw: bytes, charset_text: str | None = None) -> str:
+    """Turn a symbol's raw bytes into text.
+
+    Strict UTF-8 first (every health-code format is ASCII, a subset). Otherwise the decoder's own
+    charset-aware text (zxing-cpp honours ECI designators and recognises Shift-JIS); otherwise
+    ISO 8859-1, the default byte-mode charset of the QR standard, which maps every byte to one
+    character so nothing is lost and the verifier rejects it as malformed.
+    """
+    try:
+        return raw.decode("utf-8", errors="strict")
+    except UnicodeDecodeError:
+        pass
+    if charset_text and "\ufffd" not in charset_text:
+        return charset_text
+    return raw.decode("latin-1")
+
+
+def _quad_from_position(position: Any) -> Quad:
+    return tuple(
+        (float(p.x), float(p.y))
+        for p in (
+            position.top_left,
+            position.top_right,
+            position.bottom_right,
+            position.bottom_left,
+        )
+    )
+
+
+def read_zxing(
+    gray: GrayFrame,
+    *,
+    binarizer: str = "local",
+    try_harder: bool = True,
+    scale: float = 1.0,
+    offset: tuple[float, float] = (0.0, 0.0),
+) -> Detection:
+    """zxing-cpp on a grayscale image; `scale`/`offset` map corners back to the original frame."""
+    binarizers = {
+        "local": zxingcpp.Binarizer.LocalAverage,
+        "global": zxingcpp.Binarizer.GlobalHistogram,
+        "fixed": zxingcpp.Binarizer.FixedThreshold,
+    }
+    try:
+        found = zxingcpp.read_barcodes(
+            np.ascontiguousarray(gray),
+            formats=_QR_FORMATS,
+            try_rotate=try_harder,
+            try_downscale=try_harder,
+            try_invert=try_harder,
+            text_mode=zxingcpp.TextMode.Plain,
+            binarizer=binarizers[binarizer],
+            return_errors=True,
+        )
+    except Exception as exc:  # noqa: BLE001 - a decoder fault must never stop the scanner
+        log.debug("zxing-cpp failed: %r", exc)
+        return _EMPTY
+    codes: list[DecodedCode] = []
+    failed: list[Quad] = []
+    for symbol in found:
+        quad = _map_quad(_quad_from_position(symbol.position), scale, offset)
+        if symbol.valid:
+            raw = bytes(symbol.bytes)
+            codes.append(DecodedCode(bytes_to_text(raw, symbol.text), raw, "zxing-cpp", quad))
+        else:
+            failed.append(quad)
+    return Detection(codes, failed)
+
+
+def read_pyzbar(
+    gray: GrayFrame, *, scale: float = 1.0, offset: tuple[float, float] = (0.0, 0.0)
+) -> Detection:
+    """pyzbar (libzbar) on a grayscale image; its output is raw bytes."""
+    from pyzbar import pyzbar  # noqa: PLC0415 - libzbar is loaded only when the fallback runs
+
+    try:
+        found = pyzbar.decode(np.ascontiguousarray(gray), symbols=[pyzbar.ZBarSymbol.QRCODE])
+    except Exception as exc:  # noqa: BLE001 - pyzbar raises ValueError on structured append
+        log.debug("pyzbar failed: %r", exc)
+        return _EMPTY
+    codes = []
+    for symbol in found:
+        raw = bytes(symbol.data)
+        points = tuple((float(p.x), float(p.y)) for p in symbol.polygon)
+        codes.append(
+            DecodedCode(bytes_to_text(raw), raw, "pyzbar", _map_quad(points, scale, offset))
+        )
+    return Detection(codes, [])
+
+
+_cv_detector: Any = None
+
+
+def read_opencv(
+    gray: GrayFrame, *, scale: float = 1.0, offset: tuple[float, float] = (0.0, 0.0)
+) -> Detection:
+    """OpenCV's ArUco-based QR detector (single code) on a grayscale image."""
+    global _cv_detector  # noqa: PLW0603 - the detector is expensive to build; build once
+    try:
+        if _cv_detector is None:
+            _cv_detector = cv2.QRCodeDetectorAruco()
+        text, points, _ = _cv_detector.detectAndDecode(gray)
+    except Exception as exc:  # noqa: BLE001 - cv2.error (-213) has been seen on real photos
+        log.debug("OpenCV QR failed: %r", exc)
+        return _EMPTY
+    if points is None:
+        return _EMPTY
+    quad = _map_quad(tuple((float(x), float(y)) for x, y in points.reshape(-1, 2)), scale, offset)
+    if not text:
+        return Detection([], [quad])
+    raw = text.encode("utf-8", errors="surrogateescape")
+    return Detection([DecodedCode(text, raw, "opencv", quad)], [])
+
+
+def _map_quad(quad: Quad, scale: float, offset: tuple[float, float]) -> Quad:
+    if scale == 1.0 and offset == (0.0, 0.0):
+        return quad
+    return tuple((x / scale + offset[0], y / scale + offset[1]) for x, y in quad)

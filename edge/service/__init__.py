@@ -1,0 +1,1 @@
+"""Running gate-edge as a service: systemd notification and the watchdog."""

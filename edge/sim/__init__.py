@@ -1,0 +1,1 @@
+"""Synthetic inputs for demos, tests and benchmarks (generated camera frames)."""

@@ -1,0 +1,214 @@
+"""A real mosquitto for tests and benches: free loopback port, plain / TLS / mutual TLS + ACL."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+MOSQUITTO = "/usr/sbin/mosquitto"
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now (never 1883)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port != 1883:
+            return port
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+
+
+class CertificateAuthority:
+    """A throw-away CA that issues the broker certificate and gate client certificates."""
+
+    def __init__(self, directory: Path, name: str = "gate-edge test CA") -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.UTC)
+        self._cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name(name))
+            .issuer_name(_name(name))
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(self._key, hashes.SHA256())
+        )
+        self.ca_file = directory / "ca.pem"
+        self.ca_file.write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
+
+    def sign_csr(self, csr_pem: bytes, *, server: bool = False) -> bytes:
+        """Issue a certificate (PEM) for a CSR, as the central PKI would."""
+        csr = x509.load_pem_x509_csr(csr_pem)
+        assert csr.is_signature_valid
+        now = datetime.datetime.now(datetime.UTC)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(csr.subject)
+            .issuer_name(self._cert.subject)
+            .public_key(csr.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        )
+        if server:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                ),
+                critical=False,
+            )
+        cert = builder.sign(self._key, hashes.SHA256())
+        return cert.public_bytes(serialization.Encoding.PEM)
+
+    def issue(self, cn: str, *, server: bool = False) -> tuple[Path, Path]:
+        """Create a key and a certificate for `cn`; return (cert_file, key_file)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        csr = (
+            x509.CertificateSigningRequestBuilder()
+            .subject_name(_name(cn))
+            .sign(key, hashes.SHA256())
+        )
+        safe = cn.replace("/", "_")
+        cert_file, key_file = self.directory / f"{safe}.crt", self.directory / f"{safe}.key"
+        cert_file.write_bytes(
+            self.sign_csr(csr.public_bytes(serialization.Encoding.PEM), server=server)
+        )
+        _write_key(key, key_file)
+        return cert_file, key_file
+
+
+class Broker:
+    """One mosquitto process with a generated config; restartable on the same port.
+
+    `acl` maps a user name (the client certificate CN under mutual TLS) to ACL lines such as
+    "topic readwrite gates/s/g/#". Persistence is on, so sessions survive a graceful restart.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        tls: bool = False,
+        mutual: bool = False,
+        acl: dict[str, list[str]] | None = None,
+    ) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.tls = tls or mutual
+        self.mutual = mutual
+        self.ca: CertificateAuthority | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self.log_file = directory / "mosquitto.log"
+        self.config_file = directory / "mosquitto.conf"
+        self.config_file.write_text(self._config(acl))
+
+    @property
+    def url(self) -> str:
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
+
+    def _config(self, acl: dict[str, list[str]] | None) -> str:
+        lines = [
+            "per_listener_settings false",
+            f"persistence true\npersistence_location {self.directory}/",
+            "autosave_interval 1",
+            "max_queued_messages 0",
+            f"log_dest file {self.log_file}",
+            "log_type error\nlog_type warning\nlog_type notice",
+            f"listener {self.port} 127.0.0.1",
+        ]
+        if os.geteuid() == 0:
+            lines.insert(0, "user root")
+        if self.tls:
+            self.ca = CertificateAuthority(self.directory / "pki")
+            cert, key = self.ca.issue("localhost", server=True)
+            lines += [f"cafile {self.ca.ca_file}", f"certfile {cert}", f"keyfile {key}"]
+        if self.mutual:
+            lines += ["require_certificate true", "use_identity_as_username true"]
+        if acl is not None:
+            acl_file = self.directory / "acl"
+            blocks = [f"user {user}\n" + "\n".join(rules) for user, rules in acl.items()]
+            acl_file.write_text("\n\n".join(blocks) + "\n")
+            lines.append(f"acl_file {acl_file}")
+        lines.append(f"allow_anonymous {'false' if self.mutual else 'true'}")
+        return "\n".join(lines) + "\n"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start mosquitto and wait until it accepts connections."""
+        self._process = subprocess.Popen(
+            [MOSQUITTO, "-c", str(self.config_file)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                err = self._process.stderr.read().decode() if self._process.stderr else ""
+                log = self.log_file.read_text() if self.log_file.exists() else ""
+                raise RuntimeError(f"mosquitto exited: {err}\n{log}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("mosquitto did not start listening")
+
+    def stop(self, graceful: bool = True) -> None:
+        """Stop mosquitto (SIGTERM saves sessions; graceful=False kills it)."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM if graceful else signal.SIGKILL)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr:
+            process.stderr.close()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def __enter__(self) -> Broker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

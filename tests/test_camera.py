@@ -1,0 +1,157 @@
+"""USB/CSI camera drivers against fake capture devices, replay sources and the factory."""
+
+from __future__ import annotations
+
+import threading
+import types
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.drivers.camera import CsiCamera, UsbCamera, open_frame_source
+from edge.drivers.camera_replay import ReplayFrameSource
+from edge.errors import CameraError
+from edge.scan.settings import CameraSettings
+
+
+class FakeCapture:
+    """Stands in for cv2.VideoCapture: yields BGR frames, then fails if told to."""
+
+    def __init__(self, frames: int, fail_after: int | None = None) -> None:
+        self.remaining = frames
+        self.fail_after = fail_after
+        self.reads = 0
+        self.released = False
+        self.gate = threading.Semaphore(0)
+
+    def read(self) -> tuple[bool, Any]:
+        self.reads += 1
+        if self.fail_after is not None and self.reads > self.fail_after:
+            return False, None
+        self.gate.acquire(timeout=2.0)  # the test releases frames one at a time
+        value = self.reads % 256
+        return True, np.full((6, 8, 3), value, np.uint8)
+
+    def release(self) -> None:
+        self.released = True
+
+
+def test_usb_camera_hands_over_the_newest_frame_as_gray() -> None:
+    capture = FakeCapture(frames=100)
+    camera = UsbCamera("/dev/video9", opener=lambda *a: capture)
+    try:
+        for _ in range(3):
+            capture.gate.release()
+        deadline = threading.Event()
+        while capture.reads < 4 and not deadline.wait(0.01):
+            pass
+        got = camera.read(1.0)
+        assert got is not None
+        _, frame = got
+        assert frame.ndim == 2 and frame.dtype == np.uint8
+        assert frame[0, 0] == 3  # frames 1 and 2 were superseded, never queued
+        assert camera.dropped == 2
+        assert camera.read(0.05) is None
+    finally:
+        camera.close()
+    assert capture.released
+
+
+def test_usb_camera_reconnects_then_reports_camera_error() -> None:
+    opened: list[FakeCapture] = []
+
+    def opener(*args: Any) -> FakeCapture:
+        capture = FakeCapture(frames=0, fail_after=0)
+        opened.append(capture)
+        return capture
+
+    camera = UsbCamera("/dev/video9", reconnect_attempts=2, reconnect_delay_s=0.01, opener=opener)
+    try:
+        with pytest.raises(CameraError, match="no frames after 2 reconnects"):
+            for _ in range(100):
+                camera.read(0.1)
+        assert len(opened) == 3
+    finally:
+        camera.close()
+
+
+def test_usb_camera_open_failure_is_a_camera_error() -> None:
+    def opener(*args: Any) -> Any:
+        raise CameraError("cannot open camera /dev/video9")
+
+    with pytest.raises(CameraError):
+        UsbCamera("/dev/video9", opener=opener)
+
+
+def test_csi_camera_uses_the_lores_luma_plane() -> None:
+    class FakePicamera2:
+        def __init__(self) -> None:
+            self.config: dict[str, Any] = {}
+
+        def create_video_configuration(self, **kwargs: Any) -> dict[str, Any]:
+            return kwargs
+
+        def configure(self, config: dict[str, Any]) -> None:
+            self.config = config
+
+        def start(self) -> None:
+            pass
+
+        def capture_array(self, name: str) -> Any:
+            assert name == "lores"
+            yuv = np.zeros((12 * 3 // 2, 16), np.uint8)
+            yuv[:12] = 77  # luma rows first, chroma after
+            yuv[12:] = 200
+            return yuv
+
+        def stop(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    module = types.SimpleNamespace(Picamera2=FakePicamera2)
+    camera = CsiCamera(16, 12, 30, module=module)
+    try:
+        got = camera.read(1.0)
+        assert got is not None
+        assert got[1].shape == (12, 16) and int(got[1].max()) == 77
+    finally:
+        camera.close()
+
+
+def test_csi_camera_without_picamera2_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    def missing(name: str) -> Any:
+        raise ImportError(name)
+
+    monkeypatch.setattr(importlib, "import_module", missing)
+    with pytest.raises(CameraError, match="picamera2"):
+        CsiCamera()
+
+
+def test_replay_folder_and_video_through_the_factory(tmp_path: Path) -> None:
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"{i:02d}.png"), np.full((10, 12, 3), 50 * i, np.uint8))
+    source = open_frame_source(
+        CameraSettings(source="replay", replay_path=str(tmp_path), replay_fps=1000.0)
+    )
+    got = source.read(1.0)
+    assert got is not None and got[1].shape == (10, 12)
+    source.close()
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (32, 24))
+    for i in range(4):
+        writer.write(np.full((24, 32, 3), 60 * i, np.uint8))
+    writer.release()
+    replay = ReplayFrameSource.from_path(video, 1000.0, loop=False)
+    got = replay.read(1.0)
+    assert got is not None and got[1].shape == (24, 32)
+    with pytest.raises(CameraError):
+        ReplayFrameSource.from_path(tmp_path / "missing", 10.0)
+    with pytest.raises(CameraError):
+        open_frame_source(CameraSettings(source="none"))

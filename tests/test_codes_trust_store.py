@@ -1,0 +1,171 @@
+"""TrustStore: signed updates, rollback and expiry refusal, persistence and safe swaps."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from edge.clock import FakeClock
+from edge.codes.keys import public_key_pem
+from edge.codes.trust_store import TrustStore
+from edge.codes.trustlist import build_denylist
+from edge.errors import TrustListError
+from tests.test_codes_support import DAY, NOW, TrustWorld, make_issuer, signed_text
+
+
+@pytest.fixture
+def world() -> TrustWorld:
+    return TrustWorld()
+
+
+def make_store(world: TrustWorld, tmp_path: Path, clock: FakeClock | None = None) -> TrustStore:
+    return TrustStore(
+        public_key_pem(world.root.public_key()),
+        tmp_path / "trust.json",
+        tmp_path / "deny.json",
+        clock or FakeClock(NOW),
+    )
+
+
+def test_empty_store_trusts_nobody(world: TrustWorld, tmp_path: Path) -> None:
+    store = make_store(world, tmp_path)
+    store.load()
+    issuer = make_issuer("CN-150000", "EdDSA")
+    assert store.verify(signed_text(issuer)).reason == "unknown_issuer"
+    assert store.verify("nonsense").reason == "malformed"
+    assert store.status()["trust_list_version"] is None and store.problems == []
+
+
+def test_update_persists_and_reloads(world: TrustWorld, tmp_path: Path) -> None:
+    issuer = make_issuer("CN-150000", "ES256")
+    store = make_store(world, tmp_path)
+    assert store.update_trust_list(world.document([issuer], version=3)) == 3
+    assert store.verify(signed_text(issuer)).valid
+    assert not list(tmp_path.glob("*.tmp"))
+    fresh = make_store(world, tmp_path)
+    fresh.load()
+    assert fresh.verify(signed_text(issuer)).valid
+    status = fresh.status()
+    assert status["trust_list_version"] == 3 and status["issuers"] == 1 and status["keys"] == 1
+
+
+def test_rollback_and_replay_refused_last_good_kept(world: TrustWorld, tmp_path: Path) -> None:
+    old_key = make_issuer("CN-150000", "ES256")
+    new_key = make_issuer("CN-150000", "EdDSA")
+    store = make_store(world, tmp_path)
+    v2 = world.document([old_key, new_key], version=2)
+    assert store.update_trust_list(v2) == 2
+    assert store.update_trust_list(v2) == 2  # the same document again is a harmless no-op
+    with pytest.raises(TrustListError, match="not newer"):
+        store.update_trust_list(world.document([old_key], version=1))
+    with pytest.raises(TrustListError, match="not newer"):
+        store.update_trust_list(world.document([new_key], version=2))
+    assert store.verify(signed_text(old_key)).valid
+    assert (tmp_path / "trust.json").read_bytes() == v2
+    assert store.update_trust_list(world.document([new_key], version=3)) == 3
+    assert store.verify(signed_text(old_key)).reason == "unknown_key"
+    assert store.verify(signed_text(new_key)).valid
+
+
+def test_unsigned_wrongly_signed_or_expired_lists_refused(
+    world: TrustWorld, tmp_path: Path
+) -> None:
+    issuer = make_issuer("CN-150000", "EdDSA")
+    store = make_store(world, tmp_path)
+    store.update_trust_list(world.document([issuer], version=1))
+    impostor = TrustWorld()
+    cases = {
+        "trust-root": impostor.document([issuer], version=9),
+        "expired": world.document([issuer], version=9, issued_at=NOW - DAY, expires_at=NOW - 1),
+        "payload and signature": b'{"payload":"{}"}\n',
+        "JSON": b"\x00\xff",
+    }
+    for message, document in cases.items():
+        with pytest.raises(TrustListError, match=message):
+            store.update_trust_list(document)
+    assert store.status()["trust_list_version"] == 1
+    assert store.verify(signed_text(issuer)).valid
+
+
+def test_denylist_updates(world: TrustWorld, tmp_path: Path) -> None:
+    issuer = make_issuer("CN-150000", "ES256")
+    store = make_store(world, tmp_path)
+    store.update_trust_list(world.document([issuer]))
+    code_id = bytes(range(16))
+    deny = build_denylist(world.root, [code_id], [], version=4, issued_at=NOW, expires_at=NOW + DAY)
+    assert store.update_denylist(deny) == 4
+    assert store.verify(signed_text(issuer)).reason == "revoked"
+    with pytest.raises(TrustListError, match="not newer"):
+        store.update_denylist(
+            build_denylist(world.root, [], [], version=3, issued_at=NOW, expires_at=NOW + DAY)
+        )
+    with pytest.raises(TrustListError, match="hcn1-denylist"):
+        store.update_denylist(world.document([issuer], version=10))
+    fresh = make_store(world, tmp_path)
+    fresh.load()
+    assert fresh.verify(signed_text(issuer)).reason == "revoked"
+    assert fresh.status()["denylist_version"] == 4
+
+
+def test_expiry_while_loaded_fails_closed(world: TrustWorld, tmp_path: Path) -> None:
+    issuer = make_issuer("CN-150000", "EdDSA")
+    clock = FakeClock(NOW)
+    store = make_store(world, tmp_path, clock)
+    store.update_trust_list(world.document([issuer], expires_at=NOW + 60))
+    assert store.verify(signed_text(issuer)).valid
+    clock.advance(61)
+    assert store.verify(signed_text(issuer)).reason == "trust_list_expired"
+    assert store.status()["trust_list_expired"] is True
+    reloaded = make_store(world, tmp_path, clock)
+    reloaded.load()  # an expired persisted list still loads, so the gate can say why it refuses
+    assert reloaded.verify(signed_text(issuer)).reason == "trust_list_expired"
+
+
+def test_bad_persisted_files_are_reported_and_ignored(world: TrustWorld, tmp_path: Path) -> None:
+    issuer = make_issuer("CN-150000", "EdDSA")
+    store = make_store(world, tmp_path)
+    store.update_trust_list(world.document([issuer], version=2))
+    (tmp_path / "deny.json").write_bytes(b"{not json")
+    trust_bytes = (tmp_path / "trust.json").read_bytes()
+    (tmp_path / "trust.json").write_bytes(trust_bytes.replace(b"CN-150000", b"CN-150001"))
+    store.load()
+    assert len(store.problems) == 2
+    assert store.status()["trust_list_version"] == 2  # what was in force stays in force
+    fresh = make_store(world, tmp_path)
+    fresh.load()
+    assert fresh.verify(signed_text(issuer)).reason == "unknown_issuer"
+    assert any("trust.json" in problem for problem in fresh.status()["problems"])  # type: ignore[attr-defined]
+
+
+def test_root_key_must_be_ed25519(tmp_path: Path) -> None:
+    issuer = make_issuer("CN-150000", "ES256")
+    with pytest.raises(TrustListError, match="Ed25519"):
+        TrustStore(
+            public_key_pem(issuer.key.public_key()), tmp_path / "t", tmp_path / "d", FakeClock()
+        )
+
+
+def test_concurrent_verification_during_updates(world: TrustWorld, tmp_path: Path) -> None:
+    issuer = make_issuer("CN-150000", "EdDSA")
+    store = make_store(world, tmp_path)
+    store.update_trust_list(world.document([issuer], version=1))
+    text = signed_text(issuer)
+    failures: list[object] = []
+
+    def reader() -> None:
+        for _ in range(300):
+            result = store.verify(text)
+            if not result.valid:
+                failures.append(result.reason)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for version in range(2, 12):
+        store.update_trust_list(world.document([issuer], version=version))
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert store.status()["trust_list_version"] == 11

@@ -1,0 +1,113 @@
+"""Decoder chain on generated phone-screen frames, and decoder edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import segno
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge.scan.chain import DecoderChain
+from edge.scan.decoders import bytes_to_text, read_pyzbar, read_zxing
+from edge.scan.preprocess import to_gray
+from edge.sim.screens import ScreenStyle, code_modules, random_style, render_scene
+
+TEXT = "HC1:6BFOXN%TS3DH0YOJ58S S-W5HDC *M0II5XHC9B5G2+$N IOP-IA%NFQGRJPC%OQHIZC4.OI1RM8ZA"
+
+STYLES = {
+    "flat-small": ScreenStyle(code_width=150.0, noise_sigma=2.0),
+    "flat-large": ScreenStyle(code_width=480.0, noise_sigma=2.0),
+    "rotated": ScreenStyle(code_width=300.0, angle_deg=35.0, noise_sigma=3.0),
+    "tilted": ScreenStyle(code_width=300.0, tilt=0.3, angle_deg=-15.0, noise_sigma=3.0),
+    "blurred": ScreenStyle(code_width=320.0, blur_sigma=1.8, noise_sigma=3.0),
+    "glare": ScreenStyle(code_width=320.0, glare=0.7, noise_sigma=3.0),
+    "moire": ScreenStyle(code_width=320.0, moire=0.5, noise_sigma=3.0),
+    "noisy": ScreenStyle(code_width=320.0, noise_sigma=8.0),
+    "dim": ScreenStyle(code_width=320.0, brightness=0.55, noise_sigma=3.0),
+    "dark-mode": ScreenStyle(code_width=320.0, dark_mode=True, noise_sigma=3.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STYLES))
+def test_chain_reads_generated_screens(name: str) -> None:
+    frame = to_gray(render_scene(TEXT, STYLES[name], seed=7))
+    result = DecoderChain(budget_ms=1000.0).decode(frame)
+    assert [code.text for code in result.codes] == [TEXT]
+
+
+def test_chain_finds_nothing_in_an_empty_scene() -> None:
+    frame = to_gray(render_scene(None, ScreenStyle(noise_sigma=3.0), seed=1))
+    assert DecoderChain().decode(frame).codes == []
+
+
+def test_fallbacks_recover_what_the_primary_pass_misses() -> None:
+    # a dim, low-contrast, blurred screen: count reads with and without the fallback passes
+    rng = np.random.default_rng(3)
+    plain, chained = DecoderChain(fallbacks=False), DecoderChain(budget_ms=1000.0)
+    plain_hits = chain_hits = 0
+    for seed in range(12):
+        style = random_style(rng, difficulty=1.0)
+        frame = to_gray(render_scene(TEXT, style, seed))
+        plain_hits += any(c.text == TEXT for c in plain.decode(frame).codes)
+        chain_hits += any(c.text == TEXT for c in chained.decode(frame).codes)
+    assert chain_hits >= plain_hits
+    assert chain_hits >= 9
+
+
+def test_hint_region_is_used_and_maps_back_to_frame_coordinates() -> None:
+    frame = to_gray(render_scene(TEXT, ScreenStyle(code_width=260.0, centre=(900.0, 300.0)), 2))
+    first = DecoderChain().decode(frame)
+    assert first.codes
+    again = DecoderChain().decode(frame, hint=first.codes[0].quad)
+    assert again.passes[0] == "hint"
+    assert again.found_by[TEXT] == "hint"
+    xs = [p[0] for p in again.codes[0].quad]
+    assert 750 < sum(xs) / 4 < 1050
+
+
+def test_every_decoder_sees_grayscale_only() -> None:
+    bgr = render_scene(TEXT, ScreenStyle(code_width=300.0), seed=4)
+    gray = to_gray(bgr)
+    assert gray.ndim == 2 and gray.dtype == np.uint8
+    assert to_gray(np.dstack([bgr, bgr[:, :, :1]])).shape == gray.shape
+    assert to_gray(gray.astype(np.uint16) * 200).dtype == np.uint8
+
+
+def test_bytes_to_text_policy() -> None:
+    assert bytes_to_text("Grüße".encode()) == "Grüße"
+    assert bytes_to_text(b"caf\xe9", "café") == "café"
+    assert bytes_to_text(b"caf\xe9") == "café"  # ISO 8859-1 fallback keeps every byte
+    assert bytes_to_text(b"\xff\xfe", "\ufffd") == "ÿþ"
+
+
+def test_binary_payload_is_kept_exactly() -> None:
+    payload = bytes(range(256))[::3]
+    image = np.kron(
+        1 - np.array(segno.make(payload, error="l").matrix, dtype=np.uint8), np.ones((4, 4))
+    )
+    gray = np.pad((image * 255).astype(np.uint8), 16, constant_values=255)
+    codes = read_zxing(gray).codes
+    assert codes and codes[0].raw == payload
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 64).flatmap(
+        lambda h: st.integers(1, 64).flatmap(
+            lambda w: st.binary(min_size=h * w, max_size=h * w).map(
+                lambda b: np.frombuffer(b, dtype=np.uint8).reshape(h, w)
+            )
+        )
+    )
+)
+def test_decoders_never_raise_on_arbitrary_pixels(gray: np.ndarray) -> None:
+    assert isinstance(read_zxing(gray).codes, list)
+    assert isinstance(read_pyzbar(gray).codes, list)
+    assert isinstance(DecoderChain(budget_ms=5.0).decode(gray).codes, list)
+
+
+def test_code_modules_has_quiet_zone() -> None:
+    modules = code_modules("X")
+    assert modules.shape[0] == 21 + 8
+    assert modules[:4].sum() == 0 and modules[:, -4:].sum() == 0

@@ -1,0 +1,199 @@
+"""The scan loop: newest frame only, idle skipping, debouncing, verification, faults, serial."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from edge.clock import FakeClock
+from edge.codes.result import VerificationResult
+from edge.drivers.camera_replay import ReplayFrameSource
+from edge.drivers.interfaces import GrayFrame
+from edge.errors import CameraError
+from edge.scan.loop import Debouncer, ScanLoop
+from edge.scan.preprocess import to_gray
+from edge.scan.result import ScanResult
+from edge.scan.settings import ScanSettings
+from edge.sim.screens import ScreenStyle, render_scene
+
+CODE_A, CODE_B = "HC1:CODE-A-0001", "HC1:CODE-B-0002"
+
+
+def _frame(text: str | None, seed: int = 0) -> GrayFrame:
+    return to_gray(render_scene(text, ScreenStyle(code_width=260.0, noise_sigma=2.0), seed))
+
+
+class Verifier:
+    """Records what it was asked; green for codes starting HC1:."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, text: str) -> VerificationResult:
+        self.seen.append(text)
+        if text.startswith("HC1:"):
+            return VerificationResult(valid=True, colour="green", issuer="test")
+        return VerificationResult.invalid("malformed")
+
+
+def test_replay_returns_the_newest_frame_and_skips_stale_ones() -> None:
+    clock = FakeClock()
+    frames = [np.full((4, 4), i, np.uint8) for i in range(10)]
+    source = ReplayFrameSource(frames, fps=10.0, loop=False, clock=clock)
+    first = source.read(0.0)
+    assert first is not None and first[1][0, 0] == 0
+    clock.advance(0.55)  # frames 1..5 became due meanwhile
+    got = source.read(0.0)
+    assert got is not None and got[1][0, 0] == 5
+    assert source.skipped == 4
+    assert source.read(0.0) is None  # nothing newer yet; no queued backlog
+    got = source.read(1.0)  # waits (on the fake clock) for the next one
+    assert got is not None and got[1][0, 0] == 6
+
+
+def test_loop_never_decodes_a_backlog() -> None:
+    clock = FakeClock()
+    frames = [_frame(CODE_A if i % 2 else None, i) for i in range(6)]
+    source = ReplayFrameSource(frames, fps=10.0, loop=True, clock=clock)
+    loop = ScanLoop(Verifier(), ScanSettings(idle_skip=False), clock, frames=source)
+    loop.step(0.0)
+    clock.advance(2.0)  # the loop stalled for 20 frame intervals
+    loop.step(0.0)
+    assert loop.stats()["frames"] == 2
+    assert source.skipped == 19
+
+
+def test_loop_drops_frames_older_than_the_limit() -> None:
+    clock = FakeClock()
+
+    class LateSource:
+        def read(self, timeout_s: float) -> tuple[float, GrayFrame] | None:
+            return clock.monotonic() - 2.0, _frame(CODE_A)
+
+        def close(self) -> None:
+            pass
+
+    verifier = Verifier()
+    loop = ScanLoop(verifier, ScanSettings(max_frame_age_s=0.5), clock, frames=LateSource())
+    assert loop.step() == []
+    assert loop.stats()["stale_dropped"] == 1
+    assert verifier.seen == []
+
+
+def test_loop_reports_once_per_debounce_window_and_verifies_each_new_code() -> None:
+    clock = FakeClock()
+    frames = [_frame(CODE_A, 1), _frame(CODE_A, 2), _frame(CODE_B, 3), _frame(CODE_A, 4)]
+    source = ReplayFrameSource(frames, fps=10.0, loop=True, clock=clock)
+    verifier = Verifier()
+    loop = ScanLoop(verifier, ScanSettings(debounce_s=3.0), clock, frames=source)
+    texts = []
+    for _ in range(8):  # 0.8 s: two passes over the frames
+        texts += [r.text for r in loop.step(0.0)]
+        clock.advance(0.1)
+    assert texts == [CODE_A, CODE_B]
+    assert verifier.seen == [CODE_A, CODE_B]
+    assert loop.stats()["duplicates"] >= 5
+    clock.advance(3.0)
+    later = []
+    for _ in range(4):
+        later += loop.step(0.0)
+        clock.advance(0.1)
+    assert sorted({r.text for r in later}) == [CODE_A, CODE_B]
+    result = later[0]
+    assert result.source == "camera" and result.verification.valid
+    assert result.decode_ms > 0 and result.frame_time <= clock.monotonic()
+    assert CODE_A not in repr(result) and CODE_B not in repr(result)
+
+
+def test_idle_unchanged_frames_are_skipped_but_changes_are_decoded() -> None:
+    clock = FakeClock()
+    empty = _frame(None, 5)
+    noisy = [np.clip(empty.astype(int) + np.random.default_rng(i).integers(-2, 3, empty.shape),
+                     0, 255).astype(np.uint8) for i in range(5)]
+    frames = [*noisy, _frame(CODE_A, 6), _frame(CODE_A, 6)]
+    source = ReplayFrameSource(frames, fps=10.0, loop=False, clock=clock)
+    loop = ScanLoop(Verifier(), ScanSettings(), clock, frames=source)
+    results = []
+    for _ in range(7):
+        results += loop.step(0.0)
+        clock.advance(0.1)
+    stats = loop.stats()
+    assert stats["idle_skipped"] == 4  # the first empty frame is decoded, its copies are not
+    assert [r.text for r in results] == [CODE_A]
+    assert stats["decoded"] == 3  # while a code is in view every frame is decoded
+
+
+def test_verifier_exception_becomes_an_invalid_result() -> None:
+    clock = FakeClock()
+
+    def broken(text: str) -> VerificationResult:
+        raise RuntimeError("bug")
+
+    source = ReplayFrameSource([_frame(CODE_A)], fps=10.0, clock=clock)
+    results = ScanLoop(broken, ScanSettings(), clock, frames=source).step(0.0)
+    assert len(results) == 1 and not results[0].verification.valid
+    assert results[0].verification.reason == "malformed"
+
+
+def test_debouncer_window() -> None:
+    debounce = Debouncer(1.0)
+    assert debounce.admit("a", 10.0)
+    assert not debounce.admit("a", 10.9)
+    assert debounce.admit("b", 10.9)
+    assert debounce.admit("a", 11.0)
+
+
+def test_thread_reports_camera_faults_through_the_callback() -> None:
+    clock = FakeClock()
+    faults: list[str] = []
+    failed = threading.Event()
+
+    class DeadCamera:
+        def read(self, timeout_s: float) -> tuple[float, GrayFrame] | None:
+            raise CameraError("camera /dev/video0: no frames")
+
+        def close(self) -> None:
+            pass
+
+    def on_fault(reason: str) -> None:
+        faults.append(reason)
+        failed.set()
+
+    loop = ScanLoop(Verifier(), ScanSettings(), clock, frames=DeadCamera(), on_fault=on_fault)
+    loop.start()
+    assert failed.wait(5.0)
+    loop.stop()
+    assert faults[0].startswith("camera: camera /dev/video0")
+    assert loop.stats()["faults"] >= 1
+
+
+def test_thread_delivers_camera_and_serial_results_through_one_callback() -> None:
+    clock = FakeClock()
+    got: list[ScanResult] = []
+    both = threading.Event()
+
+    class OneLine:
+        def __init__(self) -> None:
+            self.lines = [CODE_B]
+
+        def read_line(self, timeout_s: float) -> str | None:
+            return self.lines.pop() if self.lines else None
+
+        def close(self) -> None:
+            pass
+
+    def on_result(result: ScanResult) -> None:
+        got.append(result)
+        if len({r.source for r in got}) == 2:
+            both.set()
+
+    source = ReplayFrameSource([_frame(CODE_A)], fps=10.0, clock=clock)
+    loop = ScanLoop(
+        Verifier(), ScanSettings(), clock, frames=source, lines=OneLine(), on_result=on_result
+    )
+    loop.start()
+    assert both.wait(10.0)
+    loop.stop()
+    by_source = {r.source: r.text for r in got}
+    assert by_source == {"camera": CODE_A, "serial": CODE_B}

@@ -1,0 +1,117 @@
+"""GM65 and Honeywell scanner protocols over loop:// and a pty peer; parsers under hypothesis."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge.clock import FakeClock
+from edge.drivers.serial_lines import ReconnectingPort
+from edge.drivers.serial_scanner import (
+    GM65_SAVE_SETTINGS,
+    GM65_TRIGGER,
+    HONEYWELL_TRIGGER,
+    HONEYWELL_UNTRIGGER,
+    Gm65ReplyFilter,
+    SerialQrScanner,
+    crc16_ccitt,
+    gm65_command,
+    open_serial_scanner,
+)
+from edge.scan.settings import SerialScannerSettings
+
+
+def test_frames_match_the_documented_bytes() -> None:
+    assert GM65_TRIGGER == bytes.fromhex("7E 00 08 01 00 02 01 AB CD")
+    assert GM65_SAVE_SETTINGS == bytes.fromhex("7E 00 09 01 00 00 00 DE C8")
+    assert gm65_command(0x09, 0x0000, b"\x00") == GM65_SAVE_SETTINGS
+    assert crc16_ccitt(b"123456789") == 0x31C3  # CRC-16/XMODEM check value
+
+
+def test_reply_filter_strips_split_replies_and_keeps_text() -> None:
+    replies = Gm65ReplyFilter()
+    reply = bytes.fromhex("02 00 00 01 00 33 31")
+    stream = b"HC1:AB" + reply + b"CD\r"
+    out = b"".join(replies.feed(stream[i : i + 1]) for i in range(len(stream)))
+    assert out == b"HC1:ABCD\r"
+    assert len(replies.replies) == 1 and replies.replies[0].status == 0
+    assert replies.replies[0].data == b"\x00"
+    body = bytes.fromhex("00 01 00")
+    good = b"\x02\x00" + body + crc16_ccitt(body).to_bytes(2, "big")
+    Gm65ReplyFilter().feed(good)
+    checked = Gm65ReplyFilter()
+    checked.feed(good)
+    assert checked.replies[0].crc_ok
+    bad = Gm65ReplyFilter()
+    bad.feed(b"\x02\x00" + body + b"\x00\x00")
+    assert not bad.replies[0].crc_ok
+
+
+def test_gm65_command_mode_triggers_and_reads_text_past_replies() -> None:
+    clock = FakeClock()
+    port = ReconnectingPort("loop://", 9600, clock=clock)
+    scanner = SerialQrScanner(port, "gm65-command", b"\r", trigger_interval_s=2.0, clock=clock)
+    # loop:// echoes what we send: the trigger frame itself comes back and must not become text
+    assert scanner.read_line(0.3) is None
+    port.write(bytes.fromhex("02 00 00 01 00 33 31") + b"HC1:XYZ\r")
+    assert scanner.read_line(0.5) == "HC1:XYZ"
+    assert scanner.replies and scanner.replies[-1].status == 0
+    scanner.close()
+
+
+def test_honeywell_trigger_is_sent_and_stopped_on_close() -> None:
+    master, slave = os.openpty()
+    try:
+        clock = FakeClock()
+        port = ReconnectingPort(os.ttyname(slave), 9600, clock=clock)
+        scanner = SerialQrScanner(port, "honeywell", b"\r", trigger_interval_s=5.0, clock=clock)
+        assert scanner.read_line(0.05) is None  # opens the port and sends the first trigger
+        os.write(master, b"DOC-42\r")
+        assert scanner.read_line(1.0) == "DOC-42"
+        time.sleep(0.05)
+        assert os.read(master, 64).startswith(HONEYWELL_TRIGGER)
+        clock.advance(5.0)
+        assert scanner.read_line(0.05) is None
+        time.sleep(0.05)
+        assert os.read(master, 64) == HONEYWELL_TRIGGER  # re-triggered once per interval
+        scanner.close()
+        time.sleep(0.05)
+        assert os.read(master, 64) == HONEYWELL_UNTRIGGER
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_factory_builds_a_continuous_scanner_on_loop() -> None:
+    scanner = open_serial_scanner(
+        SerialScannerSettings(enabled=True, port="loop://", protocol="gm65-continuous")
+    )
+    scanner.port.write(b"\x02noise\x02\x00\x00\x02\x00\x00" + b"CODE\r")
+    assert scanner.read_line(1.0) == "CODE"
+    scanner.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=64), max_size=20))
+def test_reply_filter_never_crashes_and_bounds_its_buffer(chunks: list[bytes]) -> None:
+    replies = Gm65ReplyFilter()
+    for chunk in chunks:
+        out = replies.feed(chunk)
+        assert len(out) <= len(chunk) + 300
+    assert len(replies.replies) <= 16
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(min_size=1, max_size=200))
+def test_scanner_on_arbitrary_input_returns_only_clean_lines_or_none(data: bytes) -> None:
+    clock = FakeClock()
+    port = ReconnectingPort("loop://", 9600, clock=clock)
+    scanner = SerialQrScanner(port, "gm65-continuous", b"\r", max_length=64, clock=clock)
+    port.write(data + b"\r")
+    for _ in range(3):
+        line = scanner.read_line(0.01)
+        assert line is None or (line and "\r" not in line and len(line.encode()) <= 64)
+    scanner.close()
