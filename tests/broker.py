@@ -8,13 +8,19 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 
@@ -212,3 +218,62 @@ class Broker:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class Subscriber:
+    """A persistent-session MQTT v5 subscriber recording every message it receives."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        topic: str,
+        *,
+        client_id: str = "test-subscriber",
+        cert: tuple[Path, Path] | None = None,
+    ) -> None:
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self._cv = threading.Condition()
+        self._topic = topic
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        )
+        if broker.tls:
+            assert broker.ca is not None
+            certfile, keyfile = cert if cert else (None, None)
+            self.client.tls_set(
+                ca_certs=str(broker.ca.ca_file),
+                certfile=str(certfile) if certfile else None,
+                keyfile=str(keyfile) if keyfile else None,
+            )
+        self.client.reconnect_delay_set(1, 1)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = 3600
+        self._connected = threading.Event()
+        self.client.connect_async(
+            "127.0.0.1", broker.port, clean_start=False, properties=props, keepalive=10
+        )
+        self.client.loop_start()
+        if not self._connected.wait(10):
+            raise RuntimeError("subscriber could not connect")
+
+    def _on_connect(self, client: object, userdata: object, *args: object) -> None:
+        self.client.subscribe(self._topic, qos=1)
+        self._connected.set()
+
+    def _on_message(self, client: object, userdata: object, message: mqtt.MQTTMessage) -> None:
+        with self._cv:
+            self.messages.append((message.topic, bytes(message.payload), bool(message.retain)))
+            self._cv.notify_all()
+
+    def wait_for(
+        self, predicate: Callable[[list[tuple[str, bytes, bool]]], bool], timeout: float = 10.0
+    ) -> bool:
+        """Wait until predicate(messages) is true."""
+        with self._cv:
+            return self._cv.wait_for(lambda: predicate(self.messages), timeout)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()

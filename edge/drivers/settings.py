@@ -19,6 +19,13 @@ class RelaySettings:
     port: str = setting("", doc="Serial port of an LCUS relay board (serial).")
     channel: int = setting(1, minimum=1, maximum=8, doc="Relay channel (serial).")
     pulse_ms: int = setting(300, minimum=100, maximum=2000, doc="Open pulse length.")
+    max_pulse_ms: int = setting(
+        2000,
+        minimum=100,
+        maximum=2000,
+        doc="Longest energised time from the first pulse, however requests overlap.",
+    )
+    baudrate: int = setting(9600, minimum=1200, maximum=115200, doc="Relay board baud (serial).")
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class IoSettings:
     manual_button_line: int = setting(-1, minimum=-1, maximum=511, doc="Manual button; -1 off.")
     inputs_active_low: bool = setting(True, doc="Inputs are active when pulled low.")
     debounce_ms: int = setting(20, minimum=0, maximum=500, doc="Input debounce time.")
+    poll_ms: int = setting(5, minimum=1, maximum=100, doc="Input sampling period.")
     green_lamp_line: int = setting(-1, minimum=-1, maximum=511, doc="Green lamp; -1 off.")
     red_lamp_line: int = setting(-1, minimum=-1, maximum=511, doc="Red lamp; -1 off.")
     buzzer_line: int = setting(-1, minimum=-1, maximum=511, doc="Buzzer; -1 off.")

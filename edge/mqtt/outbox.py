@@ -137,6 +137,7 @@ class Outbox:
 
     def pending(self, after_rowid: int = 0, limit: int = 100) -> list[OutboxEntry]:
         """Stored events with rowid > after_rowid, oldest first (ordered replay)."""
+        self.flush_acks()
         rows = self._query(
             "SELECT id, seq, event_id, payload FROM events WHERE id > ? ORDER BY id LIMIT ?",
             (after_rowid, limit),

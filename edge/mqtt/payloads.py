@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from edge.events import GateEvent
@@ -91,3 +92,10 @@ def telemetry_document(ts_ms: int, metrics: dict[str, Any]) -> dict[str, Any]:
 def encode(document: dict[str, Any]) -> bytes:
     """Compact UTF-8 JSON."""
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of a payload: event, status, telemetry, command or trust-update."""
+    text = resources.files("edge.mqtt").joinpath("schemas", f"{name}.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema

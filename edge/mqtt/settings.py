@@ -35,6 +35,21 @@ class MqttSettings:
     command_public_key: str = setting(
         "", doc="Ed25519 key that signs control-plane commands; empty = commands refused."
     )
+    command_max_ttl_s: float = setting(
+        3600.0, minimum=1.0, maximum=7 * 86400.0, doc="Longest command validity accepted."
+    )
+    command_clock_skew_s: float = setting(
+        120.0, minimum=0.0, maximum=3600.0, doc="Tolerated clock difference to the commander."
+    )
+    reconnect_min_s: float = setting(
+        0.5, minimum=0.05, maximum=60.0, doc="First reconnect delay (doubles up to the maximum)."
+    )
+    reconnect_max_s: float = setting(
+        30.0, minimum=0.1, maximum=3600.0, doc="Longest reconnect delay."
+    )
+    inflight_window: int = setting(
+        200, minimum=1, maximum=10_000, doc="Events published and not yet acknowledged, at most."
+    )
 
 
 @dataclass(frozen=True)

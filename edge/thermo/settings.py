@@ -26,3 +26,12 @@ class ThermoSettings:
         3.0, minimum=0.5, maximum=20.0, doc="Object above ambient by this much = a person."
     )
     timeout_s: float = setting(3.0, minimum=0.2, maximum=30.0, doc="Give up measuring after.")
+    read_attempts: int = setting(
+        3, minimum=1, maximum=10, doc="Tries per sensor word on bus errors, bad PEC or error flag."
+    )
+    stable_spread_c: float = setting(
+        0.5, minimum=0.1, maximum=3.0, doc="Kept samples must agree within this spread (°C)."
+    )
+    stuck_reads: int = setting(
+        5, minimum=0, maximum=100, doc="Identical consecutive readings = frozen sensor; 0 off."
+    )

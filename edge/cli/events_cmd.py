@@ -1,0 +1,214 @@
+"""`gate-edge events test|flush|pending` and `gate-edge certs csr`: outbox and broker tools."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.x509.oid import NameOID
+
+from edge.config import load_config
+from edge.errors import GateEdgeError
+from edge.events import GateEvent
+from edge.mqtt.broker_url import parse_broker_url
+from edge.mqtt.commands import sign_command
+from edge.mqtt.outbox import Outbox
+from edge.mqtt.publisher import EventPublisher
+from edge.mqtt.settings import MqttSettings, StorageSettings
+from edge.mqtt.topics import COMMAND_NAMES, GateTopics
+
+OUTBOX_FILE = "outbox.db"
+DEFAULT_SITE = DEFAULT_GATE = "test"
+_BATCH = 500
+
+
+def default_state_dir() -> Path:
+    """Without a config: $XDG_STATE_HOME/gate-edge if XDG_STATE_HOME is set, else ./var."""
+    xdg = os.environ.get("XDG_STATE_HOME")
+    return Path(xdg) / "gate-edge" if xdg else Path("var")
+
+
+def register(subparsers: Any) -> None:
+    """Add the `events` and `certs` command groups."""
+    events = subparsers.add_parser("events", help="test, flush or inspect the event outbox")
+    sub = events.add_subparsers(dest="events_command", metavar="ACTION", required=True)
+    test = sub.add_parser("test", help="store N test events, deliver them, wait for the PUBACKs")
+    test.add_argument("--count", type=int, required=True, help="number of test events")
+    flush = sub.add_parser("flush", help="deliver what is pending and exit")
+    pending = sub.add_parser("pending", help="show how many events await delivery")
+    for parser in (test, flush, pending):
+        parser.add_argument("--config", help="gate-edge TOML (default: built-in defaults)")
+        parser.add_argument("--broker", help="mqtt://host:port or mqtts://host:port")
+        parser.add_argument("--state-dir", help="directory holding outbox.db")
+    for parser in (test, flush):
+        parser.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
+    test.set_defaults(func=_test)
+    flush.set_defaults(func=_flush)
+    pending.set_defaults(func=_pending)
+
+    certs = subparsers.add_parser("certs", help="device certificate tools")
+    certs_sub = certs.add_subparsers(dest="certs_command", metavar="ACTION", required=True)
+    csr = certs_sub.add_parser("csr", help="create the device key (never leaves) and a CSR")
+    csr.add_argument("--out", required=True, help="writes PREFIX.key (0600) and PREFIX.csr")
+    csr.add_argument("--cn", required=True, help='device id, e.g. "<site>.<gate>"')
+    csr.add_argument("--force", action="store_true", help="replace an existing key")
+    csr.set_defaults(func=_csr)
+
+    command = subparsers.add_parser("command", help="control-plane command tools (central side)")
+    command_sub = command.add_subparsers(dest="command_action", metavar="ACTION", required=True)
+    sign = command_sub.add_parser("sign", help="print a signed command payload")
+    sign.add_argument("--key", required=True, help="Ed25519 private key (PEM, unencrypted)")
+    sign.add_argument("--site", required=True)
+    sign.add_argument("--gate", required=True)
+    sign.add_argument("--command", required=True, choices=COMMAND_NAMES)
+    sign.add_argument("--operator", help="operator id (open-once)")
+    sign.add_argument("--ttl", type=float, default=60.0, help="validity in seconds (default 60)")
+    sign.set_defaults(func=_sign)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Target:
+    site: str
+    gate: str
+    mqtt: MqttSettings
+    storage: StorageSettings
+
+
+def _target(args: argparse.Namespace) -> _Target:
+    if args.config:
+        config = load_config(args.config)
+        target = _Target(config.gate.site, config.gate.gate, config.mqtt, config.storage)
+    else:
+        storage = StorageSettings(state_dir=str(default_state_dir()))
+        target = _Target(DEFAULT_SITE, DEFAULT_GATE, MqttSettings(), storage)
+    if args.broker:
+        parse_broker_url(args.broker)
+        target = dataclasses.replace(
+            target, mqtt=dataclasses.replace(target.mqtt, broker=args.broker)
+        )
+    if args.state_dir:
+        storage = dataclasses.replace(target.storage, state_dir=args.state_dir)
+        target = dataclasses.replace(target, storage=storage)
+    return target
+
+
+def _open_outbox(target: _Target) -> Outbox:
+    return Outbox(
+        Path(target.storage.state_dir) / OUTBOX_FILE,
+        site=target.site,
+        gate=target.gate,
+        max_events=target.storage.outbox_max_events,
+        max_age_s=target.storage.outbox_max_age_days * 86400.0,
+    )
+
+
+def _deliver(target: _Target, outbox: Outbox, timeout_s: float) -> int:
+    publisher = EventPublisher(target.mqtt, site=target.site, gate=target.gate, outbox=outbox)
+    publisher.start()
+    try:
+        drained = publisher.wait_drained(timeout_s)
+    finally:
+        publisher.stop()
+    left = outbox.depth()
+    if drained and left == 0:
+        print(f"all events acknowledged by {target.mqtt.broker}")
+        return 0
+    print(f"pending: {left} event(s) not acknowledged after {timeout_s:g} s", file=sys.stderr)
+    return 1
+
+
+def _test(args: argparse.Namespace) -> int:
+    if args.count < 0:
+        raise GateEdgeError("--count must be 0 or more")
+    target = _target(args)
+    outbox = _open_outbox(target)
+    try:
+        done = 0
+        while done < args.count:
+            size = min(_BATCH, args.count - done)
+            outbox.emit_many(
+                GateEvent(kind="test", detail=f"test event {done + i + 1}/{args.count}")
+                for i in range(size)
+            )
+            done += size
+        print(f"stored {args.count} test event(s); outbox depth {outbox.depth()}")
+        return _deliver(target, outbox, args.timeout)
+    finally:
+        outbox.close()
+
+
+def _flush(args: argparse.Namespace) -> int:
+    target = _target(args)
+    outbox = _open_outbox(target)
+    try:
+        return _deliver(target, outbox, args.timeout)
+    finally:
+        outbox.close()
+
+
+def _pending(args: argparse.Namespace) -> int:
+    target = _target(args)
+    outbox = _open_outbox(target)
+    try:
+        oldest = outbox.oldest_age_s()
+        print(f"pending: {outbox.depth()}")
+        print(f"oldest age s: {'-' if oldest is None else f'{oldest:.1f}'}")
+        print(f"dropped: {outbox.dropped()}")
+        print(f"last seq: {outbox.last_seq()}")
+        return 0
+    finally:
+        outbox.close()
+
+
+def _csr(args: argparse.Namespace) -> int:
+    key_path, csr_path = Path(f"{args.out}.key"), Path(f"{args.out}.csr")
+    if key_path.exists() and not args.force:
+        raise GateEdgeError(f"{key_path} exists; use --force to replace the device key")
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, args.cn)]))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    key_path.unlink(missing_ok=True)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key_pem)
+    os.chmod(key_path, 0o600)
+    csr_path.write_bytes(csr.public_bytes(serialization.Encoding.PEM))
+    print(f"device key: {key_path} (keep on this device)")
+    print(f"CSR for CN={args.cn}: {csr_path} (send to the CA)")
+    return 0
+
+
+def _sign(args: argparse.Namespace) -> int:
+    try:
+        key = serialization.load_pem_private_key(Path(args.key).read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise GateEdgeError(f"{args.key}: cannot load the signing key: {exc}") from exc
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise GateEdgeError(f"{args.key}: not an Ed25519 private key")
+    payload = sign_command(
+        key,
+        name=args.command,
+        site=args.site,
+        gate=args.gate,
+        now=time.time(),
+        ttl_s=args.ttl,
+        operator=args.operator,
+    )
+    print(f"# topic: {GateTopics(args.site, args.gate).command(args.command)}", file=sys.stderr)
+    print(payload.decode())
+    return 0

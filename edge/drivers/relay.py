@@ -1,0 +1,47 @@
+"""Opens the configured gate relay: GPIO (libgpiod v2), LCUS serial board, or a fake line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gpiod
+
+from edge.drivers.fake_gpio import FakeChip
+from edge.drivers.interfaces import GateRelay
+from edge.drivers.relay_gpiod import GpiodRelay
+from edge.drivers.relay_lcus import LcusRelay
+from edge.drivers.relay_pulse import install_release_handlers, release_all
+from edge.drivers.settings import RelaySettings
+from edge.errors import RelayError
+
+__all__ = ["install_release_handlers", "open_relay", "release_all"]
+
+
+def open_relay(settings: RelaySettings, gpio: Any = None) -> GateRelay:
+    """The relay per `settings`. `gpio` replaces the gpiod module (e.g. a FakeChip to inspect).
+
+    backend "fake" runs the real GPIO relay code on a FakeChip line. Every relay opened here is
+    released at interpreter exit; the service also calls install_release_handlers() for signals.
+    """
+    cap = settings.max_pulse_ms
+    pulse = min(settings.pulse_ms, cap)
+    if settings.backend == "serial":
+        if not settings.port:
+            raise RelayError("relay.port must name the relay board's serial port")
+        return LcusRelay.open(
+            settings.port,
+            settings.channel,
+            baudrate=settings.baudrate,
+            pulse_ms=pulse,
+            cap_ms=cap,
+        )
+    if gpio is None:
+        gpio = FakeChip() if settings.backend == "fake" else gpiod
+    return GpiodRelay.open(
+        settings.chip,
+        settings.line,
+        active_low=settings.active_low,
+        pulse_ms=pulse,
+        cap_ms=cap,
+        backend=gpio,
+    )

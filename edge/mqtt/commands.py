@@ -1,0 +1,160 @@
+"""Signed control-plane commands: Ed25519 over canonical JSON, bound to one gate, with expiry."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from edge.errors import CommandError
+from edge.mqtt.topics import COMMAND_NAMES
+
+COMMAND_SCHEMA = "gate-edge/command"
+COMMAND_SCHEMA_VERSION = 1
+_OPERATOR = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+_BODY_KEYS = {
+    "schema",
+    "schema_version",
+    "command_id",
+    "command",
+    "site",
+    "gate",
+    "issued_at",
+    "expires_at",
+    "operator",
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    """A verified command addressed to this gate."""
+
+    command_id: str
+    name: str
+    issued_at_ms: int
+    expires_at_ms: int
+    operator: str | None
+
+
+def canonical_json(body: dict[str, Any]) -> bytes:
+    """The exact bytes that are signed: sorted keys, no spaces, UTF-8."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sign_command(
+    key: ed25519.Ed25519PrivateKey,
+    *,
+    name: str,
+    site: str,
+    gate: str,
+    now: float,
+    ttl_s: float = 60.0,
+    operator: str | None = None,
+    command_id: str | None = None,
+) -> bytes:
+    """Build and sign a command message (the MQTT payload for gates/{site}/{gate}/cmd/{name})."""
+    issued = int(now * 1000)
+    body: dict[str, Any] = {
+        "schema": COMMAND_SCHEMA,
+        "schema_version": COMMAND_SCHEMA_VERSION,
+        "command_id": command_id or str(uuid.uuid4()),
+        "command": name,
+        "site": site,
+        "gate": gate,
+        "issued_at": issued,
+        "expires_at": issued + int(ttl_s * 1000),
+    }
+    if operator is not None:
+        body["operator"] = operator
+    signature = base64.b64encode(key.sign(canonical_json(body))).decode()
+    return json.dumps({"body": body, "signature": signature}).encode()
+
+
+def verify_command(
+    data: bytes,
+    key: ed25519.Ed25519PublicKey,
+    *,
+    topic_name: str,
+    site: str,
+    gate: str,
+    now: float,
+    max_ttl_s: float,
+    skew_s: float,
+) -> Command:
+    """Check signature, addressee, schema and validity window; raise CommandError if any fails."""
+    try:
+        envelope = json.loads(data)
+        body, signature = envelope["body"], base64.b64decode(envelope["signature"], validate=True)
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise CommandError(f"malformed command: {exc.__class__.__name__}") from exc
+    if not isinstance(body, dict) or set(envelope) != {"body", "signature"}:
+        raise CommandError("malformed command: unexpected envelope")
+    try:
+        key.verify(signature, canonical_json(body))
+    except InvalidSignature as exc:
+        raise CommandError("command signature is not valid") from exc
+    command = _read_body(body)
+    if command.name != topic_name:
+        raise CommandError(f"command {command.name!r} sent on the {topic_name!r} topic")
+    if body["site"] != site or body["gate"] != gate:
+        raise CommandError(f"command addressed to {body['site']}/{body['gate']}")
+    now_ms, skew_ms = int(now * 1000), int(skew_s * 1000)
+    if command.issued_at_ms > now_ms + skew_ms:
+        raise CommandError("command issued in the future")
+    if command.expires_at_ms - command.issued_at_ms > int(max_ttl_s * 1000):
+        raise CommandError("command validity is longer than allowed")
+    if now_ms > command.expires_at_ms + skew_ms:
+        raise CommandError("command expired")
+    return command
+
+
+def _read_body(body: dict[str, Any]) -> Command:
+    extra = set(body) - _BODY_KEYS
+    if extra:
+        raise CommandError(f"unknown command fields: {sorted(extra)}")
+    if body.get("schema") != COMMAND_SCHEMA or body.get("schema_version") != 1:
+        raise CommandError("unsupported command schema")
+    name, command_id = body.get("command"), body.get("command_id")
+    if name not in COMMAND_NAMES:
+        raise CommandError(f"unknown command {name!r}")
+    try:
+        uuid.UUID(str(command_id))
+    except ValueError as exc:
+        raise CommandError("command_id must be a UUID") from exc
+    issued, expires = body.get("issued_at"), body.get("expires_at")
+    for value in (issued, expires):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise CommandError("issued_at and expires_at must be epoch milliseconds")
+    assert isinstance(issued, int) and isinstance(expires, int)
+    if expires <= issued:
+        raise CommandError("command expires before it was issued")
+    operator = body.get("operator")
+    if name == "open-once" and not (isinstance(operator, str) and _OPERATOR.fullmatch(operator)):
+        raise CommandError("open-once needs an operator id (1-64 of A-Z a-z 0-9 . _ @ -)")
+    if not isinstance(body.get("site"), str) or not isinstance(body.get("gate"), str):
+        raise CommandError("site and gate must be strings")
+    return Command(str(command_id), str(name), issued, expires, operator)
+
+
+def load_command_key(value: str) -> ed25519.Ed25519PublicKey:
+    """The command-signing public key: inline PEM, a PEM file path, or 64 hex digits."""
+    text = value.strip()
+    try:
+        if re.fullmatch(r"[0-9a-fA-F]{64}", text):
+            return ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
+        pem = text.encode() if text.startswith("-----BEGIN") else Path(text).read_bytes()
+        key = serialization.load_pem_public_key(pem)
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"command public key {text[:40]!r}: {exc}") from exc
+    if not isinstance(key, ed25519.Ed25519PublicKey):
+        raise CommandError("command public key is not an Ed25519 key")
+    return key

@@ -1,0 +1,196 @@
+"""The control plane: signed commands on gates/{site}/{gate}/cmd/# and retained trust updates."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from edge.clock import Clock, SystemClock
+from edge.errors import CommandError, GateEdgeError, TrustListError
+from edge.mqtt.commands import Command, load_command_key, verify_command
+from edge.mqtt.replay import ReplayGuard
+from edge.mqtt.settings import MqttSettings
+from edge.mqtt.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC, GateTopics
+
+log = logging.getLogger(__name__)
+
+
+class CommandHandler(Protocol):
+    """What the gate does for an accepted command."""
+
+    def open_once(self, operator: str, command_id: str) -> None:
+        """A manual pass by `operator` (still subject to the temperature check, audited)."""
+        ...
+
+    def reload_config(self) -> None: ...
+
+    def refresh_trust(self) -> None: ...
+
+
+class TrustUpdater(Protocol):
+    """Verifies and installs signed trust documents; returns the installed version."""
+
+    def update_trust_list(self, data: bytes) -> int:
+        """Raise TrustListError if the document is bad (the last good one stays)."""
+        ...
+
+    def update_denylist(self, data: bytes) -> int:
+        """Raise TrustListError if the document is bad (the last good one stays)."""
+        ...
+
+
+class StatusReporter(Protocol):
+    """Where problems are reported (the retained status document)."""
+
+    def set_fault(self, name: str, detail: str) -> None: ...
+
+    def clear_fault(self, name: str) -> None: ...
+
+
+class Subscriber(Protocol):
+    """Anything that delivers MQTT messages for a topic filter (the EventPublisher)."""
+
+    def subscribe(self, topic_filter: str, handler: _Handler) -> None: ...
+
+
+class _Handler(Protocol):
+    def __call__(self, topic: str, payload: bytes, retain: bool) -> None: ...
+
+
+_TRUST_FAULTS = {TRUST_LIST_TOPIC: "trust-list", DENYLIST_TOPIC: "denylist"}
+
+
+class ControlPlane:
+    """Verifies commands (signature, addressee, expiry, replay) and trust updates, then acts.
+
+    Messages are handled on one worker thread so the MQTT network loop is never blocked.
+    """
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        *,
+        site: str,
+        gate: str,
+        state_dir: str | Path,
+        handler: CommandHandler,
+        trust: TrustUpdater,
+        status: StatusReporter,
+        clock: Clock | None = None,
+    ) -> None:
+        self.topics = GateTopics(site, gate)
+        self._settings, self._handler, self._trust, self._status = settings, handler, trust, status
+        self._clock = clock or SystemClock()
+        self._key: ed25519.Ed25519PublicKey | None = None
+        self._key_problem = "no command key configured"
+        if settings.command_public_key:
+            try:
+                self._key = load_command_key(settings.command_public_key)
+            except CommandError as exc:
+                self._key_problem = str(exc)
+                status.set_fault("command-key", str(exc))
+        retain_s = settings.command_max_ttl_s + 2 * settings.command_clock_skew_s
+        self._replay = ReplayGuard(Path(state_dir) / "commands.db", retain_s)
+        self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.accepted = 0
+        self.refused = 0
+
+    def attach(self, subscriber: Subscriber) -> None:
+        """Subscribe to commands and the trust subtree and start handling messages."""
+        self._thread = threading.Thread(target=self._work, name="mqtt-control", daemon=True)
+        self._thread.start()
+        for topic_filter in (self.topics.commands, TRUST_LIST_TOPIC, DENYLIST_TOPIC):
+            subscriber.subscribe(topic_filter, self._enqueue)
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._replay.close()
+
+    def handle(self, topic: str, payload: bytes) -> str:
+        """Handle one message synchronously; return what happened (for logs and tests)."""
+        if topic in _TRUST_FAULTS:
+            return self._handle_trust(topic, payload)
+        name = self.topics.command_name(topic)
+        if name is None:
+            return "ignored"
+        try:
+            command = self._verify(name, payload)
+        except CommandError as exc:
+            self.refused += 1
+            log.warning("refused command on %s: %s", topic, exc)
+            return f"refused: {exc}"
+        self.accepted += 1
+        log.info("command %s %s accepted", command.name, command.command_id)
+        try:
+            self._execute(command)
+        except GateEdgeError as exc:
+            log.error("command %s %s failed: %s", command.name, command.command_id, exc)
+            return f"failed: {exc}"
+        return "executed"
+
+    def _verify(self, name: str, payload: bytes) -> Command:
+        if self._key is None:
+            raise CommandError(self._key_problem)
+        now = self._clock.now()
+        command = verify_command(
+            payload,
+            self._key,
+            topic_name=name,
+            site=self.topics.site,
+            gate=self.topics.gate,
+            now=now,
+            max_ttl_s=self._settings.command_max_ttl_s,
+            skew_s=self._settings.command_clock_skew_s,
+        )
+        if not self._replay.first_use(command.command_id, command.expires_at_ms, int(now * 1000)):
+            raise CommandError(f"command {command.command_id} was already used (replay)")
+        return command
+
+    def _execute(self, command: Command) -> None:
+        if command.name == "open-once":
+            assert command.operator is not None
+            self._handler.open_once(command.operator, command.command_id)
+        elif command.name == "reload-config":
+            self._handler.reload_config()
+        else:
+            self._handler.refresh_trust()
+
+    def _handle_trust(self, topic: str, payload: bytes) -> str:
+        fault = _TRUST_FAULTS[topic]
+        if not payload:
+            return "ignored"  # a cleared retained message: keep the last good document
+        update = (
+            self._trust.update_trust_list
+            if topic == TRUST_LIST_TOPIC
+            else self._trust.update_denylist
+        )
+        try:
+            version = update(payload)
+        except TrustListError as exc:
+            log.error("%s update refused: %s", fault, exc)
+            self._status.set_fault(fault, f"update refused: {exc}")
+            return f"refused: {exc}"
+        self._status.clear_fault(fault)
+        log.info("%s version %d installed", fault, version)
+        return f"installed {version}"
+
+    def _enqueue(self, topic: str, payload: bytes, retain: bool) -> None:
+        self._queue.put((topic, payload))
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            try:
+                self.handle(*item)
+            except GateEdgeError as exc:
+                log.error("control message on %s failed: %s", item[0], exc)

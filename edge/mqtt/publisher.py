@@ -1,0 +1,309 @@
+"""Deliver the outbox over MQTT v5 (paho 2.x): persistent session, QoS 1, status and faults."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from edge import __version__
+from edge.clock import Clock, SystemClock
+from edge.errors import GateEdgeError, PublishError
+from edge.mqtt.broker_url import parse_broker_url
+from edge.mqtt.outbox import Outbox
+from edge.mqtt.payloads import encode, status_document
+from edge.mqtt.settings import MqttSettings
+from edge.mqtt.topics import GateTopics
+
+log = logging.getLogger(__name__)
+
+MessageHandler = Callable[[str, bytes, bool], None]
+_STATUS = -1  # in-flight marker for publishes that are not outbox events
+_ACK_FLUSH_S = 0.2
+
+
+class EventPublisher:
+    """Publishes every outbox event at QoS 1 in order, deleting it only on a successful PUBACK.
+
+    Runs paho's network loop plus one dispatcher thread. Messages published and not yet
+    acknowledged are re-sent by paho after a reconnect; after a restart the outbox is replayed.
+    """
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        *,
+        site: str,
+        gate: str,
+        outbox: Outbox,
+        version: str = __version__,
+        clock: Clock | None = None,
+    ) -> None:
+        self.topics = GateTopics(site, gate)
+        self._settings, self._outbox, self._version = settings, outbox, version
+        self._clock = clock or SystemClock()
+        self._address = parse_broker_url(settings.broker)
+        self._cv = threading.Condition()
+        self._inflight: dict[int, int] = {}
+        self._early_acks: dict[int, ReasonCode] = {}
+        self._cursor = 0
+        self._wanted = True
+        self._connected = False
+        self._stopping = False
+        self._faults: dict[str, str] = {}
+        self._subscriptions: dict[str, MessageHandler] = {}
+        self._refused = 0
+        self._thread: threading.Thread | None = None
+        self._client = self._make_client(site, gate)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background (retrying with backoff) and start delivering."""
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = self._settings.session_expiry_s
+        try:
+            self._client.connect_async(
+                self._address.host,
+                self._address.port,
+                keepalive=self._settings.keepalive_s,
+                clean_start=False,
+                properties=props,
+            )
+            self._client.loop_start()
+        except (OSError, ValueError) as exc:
+            raise PublishError(f"cannot start MQTT client: {exc}") from exc
+        self._outbox.set_listener(self._wake)
+        self._thread = threading.Thread(target=self._dispatch, name="mqtt-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self, drain_timeout_s: float = 0.0) -> None:
+        """Try to deliver the outbox for up to drain_timeout_s, announce offline, disconnect."""
+        if drain_timeout_s > 0:
+            self.wait_drained(drain_timeout_s)
+        with self._cv:
+            self._stopping = True
+            self._cv.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._outbox.set_listener(None)
+        if self.connected:
+            with contextlib.suppress(RuntimeError, ValueError):
+                info = self._publish_status("offline", self._clock.now())
+                info.wait_for_publish(timeout=2.0)
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._outbox.flush_acks()
+
+    def wait_drained(self, timeout_s: float) -> bool:
+        """Wait until the outbox is empty (every event acknowledged); False on timeout."""
+        deadline = self._clock.monotonic() + timeout_s
+        while True:
+            self._outbox.flush_acks()
+            if self._outbox.depth() == 0:
+                return True
+            remaining = deadline - self._clock.monotonic()
+            if remaining <= 0:
+                return False
+            with self._cv:
+                self._cv.wait(min(remaining, 0.05))
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
+    def refused(self) -> int:
+        """Events the broker refused (e.g. not authorized); they stay in the outbox."""
+        return self._refused
+
+    # --- status, faults, other messages ------------------------------------------------------
+
+    def set_fault(self, name: str, detail: str) -> None:
+        """Report a fault on the retained status document."""
+        with self._cv:
+            changed = self._faults.get(name) != detail
+            self._faults[name] = detail
+        if changed:
+            self._republish_status()
+
+    def clear_fault(self, name: str) -> None:
+        """Remove a fault from the retained status document."""
+        with self._cv:
+            changed = self._faults.pop(name, None) is not None
+        if changed:
+            self._republish_status()
+
+    def faults(self) -> dict[str, str]:
+        with self._cv:
+            return dict(self._faults)
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> None:
+        """Publish a non-event message (telemetry) if connected; dropped while offline."""
+        if self.connected:
+            self._send(topic, payload, qos, retain, _STATUS)
+
+    def subscribe(self, topic_filter: str, handler: MessageHandler) -> None:
+        """Receive messages for a filter (QoS 1); renewed after every reconnect."""
+        self._subscriptions[topic_filter] = handler
+
+        def on_message(client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+            try:
+                handler(message.topic, bytes(message.payload), bool(message.retain))
+            except Exception:
+                log.exception("handler for %s failed", message.topic)
+
+        self._client.message_callback_add(topic_filter, on_message)
+        if self.connected:
+            self._client.subscribe(topic_filter, options=SubscribeOptions(qos=1))
+
+    # --- paho callbacks (network thread) -----------------------------------------------------
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning("broker refused the connection: %s", reason)
+            return
+        log.info("connected to %s:%s", self._address.host, self._address.port)
+        if self._subscriptions:
+            client.subscribe([(f, SubscribeOptions(qos=1)) for f in self._subscriptions])
+        self._publish_status("online", self._clock.now())
+        with self._cv:
+            self._connected = True
+            self._cv.notify_all()
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
+    ) -> None:
+        with self._cv:
+            self._connected = False
+        if self._wanted:
+            log.info("disconnected from broker: %s", reason)
+
+    def _on_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode, props: Any
+    ) -> None:
+        with self._cv:
+            rowid = self._inflight.pop(mid, None)
+            if rowid is None:
+                self._early_acks[mid] = reason
+                return
+            self._cv.notify_all()
+        self._settle(rowid, reason)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _settle(self, rowid: int, reason: ReasonCode) -> None:
+        if rowid == _STATUS:
+            return
+        if reason.is_failure:
+            self._refused += 1
+            log.error("broker refused event %s: %s", rowid, reason)
+            self.set_fault("publish-refused", f"broker refused events: {reason}")
+            return
+        self._outbox.ack(rowid)
+
+    def _send(self, topic: str, payload: bytes, qos: int, retain: bool, rowid: int) -> Any:
+        try:
+            info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        except (ValueError, RuntimeError) as exc:
+            raise PublishError(f"cannot publish to {topic}: {exc}") from exc
+        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+            raise PublishError(f"cannot publish to {topic}: {mqtt.error_string(info.rc)}")
+        with self._cv:
+            early = self._early_acks.pop(info.mid, None)
+            if early is None:
+                self._inflight[info.mid] = rowid
+        if early is not None:
+            self._settle(rowid, early)
+        return info
+
+    def _dispatch(self) -> None:
+        window = self._settings.inflight_window
+        while True:
+            with self._cv:
+                self._cv.wait_for(
+                    lambda: self._stopping or (self._connected and len(self._inflight) < window),
+                    timeout=_ACK_FLUSH_S,
+                )
+                if self._stopping:
+                    return
+                room = window - len(self._inflight) if self._connected else 0
+            try:
+                self._outbox.flush_acks()
+                entries = self._outbox.pending(self._cursor, room) if room > 0 else []
+                for entry in entries:
+                    self._send(self.topics.events, entry.payload, 1, False, entry.rowid)
+                    self._cursor = entry.rowid
+            except GateEdgeError as exc:
+                log.error("outbox delivery failed: %s", exc)
+                self._clock.sleep(1.0)
+                continue
+            if not entries:
+                with self._cv:
+                    self._cv.wait(_ACK_FLUSH_S)
+
+    def _wake(self) -> None:
+        with self._cv:
+            self._cv.notify_all()
+
+    def _publish_status(self, state: str, now: float) -> Any:
+        document = status_document(
+            state,
+            version=self._version,
+            ts_ms=int(now * 1000),
+            faults=self.faults(),
+            dropped_events=self._outbox.dropped(),
+        )
+        return self._send(self.topics.status, encode(document), 1, True, _STATUS)
+
+    def _republish_status(self) -> None:
+        if self.connected:
+            self._publish_status("online", self._clock.now())
+
+    def _make_client(self, site: str, gate: str) -> mqtt.Client:
+        settings = self._settings
+        client_id = settings.client_id or f"gate-edge-{site}-{gate}"
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        if settings.username:
+            client.username_pw_set(settings.username, settings.password or None)
+        if self._address.tls:
+            try:
+                client.tls_set(
+                    ca_certs=settings.ca_file or None,
+                    certfile=settings.cert_file or None,
+                    keyfile=settings.key_file or None,
+                    tls_version=ssl.PROTOCOL_TLS_CLIENT,
+                )
+            except (OSError, ValueError, ssl.SSLError) as exc:
+                raise PublishError(f"TLS set-up failed: {exc}") from exc
+        offline = status_document(
+            "offline",
+            version=self._version,
+            ts_ms=None,
+            faults={},
+            dropped_events=self._outbox.dropped(),
+        )
+        client.will_set(self.topics.status, encode(offline), qos=1, retain=True)
+        # paho sleeps these as seconds; fractions work although the stub says int
+        client.reconnect_delay_set(
+            settings.reconnect_min_s,  # type: ignore[arg-type]
+            settings.reconnect_max_s,  # type: ignore[arg-type]
+        )
+        client.max_inflight_messages_set(settings.inflight_window + 20)
+        client.max_queued_messages_set(0)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        return client

@@ -1,0 +1,74 @@
+"""Periodic telemetry: service metrics from a provider plus outbox depth, age and drops."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from edge.clock import Clock, SystemClock
+from edge.errors import GateEdgeError
+from edge.mqtt.outbox import Outbox
+from edge.mqtt.payloads import encode, telemetry_document
+from edge.mqtt.publisher import EventPublisher
+
+log = logging.getLogger(__name__)
+
+MetricsProvider = Callable[[], dict[str, Any]]
+
+
+class TelemetryPublisher:
+    """Publishes one telemetry document every interval while connected (QoS 0, not queued).
+
+    The provider returns service metrics such as fps, decode_ms_p50, decode_ms_p95, thermometer
+    and clock_offset_s; outbox_depth, outbox_oldest_age_s, outbox_dropped and uptime_s are added.
+    """
+
+    def __init__(
+        self,
+        publisher: EventPublisher,
+        outbox: Outbox,
+        provider: MetricsProvider,
+        interval_s: float,
+        clock: Clock | None = None,
+    ) -> None:
+        self._publisher, self._outbox, self._provider = publisher, outbox, provider
+        self._interval_s = interval_s
+        self._clock = clock or SystemClock()
+        self._started = self._clock.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def sample(self) -> dict[str, Any]:
+        """Build one telemetry document now."""
+        metrics = dict(self._provider())
+        oldest = self._outbox.oldest_age_s()
+        metrics.update(
+            outbox_depth=self._outbox.depth(),
+            outbox_oldest_age_s=round(oldest, 3) if oldest is not None else None,
+            outbox_dropped=self._outbox.dropped(),
+            uptime_s=round(self._clock.monotonic() - self._started, 3),
+        )
+        return telemetry_document(int(self._clock.now() * 1000), metrics)
+
+    def publish_once(self) -> None:
+        self._publisher.publish(self._publisher.topics.telemetry, encode(self.sample()))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="mqtt-telemetry", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            try:
+                self.publish_once()
+            except GateEdgeError as exc:
+                log.warning("telemetry not published: %s", exc)
+            except Exception:
+                log.exception("telemetry provider failed")

@@ -1,0 +1,73 @@
+"""Builds the body thermometer from configuration: the real MLX90614 or its emulator."""
+
+from __future__ import annotations
+
+import errno
+import logging
+from typing import Any
+
+from smbus2 import SMBus
+
+from edge.clock import Clock
+from edge.thermo.body import BodyMeter
+from edge.thermo.fake_smbus import FakeMlx90614Bus
+from edge.thermo.mlx90614 import I2CBus, Mlx90614
+from edge.thermo.scene import PersonScene
+from edge.thermo.settings import ThermoSettings
+
+log = logging.getLogger(__name__)
+
+
+class ReopeningSMBus:
+    """smbus2.SMBus on /dev/i2c-N, opened on first use and reopened after the device vanished.
+
+    A missing adapter therefore shows up as a sensor fault per measurement, not a crash at start.
+    """
+
+    def __init__(self, bus_number: int) -> None:
+        self.bus_number = bus_number
+        self._bus: Any = None
+
+    def i2c_rdwr(self, *i2c_msgs: Any) -> None:
+        if self._bus is None:
+            self._bus = SMBus(self.bus_number)
+        try:
+            self._bus.i2c_rdwr(*i2c_msgs)
+        except OSError as exc:
+            if exc.errno in (errno.ENODEV, errno.EBADF, errno.ENOENT):
+                self.close()
+            raise
+
+    def close(self) -> None:
+        bus, self._bus = self._bus, None
+        if bus is not None:
+            try:
+                bus.close()
+            except OSError as exc:
+                log.debug("closing /dev/i2c-%d: %s", self.bus_number, exc)
+
+
+def open_sensor(settings: ThermoSettings, clock: Clock, bus: I2CBus | None = None) -> Mlx90614:
+    """The MLX90614 driver on `bus`, or on the configured /dev/i2c-N (emulator if backend=fake)."""
+    if bus is None:
+        if settings.backend == "fake":
+            bus = FakeMlx90614Bus(PersonScene(clock), clock, address=settings.address)
+        else:
+            bus = ReopeningSMBus(settings.bus)
+    return Mlx90614(bus, clock, address=settings.address, attempts=settings.read_attempts)
+
+
+def open_thermometer(
+    settings: ThermoSettings,
+    threshold_c: float,
+    remeasure: int,
+    clock: Clock,
+    bus: I2CBus | None = None,
+) -> BodyMeter:
+    """A BodyThermometer per `settings`; pass `bus` (e.g. a FakeMlx90614Bus) to simulate.
+
+    With backend "fake" and no bus, the emulator shows an empty scene; to drive a demo, pass your
+    own FakeMlx90614Bus and call its arrive(skin_c) / leave().
+    """
+    sensor = open_sensor(settings, clock, bus)
+    return BodyMeter(sensor, clock, settings, threshold_c=threshold_c, remeasure=remeasure)
