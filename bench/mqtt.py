@@ -26,7 +26,7 @@ from edge.events import GateEvent, TemperatureFacts
 from edge.mqtt.outbox import Outbox
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
-from tests.broker import Broker
+from edge.sim.broker import LocalBroker
 
 EVENT = GateEvent(
     kind="decision",
@@ -41,7 +41,7 @@ EVENT = GateEvent(
 )
 
 
-def durable(broker: Broker, directory: Path, count: int, emitters: int) -> float:
+def durable(broker: LocalBroker, directory: Path, count: int, emitters: int) -> float:
     outbox = Outbox(directory / f"outbox-{emitters}.db", site="bench", gate=f"g{emitters}")
     settings = MqttSettings(broker=broker.url, client_id=f"bench-durable-{emitters}")
     publisher = EventPublisher(settings, site="bench", gate=f"g{emitters}", outbox=outbox)
@@ -68,7 +68,7 @@ def durable(broker: Broker, directory: Path, count: int, emitters: int) -> float
     return (count // emitters) * emitters / elapsed
 
 
-def plain(broker: Broker, count: int, payload: bytes) -> float:
+def plain(broker: LocalBroker, count: int, payload: bytes) -> float:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-plain", protocol=mqtt.MQTTv5)
     client.max_inflight_messages_set(200)
     client.max_queued_messages_set(0)
@@ -103,7 +103,7 @@ def main() -> None:
     count = 500 if args.quick else args.count
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        with Broker(directory / "broker") as broker:
+        with LocalBroker() as broker:
             probe = Outbox(directory / "probe.db", site="bench", gate="probe")
             probe.emit(EVENT)
             payload = probe.pending()[0].payload

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
-import signal
-import socket
-import subprocess
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,17 +17,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-MOSQUITTO = "/usr/sbin/mosquitto"
+from edge.sim.broker import LocalBroker, free_port
 
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now (never 1883)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port != 1883:
-            return port
+__all__ = ["Broker", "CertificateAuthority", "Subscriber", "free_port"]
 
 
 def _name(cn: str) -> x509.Name:
@@ -114,8 +101,8 @@ class CertificateAuthority:
         return cert_file, key_file
 
 
-class Broker:
-    """One mosquitto process with a generated config; restartable on the same port.
+class Broker(LocalBroker):
+    """A LocalBroker in `directory`, optionally TLS (own throw-away CA) or mutual TLS with ACL.
 
     `acl` maps a user name (the client certificate CN under mutual TLS) to ACL lines such as
     "topic readwrite gates/s/g/#". Persistence is on, so sessions survive a graceful restart.
@@ -129,95 +116,23 @@ class Broker:
         mutual: bool = False,
         acl: dict[str, list[str]] | None = None,
     ) -> None:
-        self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.tls = tls or mutual
         self.mutual = mutual
         self.ca: CertificateAuthority | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self.log_file = directory / "mosquitto.log"
-        self.config_file = directory / "mosquitto.conf"
-        self.config_file.write_text(self._config(acl))
-
-    @property
-    def url(self) -> str:
-        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
-
-    def _config(self, acl: dict[str, list[str]] | None) -> str:
-        lines = [
-            "per_listener_settings false",
-            f"persistence true\npersistence_location {self.directory}/",
-            "autosave_interval 1",
-            "max_queued_messages 0",
-            f"log_dest file {self.log_file}",
-            "log_type error\nlog_type warning\nlog_type notice",
-            f"listener {self.port} 127.0.0.1",
-        ]
-        if os.geteuid() == 0:
-            lines.insert(0, "user root")
-        if self.tls:
-            self.ca = CertificateAuthority(self.directory / "pki")
+        listener: list[str] = []
+        if tls or mutual:
+            self.ca = CertificateAuthority(directory / "pki")
             cert, key = self.ca.issue("localhost", server=True)
-            lines += [f"cafile {self.ca.ca_file}", f"certfile {cert}", f"keyfile {key}"]
-        if self.mutual:
-            lines += ["require_certificate true", "use_identity_as_username true"]
-        if acl is not None:
-            acl_file = self.directory / "acl"
-            blocks = [f"user {user}\n" + "\n".join(rules) for user, rules in acl.items()]
-            acl_file.write_text("\n\n".join(blocks) + "\n")
-            lines.append(f"acl_file {acl_file}")
-        lines.append(f"allow_anonymous {'false' if self.mutual else 'true'}")
-        return "\n".join(lines) + "\n"
-
-    def start(self, timeout: float = 10.0) -> None:
-        """Start mosquitto and wait until it accepts connections."""
-        self._process = subprocess.Popen(
-            [MOSQUITTO, "-c", str(self.config_file)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            listener += [f"cafile {self.ca.ca_file}", f"certfile {cert}", f"keyfile {key}"]
+        if mutual:
+            listener += ["require_certificate true", "use_identity_as_username true"]
+        super().__init__(
+            directory,
+            tls=tls or mutual,
+            allow_anonymous=not mutual,
+            extra_config=listener,
+            acl=acl,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                err = self._process.stderr.read().decode() if self._process.stderr else ""
-                log = self.log_file.read_text() if self.log_file.exists() else ""
-                raise RuntimeError(f"mosquitto exited: {err}\n{log}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("mosquitto did not start listening")
-
-    def stop(self, graceful: bool = True) -> None:
-        """Stop mosquitto (SIGTERM saves sessions; graceful=False kills it)."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM if graceful else signal.SIGKILL)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr:
-            process.stderr.close()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def __enter__(self) -> Broker:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class Subscriber:

@@ -6,7 +6,7 @@ import errno
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gpiod.line import Direction, Value
@@ -226,11 +226,3 @@ def _is_output(line_settings: Any) -> bool:
 
 def _level(value: Any) -> int:
     return 1 if value else 0
-
-
-def lines_of(config: Iterable[Any]) -> list[int]:
-    """Flatten gpiod request config keys (offsets or tuples of offsets)."""
-    out: list[int] = []
-    for key in config:
-        out.extend(int(x) for x in (key if isinstance(key, tuple | list) else (key,)))
-    return out

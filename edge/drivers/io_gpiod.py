@@ -143,4 +143,3 @@ class GpiodOutput:
             self._request.set_value(self.line, value)
         except (OSError, ValueError) as exc:
             raise DriverError(f"{self.name} (line {self.line}): {exc}") from exc
-
