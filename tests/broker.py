@@ -1,4 +1,4 @@
-"""A real mosquitto for tests and benches: free loopback port, plain / TLS / mutual TLS + ACL."""
+"""Test helpers over edge.sim.broker: a throw-away CA, TLS or mutual TLS brokers, a subscriber."""
 
 from __future__ import annotations
 

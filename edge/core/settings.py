@@ -43,6 +43,9 @@ class PolicySettings:
         300.0, minimum=0.0, maximum=86400.0, doc="Same code or person may not pass again within."
     )
     manual_pass_allowed: bool = setting(True, doc="Allow manual passes (button or central).")
+    button_operator: str = setting(
+        "gate-attendant", doc="Operator recorded for manual passes from the local button."
+    )
     identity_timeout_s: float = setting(15.0, minimum=1.0, maximum=120.0, doc="Wait for document.")
     temperature_timeout_s: float = setting(
         5.0, minimum=0.5, maximum=60.0, doc="Wait for a usable temperature."

@@ -1,0 +1,312 @@
+"""The composition root: configuration → drivers → controller → publisher, and their lifecycle."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from edge import __version__
+from edge.clock import Clock, SystemClock
+from edge.clockguard import judge_clock
+from edge.codes.trust_store import TrustStore
+from edge.config import Config, load_config
+from edge.core.controller import GateController
+from edge.core.records import DecisionRecord, Indicators
+from edge.errors import ConfigError, GateEdgeError
+from edge.hardware import Hardware
+from edge.mqtt.control import ControlPlane
+from edge.mqtt.outbox import Outbox
+from edge.mqtt.publisher import EventPublisher
+from edge.mqtt.telemetry import TelemetryPublisher
+from edge.scan.loop import ScanLoop
+from edge.scan.result import ScanResult
+from edge.service.sdnotify import Notifier, Watchdog
+
+log = logging.getLogger(__name__)
+
+EXIT_RESTART = 75  # reload-config accepted: systemd restarts the unit (RestartForceExitStatus)
+_SUPERVISE_S = 0.5
+_CLOCK_MARK_EVERY_S = 60.0
+
+
+def read_root_key(config: Config) -> bytes:
+    """The trust-root public key, read before any hardware is touched."""
+    path = Path(config.trust.root_public_key)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"trust.root_public_key: cannot read {path}: {exc.strerror}"]) from exc
+
+
+class GateService:
+    """Wires every component of one gate and supervises it until asked to stop."""
+
+    def __init__(
+        self,
+        config: Config,
+        hardware: Hardware,
+        *,
+        clock: Clock | None = None,
+        config_path: str | None = None,
+        notifier: Notifier | None = None,
+        on_decision: Callable[[DecisionRecord], None] | None = None,
+    ) -> None:
+        self.config, self.hardware = config, hardware
+        self.clock = clock or SystemClock()
+        self._config_path = config_path
+        self._notifier = notifier or Notifier.from_env()
+        self._stop = threading.Event()
+        self._exit_code = 0
+        state_dir = Path(config.storage.state_dir)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self._clock_mark = state_dir / "clock-mark"
+        self.trust = TrustStore(
+            read_root_key(config),
+            config.state_path(config.trust.trust_list),
+            config.state_path(config.trust.denylist),
+            self.clock,
+            config.trust.clock_skew_s,
+        )
+        self.outbox = Outbox(
+            state_dir / "outbox.db",
+            site=config.gate.site,
+            gate=config.gate.gate,
+            max_events=config.storage.outbox_max_events,
+            max_age_s=config.storage.outbox_max_age_days * 86400.0,
+        )
+        io = hardware.io
+        self.controller = GateController(
+            policy=config.policy,
+            relay=hardware.relay,
+            thermometer=hardware.thermometer,
+            events=self.outbox,
+            clock=self.clock,
+            identity_source=hardware.document_reader,
+            passage_input=io.passage,
+            indicators=Indicators(green=io.green_lamp, red=io.red_lamp, buzzer=io.buzzer),
+            on_decision=on_decision,
+        )
+        self.scan = ScanLoop(
+            self.trust.verify,
+            config.scan,
+            self.clock,
+            frames=hardware.frames,
+            lines=hardware.scanner,
+            on_result=self._on_scan,
+            on_fault=lambda reason: self.controller.report_fault("camera", reason),
+        )
+        self.publisher: EventPublisher | None = None
+        self.control: ControlPlane | None = None
+        self.telemetry: TelemetryPublisher | None = None
+        if config.mqtt.enabled:
+            self.publisher = EventPublisher(
+                config.mqtt, site=config.gate.site, gate=config.gate.gate, outbox=self.outbox
+            )
+            self.control = ControlPlane(
+                config.mqtt,
+                site=config.gate.site,
+                gate=config.gate.gate,
+                state_dir=state_dir,
+                handler=self,
+                trust=self.trust,
+                status=self.publisher,
+            )
+            self.telemetry = TelemetryPublisher(
+                self.publisher, self.outbox, self.metrics, config.mqtt.telemetry_interval_s
+            )
+        self.watchdog = Watchdog(self._notifier)
+        self._supervisor_beat = self.watchdog.register("supervisor", 10.0)
+        self.watchdog.register_probe(
+            "controller", self.controller.heartbeat, self.controller.longest_wait_s + 10.0
+        )
+        self._published_faults: dict[str, str] = {}
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load trust, connect, start every worker, then tell systemd the gate is ready."""
+        self.trust.load()
+        for problem in self.trust.problems:
+            log.error("trust: %s", problem)
+        for part, detail in self.hardware.faults.items():
+            self.controller.report_fault(part, detail)
+        self._check_clock()
+        if self.publisher is not None:
+            self.publisher.start()
+            assert self.control is not None and self.telemetry is not None
+            self.control.attach(self.publisher)
+            self.telemetry.start()
+        self.hardware.start()
+        self.controller.start()
+        self.scan.start()
+        self._thread = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
+        self._thread.start()
+        if self.hardware.io.manual_button is not None:
+            threading.Thread(target=self._watch_button, name="manual-button", daemon=True).start()
+        self.watchdog.start()
+        self._notifier.ready()
+        self._notifier.status(f"running: gate {self.config.gate.site}/{self.config.gate.gate}")
+        log.info("gate-edge %s running", __version__)
+
+    def request_stop(self, exit_code: int = 0) -> None:
+        """Ask the service to stop (safe from signal handlers and other threads)."""
+        self._exit_code = exit_code
+        self._stop.set()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until a stop is requested (True) or the timeout passes (False)."""
+        return self._stop.wait(timeout_s)
+
+    def stop(self) -> int:
+        """Shut the gate, flush the outbox within the configured bound; return the exit code."""
+        self._stop.set()
+        self._notifier.stopping()
+        self.scan.stop()
+        self.controller.close()
+        self.hardware.relay.release()
+        self.watchdog.stop()
+        if self._thread is not None:
+            self._thread.join(2.0)
+        if self.telemetry is not None:
+            self.telemetry.stop()
+        if self.control is not None:
+            self.control.stop()
+        if self.publisher is not None:
+            self.publisher.stop(drain_timeout_s=self.config.service.shutdown_flush_s)
+        pending = self.outbox.depth()
+        if pending:
+            log.warning("%d event(s) stay in the outbox for the next start", pending)
+        self.outbox.close()
+        self.hardware.close()
+        return self._exit_code
+
+    # ---- control plane (CommandHandler) -------------------------------------------------------
+
+    def open_once(self, operator: str, command_id: str) -> None:
+        """A manual pass authorised by central: still subject to the temperature check."""
+        if not self.controller.handle_manual(operator, "central", command_id):
+            log.warning("open-once %s dropped: the gate is busy", command_id)
+
+    def reload_config(self) -> None:
+        """Validate the configuration file again; if valid, restart to apply it."""
+        if self._config_path is None:
+            log.warning("reload-config: this gate was not started from a configuration file")
+            return
+        try:
+            load_config(self._config_path)
+        except ConfigError as exc:
+            log.error("reload-config refused: %s", exc)
+            if self.publisher is not None:
+                self.publisher.set_fault("config", "; ".join(exc.problems)[:500])
+            return
+        log.info("reload-config: configuration valid, restarting to apply it")
+        self.request_stop(EXIT_RESTART)
+
+    def refresh_trust(self) -> None:
+        """Re-read the persisted trust list and denylist."""
+        self.trust.load()
+        for problem in self.trust.problems:
+            log.error("trust: %s", problem)
+
+    # ---- observation --------------------------------------------------------------------------
+
+    def metrics(self) -> dict[str, Any]:
+        """Telemetry: scanner figures, thermometer state, decision counters, clock state."""
+        scan = self.scan.stats()
+        status = self.controller.status()
+        verdict = judge_clock(self.clock.now(), None, self.config.trust.clock_skew_s)
+        thermo_stats = getattr(self.hardware.thermometer, "stats", None)
+        return {
+            "fps": scan.get("fps", 0.0),
+            "decode_ms_p50": scan.get("decode_ms_p50", 0.0),
+            "decode_ms_p95": scan.get("decode_ms_p95", 0.0),
+            "thermometer": thermo_stats() if callable(thermo_stats) else None,
+            "state": str(status.state.value),
+            "faults": status.faults,
+            "presentations": status.presentations,
+            "passes": status.passes,
+            "denies": status.denies,
+            "clock_synchronized": verdict.synchronized,
+            "clock_max_error_ms": verdict.max_error_ms,
+        }
+
+    def _on_scan(self, result: ScanResult) -> None:
+        if "camera_fault" in self.controller.faults and result.source == "camera":
+            self.controller.clear_fault("camera")
+        self.controller.handle_scan(
+            result.source, result.verification, result.decode_ms, result.frame_time
+        )
+
+    def _watch_button(self) -> None:
+        button = self.hardware.io.manual_button
+        assert button is not None
+        while not self._stop.is_set():
+            try:
+                pressed = button.wait_for_active(0.5)
+            except GateEdgeError as exc:
+                self.controller.report_fault("manual_button", str(exc))
+                self._stop.wait(1.0)
+                continue
+            if pressed and not self._stop.is_set():
+                operator = self.config.policy.button_operator
+                if not self.controller.handle_manual(operator, "button", None):
+                    log.info("manual button ignored: the gate is busy")
+                while button.is_active() and not self._stop.wait(0.05):
+                    pass  # one press, one request: wait for the release
+
+    def _supervise(self) -> None:
+        last_mark = 0.0
+        while not self._stop.wait(_SUPERVISE_S):
+            self._supervisor_beat()
+            try:
+                self._sync_status()
+                if time.monotonic() - last_mark >= _CLOCK_MARK_EVERY_S:
+                    self._check_clock()
+                    last_mark = time.monotonic()
+            except GateEdgeError as exc:
+                log.error("supervision: %s", exc)
+
+    def _sync_status(self) -> None:
+        """Mirror the controller's latched faults onto the retained status topic."""
+        if self.publisher is None:
+            return
+        faults = self.controller.faults
+        for reason, detail in faults.items():
+            if self._published_faults.get(reason) != detail:
+                self.publisher.set_fault(reason, detail)
+        for reason in set(self._published_faults) - set(faults):
+            self.publisher.clear_fault(reason)
+        self._published_faults = dict(faults)
+
+    def _check_clock(self) -> None:
+        now = self.clock.now()
+        latest = _read_mark(self._clock_mark)
+        verdict = judge_clock(now, latest, self.config.trust.clock_skew_s)
+        if not verdict.usable:
+            self.controller.report_fault("clock", verdict.problem or "clock unusable")
+            return
+        if "clock_fault" in self.controller.faults:
+            self.controller.clear_fault("clock")
+        _write_mark(self._clock_mark, now)
+
+
+def _read_mark(path: Path) -> float | None:
+    try:
+        return float(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_mark(path: Path, now: float) -> None:
+    tmp = path.with_suffix(".tmp")
+    try:
+        tmp.write_text(f"{now:.3f}\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("clock mark not written: %s", exc)

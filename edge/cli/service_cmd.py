@@ -1,0 +1,27 @@
+"""`gate-edge run --config FILE` and `gate-edge demo`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add the `run` and `demo` commands."""
+    run = subparsers.add_parser("run", help="run the gate service (systemd Type=notify)")
+    run.add_argument("--config", required=True, help="TOML configuration file")
+    run.set_defaults(func=_run)
+    demo = subparsers.add_parser("demo", help="the whole gate on simulated hardware")
+    demo.set_defaults(func=_demo)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from edge.service.runner import run_service
+
+    return run_service(args.config)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from edge.demo import main
+
+    return main()

@@ -1,0 +1,88 @@
+"""Checks that the wall clock can be trusted for judging code expiry; a bad clock fails closed."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+# No genuine code can have been issued before this software existed: an earlier wall clock means
+# the board booted without a real-time clock and without network time.
+EARLIEST_PLAUSIBLE_EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
+_STA_UNSYNC = 0x0040
+_TIME_ERROR = 5
+
+
+@dataclass(frozen=True)
+class ClockVerdict:
+    """Whether the clock is usable, and what the kernel knows about its synchronisation."""
+
+    usable: bool
+    problem: str | None
+    synchronized: bool | None
+    max_error_ms: float | None
+
+
+def judge_clock(now: float, latest_seen: float | None, skew_s: float) -> ClockVerdict:
+    """Pure judgement: implausibly early, or behind a time already recorded, means unusable."""
+    sync = kernel_sync_state()
+    synchronized = None if sync is None else sync[0]
+    max_error_ms = None if sync is None else sync[1]
+    if now < EARLIEST_PLAUSIBLE_EPOCH:
+        return ClockVerdict(False, "wall clock is before 2026: not set", synchronized, max_error_ms)
+    if latest_seen is not None and now + skew_s < latest_seen:
+        behind = latest_seen - now
+        return ClockVerdict(
+            False,
+            f"wall clock is {behind:.0f} s behind the last recorded event",
+            synchronized,
+            max_error_ms,
+        )
+    return ClockVerdict(True, None, synchronized, max_error_ms)
+
+
+class _Timex(ctypes.Structure):
+    _fields_ = [
+        ("modes", ctypes.c_uint),
+        ("offset", ctypes.c_long),
+        ("freq", ctypes.c_long),
+        ("maxerror", ctypes.c_long),
+        ("esterror", ctypes.c_long),
+        ("status", ctypes.c_int),
+        ("constant", ctypes.c_long),
+        ("precision", ctypes.c_long),
+        ("tolerance", ctypes.c_long),
+        ("time_sec", ctypes.c_long),
+        ("time_usec", ctypes.c_long),
+        ("tick", ctypes.c_long),
+        ("ppsfreq", ctypes.c_long),
+        ("jitter", ctypes.c_long),
+        ("shift", ctypes.c_int),
+        ("stabil", ctypes.c_long),
+        ("jitcnt", ctypes.c_long),
+        ("calcnt", ctypes.c_long),
+        ("errcnt", ctypes.c_long),
+        ("stbcnt", ctypes.c_long),
+        ("tai", ctypes.c_int),
+        ("padding", ctypes.c_int * 11),
+    ]
+
+
+def kernel_sync_state() -> tuple[bool, float] | None:
+    """(synchronised to a time source, kernel max error in ms) from adjtimex, if available."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        libc = ctypes.CDLL(name, use_errno=True)
+        timex = _Timex()
+        state = libc.adjtimex(ctypes.byref(timex))
+    except (OSError, AttributeError):
+        return None
+    if state < 0:
+        return None
+    synchronized = state != _TIME_ERROR and not timex.status & _STA_UNSYNC
+    return synchronized, timex.maxerror / 1000.0

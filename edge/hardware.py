@@ -1,0 +1,100 @@
+"""Opens every device the configuration names, or accepts simulated ones, as one bundle."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from edge.clock import Clock
+from edge.config import Config
+from edge.drivers.camera import open_frame_source
+from edge.drivers.interfaces import FrameSource, GateRelay, LineSource
+from edge.drivers.io import GateIo, open_io
+from edge.drivers.relay import open_relay
+from edge.drivers.serial_lines import open_line_reader
+from edge.drivers.serial_scanner import open_serial_scanner
+from edge.errors import GateEdgeError
+from edge.thermo.factory import open_thermometer
+from edge.thermo.reading import BodyThermometer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Hardware:
+    """The gate's devices. Optional parts are None when not fitted; `faults` lists parts that
+    could not be opened (the gate then runs shut and reports them)."""
+
+    relay: GateRelay
+    thermometer: BodyThermometer
+    io: GateIo = field(default_factory=GateIo)
+    frames: FrameSource | None = None
+    scanner: LineSource | None = None
+    document_reader: LineSource | None = None
+    faults: dict[str, str] = field(default_factory=dict)
+
+    def start(self) -> None:
+        """Start background activity of devices that have any (such as thermometer sampling)."""
+        _call(self.thermometer, "start")
+
+    def close(self) -> None:
+        """Release the relay first, then free every device; never raises."""
+        with contextlib.suppress(Exception):
+            self.relay.release()
+        for part in (self.frames, self.scanner, self.document_reader, self.thermometer):
+            _call(part, "close")
+        with contextlib.suppress(Exception):
+            self.io.close()
+        with contextlib.suppress(Exception):
+            self.relay.close()
+
+
+def open_hardware(config: Config, clock: Clock) -> Hardware:
+    """Open the configured devices. The relay and I/O lines are required (an error is raised);
+    a camera, scanner or document reader that cannot be opened becomes a reported fault."""
+    relay = open_relay(config.relay)
+    try:
+        io = open_io(config.io)
+    except GateEdgeError:
+        relay.close()
+        raise
+    thermometer = open_thermometer(
+        config.thermo,
+        threshold_c=config.policy.fever_threshold_c,
+        remeasure=config.policy.remeasure_count,
+        clock=clock,
+    )
+    hardware = Hardware(relay=relay, thermometer=thermometer, io=io)
+    if config.camera.source != "none":
+        try:
+            hardware.frames = open_frame_source(config.camera)
+        except GateEdgeError as exc:
+            log.error("camera could not be opened: %s", exc)
+            hardware.faults["camera"] = str(exc)
+    if config.serial_scanner.enabled:
+        try:
+            hardware.scanner = open_serial_scanner(config.serial_scanner, clock)
+        except GateEdgeError as exc:
+            log.error("serial scanner could not be opened: %s", exc)
+            hardware.faults["serial_scanner"] = str(exc)
+    if config.document_reader.enabled:
+        try:
+            hardware.document_reader = open_line_reader(
+                config.document_reader.port, config.document_reader.baudrate, "cr"
+            )
+        except GateEdgeError as exc:
+            log.error("document reader could not be opened: %s", exc)
+            hardware.faults["document_reader"] = str(exc)
+    return hardware
+
+
+def _call(part: Any, method: str) -> None:
+    action = getattr(part, method, None)
+    if action is None:
+        return
+    try:
+        action()
+    except Exception:
+        log.exception("%s.%s failed", type(part).__name__, method)

@@ -1,0 +1,104 @@
+"""Throw-away issuers, trust root and signed lists for the demo, benchmarks and end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from edge.codes.claims import HealthClaims, encode_claims
+from edge.codes.cose import build_sign1
+from edge.codes.envelope import cose_to_text
+from edge.codes.issue import issue_code
+from edge.codes.keys import (
+    ALG_IDS,
+    PrivateKey,
+    compute_kid,
+    generate_private_key,
+    key_alg,
+    private_key_pem,
+    public_key_pem,
+    sign,
+)
+from edge.codes.result import Colour
+from edge.codes.trustlist import IssuerKey, build_denylist, build_trust_list
+
+PRIMARY_ISSUER = "CN-150000"
+SECOND_ISSUER = "CN-110000"
+_DAY = 86400
+
+
+@dataclass
+class SimCredentials:
+    """A trust root and two issuing regions (EdDSA and ES256), written as the gate expects."""
+
+    root: ed25519.Ed25519PrivateKey
+    issuer_keys: dict[str, PrivateKey]
+    rogue: PrivateKey
+
+    @classmethod
+    def generate(cls) -> SimCredentials:
+        """Fresh keys for one run."""
+        root = cast(ed25519.Ed25519PrivateKey, generate_private_key("EdDSA"))
+        return cls(
+            root=root,
+            issuer_keys={
+                PRIMARY_ISSUER: generate_private_key("EdDSA"),
+                SECOND_ISSUER: generate_private_key("ES256"),
+            },
+            rogue=generate_private_key("EdDSA"),
+        )
+
+    def write(self, directory: Path, now: float, revoked: list[bytes] | None = None) -> Path:
+        """Write root public key, trust list and denylist; return the root key path."""
+        directory.mkdir(parents=True, exist_ok=True)
+        root_path = directory / "trust-root.pub.pem"
+        root_path.write_bytes(public_key_pem(self.root.public_key()))
+        issued = int(now) - 60
+        issuers = {
+            issuer: [IssuerKey(key.public_key(), issued - _DAY, issued + 30 * _DAY)]
+            for issuer, key in self.issuer_keys.items()
+        }
+        (directory / "trust-list.json").write_bytes(
+            build_trust_list(
+                self.root, issuers, version=1, issued_at=issued, expires_at=issued + 7 * _DAY
+            )
+        )
+        (directory / "denylist.json").write_bytes(
+            build_denylist(
+                self.root, revoked or [], [], version=1, issued_at=issued,
+                expires_at=issued + 7 * _DAY,
+            )
+        )
+        return root_path
+
+    def issue(
+        self, colour: Colour, now: float, issuer: str = PRIMARY_ISSUER, ttl_s: int = 300
+    ) -> str:
+        """A genuine code."""
+        key_pem = private_key_pem(self.issuer_keys[issuer])
+        return issue_code(issuer, key_pem, colour, now, ttl_s)
+
+    def forge(self, now: float, issuer: str = PRIMARY_ISSUER) -> str:
+        """A green code naming a genuine issuer key but signed by someone else."""
+        genuine = self.issuer_keys[issuer].public_key()
+        claims = HealthClaims(issuer, int(now), int(now) + 300, os.urandom(16), "green")
+        message = build_sign1(
+            ALG_IDS[key_alg(self.rogue)],
+            compute_kid(genuine),
+            encode_claims(claims),
+            lambda data: sign(self.rogue, data),
+        )
+        return cose_to_text(message)
+
+
+def code_id_of(text: str) -> bytes:
+    """The code id inside a genuine code (to put it on a denylist)."""
+    from edge.codes.claims import parse_claims
+    from edge.codes.cose import parse_sign1
+    from edge.codes.envelope import text_to_cose
+
+    return parse_claims(parse_sign1(text_to_cose(text)).payload).code_id
