@@ -129,10 +129,16 @@ def _central_subscriber(url: str, outcome: DemoOutcome) -> mqtt.Client:
 
 
 def run_demo(
-    out: TextIO = sys.stdout, *, use_broker: bool = True, pace_s: float = 0.3
+    out: TextIO = sys.stdout,
+    *,
+    use_broker: bool = True,
+    broker_url: str | None = None,
+    pace_s: float = 0.3,
 ) -> DemoOutcome:
-    """Run the scripted scenario end to end; returns what was decided and received."""
-    outcome = DemoOutcome()
+    """Run the scripted scenario end to end; returns what was decided and received.
+
+    Starts its own mosquitto unless `broker_url` names one (or use_broker is False)."""
+    outcome = DemoOutcome(broker_url=broker_url)
     with tempfile.TemporaryDirectory(prefix="gate-edge-demo-") as tmp:
         state = Path(tmp)
         clock = SystemClock()
@@ -140,7 +146,7 @@ def run_demo(
         scenario = demo_scenario(creds, clock.now())
         root = creds.write(state, clock.now(), revoked=list(scenario.revoked))
         broker: LocalBroker | None = None
-        if use_broker:
+        if use_broker and broker_url is None:
             broker = LocalBroker()
             try:
                 broker.start()

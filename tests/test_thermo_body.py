@@ -206,6 +206,9 @@ def test_stuck_sensor_is_sensor_fault() -> None:
     assert reading.state == "sensor_fault"
     assert "frozen" in reading.detail
     bus.unstick()
+    # The frozen run stays in the recent window: fail closed until it has aged out.
+    assert thermometer.measure(3.0).state == "sensor_fault"
+    clock.advance(SETTINGS.freshness_s)
     assert thermometer.measure(3.0).state == "normal"
 
 

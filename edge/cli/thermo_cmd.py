@@ -112,7 +112,7 @@ def _measure(args: argparse.Namespace) -> int:
     try:
         reading = meter.measure(args.timeout)
     finally:
-        sensor.close()
+        meter.close()
     estimate = "-" if reading.estimate_c is None else f"{reading.estimate_c:.2f} °C"
     print(
         f"{reading.state}: estimate {estimate}, object {reading.object_c} °C, "

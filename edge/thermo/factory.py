@@ -66,6 +66,10 @@ def open_thermometer(
 ) -> BodyMeter:
     """A BodyThermometer per `settings`; pass `bus` (e.g. a FakeMlx90614Bus) to simulate.
 
+    The service calls start() to sample in the background (thermo.background_sampling), registers
+    heartbeat() with the watchdog and calls close() on shutdown. Until start(), measure() samples
+    on demand, which is what tests and scripts on a FakeClock rely on.
+
     With backend "fake" and no bus, the emulator shows an empty scene; to drive a demo, pass your
     own FakeMlx90614Bus and call its arrive(skin_c) / leave().
     """

@@ -35,3 +35,9 @@ class ThermoSettings:
     stuck_reads: int = setting(
         5, minimum=0, maximum=100, doc="Identical consecutive readings = frozen sensor; 0 off."
     )
+    background_sampling: bool = setting(
+        True, doc="Sample continuously in the background so a reading is ready at once."
+    )
+    freshness_s: float = setting(
+        1.5, minimum=0.1, maximum=10.0, doc="Background samples younger than this are used."
+    )

@@ -1,0 +1,71 @@
+"""End to end: the demo scenario, headless, against a real mosquitto; central sees every decision."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from edge.demo import GATE, SITE, run_demo
+from edge.mqtt.payloads import load_schema
+from tests.broker import Broker, Subscriber
+
+pytestmark = pytest.mark.slow
+
+EXPECTED = [
+    ("pass", []),
+    ("deny", ["colour_yellow"]),
+    ("deny", ["colour_red"]),
+    ("deny", ["expired"]),
+    ("deny", ["bad_signature"]),
+    ("pass", []),
+    ("deny", ["already_used"]),
+    ("deny", ["revoked"]),
+    ("deny", ["fever"]),
+    ("pass", []),
+]
+
+
+def test_demo_scenario_reaches_central_exactly(mqtt_broker: Broker) -> None:
+    central = Subscriber(mqtt_broker, f"gates/{SITE}/{GATE}/events", client_id="central-e2e")
+    try:
+        out = io.StringIO()
+        outcome = run_demo(out, broker_url=mqtt_broker.url, pace_s=0.05)
+        assert outcome.mismatches == [], out.getvalue()
+        passes = sum(1 for decision, _ in EXPECTED if decision == "pass")
+        assert central.wait_for(lambda msgs: len(msgs) >= len(EXPECTED) + passes, timeout=20)
+    finally:
+        central.close()
+
+    documents: list[dict[str, Any]] = [json.loads(payload) for _, payload, _ in central.messages]
+    schema = load_schema("event")
+    for document in documents:
+        jsonschema.validate(document, schema)
+    # At-least-once delivery: an idempotent consumer keys on event_id.
+    unique = {doc["event_id"]: doc for doc in documents}
+    ordered = sorted(unique.values(), key=lambda doc: doc["seq"])
+    decisions = [doc for doc in ordered if doc["kind"] == "decision"]
+    assert [(doc["decision"], doc["reasons"]) for doc in decisions] == EXPECTED
+    assert [doc["method"] for doc in decisions][-1] == "manual"
+    assert {doc["issuer"] for doc in decisions if doc["decision"] == "pass"} >= {
+        "CN-150000",
+        "CN-110000",
+    }
+    passages = [doc for doc in ordered if doc["kind"] == "passage"]
+    assert [doc["outcome"] for doc in passages] == ["passed"] * passes
+    fever = decisions[8]
+    assert fever["temperature"]["estimate_c"] >= 37.3
+    # Privacy: no raw code text or names travel in events.
+    for document in documents:
+        assert "HCN1:" not in json.dumps(document)
+
+
+def test_demo_runs_outbox_only_without_broker() -> None:
+    out = io.StringIO()
+    outcome = run_demo(out, use_broker=False, pace_s=0.0)
+    assert outcome.mismatches == []
+    assert outcome.central_events == []
+    assert "outbox only" in out.getvalue()
