@@ -124,6 +124,9 @@ class GateService:
         self.watchdog.register_probe(
             "controller", self.controller.heartbeat, self.controller.longest_wait_s + 10.0
         )
+        thermometer_beat = getattr(hardware.thermometer, "heartbeat", None)
+        if callable(thermometer_beat) and config.thermo.background_sampling:
+            self.watchdog.register_probe("thermometer", thermometer_beat, 5.0)
         self._published_faults: dict[str, str] = {}
         self._thread: threading.Thread | None = None
 

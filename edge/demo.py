@@ -1,4 +1,4 @@
-"""`gate-edge demo`: the whole gate on simulated hardware, a scripted queue of visitors, a live table."""
+"""`gate-edge demo`: the whole gate on simulated hardware, scripted visitors, a live table."""
 
 from __future__ import annotations
 
@@ -162,7 +162,7 @@ def run_demo(
     return outcome
 
 
-def _run_steps(
+def _run_steps(  # noqa: PLR0917
     state: Path,
     root: Path,
     steps: tuple[Step, ...],
@@ -207,7 +207,7 @@ def _run_steps(
         central.disconnect()
 
 
-def _present(
+def _present(  # noqa: PLR0917
     sim: SimGate,
     service: GateService,
     step: Step,

@@ -1,4 +1,4 @@
-"""End to end: the demo scenario, headless, against a real mosquitto; central sees every decision."""
+"""End to end: the demo scenario, headless, against a real mosquitto; central sees each decision."""
 
 from __future__ import annotations
 

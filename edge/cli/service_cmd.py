@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from edge.demo import main as demo_main
+from edge.service.runner import run_service
+
 
 def register(subparsers: Any) -> None:
     """Add the `run` and `demo` commands."""
@@ -16,12 +19,8 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from edge.service.runner import run_service
-
     return run_service(args.config)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from edge.demo import main
-
-    return main()
+    return demo_main()

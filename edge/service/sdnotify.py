@@ -46,7 +46,8 @@ class Notifier:
                     self._sock = socket.socket(
                         socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC
                     )
-                self._sock.sendto(payload, self._address)
+                # Never block the gate on a slow or stuck service manager: drop instead.
+                self._sock.sendto(payload, socket.MSG_DONTWAIT, self._address)
             except OSError as exc:
                 log.warning("systemd notification failed: %s", exc)
                 return False

@@ -9,9 +9,9 @@ from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from edge.codes.claims import HealthClaims, encode_claims
-from edge.codes.cose import build_sign1
-from edge.codes.envelope import cose_to_text
+from edge.codes.claims import HealthClaims, encode_claims, parse_claims
+from edge.codes.cose import build_sign1, parse_sign1
+from edge.codes.envelope import cose_to_text, text_to_cose
 from edge.codes.issue import issue_code
 from edge.codes.keys import (
     ALG_IDS,
@@ -69,7 +69,11 @@ class SimCredentials:
         )
         (directory / "denylist.json").write_bytes(
             build_denylist(
-                self.root, revoked or [], [], version=1, issued_at=issued,
+                self.root,
+                revoked or [],
+                [],
+                version=1,
+                issued_at=issued,
                 expires_at=issued + 7 * _DAY,
             )
         )
@@ -97,8 +101,4 @@ class SimCredentials:
 
 def code_id_of(text: str) -> bytes:
     """The code id inside a genuine code (to put it on a denylist)."""
-    from edge.codes.claims import parse_claims
-    from edge.codes.cose import parse_sign1
-    from edge.codes.envelope import text_to_cose
-
     return parse_claims(parse_sign1(text_to_cose(text)).payload).code_id

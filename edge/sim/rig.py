@@ -37,12 +37,14 @@ class ScriptedCamera:
         self._last_time = 0.0
         self._closed = False
         self.shown_at: float | None = None  # monotonic time the current script step appeared
+        self.first_capture_at: float | None = None  # capture time of its first frame
 
     def show(self, frames: Sequence[GrayFrame]) -> float:
         """Put these frames (cycled) in front of the camera; returns the monotonic time."""
         with self._cond:
             self._frames, self._index = list(frames), 0
             self.shown_at = self._clock.monotonic()
+            self.first_capture_at = None
             self._cond.notify_all()
             return self.shown_at
 
@@ -66,7 +68,9 @@ class ScriptedCamera:
                 return None
             frame = self._frames[self._index % len(self._frames)]
             self._index += 1
-        self._last_time = self._clock.monotonic()
+            self._last_time = self._clock.monotonic()
+            if self.first_capture_at is None:
+                self.first_capture_at = self._last_time
         return self._last_time, frame
 
     def close(self) -> None:
@@ -81,13 +85,14 @@ class SimTurnstile:
     def __init__(self, relay: GpiodRelay, chip: FakeChip, passage: FakeInput, clock: Clock):
         self.relay, self.chip, self._passage, self._clock = relay, chip, passage, clock
         self.walk_through = True
+        self.walk_delay_s = 0.4  # from the open pulse to the PASS output
         self.pulses: list[float] = []  # monotonic times the relay was energised
 
     def pulse(self, duration_ms: int | None = None) -> None:
         self.relay.pulse(duration_ms)
         self.pulses.append(self._clock.monotonic())
         if self.walk_through:
-            timer = threading.Timer(0.4, self._passage.press, kwargs={"hold_s": 0.1})
+            timer = threading.Timer(self.walk_delay_s, self._passage.press, kwargs={"hold_s": 0.05})
             timer.daemon = True
             timer.start()
 
@@ -130,9 +135,11 @@ def _empty_scene() -> GrayFrame:
 class SimGate:
     """Every simulated device of one gate, and the knobs a script turns."""
 
-    def __init__(self, clock: Clock, *, fever_threshold_c: float, remeasure: int) -> None:
+    def __init__(
+        self, clock: Clock, *, fever_threshold_c: float, remeasure: int, camera_fps: float = 30.0
+    ) -> None:
         self.clock = clock
-        self.camera = ScriptedCamera(clock)
+        self.camera = ScriptedCamera(clock, camera_fps)
         self.scene = PersonScene(clock, ambient_c=23.0)
         self.sensor_bus = FakeMlx90614Bus(self.scene, clock)
         thermometer = open_thermometer(
@@ -147,7 +154,11 @@ class SimGate:
         self.manual_button = FakeInput("manual_button")
         self.lamps = {name: FakeOutput(name) for name in ("green_lamp", "red_lamp", "buzzer")}
         relay = GpiodRelay.open(
-            "/dev/gpiochip0", RELAY_LINE, active_low=False, pulse_ms=300, cap_ms=2000,
+            "/dev/gpiochip0",
+            RELAY_LINE,
+            active_low=False,
+            pulse_ms=300,
+            cap_ms=2000,
             backend=self.chip,
         )
         self.turnstile = SimTurnstile(relay, self.chip, self.passage, clock)

@@ -139,9 +139,9 @@ class SensorSampler:
     # ---- reading the ring -----------------------------------------------------------------------
 
     def recent(self, after_seq: int, since: float) -> list[Sample]:
-        """Samples newer than sequence number `after_seq` and taken at or after `since`."""
+        """Samples newer than sequence number `after_seq` and taken after monotonic `since`."""
         with self._changed:
-            return [s for s in self._ring if s.seq > after_seq and s.at >= since]
+            return [s for s in self._ring if s.seq > after_seq and s.at > since]
 
     def last_seq(self) -> int:
         """The sequence number of the latest sample (0 before the first)."""
