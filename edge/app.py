@@ -91,6 +91,7 @@ class GateService:
             indicators=Indicators(green=io.green_lamp, red=io.red_lamp, buzzer=io.buzzer),
             on_decision=on_decision,
         )
+        self.controller.add_listener(self._log_decision)
         self.scan = ScanLoop(
             self.trust.verify,
             config.scan,
@@ -98,7 +99,7 @@ class GateService:
             frames=hardware.frames,
             lines=hardware.scanner,
             on_result=self._on_scan,
-            on_fault=lambda reason: self.controller.report_fault("camera", reason),
+            on_fault=self._on_scan_fault,
         )
         self.publisher: EventPublisher | None = None
         self.control: ControlPlane | None = None
@@ -239,9 +240,29 @@ class GateService:
             "clock_max_error_ms": verdict.max_error_ms,
         }
 
+    def _on_scan_fault(self, reason: str) -> None:
+        component = "serial_scanner" if reason.startswith("serial scanner") else "camera"
+        self.controller.report_fault(component, reason)
+
+    def _log_decision(self, record: DecisionRecord) -> None:
+        if record.outcome is not None:
+            log.info("#%d passage: %s", record.number, record.outcome)
+            return
+        log.info(
+            "#%d %s %s method=%s issuer=%s colour=%s temp=%s",
+            record.number,
+            record.verdict.upper(),
+            ",".join(record.reasons) or "-",
+            record.method,
+            record.issuer or "-",
+            record.colour or "-",
+            "-" if record.temperature_c is None else f"{record.temperature_c:.1f}",
+        )
+
     def _on_scan(self, result: ScanResult) -> None:
-        if "camera_fault" in self.controller.faults and result.source == "camera":
-            self.controller.clear_fault("camera")
+        fault = "camera" if result.source == "camera" else "serial_scanner"
+        if f"{fault}_fault" in self.controller.faults:
+            self.controller.clear_fault(fault)  # frames (or lines) flow again
         self.controller.handle_scan(
             result.source, result.verification, result.decode_ms, result.frame_time
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 import types
 from pathlib import Path
@@ -124,8 +125,6 @@ def test_csi_camera_uses_the_lores_luma_plane() -> None:
 
 
 def test_csi_camera_without_picamera2_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib
-
     def missing(name: str) -> Any:
         raise ImportError(name)
 

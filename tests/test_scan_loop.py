@@ -109,8 +109,12 @@ def test_loop_reports_once_per_debounce_window_and_verifies_each_new_code() -> N
 def test_idle_unchanged_frames_are_skipped_but_changes_are_decoded() -> None:
     clock = FakeClock()
     empty = _frame(None, 5)
-    noisy = [np.clip(empty.astype(int) + np.random.default_rng(i).integers(-2, 3, empty.shape),
-                     0, 255).astype(np.uint8) for i in range(5)]
+    noisy = [
+        np.clip(
+            empty.astype(int) + np.random.default_rng(i).integers(-2, 3, empty.shape), 0, 255
+        ).astype(np.uint8)
+        for i in range(5)
+    ]
     frames = [*noisy, _frame(CODE_A, 6), _frame(CODE_A, 6)]
     source = ReplayFrameSource(frames, fps=10.0, loop=False, clock=clock)
     loop = ScanLoop(Verifier(), ScanSettings(), clock, frames=source)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator
@@ -28,10 +29,8 @@ class PtyPeer:
 
     def unplug(self) -> None:
         for fd in (self.master, self.slave):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
 
 @pytest.fixture
@@ -97,7 +96,8 @@ def test_disconnect_is_reported_and_the_reader_reopens_the_port() -> None:
         lines = _read_all(reader, 2, timeout=5.0)
         assert "SECOND" in lines
         assert not any("HALF-A-LI" in line for line in lines)
-        assert reader.healthy and reader.port.reconnects == 1
+        assert reader.fault is None
+        assert reader.port.reconnects == 1
     finally:
         reader.close()
         for p in peers:

@@ -25,8 +25,8 @@ from edge.scan.settings import SerialScannerSettings
 
 
 def test_frames_match_the_documented_bytes() -> None:
-    assert GM65_TRIGGER == bytes.fromhex("7E 00 08 01 00 02 01 AB CD")
-    assert GM65_SAVE_SETTINGS == bytes.fromhex("7E 00 09 01 00 00 00 DE C8")
+    assert bytes.fromhex("7E 00 08 01 00 02 01 AB CD") == GM65_TRIGGER
+    assert bytes.fromhex("7E 00 09 01 00 00 00 DE C8") == GM65_SAVE_SETTINGS
     assert gm65_command(0x09, 0x0000, b"\x00") == GM65_SAVE_SETTINGS
     assert crc16_ccitt(b"123456789") == 0x31C3  # CRC-16/XMODEM check value
 
@@ -51,15 +51,24 @@ def test_reply_filter_strips_split_replies_and_keeps_text() -> None:
 
 
 def test_gm65_command_mode_triggers_and_reads_text_past_replies() -> None:
-    clock = FakeClock()
-    port = ReconnectingPort("loop://", 9600, clock=clock)
-    scanner = SerialQrScanner(port, "gm65-command", b"\r", trigger_interval_s=2.0, clock=clock)
-    # loop:// echoes what we send: the trigger frame itself comes back and must not become text
-    assert scanner.read_line(0.3) is None
-    port.write(bytes.fromhex("02 00 00 01 00 33 31") + b"HC1:XYZ\r")
-    assert scanner.read_line(0.5) == "HC1:XYZ"
-    assert scanner.replies and scanner.replies[-1].status == 0
-    scanner.close()
+    master, slave = os.openpty()
+    try:
+        clock = FakeClock()
+        port = ReconnectingPort(os.ttyname(slave), 9600, clock=clock)
+        scanner = SerialQrScanner(port, "gm65-command", b"\r", trigger_interval_s=2.0, clock=clock)
+        assert scanner.read_line(0.05) is None
+        time.sleep(0.05)
+        assert os.read(master, 64) == GM65_TRIGGER
+        reply = bytes.fromhex("02 00 00 01 00 33 31")
+        os.write(master, reply[:3])  # the reply arrives split, then the decoded text
+        assert scanner.read_line(0.05) is None
+        os.write(master, reply[3:] + b"HC1:XYZ\r")
+        assert scanner.read_line(1.0) == "HC1:XYZ"
+        assert scanner.replies and scanner.replies[-1].status == 0
+        scanner.close()
+    finally:
+        os.close(master)
+        os.close(slave)
 
 
 def test_honeywell_trigger_is_sent_and_stopped_on_close() -> None:
@@ -89,8 +98,10 @@ def test_factory_builds_a_continuous_scanner_on_loop() -> None:
     scanner = open_serial_scanner(
         SerialScannerSettings(enabled=True, port="loop://", protocol="gm65-continuous")
     )
-    scanner.port.write(b"\x02noise\x02\x00\x00\x02\x00\x00" + b"CODE\r")
-    assert scanner.read_line(1.0) == "CODE"
+    reply = bytes.fromhex("02 00 00 01 00 33 31")
+    scanner.port.write(b"\x02noise\r" + reply + b"CODE\r")
+    assert [scanner.read_line(1.0), scanner.read_line(1.0)] == ["noise", "CODE"]
+    assert len(scanner.replies) == 1
     scanner.close()
 
 

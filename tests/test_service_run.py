@@ -1,4 +1,4 @@
-"""`gate-edge run` as systemd runs it: READY and watchdog pings, events out, SIGTERM shuts cleanly."""
+"""`gate-edge run` as systemd runs it: READY and watchdog pings, events out, clean SIGTERM."""
 
 from __future__ import annotations
 
@@ -141,6 +141,7 @@ def test_run_refuses_invalid_config_before_touching_hardware(tmp_path: Path) -> 
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "gate.gate: required key is missing" in result.stderr

@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "edge.cli.thermo_cmd",
     "edge.cli.events_cmd",
     "edge.cli.service_cmd",
+    "edge.cli.io_cmd",
 )
 
 EXIT_USAGE = 2

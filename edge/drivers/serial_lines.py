@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -234,8 +235,10 @@ class SerialLineReader:
     def read_line(self, timeout_s: float) -> str | None:
         """The next complete line, or None on timeout; never raises for I/O errors."""
         deadline = self._clock.monotonic() + max(0.0, timeout_s)
+        # port reads block in real time, which an injected test clock does not see
+        real_deadline = time.monotonic() + max(0.0, timeout_s)
         while not self._ready:
-            remaining = deadline - self._clock.monotonic()
+            remaining = min(deadline - self._clock.monotonic(), real_deadline - time.monotonic())
             if remaining <= 0:
                 return None
             data = self.port.read(min(remaining, 0.1))

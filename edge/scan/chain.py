@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 
 from edge.drivers.interfaces import GrayFrame
@@ -92,8 +92,17 @@ class DecoderChain:
         self._max_rois = max_rois
         self._timer = timer
 
-    def decode(self, gray: GrayFrame, hint: Quad | None = None) -> ChainResult:
-        """Decode `gray`; `hint` is where a code was last seen (tried first, cheaply)."""
+    def decode(
+        self,
+        gray: GrayFrame,
+        hint: Quad | None = None,
+        frame_rounds: Sequence[int] | None = None,
+    ) -> ChainResult:
+        """Decode `gray`; `hint` is where a code was last seen (tried first, cheaply).
+
+        `frame_rounds` limits the whole-frame fallback passes to those rounds (indices taken
+        modulo the number of rounds): a live loop runs one round per frame, so a code held up for
+        a few frames meets every pass while no single frame pays for all of them."""
         start = self._timer()
         result = ChainResult()
         # The budget is stated for a camera frame of `REFERENCE_PIXELS`; larger stills (snapshots
@@ -106,22 +115,33 @@ class DecoderChain:
         if hint is not None:
             crop = pp.crop_quad(gray, hint, margin=0.5)
             if crop is not None:
-                self._absorb(result, "hint", read_zxing(crop[0], offset=crop[1]))
+                # the code was upright and dark-on-light a frame ago: skip rotations/inversion
+                hinted = read_zxing(crop[0], try_harder=False, offset=crop[1])
+                self._absorb(result, "hint", hinted)
         if not result.codes:
             self._absorb(result, "frame", read_zxing(gray))
         if self.fallbacks:
-            self._run_fallbacks(gray, result, lambda: spent_ms() > budget_ms)
+            rounds = (
+                range(len(ROUNDS))
+                if frame_rounds is None
+                else {index % len(ROUNDS) for index in frame_rounds}
+            )
+            self._run_fallbacks(gray, result, lambda: spent_ms() > budget_ms, rounds)
         result.ms = spent_ms()
         return result
 
     def _run_fallbacks(
-        self, gray: GrayFrame, result: ChainResult, over_budget: Callable[[], bool]
+        self,
+        gray: GrayFrame,
+        result: ChainResult,
+        over_budget: Callable[[], bool],
+        frame_rounds: Container[int],
     ) -> None:
         rois = self._prepare_rois(gray, result)
         frame, frame_scale = pp.resize_to(gray, self._frame_side)
         if max(frame.shape) < self._roi_side:
             frame, frame_scale = pp.scale_for_code(frame, self._roi_side, self._roi_small)
-        for roi_passes, frame_passes in ROUNDS:
+        for round_index, (roi_passes, frame_passes) in enumerate(ROUNDS):
             for index, (image, scale, offset) in enumerate(rois):
                 if image is None:
                     continue
@@ -132,7 +152,7 @@ class DecoderChain:
                         rois[index] = (None, scale, offset)
                         break
             for name, run in frame_passes:
-                if result.codes:
+                if result.codes or round_index not in frame_rounds:
                     break
                 if over_budget():
                     return

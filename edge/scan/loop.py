@@ -27,8 +27,10 @@ FAULT_RETRY_S = 1.0
 
 
 def thumbnail(gray: GrayFrame) -> GrayFrame:
-    """A tiny copy of the frame for change detection."""
-    return np.asarray(cv2.resize(gray, THUMB_SIZE, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    """A tiny copy of the frame for change detection (sparse samples, then averaged)."""
+    step = max(1, min(gray.shape[0] // (THUMB_SIZE[1] * 4), gray.shape[1] // (THUMB_SIZE[0] * 4)))
+    sparse = np.ascontiguousarray(gray[::step, ::step])
+    return np.asarray(cv2.resize(sparse, THUMB_SIZE, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
 class Debouncer:
@@ -79,6 +81,7 @@ class ScanLoop:
         self._reference: GrayFrame | None = None  # thumbnail of the last decoded frame
         self._idle = True  # the last decoded frame held no code
         self._hint: Quad | None = None
+        self._round = 0  # whole-frame fallback rounds are spread over consecutive frames
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -103,7 +106,8 @@ class ScanLoop:
             self._stats.count("idle_skipped")
             return []
         self._reference = thumb
-        outcome = self._chain.decode(gray, self._hint)
+        outcome = self._chain.decode(gray, self._hint, frame_rounds=[self._round])
+        self._round += 1
         self._stats.decoded(outcome.ms)
         self._idle = not outcome.codes
         self._hint = outcome.codes[0].quad if outcome.codes else None

@@ -1,0 +1,145 @@
+"""`gate-edge relay pulse` and `gate-edge io watch`: technician checks of the relay and inputs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime
+from typing import Any
+
+from edge.config import load_config
+from edge.drivers.interfaces import DigitalInput, GateRelay
+from edge.drivers.io import open_io
+from edge.drivers.relay import install_release_handlers, open_relay
+from edge.drivers.relay_pulse import PulsedRelay, clamp_pulse_ms
+from edge.drivers.settings import IoSettings, RelaySettings
+from edge.errors import GateEdgeError
+
+# Extra time allowed for the pulse timer to release after the planned end of the pulse.
+RELEASE_GRACE_S = 1.0
+WATCH_POLL_S = 0.005
+
+
+def register(subparsers: Any) -> None:
+    """Add the `relay` and `io` command groups."""
+    relay = subparsers.add_parser("relay", help="check the turnstile relay")
+    relay_sub = relay.add_subparsers(dest="relay_command", metavar="ACTION", required=True)
+    pulse = relay_sub.add_parser("pulse", help="pulse the configured relay once, then release")
+    pulse.add_argument("--config", required=True, help="gate-edge TOML configuration file")
+    pulse.add_argument(
+        "--ms",
+        type=int,
+        help="pulse length in ms (default relay.pulse_ms; 100..relay.max_pulse_ms)",
+    )
+    pulse.set_defaults(func=_pulse)
+
+    io = subparsers.add_parser("io", help="check the gate's inputs")
+    io_sub = io.add_subparsers(dest="io_command", metavar="ACTION", required=True)
+    watch = io_sub.add_parser(
+        "watch", help="print every change of the passage and manual-button inputs"
+    )
+    watch.add_argument("--config", required=True, help="gate-edge TOML configuration file")
+    watch.add_argument("--seconds", type=float, default=30.0, help="how long to watch (default 30)")
+    watch.set_defaults(func=_watch)
+
+
+def describe_relay(settings: RelaySettings) -> str:
+    """Where the relay is, in the technician's terms."""
+    if settings.backend == "serial":
+        return f"LCUS board {settings.port or '(no port)'} channel {settings.channel}"
+    polarity = "active-low" if settings.active_low else "active-high"
+    kind = "fake line" if settings.backend == "fake" else "GPIO"
+    return f"{kind} {settings.chip} line {settings.line} ({polarity})"
+
+
+def _pulse(args: argparse.Namespace) -> int:
+    settings = load_config(args.config).relay
+    requested = settings.pulse_ms if args.ms is None else args.ms
+    if requested <= 0:
+        raise GateEdgeError("--ms must be a positive number of milliseconds")
+    length_ms = clamp_pulse_ms(requested, settings.max_pulse_ms)
+    install_release_handlers()
+    where = describe_relay(settings)
+    relay = open_relay(settings)
+    try:
+        relay.pulse(length_ms)
+        clamped = f" (requested {requested} ms, clamped)" if length_ms != requested else ""
+        print(f"relay {where}: energised for {length_ms} ms{clamped}", flush=True)
+        _wait_pulse_end(relay, length_ms / 1000)
+        relay.release()
+    finally:
+        relay.close()
+    print(f"relay {where}: released and closed")
+    return 0
+
+
+def _wait_pulse_end(relay: GateRelay, length_s: float) -> None:
+    """Block until the driver's timer has released the relay (or the grace time is over)."""
+    if not isinstance(relay, PulsedRelay):
+        time.sleep(length_s)
+        return
+    deadline = time.monotonic() + length_s + RELEASE_GRACE_S
+    while relay.energised and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _watch(args: argparse.Namespace) -> int:
+    if args.seconds <= 0:
+        raise GateEdgeError("--seconds must be more than 0")
+    settings = load_config(args.config).io
+    gate_io = open_io(settings)
+    try:
+        inputs = _configured_inputs(settings, gate_io.passage, gate_io.manual_button)
+        if not inputs:
+            print(
+                "gate-edge: no input configured (io.passage_line and io.manual_button_line are -1)",
+                file=sys.stderr,
+            )
+            return 1
+        started = time.monotonic()
+        activations = _watch_inputs(inputs, args.seconds)
+        watched_s = time.monotonic() - started
+    finally:
+        gate_io.close()
+    summary = ", ".join(f"{name} {count} activation(s)" for name, count in activations.items())
+    print(f"watched {watched_s:.1f} s: {summary}")
+    return 0
+
+
+def _configured_inputs(
+    settings: IoSettings, passage: DigitalInput | None, manual_button: DigitalInput | None
+) -> dict[str, tuple[int, DigitalInput]]:
+    found = {
+        "passage": (settings.passage_line, passage),
+        "manual_button": (settings.manual_button_line, manual_button),
+    }
+    return {name: (line, part) for name, (line, part) in found.items() if part is not None}
+
+
+def _watch_inputs(inputs: dict[str, tuple[int, DigitalInput]], seconds: float) -> dict[str, int]:
+    """Print the initial state and every change until `seconds` pass or Ctrl-C."""
+    start = time.monotonic()
+    states = {name: part.is_active() for name, (_, part) in inputs.items()}
+    activations = dict.fromkeys(inputs, 0)
+    for name, (line, _) in inputs.items():
+        _report(start, name, line, states[name], "now")
+    try:
+        while time.monotonic() - start < seconds:
+            for name, (line, part) in inputs.items():
+                active = part.is_active()
+                if active != states[name]:
+                    states[name] = active
+                    activations[name] += int(active)
+                    _report(start, name, line, active, "->")
+            time.sleep(WATCH_POLL_S)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    return activations
+
+
+def _report(start: float, name: str, line: int, active: bool, mark: str) -> None:
+    stamp = datetime.now().astimezone().isoformat(timespec="milliseconds")
+    elapsed = time.monotonic() - start
+    state = "ACTIVE" if active else "inactive"
+    print(f"{stamp} +{elapsed:7.3f} s  {name} (line {line}) {mark} {state}", flush=True)
