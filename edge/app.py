@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from typing import Any
 
 from edge import __version__
 from edge.clock import Clock, SystemClock
-from edge.clockguard import judge_clock
+from edge.clockguard import ClockWatch, judge_clock
 from edge.codes.trust_store import TrustStore
 from edge.config import Config, load_config
 from edge.core.controller import GateController
@@ -25,13 +24,14 @@ from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.telemetry import TelemetryPublisher
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanResult
+from edge.service.journal import log_decision
 from edge.service.sdnotify import Notifier, Watchdog
 
 log = logging.getLogger(__name__)
 
 EXIT_RESTART = 75  # reload-config accepted: systemd restarts the unit (RestartForceExitStatus)
 _SUPERVISE_S = 0.5
-_CLOCK_MARK_EVERY_S = 60.0
+_CLOCK_CHECK_EVERY_S = 60.0
 
 
 def read_root_key(config: Config) -> bytes:
@@ -64,7 +64,7 @@ class GateService:
         self._exit_code = 0
         state_dir = Path(config.storage.state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
-        self._clock_mark = state_dir / "clock-mark"
+        self._clock_watch = ClockWatch(state_dir / "clock-mark", config.trust.clock_skew_s)
         self.trust = TrustStore(
             read_root_key(config),
             config.state_path(config.trust.trust_list),
@@ -91,7 +91,7 @@ class GateService:
             indicators=Indicators(green=io.green_lamp, red=io.red_lamp, buzzer=io.buzzer),
             on_decision=on_decision,
         )
-        self.controller.add_listener(self._log_decision)
+        self.controller.add_listener(log_decision)
         self.scan = ScanLoop(
             self.trust.verify,
             config.scan,
@@ -244,21 +244,6 @@ class GateService:
         component = "serial_scanner" if reason.startswith("serial scanner") else "camera"
         self.controller.report_fault(component, reason)
 
-    def _log_decision(self, record: DecisionRecord) -> None:
-        if record.outcome is not None:
-            log.info("#%d passage: %s", record.number, record.outcome)
-            return
-        log.info(
-            "#%d %s %s method=%s issuer=%s colour=%s temp=%s",
-            record.number,
-            record.verdict.upper(),
-            ",".join(record.reasons) or "-",
-            record.method,
-            record.issuer or "-",
-            record.colour or "-",
-            "-" if record.temperature_c is None else f"{record.temperature_c:.1f}",
-        )
-
     def _on_scan(self, result: ScanResult) -> None:
         fault = "camera" if result.source == "camera" else "serial_scanner"
         if f"{fault}_fault" in self.controller.faults:
@@ -290,7 +275,7 @@ class GateService:
             self._supervisor_beat()
             try:
                 self._sync_status()
-                if time.monotonic() - last_mark >= _CLOCK_MARK_EVERY_S:
+                if time.monotonic() - last_mark >= _CLOCK_CHECK_EVERY_S:
                     self._check_clock()
                     last_mark = time.monotonic()
             except GateEdgeError as exc:
@@ -309,28 +294,8 @@ class GateService:
         self._published_faults = dict(faults)
 
     def _check_clock(self) -> None:
-        now = self.clock.now()
-        latest = _read_mark(self._clock_mark)
-        verdict = judge_clock(now, latest, self.config.trust.clock_skew_s)
+        verdict = self._clock_watch.check(self.clock.now())
         if not verdict.usable:
             self.controller.report_fault("clock", verdict.problem or "clock unusable")
-            return
-        if "clock_fault" in self.controller.faults:
+        elif "clock_fault" in self.controller.faults:
             self.controller.clear_fault("clock")
-        _write_mark(self._clock_mark, now)
-
-
-def _read_mark(path: Path) -> float | None:
-    try:
-        return float(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _write_mark(path: Path, now: float) -> None:
-    tmp = path.with_suffix(".tmp")
-    try:
-        tmp.write_text(f"{now:.3f}\n")
-        os.replace(tmp, path)
-    except OSError as exc:
-        log.warning("clock mark not written: %s", exc)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -86,3 +88,31 @@ def kernel_sync_state() -> tuple[bool, float] | None:
         return None
     synchronized = state != _TIME_ERROR and not timex.status & _STA_UNSYNC
     return synchronized, timex.maxerror / 1000.0
+
+
+class ClockWatch:
+    """Keeps a high-water mark of trusted wall time on disk and judges the clock against it."""
+
+    def __init__(self, mark_path: Path, skew_s: float) -> None:
+        self._path, self._skew_s = mark_path, skew_s
+
+    def check(self, now: float) -> ClockVerdict:
+        """Judge `now`; when the clock is usable, advance the mark."""
+        verdict = judge_clock(now, self._read(), self._skew_s)
+        if verdict.usable:
+            self._write(now)
+        return verdict
+
+    def _read(self) -> float | None:
+        try:
+            return float(self._path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _write(self, now: float) -> None:
+        tmp = self._path.with_suffix(".tmp")
+        try:
+            tmp.write_text(f"{now:.3f}\n")
+            os.replace(tmp, self._path)
+        except OSError as exc:
+            log.warning("clock mark not written: %s", exc)

@@ -193,6 +193,7 @@ class ScanLoop:
             self._deliver(results)
 
     def _run_serial(self) -> None:
+        reported: str | None = None
         while not self._stop.is_set():
             try:
                 results = self.serial_step(0.2)
@@ -201,6 +202,11 @@ class ScanLoop:
                 self._fault(f"serial scanner: {type(exc).__name__}: {exc}")
                 self._stop.wait(FAULT_RETRY_S)
                 continue
+            fault = getattr(self._lines, "fault", None)  # readers that reconnect expose this
+            if fault is not None and fault not in (reported, "not opened yet"):
+                self._stats.count("faults")
+                self._fault(f"serial scanner: {fault}")
+            reported = fault
             self._deliver(results)
 
     def _deliver(self, results: list[ScanResult]) -> None:

@@ -1,0 +1,154 @@
+"""The composition root: clock guard, control-plane handlers, fault mapping, manual passes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from edge.app import EXIT_RESTART, GateService, read_root_key
+from edge.clock import SystemClock
+from edge.clockguard import EARLIEST_PLAUSIBLE_EPOCH, ClockWatch, judge_clock
+from edge.config import Config, parse_config
+from edge.core.records import DecisionRecord
+from edge.errors import ConfigError
+from edge.sim.credentials import SimCredentials
+from edge.sim.rig import SimGate
+from edge.sim.scenario import NORMAL_SKIN_C
+
+
+def test_clock_before_2026_is_unusable() -> None:
+    verdict = judge_clock(EARLIEST_PLAUSIBLE_EPOCH - 1, None, 30)
+    assert not verdict.usable
+    assert verdict.problem is not None and "before 2026" in verdict.problem
+
+
+def test_clock_behind_a_recorded_time_is_unusable_within_skew_it_is_fine() -> None:
+    now = EARLIEST_PLAUSIBLE_EPOCH + 10_000
+    assert judge_clock(now, now + 29, 30).usable
+    behind = judge_clock(now, now + 600, 30)
+    assert not behind.usable
+    assert behind.problem is not None and "600 s behind" in behind.problem
+
+
+def test_clock_watch_keeps_a_high_water_mark(tmp_path: Path) -> None:
+    watch = ClockWatch(tmp_path / "mark", 30)
+    now = EARLIEST_PLAUSIBLE_EPOCH + 50_000
+    assert watch.check(now).usable
+    assert not watch.check(now - 3600).usable  # the clock was stepped back an hour
+    assert watch.check(now + 5).usable
+
+
+def _config(state: Path, root: Path, **policy: object) -> Config:
+    return parse_config(
+        {
+            "gate": {"site": "t", "gate": "g"},
+            "policy": {"cooldown_s": 0.0, "deny_signal_s": 0.0, **policy},
+            "trust": {"root_public_key": str(root)},
+            "camera": {"source": "none"},
+            "thermo": {"backend": "fake"},
+            "relay": {"backend": "fake"},
+            "io": {"backend": "fake"},
+            "mqtt": {"enabled": False},
+            "storage": {"state_dir": str(state)},
+        }
+    )
+
+
+class Rig:
+    def __init__(self, tmp: Path, **policy: object) -> None:
+        self.creds = SimCredentials.generate()
+        self.state = tmp / "state"
+        self.root = self.creds.write(self.state, SystemClock().now())
+        self.config = _config(self.state, self.root, **policy)
+        self.sim = SimGate(SystemClock(), fever_threshold_c=37.3, remeasure=1)
+        self.sim.turnstile.walk_delay_s = 0.01
+        self.records: list[DecisionRecord] = []
+        self.decided = threading.Event()
+        self.service = GateService(
+            self.config, self.sim.hardware, config_path=None, on_decision=self._record
+        )
+
+    def _record(self, record: DecisionRecord) -> None:
+        if record.outcome is None:
+            self.records.append(record)
+            self.decided.set()
+
+    def wait_decision(self) -> DecisionRecord:
+        assert self.decided.wait(10), "no decision"
+        self.decided.clear()
+        return self.records[-1]
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    made = Rig(tmp_path)
+    made.service.start()
+    yield made
+    made.service.stop()
+
+
+def test_missing_root_key_is_a_config_error_before_hardware(tmp_path: Path) -> None:
+    config = _config(tmp_path, tmp_path / "absent.pem")
+    with pytest.raises(ConfigError) as caught:
+        read_root_key(config)
+    assert caught.value.problems[0].startswith("trust.root_public_key: cannot read")
+
+
+def test_central_open_once_is_a_manual_pass_with_temperature(rig: Rig) -> None:
+    rig.sim.person_arrives(NORMAL_SKIN_C)
+    rig.service.open_once("operator-17", "cmd-1")
+    record = rig.wait_decision()
+    assert (record.verdict, record.method, record.operator) == ("pass", "manual", "operator-17")
+    assert record.temperature_c is not None
+
+
+def test_manual_button_without_a_person_is_denied(rig: Rig) -> None:
+    rig.sim.manual_button.press(hold_s=0.05)
+    record = rig.wait_decision()
+    assert record.verdict == "deny"
+    assert record.reasons == ("temperature_unavailable",)
+    assert record.operator == "gate-attendant"
+
+
+def test_scan_faults_map_to_their_component_and_keep_the_gate_shut(rig: Rig) -> None:
+    rig.service._on_scan_fault("camera: device vanished")
+    rig.service._on_scan_fault("serial scanner: port closed")
+    assert {"camera_fault", "serial_scanner_fault"} <= set(rig.service.controller.faults)
+    rig.sim.person_arrives(NORMAL_SKIN_C)
+    rig.service.open_once("operator-1", "cmd-2")
+    record = rig.wait_decision()
+    assert record.verdict == "deny"
+    assert "camera_fault" in record.reasons
+
+
+def test_a_clock_behind_the_mark_latches_clock_fault(tmp_path: Path) -> None:
+    made = Rig(tmp_path)
+    (made.state / "clock-mark").write_text(f"{SystemClock().now() + 7200:.3f}\n")
+    made.service.start()
+    try:
+        assert "clock_fault" in made.service.controller.faults
+        made.sim.person_arrives(NORMAL_SKIN_C)
+        made.service.open_once("operator-1", "cmd-3")
+        record = made.wait_decision()
+        assert record.verdict == "deny"
+        assert "clock_fault" in record.reasons
+    finally:
+        made.service.stop()
+
+
+def test_reload_config_refuses_an_invalid_file_and_restarts_on_a_valid_one(
+    tmp_path: Path,
+) -> None:
+    made = Rig(tmp_path)
+    path = tmp_path / "gate.toml"
+    made.service._config_path = str(path)
+    path.write_text('[gate]\nsite = "t"\n')
+    made.service.reload_config()
+    assert not made.service.wait(0.01)
+    path.write_text('[gate]\nsite = "t"\ngate = "g"\n')
+    made.service.reload_config()
+    assert made.service.wait(0.01)
+    assert made.service.stop() == EXIT_RESTART
