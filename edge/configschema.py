@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -114,6 +115,9 @@ def _convert(hint: Any, value: Any, path: str, problems: list[str]) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             problems.append(f"{path}: expected a number, got {_kind(value)}")
+            return value
+        if not math.isfinite(value):
+            problems.append(f"{path}: expected a finite number, got {value!r}")
             return value
         return float(value)
     if hint is str:

@@ -65,3 +65,17 @@ def test_config_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     broken.write_text("[gate\n")
     assert main(["config", "check", str(broken)]) == 2
     assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_nan_and_infinity_are_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            {
+                "gate": {"site": "hq", "gate": "g1"},
+                "policy": {"fever_threshold_c": float("nan"), "cooldown_s": float("inf")},
+            }
+        )
+    assert caught.value.problems == [
+        "policy.fever_threshold_c: expected a finite number, got nan",
+        "policy.cooldown_s: expected a finite number, got inf",
+    ]
