@@ -143,9 +143,17 @@ def describe(cls: type[Any], prefix: str = "") -> list[tuple[str, str, str, str]
             default = repr(field.default_factory())
         else:
             default = "(required)"
-        type_name = str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
+        type_name = _type_name(hint)
         rows.append((key, type_name, default, field.metadata.get("doc", "")))
     return rows
+
+
+def _type_name(hint: Any) -> str:
+    if typing.get_origin(hint) is typing.Literal:
+        return " / ".join(str(arg) for arg in typing.get_args(hint))
+    if typing.get_origin(hint) is list:
+        return f"list of {_type_name(typing.get_args(hint)[0])}"
+    return getattr(hint, "__name__", str(hint))
 
 
 def _join(path: str, key: str) -> str:

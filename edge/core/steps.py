@@ -1,0 +1,212 @@
+"""The hardware-facing steps of one presentation: identity, temperature, relay, passage, signals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from edge.clock import Clock
+from edge.codes.result import VerificationResult
+from edge.core.decision import Decision, Presentation, ScanPresentation
+from edge.core.faults import FaultBoard
+from edge.core.identity import (
+    IdentityOutcome,
+    identity_required,
+    match_identity,
+    read_document,
+)
+from edge.core.passback import PassbackLedger
+from edge.core.records import GateState, Indicators, passage_event
+from edge.core.settings import PolicySettings
+from edge.drivers.interfaces import DigitalInput, DigitalOutput, GateRelay, LineSource
+from edge.events import EventSink, GateEvent, PassageOutcome
+from edge.thermo.reading import BodyThermometer, TemperatureReading
+
+log = logging.getLogger(__name__)
+
+StateMarker = Callable[[GateState], float]
+"""Enters a state and returns the monotonic time it was entered."""
+
+
+def to_ms(seconds: float) -> float:
+    """A duration in seconds as milliseconds, rounded to the microsecond."""
+    return round(seconds * 1000.0, 3)
+
+
+class PresentationSteps:
+    """Runs each step against its driver; a driver failure becomes a fault reason, never a pass.
+
+    Transient failures (one presentation) are appended to the caller's `transient` list and
+    announced; lasting ones are latched on the fault board.
+    """
+
+    def __init__(
+        self,
+        *,
+        policy: PolicySettings,
+        relay: GateRelay,
+        thermometer: BodyThermometer,
+        events: EventSink,
+        clock: Clock,
+        faults: FaultBoard,
+        ledger: PassbackLedger,
+        enter: StateMarker,
+        identity_source: LineSource | None,
+        passage_input: DigitalInput | None,
+        indicators: Indicators,
+        draw: Callable[[], float],
+    ) -> None:
+        self._policy = policy
+        self._relay = relay
+        self._thermometer = thermometer
+        self._events = events
+        self._clock = clock
+        self._faults = faults
+        self._ledger = ledger
+        self._enter = enter
+        self._identity_source = identity_source
+        self._passage_input = passage_input
+        self._indicators = indicators
+        self._draw = draw
+
+    # ---- before the decision --------------------------------------------------------------
+
+    def check_identity(
+        self, result: VerificationResult, timings: dict[str, float], transient: list[str]
+    ) -> IdentityOutcome:
+        """Compare the code's subject with a presented document when the policy asks for it."""
+        if not identity_required(self._policy, self._draw()):
+            return "not_required"
+        if result.issuer is None or result.subject_binding is None:
+            return "not_bound"  # nothing to compare with: do not keep the person waiting
+        began = self._enter(GateState.IDENTITY)
+        document = self._read_document(transient)
+        timings["identity_ms"] = to_ms(self._clock.monotonic() - began)
+        return match_identity(True, result.issuer, result.subject_binding, document)
+
+    def _read_document(self, transient: list[str]) -> str | None:
+        if self._identity_source is None:
+            return None
+        try:
+            return read_document(
+                self._identity_source, self._clock, self._policy.identity_timeout_s
+            )
+        except Exception as exc:
+            log.exception("document reader failed")
+            transient.append("document_reader_fault")
+            self._faults.announce("document_reader_fault", type(exc).__name__)
+            return None
+
+    def measure(
+        self, timings: dict[str, float], transient: list[str]
+    ) -> TemperatureReading | None:
+        """Take a body temperature reading; None when the thermometer failed."""
+        began = self._enter(GateState.TEMPERATURE)
+        try:
+            reading = self._thermometer.measure(self._policy.temperature_timeout_s)
+        except Exception as exc:
+            log.exception("thermometer failed")
+            transient.append("sensor_fault")
+            self._faults.announce("sensor_fault", type(exc).__name__)
+            return None
+        finally:
+            timings["temperature_ms"] = to_ms(self._clock.monotonic() - began)
+        if reading.state == "sensor_fault":
+            self._faults.announce("sensor_fault", reading.detail or "sensor reported a fault")
+        return reading
+
+    # ---- storing events -------------------------------------------------------------------
+
+    def emit(self, event: GateEvent) -> bool:
+        """Store an event; a failure latches storage_fault, a later success clears it."""
+        try:
+            self._events.emit(event)
+        except Exception as exc:
+            log.exception("event could not be stored")
+            self._faults.report("storage", f"{type(exc).__name__}: {exc}")
+            return False
+        self._faults.clear("storage")
+        return True
+
+    # ---- opening the gate -----------------------------------------------------------------
+
+    def open_gate(
+        self, presentation: Presentation, decision: Decision, frame_time: float | None
+    ) -> PassageOutcome | None:
+        """Pulse the relay and watch for the passage; records the pass for anti-passback."""
+        clock = self._clock
+        self._enter(GateState.RELAY)
+        timings: dict[str, float] = {}
+        latched = self._faults.reasons()  # a fault may have appeared since the decision
+        detail: str | None = latched[0] if latched else None
+        pulsed = False
+        if not latched:
+            try:
+                self._relay.pulse()
+                pulsed = True
+            except Exception as exc:
+                log.exception("relay pulse failed")
+                self._faults.report("relay", f"pulse failed: {type(exc).__name__}: {exc}")
+                self.release_relay()
+                detail = "relay_fault"
+        pulsed_at = clock.monotonic()
+        if pulsed and frame_time is not None:
+            timings["frame_to_relay_ms"] = to_ms(pulsed_at - frame_time)
+        outcome: PassageOutcome | None = None if pulsed else "granted_not_passed"
+        if pulsed and self._passage_input is not None:
+            self._enter(GateState.PASSAGE)
+            outcome = "passed" if self._wait_passage(self._passage_input) else "granted_not_passed"
+            timings["passage_ms"] = to_ms(clock.monotonic() - pulsed_at)
+        # Unmonitored gates count a pulse as a passage; a refused turnstile never does.
+        if (
+            pulsed
+            and outcome != "granted_not_passed"
+            and isinstance(presentation, ScanPresentation)
+        ):
+            result = presentation.verification
+            self._ledger.record(result.code_id, result.subject_binding, clock.monotonic())
+        if outcome is not None:
+            self.emit(passage_event(presentation, decision, outcome, timings, detail))
+        return outcome
+
+    def _wait_passage(self, passage_input: DigitalInput) -> bool:
+        try:
+            return passage_input.wait_for_active(self._policy.passage_timeout_s)
+        except Exception as exc:
+            log.exception("passage input failed")
+            self._faults.announce("passage_input_fault", type(exc).__name__)
+            return False
+
+    def release_relay(self) -> None:
+        """Let go of the relay; a failure latches relay_fault."""
+        self._safe("relay", self._relay.release)
+
+    # ---- indicators -----------------------------------------------------------------------
+
+    def show_pass(self, *, on: bool) -> None:
+        """Switch the green lamp."""
+        self._switch(self._indicators.green, on=on)
+
+    def signal_deny(self) -> None:
+        """Red lamp and buzzer for the policy's deny signal time."""
+        self._switch(self._indicators.red, on=True)
+        self._switch(self._indicators.buzzer, on=True)
+        self._clock.sleep(self._policy.deny_signal_s)
+        self._switch(self._indicators.buzzer, on=False)
+        self._switch(self._indicators.red, on=False)
+
+    def indicators_off(self) -> None:
+        """Switch every fitted lamp and the buzzer off."""
+        for output in (self._indicators.green, self._indicators.red, self._indicators.buzzer):
+            self._switch(output, on=False)
+
+    def _switch(self, output: DigitalOutput | None, *, on: bool) -> None:
+        if output is not None:
+            self._safe("indicator", output.on if on else output.off)
+
+    def _safe(self, component: str, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception as exc:
+            log.exception("%s failed", component)
+            self._faults.report(component, f"{type(exc).__name__}: {exc}")
