@@ -31,12 +31,7 @@ from edge.core.decision import (
     screen,
 )
 from edge.core.faults import FaultBoard
-from edge.core.identity import (
-    IdentityOutcome,
-    identity_required,
-    match_identity,
-    read_document,
-)
+from edge.core.identity import IdentityOutcome
 from edge.core.passback import PassbackLedger
 from edge.core.records import (
     ControllerStatus,
@@ -45,12 +40,12 @@ from edge.core.records import (
     Indicators,
     decision_event,
     decision_record,
-    passage_event,
 )
 from edge.core.settings import PolicySettings
+from edge.core.steps import PresentationSteps, to_ms
 from edge.core.worker import SingleFlight
-from edge.drivers.interfaces import DigitalInput, DigitalOutput, GateRelay, LineSource
-from edge.events import EventSink, GateEvent, PassageOutcome
+from edge.drivers.interfaces import DigitalInput, GateRelay, LineSource
+from edge.events import EventSink
 from edge.thermo.reading import BodyThermometer, TemperatureReading
 
 log = logging.getLogger(__name__)
@@ -77,14 +72,7 @@ class GateController:
         on_decision: DecisionListener | None = None,
     ) -> None:
         self._policy = policy
-        self._relay = relay
-        self._thermometer = thermometer
-        self._events = events
         self._clock = clock
-        self._identity_source = identity_source
-        self._passage_input = passage_input
-        self._indicators = indicators or Indicators()
-        self._draw = draw
         self.ledger = ledger if ledger is not None else PassbackLedger(policy.anti_passback_s)
         self._listeners: list[DecisionListener] = [on_decision] if on_decision else []
         self._faults = FaultBoard(events)
@@ -93,6 +81,20 @@ class GateController:
         self._state = GateState.IDLE
         self._heartbeat = clock.monotonic()
         self._counts = {"presentations": 0, "passes": 0, "denies": 0}
+        self._steps = PresentationSteps(
+            policy=policy,
+            relay=relay,
+            thermometer=thermometer,
+            events=events,
+            clock=clock,
+            faults=self._faults,
+            ledger=self.ledger,
+            enter=self._set_state,
+            identity_source=identity_source,
+            passage_input=passage_input,
+            indicators=indicators or Indicators(),
+            draw=draw,
+        )
 
     # ---- requests -------------------------------------------------------------------------
 
@@ -181,8 +183,8 @@ class GateController:
         """Refuse new requests, let the current presentation finish within timeout_s, release
         the relay and switch the indicators off. The drivers are closed by their owner."""
         self._flight.stop(timeout_s)
-        self._safe("relay", self._relay.release)
-        self._indicators_off()
+        self._steps.release_relay()
+        self._steps.indicators_off()
 
     def _submit(
         self, presentation: Presentation, frame_time: float | None, timings: dict[str, float]
@@ -201,37 +203,37 @@ class GateController:
             self._present(presentation, frame_time, dict(timings))
         except Exception:
             log.exception("presentation failed; the gate stays shut")
-            self._safe("relay", self._relay.release)
+            self._steps.release_relay()
             self._faults.announce("controller_fault", "presentation aborted by an internal error")
         finally:
-            self._indicators_off()
+            self._steps.indicators_off()
             self._set_state(GateState.IDLE)
 
     def _present(
         self, presentation: Presentation, frame_time: float | None, timings: dict[str, float]
     ) -> None:
-        clock, policy = self._clock, self._policy
+        clock, policy, steps = self._clock, self._policy, self._steps
         started = self._set_state(GateState.CODE_READ)
         if frame_time is not None:
-            timings["frame_to_controller_ms"] = _ms(started - frame_time)
+            timings["frame_to_controller_ms"] = to_ms(started - frame_time)
         transient: list[str] = []
         identity: IdentityOutcome = "not_required"
         reading: TemperatureReading | None = None
         if not screen(presentation, self._faults.reasons(), policy, self.ledger, started):
             if isinstance(presentation, ScanPresentation):
-                identity = self._check_identity(presentation.verification, timings, transient)
+                identity = steps.check_identity(presentation.verification, timings, transient)
             if identity in ("not_required", "matched") and not transient:
-                reading = self._measure(timings, transient)
+                reading = steps.measure(timings, transient)
         decided = self._set_state(GateState.DECISION)
         faults = self._faults.reasons() + tuple(transient)
         request = DecisionInput(presentation, reading, identity, faults)
         decision = decide(request, policy, self.ledger, decided)
-        timings["decision_ms"] = _ms(clock.monotonic() - decided)
+        timings["decision_ms"] = to_ms(clock.monotonic() - decided)
         if frame_time is not None:
-            timings["frame_to_decision_ms"] = _ms(clock.monotonic() - frame_time)
+            timings["frame_to_decision_ms"] = to_ms(clock.monotonic() - frame_time)
 
         # Fail closed: the decision must be stored durably before the gate may open.
-        emitted = self._emit(decision_event(presentation, decision, reading, timings))
+        emitted = steps.emit(decision_event(presentation, decision, reading, timings))
         if not emitted and decision.passed:
             decision = replace(decision, verdict="deny", reasons=("storage_fault",))
         record = decision_record(
@@ -248,121 +250,18 @@ class GateController:
 
         self._set_state(GateState.SIGNAL)
         if decision.passed:
-            self._switch(self._indicators.green, on=True)
-            outcome = self._open(presentation, decision, frame_time)
+            steps.show_pass(on=True)
+            # open_gate re-checks the latched faults just before pulsing the relay.
+            outcome = steps.open_gate(presentation, decision, frame_time)
             if outcome is not None:
                 self._notify(replace(record, outcome=outcome))
-            self._switch(self._indicators.green, on=False)
+            steps.show_pass(on=False)
         else:
-            self._switch(self._indicators.red, on=True)
-            self._switch(self._indicators.buzzer, on=True)
-            clock.sleep(policy.deny_signal_s)
-            self._switch(self._indicators.buzzer, on=False)
-            self._switch(self._indicators.red, on=False)
+            steps.signal_deny()
         self._set_state(GateState.COOLDOWN)
         clock.sleep(policy.cooldown_s)
 
-    def _open(
-        self, presentation: Presentation, decision: Decision, frame_time: float | None
-    ) -> PassageOutcome | None:
-        """Pulse the relay and watch for the passage; records the pass for anti-passback."""
-        clock = self._clock
-        self._set_state(GateState.RELAY)
-        timings: dict[str, float] = {}
-        latched = self._faults.reasons()  # a fault may have appeared since the decision
-        detail: str | None = latched[0] if latched else None
-        pulsed = False
-        if not latched:
-            try:
-                self._relay.pulse()
-                pulsed = True
-            except Exception as exc:
-                log.exception("relay pulse failed")
-                self.report_fault("relay", f"pulse failed: {type(exc).__name__}: {exc}")
-                self._safe("relay", self._relay.release)
-                detail = "relay_fault"
-        pulsed_at = clock.monotonic()
-        if pulsed and frame_time is not None:
-            timings["frame_to_relay_ms"] = _ms(pulsed_at - frame_time)
-        outcome: PassageOutcome | None = None if pulsed else "granted_not_passed"
-        if pulsed and self._passage_input is not None:
-            self._set_state(GateState.PASSAGE)
-            outcome = "passed" if self._wait_passage(self._passage_input) else "granted_not_passed"
-            timings["passage_ms"] = _ms(clock.monotonic() - pulsed_at)
-        # Unmonitored gates count a pulse as a passage; a refused turnstile never does.
-        if (
-            pulsed
-            and outcome != "granted_not_passed"
-            and isinstance(presentation, ScanPresentation)
-        ):
-            result = presentation.verification
-            self.ledger.record(result.code_id, result.subject_binding, clock.monotonic())
-        if outcome is not None:
-            self._emit(passage_event(presentation, decision, outcome, timings, detail))
-        return outcome
-
-    def _check_identity(
-        self, result: VerificationResult, timings: dict[str, float], transient: list[str]
-    ) -> IdentityOutcome:
-        if not identity_required(self._policy, self._draw()):
-            return "not_required"
-        if result.issuer is None or result.subject_binding is None:
-            return "not_bound"  # nothing to compare with: do not keep the person waiting
-        began = self._set_state(GateState.IDENTITY)
-        document = self._read_document(transient)
-        timings["identity_ms"] = _ms(self._clock.monotonic() - began)
-        return match_identity(True, result.issuer, result.subject_binding, document)
-
-    def _read_document(self, transient: list[str]) -> str | None:
-        if self._identity_source is None:
-            return None
-        try:
-            return read_document(
-                self._identity_source, self._clock, self._policy.identity_timeout_s
-            )
-        except Exception as exc:
-            log.exception("document reader failed")
-            transient.append("document_reader_fault")
-            self._faults.announce("document_reader_fault", type(exc).__name__)
-            return None
-
-    def _measure(
-        self, timings: dict[str, float], transient: list[str]
-    ) -> TemperatureReading | None:
-        began = self._set_state(GateState.TEMPERATURE)
-        try:
-            reading = self._thermometer.measure(self._policy.temperature_timeout_s)
-        except Exception as exc:
-            log.exception("thermometer failed")
-            transient.append("sensor_fault")
-            self._faults.announce("sensor_fault", type(exc).__name__)
-            return None
-        finally:
-            timings["temperature_ms"] = _ms(self._clock.monotonic() - began)
-        if reading.state == "sensor_fault":
-            self._faults.announce("sensor_fault", reading.detail or "sensor reported a fault")
-        return reading
-
-    def _wait_passage(self, passage_input: DigitalInput) -> bool:
-        try:
-            return passage_input.wait_for_active(self._policy.passage_timeout_s)
-        except Exception as exc:
-            log.exception("passage input failed")
-            self._faults.announce("passage_input_fault", type(exc).__name__)
-            return False
-
     # ---- helpers --------------------------------------------------------------------------
-
-    def _emit(self, event: GateEvent) -> bool:
-        """Store an event; a failure latches storage_fault, a later success clears it."""
-        try:
-            self._events.emit(event)
-        except Exception as exc:
-            log.exception("event could not be stored")
-            self.report_fault("storage", f"{type(exc).__name__}: {exc}")
-            return False
-        self.clear_fault("storage")
-        return True
 
     def _beat(self) -> None:
         with self._lock:
@@ -388,25 +287,7 @@ class GateController:
             except Exception:
                 log.exception("decision listener failed")
 
-    def _switch(self, output: DigitalOutput | None, *, on: bool) -> None:
-        if output is not None:
-            self._safe("indicator", output.on if on else output.off)
-
-    def _indicators_off(self) -> None:
-        for output in (self._indicators.green, self._indicators.red, self._indicators.buzzer):
-            self._switch(output, on=False)
-
-    def _safe(self, component: str, action: Callable[[], None]) -> None:
-        try:
-            action()
-        except Exception as exc:
-            log.exception("%s failed", component)
-            self.report_fault(component, f"{type(exc).__name__}: {exc}")
-
 
 def _method_name(presentation: Presentation) -> str:
     return "manual" if isinstance(presentation, ManualPresentation) else presentation.method
 
-
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000.0, 3)
