@@ -224,21 +224,32 @@ class GateService:
         """Telemetry: scanner figures, thermometer state, decision counters, clock state."""
         scan = self.scan.stats()
         status = self.controller.status()
-        verdict = judge_clock(self.clock.now(), None, self.config.trust.clock_skew_s)
-        thermo_stats = getattr(self.hardware.thermometer, "stats", None)
-        return {
+        clock = judge_clock(self.clock.now(), None, self.config.trust.clock_skew_s)
+        metrics: dict[str, Any] = {
             "fps": scan.get("fps", 0.0),
-            "decode_ms_p50": scan.get("decode_ms_p50", 0.0),
-            "decode_ms_p95": scan.get("decode_ms_p95", 0.0),
-            "thermometer": thermo_stats() if callable(thermo_stats) else None,
-            "state": str(status.state.value),
-            "faults": status.faults,
+            "decode_ms_p50": scan.get("decode_ms_p50"),
+            "decode_ms_p95": scan.get("decode_ms_p95"),
+            "thermometer": "on_demand",
+            "state": status.state.value,
+            "faults": ",".join(sorted(status.faults)),
             "presentations": status.presentations,
             "passes": status.passes,
             "denies": status.denies,
-            "clock_synchronized": verdict.synchronized,
-            "clock_max_error_ms": verdict.max_error_ms,
+            "dropped_presentations": status.dropped,
+            "clock_offset_s": clock.offset_s,
+            "clock_synchronized": clock.synchronized,
+            "clock_max_error_ms": clock.max_error_ms,
         }
+        thermometer_stats = getattr(self.hardware.thermometer, "stats", None)
+        if callable(thermometer_stats):
+            stats = thermometer_stats()
+            metrics.update(
+                thermometer=str(stats.state),
+                thermometer_object_c=stats.last_object_c,
+                thermometer_ambient_c=stats.last_ambient_c,
+                thermometer_faults=stats.faults,
+            )
+        return metrics
 
     def _on_scan_fault(self, reason: str) -> None:
         component = "serial_scanner" if reason.startswith("serial scanner") else "camera"

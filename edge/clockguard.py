@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 # the board booted without a real-time clock and without network time.
 EARLIEST_PLAUSIBLE_EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
 _STA_UNSYNC = 0x0040
+_STA_NANO = 0x2000
 _TIME_ERROR = 5
 
 
@@ -26,24 +27,19 @@ class ClockVerdict:
     problem: str | None
     synchronized: bool | None
     max_error_ms: float | None
+    offset_s: float | None = None
 
 
 def judge_clock(now: float, latest_seen: float | None, skew_s: float) -> ClockVerdict:
     """Pure judgement: implausibly early, or behind a time already recorded, means unusable."""
     sync = kernel_sync_state()
-    synchronized = None if sync is None else sync[0]
-    max_error_ms = None if sync is None else sync[1]
+    facts = (None, None, None) if sync is None else sync
     if now < EARLIEST_PLAUSIBLE_EPOCH:
-        return ClockVerdict(False, "wall clock is before 2026: not set", synchronized, max_error_ms)
+        return ClockVerdict(False, "wall clock is before 2026: not set", *facts)
     if latest_seen is not None and now + skew_s < latest_seen:
         behind = latest_seen - now
-        return ClockVerdict(
-            False,
-            f"wall clock is {behind:.0f} s behind the last recorded event",
-            synchronized,
-            max_error_ms,
-        )
-    return ClockVerdict(True, None, synchronized, max_error_ms)
+        return ClockVerdict(False, f"wall clock is {behind:.0f} s behind trusted time", *facts)
+    return ClockVerdict(True, None, *facts)
 
 
 class _Timex(ctypes.Structure):
@@ -73,8 +69,8 @@ class _Timex(ctypes.Structure):
     ]
 
 
-def kernel_sync_state() -> tuple[bool, float] | None:
-    """(synchronised to a time source, kernel max error in ms) from adjtimex, if available."""
+def kernel_sync_state() -> tuple[bool, float, float] | None:
+    """(synchronised, max error in ms, current offset in s) from the kernel's adjtimex."""
     name = ctypes.util.find_library("c")
     if name is None:
         return None
@@ -87,7 +83,8 @@ def kernel_sync_state() -> tuple[bool, float] | None:
     if state < 0:
         return None
     synchronized = state != _TIME_ERROR and not timex.status & _STA_UNSYNC
-    return synchronized, timex.maxerror / 1000.0
+    offset_s = timex.offset / (1e9 if timex.status & _STA_NANO else 1e6)
+    return synchronized, timex.maxerror / 1000.0, offset_s
 
 
 class ClockWatch:

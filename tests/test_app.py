@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from edge.app import EXIT_RESTART, GateService, read_root_key
@@ -14,6 +15,7 @@ from edge.clockguard import EARLIEST_PLAUSIBLE_EPOCH, ClockWatch, judge_clock
 from edge.config import Config, parse_config
 from edge.core.records import DecisionRecord
 from edge.errors import ConfigError
+from edge.mqtt.payloads import load_schema, telemetry_document
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
@@ -30,7 +32,7 @@ def test_clock_behind_a_recorded_time_is_unusable_within_skew_it_is_fine() -> No
     assert judge_clock(now, now + 29, 30).usable
     behind = judge_clock(now, now + 600, 30)
     assert not behind.usable
-    assert behind.problem is not None and "600 s behind" in behind.problem
+    assert behind.problem is not None and "600 s behind trusted time" in behind.problem
 
 
 def test_clock_watch_keeps_a_high_water_mark(tmp_path: Path) -> None:
@@ -152,3 +154,12 @@ def test_reload_config_refuses_an_invalid_file_and_restarts_on_a_valid_one(
     made.service.reload_config()
     assert made.service.wait(0.01)
     assert made.service.stop() == EXIT_RESTART
+
+
+def test_telemetry_metrics_match_the_published_schema(rig: Rig) -> None:
+    metrics = rig.service.metrics()
+    metrics.update(outbox_depth=0, outbox_oldest_age_s=None, outbox_dropped=0, uptime_s=1.0)
+    document = telemetry_document(1_795_000_000_000, metrics)
+    jsonschema.validate(document, load_schema("telemetry"))
+    assert document["thermometer"] in ("idle", "ok", "fault")
+    assert document["state"] == "idle"

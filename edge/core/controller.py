@@ -290,4 +290,3 @@ class GateController:
 
 def _method_name(presentation: Presentation) -> str:
     return "manual" if isinstance(presentation, ManualPresentation) else presentation.method
-

@@ -97,9 +97,7 @@ class PresentationSteps:
             self._faults.announce("document_reader_fault", type(exc).__name__)
             return None
 
-    def measure(
-        self, timings: dict[str, float], transient: list[str]
-    ) -> TemperatureReading | None:
+    def measure(self, timings: dict[str, float], transient: list[str]) -> TemperatureReading | None:
         """Take a body temperature reading; None when the thermometer failed."""
         began = self._enter(GateState.TEMPERATURE)
         try:
