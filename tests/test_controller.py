@@ -146,12 +146,19 @@ class FakeLines:
 class Rig:
     """A controller wired to fakes."""
 
-    def __init__(self, policy: PolicySettings | None = None, *, passage: bool = True) -> None:
+    def __init__(
+        self,
+        policy: PolicySettings | None = None,
+        *,
+        passage: bool = True,
+        sink: FakeSink | None = None,
+        relay_class: type[FakeRelay] = FakeRelay,
+    ) -> None:
         self.clock = FakeClock()
         self.policy = policy or PolicySettings(cooldown_s=1.0, deny_signal_s=1.0)
-        self.relay = FakeRelay(self.clock)
+        self.relay = relay_class(self.clock)
         self.thermo = FakeThermometer(self.clock)
-        self.sink = FakeSink()
+        self.sink = sink if sink is not None else FakeSink()
         self.passage = FakeInput(self.clock)
         self.lines = FakeLines(self.clock)
         self.signals: list[tuple[str, bool]] = []
@@ -214,7 +221,6 @@ def test_timings_are_recorded() -> None:
 
 
 def test_decision_event_is_stored_before_the_relay_moves() -> None:
-    rig = Rig()
     order: list[str] = []
 
     class OrderedSink(FakeSink):
@@ -225,8 +231,7 @@ def test_decision_event_is_stored_before_the_relay_moves() -> None:
         def pulse(self, duration_ms: int | None = None) -> None:
             order.append("pulse")
 
-    rig.controller._events = OrderedSink()
-    rig.controller._relay = OrderedRelay(rig.clock)
+    rig = Rig(sink=OrderedSink(), relay_class=OrderedRelay)
     rig.scan(green())
     assert order == ["decision", "pulse", "passage"]
 

@@ -1,0 +1,148 @@
+"""The running service and central: retained trust updates, signed commands, status faults."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import cast
+
+import paho.mqtt.client as mqtt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.app import GateService
+from edge.clock import SystemClock
+from edge.codes.issue import issue_code
+from edge.codes.keys import generate_private_key, private_key_pem, public_key_pem
+from edge.codes.trustlist import IssuerKey, build_trust_list
+from edge.config import parse_config
+from edge.core.records import DecisionRecord
+from edge.mqtt.commands import sign_command
+from edge.mqtt.topics import TRUST_LIST_TOPIC
+from edge.sim.credentials import SimCredentials
+from edge.sim.rig import SimGate
+from edge.sim.scenario import NORMAL_SKIN_C
+from tests.broker import Broker, Subscriber
+
+pytestmark = pytest.mark.slow
+
+
+def _publish(broker: Broker, topic: str, payload: bytes, *, retain: bool) -> None:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="central-publisher")
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+    client.loop_stop()
+    client.disconnect()
+
+
+class LiveGate:
+    def __init__(self, tmp: Path, broker: Broker) -> None:
+        self.creds = SimCredentials.generate()
+        self.command_key = cast(ed25519.Ed25519PrivateKey, generate_private_key("EdDSA"))
+        state = tmp / "state"
+        root = self.creds.write(state, SystemClock().now())
+        key_file = tmp / "command.pub.pem"
+        key_file.write_bytes(public_key_pem(self.command_key.public_key()))
+        config = parse_config(
+            {
+                "gate": {"site": "s1", "gate": "g1"},
+                "policy": {"cooldown_s": 0.0, "deny_signal_s": 0.0},
+                "trust": {"root_public_key": str(root)},
+                "camera": {"source": "none"},
+                "thermo": {"backend": "fake"},
+                "relay": {"backend": "fake"},
+                "io": {"backend": "fake"},
+                "mqtt": {"broker": broker.url, "command_public_key": str(key_file)},
+                "storage": {"state_dir": str(state)},
+            }
+        )
+        self.sim = SimGate(SystemClock(), fever_threshold_c=37.3, remeasure=1)
+        self.sim.turnstile.walk_delay_s = 0.01
+        self.records: list[DecisionRecord] = []
+        self.decided = threading.Event()
+        self.service = GateService(config, self.sim.hardware, on_decision=self._on_decision)
+
+    def _on_decision(self, record: DecisionRecord) -> None:
+        if record.outcome is None:
+            self.records.append(record)
+            self.decided.set()
+
+
+@pytest.fixture
+def gate(tmp_path: Path, mqtt_broker: Broker) -> Iterator[LiveGate]:
+    live = LiveGate(tmp_path, mqtt_broker)
+    live.service.start()
+    assert live.service.publisher is not None
+    deadline = time.monotonic() + 10
+    while not live.service.publisher.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield live
+    live.service.stop()
+
+
+def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_retained_trust_update_is_verified_installed_or_refused(
+    gate: LiveGate, mqtt_broker: Broker
+) -> None:
+    status = Subscriber(mqtt_broker, "gates/s1/g1/status", client_id="central-status")
+    try:
+        now = int(SystemClock().now())
+        newcomer = generate_private_key("ES256")
+        issuers = {
+            name: [IssuerKey(key.public_key(), now - 60, now + 86400)]
+            for name, key in gate.creds.issuer_keys.items()
+        }
+        issuers["CN-440000"] = [IssuerKey(newcomer.public_key(), now - 60, now + 86400)]
+        v2 = build_trust_list(
+            gate.creds.root, issuers, version=2, issued_at=now, expires_at=now + 86400
+        )
+        _publish(mqtt_broker, TRUST_LIST_TOPIC, v2, retain=True)
+        assert _wait(lambda: gate.service.trust.status()["trust_list_version"] == 2)
+        code = issue_code("CN-440000", private_key_pem(newcomer), "green", now)
+        assert gate.service.trust.verify(code).valid
+
+        tampered = v2.replace(b'\\"version\\":2', b'\\"version\\":3')
+        assert tampered != v2
+        _publish(mqtt_broker, TRUST_LIST_TOPIC, tampered, retain=True)
+        assert status.wait_for(
+            lambda msgs: any("trust-list" in json.loads(p).get("faults", {}) for _, p, _ in msgs)
+        ), "a refused trust list must show on the status topic"
+        assert gate.service.trust.status()["trust_list_version"] == 2  # last good one stays
+    finally:
+        status.close()
+
+
+def test_signed_open_once_is_a_manual_pass_and_a_replay_is_refused(
+    gate: LiveGate, mqtt_broker: Broker
+) -> None:
+    gate.sim.person_arrives(NORMAL_SKIN_C)
+    command = sign_command(
+        gate.command_key,
+        name="open-once",
+        site="s1",
+        gate="g1",
+        now=SystemClock().now(),
+        operator="op-9",
+    )
+    _publish(mqtt_broker, "gates/s1/g1/cmd/open-once", command, retain=False)
+    assert gate.decided.wait(10)
+    record = gate.records[-1]
+    assert (record.verdict, record.method, record.operator) == ("pass", "manual", "op-9")
+    gate.decided.clear()
+    gate.service.controller.wait_idle(5)
+    _publish(mqtt_broker, "gates/s1/g1/cmd/open-once", command, retain=False)
+    assert not gate.decided.wait(1.5), "a replayed command must not open the gate"
+    assert gate.service.control is not None and gate.service.control.refused >= 1
