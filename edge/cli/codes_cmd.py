@@ -12,6 +12,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from edge.cli.trust_show import add_show_parser
 from edge.codes.issue import issue_code
 from edge.codes.keys import (
     compute_kid,
@@ -69,6 +70,7 @@ def register(subparsers: Any) -> None:
     deny.add_argument("--subject", nargs="+", action="extend", default=[], metavar="HEX")
     _list_arguments(deny)
     deny.set_defaults(func=_trust_deny)
+    add_show_parser(trust_sub)
 
     issue = subparsers.add_parser("issue", help="mint a health code and print its QR text")
     issue.add_argument("--issuer", required=True, metavar="ID")

@@ -1,0 +1,73 @@
+"""`gate-edge trust show`: what a signed trust list or denylist says, once its signature checks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from edge.codes.keys import ALG_IDS
+from edge.codes.trust_store import load_root_public_key
+from edge.codes.trustlist import parse_denylist, parse_trust_list
+from edge.errors import TrustListError
+
+_ALG_NAMES = {number: name for name, number in ALG_IDS.items()}
+
+
+def add_show_parser(trust_sub: Any) -> None:
+    """Add `trust show` under the `trust` command."""
+    show = trust_sub.add_parser("show", help="check and print a trust list or denylist")
+    show.add_argument("--root", required=True, type=Path, metavar="ROOT.pub.pem")
+    show.add_argument("--at", type=float, metavar="EPOCH", help="judge expiry at (default: now)")
+    show.add_argument("file", type=Path, metavar="FILE")
+    show.set_defaults(func=_show)
+
+
+def _show(args: argparse.Namespace) -> int:
+    try:
+        root = load_root_public_key(args.root.read_bytes())
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise TrustListError(f"cannot read: {exc}") from None
+    now = time.time() if args.at is None else args.at
+    summary: dict[str, Any]
+    try:
+        trust = parse_trust_list(data, root)
+    except TrustListError as trust_error:
+        try:
+            deny = parse_denylist(data, root)
+        except TrustListError:
+            raise trust_error from None
+        summary = {
+            "kind": "denylist",
+            "version": deny.version,
+            "issued_at": deny.issued_at,
+            "expires_at": deny.expires_at,
+            "expired": now > deny.expires_at,
+            "code_ids": len(deny.code_ids),
+            "subjects": len(deny.subjects),
+        }
+    else:
+        issuers: dict[str, list[dict[str, Any]]] = {name: [] for name in sorted(trust.issuers)}
+        for key in sorted(trust.keys.values(), key=lambda k: (k.issuer, k.not_before)):
+            issuers[key.issuer].append(
+                {
+                    "kid": key.kid.hex(),
+                    "alg": _ALG_NAMES.get(key.alg, str(key.alg)),
+                    "not_before": key.not_before,
+                    "not_after": key.not_after,
+                    "usable_now": key.valid_at(now, 0),
+                }
+            )
+        summary = {
+            "kind": "trust_list",
+            "version": trust.version,
+            "issued_at": trust.issued_at,
+            "expires_at": trust.expires_at,
+            "expired": now > trust.expires_at,
+            "issuers": issuers,
+        }
+    print(json.dumps(summary, indent=2))
+    return 1 if summary["expired"] else 0
