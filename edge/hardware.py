@@ -36,8 +36,14 @@ class Hardware:
     faults: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
-        """Start background activity of devices that have any (such as thermometer sampling)."""
+        """Start background activity (thermometer sampling) and open the document reader now,
+        so that the first document is not lost while its port is still being set up."""
         _call(self.thermometer, "start")
+        if self.document_reader is not None:
+            try:
+                self.document_reader.read_line(0.0)
+            except Exception:
+                log.exception("document reader could not be opened")
 
     def close(self) -> None:
         """Release the relay first, then free every device; never raises."""
@@ -82,7 +88,9 @@ def open_hardware(config: Config, clock: Clock) -> Hardware:
     if config.document_reader.enabled:
         try:
             hardware.document_reader = open_line_reader(
-                config.document_reader.port, config.document_reader.baudrate, "cr"
+                config.document_reader.port,
+                config.document_reader.baudrate,
+                config.document_reader.terminator,
             )
         except GateEdgeError as exc:
             log.error("document reader could not be opened: %s", exc)

@@ -51,3 +51,6 @@ class DocumentReaderSettings:
     enabled: bool = setting(False, doc="A document reader is fitted.")
     port: str = setting("/dev/serial/by-id/", doc="Serial port.")
     baudrate: int = setting(9600, minimum=1200, maximum=921600, doc="Baud rate (8N1).")
+    terminator: Literal["cr", "lf", "crlf", "tab"] = setting(
+        "cr", doc="Terminator after each document number."
+    )
