@@ -37,11 +37,14 @@ class BgrFrameSource:
     def __init__(self, frames: list[BgrFrame]) -> None:
         self._frames = frames
         self.index = 0
+        self.convert_ms: list[float] = []
 
     def read(self, timeout_s: float) -> tuple[float, GrayFrame] | None:
         frame = self._frames[self.index % len(self._frames)]
         self.index += 1
+        tick = time.perf_counter()
         gray = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+        self.convert_ms.append((time.perf_counter() - tick) * 1000.0)
         return time.monotonic(), gray
 
     def close(self) -> None:
@@ -111,8 +114,15 @@ def main() -> int:
         f"{1000.0 * len(frames) / ours_total:.0f} frames/s; codes {len(ours_found)}/{count}"
     )
     print(
-        f"           idle skipped {stats['idle_skipped']:.0f}, decoded {stats['decoded']:.0f}, "
+        f"           idle skipped {stats['idle_skipped']:.0f}, held skipped "
+        f"{stats.get('held_skipped', 0.0):.0f}, decoded {stats['decoded']:.0f}, "
         f"decode p50 {stats['decode_ms_p50']:.2f} ms p95 {stats['decode_ms_p95']:.2f} ms"
+    )
+    convert = source.convert_ms
+    print(
+        f"           where the time goes: BGR->gray in the frame source "
+        f"{sum(convert) / ours_total:.0%} (median {statistics.median(convert):.3f} ms/frame), "
+        f"decoding {stats['decoded'] * stats['decode_ms_p50'] / ours_total:.0%} (approx.)"
     )
     print(
         f"naive    : frame median {statistics.median(naive_ms):.2f} ms p95 "

@@ -142,9 +142,10 @@ class GateService:
             self.controller.report_fault(part, detail)
         self._check_clock()
         if self.publisher is not None:
-            self.publisher.start()
             assert self.control is not None and self.telemetry is not None
+            # Subscriptions first: the publisher then subscribes in the same breath as it connects.
             self.control.attach(self.publisher)
+            self.publisher.start()
             self.telemetry.start()
         self.hardware.start()
         self.controller.start()

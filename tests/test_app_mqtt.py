@@ -76,11 +76,14 @@ class LiveGate:
 @pytest.fixture
 def gate(tmp_path: Path, mqtt_broker: Broker) -> Iterator[LiveGate]:
     live = LiveGate(tmp_path, mqtt_broker)
+    status = Subscriber(mqtt_broker, "gates/s1/g1/status", client_id="central-fixture")
     live.service.start()
-    assert live.service.publisher is not None
-    deadline = time.monotonic() + 10
-    while not live.service.publisher.connected and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # The retained "online" follows the gate's SUBSCRIBE on the same connection, so once it is
+    # seen the broker already routes commands to the gate.
+    assert status.wait_for(
+        lambda msgs: any(json.loads(p).get("state") == "online" for _, p, _ in msgs)
+    )
+    status.close()
     yield live
     live.service.stop()
 

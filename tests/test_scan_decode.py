@@ -8,9 +8,9 @@ import segno
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.scan.chain import DecoderChain
+from edge.scan.chain import ROUNDS, DecoderChain
 from edge.scan.decoders import bytes_to_text, read_pyzbar, read_zxing
-from edge.scan.preprocess import to_gray
+from edge.scan.preprocess import resize_to, to_gray
 from edge.sim.screens import ScreenStyle, code_modules, random_style, render_scene
 
 TEXT = "HC1:6BFOXN%TS3DH0YOJ58S S-W5HDC *M0II5XHC9B5G2+$N IOP-IA%NFQGRJPC%OQHIZC4.OI1RM8ZA"
@@ -53,6 +53,27 @@ def test_fallbacks_recover_what_the_primary_pass_misses() -> None:
         chain_hits += any(c.text == TEXT for c in chained.decode(frame).codes)
     assert chain_hits >= plain_hits
     assert chain_hits >= 9
+
+
+def test_cheap_first_round_runs_even_when_the_budget_is_spent() -> None:
+    # a clock that jumps a second per reading: every budget check finds the budget exhausted
+    ticks = iter(range(10_000))
+    chain = DecoderChain(budget_ms=1.0, timer=lambda: float(next(ticks)))
+    result = chain.decode(to_gray(render_scene(None, ScreenStyle(noise_sigma=3.0), seed=1)))
+    first_round = [name for name, _ in ROUNDS[0][1]]
+    assert result.passes == ["frame", *first_round]  # and nothing from the later rounds
+
+
+def test_each_fallback_pass_keeps_codes_at_their_place_in_the_frame() -> None:
+    # every whole-frame pass, alone, on a code it can read: corners map back to the frame
+    frame = to_gray(render_scene(TEXT, ScreenStyle(code_width=300.0, centre=(900.0, 300.0)), 2))
+    capped, scale = resize_to(frame, 1280)
+    for _roi_passes, frame_passes in ROUNDS:
+        for name, run in frame_passes:
+            found = run(capped, scale, (0.0, 0.0)).codes
+            assert found, name
+            xs = [p[0] for p in found[0].quad]
+            assert 750 < sum(xs) / 4 < 1050, name
 
 
 def test_hint_region_is_used_and_maps_back_to_frame_coordinates() -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 import numpy as np
+import pytest
 
 from edge.clock import FakeClock
 from edge.codes.result import VerificationResult
 from edge.drivers.camera_replay import ReplayFrameSource
 from edge.drivers.interfaces import GrayFrame
 from edge.errors import CameraError
-from edge.scan.loop import Debouncer, ScanLoop
+from edge.scan.loop import MAX_HELD_SKIPS, Debouncer, ScanLoop
 from edge.scan.preprocess import to_gray
 from edge.scan.result import ScanResult
 from edge.scan.settings import ScanSettings
@@ -125,7 +128,53 @@ def test_idle_unchanged_frames_are_skipped_but_changes_are_decoded() -> None:
     stats = loop.stats()
     assert stats["idle_skipped"] == 4  # the first empty frame is decoded, its copies are not
     assert [r.text for r in results] == [CODE_A]
-    assert stats["decoded"] == 3  # while a code is in view every frame is decoded
+    # the second code frame looks the same and its code is still debounced: not decoded again
+    assert stats["decoded"] == 2 and stats["held_skipped"] == 1
+
+
+def test_held_code_is_reread_regularly_and_after_its_debounce_window() -> None:
+    clock = FakeClock()
+    held = _frame(CODE_A, 6)
+    source = ReplayFrameSource([held] * 40, fps=10.0, loop=False, clock=clock)
+    verifier = Verifier()
+    loop = ScanLoop(verifier, ScanSettings(debounce_s=3.0), clock, frames=source)
+    results = []
+    for _ in range(40):
+        results += loop.step(0.0)
+        clock.advance(0.1)
+    stats = loop.stats()
+    # never more than MAX_HELD_SKIPS frames in a row go undecoded
+    assert stats["decoded"] >= 40 // (MAX_HELD_SKIPS + 1)
+    assert stats["held_skipped"] >= 20
+    # once the window has passed the code is read and reported again
+    assert [r.text for r in results] == [CODE_A, CODE_A]
+
+
+def test_a_new_code_in_place_of_a_held_one_is_read_within_a_few_frames() -> None:
+    clock = FakeClock()
+    frames = [_frame(CODE_A, 6)] * 3 + [_frame(CODE_B, 6)] * 8
+    source = ReplayFrameSource(frames, fps=10.0, loop=False, clock=clock)
+    loop = ScanLoop(Verifier(), ScanSettings(debounce_s=30.0), clock, frames=source)
+    texts = []
+    for index in range(len(frames)):
+        texts += [(index, r.text) for r in loop.step(0.0)]
+        clock.advance(0.1)
+    assert texts[0] == (0, CODE_A)
+    assert texts[1][1] == CODE_B and texts[1][0] <= 3 + MAX_HELD_SKIPS
+    assert loop.stats()["held_skipped"] >= 1  # the swap did look like the same picture
+
+
+def test_return_to_the_empty_scene_is_not_decoded_again() -> None:
+    clock = FakeClock()
+    empty, code = _frame(None, 5), _frame(CODE_A, 6)
+    frames = [empty, empty, code, empty, empty]
+    source = ReplayFrameSource(frames, fps=10.0, loop=False, clock=clock)
+    loop = ScanLoop(Verifier(), ScanSettings(), clock, frames=source)
+    for _ in frames:
+        loop.step(0.0)
+        clock.advance(0.1)
+    stats = loop.stats()
+    assert stats["decoded"] == 2 and stats["idle_skipped"] == 3
 
 
 def test_verifier_exception_becomes_an_invalid_result() -> None:
@@ -201,3 +250,119 @@ def test_thread_delivers_camera_and_serial_results_through_one_callback() -> Non
     loop.stop()
     by_source = {r.source: r.text for r in got}
     assert by_source == {"camera": CODE_A, "serial": CODE_B}
+
+
+class FlakyCamera:
+    """Fails `failures` reads, then delivers the same frame (fresh time) on every read."""
+
+    def __init__(self, clock: FakeClock, failures: int) -> None:
+        self.clock = clock
+        self.failures = failures
+        self.frame = _frame(None, 3)
+
+    def read(self, timeout_s: float) -> tuple[float, GrayFrame] | None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise CameraError("camera /dev/video0: no frames")
+        return self.clock.monotonic(), self.frame
+
+    def close(self) -> None:
+        pass
+
+
+class FlakySerial:
+    """A line source whose port fault is scripted: faulted, then open again."""
+
+    def __init__(self) -> None:
+        self.fault: str | None = "not opened yet"
+        self.raise_next = False
+        self.reads = 0
+
+    def read_line(self, timeout_s: float) -> str | None:
+        self.reads += 1
+        if self.raise_next:
+            self.raise_next = False
+            raise OSError("device vanished")
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def _wait_for(predicate: Callable[[], bool], timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+def test_camera_recovery_is_reported_once_after_a_fault(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("edge.scan.loop.FAULT_RETRY_S", 0.01)
+    clock = FakeClock()
+    faults: list[str] = []
+    recovered: list[str] = []
+    loop = ScanLoop(
+        Verifier(),
+        ScanSettings(),
+        clock,
+        frames=FlakyCamera(clock, failures=3),
+        on_fault=faults.append,
+        on_recover=recovered.append,
+    )
+    loop.start()
+    try:
+        assert _wait_for(lambda: loop.stats()["frames"] >= 5)
+    finally:
+        loop.stop()
+    assert faults == ["camera: camera /dev/video0: no frames"]  # one report per outage
+    assert recovered == ["camera"]
+
+
+def test_serial_faults_and_recovery_are_reported_with_their_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("edge.scan.loop.FAULT_RETRY_S", 0.01)
+    clock = FakeClock()
+    faults: list[str] = []
+    recovered: list[str] = []
+    serial = FlakySerial()
+    loop = ScanLoop(
+        Verifier(),
+        ScanSettings(),
+        clock,
+        lines=serial,
+        on_fault=faults.append,
+        on_recover=recovered.append,
+    )
+    loop.start()
+    try:
+        assert _wait_for(lambda: serial.reads >= 3)
+        assert faults == [] and recovered == []  # not opened yet is no fault
+        serial.fault = "cannot open /dev/ttyACM0: no such device"
+        assert _wait_for(lambda: len(faults) == 1)
+        serial.fault = None
+        assert _wait_for(lambda: recovered == ["serial_scanner"])
+        serial.raise_next = True
+        assert _wait_for(lambda: len(faults) == 2 and len(recovered) == 2)
+    finally:
+        loop.stop()
+    assert all(reason.startswith("serial scanner") for reason in faults)
+    assert "no such device" in faults[0] and "OSError" in faults[1]
+    assert recovered == ["serial_scanner", "serial_scanner"]
+
+
+def test_heartbeat_follows_the_running_threads_and_stops_with_them() -> None:
+    clock = FakeClock()
+    serial = FlakySerial()
+    loop = ScanLoop(Verifier(), ScanSettings(), clock, lines=serial)
+    assert loop.heartbeat() == clock.monotonic()
+    clock.advance(50.0)
+    loop.start()
+    try:
+        assert _wait_for(lambda: loop.heartbeat() == clock.monotonic())
+    finally:
+        loop.stop()
+    clock.advance(50.0)
+    assert clock.monotonic() - loop.heartbeat() >= 50.0  # a stopped loop looks stale

@@ -7,18 +7,23 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import cv2
 
 from edge.clock import SystemClock
 from edge.codes.result import VerificationResult
+from edge.codes.trust_store import load_root_public_key
+from edge.codes.trustlist import Denylist, parse_denylist, parse_trust_list
+from edge.codes.verify import verify_code
 from edge.drivers.camera import CsiCamera, UsbCamera
 from edge.drivers.camera_replay import ReplayFrameSource
 from edge.drivers.interfaces import FrameSource, LineSource
 from edge.drivers.serial_lines import ReconnectingPort
 from edge.drivers.serial_scanner import SerialQrScanner
-from edge.errors import CameraError
+from edge.errors import CameraError, TrustListError
 from edge.scan.chain import DecoderChain
 from edge.scan.loop import ScanLoop
 from edge.scan.preprocess import u8
@@ -45,6 +50,12 @@ def register(subparsers: Any) -> None:
         help="usb:/dev/video0 | csi | replay:PATH[@FPS] | serial:PORT[:protocol]",
     )
     scan.add_argument("--seconds", type=float, default=0.0, help="stop after S seconds (0: never)")
+    scan.add_argument(
+        "--trust", type=Path, metavar="FILE", help="signed trust list: verify each code read"
+    )
+    scan.add_argument("--root", type=Path, metavar="ROOT.pub.pem", help="trust-root public key")
+    scan.add_argument("--denylist", type=Path, metavar="FILE", help="signed denylist")
+    scan.add_argument("--skew", type=int, default=30, metavar="S", help="clock skew (s)")
     scan.set_defaults(func=_scan)
 
 
@@ -83,39 +94,95 @@ def open_source_spec(spec: str) -> tuple[FrameSource | None, LineSource | None]:
     raise CameraError(f"unknown source {spec!r} (usb:DEV, csi, replay:PATH, serial:PORT[:proto])")
 
 
-def _unverified(text: str) -> VerificationResult:
-    # aiming aid only: shows what was read; verification is the service's job
+Verifier = Callable[[str], VerificationResult]
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise TrustListError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def load_verifier(
+    trust: Path | None, root: Path | None, denylist: Path | None, skew_s: int = 30
+) -> Verifier | None:
+    """A verifier from signed trust material files, or None when no trust list is given.
+
+    Raises TrustListError on a missing option, an unreadable file or a bad signature."""
+    if trust is None:
+        if root is not None or denylist is not None:
+            raise TrustListError("--root and --denylist need --trust")
+        return None
+    if root is None:
+        raise TrustListError("--trust needs --root (the trust-root public key)")
+    if skew_s < 0:
+        raise TrustListError("--skew must not be negative")
+    root_key = load_root_public_key(_read(root))
+    trust_list = parse_trust_list(_read(trust), root_key)
+    deny: Denylist | None = None
+    if denylist is not None:
+        deny = parse_denylist(_read(denylist), root_key)
+
+    def verify(text: str) -> VerificationResult:
+        return verify_code(text, trust_list, deny, time.time(), skew_s)
+
+    return verify
+
+
+def _not_verified(text: str) -> VerificationResult:
+    # never shown: without trust material the command prints "not verified" instead of a verdict
     return VerificationResult.invalid("unsupported")
 
 
+def scan_line(result: ScanResult, verified: bool) -> dict[str, object]:
+    """The JSON object `scan` prints for one code read."""
+    line: dict[str, object] = {
+        "source": result.source,
+        "text": result.text,
+        "decode_ms": round(result.decode_ms, 2),
+    }
+    if not verified:
+        line["verification"] = "not verified"
+        return line
+    outcome = result.verification
+    line["verification"] = "valid" if outcome.valid else "invalid"
+    line["reason"] = outcome.reason
+    line["colour"] = outcome.colour
+    line["issuer"] = outcome.issuer
+    return line
+
+
 def _scan(args: argparse.Namespace) -> int:
+    verify = load_verifier(args.trust, args.root, args.denylist, args.skew)
+    if verify is None:
+        print(
+            "no --trust/--root given: codes are shown NOT VERIFIED (read check only)",
+            file=sys.stderr,
+            flush=True,
+        )
     frames, lines = open_source_spec(args.source)
     done = threading.Event()
 
     def show(result: ScanResult) -> None:
-        print(
-            json.dumps(
-                {
-                    "source": result.source,
-                    "text": result.text,
-                    "decode_ms": round(result.decode_ms, 2),
-                },
-                ensure_ascii=False,
-            ),
-            flush=True,
-        )
+        line = scan_line(result, verified=verify is not None)
+        print(json.dumps(line, ensure_ascii=False), flush=True)
 
     def fault(reason: str) -> None:
         print(f"fault: {reason}", file=sys.stderr, flush=True)
 
+    def recover(source: str) -> None:
+        print(f"recovered: {source}", file=sys.stderr, flush=True)
+
     loop = ScanLoop(
-        _unverified,
+        verify or _not_verified,
         ScanSettings(),
         SystemClock(),
         frames=frames,
         lines=lines,
         on_result=show,
         on_fault=fault,
+        on_recover=recover,
     )
     loop.start()
     try:

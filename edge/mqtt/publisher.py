@@ -155,7 +155,6 @@ class EventPublisher:
 
     def subscribe(self, topic_filter: str, handler: MessageHandler) -> None:
         """Receive messages for a filter (QoS 1); renewed after every reconnect."""
-        self._subscriptions[topic_filter] = handler
 
         def on_message(client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
             try:
@@ -164,7 +163,11 @@ class EventPublisher:
                 log.exception("handler for %s failed", message.topic)
 
         self._client.message_callback_add(topic_filter, on_message)
-        if self.connected:
+        # Under the lock: either _on_connect's snapshot includes this filter or we see connected.
+        with self._cv:
+            self._subscriptions[topic_filter] = handler
+            connected = self._connected
+        if connected:
             self._client.subscribe(topic_filter, options=SubscribeOptions(qos=1))
 
     # --- paho callbacks (network thread) -----------------------------------------------------
@@ -176,12 +179,13 @@ class EventPublisher:
             log.warning("broker refused the connection: %s", reason)
             return
         log.info("connected to %s:%s", self._address.host, self._address.port)
-        if self._subscriptions:
-            client.subscribe([(f, SubscribeOptions(qos=1)) for f in self._subscriptions])
-        self._publish_status("online", self._clock.now())
         with self._cv:
+            filters = list(self._subscriptions)
             self._connected = True
             self._cv.notify_all()
+        if filters:
+            client.subscribe([(f, SubscribeOptions(qos=1)) for f in filters])
+        self._publish_status("online", self._clock.now())
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any

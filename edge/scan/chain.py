@@ -39,6 +39,10 @@ def _zbar(
     return run
 
 
+def _zbar_half(gray: GrayFrame, scale: float, offset: tuple[float, float]) -> Detection:
+    return read_pyzbar(pp.half(gray), scale=scale * 0.5, offset=offset)
+
+
 # Fallback rounds, cheapest and most productive first (order measured on real photos). Each round
 # runs its ROI passes on the crop around every symbol zxing-cpp located but could not decode (small
 # crops, so a fraction of a full-frame pass), then, while nothing at all is decoded, its passes on
@@ -46,17 +50,32 @@ def _zbar(
 ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
     (
         (("roi-plain", _zx()), ("roi-darken", _zx(pp.darken))),
-        (("frame-darken", _zx(pp.darken)), ("frame-half", _zx_half)),
+        (
+            ("frame-darken", _zx(pp.darken)),
+            ("frame-global", _zx(binarizer="global")),
+            ("frame-half", _zx_half),
+        ),
     ),
     (
         (("roi-clahe", _zx(pp.clahe)), ("roi-sharpen", _zx(pp.sharpen))),
-        (("frame-clahe", _zx(pp.clahe)), ("frame-pyzbar", _zbar())),
+        (("frame-adaptive", _zx(pp.adaptive, "fixed")), ("frame-median", _zx(pp.median))),
     ),
     (
-        (("roi-pyzbar", _zbar()), ("roi-otsu", _zx(pp.otsu))),
-        (("frame-sharpen", _zx(pp.sharpen)), ("frame-clahe-strong", _zx(pp.clahe_strong))),
+        (("roi-adaptive", _zx(pp.adaptive, "fixed")), ("roi-otsu", _zx(pp.otsu))),
+        (("frame-sharpen", _zx(pp.sharpen)), ("frame-clahe", _zx(pp.clahe))),
+    ),
+    (
+        (("roi-pyzbar", _zbar()), ("roi-smooth", _zx(pp.smooth))),
+        (
+            ("frame-pyzbar-half", _zbar_half),
+            ("frame-pyzbar", _zbar()),
+            ("frame-clahe-strong", _zx(pp.clahe_strong)),
+        ),
     ),
 )
+# Round 0 is cheap (a few ms on a 1280x720 frame) and reads most of what the fallbacks read, so
+# it always runs: a busy processor must not make the result depend on the clock.
+GUARANTEED_ROUNDS = 1
 
 
 @dataclass
@@ -142,11 +161,12 @@ class DecoderChain:
         if max(frame.shape) < self._roi_side:
             frame, frame_scale = pp.scale_for_code(frame, self._roi_side, self._roi_small)
         for round_index, (roi_passes, frame_passes) in enumerate(ROUNDS):
+            guaranteed = round_index < GUARANTEED_ROUNDS
             for index, (image, scale, offset) in enumerate(rois):
                 if image is None:
                     continue
                 for name, run in roi_passes:
-                    if over_budget():
+                    if not guaranteed and over_budget():
                         return
                     if self._absorb(result, name, run(image, scale, offset)):
                         rois[index] = (None, scale, offset)
@@ -154,7 +174,7 @@ class DecoderChain:
             for name, run in frame_passes:
                 if result.codes or round_index not in frame_rounds:
                     break
-                if over_budget():
+                if not guaranteed and over_budget():
                     return
                 self._absorb(result, name, run(frame, frame_scale, (0.0, 0.0)))
 

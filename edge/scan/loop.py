@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 Verify = Callable[[str], VerificationResult]
 THUMB_SIZE = (32, 18)  # 16:9, a few hundred pixels: differencing costs microseconds
 FAULT_RETRY_S = 1.0
+# A held, already-reported code is re-read at least every this many frames even if the picture
+# looks the same, so a phone switching to another code in place is noticed within a few frames.
+MAX_HELD_SKIPS = 4
 
 
 def thumbnail(gray: GrayFrame) -> GrayFrame:
@@ -52,6 +55,12 @@ class Debouncer:
             self._last[text] = now
             return True
 
+    def suppresses(self, text: str, now: float) -> bool:
+        """True if `text` would not be admitted at `now` (seen within the window)."""
+        with self._lock:
+            last = self._last.get(text)
+            return last is not None and now - last < self.window_s
+
 
 class ScanLoop:
     """Turns camera frames (and optional serial scanner lines) into verified ScanResults."""
@@ -67,7 +76,11 @@ class ScanLoop:
         chain: DecoderChain | None = None,
         on_result: Callable[[ScanResult], None] | None = None,
         on_fault: Callable[[str], None] | None = None,
+        on_recover: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_fault(reason)`: a source failed ("camera: ..." or "serial scanner: ...").
+        `on_recover(source)`: a source that had failed delivers again ("camera" or
+        "serial_scanner"); called once per recovery."""
         self._verify = verify
         self._settings = settings
         self._clock = clock
@@ -76,14 +89,21 @@ class ScanLoop:
         self._chain = chain or DecoderChain(settings.frame_budget_ms, fallbacks=settings.fallbacks)
         self._on_result = on_result
         self._on_fault = on_fault
+        self._on_recover = on_recover
         self._debounce = Debouncer(settings.debounce_s)
         self._stats = LoopStats()
         self._reference: GrayFrame | None = None  # thumbnail of the last decoded frame
+        self._empty: GrayFrame | None = None  # thumbnail of the last decoded frame with no code
         self._idle = True  # the last decoded frame held no code
+        self._held: list[str] = []  # texts of the last decoded frame, when it held codes
+        self._held_skips = 0
         self._hint: Quad | None = None
         self._round = 0  # whole-frame fallback rounds are spread over consecutive frames
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._frames_read = 0
+        started = clock.monotonic()
+        self._beats: dict[str, float] = {"camera": started, "serial": started}
 
     # --- one step each, for tests and for the threads ---------------------------------------
 
@@ -97,13 +117,16 @@ class ScanLoop:
         if got is None:
             return []
         frame_time, gray = got
+        self._frames_read += 1
         self._stats.frame(frame_time)
-        if self._clock.monotonic() - frame_time > self._settings.max_frame_age_s:
+        now = self._clock.monotonic()
+        if now - frame_time > self._settings.max_frame_age_s:
             self._stats.count("stale_dropped")
             return []
         thumb = thumbnail(gray)
-        if self._skippable(thumb):
-            self._stats.count("idle_skipped")
+        skip = self._skip_reason(thumb, now)
+        if skip is not None:
+            self._stats.count(skip)
             return []
         self._reference = thumb
         outcome = self._chain.decode(gray, self._hint, frame_rounds=[self._round])
@@ -111,6 +134,10 @@ class ScanLoop:
         self._stats.decoded(outcome.ms)
         self._idle = not outcome.codes
         self._hint = outcome.codes[0].quad if outcome.codes else None
+        self._held = [code.text for code in outcome.codes]
+        self._held_skips = 0
+        if self._idle:
+            self._empty = thumb
         results = []
         for code in outcome.codes:
             result = self._admit(code.text, "camera", frame_time, outcome.ms)
@@ -128,10 +155,29 @@ class ScanLoop:
         result = self._admit(text, "serial", self._clock.monotonic(), 0.0)
         return [result] if result is not None else []
 
-    def _skippable(self, thumb: GrayFrame) -> bool:
-        if not (self._settings.idle_skip and self._idle) or self._reference is None:
-            return False
-        change = float(cv2.absdiff(thumb, self._reference).mean())
+    def _skip_reason(self, thumb: GrayFrame, now: float) -> str | None:
+        """Why this frame need not be decoded (a counter name), or None to decode it.
+
+        Skipped: the scene looks like the last frame decoded without a code (unchanged while
+        idle, or back to that empty scene after a code left), or like the last decoded frame
+        while every code it held is still inside its debounce window (it would be suppressed)."""
+        if not self._settings.idle_skip:
+            return None
+        if self._empty is not None and self._similar(thumb, self._empty):
+            return "idle_skipped"
+        if (
+            self._held
+            and self._held_skips < MAX_HELD_SKIPS
+            and self._reference is not None
+            and self._similar(thumb, self._reference)
+            and all(self._debounce.suppresses(text, now) for text in self._held)
+        ):
+            self._held_skips += 1
+            return "held_skipped"
+        return None
+
+    def _similar(self, thumb: GrayFrame, reference: GrayFrame) -> bool:
+        change = float(cv2.absdiff(thumb, reference).mean())
         return change < self._settings.idle_diff_threshold
 
     def _admit(
@@ -147,6 +193,16 @@ class ScanLoop:
             log.error("verifier raised %s; treating the code as malformed", type(exc).__name__)
             verification = VerificationResult.invalid("malformed")
         return ScanResult(text, source, verification, frame_time, decode_ms)
+
+    def heartbeat(self) -> float:
+        """Monotonic time the least recent of the running source threads last went round (the
+        construction time before start()): a watchdog probe for a stuck camera or serial loop."""
+        beats = []
+        if self._frames is not None:
+            beats.append(self._beats["camera"])
+        if self._lines is not None:
+            beats.append(self._beats["serial"])
+        return min(beats, default=max(self._beats.values()))
 
     def stats(self) -> dict[str, float]:
         """fps, decode_ms_p50, decode_ms_p95 and counters (frames, decoded, idle_skipped, ...)."""
@@ -175,6 +231,8 @@ class ScanLoop:
     def _run_camera(self) -> None:
         faulted = False
         while not self._stop.is_set():
+            self._beats["camera"] = self._clock.monotonic()
+            frames_before = self._frames_read
             try:
                 results = self.step(0.2)
             except CameraError as exc:
@@ -186,27 +244,40 @@ class ScanLoop:
                 continue
             except Exception as exc:  # noqa: BLE001 - never let the thread die silently
                 self._stats.count("faults")
-                self._fault(f"scan loop error: {type(exc).__name__}: {exc}")
+                self._fault(f"camera: scan loop error: {type(exc).__name__}: {exc}")
+                faulted = True
                 self._stop.wait(FAULT_RETRY_S)
                 continue
-            faulted = False
+            if faulted and self._frames_read > frames_before:
+                faulted = False
+                self._recover("camera")
             self._deliver(results)
 
     def _run_serial(self) -> None:
         reported: str | None = None
+        faulted = False
         while not self._stop.is_set():
+            self._beats["serial"] = self._clock.monotonic()
             try:
                 results = self.serial_step(0.2)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - never let the thread die silently
                 self._stats.count("faults")
-                self._fault(f"serial scanner: {type(exc).__name__}: {exc}")
+                reason = f"serial scanner: {type(exc).__name__}: {exc}"
+                if reason != reported:
+                    self._fault(reason)
+                reported, faulted = reason, True
                 self._stop.wait(FAULT_RETRY_S)
                 continue
             fault = getattr(self._lines, "fault", None)  # readers that reconnect expose this
-            if fault is not None and fault not in (reported, "not opened yet"):
-                self._stats.count("faults")
-                self._fault(f"serial scanner: {fault}")
-            reported = fault
+            if fault is not None and fault != "not opened yet":
+                if f"serial scanner: {fault}" != reported:
+                    self._stats.count("faults")
+                    self._fault(f"serial scanner: {fault}")
+                reported, faulted = f"serial scanner: {fault}", True
+            elif faulted and (fault is None or results):
+                # the port is open and reading again (or a line arrived)
+                reported, faulted = None, False
+                self._recover("serial_scanner")
             self._deliver(results)
 
     def _deliver(self, results: list[ScanResult]) -> None:
@@ -217,6 +288,15 @@ class ScanLoop:
                 self._on_result(result)
             except Exception:
                 log.exception("on_result callback failed")
+
+    def _recover(self, source: str) -> None:
+        log.info("%s delivers again", source)
+        if self._on_recover is None:
+            return
+        try:
+            self._on_recover(source)
+        except Exception:
+            log.exception("on_recover callback failed")
 
     def _fault(self, reason: str) -> None:
         log.warning("%s", reason)

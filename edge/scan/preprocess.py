@@ -100,6 +100,26 @@ def half(gray: GrayFrame) -> GrayFrame:
     return u8(cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
 
 
+def smooth(gray: GrayFrame) -> GrayFrame:
+    """Gaussian blur (sigma 1.5): evens out sensor noise, JPEG blocks and glare speckle that
+    break the binariser's module edges."""
+    return u8(cv2.GaussianBlur(gray, (0, 0), 1.5))
+
+
+def adaptive(gray: GrayFrame) -> GrayFrame:
+    """Binarise against the local mean over 1/32 of the image: survives light that changes
+    across the code (shadows, reflections, a tilted card), where one global threshold cannot."""
+    block = max(11, (max(gray.shape[:2]) // 32) | 1)
+    return u8(
+        cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 7)
+    )
+
+
+def median(gray: GrayFrame) -> GrayFrame:
+    """5x5 median: removes speckle (sensor noise, moire, glare sparkle) but keeps module edges."""
+    return u8(cv2.medianBlur(gray, 5))
+
+
 def invert(gray: GrayFrame) -> GrayFrame:
     """Light-on-dark codes (dark-mode screens)."""
     return u8(cv2.bitwise_not(gray))
