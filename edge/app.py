@@ -100,6 +100,7 @@ class GateService:
             lines=hardware.scanner,
             on_result=self._on_scan,
             on_fault=self._on_scan_fault,
+            on_recover=self.controller.clear_fault,
         )
         self.publisher: EventPublisher | None = None
         self.control: ControlPlane | None = None
@@ -125,6 +126,8 @@ class GateService:
         self.watchdog.register_probe(
             "controller", self.controller.heartbeat, self.controller.longest_wait_s + 10.0
         )
+        if hardware.frames is not None or hardware.scanner is not None:
+            self.watchdog.register_probe("scanner", self.scan.heartbeat, 10.0)
         thermometer_beat = getattr(hardware.thermometer, "heartbeat", None)
         if callable(thermometer_beat) and config.thermo.background_sampling:
             self.watchdog.register_probe("thermometer", thermometer_beat, 5.0)
@@ -257,9 +260,6 @@ class GateService:
         self.controller.report_fault(component, reason)
 
     def _on_scan(self, result: ScanResult) -> None:
-        fault = "camera" if result.source == "camera" else "serial_scanner"
-        if f"{fault}_fault" in self.controller.faults:
-            self.controller.clear_fault(fault)  # frames (or lines) flow again
         self.controller.handle_scan(
             result.source, result.verification, result.decode_ms, result.frame_time
         )
