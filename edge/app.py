@@ -26,6 +26,7 @@ from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanResult
 from edge.service.journal import log_decision
 from edge.service.sdnotify import Notifier, Watchdog
+from edge.storage.passback_db import DurablePassbackLedger
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,9 @@ class GateService:
             max_events=config.storage.outbox_max_events,
             max_age_s=config.storage.outbox_max_age_days * 86400.0,
         )
+        self.passback = DurablePassbackLedger(
+            state_dir / "passback.db", config.policy.anti_passback_s, self.clock
+        )
         io = hardware.io
         self.controller = GateController(
             policy=config.policy,
@@ -90,6 +94,7 @@ class GateService:
             passage_input=io.passage,
             indicators=Indicators(green=io.green_lamp, red=io.red_lamp, buzzer=io.buzzer),
             on_decision=on_decision,
+            ledger=self.passback,
         )
         self.controller.add_listener(log_decision)
         self.scan = ScanLoop(
@@ -191,6 +196,7 @@ class GateService:
         if pending:
             log.warning("%d event(s) stay in the outbox for the next start", pending)
         self.outbox.close()
+        self.passback.close()
         self.hardware.close()
         return self._exit_code
 

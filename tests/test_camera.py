@@ -40,7 +40,7 @@ class FakeCapture:
         self.released = True
 
 
-def test_usb_camera_hands_over_the_newest_frame_as_gray() -> None:
+def test_usb_camera_hands_over_the_newest_frame_as_captured() -> None:
     capture = FakeCapture(frames=100)
     camera = UsbCamera("/dev/video9", opener=lambda *a: capture)
     try:
@@ -52,8 +52,8 @@ def test_usb_camera_hands_over_the_newest_frame_as_gray() -> None:
         got = camera.read(1.0)
         assert got is not None
         _, frame = got
-        assert frame.ndim == 2 and frame.dtype == np.uint8
-        assert frame[0, 0] == 3  # frames 1 and 2 were superseded, never queued
+        assert frame.shape == (6, 8, 3) and frame.dtype == np.uint8  # converted only if decoded
+        assert frame[0, 0, 0] == 3  # frames 1 and 2 were superseded, never queued
         assert camera.dropped == 2
         assert camera.read(0.05) is None
     finally:

@@ -320,6 +320,25 @@ def test_identity_mismatch_and_stale_lines_are_discarded() -> None:
     assert rig.thermo.timeouts == []
 
 
+def test_a_document_shown_as_soon_as_the_gate_asks_is_not_discarded() -> None:
+    rig = identity_rig()
+    states_at_discard: list[GateState] = []
+    read_line = rig.lines.read_line
+
+    def watching_read_line(timeout_s: float) -> str | None:
+        state = rig.controller.status().state
+        if timeout_s == 0.0:
+            states_at_discard.append(state)
+        elif state == GateState.IDENTITY and not rig.lines.lines:
+            rig.lines.lines.append(DOCUMENT)  # typed the instant the prompt appeared
+        return read_line(timeout_s)
+
+    rig.lines.read_line = watching_read_line  # type: ignore[method-assign]
+    rig.scan(green())
+    assert rig.decisions() == [("pass", ())]
+    assert states_at_discard and GateState.IDENTITY not in states_at_discard
+
+
 def test_identity_timeout_denies() -> None:
     rig = identity_rig()
     before = rig.clock.monotonic()

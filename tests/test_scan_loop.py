@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 import pytest
 
@@ -14,6 +15,7 @@ from edge.codes.result import VerificationResult
 from edge.drivers.camera_replay import ReplayFrameSource
 from edge.drivers.interfaces import GrayFrame
 from edge.errors import CameraError
+from edge.scan.frames import thumbnail
 from edge.scan.loop import MAX_HELD_SKIPS, Debouncer, ScanLoop
 from edge.scan.preprocess import to_gray
 from edge.scan.result import ScanResult
@@ -366,3 +368,36 @@ def test_heartbeat_follows_the_running_threads_and_stops_with_them() -> None:
         loop.stop()
     clock.advance(50.0)
     assert clock.monotonic() - loop.heartbeat() >= 50.0  # a stopped loop looks stale
+
+
+def test_colour_frames_are_converted_only_when_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    empty = render_scene(None, ScreenStyle(code_width=260.0, noise_sigma=2.0), 7)
+    with_code = render_scene(CODE_A, ScreenStyle(code_width=260.0, noise_sigma=2.0), 8)
+    frames = [empty, empty.copy(), empty.copy(), with_code, empty.copy()]
+    assert all(frame.ndim == 3 for frame in frames)  # BGR, as the USB camera hands them out
+    converted: list[tuple[int, ...]] = []
+
+    def counting_to_gray(image: GrayFrame) -> GrayFrame:
+        if image.shape[:2] == empty.shape[:2]:  # a whole frame, not a thumbnail's samples
+            converted.append(image.shape)
+        return to_gray(image)
+
+    monkeypatch.setattr("edge.scan.loop.to_gray", counting_to_gray)
+    source = ReplayFrameSource(frames, fps=10.0, loop=False, clock=clock)
+    loop = ScanLoop(Verifier(), ScanSettings(), clock, frames=source)
+    results = []
+    for _ in range(len(frames)):
+        results += loop.step(0.0)
+        clock.advance(0.1)
+    assert [r.text for r in results] == [CODE_A]
+    stats = loop.stats()
+    assert stats["idle_skipped"] == 3  # two unchanged empties, and the return to the empty scene
+    assert converted == [(720, 1280, 3), (720, 1280, 3)]  # the first empty frame and the code
+
+
+def test_thumbnails_of_a_colour_frame_and_its_gray_copy_agree() -> None:
+    bgr = render_scene(CODE_A, ScreenStyle(code_width=260.0, noise_sigma=2.0), 9)
+    difference = cv2.absdiff(thumbnail(bgr), thumbnail(to_gray(bgr)))
+    assert int(difference.max()) <= 1
+    assert thumbnail(bgr).shape == (18, 32)

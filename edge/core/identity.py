@@ -12,6 +12,7 @@ from edge.drivers.interfaces import LineSource
 
 __all__ = [
     "IdentityOutcome",
+    "discard_stale_lines",
     "identity_required",
     "match_identity",
     "read_document",
@@ -47,11 +48,16 @@ def match_identity(
     return "mismatched"
 
 
-def read_document(source: LineSource, clock: Clock, timeout_s: float) -> str | None:
-    """Discard lines left from earlier people, then wait for the next non-empty line."""
+def discard_stale_lines(source: LineSource) -> bool:
+    """Throw away lines left from earlier people (call before prompting for a document)."""
     for _ in range(_STALE_LINES_MAX):
         if source.read_line(0.0) is None:
             break
+    return True
+
+
+def read_document(source: LineSource, clock: Clock, timeout_s: float) -> str | None:
+    """Wait for the next non-empty line: the document number."""
     deadline = clock.monotonic() + timeout_s
     while (remaining := deadline - clock.monotonic()) > 0:
         line = source.read_line(remaining)

@@ -26,22 +26,32 @@ class PassbackLedger:
     def __init__(self, window_s: float, max_entries: int = 100_000) -> None:
         if window_s < 0 or max_entries < 2:
             raise ValueError("window_s must be >= 0 and max_entries >= 2")
-        self._window_s = window_s
-        self._max_entries = max_entries
+        self.window_s = window_s
+        self.max_entries = max_entries
         self._times: dict[Key, float] = {}  # insertion order == time order (re-inserted on use)
 
     def __len__(self) -> int:
         return len(self._times)
 
     def last_pass(self, code_id: bytes | None, subject_binding: bytes | None) -> float | None:
-        times = [self._times[key] for key in _keys(code_id, subject_binding) if key in self._times]
+        times = [
+            self._times[key]
+            for key in passback_keys(code_id, subject_binding)
+            if key in self._times
+        ]
         return max(times) if times else None
 
     def record(self, code_id: bytes | None, subject_binding: bytes | None, at: float) -> None:
         """Remember that this code (and its subject) passed at monotonic time `at`."""
-        for key in _keys(code_id, subject_binding):
+        for key in passback_keys(code_id, subject_binding):
             self._times.pop(key, None)
             self._times[key] = at
+        self._prune(at)
+
+    def _restore(self, key: Key, at: float) -> None:
+        """Put back an entry saved earlier (entries must arrive oldest first)."""
+        self._times.pop(key, None)
+        self._times[key] = at
         self._prune(at)
 
     def clear(self) -> None:
@@ -49,15 +59,16 @@ class PassbackLedger:
         self._times.clear()
 
     def _prune(self, now: float) -> None:
-        horizon = now - self._window_s
+        horizon = now - self.window_s
         while self._times:
             key, at = next(iter(self._times.items()))
-            if at >= horizon and len(self._times) <= self._max_entries:
+            if at >= horizon and len(self._times) <= self.max_entries:
                 break
             del self._times[key]
 
 
-def _keys(code_id: bytes | None, subject_binding: bytes | None) -> list[Key]:
+def passback_keys(code_id: bytes | None, subject_binding: bytes | None) -> list[Key]:
+    """The ledger keys of a code id and a subject binding (either may be absent)."""
     keys: list[Key] = []
     if code_id is not None:
         keys.append(b"c" + code_id)

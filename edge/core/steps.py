@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 from edge.clock import Clock
 from edge.codes.result import VerificationResult
@@ -11,6 +12,7 @@ from edge.core.decision import Decision, Presentation, ScanPresentation
 from edge.core.faults import FaultBoard
 from edge.core.identity import (
     IdentityOutcome,
+    discard_stale_lines,
     identity_required,
     match_identity,
     read_document,
@@ -19,10 +21,13 @@ from edge.core.passback import PassbackLedger
 from edge.core.records import GateState, Indicators, passage_event
 from edge.core.settings import PolicySettings
 from edge.drivers.interfaces import DigitalInput, DigitalOutput, GateRelay, LineSource
+from edge.errors import GateEdgeError
 from edge.events import EventSink, GateEvent, PassageOutcome
 from edge.thermo.reading import BodyThermometer, TemperatureReading
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 StateMarker = Callable[[GateState], float]
 """Enters a state and returns the monotonic time it was entered."""
@@ -79,18 +84,25 @@ class PresentationSteps:
             return "not_required"
         if result.issuer is None or result.subject_binding is None:
             return "not_bound"  # nothing to compare with: do not keep the person waiting
+        source = self._identity_source
+        # Lines left from earlier people go before the prompt, so none typed after it is lost.
+        if source is not None and not self._guard_reader(discard_stale_lines, source, transient):
+            source = None
         began = self._enter(GateState.IDENTITY)
-        document = self._read_document(transient)
+        document = None
+        if source is not None:
+            document = self._guard_reader(self._read_document, source, transient)
         timings["identity_ms"] = to_ms(self._clock.monotonic() - began)
         return match_identity(True, result.issuer, result.subject_binding, document)
 
-    def _read_document(self, transient: list[str]) -> str | None:
-        if self._identity_source is None:
-            return None
+    def _read_document(self, source: LineSource) -> str | None:
+        return read_document(source, self._clock, self._policy.identity_timeout_s)
+
+    def _guard_reader(
+        self, action: Callable[[LineSource], T], source: LineSource, transient: list[str]
+    ) -> T | None:
         try:
-            return read_document(
-                self._identity_source, self._clock, self._policy.identity_timeout_s
-            )
+            return action(source)
         except Exception as exc:
             log.exception("document reader failed")
             transient.append("document_reader_fault")
@@ -162,7 +174,11 @@ class PresentationSteps:
             and isinstance(presentation, ScanPresentation)
         ):
             result = presentation.verification
-            self._ledger.record(result.code_id, result.subject_binding, clock.monotonic())
+            try:
+                self._ledger.record(result.code_id, result.subject_binding, clock.monotonic())
+            except GateEdgeError as exc:  # kept in memory; only the copy on disk failed
+                log.error("anti-passback entry not saved: %s", exc)
+                self._faults.announce("storage_fault", f"anti-passback: {exc}")
         if outcome is not None:
             self.emit(passage_event(presentation, decision, outcome, timings, detail))
         return outcome

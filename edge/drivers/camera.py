@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from edge.drivers.camera_replay import ReplayFrameSource
-from edge.drivers.interfaces import FrameSource, GrayFrame
+from edge.drivers.interfaces import Frame, FrameSource
 from edge.errors import CameraError
 from edge.scan.settings import CameraSettings
 
@@ -136,16 +136,19 @@ class UsbCamera:
         except Exception as exc:  # noqa: BLE001
             log.debug("camera release failed: %r", exc)
 
-    def read(self, timeout_s: float) -> tuple[float, GrayFrame] | None:
-        """The newest frame since the last read, converted to grayscale."""
+    def read(self, timeout_s: float) -> tuple[float, Frame] | None:
+        """The newest frame since the last read, as captured (BGR).
+
+        Not converted here: the scan loop decides from a sparse thumbnail whether the frame is
+        worth decoding, and converts only those, which saves a full-frame pass while idle."""
         taken = self._slot.take(timeout_s)
         if taken is None:
             return None
         frame_time, image = taken
         array = np.asarray(image)
-        if array.ndim == 3:
-            array = np.asarray(cv2.cvtColor(array, cv2.COLOR_BGR2GRAY))
-        return frame_time, np.ascontiguousarray(array, dtype=np.uint8)
+        if array.dtype != np.uint8 or array.ndim not in (2, 3):
+            raise CameraError(f"camera delivered an unusable frame {array.dtype}{array.shape}")
+        return frame_time, array
 
     def close(self) -> None:
         """Stop the grabber and release the device."""
@@ -194,7 +197,7 @@ class CsiCamera:
                 return
             self._slot.put(time.monotonic(), np.asarray(yuv)[: self._height])
 
-    def read(self, timeout_s: float) -> tuple[float, GrayFrame] | None:
+    def read(self, timeout_s: float) -> tuple[float, Frame] | None:
         """The newest luma plane since the last read."""
         taken = self._slot.take(timeout_s)
         if taken is None:

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from edge.clock import Clock, SystemClock
-from edge.drivers.interfaces import GrayFrame
+from edge.drivers.interfaces import Frame, GrayFrame
 from edge.errors import CameraError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".pgm", ".tif", ".tiff")
@@ -57,7 +57,7 @@ class ReplayFrameSource:
 
     def __init__(
         self,
-        frames: Sequence[GrayFrame],
+        frames: Sequence[Frame],
         fps: float,
         *,
         loop: bool = True,
@@ -91,7 +91,7 @@ class ReplayFrameSource:
     def _due_index(self) -> int:
         return int((self._clock.monotonic() - self._start) / self._interval + 1e-9)
 
-    def read(self, timeout_s: float) -> tuple[float, GrayFrame] | None:
+    def read(self, timeout_s: float) -> tuple[float, Frame] | None:
         """The newest due frame not yet returned, waiting up to `timeout_s` for one."""
         deadline = self._clock.monotonic() + max(0.0, timeout_s)
         while not self._closed.is_set():

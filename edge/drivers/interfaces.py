@@ -8,6 +8,9 @@ import numpy as np
 import numpy.typing as npt
 
 GrayFrame = npt.NDArray[np.uint8]
+Frame = npt.NDArray[np.uint8]
+"""A camera frame as captured: grayscale (height, width) or BGR (height, width, 3). Consumers
+convert to grayscale only when they need the whole picture (edge.scan.preprocess.to_gray)."""
 
 
 class GateRelay(Protocol):
@@ -59,11 +62,11 @@ class DigitalOutput(Protocol):
 
 
 class FrameSource(Protocol):
-    """Delivers the newest grayscale camera frame, never a queued stale one."""
+    """Delivers the newest camera frame, never a queued stale one."""
 
-    def read(self, timeout_s: float) -> tuple[float, GrayFrame] | None:
-        """Return (capture time in monotonic seconds, grayscale frame) newer than the last read,
-        or None if none arrived within the timeout. Raises CameraError when the source failed."""
+    def read(self, timeout_s: float) -> tuple[float, Frame] | None:
+        """Return (capture time in monotonic seconds, frame) newer than the last read, or None
+        if none arrived within the timeout. Raises CameraError when the source failed."""
         ...
 
     def close(self) -> None:

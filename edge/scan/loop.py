@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable
 
 import cv2
-import numpy as np
 
 from edge.clock import Clock
 from edge.codes.result import VerificationResult
@@ -15,6 +14,8 @@ from edge.drivers.interfaces import FrameSource, GrayFrame, LineSource
 from edge.errors import CameraError
 from edge.scan.chain import DecoderChain
 from edge.scan.decoders import Quad
+from edge.scan.frames import thumbnail
+from edge.scan.preprocess import to_gray
 from edge.scan.result import ScanResult, ScanSource
 from edge.scan.settings import ScanSettings
 from edge.scan.stats import LoopStats
@@ -22,18 +23,10 @@ from edge.scan.stats import LoopStats
 log = logging.getLogger(__name__)
 
 Verify = Callable[[str], VerificationResult]
-THUMB_SIZE = (32, 18)  # 16:9, a few hundred pixels: differencing costs microseconds
 FAULT_RETRY_S = 1.0
 # A held, already-reported code is re-read at least every this many frames even if the picture
 # looks the same, so a phone switching to another code in place is noticed within a few frames.
 MAX_HELD_SKIPS = 4
-
-
-def thumbnail(gray: GrayFrame) -> GrayFrame:
-    """A tiny copy of the frame for change detection (sparse samples, then averaged)."""
-    step = max(1, min(gray.shape[0] // (THUMB_SIZE[1] * 4), gray.shape[1] // (THUMB_SIZE[0] * 4)))
-    sparse = np.ascontiguousarray(gray[::step, ::step])
-    return np.asarray(cv2.resize(sparse, THUMB_SIZE, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
 class Debouncer:
@@ -116,20 +109,20 @@ class ScanLoop:
         got = self._frames.read(timeout_s)
         if got is None:
             return []
-        frame_time, gray = got
+        frame_time, frame = got
         self._frames_read += 1
         self._stats.frame(frame_time)
         now = self._clock.monotonic()
         if now - frame_time > self._settings.max_frame_age_s:
             self._stats.count("stale_dropped")
             return []
-        thumb = thumbnail(gray)
+        thumb = thumbnail(frame)
         skip = self._skip_reason(thumb, now)
         if skip is not None:
             self._stats.count(skip)
             return []
         self._reference = thumb
-        outcome = self._chain.decode(gray, self._hint, frame_rounds=[self._round])
+        outcome = self._chain.decode(to_gray(frame), self._hint, frame_rounds=[self._round])
         self._round += 1
         self._stats.decoded(outcome.ms)
         self._idle = not outcome.codes

@@ -1,0 +1,1 @@
+"""Local durable state that survives restarts and power cuts (besides the event outbox)."""
