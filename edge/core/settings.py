@@ -40,7 +40,10 @@ class PolicySettings:
         10.0, minimum=0.0, maximum=100.0, doc="Share of passes checked when sampled."
     )
     anti_passback_s: float = setting(
-        300.0, minimum=0.0, maximum=86400.0, doc="Same code or person may not pass again within."
+        300.0,
+        minimum=0.0,
+        maximum=86400.0,
+        doc="Same code or person may not pass again within (kept across restarts).",
     )
     manual_pass_allowed: bool = setting(True, doc="Allow manual passes (button or central).")
     button_operator: str = setting(
