@@ -17,6 +17,7 @@ from edge.config import Config, load_config
 from edge.core.controller import GateController
 from edge.core.records import DecisionRecord, Indicators
 from edge.errors import ConfigError, GateEdgeError
+from edge.events import GateEvent
 from edge.hardware import Hardware
 from edge.mqtt.control import ControlPlane
 from edge.mqtt.outbox import Outbox
@@ -29,6 +30,13 @@ from edge.service.sdnotify import Notifier, Watchdog
 from edge.storage.passback_db import DurablePassbackLedger
 
 log = logging.getLogger(__name__)
+
+MQTT_WORKER_THREADS = {
+    "mqtt_network": "paho-mqtt-client-",
+    "mqtt_outbox": "mqtt-outbox",
+    "mqtt_control": "mqtt-control",
+    "mqtt_telemetry": "mqtt-telemetry",
+}
 
 EXIT_RESTART = 75  # reload-config accepted: systemd restarts the unit (RestartForceExitStatus)
 _SUPERVISE_S = 0.5
@@ -143,9 +151,7 @@ class GateService:
 
     def start(self) -> None:
         """Load trust, connect, start every worker, then tell systemd the gate is ready."""
-        self.trust.load()
-        for problem in self.trust.problems:
-            log.error("trust: %s", problem)
+        self.refresh_trust()
         for part, detail in self.hardware.faults.items():
             self.controller.report_fault(part, detail)
         self._check_clock()
@@ -155,6 +161,9 @@ class GateService:
             self.control.attach(self.publisher)
             self.publisher.start()
             self.telemetry.start()
+            # The MQTT workers have no heartbeat of their own; a dead one must stop the pings.
+            for name, thread_name in MQTT_WORKER_THREADS.items():
+                self.watchdog.register_thread(name, thread_name)
         self.hardware.start()
         self.controller.start()
         self.scan.start()
@@ -204,8 +213,22 @@ class GateService:
 
     def open_once(self, operator: str, command_id: str) -> None:
         """A manual pass authorised by central: still subject to the temperature check."""
-        if not self.controller.handle_manual(operator, "central", command_id):
-            log.warning("open-once %s dropped: the gate is busy", command_id)
+        if self.controller.handle_manual(operator, "central", command_id):
+            return
+        log.warning("open-once %s refused: the gate is busy with another person", command_id)
+        # The command id is spent (replays are refused), so central must see what became of it.
+        refusal = GateEvent(
+            kind="decision",
+            decision="deny",
+            reasons=("gate_busy",),
+            method="manual",
+            operator=operator,
+            detail=f"open-once {command_id[:64]} arrived during another presentation",
+        )
+        try:
+            self.outbox.emit(refusal)
+        except GateEdgeError as exc:
+            log.error("open-once refusal could not be stored: %s", exc)
 
     def reload_config(self) -> None:
         """Validate the configuration file again; if valid, restart to apply it."""
@@ -223,10 +246,16 @@ class GateService:
         self.request_stop(EXIT_RESTART)
 
     def refresh_trust(self) -> None:
-        """Re-read the persisted trust list and denylist."""
+        """Re-read the persisted trust list and denylist; a refused file (bad signature,
+        rollback, expired while a good one is loaded) is logged and shown on the status topic."""
         self.trust.load()
         for problem in self.trust.problems:
             log.error("trust: %s", problem)
+        if self.publisher is not None:
+            if self.trust.problems:
+                self.publisher.set_fault("trust-files", "; ".join(self.trust.problems)[:500])
+            else:
+                self.publisher.clear_fault("trust-files")
 
     # ---- observation --------------------------------------------------------------------------
 

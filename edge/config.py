@@ -45,9 +45,21 @@ def parse_config(data: dict[str, Any]) -> Config:
     """Validate a parsed TOML document; raise ConfigError listing every problem by key path."""
     problems: list[str] = []
     config = build(Config, data, "", problems)
+    if config is not None:
+        problems += cross_check(config)
     if problems or config is None:
         raise ConfigError(problems or ["configuration could not be built"])
     return config
+
+
+def cross_check(config: Config) -> list[str]:
+    """Problems that involve settings of more than one section."""
+    problems = []
+    if config.thermo.presence == "input" and config.io.presence_line < 0:
+        problems.append(
+            'thermo.presence: "input" needs a lane sensor: set io.presence_line (now -1)'
+        )
+    return problems
 
 
 def load_config(path: str | Path) -> Config:

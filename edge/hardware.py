@@ -66,11 +66,13 @@ def open_hardware(config: Config, clock: Clock) -> Hardware:
     except GateEdgeError:
         relay.close()
         raise
+    lane_sensor = io.presence if config.thermo.presence == "input" else None
     thermometer = open_thermometer(
         config.thermo,
         threshold_c=config.policy.fever_threshold_c,
         remeasure=config.policy.remeasure_count,
         clock=clock,
+        presence=lane_sensor.is_active if lane_sensor is not None else None,
     )
     hardware = Hardware(relay=relay, thermometer=thermometer, io=io)
     if config.camera.source != "none":

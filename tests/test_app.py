@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,3 +165,18 @@ def test_telemetry_metrics_match_the_published_schema(rig: Rig) -> None:
     jsonschema.validate(document, load_schema("telemetry"))
     assert document["thermometer"] in ("idle", "ok", "fault")
     assert document["state"] == "idle"
+
+
+def test_open_once_while_busy_is_refused_with_an_event(rig: Rig) -> None:
+    rig.service.open_once("operator-1", "cmd-busy-1")  # nobody in front: waits for a temperature
+    deadline = time.monotonic() + 5
+    while rig.service.controller.status().state.name == "IDLE":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    rig.service.open_once("operator-2", "cmd-busy-2")
+    events = [json.loads(entry.payload) for entry in rig.service.outbox.pending()]
+    refused = [e for e in events if e["reasons"] == ["gate_busy"]]
+    assert len(refused) == 1
+    assert refused[0]["operator"] == "operator-2" and refused[0]["decision"] == "deny"
+    assert "cmd-busy-2" in refused[0]["detail"]
+    jsonschema.validate(refused[0], load_schema("event"))

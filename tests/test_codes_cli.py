@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from edge.cli import main
+from edge.codes.trust_store import load_root_public_key
+from edge.codes.trustlist import parse_trust_list
 from tests.test_codes_support import NOW
 
 
@@ -157,3 +159,72 @@ def test_issue_png_decodes_back_to_the_text(keys: Path, capsys: pytest.CaptureFi
     zxingcpp = pytest.importorskip("zxingcpp")
     image = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
     assert [barcode.text for barcode in zxingcpp.read_barcodes(image)] == [text]
+
+
+def test_verify_reports_not_yet_valid_and_expired_for_a_fresh_list(
+    keys: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, trust = keys / "root.key.pem", keys / "fresh.json"
+    assert (
+        main(
+            [
+                "trust",
+                "build",
+                "--root-key",
+                str(root),
+                "--issuer",
+                f"CN-150000={keys / 'nm.pub.pem'}",
+                "--version",
+                "2",
+                "--out",
+                str(trust),
+            ]
+        )
+        == 0
+    )  # fmt: skip  (built now, default key window)
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "issue",
+                "--issuer",
+                "CN-150000",
+                "--key",
+                str(keys / "nm.key.pem"),
+                "--colour",
+                "green",
+            ]
+        )
+        == 0
+    )  # fmt: skip  (issued now)
+    text = capsys.readouterr().out.strip()
+
+    def verify_at(at: float) -> tuple[int, object]:
+        args = ["verify", "--trust", str(trust), "--root", str(keys / "root.pub.pem")]
+        code = main([*args, "--at", str(at), text])
+        return code, json.loads(capsys.readouterr().out)["reason"]
+
+    code = main(["verify", "--trust", str(trust), "--root", str(keys / "root.pub.pem"), text])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0 and isinstance(result["expires_at"], int)
+    exp = result["expires_at"]
+    iat = exp - 300
+    assert verify_at(iat - 100) == (1, "not_yet_valid")
+    assert verify_at(exp + 30 + 1) == (1, "expired")
+    assert verify_at(exp + 30) == (0, None)
+
+
+def test_trust_build_keys_start_a_day_before_the_list(
+    keys: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = keys / "root.key.pem"
+    root_public = load_root_public_key((keys / "root.pub.pem").read_bytes())
+    trust = parse_trust_list((keys / "trust.json").read_bytes(), root_public)
+    assert {key.not_before for key in trust.keys.values()} == {NOW - 100 - 86_400}
+    # A list rebuilt after a code was issued still accepts that code.
+    assert main(["trust", "build", "--root-key", str(root), "--issuer",
+                 f"CN-150000={keys / 'nm.pub.pem'}", "--version", "2", "--at", str(NOW + 200),
+                 "--out", str(keys / "trust.json")]) == 0  # fmt: skip
+    text = issue(keys, capsys, "--colour", "green")  # issued at NOW, before the rebuild
+    code, result = verify(keys, capsys, text)
+    assert code == 0 and result["valid"] is True

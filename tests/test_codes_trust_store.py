@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -169,3 +170,83 @@ def test_concurrent_verification_during_updates(world: TrustWorld, tmp_path: Pat
         thread.join()
     assert failures == []
     assert store.status()["trust_list_version"] == 11
+
+
+def test_disk_rollback_refused_on_load_last_good_kept(world: TrustWorld, tmp_path: Path) -> None:
+    old_key = make_issuer("CN-150000", "ES256")
+    new_key = make_issuer("CN-150000", "EdDSA")
+    store = make_store(world, tmp_path)
+    v1 = world.document([old_key], version=1)
+    assert store.update_trust_list(world.document([new_key], version=2)) == 2
+    (tmp_path / "trust.json").write_bytes(v1)  # an older, validly signed list copied in
+    store.load()
+    assert store.status()["trust_list_version"] == 2
+    assert store.verify(signed_text(new_key)).valid
+    assert store.verify(signed_text(old_key)).reason == "unknown_key"
+    assert len(store.problems) == 1
+    assert "trust.json: trust list version 1 refused: older than version 2" in store.problems[0]
+    assert store.status()["problems"] == store.problems
+
+
+def test_high_water_mark_survives_a_restart(world: TrustWorld, tmp_path: Path) -> None:
+    old_key = make_issuer("CN-150000", "ES256")
+    new_key = make_issuer("CN-150000", "EdDSA")
+    store = make_store(world, tmp_path)
+    store.update_trust_list(world.document([new_key], version=2))
+    deny = build_denylist(world.root, [], [], version=5, issued_at=NOW, expires_at=NOW + DAY)
+    store.update_denylist(deny)
+    marks = json.loads((tmp_path / "trust-versions.json").read_bytes())
+    assert marks == {"trust_list": 2, "denylist": 5}
+    (tmp_path / "trust.json").write_bytes(world.document([old_key], version=1))
+    (tmp_path / "deny.json").write_bytes(
+        build_denylist(world.root, [], [], version=4, issued_at=NOW, expires_at=NOW + DAY)
+    )
+    restarted = make_store(world, tmp_path)
+    restarted.load()
+    status = restarted.status()
+    assert status["trust_list_version"] is None and status["denylist_version"] is None
+    assert restarted.verify(signed_text(old_key)).reason == "unknown_issuer"  # fails closed
+    assert len(restarted.problems) == 2
+    assert all("(rollback)" in problem for problem in restarted.problems)
+    # An update after the restart is held to the same mark, even with nothing loaded.
+    fresh = make_store(world, tmp_path)
+    with pytest.raises(TrustListError, match="rollback"):
+        fresh.update_trust_list(world.document([old_key], version=1))
+    assert fresh.update_trust_list(world.document([new_key], version=2)) == 2
+    # The same version re-read from disk (a restart, or a re-signed copy) is fine.
+    same_version = world.document([old_key, new_key], version=2)
+    (tmp_path / "trust.json").write_bytes(same_version)
+    fresh.load()
+    assert len(fresh.problems) == 1 and "denylist version 4 refused" in fresh.problems[0]
+    assert fresh.verify(signed_text(old_key)).valid
+
+
+def test_expired_file_on_disk_does_not_replace_a_good_list(
+    world: TrustWorld, tmp_path: Path
+) -> None:
+    issuer = make_issuer("CN-150000", "EdDSA")
+    store = make_store(world, tmp_path)
+    store.update_trust_list(world.document([issuer], version=1))
+    expired = world.document([issuer], version=3, issued_at=NOW - 2 * DAY, expires_at=NOW - 1)
+    (tmp_path / "trust.json").write_bytes(expired)
+    store.load()
+    assert store.status()["trust_list_version"] == 1
+    assert store.verify(signed_text(issuer)).valid
+    assert len(store.problems) == 1 and "version 3 refused: it has expired" in store.problems[0]
+    assert json.loads((tmp_path / "trust-versions.json").read_bytes())["trust_list"] == 1
+    first_start = make_store(world, tmp_path)  # nothing good to keep: load it, fail closed
+    first_start.load()
+    assert first_start.verify(signed_text(issuer)).reason == "trust_list_expired"
+    assert first_start.problems == []
+
+
+def test_damaged_mark_file_is_reported_and_rewritten(world: TrustWorld, tmp_path: Path) -> None:
+    issuer = make_issuer("CN-150000", "EdDSA")
+    (tmp_path / "trust.json").write_bytes(world.document([issuer], version=4))
+    (tmp_path / "trust-versions.json").write_bytes(b'{"trust_list": "x"}')
+    store = make_store(world, tmp_path)
+    store.load()
+    assert store.verify(signed_text(issuer)).valid
+    assert len(store.problems) == 1 and "trust-versions.json" in store.problems[0]
+    assert json.loads((tmp_path / "trust-versions.json").read_bytes()) == {"trust_list": 4}
+    assert not list(tmp_path.glob("*.tmp"))

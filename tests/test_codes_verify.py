@@ -255,3 +255,21 @@ def test_issue_refuses_bad_input(issuer: Issuer) -> None:
         issue_code("", issuer.pem, "green", NOW)
     with pytest.raises(CodeFormatError):
         issue_code("CN-150000", b"not a key", "green", NOW)
+
+
+def test_key_window_is_judged_at_the_codes_times_not_now(world: TrustWorld) -> None:
+    issuer = make_issuer("CN-150000", "EdDSA")
+    window = world.trust_list([issuer], key_window=(NOW, NOW + DAY))  # a list built at NOW
+    text = signed_text(issuer)  # iat NOW, exp NOW + 300
+    assert check(text, window, now=NOW - 100) == "not_yet_valid"
+    assert check(text, window, now=NOW + 300 + 31) == "expired"
+    assert check(text, window, now=NOW + 2 * DAY) == "expired"  # key retired since: still expired
+    before_key = signed_text(issuer, claims_for("CN-150000", issued_at=NOW - 31))
+    assert check(before_key, window) == "unknown_key"  # signed before the key was valid
+    outlives = signed_text(issuer, claims_for("CN-150000", expires_at=NOW + DAY + 31))
+    assert check(outlives, window) == "unknown_key"  # no code may outlive its key
+    edge = signed_text(issuer, claims_for("CN-150000", issued_at=NOW - 30, expires_at=NOW + DAY))
+    assert check(edge, window) == "valid"  # within the skew at both ends
+    forged = signed_text(make_issuer("CN-150000", "EdDSA"), kid=issuer.kid)
+    for now in (NOW - 100, NOW + 10, NOW + 331):
+        assert check(forged, window, now=now) == "bad_signature"

@@ -57,6 +57,9 @@ def test_datasheet_word_read_through_the_driver() -> None:
 
 
 def test_write_pec_differs_from_read_pec() -> None:
+    # The erase frame for emissivity (EEPROM 0x04): B4 24 00 00, PEC worked out by hand with
+    # CRC-8 (x^8 + x^2 + x + 1, init 0) = 0x28; the read PEC adds the B5 read address byte.
+    assert write_pec(0x5A, 0x24, 0x00, 0x00) == 0x28
     assert write_pec(0x5A, 0x24, 0x00, 0x00) == crc8([0xB4, 0x24, 0x00, 0x00])
     assert write_pec(0x5A, 0x24, 0x00, 0x00) != read_pec(0x5A, 0x24, 0x00, 0x00)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,11 +13,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import NameOID
+from paho.mqtt import publish
 
 from edge.cli import main
 from edge.cli.events_cmd import default_state_dir
+from edge.errors import PublishError
+from edge.events import GateEvent
 from edge.mqtt.commands import verify_command
+from edge.mqtt.outbox import Outbox
 from edge.mqtt.payloads import load_schema
+from edge.mqtt.publisher import EventPublisher
+from edge.mqtt.settings import MqttSettings
 from edge.mqtt.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC, GateTopics
 from tests.broker import Broker, Subscriber, free_port
 
@@ -143,3 +151,111 @@ def test_api_document_names_every_topic_and_schema() -> None:
     for name in ("event", "status", "telemetry", "command", "trust-update"):
         assert f"edge/mqtt/schemas/{name}.json" in doc
         assert load_schema(name)["$id"] == f"gate-edge/{name}/1"
+
+
+def _gate_config(tmp_path: Path, broker: Broker) -> Path:
+    config = tmp_path / "gate.toml"
+    config.write_text(
+        f'[gate]\nsite = "s1"\ngate = "g1"\n[mqtt]\nbroker = "{broker.url}"\n'
+        f"reconnect_min_s = 0.1\nreconnect_max_s = 0.5\n"
+        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
+    )
+    return config
+
+
+class _Service:
+    """The gate service's side: outbox plus a persistent-session publisher subscribed to cmd/#."""
+
+    def __init__(self, tmp_path: Path, broker: Broker) -> None:
+        self.commands: list[str] = []
+        self.outbox = Outbox(tmp_path / "state" / "outbox.db", site="s1", gate="g1")
+        settings = MqttSettings(broker=broker.url, reconnect_min_s=0.1, reconnect_max_s=0.5)
+        self.publisher = EventPublisher(settings, site="s1", gate="g1", outbox=self.outbox)
+        topics = GateTopics("s1", "g1")
+        self.publisher.subscribe(topics.commands, lambda t, p, r: self.commands.append(p.decode()))
+        self.publisher.start()
+
+    def wait(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def stop(self) -> None:
+        self.publisher.stop()
+        self.outbox.close()
+
+
+def test_events_cli_beside_the_running_service_leaves_its_session_and_status(
+    tmp_path: Path, mqtt_broker: Broker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _gate_config(tmp_path, mqtt_broker)
+    topics = GateTopics("s1", "g1")
+    status = Subscriber(mqtt_broker, topics.status, client_id="status-watch")
+    events = Subscriber(mqtt_broker, topics.events, client_id="event-watch")
+    service = _Service(tmp_path, mqtt_broker)
+    assert status.wait_for(lambda m: len(m) >= 1)
+    service.outbox.emit_many(GateEvent(kind="test") for _ in range(3))
+    argv = ["events", "test", "--count", "5", "--config", str(config), "--timeout", "20"]
+    assert main(argv) == 0
+    assert main(["events", "flush", "--config", str(config), "--timeout", "20"]) == 0
+    service.outbox.emit_many(GateEvent(kind="test") for _ in range(2))
+    assert service.publisher.wait_drained(10)
+    assert service.outbox.depth() == 0
+    # One outbox file, two writers: ten events, seq 1..10, one event id per seq.
+    assert events.wait_for(lambda m: {json.loads(p)["seq"] for _, p, _ in m} >= set(range(1, 11)))
+    ids: dict[int, set[str]] = {}
+    for _, payload, _ in events.messages:
+        doc = json.loads(payload)
+        ids.setdefault(doc["seq"], set()).add(doc["event_id"])
+    assert sorted(ids) == list(range(1, 11)) and all(len(v) == 1 for v in ids.values())
+    # The service kept its connection: a command reaches it, status never went offline.
+    publish.single(topics.command("reload-config"), b"cmd-1", qos=1, port=mqtt_broker.port)
+    assert service.wait(lambda: service.commands == ["cmd-1"])
+    states = [json.loads(p)["state"] for _, p, _ in status.messages]
+    assert states == ["online"]
+    assert service.publisher.connected
+    log = mqtt_broker.log_file.read_text() if mqtt_broker.log_file else ""
+    assert "already connected" not in log
+    assert f"as gate-edge-s1-g1-cli-{os.getpid()} (p5, c1" in log
+    service.stop()
+    status.close()
+    events.close()
+
+
+def test_events_flush_while_the_service_is_away_leaves_its_queued_commands(
+    tmp_path: Path, mqtt_broker: Broker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _gate_config(tmp_path, mqtt_broker)
+    topics = GateTopics("s1", "g1")
+    service = _Service(tmp_path, mqtt_broker)
+    assert service.wait(lambda: service.publisher.connected)
+    service.stop()  # persistent session: commands now queue at the broker
+    publish.single(topics.command("refresh-trust"), b"queued", qos=1, port=mqtt_broker.port)
+    assert main(["events", "test", "--count", "2", "--config", str(config), "--timeout", "20"]) == 0
+    late = Subscriber(mqtt_broker, topics.status, client_id="status-late")
+    assert late.wait_for(lambda m: len(m) >= 1)
+    # The retained status is still the service's own "offline" from its orderly stop.
+    assert json.loads(late.messages[-1][1])["state"] == "offline"
+    assert json.loads(late.messages[-1][1])["ts"] is not None
+    late.close()
+    back = _Service(tmp_path, mqtt_broker)
+    assert back.wait(lambda: back.commands == ["queued"])
+    assert back.outbox.last_seq() == 2
+    back.stop()
+
+
+def test_tool_publisher_has_its_own_client_id_and_never_subscribes(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1")
+    settings = MqttSettings(broker="mqtt://127.0.0.1:1", client_id="gate-7")
+    tool = EventPublisher(settings, site="s1", gate="g1", outbox=outbox, tool=True)
+    assert tool._client._client_id == f"gate-7-cli-{os.getpid()}".encode()
+    assert tool._client._will is False
+    with pytest.raises(PublishError):
+        tool.subscribe("gates/s1/g1/cmd/#", lambda t, p, r: None)
+    service = EventPublisher(settings, site="s1", gate="g1", outbox=outbox)
+    assert service._client._client_id == b"gate-7"
+    assert service._client._will is True
+    outbox.close()

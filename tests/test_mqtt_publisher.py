@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.errors import PublishError
 from edge.events import GateEvent
@@ -145,7 +150,13 @@ def test_telemetry_document_matches_its_schema(tmp_path: Path, mqtt_broker: Brok
     sub = Subscriber(mqtt_broker, "gates/s1/g1/telemetry")
     outbox, publisher = _setup(tmp_path, mqtt_broker)
     outbox.emit(GateEvent(kind="test"))
-    provider = {"fps": 14.5, "decode_ms_p50": 8.0, "decode_ms_p95": 21.0, "thermometer": "ok"}
+    provider = {
+        "fps": 14.5,
+        "decode_ms_p50": 8.0,
+        "decode_ms_p95": 21.0,
+        "thermometer": "ok",
+        "clock_offset_s": None,
+    }
     telemetry = TelemetryPublisher(publisher, outbox, lambda: provider, interval_s=0.05)
     sample = telemetry.sample()
     jsonschema.validate(sample, load_schema("telemetry"))
@@ -172,3 +183,135 @@ def test_bad_broker_urls_are_refused(url: str) -> None:
 def test_broker_url_defaults() -> None:
     assert parse_broker_url("mqtts://central.example").port == 8883
     assert parse_broker_url("mqtt://10.0.0.1").port == 1883
+
+
+TELEMETRY = "gates/s1/g1/telemetry"
+
+
+class _PropsSubscriber:
+    """A plain MQTT v5 subscriber that keeps each message's v5 properties."""
+
+    def __init__(self, broker: Broker, topic: str) -> None:
+        self.messages: list[tuple[str, dict[str, Any], Any]] = []
+        self._cv = threading.Condition()
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id="props-subscriber", protocol=mqtt.MQTTv5
+        )
+        subscribed = threading.Event()
+        self._client.on_message = self._on_message
+        self._client.on_subscribe = lambda *args: subscribed.set()
+        self._client.connect("127.0.0.1", broker.port)
+        self._client.loop_start()
+        self._client.subscribe(topic, qos=1)
+        assert subscribed.wait(10)
+
+    def _on_message(self, client: object, userdata: object, message: mqtt.MQTTMessage) -> None:
+        with self._cv:
+            self.messages.append((message.topic, json.loads(message.payload), message.properties))
+            self._cv.notify_all()
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+        with self._cv:
+            return self._cv.wait_for(predicate, timeout)
+
+    def topics(self) -> set[str]:
+        with self._cv:
+            return {t for t, _, _ in self.messages}
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+def test_json_publishes_carry_payload_format_and_content_type(
+    tmp_path: Path, mqtt_broker: Broker
+) -> None:
+    sub = _PropsSubscriber(mqtt_broker, "gates/#")
+    outbox, publisher = _setup(tmp_path, mqtt_broker)
+    outbox.emit(GateEvent(kind="test"))
+    provider = {
+        "fps": 0.0,
+        "decode_ms_p50": None,
+        "decode_ms_p95": None,
+        "thermometer": "on_demand",
+        "clock_offset_s": 0.0,
+    }
+    telemetry = TelemetryPublisher(publisher, outbox, lambda: provider, interval_s=60)
+    publisher.start()
+    assert publisher.wait_drained(10)
+    telemetry.publish_once()
+    assert sub.wait_for(lambda: sub.topics() >= {EVENTS, STATUS, TELEMETRY})
+    # ...and the Last Will, published by the broker when the connection dies.
+    sock = publisher._client.socket()
+    assert isinstance(sock, socket.socket)
+    sock.shutdown(socket.SHUT_RDWR)
+    assert sub.wait_for(
+        lambda: any(t == STATUS and d["state"] == "offline" for t, d, _ in sub.messages)
+    )
+    publisher.stop()
+    sub.close()
+    for topic, _doc, props in sub.messages:
+        assert getattr(props, "PayloadFormatIndicator", None) == 1, topic
+        assert getattr(props, "ContentType", None) == "application/json", topic
+
+
+def test_status_follows_the_dropped_count_and_so_does_the_next_will(
+    tmp_path: Path, mqtt_broker: Broker
+) -> None:
+    sub = Subscriber(mqtt_broker, STATUS)
+    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1", max_events=5)
+    publisher = EventPublisher(
+        _settings(mqtt_broker), site="s1", gate="g1", outbox=outbox, status_refresh_s=0.2
+    )
+    publisher.start()
+    assert sub.wait_for(lambda m: len(m) >= 1)
+    assert _docs(sub, STATUS)[0]["dropped_events"] == 0
+    outbox.emit_many(GateEvent(kind="test") for _ in range(20))  # bound 5: 15 dropped
+    assert outbox.dropped() == 15
+    assert sub.wait_for(lambda m: _docs(sub, STATUS)[-1]["dropped_events"] == 15, 5)
+    latest = _docs(sub, STATUS)[-1]
+    jsonschema.validate(latest, load_schema("status"))
+    assert latest["state"] == "online"
+    # Rate-limited and only on change: no further status while the count stays the same.
+    count = len(sub.messages)
+    time.sleep(0.8)
+    assert len(sub.messages) == count
+    # A late subscriber gets the fresh retained count.
+    late = Subscriber(mqtt_broker, STATUS, client_id="late")
+    assert late.wait_for(lambda m: len(m) >= 1)
+    assert json.loads(late.messages[0][1])["dropped_events"] == 15
+    late.close()
+    # The Last Will is refreshed before every reconnect: the first one still says 0 (set
+    # when that connection was made), the one armed by the reconnect says 15.
+    for expected in (0, 15):
+        sock = publisher._client.socket()
+        assert isinstance(sock, socket.socket)
+        sock.shutdown(socket.SHUT_RDWR)
+        assert sub.wait_for(lambda m: _docs(sub, STATUS)[-1]["state"] == "offline")
+        assert _docs(sub, STATUS)[-1]["dropped_events"] == expected
+        assert sub.wait_for(lambda m: _docs(sub, STATUS)[-1]["state"] == "online")
+        assert _docs(sub, STATUS)[-1]["dropped_events"] == 15
+    publisher.stop()
+    sub.close()
+
+
+def test_telemetry_schema_requires_the_service_metrics(tmp_path: Path) -> None:
+    schema = load_schema("telemetry")
+    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1")
+    publisher = EventPublisher(
+        MqttSettings(broker="mqtt://127.0.0.1:1"), site="s1", gate="g1", outbox=outbox
+    )
+    full = {
+        "fps": 9.5,
+        "decode_ms_p50": None,
+        "decode_ms_p95": None,
+        "thermometer": "ok",
+        "clock_offset_s": None,
+    }
+    sample = TelemetryPublisher(publisher, outbox, lambda: full, interval_s=60).sample()
+    jsonschema.validate(sample, schema)
+    for name in full:
+        partial = {k: v for k, v in full.items() if k != name}
+        bad = TelemetryPublisher(publisher, outbox, partial.copy, interval_s=60).sample()
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)

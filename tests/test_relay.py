@@ -104,7 +104,12 @@ def test_schedule_never_exceeds_the_cap(cap_ms: int, requests: list[tuple[float,
     clock = SteppedTime()
     levels: list[int] = []
     relay = PulsedRelay(
-        lambda: levels.append(1), lambda: levels.append(0), cap_ms=cap_ms, monotonic=clock
+        lambda: levels.append(1),
+        lambda: levels.append(0),
+        cap_ms=cap_ms,
+        min_off_ms=0,
+        off_ratio=0.0,
+        monotonic=clock,
     )
     try:
         for gap_s, duration_ms in requests:
@@ -194,3 +199,36 @@ def test_concurrent_pulses_from_threads_stay_one_bounded_pulse() -> None:
     assert request.states(LINE) == [0, 1, 0]
     assert on_time(request) <= 0.3 + SLACK_S
     relay.close()
+
+
+def test_a_stream_of_requests_cannot_hold_the_relay_on() -> None:
+    relay, request = open_fake(pulse_ms=200, max_pulse_ms=200)
+    end = time.monotonic() + 1.5
+    while time.monotonic() < end:
+        relay.pulse()  # a runaway caller: a request every 10 ms
+        time.sleep(0.01)
+    wait_released(relay)
+    relay.close()
+    changes = request.history[LINE][1:]
+    assert [level for _, level in changes[:4]] == [1, 0, 1, 0]  # separate pulses, not one hold
+    on_s = off_s = 0.0
+    for (t_on, _), (t_off, _), (t_next, _) in zip(
+        changes[0::2], changes[1::2], changes[2::2], strict=False
+    ):
+        on_s += t_off - t_on
+        off_s += t_next - t_off
+        assert t_next - t_off >= max(0.1, t_off - t_on) - 0.005  # off at least as long as on
+    assert on_s <= off_s + 0.01
+
+
+def test_a_single_pulse_after_a_pause_is_not_delayed() -> None:
+    relay, request = open_fake(pulse_ms=100, max_pulse_ms=100)
+    relay.pulse()
+    wait_released(relay)
+    time.sleep(0.25)  # longer than the off time the first pulse asked for
+    asked = time.monotonic()
+    relay.pulse()
+    wait_released(relay)
+    relay.close()
+    second_on = request.history[LINE][3][0]
+    assert second_on - asked < 0.09  # a fixed 100 ms wait before every pulse would fail this

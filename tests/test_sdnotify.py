@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,3 +162,22 @@ def test_no_thread_when_systemd_wants_no_watchdog(monkeypatch: pytest.MonkeyPatc
     dog.start()
     assert dog._thread is None
     dog.stop()
+
+
+def test_a_worker_thread_that_died_stops_the_pings() -> None:
+    clock = FakeClock()
+    dog = Watchdog(Notifier(None), clock, interval_s=1.0)
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait, name="mqtt-outbox", daemon=True)
+    worker.start()
+    dog.register_thread("mqtt_outbox", "mqtt-outbox", max_age_s=5.0)
+    assert dog.stale() == []
+    release.set()
+    worker.join()
+    assert dog.stale() == []  # just died: within the grace period
+    clock.advance(6.0)
+    assert dog.stale() == ["mqtt_outbox"]
+    restarted = threading.Thread(target=threading.Event().wait, args=(5,), name="mqtt-outbox-2")
+    restarted.daemon = True
+    restarted.start()
+    assert dog.stale() == []

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from edge.clock import FakeClock
 from edge.drivers.serial_lines import ReconnectingPort
 from edge.drivers.serial_scanner import (
+    GM65_READ_MODE,
     GM65_SAVE_SETTINGS,
     GM65_TRIGGER,
     HONEYWELL_TRIGGER,
@@ -57,6 +58,8 @@ def test_gm65_command_mode_triggers_and_reads_text_past_replies() -> None:
         port = ReconnectingPort(os.ttyname(slave), 9600, clock=clock)
         scanner = SerialQrScanner(port, "gm65-command", b"\r", trigger_interval_s=2.0, clock=clock)
         assert scanner.read_line(0.05) is None
+        answer_mode_setup(master, scanner, current=0b01)  # already in command mode
+        assert scanner.read_line(0.05) is None
         time.sleep(0.05)
         assert os.read(master, 64) == GM65_TRIGGER
         reply = bytes.fromhex("02 00 00 01 00 33 31")
@@ -65,6 +68,69 @@ def test_gm65_command_mode_triggers_and_reads_text_past_replies() -> None:
         os.write(master, reply[3:] + b"HC1:XYZ\r")
         assert scanner.read_line(1.0) == "HC1:XYZ"
         assert scanner.replies and scanner.replies[-1].status == 0
+        scanner.close()
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def reply_frame(status: int, data: bytes) -> bytes:
+    body = bytes([status, len(data)]) + data
+    return b"\x02\x00" + body + crc16_ccitt(body).to_bytes(2, "big")
+
+
+def answer_mode_setup(master: int, scanner: SerialQrScanner, current: int) -> bytes | None:
+    """Play the module: answer the mode read with `current`; answer a write, return it."""
+    time.sleep(0.05)
+    assert os.read(master, 64) == GM65_READ_MODE
+    os.write(master, reply_frame(0, bytes([current])))
+    assert scanner.read_line(0.1) is None
+    assert scanner.mode_setup is not None
+    if scanner.mode_setup.state == "done":
+        return None
+    time.sleep(0.05)
+    written = os.read(master, 64)
+    os.write(master, reply_frame(0, bytes([written[6]])))
+    assert scanner.read_line(0.1) is None
+    return written
+
+
+def test_gm65_module_is_put_into_the_configured_mode_keeping_other_bits() -> None:
+    master, slave = os.openpty()
+    try:
+        clock = FakeClock()
+        port = ReconnectingPort(os.ttyname(slave), 9600, clock=clock)
+        scanner = SerialQrScanner(port, "gm65-continuous", b"\r", clock=clock)
+        assert scanner.read_line(0.05) is None  # opens the port, asks for the mode zone
+        written = answer_mode_setup(master, scanner, current=0b1000_0001)  # command mode now
+        assert written == gm65_command(0x08, 0x0000, bytes([0b1000_0010]))  # CRC, not AB CD
+        assert written[-2:] == crc16_ccitt(written[2:-2]).to_bytes(2, "big")
+        assert scanner.mode_setup is not None and scanner.mode_setup.state == "done"
+        os.write(master, b"HC1:AFTER\r")
+        assert scanner.read_line(1.0) == "HC1:AFTER"
+        scanner.close()
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_a_silent_gm65_module_is_reported_and_its_text_still_read() -> None:
+    master, slave = os.openpty()
+    try:
+        clock = FakeClock()
+        port = ReconnectingPort(os.ttyname(slave), 9600, clock=clock)
+        scanner = SerialQrScanner(port, "gm65-continuous", b"\r", clock=clock)
+        for _ in range(4):  # three tries a second apart, then it gives up
+            assert scanner.read_line(0.05) is None
+            clock.advance(1.1)
+        assert scanner.read_line(0.05) is None
+        assert scanner.mode_setup is not None and scanner.mode_setup.state == "failed"
+        assert scanner.mode_setup.problem is not None
+        assert "no reply" in scanner.mode_setup.problem
+        time.sleep(0.05)
+        assert os.read(master, 256) == GM65_READ_MODE * 3
+        os.write(master, b"HC1:STILL\r")
+        assert scanner.read_line(1.0) == "HC1:STILL"
         scanner.close()
     finally:
         os.close(master)

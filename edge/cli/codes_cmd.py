@@ -61,7 +61,9 @@ def register(subparsers: Any) -> None:
         help="issuer key; repeat, with the same ID for several keys of one issuer",
     )
     _list_arguments(build)
-    build.add_argument("--key-not-before", type=int, metavar="EPOCH", help="default: now")
+    build.add_argument(
+        "--key-not-before", type=int, metavar="EPOCH", help="default: list issue time minus 1 day"
+    )
     build.add_argument("--key-not-after", type=int, metavar="EPOCH", help="default: list expiry")
     build.set_defaults(func=_trust_build)
     deny = trust_sub.add_parser("deny", help="sign a denylist of code ids and subject bindings")
@@ -145,7 +147,10 @@ def _validity(args: argparse.Namespace) -> tuple[int, int]:
 def _trust_build(args: argparse.Namespace) -> int:
     root = _root_key(args.root_key)
     issued_at, expires_at = _validity(args)
-    not_before = issued_at if args.key_not_before is None else args.key_not_before
+    # Keys are judged at a code's iat, so a key must already be valid for codes signed shortly
+    # before the list was built (outstanding codes, issuer clock error, a rebuilt list): a day.
+    default_not_before = max(0, issued_at - DAY_S)
+    not_before = default_not_before if args.key_not_before is None else args.key_not_before
     not_after = expires_at if args.key_not_after is None else args.key_not_after
     issuers: dict[str, list[IssuerKey]] = {}
     for spec in args.issuer:

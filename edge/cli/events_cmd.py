@@ -111,7 +111,11 @@ def _open_outbox(target: _Target) -> Outbox:
 
 
 def _deliver(target: _Target, outbox: Outbox, timeout_s: float) -> int:
-    publisher = EventPublisher(target.mqtt, site=target.site, gate=target.gate, outbox=outbox)
+    # tool=True: own client id and a throw-away session, no status or Last Will, no commands;
+    # the service may be running with the same config and must keep its session and status.
+    publisher = EventPublisher(
+        target.mqtt, site=target.site, gate=target.gate, outbox=outbox, tool=True
+    )
     publisher.start()
     try:
         drained = publisher.wait_drained(timeout_s)

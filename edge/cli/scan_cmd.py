@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import threading
 import time
@@ -60,38 +61,80 @@ def register(subparsers: Any) -> None:
 
 
 def _decode(args: argparse.Namespace) -> int:
+    """One line `{"file", "codes", "ms"}` per image; unreadable images are named on stderr."""
     chain = DecoderChain(budget_ms=args.budget_ms)
     status = 0
     for path in args.images:
         started = time.perf_counter()
-        image = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+        exists = Path(path).is_file()
+        image = cv2.imread(path, cv2.IMREAD_GRAYSCALE) if exists else None
+        texts: list[str] = []
         if image is None:
-            print(json.dumps({"file": path, "codes": [], "ms": 0.0, "error": "unreadable image"}))
+            why = "not an image OpenCV can read" if exists else "no such file"
+            print(f"gate-edge: cannot read image {path}: {why}", file=sys.stderr, flush=True)
             status = 1
-            continue
-        result = chain.decode(u8(image))
+        else:
+            texts = [code.text for code in chain.decode(u8(image)).codes]
         ms = (time.perf_counter() - started) * 1000.0
-        line = {"file": path, "codes": [code.text for code in result.codes], "ms": round(ms, 2)}
+        line = {"file": path, "codes": texts, "ms": round(ms, 2)}
         print(json.dumps(line, ensure_ascii=False), flush=True)
     return status
 
 
+DEFAULT_REPLAY_FPS = 15.0
+SOURCE_USAGE = "usb[:DEV], csi, replay:PATH[@FPS], serial:PORT[:protocol]"
+
+
+def _positive(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def parse_replay_spec(rest: str) -> tuple[str, float]:
+    """PATH and frame rate from the PATH[@FPS] of `replay:PATH[@FPS]`.
+
+    The text after the last '@' is the frame rate only if it is a positive number (and the whole
+    is not an existing path); otherwise it belongs to the path. Raises CameraError on an empty
+    path, or on a bad rate after an existing path (`replay:DIR@abc`)."""
+    path, at, suffix = rest.rpartition("@")
+    fps = _positive(suffix) if at else None
+    if fps is None or (Path(rest).exists() and not Path(path).exists()):
+        if at and fps is None and Path(path).exists() and not Path(rest).exists():
+            raise CameraError(
+                f"bad frame rate {suffix!r} in replay:{rest} (replay:PATH[@FPS], FPS > 0)"
+            )
+        path, fps = rest, DEFAULT_REPLAY_FPS
+    if not path:
+        raise CameraError("replay needs a PATH (replay:PATH[@FPS])")
+    return path, fps
+
+
 def open_source_spec(spec: str) -> tuple[FrameSource | None, LineSource | None]:
-    """A frame source or a line source from a command-line SPEC."""
+    """A frame source or a line source from a command-line SPEC.
+
+    Raises CameraError (a one-line usage error) on a SPEC that is malformed or names a source
+    that cannot be opened."""
     kind, _, rest = spec.partition(":")
     if kind == "usb":
         return UsbCamera(rest or "/dev/video0"), None
     if kind == "csi":
+        if rest:
+            raise CameraError(f"unknown source {spec!r}: csi takes no argument ({SOURCE_USAGE})")
         return CsiCamera(), None
     if kind == "replay":
-        path, _, fps = rest.partition("@")
-        return ReplayFrameSource.from_path(path, float(fps or 15.0), loop=False), None
+        path, fps = parse_replay_spec(rest)
+        return ReplayFrameSource.from_path(path, fps, loop=False), None
     if kind == "serial":
         port, _, protocol = rest.rpartition(":")
         if protocol not in ("gm65-command", "gm65-continuous", "honeywell", "lines"):
             port, protocol = rest, "lines"
+        if not port:
+            raise CameraError(f"unknown source {spec!r}: serial needs a PORT ({SOURCE_USAGE})")
         return None, SerialQrScanner(ReconnectingPort(port, 9600), protocol)
-    raise CameraError(f"unknown source {spec!r} (usb:DEV, csi, replay:PATH, serial:PORT[:proto])")
+    raise CameraError(f"unknown source {spec!r} ({SOURCE_USAGE})")
 
 
 Verifier = Callable[[str], VerificationResult]
@@ -155,13 +198,13 @@ def scan_line(result: ScanResult, verified: bool) -> dict[str, object]:
 
 def _scan(args: argparse.Namespace) -> int:
     verify = load_verifier(args.trust, args.root, args.denylist, args.skew)
+    frames, lines = open_source_spec(args.source)
     if verify is None:
         print(
             "no --trust/--root given: codes are shown NOT VERIFIED (read check only)",
             file=sys.stderr,
             flush=True,
         )
-    frames, lines = open_source_spec(args.source)
     done = threading.Event()
 
     def show(result: ScanResult) -> None:
@@ -184,9 +227,17 @@ def _scan(args: argparse.Namespace) -> int:
         on_fault=fault,
         on_recover=recover,
     )
+    replay = frames if isinstance(frames, ReplayFrameSource) else None
+    deadline = time.monotonic() + args.seconds if args.seconds > 0 else None
     loop.start()
     try:
-        done.wait(args.seconds if args.seconds > 0 else None)
+        # until --seconds pass or, for a replay, its last frame has been handed to the loop
+        # (stop() then lets the loop finish decoding and reporting that frame)
+        while replay is None or not replay.finished:
+            remaining = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+            if remaining <= 0:
+                break
+            done.wait(remaining)
     finally:
         loop.stop()
         for source in (frames, lines):

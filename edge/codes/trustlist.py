@@ -44,6 +44,15 @@ class TrustedKey:
         """Whether the key may be used at `now`, allowing for clock skew."""
         return self.not_before - skew_s <= now <= self.not_after + skew_s
 
+    def covers(self, issued_at: int, expires_at: int, skew_s: int) -> bool:
+        """Whether a code's whole life, iat to exp, lies in this key's window (± skew).
+
+        Judged from the code's own (signed) times, not the verification time: the key must have
+        been valid when it signed, and no code outlives its key, so retiring a key by moving its
+        not-after back also ends back-dated codes it might still sign.
+        """
+        return self.not_before - skew_s <= issued_at and expires_at <= self.not_after + skew_s
+
 
 @dataclass(frozen=True)
 class TrustList:

@@ -17,8 +17,10 @@ def verify_code(
     """Verify a QR text; returns valid with its claims or exactly one reason, never raises.
 
     Checks run in this order and the first failure is the reason: format (malformed,
-    unsupported), trust material expiry, issuer, key (by kid, for that issuer only),
-    signature, denylist, then the code's own validity window.
+    unsupported), trust material expiry, issuer, key (by kid, for that issuer only, and
+    covering the code's iat..exp), signature, denylist, then the code's own validity window
+    against `now`. The key window is judged at the code's times, not at `now`, so a genuine
+    code seen too early or too late reads not_yet_valid or expired rather than unknown_key.
     """
     try:
         message = parse_sign1(text_to_cose(text))
@@ -33,7 +35,7 @@ def verify_code(
     if issuer not in trust.issuers:
         return VerificationResult.invalid("unknown_issuer", issuer=issuer)
     key = trust.keys.get((issuer, message.kid))
-    if key is None or not key.valid_at(now, skew_s):
+    if key is None or not key.covers(claims.issued_at, claims.expires_at, skew_s):
         return VerificationResult.invalid("unknown_key", issuer=issuer)
     if key.alg != message.alg or not verify_signature(
         key.public_key, message.signature, message.to_be_signed()

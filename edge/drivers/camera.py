@@ -54,6 +54,7 @@ class _NewestFrame:
                 self.dropped += 1  # the previous frame was never read: it is stale now
             self._frame = (frame_time, frame)
             self._seq += 1
+            self.error = None  # frames flow (again): a past failure no longer applies
             self._cond.notify_all()
 
     def fail(self, reason: str) -> None:
@@ -75,7 +76,13 @@ class _NewestFrame:
 
 
 class UsbCamera:
-    """A USB webcam; a grabber thread keeps only the newest frame; reconnects after failures."""
+    """A USB webcam; a grabber thread keeps only the newest frame and never gives up.
+
+    After a failure it reconnects `reconnect_attempts` times with a growing delay; when those are
+    spent, read() raises CameraError with the reason, but the grabber keeps trying (every
+    `max_retry_delay_s` at most) and read() returns frames again once the device is back. With
+    `retry_if_absent` a camera that cannot be opened at construction is not an error: read()
+    raises CameraError("camera DEV: not available: ...") until it appears."""
 
     def __init__(
         self,
@@ -86,15 +93,28 @@ class UsbCamera:
         *,
         reconnect_attempts: int = 5,
         reconnect_delay_s: float = 1.0,
+        max_retry_delay_s: float = 5.0,
+        retry_if_absent: bool = False,
         opener: CaptureOpener = open_v4l2,
     ) -> None:
         self._args = (device, width, height, fps)
         self._attempts = reconnect_attempts
         self._delay = reconnect_delay_s
+        self._max_delay = max_retry_delay_s
         self._opener = opener
         self._slot = _NewestFrame()
         self._stop = threading.Event()
-        self._capture: Any = opener(*self._args)  # fail fast if it is not there at all
+        self._lock = threading.Lock()
+        self._capture: Any = None
+        self._opened = False  # the device has been open at least once
+        try:
+            self._capture = opener(*self._args)
+            self._opened = True
+        except Exception as exc:
+            if not retry_if_absent:
+                raise  # fail fast if it is not there at all
+            self._slot.fail(self._absent(exc))
+            log.warning("%s; retrying in the background", self._absent(exc))
         self._thread = threading.Thread(target=self._grab, name="usb-camera", daemon=True)
         self._thread.start()
 
@@ -103,36 +123,63 @@ class UsbCamera:
         """Frames overwritten before anyone read them."""
         return self._slot.dropped
 
+    def _absent(self, exc: BaseException) -> str:
+        return f"camera {self._args[0]}: not available: {exc}"
+
     def _grab(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                ok, image = self._capture.read()
-            except Exception as exc:  # noqa: BLE001 - any capture fault triggers a reconnect
-                ok, image = False, None
-                log.warning("camera read failed: %r", exc)
-            if ok and image is not None:
-                failures = 0
-                self._slot.put(time.monotonic(), image)
-                continue
-            failures += 1
-            if failures > self._attempts:
-                self._slot.fail(
-                    f"camera {self._args[0]}: no frames after {self._attempts} reconnects"
-                )
-                return
-            log.warning("camera %s: no frame, reconnecting (%d)", self._args[0], failures)
+        failures = 0  # reconnect attempts since the last frame
+        try:
+            while not self._stop.is_set():
+                capture = self._capture
+                if capture is None:
+                    try:
+                        capture = self._opener(*self._args)
+                    except Exception as exc:  # noqa: BLE001 - absent: try again later
+                        failures += 1
+                        self._failed(failures, self._absent(exc))
+                        continue
+                    with self._lock:
+                        self._capture = capture
+                    self._opened = True
+                    log.info("camera %s: open", self._args[0])
+                try:
+                    ok, image = capture.read()
+                    reason = "no frame"
+                except Exception as exc:  # noqa: BLE001 - any capture fault triggers a reconnect
+                    ok, image = False, None
+                    reason = f"read failed: {exc!r}"
+                if ok and image is not None:
+                    if failures:
+                        log.info("camera %s: frames again", self._args[0])
+                    failures = 0
+                    self._slot.put(time.monotonic(), image)
+                    continue
+                failures += 1
+                self._release()
+                self._failed(failures, f"camera {self._args[0]}: {reason}")
+        finally:
             self._release()
-            if self._stop.wait(self._delay * failures):
-                return
-            try:
-                self._capture = self._opener(*self._args)
-            except Exception as exc:  # noqa: BLE001
-                log.warning("camera reopen failed: %r", exc)
+
+    def _failed(self, failures: int, reason: str) -> None:
+        """Report a failed read or open if the grace attempts are spent; wait before retrying."""
+        if not self._opened:
+            self._slot.fail(reason)  # never seen since start: not available
+        elif failures > self._attempts:
+            self._slot.fail(
+                f"camera {self._args[0]}: no frames after {self._attempts} reconnects "
+                f"({reason.removeprefix(f'camera {self._args[0]}: ')}); still retrying"
+            )
+        else:
+            log.warning("%s, reconnecting (%d)", reason, failures)
+        self._stop.wait(min(self._delay * failures, self._max_delay))
 
     def _release(self) -> None:
+        with self._lock:
+            capture, self._capture = self._capture, None
+        if capture is None:
+            return
         try:
-            self._capture.release()
+            capture.release()
         except Exception as exc:  # noqa: BLE001
             log.debug("camera release failed: %r", exc)
 
@@ -170,6 +217,7 @@ class CsiCamera:
                 "CSI camera needs picamera2 (apt install python3-picamera2; "
                 "the venv needs --system-site-packages)"
             ) from exc
+        self._width = width
         self._height = height
         self._slot = _NewestFrame()
         self._stop = threading.Event()
@@ -195,7 +243,8 @@ class CsiCamera:
             except Exception as exc:  # noqa: BLE001
                 self._slot.fail(f"CSI camera stopped: {exc}")
                 return
-            self._slot.put(time.monotonic(), np.asarray(yuv)[: self._height])
+            # rows may be padded to a stride wider than the picture: crop both ways
+            self._slot.put(time.monotonic(), np.asarray(yuv)[: self._height, : self._width])
 
     def read(self, timeout_s: float) -> tuple[float, Frame] | None:
         """The newest luma plane since the last read."""
@@ -218,7 +267,10 @@ class CsiCamera:
 def open_frame_source(settings: CameraSettings) -> FrameSource:
     """The frame source the configuration asks for."""
     if settings.source == "usb":
-        return UsbCamera(settings.device, settings.width, settings.height, settings.fps)
+        # an absent camera is not fatal: read() reports it until it is plugged in
+        return UsbCamera(
+            settings.device, settings.width, settings.height, settings.fps, retry_if_absent=True
+        )
     if settings.source == "csi":
         return CsiCamera(settings.width, settings.height, settings.fps)
     if settings.source == "replay":

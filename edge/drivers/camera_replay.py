@@ -88,6 +88,13 @@ class ReplayFrameSource:
             return cls(load_video(source), fps, loop=loop, clock=clock)
         raise CameraError(f"replay: no such file or folder: {source}")
 
+    @property
+    def finished(self) -> bool:
+        """A replay that does not loop has handed out its last frame (or was closed)."""
+        if self._closed.is_set():
+            return True
+        return not self._loop and self._last_index >= len(self._frames) - 1
+
     def _due_index(self) -> int:
         return int((self._clock.monotonic() - self._start) / self._interval + 1e-9)
 

@@ -25,6 +25,7 @@ class GateIo:
 
     passage: DigitalInput | None = None
     manual_button: DigitalInput | None = None
+    presence: DigitalInput | None = None
     green_lamp: DigitalOutput | None = None
     red_lamp: DigitalOutput | None = None
     buzzer: DigitalOutput | None = None
@@ -32,7 +33,8 @@ class GateIo:
 
     def close(self) -> None:
         """Switch outputs off, stop inputs and free the lines; never raises."""
-        for part in (self.passage, self.manual_button, self.green_lamp, self.red_lamp, self.buzzer):
+        parts = (self.passage, self.manual_button, self.presence)
+        for part in (*parts, self.green_lamp, self.red_lamp, self.buzzer):
             if part is not None:
                 try:
                     part.close()
@@ -53,6 +55,7 @@ def open_io(settings: IoSettings, gpio: Any = None) -> GateIo:
     inputs = {
         "passage": settings.passage_line,
         "manual_button": settings.manual_button_line,
+        "presence": settings.presence_line,
     }
     outputs = {
         "green_lamp": settings.green_lamp_line,

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 MIN_PULSE_MS = 100
 MAX_PULSE_MS = 2000
+MIN_OFF_MS = 100  # the relay drops out and the turnstile sees a fresh edge before the next pulse
 RETRY_RELEASE_S = 0.05
 
 _LIVE: weakref.WeakSet[PulsedRelay] = weakref.WeakSet()
@@ -34,6 +35,9 @@ class PulsedRelay:
     """A relay that is only ever energised for a bounded pulse, never held.
 
     Overlapping pulses extend the current one but never past `cap_ms` after the FIRST energise.
+    After a release the relay stays off for at least `min_off_ms` and at least `off_ratio` times
+    as long as it was on; a pulse requested sooner waits out the rest of that gap. With the
+    default ratio of 1 a stream of requests can keep the relay on at most half the time.
     `energise` / `deenergise` drive the hardware and may raise OSError (or the backend's error).
     """
 
@@ -44,11 +48,15 @@ class PulsedRelay:
         *,
         pulse_ms: int = 300,
         cap_ms: int = MAX_PULSE_MS,
+        min_off_ms: int = MIN_OFF_MS,
+        off_ratio: float = 1.0,
         name: str = "relay",
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.cap_ms = max(MIN_PULSE_MS, min(int(cap_ms), MAX_PULSE_MS))
         self.pulse_ms = clamp_pulse_ms(pulse_ms, self.cap_ms)
+        self.min_off_s = max(0, int(min_off_ms)) / 1000
+        self.off_ratio = max(0.0, float(off_ratio))
         self.name = name
         self._energise = energise
         self._deenergise = deenergise
@@ -56,6 +64,7 @@ class PulsedRelay:
         self._cond = threading.Condition(threading.RLock())
         self._on_since: float | None = None
         self._off_at = 0.0
+        self._next_on_at: float | None = None  # earliest time the relay may be energised again
         self._closed = False
         self.pulses = 0
         self._thread = threading.Thread(target=self._run, name=f"{name}-pulse", daemon=True)
@@ -75,12 +84,25 @@ class PulsedRelay:
             return None if self._on_since is None else (self._on_since, self._off_at)
 
     def pulse(self, duration_ms: int | None = None) -> None:
-        """Energise for duration_ms (clamped to 100 ms..cap), then release; does not block."""
+        """Energise for duration_ms (clamped to 100 ms..cap), then release on a timer.
+
+        Returns at once, except right after a release: then it first waits out the off time
+        (at most the cap)."""
         requested = self.pulse_ms if duration_ms is None else duration_ms
         length_s = clamp_pulse_ms(requested, self.cap_ms) / 1000
         with self._cond:
             if self._closed:
                 raise RelayError(f"{self.name}: closed")
+            if self._on_since is None and self._next_on_at is not None:
+                gap_s = min(self._next_on_at - self._monotonic(), self.cap_ms / 1000)
+                until = time.monotonic() + gap_s
+                while self._on_since is None and not self._closed:
+                    left = until - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                if self._closed:
+                    raise RelayError(f"{self.name}: closed")
             if self._on_since is None:
                 try:
                     self._energise()
@@ -135,6 +157,10 @@ class PulsedRelay:
         except (OSError, RelayError) as exc:
             log.error("%s: de-energise failed: %s", self.name, exc)
             return False
+        if self._on_since is not None:
+            now = self._monotonic()
+            off_s = max(self.min_off_s, (now - self._on_since) * self.off_ratio)
+            self._next_on_at = now + off_s
         self._on_since = None
         return True
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from edge.clock import Clock, SystemClock
 from edge.drivers.serial_lines import TERMINATORS, ReconnectingPort, SerialLineReader
@@ -15,8 +17,13 @@ HONEYWELL_TRIGGER = b"\x16\x54\x0d"
 HONEYWELL_UNTRIGGER = b"\x16\x55\x0d"
 GM65_HEADER = b"\x7e\x00"
 GM65_REPLY = b"\x02\x00"
+GM65_READ = 0x07
 GM65_WRITE = 0x08
 GM65_SAVE = 0x09
+GM65_MODE_ZONE = 0x0000  # bits 1-0: 00 manual, 01 command-triggered, 10 continuous, 11 induction
+GM65_MODE_BITS = {"gm65-command": 0b01, "gm65-continuous": 0b10}
+SETUP_REPLY_TIMEOUT_S = 1.0
+SETUP_ATTEMPTS = 3
 GM65_NO_CRC = b"\xab\xcd"
 
 
@@ -41,6 +48,7 @@ def gm65_command(kind: int, address: int, data: bytes, *, with_crc: bool = True)
 
 GM65_TRIGGER = gm65_command(GM65_WRITE, 0x0002, b"\x01", with_crc=False)
 GM65_SAVE_SETTINGS = GM65_HEADER + bytes([GM65_SAVE, 0x01, 0x00, 0x00, 0x00, 0xDE, 0xC8])
+GM65_READ_MODE = gm65_command(GM65_READ, GM65_MODE_ZONE, b"\x01")  # read one byte
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class Gm65ReplyFilter:
     def __init__(self) -> None:
         self._pending = b""
         self.replies: list[Gm65Reply] = []
+        self.received = 0  # replies seen in all (the list keeps only the latest)
 
     def feed(self, data: bytes) -> bytes:
         """Return the text bytes of `data` with complete replies removed (and recorded)."""
@@ -90,11 +99,88 @@ class Gm65ReplyFilter:
             crc = frame[4 + length : total]
             crc_ok = crc == GM65_NO_CRC or int.from_bytes(crc, "big") == crc16_ccitt(body)
             self.replies.append(Gm65Reply(frame[2], bytes(frame[4 : 4 + length]), crc_ok))
+            self.received += 1
             del self.replies[:-16]
             index = start + total
         if len(self._pending) > 300:
             self._pending = b""
         return bytes(text)
+
+
+class Gm65ModeSetup:
+    """Puts a GM65 module into the configured scan mode after every (re)open of its port.
+
+    Reads the mode zone, changes only its two mode bits (read-modify-write keeps the module's
+    other settings) and writes it back with a CRC, checking each reply. The change is not saved
+    to the module's flash: it is applied again after every replug, which spares the flash.
+    A module that never answers is reported in `problem`; its text is still read.
+    """
+
+    def __init__(self, protocol: str, send: Callable[[bytes], bool], clock: Clock) -> None:
+        self._mode_bits = GM65_MODE_BITS[protocol]
+        self._protocol = protocol
+        self._send = send
+        self._clock = clock
+        self.state: Literal["idle", "reading", "writing", "done", "failed"] = "idle"
+        self.problem: str | None = None
+        self._deadline = 0.0
+        self._attempts = 0
+
+    @property
+    def busy(self) -> bool:
+        """A command is awaiting its reply (scan triggers would be confused with it)."""
+        return self.state in ("reading", "writing")
+
+    def restart(self) -> None:
+        """The port was (re)opened: set the mode again."""
+        self._attempts = 0
+        self._read()
+
+    def _read(self) -> None:
+        self._attempts += 1
+        self.state = "reading"
+        self._deadline = self._clock.monotonic() + SETUP_REPLY_TIMEOUT_S
+        self._send(GM65_READ_MODE)
+
+    def on_reply(self, reply: Gm65Reply) -> None:
+        """Advance on a reply from the module."""
+        if not self.busy:
+            return
+        if reply.status != 0 or not reply.crc_ok:
+            self._fail(
+                f"module refused the mode setup (status {reply.status}, crc ok {reply.crc_ok})"
+            )
+            return
+        if self.state == "writing":
+            self.state = "done"
+            log.info("GM65 module set to %s mode", self._protocol)
+            return
+        if len(reply.data) != 1:
+            self._fail(f"unexpected mode zone reply {reply.data.hex()}")
+            return
+        current = reply.data[0]
+        wanted = (current & ~0b11) | self._mode_bits
+        if wanted == current:
+            self.state = "done"
+            log.info("GM65 module already in %s mode", self._protocol)
+            return
+        self.state = "writing"
+        self._deadline = self._clock.monotonic() + SETUP_REPLY_TIMEOUT_S
+        self._send(gm65_command(GM65_WRITE, GM65_MODE_ZONE, bytes([wanted])))
+
+    def on_poll(self) -> None:
+        """Retry a command whose reply did not come in time."""
+        if not self.busy or self._clock.monotonic() < self._deadline:
+            return
+        if self._attempts < SETUP_ATTEMPTS:
+            self._read()
+        else:
+            self._fail("no reply to the mode setup (serial mode, 9600 baud?)")
+
+    def _fail(self, problem: str) -> None:
+        self.state = "failed"
+        self.problem = problem
+        log.warning("GM65 module: %s; reading its text anyway", problem)
 
 
 class SerialQrScanner(SerialLineReader):
@@ -118,6 +204,11 @@ class SerialQrScanner(SerialLineReader):
         self._interval = trigger_interval_s
         self._next_trigger = 0.0
         self._replies = Gm65ReplyFilter() if protocol.startswith("gm65") else None
+        self._seen_replies = 0
+        self.mode_setup = (
+            Gm65ModeSetup(protocol, port.write, self._clock) if protocol in GM65_MODE_BITS else None
+        )
+        self._opened_as = -1  # port.reconnects when the mode was last set up
 
     @property
     def replies(self) -> list[Gm65Reply]:
@@ -129,13 +220,30 @@ class SerialQrScanner(SerialLineReader):
         return self._replies.feed(data) if self._replies is not None else data
 
     def on_poll(self) -> None:
-        """In trigger modes, start a new scan every trigger interval."""
+        """Set a GM65 module's mode after each (re)open; in trigger modes, start a new scan
+        every trigger interval."""
+        if self.mode_setup is not None:
+            self._advance_setup(self.mode_setup)
+            if self.mode_setup.busy or self.mode_setup.state == "idle":
+                return  # a trigger's reply would be taken for the setup's
         trigger = {"gm65-command": GM65_TRIGGER, "honeywell": HONEYWELL_TRIGGER}.get(self.protocol)
         if trigger is None:
             return
         now = self._clock.monotonic()
         if now >= self._next_trigger and self.port.write(trigger):
             self._next_trigger = now + self._interval
+
+    def _advance_setup(self, setup: Gm65ModeSetup) -> None:
+        if self._replies is not None and self._replies.received > self._seen_replies:
+            fresh = min(self._replies.received - self._seen_replies, len(self._replies.replies))
+            self._seen_replies = self._replies.received
+            for reply in self._replies.replies[-fresh:]:
+                setup.on_reply(reply)
+        if self.port.healthy and self.port.reconnects != self._opened_as:
+            self._opened_as = self.port.reconnects
+            setup.restart()
+        elif self.port.healthy or setup.busy:
+            setup.on_poll()
 
     def read_line(self, timeout_s: float) -> str | None:
         """The next decoded text; triggers the module first when it is due."""

@@ -30,12 +30,16 @@ class RelaySettings:
 
 @dataclass(frozen=True)
 class IoSettings:
-    """Inputs (passage confirmation, manual-pass button) and outputs (lamps, buzzer)."""
+    """Inputs (passage confirmation, manual-pass button, lane presence) and outputs (lamps,
+    buzzer)."""
 
     backend: Literal["gpiod", "fake"] = setting("gpiod", doc="GPIO driver for inputs/outputs.")
     chip: str = setting("/dev/gpiochip0", doc="GPIO chip.")
     passage_line: int = setting(-1, minimum=-1, maximum=511, doc="Turnstile PASS input; -1 off.")
     manual_button_line: int = setting(-1, minimum=-1, maximum=511, doc="Manual button; -1 off.")
+    presence_line: int = setting(
+        -1, minimum=-1, maximum=511, doc="Lane sensor: a person at the thermometer; -1 off."
+    )
     inputs_active_low: bool = setting(True, doc="Inputs are active when pulled low.")
     debounce_ms: int = setting(20, minimum=0, maximum=500, doc="Input debounce time.")
     poll_ms: int = setting(5, minimum=1, maximum=100, doc="Input sampling period.")

@@ -1,4 +1,10 @@
-"""The durable event outbox: SQLite (WAL, synchronous=FULL), committed before publish."""
+"""The durable event outbox: SQLite (WAL, synchronous=FULL), committed before publish.
+
+Several processes may share one outbox file (the service and `gate-edge events test|flush`):
+sequence numbers are allocated from the database inside the write transaction (BEGIN IMMEDIATE
+serialises writers), and the row count is kept in the database by triggers, so every figure
+stays right whoever adds or deletes rows.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +33,13 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_created ON events (created_ms);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+_ROWS = "rows"  # count(*) of events, kept by the triggers below
+_ROW_TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS events_rows_insert AFTER INSERT ON events BEGIN "
+    "UPDATE counters SET value = value + 1 WHERE name = 'rows'; END",
+    "CREATE TRIGGER IF NOT EXISTS events_rows_delete AFTER DELETE ON events BEGIN "
+    "UPDATE counters SET value = value - 1 WHERE name = 'rows'; END",
+)
 _ACK_BATCH = 256
 _AGE_CHECK_INTERVAL_S = 30.0
 
@@ -42,9 +55,13 @@ class OutboxEntry(NamedTuple):
 
 @dataclass
 class _Group:
-    """Events committed together in one transaction (group commit)."""
+    """Events committed together in one transaction (group commit).
 
-    rows: list[tuple[int, str, int, bytes]] = field(default_factory=list)
+    `docs` are complete event documents except for "seq", which the commit fills in from the
+    database counter inside its write transaction.
+    """
+
+    docs: list[dict[str, Any]] = field(default_factory=list)
     done: bool = False
     error: BaseException | None = None
 
@@ -89,9 +106,7 @@ class Outbox:
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA busy_timeout=5000")
             self._conn.executescript(_SCHEMA)
-            self._last_seq = self._counter(self._seq_key)
-            self._dropped = self._counter("dropped")
-            self._count = int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
+            self._install_row_counter()
         except sqlite3.Error as exc:
             raise StorageError(f"outbox {path}: {exc}") from exc
 
@@ -107,7 +122,9 @@ class Outbox:
             if self._closed:
                 raise StorageError("outbox is closed")
             group = self._open_group
-            stamps = [self._enqueue(group, event) for event in events]
+            first = len(group.docs)
+            group.docs.extend(self._document(event) for event in events)
+            mine = group.docs[first:]
             while not group.done:
                 if self._committing:
                     self._cv.wait()
@@ -124,6 +141,10 @@ class Outbox:
                     self._cv.notify_all()
             if group.error is not None:
                 raise StorageError(f"outbox commit failed: {group.error}") from group.error
+            stamps = [
+                EventStamp(doc["event_id"], self._site, self._gate, doc["seq"], doc["ts"])
+                for doc in mine
+            ]
             listener = self._listener
         if listener is not None and stamps:
             listener()
@@ -161,21 +182,20 @@ class Outbox:
         with self._db_lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
-                cursor = self._conn.executemany(
+                self._conn.executemany(
                     "DELETE FROM events WHERE id = ?", [(rowid,) for rowid in acks]
                 )
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
                 raise StorageError(f"outbox: cannot delete acknowledged events: {exc}") from exc
-            self._count -= max(0, cursor.rowcount)
 
     # --- figures -----------------------------------------------------------------------------
 
     def depth(self) -> int:
-        """Events stored and not yet acknowledged."""
+        """Events stored and not yet acknowledged (by any process sharing the file)."""
         self.flush_acks()
-        return self._count
+        return self._read_counter(_ROWS)
 
     def oldest_age_s(self) -> float | None:
         """Age of the oldest stored event, None when empty."""
@@ -187,11 +207,11 @@ class Outbox:
 
     def dropped(self) -> int:
         """Events dropped by the size/age bound since the outbox was created."""
-        return self._dropped
+        return self._read_counter("dropped")
 
     def last_seq(self) -> int:
         """The sequence number of the last stored event (0 before the first)."""
-        return self._last_seq
+        return self._read_counter(self._seq_key)
 
     def close(self) -> None:
         """Flush acknowledgements and close the database."""
@@ -203,42 +223,45 @@ class Outbox:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _enqueue(self, group: _Group, event: GateEvent) -> EventStamp:
-        self._last_seq += 1
+    def _document(self, event: GateEvent) -> dict[str, Any]:
         stamp = EventStamp(
             event_id=str(uuid.uuid4()),
             site=self._site,
             gate=self._gate,
-            seq=self._last_seq,
+            seq=0,  # allocated by _commit inside the write transaction
             ts_ms=int(self._clock.now() * 1000),
         )
-        payload = encode(event_document(event, stamp))
-        group.rows.append((stamp.seq, stamp.event_id, stamp.ts_ms, payload))
-        return stamp
+        return event_document(event, stamp)
 
     def _commit(self, group: _Group) -> BaseException | None:
-        if not group.rows:
+        if not group.docs:
             return None
         with self._db_lock:
             try:
+                # The write lock is taken before the counter is read, so a second process on
+                # the same file can neither reuse nor reorder sequence numbers.
                 self._conn.execute("BEGIN IMMEDIATE")
+                seq = self._counter(self._seq_key)
+                rows = []
+                for doc in group.docs:
+                    seq += 1
+                    doc["seq"] = seq
+                    rows.append((seq, doc["event_id"], doc["ts"], encode(doc)))
                 self._conn.executemany(
                     "INSERT INTO events (seq, event_id, created_ms, payload) VALUES (?, ?, ?, ?)",
-                    group.rows,
+                    rows,
                 )
-                dropped = self._enforce_bounds(len(group.rows))
-                self._set_counter(self._seq_key, group.rows[-1][0])
+                dropped = self._enforce_bounds()
+                self._set_counter(self._seq_key, seq)
                 if dropped:
-                    self._set_counter("dropped", self._dropped + dropped)
+                    self._set_counter("dropped", self._counter("dropped") + dropped)
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
                 return exc
-            self._count += len(group.rows) - dropped
-            self._dropped += dropped
             return None
 
-    def _enforce_bounds(self, added: int) -> int:
+    def _enforce_bounds(self) -> int:
         dropped = 0
         now_mono = self._clock.monotonic()
         if now_mono >= self._next_age_check:
@@ -247,13 +270,35 @@ class Outbox:
             dropped += self._conn.execute(
                 "DELETE FROM events WHERE created_ms < ?", (cutoff,)
             ).rowcount
-        excess = self._count + added - dropped - self._max_events
+        excess = self._counter(_ROWS) - self._max_events
         if excess > 0:
             dropped += self._conn.execute(
                 "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?)",
                 (excess,),
             ).rowcount
         return dropped
+
+    def _install_row_counter(self) -> None:
+        """Keep count(*) of events in counters[rows] via triggers (set up once per file)."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            installed = self._conn.execute(
+                "SELECT count(*) FROM sqlite_master "
+                "WHERE type = 'trigger' AND name IN ('events_rows_insert', 'events_rows_delete')"
+            ).fetchone()[0]
+            if installed != len(_ROW_TRIGGERS):
+                for statement in _ROW_TRIGGERS:
+                    self._conn.execute(statement)
+                count = self._conn.execute("SELECT count(*) FROM events").fetchone()[0]
+                self._set_counter(_ROWS, int(count))
+            self._conn.execute("COMMIT")
+        except sqlite3.Error:
+            self._rollback()
+            raise
+
+    def _read_counter(self, name: str) -> int:
+        rows = self._query("SELECT value FROM counters WHERE name = ?", (name,))
+        return int(rows[0][0]) if rows else 0
 
     def _counter(self, name: str) -> int:
         row = self._conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()

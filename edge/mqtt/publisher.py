@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import ssl
 import threading
 from collections.abc import Callable
@@ -30,6 +31,16 @@ log = logging.getLogger(__name__)
 MessageHandler = Callable[[str, bytes, bool], None]
 _STATUS = -1  # in-flight marker for publishes that are not outbox events
 _ACK_FLUSH_S = 0.2
+STATUS_REFRESH_S = 5.0  # how often the dropped-events count is compared with the status
+CONTENT_TYPE = "application/json"
+
+
+def json_properties(packet_type: int = PacketTypes.PUBLISH) -> Properties:
+    """MQTT v5 properties the API declares for every gate-edge document: UTF-8 JSON."""
+    props = Properties(packet_type)  # type: ignore[no-untyped-call]
+    props.PayloadFormatIndicator = 1
+    props.ContentType = CONTENT_TYPE
+    return props
 
 
 class EventPublisher:
@@ -37,6 +48,11 @@ class EventPublisher:
 
     Runs paho's network loop plus one dispatcher thread. Messages published and not yet
     acknowledged are re-sent by paho after a reconnect; after a restart the outbox is replayed.
+
+    `tool=True` is for short-lived tools run beside the service (`gate-edge events test|flush`):
+    its own client id (`<client id>-cli-<pid>`), a clean non-persistent session (session expiry
+    0), no Last Will, no status publishes and no subscriptions, so the gate's session, queued
+    commands and retained status are left alone.
     """
 
     def __init__(
@@ -48,8 +64,15 @@ class EventPublisher:
         outbox: Outbox,
         version: str = __version__,
         clock: Clock | None = None,
+        tool: bool = False,
+        status_refresh_s: float = STATUS_REFRESH_S,
     ) -> None:
         self.topics = GateTopics(site, gate)
+        self._tool = tool
+        self._status_refresh_s = status_refresh_s
+        self._next_status_check = 0.0
+        self._status_dropped: int | None = None
+        self._json = json_properties()
         self._settings, self._outbox, self._version = settings, outbox, version
         self._clock = clock or SystemClock()
         self._address = parse_broker_url(settings.broker)
@@ -71,13 +94,13 @@ class EventPublisher:
     def start(self) -> None:
         """Connect in the background (retrying with backoff) and start delivering."""
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = self._settings.session_expiry_s
+        props.SessionExpiryInterval = 0 if self._tool else self._settings.session_expiry_s
         try:
             self._client.connect_async(
                 self._address.host,
                 self._address.port,
                 keepalive=self._settings.keepalive_s,
-                clean_start=False,
+                clean_start=self._tool,
                 properties=props,
             )
             self._client.loop_start()
@@ -97,8 +120,8 @@ class EventPublisher:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._outbox.set_listener(None)
-        if self.connected:
-            with contextlib.suppress(RuntimeError, ValueError):
+        if self.connected and not self._tool:
+            with contextlib.suppress(RuntimeError, ValueError, GateEdgeError):
                 info = self._publish_status("offline", self._clock.now())
                 info.wait_for_publish(timeout=2.0)
         self._client.disconnect()
@@ -155,6 +178,8 @@ class EventPublisher:
 
     def subscribe(self, topic_filter: str, handler: MessageHandler) -> None:
         """Receive messages for a filter (QoS 1); renewed after every reconnect."""
+        if self._tool:
+            raise PublishError("a tool connection does not subscribe (it would take the gate's)")
 
         def on_message(client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
             try:
@@ -185,7 +210,7 @@ class EventPublisher:
             self._cv.notify_all()
         if filters:
             client.subscribe([(f, SubscribeOptions(qos=1)) for f in filters])
-        self._publish_status("online", self._clock.now())
+        self._republish_status()
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
@@ -220,7 +245,9 @@ class EventPublisher:
 
     def _send(self, topic: str, payload: bytes, qos: int, retain: bool, rowid: int) -> Any:
         try:
-            info = self._client.publish(topic, payload, qos=qos, retain=retain)
+            info = self._client.publish(
+                topic, payload, qos=qos, retain=retain, properties=self._json
+            )
         except (ValueError, RuntimeError) as exc:
             raise PublishError(f"cannot publish to {topic}: {exc}") from exc
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
@@ -250,6 +277,7 @@ class EventPublisher:
                 for entry in entries:
                     self._send(self.topics.events, entry.payload, 1, False, entry.rowid)
                     self._cursor = entry.rowid
+                self._refresh_status()
             except GateEdgeError as exc:
                 log.error("outbox delivery failed: %s", exc)
                 self._clock.sleep(1.0)
@@ -263,22 +291,70 @@ class EventPublisher:
             self._cv.notify_all()
 
     def _publish_status(self, state: str, now: float) -> Any:
+        dropped = self._outbox.dropped()
         document = status_document(
             state,
             version=self._version,
             ts_ms=int(now * 1000),
             faults=self.faults(),
-            dropped_events=self._outbox.dropped(),
+            dropped_events=dropped,
         )
-        return self._send(self.topics.status, encode(document), 1, True, _STATUS)
+        info = self._send(self.topics.status, encode(document), 1, True, _STATUS)
+        self._status_dropped = dropped
+        return info
 
     def _republish_status(self) -> None:
-        if self.connected:
-            self._publish_status("online", self._clock.now())
+        """Best effort: a status that cannot go out now is re-sent on the next connect."""
+        if self.connected and not self._tool:
+            try:
+                self._publish_status("online", self._clock.now())
+            except GateEdgeError as exc:
+                log.error("status not published: %s", exc)
+
+    def _refresh_status(self) -> None:
+        """Re-publish the retained status when the outbox dropped events since the last one.
+
+        Checked at most every status_refresh_s (the dispatcher calls this on every round).
+        """
+        if self._tool or not self.connected or self._status_dropped is None:
+            return  # nothing published yet: _on_connect publishes the first status
+        now = self._clock.monotonic()
+        if now < self._next_status_check:
+            return
+        self._next_status_check = now + self._status_refresh_s
+        if self._outbox.dropped() != self._status_dropped:
+            self._republish_status()
+
+    def _offline_will(self) -> bytes:
+        document = status_document(
+            "offline",
+            version=self._version,
+            ts_ms=None,
+            faults={},
+            dropped_events=self._outbox.dropped(),
+        )
+        return encode(document)
+
+    def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
+        """Before every (re)connect: the Last Will carries the current dropped-events count."""
+        try:
+            will = self._offline_will()
+        except GateEdgeError as exc:
+            log.warning("Last Will not refreshed: %s", exc)
+            return
+        client.will_set(
+            self.topics.status,
+            will,
+            qos=1,
+            retain=True,
+            properties=json_properties(PacketTypes.WILLMESSAGE),
+        )
 
     def _make_client(self, site: str, gate: str) -> mqtt.Client:
         settings = self._settings
         client_id = settings.client_id or f"gate-edge-{site}-{gate}"
+        if self._tool:
+            client_id = f"{client_id}-cli-{os.getpid()}"
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if settings.username:
             client.username_pw_set(settings.username, settings.password or None)
@@ -292,14 +368,10 @@ class EventPublisher:
                 )
             except (OSError, ValueError, ssl.SSLError) as exc:
                 raise PublishError(f"TLS set-up failed: {exc}") from exc
-        offline = status_document(
-            "offline",
-            version=self._version,
-            ts_ms=None,
-            faults={},
-            dropped_events=self._outbox.dropped(),
-        )
-        client.will_set(self.topics.status, encode(offline), qos=1, retain=True)
+        if not self._tool:
+            # Set here too (not only before each connect) so the will exists from the start.
+            self._on_pre_connect(client, None)
+            client.on_pre_connect = self._on_pre_connect
         # paho sleeps these as seconds; fractions work although the stub says int
         client.reconnect_delay_set(
             settings.reconnect_min_s,  # type: ignore[arg-type]

@@ -21,8 +21,9 @@ MetricsProvider = Callable[[], dict[str, Any]]
 class TelemetryPublisher:
     """Publishes one telemetry document every interval while connected (QoS 0, not queued).
 
-    The provider returns service metrics such as fps, decode_ms_p50, decode_ms_p95, thermometer
-    and clock_offset_s; outbox_depth, outbox_oldest_age_s, outbox_dropped and uptime_s are added.
+    The provider returns service metrics; the schema requires fps, decode_ms_p50, decode_ms_p95,
+    thermometer and clock_offset_s (null where unknown). outbox_depth, outbox_oldest_age_s,
+    outbox_dropped and uptime_s are added here.
     """
 
     def __init__(

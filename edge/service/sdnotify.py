@@ -164,6 +164,22 @@ class Watchdog:
         with self._lock:
             self._probes[name] = (heartbeat, max_age_s)
 
+    def register_thread(self, name: str, thread_name: str, max_age_s: float = 5.0) -> None:
+        """Register a worker thread found by name (prefix) that has no heartbeat of its own: it
+        counts as fresh while a live thread of that name exists, and goes stale once it died."""
+        missing_since: list[float] = []
+
+        def alive_at() -> float:
+            now = self._clock.monotonic()
+            if any(t.name.startswith(thread_name) and t.is_alive() for t in threading.enumerate()):
+                missing_since.clear()
+                return now
+            if not missing_since:
+                missing_since.append(now)
+            return missing_since[0]
+
+        self.register_probe(name, alive_at, max_age_s)
+
     def stale(self) -> list[str]:
         """Names of workers whose heartbeat is too old (or cannot be read)."""
         now = self._clock.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from edge.clock import Clock
@@ -28,9 +29,12 @@ class BodyMeter:
         sensor: TemperatureSensor,
         clock: Clock,
         settings: ThermoSettings | None = None,
+        *,
         threshold_c: float = 37.3,
         remeasure: int = 1,
+        presence: Callable[[], bool] | None = None,
     ) -> None:
+        """`presence`: the lane sensor, read with every sample (thermo.presence = "input")."""
         self._sensor = sensor
         self._clock = clock
         self._settings = settings or ThermoSettings()
@@ -38,7 +42,7 @@ class BodyMeter:
         self.model = self.rules.model
         self.threshold_c = threshold_c
         self.remeasure = max(0, remeasure)
-        self.sampler = SensorSampler(sensor, clock, self._settings)
+        self.sampler = SensorSampler(sensor, clock, self._settings, presence)
         # The window must be able to hold a full run of samples, whatever freshness_s says.
         interval = self._settings.sample_interval_ms / 1000
         self.freshness_s = max(self._settings.freshness_s, (self._settings.samples + 1) * interval)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from smbus2 import SMBus
@@ -62,7 +63,9 @@ def open_thermometer(
     threshold_c: float,
     remeasure: int,
     clock: Clock,
+    *,
     bus: I2CBus | None = None,
+    presence: Callable[[], bool] | None = None,
 ) -> BodyMeter:
     """A BodyThermometer per `settings`; pass `bus` (e.g. a FakeMlx90614Bus) to simulate.
 
@@ -74,4 +77,6 @@ def open_thermometer(
     own FakeMlx90614Bus and call its arrive(skin_c) / leave().
     """
     sensor = open_sensor(settings, clock, bus)
-    return BodyMeter(sensor, clock, settings, threshold_c=threshold_c, remeasure=remeasure)
+    return BodyMeter(
+        sensor, clock, settings, threshold_c=threshold_c, remeasure=remeasure, presence=presence
+    )

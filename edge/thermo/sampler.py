@@ -6,6 +6,7 @@ import logging
 import math
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -42,6 +43,7 @@ class Sample:
     object_c: float | None = None
     ambient_c: float | None = None
     fault: str = ""
+    presence: bool | None = None  # the lane sensor at sampling time, where one is used
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,15 @@ class SensorSampler:
     call it directly to drive sampling deterministically on a FakeClock.
     """
 
-    def __init__(self, sensor: TemperatureSensor, clock: Clock, settings: ThermoSettings) -> None:
+    def __init__(
+        self,
+        sensor: TemperatureSensor,
+        clock: Clock,
+        settings: ThermoSettings,
+        presence: Callable[[], bool] | None = None,
+    ) -> None:
         self._sensor = sensor
+        self._presence = presence
         self._clock = clock
         self.interval_s = settings.sample_interval_ms / 1000
         self._stuck_reads = settings.stuck_reads
@@ -97,10 +106,16 @@ class SensorSampler:
             except Exception as exc:  # a driver bug must not stop sampling; it is a fault
                 log.exception("unexpected error reading the thermometer")
                 return self._record("fault", fault=f"{type(exc).__name__}: {exc}")
+            present = None
+            if self._presence is not None:
+                try:
+                    present = bool(self._presence())
+                except Exception as exc:  # noqa: BLE001 - an input fault is a sampling fault
+                    return self._record("fault", fault=f"presence input: {exc}")
             if self._frozen(ambient, obj):
                 detail = f"sensor frozen: {self._repeats} identical readings"
                 return self._record("frozen", obj, ambient, fault=detail)
-            return self._record("ok", obj, ambient)
+            return self._record("ok", obj, ambient, presence=present)
 
     def _frozen(self, ambient: float, obj: float) -> bool:
         if self._last_pair == (ambient, obj):
@@ -116,12 +131,13 @@ class SensorSampler:
         obj: float | None = None,
         ambient: float | None = None,
         fault: str = "",
+        presence: bool | None = None,
     ) -> Sample:
         with self._changed:
             previous = self._ring[-1] if self._ring else None
             self._seq += 1
             now = self._clock.monotonic()
-            sample = Sample(self._seq, now, kind, obj, ambient, fault)
+            sample = Sample(self._seq, now, kind, obj, ambient, fault, presence)
             self._ring.append(sample)
             self._last_attempt_at = now
             if kind != "ok":

@@ -22,8 +22,19 @@ class ThermoSettings:
     )
     offset_c: float = setting(0.0, minimum=-5.0, maximum=5.0, doc="Additive correction (°C).")
     k: float = setting(0.13, minimum=0.0, maximum=1.0, doc="Ambient compensation factor.")
+    presence: Literal["temperature", "input"] = setting(
+        "temperature",
+        doc="How a person is recognised: temperature (object above ambient by presence_delta_c) "
+        "or input (the io.presence_line lane sensor; for hot sites where skin is near ambient).",
+    )
     presence_delta_c: float = setting(
         3.0, minimum=0.5, maximum=20.0, doc="Object above ambient by this much = a person."
+    )
+    min_body_c: float = setting(
+        32.0,
+        minimum=20.0,
+        maximum=36.0,
+        doc="An estimate below this is no forehead (sensor not aimed at one): no reading.",
     )
     timeout_s: float = setting(3.0, minimum=0.2, maximum=30.0, doc="Give up measuring after.")
     read_attempts: int = setting(

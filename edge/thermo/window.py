@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from edge.thermo.model import ConversionModel, reject_outliers
@@ -25,6 +25,8 @@ class WindowRules:
 
     samples: int
     presence_delta_c: float
+    presence_input: bool
+    min_body_c: float
     stable_spread_c: float
     gap_limit_s: float
     model: ConversionModel
@@ -36,6 +38,8 @@ class WindowRules:
         return cls(
             samples=settings.samples,
             presence_delta_c=settings.presence_delta_c,
+            presence_input=settings.presence == "input",
+            min_body_c=settings.min_body_c,
             stable_spread_c=settings.stable_spread_c,
             gap_limit_s=GAP_INTERVALS * interval + GAP_SLACK_S,
             model=ConversionModel.from_settings(settings),
@@ -43,9 +47,12 @@ class WindowRules:
         )
 
     def present(self, sample: Sample) -> bool:
-        """A good sample whose object is warm enough above ambient to be a person."""
+        """A good sample taken with a person in front of the sensor: the lane sensor says so
+        (presence input), or the object is warm enough above ambient."""
         if sample.kind != "ok" or sample.object_c is None or sample.ambient_c is None:
             return False
+        if self.presence_input:
+            return sample.presence is True
         return sample.object_c >= sample.ambient_c + self.presence_delta_c
 
 
@@ -57,6 +64,7 @@ class Judgement:
     run: list[Sample]
     seen_person: bool
     last_good: Sample | None
+    too_cold: TemperatureReading | None = None  # a settled reading below any body temperature
 
 
 def judge(window: Sequence[Sample], now: float, rules: WindowRules) -> Judgement:
@@ -71,6 +79,9 @@ def judge(window: Sequence[Sample], now: float, rules: WindowRules) -> Judgement
     reading = None
     if len(run) >= rules.samples:
         reading = settled(run[-rules.samples :], rules)
+    too_cold = reading is not None and (reading.estimate_c or 0.0) < rules.min_body_c
+    if reading is not None and too_cold:  # keep sampling: the person may turn to the sensor
+        return Judgement(None, run, seen_person, last_good, too_cold=reading)
     return Judgement(reading, run, seen_person, last_good)
 
 
@@ -145,6 +156,15 @@ def give_up(last: Judgement | None, rules: WindowRules) -> TemperatureReading:
     else:
         detail = "nobody in front of the sensor"
     good = last.last_good
+    if last.too_cold is not None:
+        cold = last.too_cold
+        return replace(
+            cold,
+            state="no_subject",
+            estimate_c=None,
+            detail=f"estimate {cold.estimate_c:.2f} °C is below thermo.min_body_c "
+            f"{rules.min_body_c:.1f} °C (sensor not aimed at a forehead?)",
+        )
     return TemperatureReading(
         state="no_subject",
         object_c=round(good.object_c, 2) if good and good.object_c is not None else None,
