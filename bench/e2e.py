@@ -123,6 +123,7 @@ def main() -> int:
         rss_at_100 = 0.0
         rss_end = 0.0
         failures = 0
+        failure_reasons: dict[str, int] = {}
         started = time.monotonic()
         try:
             for n in range(total):
@@ -140,6 +141,9 @@ def main() -> int:
                         latencies.append((sim.turnstile.pulses[before_pulses] - first) * 1000)
                 else:
                     failures += 1
+                    decided = len(records) > before_records
+                    why = ",".join(records[-1].reasons) if decided else "no decision within 5 s"
+                    failure_reasons[why] = failure_reasons.get(why, 0) + 1
                 service.controller.wait_idle(5.0)
                 sim.camera.show_nothing()
                 time.sleep(0.035)  # the empty scene reaches the scanner before the next phone
@@ -159,6 +163,8 @@ def main() -> int:
     p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
     d50, d95 = statistics.median(decode_ms), percentile(decode_ms, 0.95)
     print(f"presentations: {total} in {elapsed:.0f} s ({failures} without a relay pulse)")
+    for why, count in sorted(failure_reasons.items(), key=lambda item: -item[1]):
+        print(f"  {count} x {why}")
     print(f"first frame → relay over {len(latencies)}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     print(f"decode only (same frames):            p50 {d50:.1f} ms, p95 {d95:.1f} ms")
     print(f"ratio end-to-end / decode-only (p50): {p50 / d50:.2f}x")

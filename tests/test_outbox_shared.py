@@ -164,3 +164,19 @@ def test_an_outbox_written_before_the_row_counter_opens_with_the_right_depth(
     assert (box.depth(), box.last_seq(), box.dropped()) == (5, 7, 2)
     assert box.emit_many([GateEvent(kind="test")])[0].seq == 8
     assert _open(tmp_path).depth() == 6
+
+
+def test_the_size_bound_counts_rows_exactly_when_acks_left_gaps(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox.db", site="s", gate="g", max_events=5)
+    for _ in range(5):
+        outbox.emit(GateEvent(kind="test"))
+    rows = outbox.pending()
+    for entry in rows[1:3]:  # the broker acknowledged the 2nd and 3rd: a gap in the ids
+        outbox.ack(entry.rowid)
+    outbox.flush_acks()
+    for _ in range(3):
+        outbox.emit(GateEvent(kind="test"))
+    assert outbox.depth() == 5  # 6 stored, the oldest dropped, not 3 (as max - min would say)
+    assert outbox.dropped() == 1
+    assert [entry.seq for entry in outbox.pending()] == [4, 5, 6, 7, 8]
+    outbox.close()

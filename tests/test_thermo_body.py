@@ -92,8 +92,8 @@ def test_fever_that_does_not_repeat_is_normal() -> None:
     real = bus.scene.true_object_c
 
     def cools_after_first() -> float:
-        calls["n"] += 1  # every word read (ambient or object) samples the scene once
-        return real() if calls["n"] <= 10 else 34.0
+        calls["n"] += 1  # every word read (ambient, object, raw IR) samples the scene once
+        return real() if calls["n"] <= 15 else 34.0  # five samples of three words each
 
     bus.scene.true_object_c = cools_after_first  # type: ignore[method-assign]
     reading = thermometer.measure(3.0)
@@ -118,7 +118,7 @@ def test_fever_stands_when_re_measure_finds_nobody() -> None:
 
     def leave_after_first_measure(msgs: list[object]) -> None:
         count["n"] += 1
-        if count["n"] == 11:  # 5 samples x (ambient, object) then the person leaves
+        if count["n"] == 16:  # 5 samples x (ambient, object, raw IR), then the person leaves
             scene.leave()
         real(msgs)
 
@@ -223,3 +223,18 @@ def test_real_backend_without_hardware_is_sensor_fault() -> None:
 def test_fake_backend_without_a_bus_sees_nobody() -> None:
     clock = FakeClock()
     assert open_thermometer(SETTINGS, 37.3, 1, clock).measure(1.0).state == "no_subject"
+
+
+def test_a_perfectly_steady_scene_is_not_mistaken_for_a_stuck_sensor() -> None:
+    clock = FakeClock()
+    scene = PersonScene(clock, noise_c=0.0)  # temperatures repeat exactly; raw IR still jitters
+    thermometer, bus = meter(scene, clock)
+    for _ in range(40):
+        thermometer.sample_once()
+        clock.advance(0.06)
+    scene.arrive(34.6)  # forehead skin: estimate about 36.1 °C with the ambient model
+    reading = thermometer.measure(3.0)
+    assert reading.state == "normal", reading.detail
+    clock.advance(SETTINGS.freshness_s + 0.1)  # that reading is no longer fresh
+    bus.stick()  # now the raw IR word freezes too: that is a stuck sensor
+    assert thermometer.measure(3.0).state == "sensor_fault"

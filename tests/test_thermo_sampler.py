@@ -19,7 +19,7 @@ from edge.thermo.settings import ThermoSettings
 
 SETTINGS = ThermoSettings(backend="fake")
 INTERVAL_S = SETTINGS.sample_interval_ms / 1000
-WORDS_PER_SAMPLE = 2  # ambient, then object
+WORDS_PER_SAMPLE = 3  # ambient, object, then raw IR (for stuck-sensor detection)
 
 
 class Gate:

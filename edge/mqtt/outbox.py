@@ -2,8 +2,8 @@
 
 Several processes may share one outbox file (the service and `gate-edge events test|flush`):
 sequence numbers are allocated from the database inside the write transaction (BEGIN IMMEDIATE
-serialises writers), and the row count is kept in the database by triggers, so every figure
-stays right whoever adds or deletes rows.
+serialises writers), and depth and bounds are read from the table itself, so every figure stays
+right whoever adds or deletes rows.
 """
 
 from __future__ import annotations
@@ -33,13 +33,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_created ON events (created_ms);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
-_ROWS = "rows"  # count(*) of events, kept by the triggers below
-_ROW_TRIGGERS = (
-    "CREATE TRIGGER IF NOT EXISTS events_rows_insert AFTER INSERT ON events BEGIN "
-    "UPDATE counters SET value = value + 1 WHERE name = 'rows'; END",
-    "CREATE TRIGGER IF NOT EXISTS events_rows_delete AFTER DELETE ON events BEGIN "
-    "UPDATE counters SET value = value - 1 WHERE name = 'rows'; END",
-)
+# Earlier versions of the file kept a row count with triggers; they are removed on open.
+_OLD_TRIGGERS = ("events_rows_insert", "events_rows_delete")
 _ACK_BATCH = 256
 _AGE_CHECK_INTERVAL_S = 30.0
 
@@ -106,7 +101,7 @@ class Outbox:
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA busy_timeout=5000")
             self._conn.executescript(_SCHEMA)
-            self._install_row_counter()
+            self._drop_old_triggers()
         except sqlite3.Error as exc:
             raise StorageError(f"outbox {path}: {exc}") from exc
 
@@ -195,7 +190,7 @@ class Outbox:
     def depth(self) -> int:
         """Events stored and not yet acknowledged (by any process sharing the file)."""
         self.flush_acks()
-        return self._read_counter(_ROWS)
+        return int(self._query("SELECT count(*) FROM events", ())[0][0])
 
     def oldest_age_s(self) -> float | None:
         """Age of the oldest stored event, None when empty."""
@@ -270,7 +265,15 @@ class Outbox:
             dropped += self._conn.execute(
                 "DELETE FROM events WHERE created_ms < ?", (cutoff,)
             ).rowcount
-        excess = self._counter(_ROWS) - self._max_events
+        # ids only grow, so max - min + 1 bounds the row count cheaply (two index lookups);
+        # the exact count is taken only when that bound is over the limit.
+        low, high = self._conn.execute(  # separate subqueries: each is one index lookup
+            "SELECT (SELECT min(id) FROM events), (SELECT max(id) FROM events)"
+        ).fetchone()
+        excess = 0
+        if low is not None and high - low + 1 > self._max_events:
+            count = self._conn.execute("SELECT count(*) FROM events").fetchone()[0]
+            excess = int(count) - self._max_events
         if excess > 0:
             dropped += self._conn.execute(
                 "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?)",
@@ -278,23 +281,9 @@ class Outbox:
             ).rowcount
         return dropped
 
-    def _install_row_counter(self) -> None:
-        """Keep count(*) of events in counters[rows] via triggers (set up once per file)."""
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            installed = self._conn.execute(
-                "SELECT count(*) FROM sqlite_master "
-                "WHERE type = 'trigger' AND name IN ('events_rows_insert', 'events_rows_delete')"
-            ).fetchone()[0]
-            if installed != len(_ROW_TRIGGERS):
-                for statement in _ROW_TRIGGERS:
-                    self._conn.execute(statement)
-                count = self._conn.execute("SELECT count(*) FROM events").fetchone()[0]
-                self._set_counter(_ROWS, int(count))
-            self._conn.execute("COMMIT")
-        except sqlite3.Error:
-            self._rollback()
-            raise
+    def _drop_old_triggers(self) -> None:
+        for trigger in _OLD_TRIGGERS:
+            self._conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
 
     def _read_counter(self, name: str) -> int:
         rows = self._query("SELECT value FROM counters WHERE name = ?", (name,))

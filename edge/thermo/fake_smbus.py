@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import enum
 import errno
+import random
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from edge.thermo.mlx90614 import (
     RAM_AMBIENT,
     RAM_OBJECT_1,
     RAM_OBJECT_2,
+    RAM_RAW_IR_1,
     STARTUP_SETTLE_S,
     celsius_to_raw,
     read_pec,
@@ -26,6 +28,7 @@ from edge.thermo.scene import PersonScene
 
 I2C_M_RD = 0x0001
 EEPROM_WRITE_BUSY_S = 0.005
+RAW_IR_PER_KELVIN = 40.0  # emulated raw IR counts per kelvin of object-to-die difference
 # Factory EEPROM contents of a typical MLX90614ESF-AAA (cells 0x20-0x3F by command).
 FACTORY_EEPROM = {
     0x20: 0x9993,  # To max
@@ -84,6 +87,7 @@ class FakeMlx90614Bus:
         self._stuck: dict[int, int] | None = None
         self._stuck_forever = False
         self._busy_until = -1.0
+        self._noise = random.Random(address)
         self._lock = threading.Lock()
 
     # ---- test and demo controls ---------------------------------------------------------------
@@ -165,7 +169,7 @@ class FakeMlx90614Bus:
     def _word(self, command: int, fault: Fault | None) -> int:
         if 0x20 <= command <= 0x3F:
             return self.eeprom[command]
-        if command not in (RAM_AMBIENT, RAM_OBJECT_1, RAM_OBJECT_2):
+        if command not in (RAM_RAW_IR_1, RAM_AMBIENT, RAM_OBJECT_1, RAM_OBJECT_2):
             return 0x0000
         if self._clock.monotonic() < self._powered_at + STARTUP_SETTLE_S:
             self.reads_before_ready += 1
@@ -179,9 +183,13 @@ class FakeMlx90614Bus:
         return word
 
     def _snapshot(self) -> dict[int, int]:
-        obj = celsius_to_raw(self.scene.object_c()) & 0x7FFF
+        object_c, ambient_c = self.scene.object_c(), self.scene.ambient_c()
+        obj = celsius_to_raw(object_c) & 0x7FFF
+        # Raw IR tracks the object-to-die difference, with ADC noise of several LSB.
+        ir = round((object_c - ambient_c) * RAW_IR_PER_KELVIN + self._noise.gauss(0.0, 8.0))
         return {
-            RAM_AMBIENT: celsius_to_raw(self.scene.ambient_c()) & 0x7FFF,
+            RAM_RAW_IR_1: (0x8000 | min(-ir, 0x7FFF)) if ir < 0 else min(ir, 0x7FFF),
+            RAM_AMBIENT: celsius_to_raw(ambient_c) & 0x7FFF,
             RAM_OBJECT_1: obj,
             RAM_OBJECT_2: obj,
         }

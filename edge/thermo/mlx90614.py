@@ -14,6 +14,7 @@ from edge.errors import SensorError
 log = logging.getLogger(__name__)
 
 DEFAULT_ADDRESS = 0x5A
+RAM_RAW_IR_1 = 0x04  # raw IR channel 1 ADC data, sign-magnitude; noisy, so it never repeats
 RAM_AMBIENT = 0x06
 RAM_OBJECT_1 = 0x07
 RAM_OBJECT_2 = 0x08
@@ -99,6 +100,11 @@ class Mlx90614:
     def object_c(self) -> float:
         """The object (channel 1) temperature in °C."""
         return self._temperature(RAM_OBJECT_1, OBJECT_RANGE_C)
+
+    def raw_ir(self) -> int:
+        """The raw IR channel 1 ADC word (sign-magnitude as the sensor sends it). Its noise is
+        many LSB, so a run of identical words means a stuck bus or sensor, not a steady scene."""
+        return self.read_word(RAM_RAW_IR_1)
 
     def read_word(self, command: int) -> int:
         """Read one PEC-checked 16-bit word (RAM 0x00-0x1F, EEPROM 0x20-0x3F)."""

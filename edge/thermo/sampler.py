@@ -89,7 +89,7 @@ class SensorSampler:
         self._thread: threading.Thread | None = None
         self._seq = 0
         self._faults = 0
-        self._last_pair: tuple[float, float] | None = None
+        self._last_reading: tuple[float, float, int | None] | None = None
         self._repeats = 0
         self._last_attempt_at = clock.monotonic()
 
@@ -101,6 +101,7 @@ class SensorSampler:
             try:
                 ambient = self._sensor.ambient_c()
                 obj = self._sensor.object_c()
+                raw = self._raw_ir() if self._stuck_reads > 0 else None
             except (GateEdgeError, OSError, ValueError) as exc:
                 return self._record("fault", fault=f"{type(exc).__name__}: {exc}")
             except Exception as exc:  # a driver bug must not stop sampling; it is a fault
@@ -112,16 +113,23 @@ class SensorSampler:
                     present = bool(self._presence())
                 except Exception as exc:  # noqa: BLE001 - an input fault is a sampling fault
                     return self._record("fault", fault=f"presence input: {exc}")
-            if self._frozen(ambient, obj):
+            if self._frozen((ambient, obj, raw)):
                 detail = f"sensor frozen: {self._repeats} identical readings"
                 return self._record("frozen", obj, ambient, fault=detail)
             return self._record("ok", obj, ambient, presence=present)
 
-    def _frozen(self, ambient: float, obj: float) -> bool:
-        if self._last_pair == (ambient, obj):
+    def _raw_ir(self) -> int | None:
+        raw_ir = getattr(self._sensor, "raw_ir", None)
+        return int(raw_ir()) if callable(raw_ir) else None
+
+    def _frozen(self, reading: tuple[float, float, int | None]) -> bool:
+        """Identical readings `stuck_reads` times running. With the sensor's raw IR word in the
+        reading (its ADC noise is many LSB) a steady scene never looks frozen; temperatures alone
+        at 0.02 K resolution can repeat by chance."""
+        if self._last_reading == reading:
             self._repeats += 1
         else:
-            self._last_pair = (ambient, obj)
+            self._last_reading = reading
             self._repeats = 1
         return self._stuck_reads > 0 and self._repeats >= self._stuck_reads
 

@@ -44,7 +44,10 @@ class ThermoSettings:
         0.5, minimum=0.1, maximum=3.0, doc="Kept samples must agree within this spread (°C)."
     )
     stuck_reads: int = setting(
-        5, minimum=0, maximum=100, doc="Identical consecutive readings = frozen sensor; 0 off."
+        5,
+        minimum=0,
+        maximum=100,
+        doc="Identical consecutive readings (temperatures and raw IR word) = frozen sensor; 0 off.",
     )
     background_sampling: bool = setting(
         True, doc="Sample continuously in the background so a reading is ready at once."
