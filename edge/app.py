@@ -246,9 +246,12 @@ class GateService:
         self.request_stop(EXIT_RESTART)
 
     def refresh_trust(self) -> None:
-        """Re-read the persisted trust list and denylist; a refused file (bad signature,
-        rollback, expired while a good one is loaded) is logged and shown on the status topic."""
+        """Re-read the persisted trust list and denylist, and ask the broker for the retained
+        ones again; a refused file (bad signature, rollback, expired while a good one is loaded)
+        is logged and shown on the status topic."""
         self.trust.load()
+        if self.control is not None and self.control.refetch_trust():
+            log.info("refresh-trust: retained trust list and denylist requested again")
         for problem in self.trust.problems:
             log.error("trust: %s", problem)
         if self.publisher is not None:

@@ -264,3 +264,39 @@ def test_control_plane_over_the_broker(tmp_path: Path, mqtt_broker: Broker) -> N
     assert "trust-list" in publisher.faults()
     plane.stop()
     publisher.stop()
+
+
+def test_refresh_trust_asks_the_broker_for_the_retained_documents_again(
+    tmp_path: Path, mqtt_broker: Broker
+) -> None:
+    good = json.dumps({"payload": "good", "signature": "AA=="}).encode()
+    publish.single("trust/denylist", good, qos=1, retain=True, port=mqtt_broker.port)
+    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1")
+    settings_ = MqttSettings(broker=mqtt_broker.url, command_public_key=PUBLIC_HEX)
+    publisher = EventPublisher(settings_, site="s1", gate="g1", outbox=outbox)
+    trust = FakeTrust()
+    plane = ControlPlane(
+        settings_,
+        site="s1",
+        gate="g1",
+        state_dir=tmp_path,
+        handler=FakeHandler(),
+        trust=trust,
+        status=publisher,
+    )
+    assert not plane.refetch_trust()  # not attached yet
+    plane.attach(publisher)
+    publisher.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not trust.installed and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert trust.installed == [("denylist", 1)]
+        assert plane.refetch_trust()
+        while len(trust.installed) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [kind for kind, _ in trust.installed] == ["denylist", "denylist"]  # once more
+    finally:
+        plane.stop()
+        publisher.stop()
+        outbox.close()

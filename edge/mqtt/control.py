@@ -57,6 +57,8 @@ class Subscriber(Protocol):
 
     def subscribe(self, topic_filter: str, handler: _Handler) -> None: ...
 
+    def resubscribe(self, topic_filter: str) -> bool: ...
+
 
 class _Handler(Protocol):
     def __call__(self, topic: str, payload: bytes, retain: bool) -> None: ...
@@ -98,11 +100,21 @@ class ControlPlane:
         self._replay = ReplayGuard(Path(state_dir) / "commands.db", retain_s)
         self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._subscriber: Subscriber | None = None
         self.accepted = 0
         self.refused = 0
 
+    def refetch_trust(self) -> bool:
+        """Ask the broker for the retained trust list and denylist again (refresh-trust);
+        False when not attached or not connected (the next connect delivers them anyway)."""
+        if self._subscriber is None:
+            return False
+        results = [self._subscriber.resubscribe(t) for t in (TRUST_LIST_TOPIC, DENYLIST_TOPIC)]
+        return all(results)
+
     def attach(self, subscriber: Subscriber) -> None:
         """Subscribe to commands and the trust subtree and start handling messages."""
+        self._subscriber = subscriber
         self._thread = threading.Thread(target=self._work, name="mqtt-control", daemon=True)
         self._thread.start()
         for topic_filter in (self.topics.commands, TRUST_LIST_TOPIC, DENYLIST_TOPIC):

@@ -195,6 +195,17 @@ class EventPublisher:
         if connected:
             self._client.subscribe(topic_filter, options=SubscribeOptions(qos=1))
 
+    def resubscribe(self, topic_filter: str) -> bool:
+        """Subscribe again to a filter already subscribed, so the broker sends its retained
+        messages once more; False when not connected (they come anyway on the next connect)."""
+        with self._cv:
+            known = topic_filter in self._subscriptions
+            connected = self._connected
+        if not known or not connected:
+            return False
+        result = self._client.subscribe(topic_filter, options=SubscribeOptions(qos=1))
+        return result[0] == mqtt.MQTT_ERR_SUCCESS
+
     # --- paho callbacks (network thread) -----------------------------------------------------
 
     def _on_connect(
