@@ -332,10 +332,11 @@ class GateService:
                 log.error("supervision: %s", exc)
 
     def _sync_status(self) -> None:
-        """Mirror the controller's latched faults onto the retained status topic."""
+        """Mirror the controller's latched faults, and those that hit single presentations in
+        the last few minutes, onto the retained status topic."""
         if self.publisher is None:
             return
-        faults = self.controller.faults
+        faults = {**self.controller.recent_faults, **self.controller.faults}
         for reason, detail in faults.items():
             if self._published_faults.get(reason) != detail:
                 self.publisher.set_fault(reason, detail)

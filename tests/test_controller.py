@@ -533,3 +533,19 @@ def test_close_releases_relay_and_switches_indicators_off() -> None:
     rig.controller.close()
     assert rig.relay.releases == 1
     assert {name for name, on in rig.signals if not on} == {"green", "red", "buzzer"}
+
+
+def test_a_fault_that_hit_one_presentation_is_remembered_for_the_status_topic() -> None:
+    rig = identity_rig()
+    rig.lines.fail = True
+    rig.scan(green())
+    assert rig.decisions() == [("deny", ("document_reader_fault",))]
+    assert rig.controller.faults == {}  # not latched: the next person may succeed
+    recent = rig.controller.recent_faults
+    assert list(recent) == ["document_reader_fault"]
+    assert (
+        recent["document_reader_fault"].startswith("at 20")
+        and "OSError" in recent["document_reader_fault"]
+    )
+    rig.clock.advance(301.0)
+    assert rig.controller.recent_faults == {}

@@ -111,6 +111,24 @@ def test_certs_csr_writes_a_private_key_and_a_csr(
     assert key.read_bytes() != before
 
 
+def test_certs_csr_takes_its_defaults_from_the_gate_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state"
+    config = tmp_path / "gate.toml"
+    config.write_text(
+        f'[gate]\nsite = "east"\ngate = "g07"\n[storage]\nstate_dir = "{state}"\n'
+        '[mqtt]\nkey_file = "pki/device.key"\n'
+    )
+    assert main(["certs", "csr", "--config", str(config)]) == 0
+    key, csr_file = state / "pki" / "device.key", state / "pki" / "device.csr"
+    assert key.stat().st_mode & 0o777 == 0o600
+    csr = x509.load_pem_x509_csr(csr_file.read_bytes())
+    assert csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "east.g07"
+    assert main(["certs", "csr"]) == 2  # neither --out/--cn nor --config
+    assert "needs --out and --cn" in capsys.readouterr().err
+
+
 def test_command_sign_output_is_accepted_by_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

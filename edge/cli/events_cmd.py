@@ -57,8 +57,15 @@ def register(subparsers: Any) -> None:
     certs = subparsers.add_parser("certs", help="device certificate tools")
     certs_sub = certs.add_subparsers(dest="certs_command", metavar="ACTION", required=True)
     csr = certs_sub.add_parser("csr", help="create the device key (never leaves) and a CSR")
-    csr.add_argument("--out", required=True, help="writes PREFIX.key (0600) and PREFIX.csr")
-    csr.add_argument("--cn", required=True, help='device id, e.g. "<site>.<gate>"')
+    csr.add_argument(
+        "--out",
+        help="writes PREFIX.key (0600) and PREFIX.csr (default with --config: mqtt.key_file "
+        "without .key, else STATE_DIR/device)",
+    )
+    csr.add_argument(
+        "--cn", help='device id, e.g. "<site>.<gate>" (default with --config: gate.site.gate.gate)'
+    )
+    csr.add_argument("--config", help="take the defaults for --out and --cn from this gate config")
     csr.add_argument("--force", action="store_true", help="replace an existing key")
     csr.set_defaults(func=_csr)
 
@@ -172,7 +179,23 @@ def _pending(args: argparse.Namespace) -> int:
         outbox.close()
 
 
+def _csr_defaults(args: argparse.Namespace) -> tuple[str, str]:
+    """(--out prefix, --cn), filled in from --config where not given."""
+    out, cn = args.out, args.cn
+    if args.config:
+        config = load_config(args.config)
+        cn = cn or f"{config.gate.site}.{config.gate.gate}"
+        key_file = config.mqtt.key_file
+        if not out and key_file.endswith(".key"):
+            out = str(config.state_path(key_file[: -len(".key")]))
+        out = out or str(Path(config.storage.state_dir) / "device")
+    if not out or not cn:
+        raise GateEdgeError("certs csr needs --out and --cn, or --config to take them from")
+    return out, cn
+
+
 def _csr(args: argparse.Namespace) -> int:
+    args.out, args.cn = _csr_defaults(args)
     key_path, csr_path = Path(f"{args.out}.key"), Path(f"{args.out}.csr")
     if key_path.exists() and not args.force:
         raise GateEdgeError(f"{key_path} exists; use --force to replace the device key")

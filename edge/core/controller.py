@@ -75,7 +75,7 @@ class GateController:
         self._clock = clock
         self.ledger = ledger if ledger is not None else PassbackLedger(policy.anti_passback_s)
         self._listeners: list[DecisionListener] = [on_decision] if on_decision else []
-        self._faults = FaultBoard(events)
+        self._faults = FaultBoard(events, clock)
         self._flight = SingleFlight("gate-controller", on_tick=self._beat)
         self._lock = threading.Lock()
         self._state = GateState.IDLE
@@ -138,6 +138,11 @@ class GateController:
     def faults(self) -> dict[str, str]:
         """Active faults: reason -> detail."""
         return self._faults.active()
+
+    @property
+    def recent_faults(self) -> dict[str, str]:
+        """Faults that hit single presentations in the last few minutes (not latched)."""
+        return self._faults.recent()
 
     def status(self) -> ControllerStatus:
         """A snapshot of state, faults and counters."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
+from edge.clock import Clock, SystemClock
 from edge.events import EventSink, GateEvent
 
 log = logging.getLogger(__name__)
@@ -16,13 +18,22 @@ def fault_reason(component: str) -> str:
     return name if name.endswith("_fault") else f"{name}_fault"
 
 
-class FaultBoard:
-    """Active faults (reason -> detail); each change is reported once as a fault event."""
+RECENT_FAULT_WINDOW_S = 300.0
 
-    def __init__(self, events: EventSink) -> None:
+
+class FaultBoard:
+    """Active faults (reason -> detail); each change is reported once as a fault event.
+
+    Faults that affected one presentation only (announced, not latched) are remembered for
+    RECENT_FAULT_WINDOW_S so that the status topic can show them too.
+    """
+
+    def __init__(self, events: EventSink, clock: Clock | None = None) -> None:
         self._events = events
+        self._clock = clock or SystemClock()
         self._lock = threading.Lock()
         self._active: dict[str, str] = {}
+        self._recent: dict[str, tuple[float, str]] = {}  # reason -> (monotonic, detail)
 
     def report(self, component: str, detail: str) -> None:
         """Latch a fault; a fault already active only has its detail updated."""
@@ -53,8 +64,19 @@ class FaultBoard:
         with self._lock:
             return tuple(self._active)
 
+    def recent(self) -> dict[str, str]:
+        """Unlatched faults seen within RECENT_FAULT_WINDOW_S: reason -> "at <UTC time>: detail"."""
+        horizon = self._clock.monotonic() - RECENT_FAULT_WINDOW_S
+        with self._lock:
+            self._recent = {r: seen for r, seen in self._recent.items() if seen[0] >= horizon}
+            return {reason: detail for reason, (_, detail) in self._recent.items()}
+
     def announce(self, reason: str, detail: str) -> None:
         """Emit a fault event without latching (for faults that affect one presentation)."""
+        with self._lock:
+            if detail != "cleared" and reason not in self._active:
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._clock.now()))
+                self._recent[reason] = (self._clock.monotonic(), f"at {stamp}: {detail}")
         try:
             self._events.emit(GateEvent(kind="fault", fault=reason, detail=detail))
         except Exception:
