@@ -61,6 +61,7 @@ class IdentityGate:
 
     def present(self, text: str, document: bytes | None, seed: int) -> DecisionRecord:
         self.decided.clear()
+        first = len(self.records)
         self.sim.person_arrives(NORMAL_SKIN_C)
         time.sleep(0.2)
         self.sim.camera.show(render_code_frames(text, seed, count=3))
@@ -71,10 +72,12 @@ class IdentityGate:
         if document is not None:
             os.write(self.master, document + b"\r")
         assert self.decided.wait(10)
+        # The phone goes away: a slow presentation must not see the same code read again.
+        self.sim.camera.show_nothing()
         self.service.controller.wait_idle(5)
         self.sim.person_leaves()
         time.sleep(0.1)
-        return self.records[-1]
+        return self.records[first]
 
 
 @pytest.fixture
@@ -99,7 +102,7 @@ def test_matching_document_passes_mismatch_and_absence_are_denied(gate: Identity
 def test_same_person_with_a_second_code_is_refused_by_anti_passback(gate: IdentityGate) -> None:
     now = SystemClock().now()
     first = gate.present(gate.creds.issue("green", now, document="G7654321"), b"G7654321", 4)
-    assert first.verdict == "pass"
+    assert first.verdict == "pass", first.reasons
     second = gate.creds.issue("green", now, document="G7654321")  # a fresh code, same person
     gate.decided.clear()
     gate.sim.camera.show(render_code_frames(second, 5, count=3))
