@@ -143,7 +143,7 @@ def test_a_second_process_on_the_same_file(tmp_path: Path) -> None:
     assert reopened.last_seq() == mine.last_seq()
 
 
-def test_an_outbox_written_before_the_row_counter_opens_with_the_right_depth(
+def test_an_outbox_file_from_an_earlier_version_opens_with_the_right_depth(
     tmp_path: Path,
 ) -> None:
     now_ms = int(time.time() * 1000)

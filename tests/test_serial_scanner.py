@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +25,17 @@ from edge.drivers.serial_scanner import (
     open_serial_scanner,
 )
 from edge.scan.settings import SerialScannerSettings
+
+
+@pytest.fixture
+def pty() -> Iterator[tuple[int, str]]:
+    """A pseudo-terminal: (the module's end as a file descriptor, the gate's end as a path)."""
+    master, slave = os.openpty()
+    try:
+        yield master, os.ttyname(slave)
+    finally:
+        os.close(master)
+        os.close(slave)
 
 
 def test_frames_match_the_documented_bytes() -> None:
@@ -51,27 +64,23 @@ def test_reply_filter_strips_split_replies_and_keeps_text() -> None:
     assert not bad.replies[0].crc_ok
 
 
-def test_gm65_command_mode_triggers_and_reads_text_past_replies() -> None:
-    master, slave = os.openpty()
-    try:
-        clock = FakeClock()
-        port = ReconnectingPort(os.ttyname(slave), 9600, clock=clock)
-        scanner = SerialQrScanner(port, "gm65-command", b"\r", trigger_interval_s=2.0, clock=clock)
-        assert scanner.read_line(0.05) is None
-        answer_mode_setup(master, scanner, current=0b01)  # already in command mode
-        assert scanner.read_line(0.05) is None
-        time.sleep(0.05)
-        assert os.read(master, 64) == GM65_TRIGGER
-        reply = bytes.fromhex("02 00 00 01 00 33 31")
-        os.write(master, reply[:3])  # the reply arrives split, then the decoded text
-        assert scanner.read_line(0.05) is None
-        os.write(master, reply[3:] + b"HC1:XYZ\r")
-        assert scanner.read_line(1.0) == "HC1:XYZ"
-        assert scanner.replies and scanner.replies[-1].status == 0
-        scanner.close()
-    finally:
-        os.close(master)
-        os.close(slave)
+def test_gm65_command_mode_triggers_and_reads_text_past_replies(pty: tuple[int, str]) -> None:
+    master, tty = pty
+    clock = FakeClock()
+    port = ReconnectingPort(tty, 9600, clock=clock)
+    scanner = SerialQrScanner(port, "gm65-command", b"\r", trigger_interval_s=2.0, clock=clock)
+    assert scanner.read_line(0.05) is None
+    answer_mode_setup(master, scanner, current=0b01)  # already in command mode
+    assert scanner.read_line(0.05) is None
+    time.sleep(0.05)
+    assert os.read(master, 64) == GM65_TRIGGER
+    reply = bytes.fromhex("02 00 00 01 00 33 31")
+    os.write(master, reply[:3])  # the reply arrives split, then the decoded text
+    assert scanner.read_line(0.05) is None
+    os.write(master, reply[3:] + b"HC1:XYZ\r")
+    assert scanner.read_line(1.0) == "HC1:XYZ"
+    assert scanner.replies and scanner.replies[-1].status == 0
+    scanner.close()
 
 
 def reply_frame(status: int, data: bytes) -> bytes:
@@ -95,69 +104,59 @@ def answer_mode_setup(master: int, scanner: SerialQrScanner, current: int) -> by
     return written
 
 
-def test_gm65_module_is_put_into_the_configured_mode_keeping_other_bits() -> None:
-    master, slave = os.openpty()
-    try:
-        clock = FakeClock()
-        port = ReconnectingPort(os.ttyname(slave), 9600, clock=clock)
-        scanner = SerialQrScanner(port, "gm65-continuous", b"\r", clock=clock)
-        assert scanner.read_line(0.05) is None  # opens the port, asks for the mode zone
-        written = answer_mode_setup(master, scanner, current=0b1000_0001)  # command mode now
-        assert written == gm65_command(0x08, 0x0000, bytes([0b1000_0010]))  # CRC, not AB CD
-        assert written[-2:] == crc16_ccitt(written[2:-2]).to_bytes(2, "big")
-        assert scanner.mode_setup is not None and scanner.mode_setup.state == "done"
-        os.write(master, b"HC1:AFTER\r")
-        assert scanner.read_line(1.0) == "HC1:AFTER"
-        scanner.close()
-    finally:
-        os.close(master)
-        os.close(slave)
+def test_gm65_module_is_put_into_the_configured_mode_keeping_other_bits(
+    pty: tuple[int, str],
+) -> None:
+    master, tty = pty
+    clock = FakeClock()
+    port = ReconnectingPort(tty, 9600, clock=clock)
+    scanner = SerialQrScanner(port, "gm65-continuous", b"\r", clock=clock)
+    assert scanner.read_line(0.05) is None  # opens the port, asks for the mode zone
+    written = answer_mode_setup(master, scanner, current=0b1000_0001)  # command mode now
+    assert written == gm65_command(0x08, 0x0000, bytes([0b1000_0010]))  # CRC, not AB CD
+    assert written[-2:] == crc16_ccitt(written[2:-2]).to_bytes(2, "big")
+    assert scanner.mode_setup is not None and scanner.mode_setup.state == "done"
+    os.write(master, b"HC1:AFTER\r")
+    assert scanner.read_line(1.0) == "HC1:AFTER"
+    scanner.close()
 
 
-def test_a_silent_gm65_module_is_reported_and_its_text_still_read() -> None:
-    master, slave = os.openpty()
-    try:
-        clock = FakeClock()
-        port = ReconnectingPort(os.ttyname(slave), 9600, clock=clock)
-        scanner = SerialQrScanner(port, "gm65-continuous", b"\r", clock=clock)
-        for _ in range(4):  # three tries a second apart, then it gives up
-            assert scanner.read_line(0.05) is None
-            clock.advance(1.1)
+def test_a_silent_gm65_module_is_reported_and_its_text_still_read(pty: tuple[int, str]) -> None:
+    master, tty = pty
+    clock = FakeClock()
+    port = ReconnectingPort(tty, 9600, clock=clock)
+    scanner = SerialQrScanner(port, "gm65-continuous", b"\r", clock=clock)
+    for _ in range(4):  # three tries a second apart, then it gives up
         assert scanner.read_line(0.05) is None
-        assert scanner.mode_setup is not None and scanner.mode_setup.state == "failed"
-        assert scanner.mode_setup.problem is not None
-        assert "no reply" in scanner.mode_setup.problem
-        time.sleep(0.05)
-        assert os.read(master, 256) == GM65_READ_MODE * 3
-        os.write(master, b"HC1:STILL\r")
-        assert scanner.read_line(1.0) == "HC1:STILL"
-        scanner.close()
-    finally:
-        os.close(master)
-        os.close(slave)
+        clock.advance(1.1)
+    assert scanner.read_line(0.05) is None
+    assert scanner.mode_setup is not None and scanner.mode_setup.state == "failed"
+    assert scanner.mode_setup.problem is not None
+    assert "no reply" in scanner.mode_setup.problem
+    time.sleep(0.05)
+    assert os.read(master, 256) == GM65_READ_MODE * 3
+    os.write(master, b"HC1:STILL\r")
+    assert scanner.read_line(1.0) == "HC1:STILL"
+    scanner.close()
 
 
-def test_honeywell_trigger_is_sent_and_stopped_on_close() -> None:
-    master, slave = os.openpty()
-    try:
-        clock = FakeClock()
-        port = ReconnectingPort(os.ttyname(slave), 9600, clock=clock)
-        scanner = SerialQrScanner(port, "honeywell", b"\r", trigger_interval_s=5.0, clock=clock)
-        assert scanner.read_line(0.05) is None  # opens the port and sends the first trigger
-        os.write(master, b"DOC-42\r")
-        assert scanner.read_line(1.0) == "DOC-42"
-        time.sleep(0.05)
-        assert os.read(master, 64).startswith(HONEYWELL_TRIGGER)
-        clock.advance(5.0)
-        assert scanner.read_line(0.05) is None
-        time.sleep(0.05)
-        assert os.read(master, 64) == HONEYWELL_TRIGGER  # re-triggered once per interval
-        scanner.close()
-        time.sleep(0.05)
-        assert os.read(master, 64) == HONEYWELL_UNTRIGGER
-    finally:
-        os.close(master)
-        os.close(slave)
+def test_honeywell_trigger_is_sent_and_stopped_on_close(pty: tuple[int, str]) -> None:
+    master, tty = pty
+    clock = FakeClock()
+    port = ReconnectingPort(tty, 9600, clock=clock)
+    scanner = SerialQrScanner(port, "honeywell", b"\r", trigger_interval_s=5.0, clock=clock)
+    assert scanner.read_line(0.05) is None  # opens the port and sends the first trigger
+    os.write(master, b"DOC-42\r")
+    assert scanner.read_line(1.0) == "DOC-42"
+    time.sleep(0.05)
+    assert os.read(master, 64).startswith(HONEYWELL_TRIGGER)
+    clock.advance(5.0)
+    assert scanner.read_line(0.05) is None
+    time.sleep(0.05)
+    assert os.read(master, 64) == HONEYWELL_TRIGGER  # re-triggered once per interval
+    scanner.close()
+    time.sleep(0.05)
+    assert os.read(master, 64) == HONEYWELL_UNTRIGGER
 
 
 def test_factory_builds_a_continuous_scanner_on_loop() -> None:

@@ -48,12 +48,13 @@ def match_identity(
     return "mismatched"
 
 
-def discard_stale_lines(source: LineSource) -> bool:
-    """Throw away lines left from earlier people (call before prompting for a document)."""
-    for _ in range(_STALE_LINES_MAX):
+def discard_stale_lines(source: LineSource) -> int:
+    """Throw away lines left from earlier people (call before prompting for a document);
+    return how many were thrown away."""
+    for discarded in range(_STALE_LINES_MAX):
         if source.read_line(0.0) is None:
-            break
-    return True
+            return discarded
+    return _STALE_LINES_MAX
 
 
 def read_document(source: LineSource, clock: Clock, timeout_s: float) -> str | None:

@@ -86,8 +86,12 @@ class PresentationSteps:
             return "not_bound"  # nothing to compare with: do not keep the person waiting
         source = self._identity_source
         # Lines left from earlier people go before the prompt, so none typed after it is lost.
-        if source is not None and not self._guard_reader(discard_stale_lines, source, transient):
-            source = None
+        if source is not None:
+            stale = self._guard_reader(discard_stale_lines, source, transient)
+            if stale is None:
+                source = None  # the reader failed: no document will come
+            elif stale:
+                log.info("document reader: %d stale line(s) discarded", stale)
         began = self._enter(GateState.IDENTITY)
         document = None
         if source is not None:

@@ -21,6 +21,7 @@ from edge.clock import Clock, SystemClock
 from edge.errors import StorageError
 from edge.events import GateEvent
 from edge.mqtt.payloads import EventStamp, encode, event_document
+from edge.storage.sqlite_files import open_durable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -33,8 +34,6 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_created ON events (created_ms);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
-# Earlier versions of the file kept a row count with triggers; they are removed on open.
-_OLD_TRIGGERS = ("events_rows_insert", "events_rows_delete")
 _ACK_BATCH = 256
 _AGE_CHECK_INTERVAL_S = 30.0
 
@@ -93,15 +92,12 @@ class Outbox:
         self._listener: Callable[[], None] | None = None
         self._next_age_check = 0.0
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            self._conn = open_durable(path, _SCHEMA)
+            mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise StorageError(f"outbox {path}: WAL journal mode unavailable ({mode})")
-            self._conn.execute("PRAGMA synchronous=FULL")
+            # The service and `events test|flush` may share the file: wait for the other's lock.
             self._conn.execute("PRAGMA busy_timeout=5000")
-            self._conn.executescript(_SCHEMA)
-            self._drop_old_triggers()
         except sqlite3.Error as exc:
             raise StorageError(f"outbox {path}: {exc}") from exc
 
@@ -280,10 +276,6 @@ class Outbox:
                 (excess,),
             ).rowcount
         return dropped
-
-    def _drop_old_triggers(self) -> None:
-        for trigger in _OLD_TRIGGERS:
-            self._conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
 
     def _read_counter(self, name: str) -> int:
         rows = self._query("SELECT value FROM counters WHERE name = ?", (name,))

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from edge.errors import StorageError
+from edge.storage.sqlite_files import open_durable
 
 
 class ReplayGuard:
@@ -16,13 +17,10 @@ class ReplayGuard:
         self._retain_ms = int(retain_after_expiry_s * 1000)
         self._lock = threading.Lock()
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.execute(
+            self._conn = open_durable(
+                path,
                 "CREATE TABLE IF NOT EXISTS seen_commands "
-                "(command_id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)"
+                "(command_id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)",
             )
         except sqlite3.Error as exc:
             raise StorageError(f"command store {path}: {exc}") from exc

@@ -10,6 +10,7 @@ from pathlib import Path
 from edge.clock import Clock
 from edge.core.passback import PassbackLedger, passback_keys
 from edge.errors import StorageError
+from edge.storage.sqlite_files import open_durable
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,9 @@ class DurablePassbackLedger(PassbackLedger):
         self._clock = clock
         self._db_lock = threading.Lock()
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS passes (key BLOB PRIMARY KEY, wall_at REAL NOT NULL)"
+            self._conn = open_durable(
+                path,
+                "CREATE TABLE IF NOT EXISTS passes (key BLOB PRIMARY KEY, wall_at REAL NOT NULL)",
             )
             rows = self._conn.execute(
                 "SELECT key, wall_at FROM passes WHERE wall_at >= ? ORDER BY wall_at",

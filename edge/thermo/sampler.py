@@ -76,6 +76,11 @@ class SensorSampler:
     ) -> None:
         self._sensor = sensor
         self._presence = presence
+        # Only needed for stuck-sensor detection; sensors without a raw IR word skip it.
+        raw_ir = getattr(sensor, "raw_ir", None)
+        self._read_raw_ir: Callable[[], int] | None = (
+            raw_ir if callable(raw_ir) and settings.stuck_reads > 0 else None
+        )
         self._clock = clock
         self.interval_s = settings.sample_interval_ms / 1000
         self._stuck_reads = settings.stuck_reads
@@ -101,7 +106,7 @@ class SensorSampler:
             try:
                 ambient = self._sensor.ambient_c()
                 obj = self._sensor.object_c()
-                raw = self._raw_ir() if self._stuck_reads > 0 else None
+                raw = int(self._read_raw_ir()) if self._read_raw_ir is not None else None
             except (GateEdgeError, OSError, ValueError) as exc:
                 return self._record("fault", fault=f"{type(exc).__name__}: {exc}")
             except Exception as exc:  # a driver bug must not stop sampling; it is a fault
@@ -117,10 +122,6 @@ class SensorSampler:
                 detail = f"sensor frozen: {self._repeats} identical readings"
                 return self._record("frozen", obj, ambient, fault=detail)
             return self._record("ok", obj, ambient, presence=present)
-
-    def _raw_ir(self) -> int | None:
-        raw_ir = getattr(self._sensor, "raw_ir", None)
-        return int(raw_ir()) if callable(raw_ir) else None
 
     def _frozen(self, reading: tuple[float, float, int | None]) -> bool:
         """Identical readings `stuck_reads` times running. With the sensor's raw IR word in the
