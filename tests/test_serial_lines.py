@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.clock import FakeClock
+from edge.core.identity import discard_stale_lines
 from edge.drivers.serial_lines import LineFramer, ReconnectingPort, SerialLineReader
 
 
@@ -63,6 +64,21 @@ def test_split_lines_garbage_and_overlong_lines_over_a_pty(peer: PtyPeer) -> Non
         assert _read_all(reader, 3) == ["HC1:PARTIAL", "DOC123", "NEXT"]
         assert reader.discarded == 2
         assert reader.healthy
+    finally:
+        reader.close()
+
+
+def test_zero_timeout_opens_the_port_and_stale_lines_are_drained(peer: PtyPeer) -> None:
+    reader = SerialLineReader(ReconnectingPort(peer.path, 9600), b"\r")
+    try:
+        assert reader.fault == "not opened yet"
+        assert reader.read_line(0.0) is None  # polls once: the port is open afterwards
+        assert reader.healthy
+        peer.send(b"OLD-1\rOLD-2\r")
+        time.sleep(0.05)
+        assert discard_stale_lines(reader) == 2
+        peer.send(b"FRESH\r")
+        assert _read_all(reader, 1) == ["FRESH"]
     finally:
         reader.close()
 

@@ -233,15 +233,19 @@ class SerialLineReader:
         return data
 
     def read_line(self, timeout_s: float) -> str | None:
-        """The next complete line, or None on timeout; never raises for I/O errors."""
+        """The next complete line, or None on timeout; never raises for I/O errors.
+
+        A timeout of 0 polls the port once without waiting."""
         deadline = self._clock.monotonic() + max(0.0, timeout_s)
         # port reads block in real time, which an injected test clock does not see
         real_deadline = time.monotonic() + max(0.0, timeout_s)
+        polled = False  # a zero timeout still polls once: it opens the port and drains it
         while not self._ready:
             remaining = min(deadline - self._clock.monotonic(), real_deadline - time.monotonic())
-            if remaining <= 0:
+            if remaining <= 0 and polled:
                 return None
-            data = self.port.read(min(remaining, 0.1))
+            polled = True
+            data = self.port.read(min(max(0.0, remaining), 0.1))
             if not self.port.healthy:
                 self._framer.reset()  # a half line from before the unplug is not trustworthy
             if data:
