@@ -94,6 +94,29 @@ def test_reads_before_settle_would_be_invalid() -> None:
     assert bus.reads_before_ready == 1
 
 
+def test_a_sensor_back_from_a_power_loss_is_given_its_settle_again() -> None:
+    sensor, bus, clock = make(skin=35.0)
+    assert sensor.object_c() == pytest.approx(35.0, abs=0.02)
+    bus.power_off()
+    with pytest.raises(SensorError, match="NACK"):
+        sensor.object_c()
+    bus.power_on()
+    start = clock.monotonic()
+    assert sensor.object_c() == pytest.approx(35.0, abs=0.02)  # not the invalid start-up word
+    assert clock.monotonic() - start >= 0.25
+    assert (bus.reads_before_ready, sensor.resettles) == (1, 1)
+
+
+def test_a_glitch_that_a_retry_absorbs_costs_no_settle() -> None:
+    sensor, bus, clock = make(skin=35.0)
+    sensor.object_c()
+    bus.inject(Fault.REMOTE_IO, count=2)
+    start = clock.monotonic()
+    assert sensor.object_c() == pytest.approx(35.0, abs=0.02)
+    assert clock.monotonic() - start < 0.25
+    assert sensor.resettles == 0
+
+
 @pytest.mark.parametrize(
     ("fault", "message"),
     [

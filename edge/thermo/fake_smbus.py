@@ -109,6 +109,16 @@ class FakeMlx90614Bus:
             self._stuck = None
             self._stuck_forever = False
 
+    def power_off(self) -> None:
+        """Cut the sensor's supply: every transaction is NACKed until power_on()."""
+        with self._lock:
+            self._powered_at = float("inf")
+
+    def power_on(self) -> None:
+        """Restore the supply now: the sensor answers, but reads invalid words while it settles."""
+        with self._lock:
+            self._powered_at = self._clock.monotonic()
+
     def arrive(self, skin_c: float, approach_s: float = 0.0) -> None:
         """A person with forehead skin temperature `skin_c` steps up now."""
         self.scene.arrive(skin_c, approach_s)
@@ -139,7 +149,9 @@ class FakeMlx90614Bus:
             self.faults_applied.append(fault)
         if fault is not Fault.STUCK and not self._stuck_forever:
             self._stuck = None
-        if any(msg.addr not in (self.address, 0x00) for msg in msgs) or fault is Fault.NACK:
+        wrong_address = any(msg.addr not in (self.address, 0x00) for msg in msgs)
+        unpowered = self._powered_at == float("inf")
+        if wrong_address or unpowered or fault is Fault.NACK:
             raise OSError(errno.ENXIO, "No such device or address")
         if fault is Fault.REMOTE_IO:
             raise OSError(errno.EREMOTEIO, "Remote I/O error")

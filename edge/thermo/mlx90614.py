@@ -90,8 +90,11 @@ class Mlx90614:
         self._attempts = attempts
         self._retry_delay_s = retry_delay_s
         self._ready_at = clock.monotonic() + STARTUP_SETTLE_S
+        self._bus_failures = 0  # consecutive transactions that failed on the bus
         self.retries = 0
         """Count of retried transactions since creation (for diagnostics)."""
+        self.resettles = 0
+        """Times the sensor came back after a whole read failed on the bus (power loss?)."""
 
     def ambient_c(self) -> float:
         """The sensor die (ambient) temperature in °C."""
@@ -159,7 +162,7 @@ class Mlx90614:
         write = i2c_msg.write(self.address, [command])
         read = i2c_msg.read(self.address, 3)
         try:
-            self._bus.i2c_rdwr(write, read)
+            self._transfer(write, read)
         except OSError as exc:
             return _describe(exc)
         data = bytes(read)
@@ -177,6 +180,23 @@ class Mlx90614:
             if not valid[0] <= celsius <= valid[1]:
                 return f"implausible value {celsius:.2f} °C (word 0x{word:04X})"
         return word
+
+    def _transfer(self, *msgs: Any) -> None:
+        """One bus transaction. A sensor that answers again after a whole read failed on the bus
+        may have lost power: its first ~250 ms of readings are invalid, so settle and repeat."""
+        try:
+            self._bus.i2c_rdwr(*msgs)
+        except OSError:
+            self._bus_failures += 1
+            raise
+        came_back = self._bus_failures >= self._attempts
+        self._bus_failures = 0
+        if came_back:
+            self.resettles += 1
+            log.info("MLX90614 answers again; waiting for its start-up settle before reading")
+            self._ready_at = self._clock.monotonic() + STARTUP_SETTLE_S
+            self._settle()
+            self._transfer(*msgs)
 
     def _settle(self) -> None:
         wait = self._ready_at - self._clock.monotonic()
