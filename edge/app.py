@@ -19,10 +19,10 @@ from edge.core.records import DecisionRecord, Indicators
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
 from edge.hardware import Hardware
-from edge.mqtt.control import ControlPlane
+from edge.mqtt.control import CONTROL_THREAD, ControlPlane
 from edge.mqtt.outbox import Outbox
-from edge.mqtt.publisher import EventPublisher
-from edge.mqtt.telemetry import TelemetryPublisher
+from edge.mqtt.publisher import DISPATCH_THREAD, NETWORK_THREAD_PREFIX, EventPublisher
+from edge.mqtt.telemetry import TELEMETRY_THREAD, TelemetryPublisher
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanResult
 from edge.service.journal import log_decision
@@ -32,10 +32,10 @@ from edge.storage.passback_db import DurablePassbackLedger
 log = logging.getLogger(__name__)
 
 MQTT_WORKER_THREADS = {
-    "mqtt_network": "paho-mqtt-client-",
-    "mqtt_outbox": "mqtt-outbox",
-    "mqtt_control": "mqtt-control",
-    "mqtt_telemetry": "mqtt-telemetry",
+    "mqtt_network": NETWORK_THREAD_PREFIX,
+    "mqtt_outbox": DISPATCH_THREAD,
+    "mqtt_control": CONTROL_THREAD,
+    "mqtt_telemetry": TELEMETRY_THREAD,
 }
 
 EXIT_RESTART = 75  # reload-config accepted: systemd restarts the unit (RestartForceExitStatus)

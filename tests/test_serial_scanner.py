@@ -38,6 +38,16 @@ def pty() -> Iterator[tuple[int, str]]:
         os.close(slave)
 
 
+def scanner_on(
+    url: str, protocol: str, *, max_length: int = 4096, trigger_interval_s: float = 2.0
+) -> tuple[SerialQrScanner, FakeClock]:
+    """A scanner of `protocol` on a serial URL or pty path, driven by a FakeClock."""
+    clock = FakeClock()
+    port = ReconnectingPort(url, 9600, clock=clock)
+    scanner = SerialQrScanner(port, protocol, b"\r", max_length, trigger_interval_s, clock=clock)
+    return scanner, clock
+
+
 def test_frames_match_the_documented_bytes() -> None:
     assert bytes.fromhex("7E 00 08 01 00 02 01 AB CD") == GM65_TRIGGER
     assert bytes.fromhex("7E 00 09 01 00 00 00 DE C8") == GM65_SAVE_SETTINGS
@@ -66,9 +76,7 @@ def test_reply_filter_strips_split_replies_and_keeps_text() -> None:
 
 def test_gm65_command_mode_triggers_and_reads_text_past_replies(pty: tuple[int, str]) -> None:
     master, tty = pty
-    clock = FakeClock()
-    port = ReconnectingPort(tty, 9600, clock=clock)
-    scanner = SerialQrScanner(port, "gm65-command", b"\r", trigger_interval_s=2.0, clock=clock)
+    scanner, _ = scanner_on(tty, "gm65-command", trigger_interval_s=2.0)
     assert scanner.read_line(0.05) is None
     answer_mode_setup(master, scanner, current=0b01)  # already in command mode
     assert scanner.read_line(0.05) is None
@@ -108,9 +116,7 @@ def test_gm65_module_is_put_into_the_configured_mode_keeping_other_bits(
     pty: tuple[int, str],
 ) -> None:
     master, tty = pty
-    clock = FakeClock()
-    port = ReconnectingPort(tty, 9600, clock=clock)
-    scanner = SerialQrScanner(port, "gm65-continuous", b"\r", clock=clock)
+    scanner, _ = scanner_on(tty, "gm65-continuous")
     assert scanner.read_line(0.05) is None  # opens the port, asks for the mode zone
     written = answer_mode_setup(master, scanner, current=0b1000_0001)  # command mode now
     assert written == gm65_command(0x08, 0x0000, bytes([0b1000_0010]))  # CRC, not AB CD
@@ -123,9 +129,7 @@ def test_gm65_module_is_put_into_the_configured_mode_keeping_other_bits(
 
 def test_a_silent_gm65_module_is_reported_and_its_text_still_read(pty: tuple[int, str]) -> None:
     master, tty = pty
-    clock = FakeClock()
-    port = ReconnectingPort(tty, 9600, clock=clock)
-    scanner = SerialQrScanner(port, "gm65-continuous", b"\r", clock=clock)
+    scanner, clock = scanner_on(tty, "gm65-continuous")
     for _ in range(4):  # three tries a second apart, then it gives up
         assert scanner.read_line(0.05) is None
         clock.advance(1.1)
@@ -142,9 +146,7 @@ def test_a_silent_gm65_module_is_reported_and_its_text_still_read(pty: tuple[int
 
 def test_honeywell_trigger_is_sent_and_stopped_on_close(pty: tuple[int, str]) -> None:
     master, tty = pty
-    clock = FakeClock()
-    port = ReconnectingPort(tty, 9600, clock=clock)
-    scanner = SerialQrScanner(port, "honeywell", b"\r", trigger_interval_s=5.0, clock=clock)
+    scanner, clock = scanner_on(tty, "honeywell", trigger_interval_s=5.0)
     assert scanner.read_line(0.05) is None  # opens the port and sends the first trigger
     os.write(master, b"DOC-42\r")
     assert scanner.read_line(1.0) == "DOC-42"
@@ -183,10 +185,8 @@ def test_reply_filter_never_crashes_and_bounds_its_buffer(chunks: list[bytes]) -
 @settings(max_examples=100, deadline=None)
 @given(st.binary(min_size=1, max_size=200))
 def test_scanner_on_arbitrary_input_returns_only_clean_lines_or_none(data: bytes) -> None:
-    clock = FakeClock()
-    port = ReconnectingPort("loop://", 9600, clock=clock)
-    scanner = SerialQrScanner(port, "gm65-continuous", b"\r", max_length=64, clock=clock)
-    port.write(data + b"\r")
+    scanner, _ = scanner_on("loop://", "gm65-continuous", max_length=64)
+    scanner.port.write(data + b"\r")
     for _ in range(3):
         line = scanner.read_line(0.01)
         assert line is None or (line and "\r" not in line and len(line.encode()) <= 64)

@@ -100,12 +100,14 @@ def parse_replay_spec(rest: str) -> tuple[str, float]:
     is not an existing path); otherwise it belongs to the path. Raises CameraError on an empty
     path, or on a bad rate after an existing path (`replay:DIR@abc`)."""
     path, at, suffix = rest.rpartition("@")
-    fps = _positive(suffix) if at else None
-    if fps is None or (Path(rest).exists() and not Path(path).exists()):
-        if at and fps is None and Path(path).exists() and not Path(rest).exists():
+    fps = None
+    if at and not (Path(rest).exists() and not Path(path).exists()):
+        fps = _positive(suffix)
+        if fps is None and Path(path).exists() and not Path(rest).exists():
             raise CameraError(
                 f"bad frame rate {suffix!r} in replay:{rest} (replay:PATH[@FPS], FPS > 0)"
             )
+    if fps is None:  # no rate given: the '@', if any, belongs to the path
         path, fps = rest, DEFAULT_REPLAY_FPS
     if not path:
         raise CameraError("replay needs a PATH (replay:PATH[@FPS])")

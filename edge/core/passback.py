@@ -44,12 +44,11 @@ class PassbackLedger:
     def record(self, code_id: bytes | None, subject_binding: bytes | None, at: float) -> None:
         """Remember that this code (and its subject) passed at monotonic time `at`."""
         for key in passback_keys(code_id, subject_binding):
-            self._times.pop(key, None)
-            self._times[key] = at
-        self._prune(at)
+            self._put(key, at)
 
-    def _restore(self, key: Key, at: float) -> None:
-        """Put back an entry saved earlier (entries must arrive oldest first)."""
+    def _put(self, key: Key, at: float) -> None:
+        """Add or renew one entry; entries must arrive oldest first (a new pass, or entries
+        restored from storage in time order)."""
         self._times.pop(key, None)
         self._times[key] = at
         self._prune(at)

@@ -19,6 +19,8 @@ from edge.mqtt.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC, GateTopics
 
 log = logging.getLogger(__name__)
 
+CONTROL_THREAD = "mqtt-control"
+
 
 class CommandHandler(Protocol):
     """What the gate does for an accepted command."""
@@ -115,7 +117,7 @@ class ControlPlane:
     def attach(self, subscriber: Subscriber) -> None:
         """Subscribe to commands and the trust subtree and start handling messages."""
         self._subscriber = subscriber
-        self._thread = threading.Thread(target=self._work, name="mqtt-control", daemon=True)
+        self._thread = threading.Thread(target=self._work, name=CONTROL_THREAD, daemon=True)
         self._thread.start()
         for topic_filter in (self.topics.commands, TRUST_LIST_TOPIC, DENYLIST_TOPIC):
             subscriber.subscribe(topic_filter, self._enqueue)

@@ -8,7 +8,6 @@ right whoever adds or deletes rows.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 import uuid
@@ -21,8 +20,9 @@ from edge.clock import Clock, SystemClock
 from edge.errors import StorageError
 from edge.events import GateEvent
 from edge.mqtt.payloads import EventStamp, encode, event_document
-from edge.storage.sqlite_files import open_durable
+from edge.storage.sqlite_files import open_durable, rollback_quietly
 
+_COUNTER_SQL = "SELECT value FROM counters WHERE name = ?"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -178,7 +178,7 @@ class Outbox:
                 )
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                self._rollback()
+                rollback_quietly(self._conn)
                 raise StorageError(f"outbox: cannot delete acknowledged events: {exc}") from exc
 
     # --- figures -----------------------------------------------------------------------------
@@ -248,7 +248,7 @@ class Outbox:
                     self._set_counter("dropped", self._counter("dropped") + dropped)
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                self._rollback()
+                rollback_quietly(self._conn)
                 return exc
             return None
 
@@ -278,11 +278,13 @@ class Outbox:
         return dropped
 
     def _read_counter(self, name: str) -> int:
-        rows = self._query("SELECT value FROM counters WHERE name = ?", (name,))
+        """A counter read on its own (locked; errors become StorageError)."""
+        rows = self._query(_COUNTER_SQL, (name,))
         return int(rows[0][0]) if rows else 0
 
     def _counter(self, name: str) -> int:
-        row = self._conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        """A counter read inside the caller's transaction (the caller holds the lock)."""
+        row = self._conn.execute(_COUNTER_SQL, (name,)).fetchone()
         return int(row[0]) if row else 0
 
     def _set_counter(self, name: str, value: int) -> None:
@@ -298,7 +300,3 @@ class Outbox:
                 return list(self._conn.execute(sql, params).fetchall())
             except sqlite3.Error as exc:
                 raise StorageError(f"outbox read failed: {exc}") from exc
-
-    def _rollback(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
-            self._conn.execute("ROLLBACK")

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 MessageHandler = Callable[[str, bytes, bool], None]
 _STATUS = -1  # in-flight marker for publishes that are not outbox events
 _ACK_FLUSH_S = 0.2
+DISPATCH_THREAD = "mqtt-outbox"
+NETWORK_THREAD_PREFIX = "paho-mqtt-client-"  # paho names its network loop thread so
 STATUS_REFRESH_S = 5.0  # how often the dropped-events count is compared with the status
 CONTENT_TYPE = "application/json"
 
@@ -107,7 +109,7 @@ class EventPublisher:
         except (OSError, ValueError) as exc:
             raise PublishError(f"cannot start MQTT client: {exc}") from exc
         self._outbox.set_listener(self._wake)
-        self._thread = threading.Thread(target=self._dispatch, name="mqtt-outbox", daemon=True)
+        self._thread = threading.Thread(target=self._dispatch, name=DISPATCH_THREAD, daemon=True)
         self._thread.start()
 
     def stop(self, drain_timeout_s: float = 0.0) -> None:

@@ -15,6 +15,8 @@ from edge.mqtt.publisher import EventPublisher
 
 log = logging.getLogger(__name__)
 
+TELEMETRY_THREAD = "mqtt-telemetry"
+
 MetricsProvider = Callable[[], dict[str, Any]]
 
 
@@ -57,7 +59,7 @@ class TelemetryPublisher:
         self._publisher.publish(self._publisher.topics.telemetry, encode(self.sample()))
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="mqtt-telemetry", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=TELEMETRY_THREAD, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

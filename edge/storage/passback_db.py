@@ -10,7 +10,7 @@ from pathlib import Path
 from edge.clock import Clock
 from edge.core.passback import PassbackLedger, passback_keys
 from edge.errors import StorageError
-from edge.storage.sqlite_files import open_durable
+from edge.storage.sqlite_files import open_durable, rollback_quietly
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class DurablePassbackLedger(PassbackLedger):
         now_wall, now_mono = self._clock.now(), self._clock.monotonic()
         for key, wall_at in rows:
             if isinstance(key, bytes) and isinstance(wall_at, float | int):
-                self._restore(key, now_mono - max(0.0, now_wall - float(wall_at)))
+                self._put(key, now_mono - max(0.0, now_wall - float(wall_at)))
         if rows:
             log.info("anti-passback: %d entries restored", len(self))
 
@@ -76,15 +76,8 @@ class DurablePassbackLedger(PassbackLedger):
                 )
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                self._rollback()
+                rollback_quietly(self._conn)
                 raise StorageError(f"anti-passback store: {exc}") from exc
-
-    def _rollback(self) -> None:
-        try:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-        except sqlite3.Error as exc:
-            log.debug("anti-passback rollback failed: %s", exc)
 
     def clear(self) -> None:
         super().clear()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 def open_durable(path: str | Path, schema: str) -> sqlite3.Connection:
@@ -15,3 +18,13 @@ def open_durable(path: str | Path, schema: str) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.executescript(schema)
     return conn
+
+
+def rollback_quietly(conn: sqlite3.Connection) -> None:
+    """Roll back an open transaction after a failed write; a failing rollback is only logged
+    (the connection's next BEGIN or close ends the transaction anyway)."""
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        log.debug("rollback failed: %s", exc)

@@ -79,8 +79,8 @@ def judge(window: Sequence[Sample], now: float, rules: WindowRules) -> Judgement
     reading = None
     if len(run) >= rules.samples:
         reading = settled(run[-rules.samples :], rules)
-    too_cold = reading is not None and (reading.estimate_c or 0.0) < rules.min_body_c
-    if reading is not None and too_cold:  # keep sampling: the person may turn to the sensor
+    if reading is not None and (reading.estimate_c or 0.0) < rules.min_body_c:
+        # keep sampling: the person may turn to the sensor
         return Judgement(None, run, seen_person, last_good, too_cold=reading)
     return Judgement(reading, run, seen_person, last_good)
 
