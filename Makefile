@@ -11,11 +11,12 @@ demo: bootstrap
 	$(BIN)/gate-edge demo
 
 lint: bootstrap
-	$(BIN)/python -m ruff check edge tests bench hil_tests
-	$(BIN)/python -m ruff format --check edge tests bench hil_tests
+	$(BIN)/python -m ruff check edge tests bench hil_tests firmware
+	$(BIN)/python -m ruff format --check edge tests bench hil_tests firmware
 
 types: bootstrap
 	$(BIN)/python -m mypy
+	$(BIN)/python -m mypy --config-file firmware/mypy.ini
 
 unit: bootstrap
 	$(BIN)/python -m pytest
@@ -30,4 +31,4 @@ bench: bootstrap
 	$(BIN)/python bench/e2e.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .firmware-stubs .firmware-node .mypy_cache .ruff_cache .pytest_cache

@@ -26,3 +26,19 @@ if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
     .venv/bin/python -m pip install -q -e '.[dev]'
     touch "$stamp"
 fi
+
+# Board firmware tooling: MicroPython's own typeshed for the Pico (kept apart from the service's
+# type checking) and MicroPython's WebAssembly port, on which the firmware's tests run under Node.js.
+if [[ ! -f .firmware-stubs/machine.pyi ]]; then
+    mapfile -t stubs < <(.venv/bin/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['firmware'], sep='\n')")
+    .venv/bin/python -m pip install -q --target .firmware-stubs "${stubs[@]}"
+fi
+if ! command -v npm >/dev/null; then
+    echo "bootstrap: installing apt packages: nodejs npm"
+    if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo -n); fi
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+MICROPYTHON_WASM=@micropython/micropython-webassembly-pyscript@1.27.0
+if [[ ! -f .firmware-node/node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs ]]; then
+    npm install --prefix .firmware-node --no-save --no-audit --no-fund --silent "$MICROPYTHON_WASM"
+fi

@@ -1,0 +1,60 @@
+"""Gate I/O board entry point: relay off, then serve the host over USB serial under a watchdog."""
+
+import os
+import select
+import sys
+import time
+
+import gateio_hw
+from gateio_core import GateBoard
+
+POLL_MS = 2
+EPOCH = time.ticks_ms()
+
+
+def now_ms() -> int:
+    """Milliseconds since start, wrapping like ticks_ms (the logic compares them modulo 2**30)."""
+    return time.ticks_diff(time.ticks_ms(), EPOCH)
+
+
+def maintenance_requested() -> bool:
+    """True once after a MAINT command: the flag is removed so the next reset runs normally."""
+    try:
+        os.remove(gateio_hw.MAINTENANCE_FLAG)
+    except OSError:
+        return False
+    return True
+
+
+def serve(io: gateio_hw.PicoIO) -> None:
+    """The main loop: read host bytes, answer, tick the logic and feed the watchdog."""
+    board = GateBoard(io, now_ms(), gateio_hw.reset_cause())
+    watchdog = gateio_hw.start_watchdog()
+    stdin = sys.stdin.buffer
+    stdout = sys.stdout.buffer
+    poller = select.poll()
+    poller.register(sys.stdin, select.POLLIN)
+    while True:
+        data = b""
+        while poller.poll(0 if data else POLL_MS) and len(data) < 64:
+            data += stdin.read(1)
+        now = now_ms()
+        if data:
+            reply = board.receive(data, now)
+            if reply:
+                stdout.write(reply)
+        board.tick(now)
+        watchdog.feed()
+
+
+def main() -> None:
+    """Relay off first; in maintenance mode stop there (REPL free for mpremote, no watchdog)."""
+    io = gateio_hw.PicoIO()
+    if maintenance_requested():
+        io.set_output("F", True)
+        print("gateio: maintenance mode, relay off")
+        return
+    serve(io)
+
+
+main()

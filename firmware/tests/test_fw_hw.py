@@ -1,0 +1,63 @@
+"""The Pico wiring and boot path, on a fake `machine`."""
+
+import gateio_hw
+import machine
+
+
+def _reset():
+    machine.clear()
+    try:
+        import os
+
+        os.remove(gateio_hw.MAINTENANCE_FLAG)
+    except OSError:
+        pass
+
+
+def test_relay_pin_low_and_inputs_pulled_up():
+    _reset()
+    io = gateio_hw.PicoIO()
+    relay = machine.PINS[gateio_hw.RELAY_PIN]
+    assert relay.mode == machine.Pin.OUT and relay.history == [0]
+    assert machine.PINS[gateio_hw.PASSAGE_PIN].pull == machine.Pin.PULL_UP
+    assert io.read_passage() is False
+    machine.PINS[gateio_hw.PASSAGE_PIN].level = 0
+    assert io.read_passage() is True
+    io.set_relay(True)
+    io.set_output("F", True)
+    assert relay.level == 1 and machine.PINS[gateio_hw.OUTPUT_PINS["F"]].level == 1
+
+
+def test_maintenance_writes_flag_and_resets_with_relay_off():
+    _reset()
+    io = gateio_hw.PicoIO()
+    io.set_relay(True)
+    try:
+        io.enter_maintenance()
+    except machine.ResetCalled:
+        pass
+    assert machine.RESETS == [True]
+    assert machine.PINS[gateio_hw.RELAY_PIN].level == 0
+    with open(gateio_hw.MAINTENANCE_FLAG) as flag:
+        assert flag.read() == "1"
+
+
+def test_watchdog_and_reset_cause():
+    _reset()
+    wdt = gateio_hw.start_watchdog()
+    assert wdt.timeout == gateio_hw.WATCHDOG_MS
+    assert gateio_hw.reset_cause() == "power"
+    machine.CAUSE[0] = machine.WDT_RESET
+    assert gateio_hw.reset_cause() == "watchdog"
+
+
+def test_boot_in_maintenance_stops_with_relay_off_and_no_watchdog():
+    _reset()
+    with open(gateio_hw.MAINTENANCE_FLAG, "w") as flag:
+        flag.write("1")
+    import main  # runs main(): the flag sends it to maintenance, which returns
+
+    assert machine.PINS[gateio_hw.RELAY_PIN].history == [0]
+    assert machine.PINS[gateio_hw.OUTPUT_PINS["F"]].level == 1
+    assert machine.WATCHDOGS == []
+    assert main.maintenance_requested() is False
