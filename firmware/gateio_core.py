@@ -75,6 +75,7 @@ class GateBoard:
     def __init__(self, io: BoardIO, now: int, reset_cause: str = "power") -> None:
         self.io = io
         self.reset_cause = reset_cause
+        self.version = FIRMWARE_VERSION
         self._reader = FrameReader()
         self._last_tick = now
         self.uptime_ms = 0
@@ -145,7 +146,7 @@ class GateBoard:
         if verb == "HELLO":
             return self._hello(args, now)
         if verb == "VERSION" and not args:
-            return f"OK VERSION {FIRMWARE_VERSION} {PROTOCOL_VERSION}"
+            return f"OK VERSION {self.version} {PROTOCOL_VERSION}"
         if verb == "STATUS" and not args:
             return "OK STATUS " + self._status(now)
         if verb == "MAINT" and not args:
@@ -175,7 +176,7 @@ class GateBoard:
         self.armed = True
         self._last_seen = now
         self._set_output("F", False)
-        versions = f"{PROTOCOL_VERSION} {FIRMWARE_VERSION}"
+        versions = f"{PROTOCOL_VERSION} {self.version}"
         return f"OK HELLO {versions} {HEARTBEAT_DEADLINE_MS} {MAX_PULSE_MS}"
 
     def _open(self, requested_ms: int, now: int) -> int:
@@ -203,7 +204,7 @@ class GateBoard:
 
     def _status(self, now: int) -> str:
         fields = (
-            ("fw", FIRMWARE_VERSION),
+            ("fw", self.version),
             ("proto", str(PROTOCOL_VERSION)),
             ("armed", str(int(self.armed))),
             ("relay", str(int(self.relay_on))),
