@@ -141,6 +141,9 @@ class GateService:
         )
         if hardware.frames is not None or hardware.scanner is not None:
             self.watchdog.register_probe("scanner", self.scan.heartbeat, 10.0)
+        relay_beat = getattr(hardware.relay, "heartbeat", None)
+        if callable(relay_beat):
+            self.watchdog.register_probe("relay", relay_beat, 5.0)
         thermometer_beat = getattr(hardware.thermometer, "heartbeat", None)
         if callable(thermometer_beat) and config.thermo.background_sampling:
             self.watchdog.register_probe("thermometer", thermometer_beat, 5.0)
@@ -154,6 +157,7 @@ class GateService:
         self.refresh_trust()
         for part, detail in self.hardware.faults.items():
             self.controller.report_fault(part, detail)
+        self.hardware.attach_faults(self.controller.report_fault, self.controller.clear_fault)
         self._check_clock()
         if self.publisher is not None:
             assert self.control is not None and self.telemetry is not None

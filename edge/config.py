@@ -59,6 +59,12 @@ def cross_check(config: Config) -> list[str]:
         problems.append(
             'thermo.presence: "input" needs a lane sensor: set io.presence_line (now -1)'
         )
+    if config.io.backend == "gateio" and config.relay.backend != "gateio":
+        problems.append('io.backend: "gateio" needs relay.backend "gateio" (one board owns both)')
+    if config.relay.backend == "gateio" and not config.relay.port:
+        problems.append('relay.port: "gateio" needs the board\'s serial port')
+    if config.io.backend == "gateio" and config.io.presence_line >= 0:
+        problems.append("io.presence_line: the gate I/O board has no lane sensor input; set -1")
     return problems
 
 

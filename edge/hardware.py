@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from edge.clock import Clock
 from edge.config import Config
 from edge.drivers.camera import open_frame_source
+from edge.drivers.gateio import GateIoRelay
 from edge.drivers.interfaces import FrameSource, GateRelay, LineSource
 from edge.drivers.io import GateIo, open_io
 from edge.drivers.relay import open_relay
@@ -45,6 +47,16 @@ class Hardware:
             except Exception:
                 log.exception("document reader could not be opened")
 
+    def attach_faults(
+        self, report: Callable[[str, str], None], clear: Callable[[str], None]
+    ) -> None:
+        """Let parts that watch themselves (the gate I/O board's heartbeat) latch and clear
+        their faults in the controller."""
+        for part in (self.relay, self.thermometer):
+            attach = getattr(part, "attach_faults", None)
+            if callable(attach):
+                attach(report, clear)
+
     def close(self) -> None:
         """Release the relay first, then free every device; never raises."""
         with contextlib.suppress(Exception):
@@ -62,7 +74,10 @@ def open_hardware(config: Config, clock: Clock) -> Hardware:
     a camera, scanner or document reader that cannot be opened becomes a reported fault."""
     relay = open_relay(config.relay)
     try:
-        io = open_io(config.io)
+        if isinstance(relay, GateIoRelay) and config.io.backend == "gateio":
+            io = relay.board.gate_io()
+        else:
+            io = open_io(config.io)
     except GateEdgeError:
         relay.close()
         raise

@@ -48,6 +48,8 @@ def describe_relay(settings: RelaySettings) -> str:
     """Where the relay is, in the technician's terms."""
     if settings.backend == "serial":
         return f"LCUS board {settings.port or '(no port)'} channel {settings.channel}"
+    if settings.backend == "gateio":
+        return f"gate I/O board {settings.port or '(no port)'}"
     polarity = "active-low" if settings.active_low else "active-high"
     kind = "fake line" if settings.backend == "fake" else "GPIO"
     return f"{kind} {settings.chip} line {settings.line} ({polarity})"

@@ -226,6 +226,19 @@ class GateIoRelay:
         self.pulse_ms = board.pulse_ms
 
     @property
+    def board(self) -> GateIoBoard:
+        """The board this relay is on (its inputs and indicators: board.gate_io())."""
+        return self._board
+
+    def attach_faults(self, report: FaultReport, clear: FaultClear) -> None:
+        """See GateIoBoard.attach_faults."""
+        self._board.attach_faults(report, clear)
+
+    def heartbeat(self) -> float:
+        """See GateIoBoard.heartbeat."""
+        return self._board.heartbeat()
+
+    @property
     def energised(self) -> bool:
         """True while the last heartbeat reported a pulse in progress."""
         return self._board.inputs.relay_left_ms > 0

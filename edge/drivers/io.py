@@ -62,6 +62,8 @@ def open_io(settings: IoSettings, gpio: Any = None) -> GateIo:
         "red_lamp": settings.red_lamp_line,
         "buzzer": settings.buzzer_line,
     }
+    if settings.backend == "gateio":
+        raise DriverError('io.backend "gateio" is opened with its relay (relay.backend "gateio")')
     inputs = {name: line for name, line in inputs.items() if line >= 0}
     outputs = {name: line for name, line in outputs.items() if line >= 0}
     lines = list(inputs.values()) + list(outputs.values())

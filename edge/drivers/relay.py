@@ -1,4 +1,5 @@
-"""Opens the configured gate relay: GPIO (libgpiod v2), LCUS serial board, or a fake line."""
+"""Opens the configured gate relay: GPIO (libgpiod v2), LCUS serial board, gate I/O board or a
+fake line."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import gpiod
 
 from edge.drivers.fake_gpio import FakeChip
+from edge.drivers.gateio import GateIoBoard
 from edge.drivers.interfaces import GateRelay
 from edge.drivers.relay_gpiod import GpiodRelay
 from edge.drivers.relay_lcus import LcusRelay
@@ -35,6 +37,13 @@ def open_relay(settings: RelaySettings, gpio: Any = None) -> GateRelay:
             pulse_ms=pulse,
             cap_ms=cap,
         )
+    if settings.backend == "gateio":
+        if not settings.port:
+            raise RelayError("relay.port must name the gate I/O board's serial port")
+        board = GateIoBoard.open(
+            settings.port, baudrate=settings.baudrate, pulse_ms=pulse, cap_ms=cap
+        )
+        return board.relay
     if gpio is None:
         gpio = FakeChip() if settings.backend == "fake" else gpiod
     return GpiodRelay.open(

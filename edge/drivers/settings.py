@@ -12,11 +12,15 @@ from edge.configschema import setting
 class RelaySettings:
     """The relay that pulses the turnstile's open input."""
 
-    backend: Literal["gpiod", "serial", "fake"] = setting("gpiod", doc="Relay driver.")
+    backend: Literal["gpiod", "serial", "gateio", "fake"] = setting(
+        "gpiod", doc="Relay driver; gateio: the fail-safe gate I/O board (docs/gateio-protocol.md)."
+    )
     chip: str = setting("/dev/gpiochip0", doc="GPIO chip (gpiod).")
     line: int = setting(17, minimum=0, maximum=511, doc="GPIO line offset (gpiod).")
     active_low: bool = setting(False, doc="Relay board energises on a low level.")
-    port: str = setting("", doc="Serial port of an LCUS relay board (serial).")
+    port: str = setting(
+        "", doc="Serial port of an LCUS relay board (serial) or of the gate I/O board (gateio)."
+    )
     channel: int = setting(1, minimum=1, maximum=8, doc="Relay channel (serial).")
     pulse_ms: int = setting(300, minimum=100, maximum=2000, doc="Open pulse length.")
     max_pulse_ms: int = setting(
@@ -33,7 +37,11 @@ class IoSettings:
     """Inputs (passage confirmation, manual-pass button, lane presence) and outputs (lamps,
     buzzer)."""
 
-    backend: Literal["gpiod", "fake"] = setting("gpiod", doc="GPIO driver for inputs/outputs.")
+    backend: Literal["gpiod", "gateio", "fake"] = setting(
+        "gpiod",
+        doc="Driver for inputs/outputs; gateio: passage, button and lamps on the gate I/O board "
+        "(needs relay.backend gateio; the line settings are then unused).",
+    )
     chip: str = setting("/dev/gpiochip0", doc="GPIO chip.")
     passage_line: int = setting(-1, minimum=-1, maximum=511, doc="Turnstile PASS input; -1 off.")
     manual_button_line: int = setting(-1, minimum=-1, maximum=511, doc="Manual button; -1 off.")
