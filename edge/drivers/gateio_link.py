@@ -54,8 +54,11 @@ Opener = Callable[[str, int], Any]
 
 
 def open_serial(port: str, baudrate: int) -> Any:
-    """A pyserial port (device path or URL) with a short read timeout."""
-    return serial.serial_for_url(port, baudrate=baudrate, timeout=READ_SLICE_S, write_timeout=0.5)
+    """A pyserial port (device path or URL) with a short read timeout, locked against a second
+    process (two readers on one port would steal each other's replies)."""
+    return serial.serial_for_url(
+        port, baudrate=baudrate, timeout=READ_SLICE_S, write_timeout=0.5, exclusive=True
+    )
 
 
 class GateIoLink:
