@@ -23,6 +23,7 @@ from edge.errors import GateEdgeError
 from edge.mqtt.topics import GateTopics
 from edge.sim.broker import BrokerUnavailableError, LocalBroker
 from edge.sim.credentials import SimCredentials
+from edge.sim.gateio_rig import fit_gateio_board
 from edge.sim.rig import SimGate, render_code_frames
 from edge.sim.scenario import Step, demo_scenario
 
@@ -134,10 +135,13 @@ def run_demo(
     use_broker: bool = True,
     broker_url: str | None = None,
     pace_s: float = 0.3,
+    gateio: bool = False,
 ) -> DemoOutcome:
     """Run the scripted scenario end to end; returns what was decided and received.
 
-    Starts its own mosquitto unless `broker_url` names one (or use_broker is False)."""
+    Starts its own mosquitto unless `broker_url` names one (or use_broker is False). With
+    `gateio` the relay, inputs and lamps sit on a gate I/O board running the firmware's logic
+    behind a pty, driven by the real host driver."""
     outcome = DemoOutcome(broker_url=broker_url)
     with tempfile.TemporaryDirectory(prefix="gate-edge-demo-") as tmp:
         state = Path(tmp)
@@ -155,7 +159,7 @@ def run_demo(
                 print(f"No local broker ({exc}); events stay in the outbox.", file=out)
                 broker = None
         try:
-            _run_steps(state, root, scenario.steps, outcome, out, pace_s)
+            _run_steps(state, root, scenario.steps, outcome, out, pace_s, gateio)
         finally:
             if broker is not None:
                 broker.stop()
@@ -169,10 +173,12 @@ def _run_steps(  # noqa: PLR0917
     outcome: DemoOutcome,
     out: TextIO,
     pace_s: float,
+    gateio: bool = False,
 ) -> None:
     config = demo_config(state, root, outcome.broker_url)
     clock = SystemClock()
     sim = SimGate(clock, fever_threshold_c=config.policy.fever_threshold_c, remeasure=1)
+    board = fit_gateio_board(sim, state / "ttyACM-gateio") if gateio else None
     decided = threading.Event()
     records: list[DecisionRecord] = []
 
@@ -183,7 +189,14 @@ def _run_steps(  # noqa: PLR0917
     central = _central_subscriber(outcome.broker_url, outcome) if outcome.broker_url else None
     service = GateService(config, sim.hardware, clock=clock, on_decision=on_decision)
     table = _Table(out)
-    print(f"gate {SITE}/{GATE}: simulated camera, thermometer, relay and turnstile", file=out)
+    if board is None:
+        print(f"gate {SITE}/{GATE}: simulated camera, thermometer, relay and turnstile", file=out)
+    else:
+        print(
+            f"gate {SITE}/{GATE}: simulated camera, thermometer and turnstile; relay, inputs "
+            f"and lamps on a gate I/O board (firmware logic on {board.link})",
+            file=out,
+        )
     print(f"events: {outcome.broker_url or 'outbox only'}\n", file=out)
     service.start()
     try:
@@ -198,6 +211,8 @@ def _run_steps(  # noqa: PLR0917
     finally:
         exit_code = service.stop()
         log.debug("service stopped with %d", exit_code)
+        if board is not None:
+            board.stop()
     if central is not None:
         expected = len(steps) + sum(1 for step in steps if step.decision == "pass")
         deadline = time.monotonic() + 5.0
@@ -237,11 +252,11 @@ def _present(  # noqa: PLR0917
     return record, relay_ms
 
 
-def main(out: TextIO = sys.stdout) -> int:
+def main(out: TextIO = sys.stdout, *, gateio: bool = False) -> int:
     """Run the demo and print a summary; exit 0 when every decision matched the script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        outcome = run_demo(out)
+        outcome = run_demo(out, gateio=gateio)
     except GateEdgeError as exc:
         print(f"demo failed: {exc}", file=out)
         return 1

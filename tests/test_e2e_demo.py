@@ -69,3 +69,13 @@ def test_demo_runs_outbox_only_without_broker() -> None:
     assert outcome.mismatches == []
     assert outcome.central_events == []
     assert "outbox only" in out.getvalue()
+
+
+def test_demo_on_the_gate_io_board() -> None:
+    out = io.StringIO()
+    outcome = run_demo(out, use_broker=False, pace_s=0.0, gateio=True)
+    assert outcome.mismatches == []
+    text = out.getvalue()
+    assert "relay, inputs and lamps on a gate I/O board" in text
+    passes = [record for _, record in outcome.rows if record and record.verdict == "pass"]
+    assert len(passes) == 3

@@ -15,8 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from edge.clock import SystemClock
+from edge.config import parse_config
 from edge.drivers import gateio_link
-from edge.drivers.gateio import GateIoBoard, parse_heartbeat
+from edge.drivers.gateio import GateIoBoard, GateIoRelay, parse_heartbeat
 from edge.drivers.gateio_frames import (
     FIRMWARE_VERSION,
     PROTOCOL_VERSION,
@@ -26,7 +28,8 @@ from edge.drivers.gateio_frames import (
     encode_frame,
 )
 from edge.drivers.gateio_link import GateIoError
-from edge.errors import RelayError
+from edge.errors import ConfigError, RelayError
+from edge.hardware import open_hardware
 from edge.sim.gateio_board import SimGateIoBoard, load_firmware
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -284,3 +287,43 @@ def test_host_that_stops_heartbeating_loses_the_relay_within_the_deadline(
         assert dropped_at - last_heard < 2000  # the deadline, not the end of the pulse
         assert sim.io.outputs["F"] is True
         assert sim.board.heartbeat_losses == 1
+
+
+def test_configured_gate_uses_the_board_for_relay_and_io(sim: SimGateIoBoard) -> None:
+    config = parse_config(
+        {
+            "gate": {"site": "s", "gate": "g"},
+            "camera": {"source": "none"},
+            "thermo": {"backend": "fake"},
+            "relay": {"backend": "gateio", "port": str(sim.link)},
+            "io": {"backend": "gateio"},
+        }
+    )
+    hardware = open_hardware(config, SystemClock())
+    faults: list[tuple[str, str]] = []
+    try:
+        assert isinstance(hardware.relay, GateIoRelay)
+        hardware.attach_faults(lambda part, detail: faults.append((part, detail)), print)
+        assert hardware.io.passage is not None and hardware.io.presence is None
+        hardware.relay.pulse()
+        assert relay_on(sim)
+        sim.unplug()
+        assert wait_until(lambda: bool(faults))
+        assert faults[0][0] == "gateio"
+    finally:
+        hardware.close()
+
+
+def test_config_refuses_half_a_board() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"gate": {"site": "s", "gate": "g"}, "io": {"backend": "gateio"}})
+    assert 'io.backend: "gateio" needs relay.backend "gateio"' in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            {
+                "gate": {"site": "s", "gate": "g"},
+                "relay": {"backend": "gateio"},
+                "io": {"backend": "gateio", "presence_line": 4},
+            }
+        )
+    assert "relay.port" in str(caught.value) and "io.presence_line" in str(caught.value)

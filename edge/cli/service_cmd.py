@@ -15,6 +15,11 @@ def register(subparsers: Any) -> None:
     run.add_argument("--config", required=True, help="TOML configuration file")
     run.set_defaults(func=_run)
     demo = subparsers.add_parser("demo", help="the whole gate on simulated hardware")
+    demo.add_argument(
+        "--gateio",
+        action="store_true",
+        help="relay, inputs and lamps on a simulated gate I/O board (its firmware over a pty)",
+    )
     demo.set_defaults(func=_demo)
 
 
@@ -23,4 +28,4 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    return demo_main()
+    return demo_main(gateio=args.gateio)

@@ -82,7 +82,7 @@ class SimTurnstile:
     """The real GPIO relay driver on a fake line, wired to a turnstile that lets one person
     through (its PASS output) shortly after each open pulse, unless told the person walks away."""
 
-    def __init__(self, relay: GpiodRelay, chip: FakeChip, passage: FakeInput, clock: Clock):
+    def __init__(self, relay: GateRelay, chip: FakeChip, passage: FakeInput, clock: Clock):
         self.relay, self.chip, self._passage, self._clock = relay, chip, passage, clock
         self.walk_through = True
         self.walk_delay_s = 0.4  # from the open pulse to the PASS output
