@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -110,6 +111,24 @@ def test_malformed_heartbeat_reply_is_an_error(payload: str) -> None:
     except GateIoError:
         return
     assert inputs.passage_count < 65536
+
+
+@given(st.text(max_size=60))
+def test_malformed_hello_and_status_replies_are_errors(payload: str) -> None:
+    for parse in (gateio_link.parse_hello, gateio_link.parse_status):
+        try:
+            parse(payload)
+        except GateIoError:
+            pass
+
+
+def test_reply_noise_never_stops_the_heartbeat(sim: SimGateIoBoard, host: GateIoBoard) -> None:
+    garbage = [b":00 OK HB x y*0000\n", b"\xff" * 300, b":", b":ZZ OK*12\n"]
+    sim.to_host = lambda reply: garbage[len(reply) % len(garbage)] + reply
+    beat = host.heartbeat()
+    assert wait_until(lambda: host.heartbeat() > beat + 0.3)
+    assert host.fault is None
+    assert host.link.dropped_frames > 0
 
 
 def test_encode_refuses_unframeable_text() -> None:
@@ -327,3 +346,11 @@ def test_config_refuses_half_a_board() -> None:
             }
         )
     assert "relay.port" in str(caught.value) and "io.presence_line" in str(caught.value)
+
+
+def test_protocol_document_examples_are_valid_frames() -> None:
+    text = (ROOT / "docs" / "gateio-protocol.md").read_text()
+    examples = re.findall(r":[0-9A-F]{2} [^*`]*\*[0-9A-F]{4}(?=\\n)", text)
+    assert len(examples) == 4
+    for example in examples:
+        assert FrameReader().feed(example.encode() + b"\n"), example
