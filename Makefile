@@ -29,6 +29,7 @@ bench: bootstrap
 	$(BIN)/python bench/loop.py
 	$(BIN)/python bench/mqtt.py
 	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/gateio.py
 
 clean:
 	rm -rf $(VENV) .firmware-stubs .firmware-node .mypy_cache .ruff_cache .pytest_cache
