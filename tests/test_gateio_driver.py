@@ -259,8 +259,12 @@ def test_unplug_is_a_fault_and_replug_recovers(sim: SimGateIoBoard, host: GateIo
     assert wait_until(lambda: "gateio" in faults)
     with pytest.raises(RelayError):
         host.relay.pulse(300)
+    host.gate_io()
+    faults["relay"] = "pulse failed"  # what the controller latched during the outage
+    faults["indicator"] = "lamp failed"
     sim.plug()
     assert wait_until(lambda: "gateio" not in faults)
+    assert "relay" not in faults and "indicator" not in faults
     assert host.fault is None
     host.relay.pulse(300)
     assert sim.io.relay is True

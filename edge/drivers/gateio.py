@@ -51,7 +51,8 @@ class GateIoBoard:
 
     When no heartbeat has succeeded for the board's deadline the board has dropped the relay by
     itself; the host then reports the fault "gateio" (through attach_faults) and clears it once
-    heartbeats are answered again.
+    heartbeats are answered again, together with the relay and indicator faults that the outage
+    caused in the controller.
     """
 
     def __init__(self, link: GateIoLink, *, pulse_ms: int = 300, cap_ms: int = MAX_PULSE_MS):
@@ -71,6 +72,7 @@ class GateIoBoard:
         self._clear: FaultClear | None = None
         self._stop = threading.Event()
         self._session = -1  # the HELLO session whose counters _inputs holds
+        self._io_taken = False
         self._beat()
         self._thread = threading.Thread(target=self._run, name=HEARTBEAT_THREAD, daemon=True)
         self._thread.start()
@@ -136,6 +138,7 @@ class GateIoBoard:
 
     def gate_io(self) -> GateIo:
         """The board's inputs and indicators in the shape the controller uses."""
+        self._io_taken = True
         return GateIo(
             passage=GateIoInput(self, "passage"),
             manual_button=GateIoInput(self, "button"),
@@ -160,6 +163,14 @@ class GateIoBoard:
         self.link.close()
 
     # ---- heartbeat -------------------------------------------------------------------------
+
+    def _board_components(self) -> tuple[str, ...]:
+        """Faults the controller latches for parts on this board: they end with the outage."""
+        return (
+            (FAULT_COMPONENT, "relay", "indicator")
+            if self._io_taken
+            else (FAULT_COMPONENT, "relay")
+        )
 
     def _active(self, name: str) -> bool:
         return self._inputs.passage if name == "passage" else self._inputs.button
@@ -199,7 +210,8 @@ class GateIoBoard:
         if recovered:
             log.warning("gate I/O board answers heartbeats again")
             if clear is not None:
-                clear(FAULT_COMPONENT)
+                for component in self._board_components():
+                    clear(component)
 
     def _lost(self, detail: str) -> None:
         with self._cond:
