@@ -8,7 +8,13 @@ import time
 import gateio_hw
 from gateio_core import GateBoard
 
+try:
+    from typing import Any  # for the type checker only: MicroPython ignores annotations
+except ImportError:
+    pass
+
 POLL_MS = 2
+READ_CHUNK = 64
 EPOCH = time.ticks_ms()
 
 
@@ -26,25 +32,28 @@ def maintenance_requested() -> bool:
     return True
 
 
+def pump(board: GateBoard, poller: Any, stdin: Any, stdout: Any, watchdog: Any) -> None:
+    """One round of the loop: read what the host sent, answer, tick the logic, feed the dog."""
+    data = b""
+    while poller.poll(0 if data else POLL_MS) and len(data) < READ_CHUNK:
+        data += stdin.read(1)
+    now = now_ms()
+    if data:
+        reply = board.receive(data, now)
+        if reply:
+            stdout.write(reply)
+    board.tick(now)
+    watchdog.feed()
+
+
 def serve(io: gateio_hw.PicoIO) -> None:
-    """The main loop: read host bytes, answer, tick the logic and feed the watchdog."""
+    """Serve the host over the USB serial port until the board resets."""
     board = GateBoard(io, now_ms(), gateio_hw.reset_cause())
     watchdog = gateio_hw.start_watchdog()
-    stdin = sys.stdin.buffer
-    stdout = sys.stdout.buffer
     poller = select.poll()
     poller.register(sys.stdin, select.POLLIN)
     while True:
-        data = b""
-        while poller.poll(0 if data else POLL_MS) and len(data) < 64:
-            data += stdin.read(1)
-        now = now_ms()
-        if data:
-            reply = board.receive(data, now)
-            if reply:
-                stdout.write(reply)
-        board.tick(now)
-        watchdog.feed()
+        pump(board, poller, sys.stdin.buffer, sys.stdout.buffer, watchdog)
 
 
 def main() -> None:
