@@ -4,6 +4,7 @@ from gateio_proto import FIRMWARE_VERSION, PROTOCOL_VERSION, FrameReader, encode
 
 MIN_PULSE_MS = 100
 MAX_PULSE_MS = 2000  # the board's own cap, whatever the host asks for
+MIN_OFF_MS = 100  # after a pulse the relay stays off this long, and at least as long as it was on
 HEARTBEAT_DEADLINE_MS = 500  # no valid frame for this long: relay off, fault lamp on
 DEBOUNCE_MS = 20
 TICKS_PERIOD = 1 << 30  # time.ticks_ms() wraps at 2**30 on the RP2040 port
@@ -84,6 +85,8 @@ class GateBoard:
         self.relay_on = False
         self._on_since = now
         self._off_at = now
+        self._next_on = now
+        self._resting = False  # True until _next_on: OPEN is refused with ERR BUSY
         self.passage = Debouncer(DEBOUNCE_MS, now)
         self.button = Debouncer(DEBOUNCE_MS, now)
         self._last_key = b""
@@ -117,7 +120,7 @@ class GateBoard:
             self._last_key, self._last_reply = key, reply
             out += reply
             if text == "MAINT":
-                self._switch(False)
+                self._release(now)
                 self.io.enter_maintenance()
         return out
 
@@ -130,11 +133,13 @@ class GateBoard:
         if self.armed and ticks_diff(now, self._last_seen) >= HEARTBEAT_DEADLINE_MS:
             self.armed = False
             self.heartbeat_losses += 1
-            self._switch(False)
+            self._release(now)
             self._indicators_off()
             self._set_output("F", True)
         if self.relay_on and ticks_diff(now, self._off_at) >= 0:
-            self._switch(False)
+            self._release(now)
+        if self._resting and ticks_diff(now, self._next_on) >= 0:
+            self._resting = False
 
     def relay_left_ms(self, now: int) -> int:
         """How long the current pulse still runs (0 when off)."""
@@ -159,9 +164,11 @@ class GateBoard:
         if verb == "HB" and not args:
             return "OK HB " + self._inputs(now)
         if verb == "OPEN" and len(args) == 1 and args[0].isdigit():
+            if self._resting and not self.relay_on:
+                return f"ERR BUSY {max(1, ticks_diff(self._next_on, now))}"
             return f"OK OPEN {self._open(int(args[0]), now)}"
         if verb == "CLOSE" and not args:
-            self._switch(False)
+            self._release(now)
             return "OK CLOSE"
         if verb == "OUT" and len(args) == 2 and args[0] in OUTPUT_NAMES and args[1] in ("0", "1"):
             self._set_output(args[0], args[1] == "1")
@@ -222,6 +229,14 @@ class GateBoard:
             ("reset", self.reset_cause),
         )
         return " ".join(name + "=" + value for name, value in fields)
+
+    def _release(self, now: int) -> None:
+        """Relay off; the next pulse may start only after the off time."""
+        if self.relay_on:
+            rest = max(MIN_OFF_MS, ticks_diff(now, self._on_since))
+            self._next_on = ticks_add(now, rest)
+            self._resting = True
+        self._switch(False)
 
     def _switch(self, on: bool) -> None:
         self.relay_on = on

@@ -155,6 +155,19 @@ def test_open_checks_version_and_pulse_closes_by_itself(
     assert changes[2][0] - changes[1][0] >= 150
 
 
+def test_back_to_back_pulses_wait_out_the_boards_rest(
+    sim: SimGateIoBoard, host: GateIoBoard
+) -> None:
+    host.relay.pulse(150)
+    assert wait_until(lambda: not relay_on(sim))
+    host.relay.pulse(150)  # refused BUSY by the board at first, then granted
+    assert relay_on(sim)
+    changes = sim.io.relay_changes
+    assert [on for _, on in changes] == [False, True, False, True]
+    assert changes[3][0] - changes[2][0] >= 150
+    assert sim.board.opens == 2
+
+
 def test_host_cannot_ask_for_more_than_the_cap(sim: SimGateIoBoard, host: GateIoBoard) -> None:
     host.command("OPEN 60000")
     assert sim.board.relay_left_ms(sim.clock_ms()) <= core.MAX_PULSE_MS

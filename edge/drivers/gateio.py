@@ -8,7 +8,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edge.drivers.gateio_link import BAUDRATE, GateIoError, GateIoLink, Opener, open_serial
+from edge.drivers.gateio_link import (
+    BAUDRATE,
+    BoardRefusedError,
+    GateIoError,
+    GateIoLink,
+    Opener,
+    open_serial,
+)
 from edge.drivers.io import GateIo
 from edge.drivers.relay_pulse import MAX_PULSE_MS, clamp_pulse_ms
 from edge.errors import DriverError, RelayError
@@ -256,11 +263,21 @@ class GateIoRelay:
         return self._board.inputs.relay_left_ms > 0
 
     def pulse(self, duration_ms: int | None = None) -> None:
+        """Ask the board for a pulse. Right after a pulse the board keeps the relay off for a
+        while (ERR BUSY <ms>): then this waits that long (at most the cap) and asks again."""
         length = clamp_pulse_ms(self.pulse_ms if duration_ms is None else duration_ms, self.cap_ms)
-        try:
-            self._board.command(f"OPEN {length}")
-        except DriverError as exc:
-            raise RelayError(f"{self.name}: open failed: {exc}") from exc
+        give_up = time.monotonic() + self.cap_ms / 1000
+        while True:
+            try:
+                self._board.command(f"OPEN {length}")
+                return
+            except BoardRefusedError as exc:
+                busy = exc.code == "BUSY" and exc.detail.isdigit()
+                if not busy or time.monotonic() >= give_up:
+                    raise RelayError(f"{self.name}: open refused: {exc}") from exc
+                time.sleep((int(exc.detail) + 1) / 1000)
+            except DriverError as exc:
+                raise RelayError(f"{self.name}: open failed: {exc}") from exc
 
     def release(self) -> None:
         try:

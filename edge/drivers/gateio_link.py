@@ -33,10 +33,12 @@ class GateIoError(DriverError):
 
 
 class BoardRefusedError(GateIoError):
-    """The board answered ERR; `code` is its error code (NOTREADY, ARG, CMD, PROTO)."""
+    """The board answered ERR; `code` is its error code (NOTREADY, BUSY, ARG, CMD, PROTO) and
+    `detail` what follows it."""
 
     def __init__(self, code: str, text: str) -> None:
         self.code = code
+        self.detail = text.partition(" ")[2]
         super().__init__(f"gate I/O board refused: {text}")
 
 

@@ -216,3 +216,24 @@ def test_ticks_wrap_around():
     assert host.io.relay is True
     host.advance(1)
     assert host.io.relay is False
+
+
+def test_relay_rests_after_each_pulse():
+    host = Host()
+    host.send("HELLO 1")
+    host.send("OPEN 300")
+    host.advance(300)
+    assert host.io.relay is False
+    assert host.send("OPEN 300") == "ERR BUSY 300"
+    host.advance(299)
+    host.send("HB")
+    assert host.send("OPEN 300") == "ERR BUSY 1"
+    host.advance(1)
+    assert host.send("OPEN 300") == "OK OPEN 300"
+    host.send("CLOSE")
+    host.advance(50)
+    host.send("HB")
+    assert host.send("OPEN 100") == "ERR BUSY 50"  # at least MIN_OFF_MS after a short pulse
+    host.advance(50)
+    assert host.send("OPEN 100") == "OK OPEN 100"
+    assert host.board.opens == 3
