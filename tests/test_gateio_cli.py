@@ -136,3 +136,17 @@ def test_status_from_config(
     )
     assert main(["gateio", "status", "--config", str(config), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["port"] == str(sim.link)
+
+
+def test_relay_pulse_through_the_board(
+    sim: SimGateIoBoard, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "gate.toml"
+    config.write_text(
+        f'[gate]\nsite = "s"\ngate = "g"\n[relay]\nbackend = "gateio"\nport = "{sim.link}"\n'
+    )
+    assert main(["relay", "pulse", "--config", str(config), "--ms", "150"]) == 0
+    out = capsys.readouterr().out
+    assert f"relay gate I/O board {sim.link}: energised for 150 ms" in out
+    assert [on for _, on in sim.io.relay_changes] == [False, True, False]
+    assert sim.board.opens == 1
