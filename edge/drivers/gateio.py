@@ -78,7 +78,7 @@ class GateIoBoard:
         self._report: FaultReport | None = None
         self._clear: FaultClear | None = None
         self._stop = threading.Event()
-        self._session = -1  # the HELLO session whose counters _inputs holds
+        self._handshake = -1  # the HELLO whose board counters _inputs holds
         self._io_taken = False
         self._beat()
         self._thread = threading.Thread(target=self._run, name=HEARTBEAT_THREAD, daemon=True)
@@ -195,19 +195,19 @@ class GateIoBoard:
         try:
             reply = parse_heartbeat(self.link.request("HB"))
         except GateIoError as exc:
-            if self._session < 0 or time.monotonic() - self._last_ok >= self.deadline_s:
+            if self._handshake < 0 or time.monotonic() - self._last_ok >= self.deadline_s:
                 self._lost(str(exc))
             return
         now = time.monotonic()
         with self._cond:
             before = self._inputs
-            if self._session == self.link.sessions:
+            if self._handshake == self.link.handshakes:
                 for name, old, new in (
                     ("passage", before.passage_count, reply.passage_count),
                     ("button", before.button_count, reply.button_count),
                 ):
                     self._counts[name] += (new - old) % COUNTER_MODULO
-            self._session = self.link.sessions  # a new HELLO: the board's counters restarted
+            self._handshake = self.link.handshakes  # a new HELLO: the board's counters restarted
             self._inputs = reply
             self._last_ok = now
             recovered = self._fault is not None

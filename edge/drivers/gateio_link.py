@@ -92,7 +92,7 @@ class GateIoLink:
         self._seq = int(time.monotonic() * 1000) % SEQ_MODULO
         self.info: BoardInfo | None = None
         self.reconnects = 0
-        self.sessions = 0  # successful HELLOs: the board's counters start again with each
+        self.handshakes = 0  # successful HELLOs: the board's counters start again with each
         self.retries = 0
 
     @property
@@ -112,7 +112,7 @@ class GateIoLink:
                 self._open()
             if self.info is None:
                 self.info = self._hello()
-                self.sessions += 1
+                self.handshakes += 1
             return self.info
 
     def request(self, text: str) -> str:
