@@ -12,6 +12,7 @@ from edge.configschema import build
 from edge.core.settings import GateSettings, PolicySettings, ServiceSettings
 from edge.drivers.settings import DocumentReaderSettings, IoSettings, RelaySettings
 from edge.errors import ConfigError
+from edge.ids import DEVICE_ID_MAX, device_id
 from edge.mqtt.settings import MqttSettings, StorageSettings
 from edge.scan.settings import CameraSettings, ScanSettings, SerialScannerSettings
 from edge.thermo.settings import ThermoSettings
@@ -55,6 +56,12 @@ def parse_config(data: dict[str, Any]) -> Config:
 def cross_check(config: Config) -> list[str]:
     """Problems that involve settings of more than one section."""
     problems = []
+    gate = config.gate
+    if len(device_id(gate.site, gate.gate)) > DEVICE_ID_MAX:
+        problems.append(
+            f"gate.gate: the device id <site>.<gate> is longer than {DEVICE_ID_MAX} characters "
+            "(the certificate CN limit)"
+        )
     if config.thermo.presence == "input" and config.io.presence_line < 0:
         problems.append(
             'thermo.presence: "input" needs a lane sensor: set io.presence_line (now -1)'
