@@ -13,7 +13,8 @@ from edge import __version__
 from edge.clock import Clock, SystemClock
 from edge.clockguard import ClockWatch, judge_clock, kernel_sync_state
 from edge.codes.trust_store import TrustStore
-from edge.config import Config, load_config
+from edge.config import Config
+from edge.configcheck import check_config_file
 from edge.core.controller import GateController
 from edge.core.records import DecisionRecord, Indicators
 from edge.errors import ConfigError, GateEdgeError
@@ -236,7 +237,7 @@ class GateService:
             log.warning("reload-config: this gate was not started from a configuration file")
             return
         try:
-            load_config(self._config_path)
+            check_config_file(self._config_path)
         except ConfigError as exc:
             log.error("reload-config refused: %s", exc)
             if self.publisher is not None:

@@ -156,7 +156,8 @@ def test_reload_config_refuses_an_invalid_file_and_restarts_on_a_valid_one(
     path.write_text('[gate]\nsite = "t"\n')
     made.service.reload_config()
     assert not made.service.wait(0.01)
-    path.write_text('[gate]\nsite = "t"\ngate = "g"\n')
+    valid = f'[gate]\nsite = "t"\ngate = "g"\n[trust]\nroot_public_key = "{made.root}"\n'
+    path.write_text(valid.replace("[trust]", "[mqtt]\nenabled = false\n[trust]"))
     made.service.reload_config()
     assert made.service.wait(0.01)
     assert made.service.stop() == EXIT_RESTART

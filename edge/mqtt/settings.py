@@ -5,12 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edge.configschema import setting
+from edge.errors import PublishError
 from edge.ids import visible_text_problem
+from edge.mqtt.broker_url import parse_broker_url
 
 
 def _broker_url(value: str) -> str | None:
     if not (value.startswith("mqtt://") or value.startswith("mqtts://")):
         return "must start with mqtt:// or mqtts://"
+    try:
+        parse_broker_url(value)
+    except PublishError as exc:
+        return str(exc)
     return None
 
 
