@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import TypeVar
@@ -159,7 +160,8 @@ class PresentationSteps:
         latched = self._faults.reasons()  # a fault may have appeared since the decision
         detail: str | None = latched[0] if latched else None
         code = presentation.verification if isinstance(presentation, ScanPresentation) else None
-        if not latched and code is not None and not self._record_pass(code):
+        recorded = not latched and code is not None and self._record_pass(code)
+        if not latched and code is not None and not recorded:
             detail = "storage_fault"
         pulsed = False
         if detail is None:
@@ -180,7 +182,7 @@ class PresentationSteps:
             outcome = "passed" if self._wait_passage(self._passage_input) else "granted_not_passed"
             timings["passage_ms"] = to_ms(clock.monotonic() - pulsed_at)
         # Unmonitored gates count a pulse as a passage; a refused turnstile never does.
-        if code is not None and outcome == "granted_not_passed":
+        if recorded and code is not None and outcome == "granted_not_passed":
             self._forget_pass(code)
         if outcome is not None:
             self.emit(passage_event(presentation, decision, outcome, timings, detail))
@@ -192,7 +194,8 @@ class PresentationSteps:
         except GateEdgeError as exc:
             log.error("anti-passback entry not saved; the gate stays shut: %s", exc)
             self._faults.announce("storage_fault", f"anti-passback: {exc}")
-            self._forget_pass(code)
+            with contextlib.suppress(GateEdgeError):  # the store failed already: say it once
+                self._ledger.forget(code.code_key, code.subject_binding)
             return False
         return True
 
