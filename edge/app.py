@@ -11,9 +11,10 @@ from typing import Any
 
 from edge import __version__
 from edge.clock import Clock, SystemClock
-from edge.clockguard import ClockWatch, judge_clock
+from edge.clockguard import ClockWatch, judge_clock, kernel_sync_state
 from edge.codes.trust_store import TrustStore
-from edge.config import Config, load_config
+from edge.config import Config
+from edge.configcheck import check_config_file
 from edge.core.controller import GateController
 from edge.core.records import DecisionRecord, Indicators
 from edge.errors import ConfigError, GateEdgeError
@@ -240,7 +241,7 @@ class GateService:
             log.warning("reload-config: this gate was not started from a configuration file")
             return
         try:
-            load_config(self._config_path)
+            check_config_file(self._config_path)
         except ConfigError as exc:
             log.error("reload-config refused: %s", exc)
             if self.publisher is not None:
@@ -270,7 +271,9 @@ class GateService:
         """Telemetry: scanner figures, thermometer state, decision counters, clock state."""
         scan = self.scan.stats()
         status = self.controller.status()
-        clock = judge_clock(self.clock.now(), None, self.config.trust.clock_skew_s)
+        clock = judge_clock(
+            self.clock.now(), None, self.config.trust.clock_skew_s, kernel_sync_state()
+        )
         metrics: dict[str, Any] = {
             "fps": scan.get("fps", 0.0),
             "decode_ms_p50": scan.get("decode_ms_p50"),
@@ -349,7 +352,7 @@ class GateService:
         self._published_faults = dict(faults)
 
     def _check_clock(self) -> None:
-        verdict = self._clock_watch.check(self.clock.now())
+        verdict = self._clock_watch.check(self.clock.now(), self.clock.monotonic())
         if not verdict.usable:
             self.controller.report_fault("clock", verdict.problem or "clock unusable")
         elif "clock_fault" in self.controller.faults:

@@ -38,11 +38,12 @@ def test_clock_behind_a_recorded_time_is_unusable_within_skew_it_is_fine() -> No
 
 
 def test_clock_watch_keeps_a_high_water_mark(tmp_path: Path) -> None:
-    watch = ClockWatch(tmp_path / "mark", 30)
+    watch = ClockWatch(tmp_path / "mark", 30, read_sync=lambda: (True, 50.0, 0.0))
     now = EARLIEST_PLAUSIBLE_EPOCH + 50_000
-    assert watch.check(now).usable
-    assert not watch.check(now - 3600).usable  # the clock was stepped back an hour
-    assert watch.check(now + 5).usable
+    assert watch.check(now, 100.0).usable
+    unsynchronised = ClockWatch(tmp_path / "mark", 30, read_sync=lambda: (False, 16000.0, 0.0))
+    assert not unsynchronised.check(now - 3600, 101.0).usable  # stepped back an hour
+    assert watch.check(now + 5, 105.0).usable
 
 
 def _config(state: Path, root: Path, **policy: object) -> Config:
@@ -128,7 +129,10 @@ def test_scan_faults_map_to_their_component_and_keep_the_gate_shut(rig: Rig) -> 
     assert "camera_fault" in record.reasons
 
 
-def test_a_clock_behind_the_mark_latches_clock_fault(tmp_path: Path) -> None:
+def test_a_clock_behind_the_mark_latches_clock_fault(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("edge.clockguard.kernel_sync_state", lambda: (False, 16000.0, 0.0))
     made = Rig(tmp_path)
     (made.state / "clock-mark").write_text(f"{SystemClock().now() + 7200:.3f}\n")
     made.service.start()
@@ -152,7 +156,8 @@ def test_reload_config_refuses_an_invalid_file_and_restarts_on_a_valid_one(
     path.write_text('[gate]\nsite = "t"\n')
     made.service.reload_config()
     assert not made.service.wait(0.01)
-    path.write_text('[gate]\nsite = "t"\ngate = "g"\n')
+    valid = f'[gate]\nsite = "t"\ngate = "g"\n[trust]\nroot_public_key = "{made.root}"\n'
+    path.write_text(valid.replace("[trust]", "[mqtt]\nenabled = false\n[trust]"))
     made.service.reload_config()
     assert made.service.wait(0.01)
     assert made.service.stop() == EXIT_RESTART

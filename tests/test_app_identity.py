@@ -38,6 +38,7 @@ class IdentityGate:
                     "deny_signal_s": 0.0,
                 },
                 "trust": {"root_public_key": str(root)},
+                "document_reader": {"enabled": True, "port": os.ttyname(slave)},
                 "camera": {"source": "none"},
                 "thermo": {"backend": "fake"},
                 "relay": {"backend": "fake"},

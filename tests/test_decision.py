@@ -59,9 +59,9 @@ MANUAL = ManualPresentation("op-17", "button")
 EMPTY = PassbackLedger(300.0)
 
 
-def used(at: float, code_id: bytes | None = CODE, binding: bytes | None = None) -> PassbackLedger:
+def used(at: float, code_id: bytes = CODE, binding: bytes | None = None) -> PassbackLedger:
     ledger = PassbackLedger(300.0)
-    ledger.record(code_id, binding, at)
+    ledger.record(green(code_id=code_id).code_key, binding, at)
     return ledger
 
 
@@ -114,6 +114,8 @@ CASES: list[tuple[str, DecisionInput, PolicySettings, PassbackLedger, str, tuple
      "pass", ()),
     ("same person, other code", DecisionInput(scan(green(code_id=b"code-0002")), temp()), POLICY,
      used(NOW - 10.0, b"code-0001", BINDING), "deny", ("already_used",)),
+    ("same code id from another issuer", DecisionInput(scan(green(issuer="CN-SH")), temp()),
+     POLICY, used(NOW - 10.0), "pass", ()),
     ("anti-passback off", DecisionInput(scan(green()), temp()),
      replace(POLICY, anti_passback_s=0.0), used(NOW - 1.0), "pass", ()),
     ("manual normal", DecisionInput(MANUAL, temp()), POLICY, EMPTY, "pass", ()),

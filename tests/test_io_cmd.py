@@ -123,7 +123,7 @@ def test_serial_relay_without_a_port_is_a_clear_error(
     path = tmp_path / "gate.toml"
     path.write_text('[gate]\nsite = "s"\ngate = "g"\n[relay]\nbackend = "serial"\n')
     assert main(["relay", "pulse", "--config", str(path)]) == 2
-    assert "relay.port must name" in capsys.readouterr().err
+    assert "relay.port: must name" in capsys.readouterr().err
 
 
 CHILD = """
@@ -255,9 +255,9 @@ def test_watch_refuses_a_non_positive_duration(
     assert "--seconds must be more than 0" in capsys.readouterr().err
 
 
-def test_watch_reports_duplicate_lines_as_a_driver_error(
+def test_watch_reports_duplicate_lines_as_a_configuration_error(
     tmp_path: Path, io_chip: FakeChip, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write_config(tmp_path, io="passage_line = 5\nmanual_button_line = 5")
     assert main(["io", "watch", "--config", str(config)]) == 2
-    assert "I/O lines must be distinct" in capsys.readouterr().err
+    assert "io.manual_button_line: line 5 is also io.passage_line" in capsys.readouterr().err

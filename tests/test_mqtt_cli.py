@@ -237,7 +237,7 @@ def test_events_cli_beside_the_running_service_leaves_its_session_and_status(
     assert service.publisher.connected
     log = mqtt_broker.log_file.read_text() if mqtt_broker.log_file else ""
     assert "already connected" not in log
-    assert f"as gate-edge-s1-g1-cli-{os.getpid()} (p5, c1" in log
+    assert f"as gate-edge-s1.g1-cli-{os.getpid()} (p5, c1" in log
     service.stop()
     status.close()
     events.close()

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from edge.clock import FakeClock, SystemClock
+from edge.codes.result import VerificationResult
+from edge.core.controller import GateController
+from edge.core.decision import DecisionInput, ScanPresentation, decide
 from edge.core.records import DecisionRecord
+from edge.core.settings import PolicySettings
 from edge.errors import StorageError
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
 from edge.storage.passback_db import DurablePassbackLedger
 from tests.test_app import Rig
+from tests.test_controller import FakeInput, FakeRelay, FakeSink, FakeThermometer
 
 
 def test_a_pass_survives_a_restart_within_its_window(tmp_path: Path) -> None:
@@ -118,3 +125,82 @@ def _present(rig: Rig, text: str) -> None:
     verification = service.trust.verify(text)
     assert verification.valid, verification.reason
     service.controller.handle_scan("camera", verification, 1.0, service.clock.monotonic())
+
+
+def passed_code() -> VerificationResult:
+    """The verified code the crash test presents in both processes."""
+    return VerificationResult(
+        valid=True,
+        colour="green",
+        issuer="CN-GD",
+        code_id=bytes(range(16)),
+        expires_at=2_000_000_000,
+        subject_binding=bytes(32),
+    )
+
+
+def test_a_gate_killed_between_pulse_and_passage_refuses_the_code_after_restart(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "passback.db"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.crash_after_pulse", str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "pulsed"
+    finally:
+        child.kill()
+        child.wait(10.0)
+
+    clock = SystemClock()
+    ledger = DurablePassbackLedger(db, 300.0, clock)
+    try:
+        request = DecisionInput(ScanPresentation(passed_code(), "camera"), None)
+        decision = decide(request, PolicySettings(), ledger, clock.monotonic())
+        assert decision.reasons == ("already_used",)
+    finally:
+        ledger.close()
+
+
+def test_a_turnstile_that_did_not_turn_drops_the_entry_on_disk(tmp_path: Path) -> None:
+    made = Rig(tmp_path, anti_passback_s=300.0, passage_timeout_s=1.0)
+    text = made.creds.issue("green", SystemClock().now(), ttl_s=300)
+    made.sim.turnstile.walk_through = False
+    made.service.start()
+    try:
+        made.sim.person_arrives(NORMAL_SKIN_C)
+        _present(made, text)
+        assert made.wait_decision().verdict == "pass"
+        assert made.service.controller.wait_idle(10.0)
+        code = made.service.trust.verify(text)
+    finally:
+        made.service.stop()
+    assert len(made.sim.turnstile.pulses) == 1
+    reopened = DurablePassbackLedger(made.state / "passback.db", 300.0, SystemClock())
+    assert reopened.last_pass(code.code_key, code.subject_binding) is None
+
+
+def test_a_pass_that_cannot_be_saved_keeps_the_gate_shut(tmp_path: Path) -> None:
+    clock = FakeClock()
+    ledger = DurablePassbackLedger(tmp_path / "passback.db", 300.0, clock)
+    ledger.close()  # every write now fails
+    relay, sink = FakeRelay(clock), FakeSink()
+    controller = GateController(
+        policy=PolicySettings(),
+        relay=relay,
+        thermometer=FakeThermometer(clock),
+        events=sink,
+        clock=clock,
+        passage_input=FakeInput(clock),
+        ledger=ledger,
+    )
+    code = passed_code()
+    assert controller.handle_scan("camera", code, 1.0, clock.monotonic())
+    assert relay.pulses == []
+    passages = sink.of("passage")
+    assert [(e.outcome, e.detail) for e in passages] == [("granted_not_passed", "storage_fault")]
+    assert ledger.last_pass(code.code_key, code.subject_binding) is None

@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from edge.config import Config, load_config
+from edge.config import Config
+from edge.configcheck import check_config_file
 from edge.configschema import describe
 from edge.errors import ConfigError
 
@@ -24,7 +25,7 @@ def register(subparsers: Any) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.file)
+        config = check_config_file(args.file)  # the same validation `run` does before starting
     except ConfigError as exc:
         print(f"{args.file}: {len(exc.problems)} problem(s)", file=sys.stderr)
         for problem in exc.problems:

@@ -18,6 +18,7 @@ from cryptography.x509.oid import NameOID
 from edge.config import load_config
 from edge.errors import GateEdgeError
 from edge.events import GateEvent
+from edge.ids import device_id, device_id_problem, id_problem
 from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.commands import sign_command
 from edge.mqtt.outbox import Outbox
@@ -184,13 +185,16 @@ def _csr_defaults(args: argparse.Namespace) -> tuple[str, str]:
     out, cn = args.out, args.cn
     if args.config:
         config = load_config(args.config)
-        cn = cn or f"{config.gate.site}.{config.gate.gate}"
+        cn = cn or device_id(config.gate.site, config.gate.gate)
         key_file = config.mqtt.key_file
         if not out and key_file.endswith(".key"):
             out = str(config.state_path(key_file[: -len(".key")]))
         out = out or str(Path(config.storage.state_dir) / "device")
     if not out or not cn:
         raise GateEdgeError("certs csr needs --out and --cn, or --config to take them from")
+    problem = device_id_problem(cn)
+    if problem is not None:
+        raise GateEdgeError(f"--cn {cn!r}: {problem}")
     return out, cn
 
 
@@ -227,6 +231,10 @@ def _sign(args: argparse.Namespace) -> int:
         raise GateEdgeError(f"{args.key}: cannot load the signing key: {exc}") from exc
     if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise GateEdgeError(f"{args.key}: not an Ed25519 private key")
+    for option, value in (("--site", args.site), ("--gate", args.gate)):
+        problem = id_problem(value)
+        if problem is not None:
+            raise GateEdgeError(f"{option} {value!r}: {problem}")
     payload = sign_command(
         key,
         name=args.command,

@@ -41,6 +41,16 @@ class VerificationResult:
         return cls(valid=False, reason=reason, issuer=issuer, code_id=code_id)
 
     @property
+    def code_key(self) -> bytes | None:
+        """The code's identity, its issuer and code id, as one unambiguous key (None until the
+        signature verified). One code has several valid QR texts (zlib level bits, either ECDSA
+        s form, kid in either header), so every per-code step keys on this, never on the text."""
+        if self.issuer is None or self.code_id is None:
+            return None
+        issuer = self.issuer.encode("utf-8", "surrogatepass")
+        return len(issuer).to_bytes(2, "big") + issuer + self.code_id
+
+    @property
     def code_id_hash(self) -> str | None:
         """A privacy-safe reference to the code id for events (truncated SHA-256, hex)."""
         if self.code_id is None:

@@ -115,7 +115,7 @@ def screen(
         return (f"colour_{result.colour}",)
     if result.code_id is None:
         return ("code_id_missing",)
-    last = history.last_pass(result.code_id, result.subject_binding)
+    last = history.last_pass(result.code_key, result.subject_binding)
     if policy.anti_passback_s > 0 and last is not None and now - last < policy.anti_passback_s:
         return ("already_used",)
     return ()

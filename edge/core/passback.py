@@ -46,6 +46,11 @@ class PassbackLedger:
         for key in passback_keys(code_id, subject_binding):
             self._put(key, at)
 
+    def forget(self, code_id: bytes | None, subject_binding: bytes | None) -> None:
+        """Drop the entries of a pass that did not happen (the person did not go through)."""
+        for key in passback_keys(code_id, subject_binding):
+            self._times.pop(key, None)
+
     def _put(self, key: Key, at: float) -> None:
         """Add or renew one entry; entries must arrive oldest first (a new pass, or entries
         restored from storage in time order)."""

@@ -6,20 +6,25 @@ from dataclasses import dataclass
 from typing import Literal
 
 from edge.configschema import setting
+from edge.ids import id_problem, visible_text_problem
 
 
-def _identifier(value: str) -> str | None:
-    if not value or any(c in value for c in "/#+ ") or len(value) > 64:
-        return "must be 1-64 characters without '/', '#', '+' or spaces"
-    return None
+def _operator(value: str) -> str | None:
+    if not value.strip():
+        return "must name the operator"
+    return visible_text_problem(value, spaces=True, limit=64)
 
 
 @dataclass(frozen=True)
 class GateSettings:
     """Who this gate is."""
 
-    site: str = setting(check=_identifier, doc="Site id (MQTT topic level).")
-    gate: str = setting(check=_identifier, doc="Gate id (MQTT topic level).")
+    site: str = setting(
+        check=id_problem,
+        doc="Site id: 1-64 ASCII letters, digits, '-' or '_', starting with a letter or digit "
+        "(MQTT topic level; device id and certificate CN {site}.{gate}).",
+    )
+    gate: str = setting(check=id_problem, doc="Gate id, the same alphabet (MQTT topic level).")
     log_level: Literal["debug", "info", "warning", "error"] = setting("info", doc="Log level.")
 
 
@@ -47,7 +52,9 @@ class PolicySettings:
     )
     manual_pass_allowed: bool = setting(True, doc="Allow manual passes (button or central).")
     button_operator: str = setting(
-        "gate-attendant", doc="Operator recorded for manual passes from the local button."
+        "gate-attendant",
+        check=_operator,
+        doc="Operator recorded for manual passes from the local button.",
     )
     identity_timeout_s: float = setting(15.0, minimum=1.0, maximum=120.0, doc="Wait for document.")
     temperature_timeout_s: float = setting(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import TypeVar
@@ -147,14 +148,23 @@ class PresentationSteps:
     def open_gate(
         self, presentation: Presentation, decision: Decision, frame_time: float | None
     ) -> PassageOutcome | None:
-        """Pulse the relay and watch for the passage; records the pass for anti-passback."""
+        """Pulse the relay and watch for the passage.
+
+        A code's pass is recorded for anti-passback, durably, before the relay is energised, so
+        a process that dies while the person walks through cannot let the code in again; the
+        entry is dropped only when the person did not pass. If it cannot be stored the gate
+        stays shut."""
         clock = self._clock
         self._enter(GateState.RELAY)
         timings: dict[str, float] = {}
         latched = self._faults.reasons()  # a fault may have appeared since the decision
         detail: str | None = latched[0] if latched else None
+        code = presentation.verification if isinstance(presentation, ScanPresentation) else None
+        recorded = not latched and code is not None and self._record_pass(code)
+        if not latched and code is not None and not recorded:
+            detail = "storage_fault"
         pulsed = False
-        if not latched:
+        if detail is None:
             try:
                 self._relay.pulse()
                 pulsed = True
@@ -172,20 +182,29 @@ class PresentationSteps:
             outcome = "passed" if self._wait_passage(self._passage_input) else "granted_not_passed"
             timings["passage_ms"] = to_ms(clock.monotonic() - pulsed_at)
         # Unmonitored gates count a pulse as a passage; a refused turnstile never does.
-        if (
-            pulsed
-            and outcome != "granted_not_passed"
-            and isinstance(presentation, ScanPresentation)
-        ):
-            result = presentation.verification
-            try:
-                self._ledger.record(result.code_id, result.subject_binding, clock.monotonic())
-            except GateEdgeError as exc:  # kept in memory; only the copy on disk failed
-                log.error("anti-passback entry not saved: %s", exc)
-                self._faults.announce("storage_fault", f"anti-passback: {exc}")
+        if recorded and code is not None and outcome == "granted_not_passed":
+            self._forget_pass(code)
         if outcome is not None:
             self.emit(passage_event(presentation, decision, outcome, timings, detail))
         return outcome
+
+    def _record_pass(self, code: VerificationResult) -> bool:
+        try:
+            self._ledger.record(code.code_key, code.subject_binding, self._clock.monotonic())
+        except GateEdgeError as exc:
+            log.error("anti-passback entry not saved; the gate stays shut: %s", exc)
+            self._faults.announce("storage_fault", f"anti-passback: {exc}")
+            with contextlib.suppress(GateEdgeError):  # the store failed already: say it once
+                self._ledger.forget(code.code_key, code.subject_binding)
+            return False
+        return True
+
+    def _forget_pass(self, code: VerificationResult) -> None:
+        try:
+            self._ledger.forget(code.code_key, code.subject_binding)
+        except GateEdgeError as exc:  # the entry stays: the code waits out its window
+            log.error("anti-passback entry not dropped: %s", exc)
+            self._faults.announce("storage_fault", f"anti-passback: {exc}")
 
     def _wait_passage(self, passage_input: DigitalInput) -> bool:
         try:

@@ -26,5 +26,7 @@ def parse_broker_url(url: str) -> BrokerAddress:
         raise PublishError(f"broker URL {url!r}: {exc}") from exc
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
         raise PublishError(f"broker URL {url!r}: expected mqtt://host:port or mqtts://host:port")
+    if port == 0:
+        raise PublishError(f"broker URL {url!r}: port 0 is not a port to connect to")
     tls = parts.scheme == "mqtts"
     return BrokerAddress(parts.hostname, port or (8883 if tls else 1883), tls)

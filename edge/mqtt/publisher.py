@@ -20,6 +20,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from edge import __version__
 from edge.clock import Clock, SystemClock
 from edge.errors import GateEdgeError, PublishError
+from edge.ids import client_id as gate_client_id
 from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.outbox import Outbox
 from edge.mqtt.payloads import encode, status_document
@@ -365,7 +366,7 @@ class EventPublisher:
 
     def _make_client(self, site: str, gate: str) -> mqtt.Client:
         settings = self._settings
-        client_id = settings.client_id or f"gate-edge-{site}-{gate}"
+        client_id = settings.client_id or gate_client_id(site, gate)
         if self._tool:
             client_id = f"{client_id}-cli-{os.getpid()}"
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)

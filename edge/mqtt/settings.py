@@ -5,11 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edge.configschema import setting
+from edge.errors import PublishError
+from edge.ids import visible_text_problem
+from edge.mqtt.broker_url import parse_broker_url
 
 
 def _broker_url(value: str) -> str | None:
     if not (value.startswith("mqtt://") or value.startswith("mqtts://")):
         return "must start with mqtt:// or mqtts://"
+    try:
+        parse_broker_url(value)
+    except PublishError as exc:
+        return str(exc)
     return None
 
 
@@ -19,7 +26,9 @@ class MqttSettings:
 
     enabled: bool = setting(True, doc="Publish events to the broker (off: outbox only).")
     broker: str = setting("mqtt://localhost:1883", check=_broker_url, doc="Broker URL.")
-    client_id: str = setting("", doc="Client id; empty = gate-edge-{site}-{gate}.")
+    client_id: str = setting(
+        "", check=visible_text_problem, doc="Client id; empty = gate-edge-{site}.{gate}."
+    )
     username: str = setting("", doc="User name, if the broker wants one.")
     password: str = setting("", doc="Password, if the broker wants one.")
     ca_file: str = setting("", doc="CA bundle for mqtts://.")

@@ -30,28 +30,29 @@ MAX_HELD_SKIPS = 4
 
 
 class Debouncer:
-    """Lets the same text through once per window (monotonic seconds)."""
+    """Lets the same key (a code's identity, or the text of a code without one) through once per
+    window (monotonic seconds)."""
 
     def __init__(self, window_s: float) -> None:
         self.window_s = window_s
-        self._last: dict[str, float] = {}
+        self._last: dict[str | bytes, float] = {}
         self._lock = threading.Lock()
 
-    def admit(self, text: str, now: float) -> bool:
-        """True if `text` was not admitted within the window before `now`."""
+    def admit(self, key: str | bytes, now: float) -> bool:
+        """True if `key` was not admitted within the window before `now`."""
         with self._lock:
             if len(self._last) > 256:
-                self._last = {t: at for t, at in self._last.items() if now - at < self.window_s}
-            last = self._last.get(text)
+                self._last = {k: at for k, at in self._last.items() if now - at < self.window_s}
+            last = self._last.get(key)
             if last is not None and now - last < self.window_s:
                 return False
-            self._last[text] = now
+            self._last[key] = now
             return True
 
-    def suppresses(self, text: str, now: float) -> bool:
-        """True if `text` would not be admitted at `now` (seen within the window)."""
+    def suppresses(self, key: str | bytes, now: float) -> bool:
+        """True if `key` would not be admitted at `now` (seen within the window)."""
         with self._lock:
-            last = self._last.get(text)
+            last = self._last.get(key)
             return last is not None and now - last < self.window_s
 
 
@@ -176,15 +177,23 @@ class ScanLoop:
     def _admit(
         self, text: str, source: ScanSource, frame_time: float, decode_ms: float
     ) -> ScanResult | None:
-        if not self._debounce.admit(text, self._clock.monotonic()):
+        # The text is debounced first, so a code held in view is verified once per window; a
+        # verified code is then debounced on its identity, since one code has several valid
+        # texts and a re-encoded copy must count as the same code.
+        now = self._clock.monotonic()
+        if not self._debounce.admit(text, now):
             self._stats.count("duplicates")
             return None
-        self._stats.count("codes")
         try:
             verification = self._verify(text)
         except Exception as exc:  # noqa: BLE001 - a verifier bug must deny, not kill the scanner
             log.error("verifier raised %s; treating the code as malformed", type(exc).__name__)
             verification = VerificationResult.invalid("malformed")
+        identity = verification.code_key
+        if identity is not None and not self._debounce.admit(identity, now):
+            self._stats.count("duplicates")
+            return None
+        self._stats.count("codes")
         return ScanResult(text, source, verification, frame_time, decode_ms)
 
     def heartbeat(self) -> float:

@@ -30,7 +30,11 @@ class ScanSettings:
         40.0, minimum=1.0, maximum=1000.0, doc="Time budget for decoding one frame."
     )
     debounce_s: float = setting(
-        3.0, minimum=0.0, maximum=60.0, doc="Same code text is reported once per this window."
+        3.0,
+        minimum=0.0,
+        maximum=60.0,
+        doc="The same code (issuer and code id, whatever its QR text) is reported once per this "
+        "window.",
     )
     idle_skip: bool = setting(True, doc="Skip decoding frames unchanged while idle.")
     idle_diff_threshold: float = setting(

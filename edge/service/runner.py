@@ -6,9 +6,9 @@ import logging
 import signal
 from types import FrameType
 
-from edge.app import GateService, read_root_key
+from edge.app import GateService
 from edge.clock import SystemClock
-from edge.config import load_config
+from edge.configcheck import check_config_file
 from edge.drivers.relay import install_release_handlers
 from edge.hardware import open_hardware
 from edge.logs import setup_logging
@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 
 def run_service(config_path: str) -> int:
     """Run the gate from a configuration file; returns the process exit code."""
-    config = load_config(config_path)  # every error reported before any hardware is touched
-    read_root_key(config)
+    # The same validation as `config check`: every problem, before any hardware is touched.
+    config = check_config_file(config_path)
     setup_logging(config.gate.log_level)
     clock = SystemClock()
     hardware = open_hardware(config, clock)

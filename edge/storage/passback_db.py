@@ -79,6 +79,20 @@ class DurablePassbackLedger(PassbackLedger):
                 rollback_quietly(self._conn)
                 raise StorageError(f"anti-passback store: {exc}") from exc
 
+    def forget(self, code_id: bytes | None, subject_binding: bytes | None) -> None:
+        super().forget(code_id, subject_binding)
+        keys = passback_keys(code_id, subject_binding)
+        if not keys:
+            return
+        with self._db_lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.executemany("DELETE FROM passes WHERE key = ?", [(k,) for k in keys])
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                rollback_quietly(self._conn)
+                raise StorageError(f"anti-passback store: {exc}") from exc
+
     def clear(self) -> None:
         super().clear()
         with self._db_lock:
