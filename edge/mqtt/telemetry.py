@@ -62,6 +62,15 @@ class TelemetryPublisher:
         self._thread = threading.Thread(target=self._run, name=TELEMETRY_THREAD, daemon=True)
         self._thread.start()
 
+    def alive(self) -> bool:
+        """The telemetry thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def revive(self) -> None:
+        """Start the telemetry thread again if it died (not after stop)."""
+        if self._thread is not None and not self._stop.is_set() and not self.alive():
+            self.start()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
