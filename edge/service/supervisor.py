@@ -105,7 +105,11 @@ class WorkerSupervisor:
             worker.restart()
         except Exception as exc:
             log.exception("worker %s could not be restarted", worker.name)
-            self._set(worker.name, f"restart failed: {type(exc).__name__}: {exc}"[:200])
+            worker.restart_at = now + worker.backoff_s
+            failure = f"{type(exc).__name__}: {exc}"[:160]
+            self._set(
+                worker.name, f"restart failed ({failure}); trying again in {worker.backoff_s:g} s"
+            )
             return False
         worker.restarts += 1
         worker.restarted_at = now
