@@ -149,3 +149,47 @@ def test_poisoned_gate_still_opens_for_a_signed_command_and_again_after_a_restar
         second.assert_control_plane_healthy()
     finally:
         second.service.stop()
+
+
+class _ThreadKiller(BaseException):
+    """Escapes every `except Exception`: what is left to end a worker thread."""
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_the_service_restarts_a_dead_control_worker_and_shows_it_on_the_status(
+    tmp_path: Path, mqtt_broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command_key = cast(ed25519.Ed25519PrivateKey, generate_private_key("EdDSA"))
+    run = Run(_gate_config(tmp_path, mqtt_broker, command_key), mqtt_broker, command_key)
+    run.start()
+    status = Subscriber(mqtt_broker, "gates/s1/g1/status", client_id="central-status")
+    try:
+        control = run.service.control
+        assert control is not None
+        handle_manual = run.service.controller.handle_manual
+
+        def crash_once(*args: object) -> bool:
+            monkeypatch.setattr(run.service.controller, "handle_manual", handle_manual)
+            raise _ThreadKiller
+
+        monkeypatch.setattr(run.service.controller, "handle_manual", crash_once)
+        command = sign_command(
+            command_key,
+            name="open-once",
+            site="s1",
+            gate="g1",
+            now=SystemClock().now(),
+            operator="x",
+        )
+        _publish(mqtt_broker, [("gates/s1/g1/cmd/open-once", command, False)])
+        assert status.wait_for(
+            lambda msgs: any(
+                "worker-mqtt-control" in json.loads(p).get("faults", {}) for _, p, _ in msgs
+            )
+        ), "a dead worker must show on the status while it is restarted"
+        run.genuine_open_once("op-3")
+        assert run.service.workers.restarts("mqtt-control") == 1
+        assert control.worker_alive()
+    finally:
+        status.close()
+        run.service.stop()
