@@ -192,6 +192,7 @@ class GateService:
     def stop(self) -> int:
         """Shut the gate, flush the outbox within the configured bound; return the exit code."""
         self._stop.set()
+        self.workers.stop()
         self._notifier.stopping()
         self.scan.stop()
         self.controller.close()

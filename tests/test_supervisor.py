@@ -113,3 +113,12 @@ def test_a_liveness_probe_that_raises_counts_as_dead() -> None:
     supervisor.watch("scan", broken, lambda: restarted.append(True))
     supervisor.check()
     assert "worker-scan" in status.faults
+
+
+def test_nothing_is_restarted_or_reported_once_stopped() -> None:
+    supervisor, worker, status, clock = _supervised()
+    supervisor.stop()
+    worker.running = False
+    clock.advance(5.0)
+    assert supervisor.check() == []
+    assert worker.starts == 0 and status.faults == {}

@@ -59,6 +59,8 @@ class WorkerSupervisor:
         self._healthy_after_s = healthy_after_s
         self._workers: dict[str, _Worker] = {}
         self._lock = threading.Lock()
+        self._check_lock = threading.Lock()
+        self._stopped = False
 
     def watch(self, name: str, alive: Callable[[], bool], restart: Callable[[], None]) -> None:
         """Supervise a worker: `alive()` says whether its thread runs, `restart()` starts a
@@ -73,9 +75,18 @@ class WorkerSupervisor:
 
     def check(self) -> list[str]:
         """Restart every dead worker whose backoff has passed; return the names restarted."""
-        with self._lock:
-            workers = list(self._workers.values())
-        return [worker.name for worker in workers if self._check(worker)]
+        with self._check_lock:
+            if self._stopped:
+                return []
+            with self._lock:
+                workers = list(self._workers.values())
+            return [worker.name for worker in workers if self._check(worker)]
+
+    def stop(self) -> None:
+        """The service is stopping its workers on purpose: from now on nothing is restarted or
+        reported (waits for a check in progress)."""
+        with self._check_lock:
+            self._stopped = True
 
     def _check(self, worker: _Worker) -> bool:
         now = self._clock.monotonic()
