@@ -341,20 +341,19 @@ class GateService:
         while not self._stop.is_set():
             try:
                 pressed = button.wait_for_active(0.5)
+                if pressed and not self._stop.is_set():
+                    operator = self.config.policy.button_operator
+                    if not self.controller.handle_manual(operator, "button", None):
+                        log.info("manual button ignored: the gate is busy")
+                    while button.is_active() and not self._stop.wait(0.05):
+                        pass  # one press, one request: wait for the release
             except GateEdgeError as exc:
                 self.controller.report_fault("manual_button", str(exc))
                 self._stop.wait(1.0)
-                continue
-            except Exception:
+            except Exception as exc:
                 log.exception("manual button watch failed")
+                self._show_fault("manual-button", f"watch error: {type(exc).__name__}")
                 self._stop.wait(1.0)
-                continue
-            if pressed and not self._stop.is_set():
-                operator = self.config.policy.button_operator
-                if not self.controller.handle_manual(operator, "button", None):
-                    log.info("manual button ignored: the gate is busy")
-                while button.is_active() and not self._stop.wait(0.05):
-                    pass  # one press, one request: wait for the release
 
     def _supervise(self) -> None:
         last_mark = 0.0
@@ -368,8 +367,18 @@ class GateService:
                     last_mark = time.monotonic()
             except GateEdgeError as exc:
                 log.error("supervision: %s", exc)
-            except Exception:
+            except Exception as exc:
                 log.exception("supervision failed; trying again")
+                self._show_fault("supervisor", f"supervision error: {type(exc).__name__}")
+
+    def _show_fault(self, name: str, detail: str) -> None:
+        """A status-only fault for an unforeseen error in one of the service's own loops."""
+        if self.publisher is None:
+            return
+        try:
+            self.publisher.set_fault(name, detail)
+        except Exception:
+            log.exception("fault %s not shown on the status", name)
 
     def _sync_status(self) -> None:
         """Mirror the controller's latched faults, and those that hit single presentations in

@@ -82,5 +82,8 @@ class TelemetryPublisher:
                 self.publish_once()
             except GateEdgeError as exc:
                 log.warning("telemetry not published: %s", exc)
-            except Exception:
+            except Exception as exc:
                 log.exception("telemetry provider failed")
+                self._publisher.set_fault(TELEMETRY_THREAD, f"sample failed: {type(exc).__name__}")
+            else:
+                self._publisher.clear_fault(TELEMETRY_THREAD)
