@@ -433,11 +433,13 @@ class EventPublisher:
         """paho re-raises a callback's exception and its network loop thread dies of it: log
         and report instead, and keep the connection serving."""
 
+        name = callback.__name__.lstrip("_")
+
         def guarded(*args: Any) -> None:
             try:
                 callback(*args)
             except Exception as exc:
-                log.exception("MQTT %s failed", callback.__name__)
-                self.set_fault(NETWORK_FAULT, f"{callback.__name__}: {type(exc).__name__}")
+                log.exception("MQTT %s failed", name)
+                self.set_fault(NETWORK_FAULT, f"{name}: {type(exc).__name__}")
 
         return guarded
