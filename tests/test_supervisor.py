@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from edge.clock import FakeClock
+import queue
+import time
+
+import pytest
+
+from edge.clock import FakeClock, SystemClock
+from edge.codes.result import VerificationResult
+from edge.scan.loop import ScanLoop
+from edge.scan.result import ScanResult
+from edge.scan.settings import ScanSettings
 from edge.service.supervisor import WorkerSupervisor
 from tests.test_mqtt_control import FakeStatus
 
@@ -122,3 +131,57 @@ def test_nothing_is_restarted_or_reported_once_stopped() -> None:
     clock.advance(5.0)
     assert supervisor.check() == []
     assert worker.starts == 0 and status.faults == {}
+
+
+class _ThreadKiller(BaseException):
+    """Escapes every `except Exception`: what is left to end a worker thread."""
+
+
+class QueuedLines:
+    """A LineSource fed by the test; a _ThreadKiller line ends the reading thread."""
+
+    def __init__(self) -> None:
+        self._lines: queue.Queue[str | BaseException] = queue.Queue()
+
+    def put(self, line: str | BaseException) -> None:
+        self._lines.put(line)
+
+    def read_line(self, timeout_s: float) -> str | None:
+        try:
+            line = self._lines.get(timeout=timeout_s)
+        except queue.Empty:
+            return None
+        if isinstance(line, BaseException):
+            raise line
+        return line
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dead_scan_thread_is_started_again_and_reads_on() -> None:
+    lines, results = QueuedLines(), queue.Queue[ScanResult]()
+    loop = ScanLoop(
+        lambda text: VerificationResult.invalid("malformed"),
+        ScanSettings(),
+        SystemClock(),
+        lines=lines,
+        on_result=results.put,
+    )
+    supervisor = WorkerSupervisor(None, FakeClock(), min_backoff_s=0.0)
+    supervisor.watch("scan", loop.alive, loop.revive)
+    loop.start()
+    try:
+        lines.put(_ThreadKiller())
+        deadline = time.monotonic() + 10
+        while loop.alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not loop.alive()
+        assert supervisor.check() == ["scan"]
+        assert loop.alive()
+        lines.put("HC1:after")
+        assert results.get(timeout=10).text == "HC1:after"
+    finally:
+        loop.stop()
+    assert supervisor.check() == []  # stopped on purpose: nothing to restart
