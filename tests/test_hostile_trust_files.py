@@ -35,18 +35,19 @@ def _one_line_error(err: str) -> bool:
 
 
 @pytest.mark.parametrize("poison", list(POISONED_FILES.values()), ids=list(POISONED_FILES))
-@pytest.mark.parametrize("command", ["verify", "show"])
+@pytest.mark.parametrize("command", ["verify", "verify-denylist", "show"])
 def test_tools_exit_2_with_one_line_on_a_poisoned_file(
     lists: Path, tmp_path: Path, poison: bytes, command: str
 ) -> None:
     bad = tmp_path / "trust-list.json"
     bad.write_bytes(poison)
     root = str(lists / "trust-root.pub.pem")
-    args = (
-        ["verify", "--trust", str(bad), "--root", root, "HC1:anything"]
-        if command == "verify"
-        else ["trust", "show", "--root", root, str(bad)]
-    )
+    good = str(lists / "trust-list.json")
+    args = {
+        "verify": ["verify", "--trust", str(bad), "--root", root, "HC1:anything"],
+        "verify-denylist": ["verify", "--trust", good, "--denylist", str(bad), "--root", root, "x"],
+        "show": ["trust", "show", "--root", root, str(bad)],
+    }[command]
     run = subprocess.run(
         [sys.executable, "-m", "edge", *args],
         check=False,

@@ -178,8 +178,10 @@ class Outbox:
                     "DELETE FROM events WHERE id = ?", [(rowid,) for rowid in acks]
                 )
                 self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                rollback_quietly(self._conn)
+            except BaseException as exc:
+                rollback_quietly(self._conn)  # never leave the transaction open (see _commit)
+                if not isinstance(exc, sqlite3.Error):
+                    raise
                 raise StorageError(f"outbox: cannot delete acknowledged events: {exc}") from exc
 
     # --- figures -----------------------------------------------------------------------------
