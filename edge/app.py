@@ -28,6 +28,7 @@ from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanResult
 from edge.service.journal import log_decision
 from edge.service.sdnotify import Notifier, Watchdog
+from edge.service.supervisor import WorkerSupervisor
 from edge.storage.passback_db import DurablePassbackLedger
 
 log = logging.getLogger(__name__)
@@ -148,8 +149,10 @@ class GateService:
         thermometer_beat = getattr(hardware.thermometer, "heartbeat", None)
         if callable(thermometer_beat) and config.thermo.background_sampling:
             self.watchdog.register_probe("thermometer", thermometer_beat, 5.0)
+        self.workers = WorkerSupervisor(self.publisher, self.clock)
         self._published_faults: dict[str, str] = {}
         self._thread: threading.Thread | None = None
+        self._button_thread: threading.Thread | None = None
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -172,10 +175,11 @@ class GateService:
         self.hardware.start()
         self.controller.start()
         self.scan.start()
+        if self.hardware.io.manual_button is not None:
+            self._start_button_watch()
+        self._supervise_workers()
         self._thread = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
         self._thread.start()
-        if self.hardware.io.manual_button is not None:
-            threading.Thread(target=self._watch_button, name="manual-button", daemon=True).start()
         self.watchdog.start()
         self._notifier.ready()
         self._notifier.status(f"running: gate {self.config.gate.site}/{self.config.gate.gate}")
@@ -193,6 +197,7 @@ class GateService:
     def stop(self) -> int:
         """Shut the gate, flush the outbox within the configured bound; return the exit code."""
         self._stop.set()
+        self.workers.stop()
         self._notifier.stopping()
         self.scan.stop()
         self.controller.close()
@@ -309,34 +314,78 @@ class GateService:
             result.source, result.verification, result.decode_ms, result.frame_time
         )
 
+    def _supervise_workers(self) -> None:
+        """Every worker thread of the service is restarted by self.workers if it dies."""
+        self.workers.watch(
+            "gate-controller", self.controller.worker_alive, self.controller.revive_worker
+        )
+        self.workers.watch("scan", self.scan.alive, self.scan.revive)
+        if self._button_thread is not None:
+            self.workers.watch("manual-button", self._button_alive, self._start_button_watch)
+        if self.publisher is not None:
+            assert self.control is not None and self.telemetry is not None
+            publisher = self.publisher
+            self.workers.watch("mqtt-network", publisher.network_alive, publisher.revive)
+            self.workers.watch("mqtt-outbox", publisher.dispatcher_alive, publisher.revive)
+            self.workers.watch("mqtt-control", self.control.worker_alive, self.control.revive)
+            self.workers.watch("mqtt-telemetry", self.telemetry.alive, self.telemetry.revive)
+
+    def _button_alive(self) -> bool:
+        thread = self._button_thread
+        return thread is not None and thread.is_alive()
+
+    def _start_button_watch(self) -> None:
+        if self._stop.is_set():
+            return
+        self._button_thread = threading.Thread(
+            target=self._watch_button, name="manual-button", daemon=True
+        )
+        self._button_thread.start()
+
     def _watch_button(self) -> None:
         button = self.hardware.io.manual_button
         assert button is not None
         while not self._stop.is_set():
             try:
                 pressed = button.wait_for_active(0.5)
+                if pressed and not self._stop.is_set():
+                    operator = self.config.policy.button_operator
+                    if not self.controller.handle_manual(operator, "button", None):
+                        log.info("manual button ignored: the gate is busy")
+                    while button.is_active() and not self._stop.wait(0.05):
+                        pass  # one press, one request: wait for the release
             except GateEdgeError as exc:
                 self.controller.report_fault("manual_button", str(exc))
                 self._stop.wait(1.0)
-                continue
-            if pressed and not self._stop.is_set():
-                operator = self.config.policy.button_operator
-                if not self.controller.handle_manual(operator, "button", None):
-                    log.info("manual button ignored: the gate is busy")
-                while button.is_active() and not self._stop.wait(0.05):
-                    pass  # one press, one request: wait for the release
+            except Exception as exc:
+                log.exception("manual button watch failed")
+                self._show_fault("manual-button", f"watch error: {type(exc).__name__}")
+                self._stop.wait(1.0)
 
     def _supervise(self) -> None:
         last_mark = 0.0
         while not self._stop.wait(_SUPERVISE_S):
             self._supervisor_beat()
             try:
+                self.workers.check()
                 self._sync_status()
                 if time.monotonic() - last_mark >= _CLOCK_CHECK_EVERY_S:
                     self._check_clock()
                     last_mark = time.monotonic()
             except GateEdgeError as exc:
                 log.error("supervision: %s", exc)
+            except Exception as exc:
+                log.exception("supervision failed; trying again")
+                self._show_fault("supervisor", f"supervision error: {type(exc).__name__}")
+
+    def _show_fault(self, name: str, detail: str) -> None:
+        """A status-only fault for an unforeseen error in one of the service's own loops."""
+        if self.publisher is None:
+            return
+        try:
+            self.publisher.set_fault(name, detail)
+        except Exception:
+            log.exception("fault %s not shown on the status", name)
 
     def _sync_status(self) -> None:
         """Mirror the controller's latched faults, and those that hit single presentations in

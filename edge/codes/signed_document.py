@@ -45,6 +45,10 @@ def open_document(
     payload_text, signature_text = outer["payload"], outer["signature"]
     if not isinstance(payload_text, str) or not isinstance(signature_text, str):
         raise TrustListError(f"{expected_type}: payload and signature must be strings")
+    # Only canonical (ASCII) payload text is ever signed; anything else, lone surrogates
+    # included, could not even be encoded for the signature check.
+    if not payload_text.isascii():
+        raise TrustListError(f"{expected_type}: payload is not ASCII canonical JSON")
     if (canonical_json(outer) + "\n").encode("ascii") != data:
         raise TrustListError(f"{expected_type}: document is not in canonical form")
     try:

@@ -180,6 +180,14 @@ class GateController:
         """Handle requests on a worker thread from now on."""
         self._flight.start()
 
+    def worker_alive(self) -> bool:
+        """The presentation worker thread runs (True before start())."""
+        return self._flight.alive()
+
+    def revive_worker(self) -> None:
+        """Start the presentation worker again if its thread died (not after close())."""
+        self._flight.revive()
+
     def wait_idle(self, timeout_s: float) -> bool:
         """Block until no presentation is in progress (True) or the timeout passes (False)."""
         return self._flight.wait_idle(timeout_s)

@@ -59,6 +59,20 @@ class SingleFlight:
             thread = self._thread
         thread.start()
 
+    def alive(self) -> bool:
+        """The worker thread runs (True when jobs run inline, before start())."""
+        thread = self._thread
+        return thread is None or thread.is_alive()
+
+    def revive(self) -> None:
+        """Start a fresh worker thread if the last one died (not after stop)."""
+        with self._cond:
+            if self._thread is None or self._stopping or self._thread.is_alive():
+                return
+            self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+            thread = self._thread
+        thread.start()
+
     def wait_idle(self, timeout_s: float) -> bool:
         """Block until no job is in progress (True) or the timeout passes (False)."""
         with self._cond:

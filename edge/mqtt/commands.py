@@ -91,15 +91,9 @@ def verify_command(
     skew_s: float,
 ) -> Command:
     """Check signature, addressee, schema and validity window; raise CommandError if any fails."""
+    body, signature, signed = _open_envelope(data)
     try:
-        envelope = json.loads(data)
-        body, signature = envelope["body"], base64.b64decode(envelope["signature"], validate=True)
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise CommandError(f"malformed command: {exc.__class__.__name__}") from exc
-    if not isinstance(body, dict) or set(envelope) != {"body", "signature"}:
-        raise CommandError("malformed command: unexpected envelope")
-    try:
-        key.verify(signature, canonical_json(body))
+        key.verify(signature, signed)
     except InvalidSignature as exc:
         raise CommandError("command signature is not valid") from exc
     command = _read_body(body)
@@ -115,6 +109,24 @@ def verify_command(
     if now_ms > command.expires_at_ms + skew_ms:
         raise CommandError("command expired")
     return command
+
+
+def _open_envelope(data: bytes) -> tuple[dict[str, Any], bytes, bytes]:
+    """Body, signature and the bytes the signature covers; CommandError for any malformed
+    input (invalid UTF-8, nesting too deep to parse, strings that cannot be encoded)."""
+    try:
+        envelope = json.loads(data)
+        if not isinstance(envelope, dict) or set(envelope) != {"body", "signature"}:
+            raise CommandError("malformed command: unexpected envelope")
+        body, signature_text = envelope["body"], envelope["signature"]
+        if not isinstance(body, dict) or not isinstance(signature_text, str):
+            raise CommandError("malformed command: unexpected envelope")
+        signature = base64.b64decode(signature_text, validate=True)
+        signed = canonical_json(body)
+    except (ValueError, RecursionError, binascii.Error) as exc:
+        # UnicodeDecodeError and UnicodeEncodeError are ValueErrors
+        raise CommandError(f"malformed command: {exc.__class__.__name__}") from exc
+    return body, signature, signed
 
 
 def _read_body(body: dict[str, Any]) -> Command:

@@ -102,6 +102,8 @@ class ControlPlane:
         self._replay = ReplayGuard(Path(state_dir) / "commands.db", retain_s)
         self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
+        self._stopped = False
         self._subscriber: Subscriber | None = None
         self.accepted = 0
         self.refused = 0
@@ -117,16 +119,36 @@ class ControlPlane:
     def attach(self, subscriber: Subscriber) -> None:
         """Subscribe to commands and the trust subtree and start handling messages."""
         self._subscriber = subscriber
-        self._thread = threading.Thread(target=self._work, name=CONTROL_THREAD, daemon=True)
-        self._thread.start()
+        self._start_worker()
         for topic_filter in (self.topics.commands, TRUST_LIST_TOPIC, DENYLIST_TOPIC):
             subscriber.subscribe(topic_filter, self._enqueue)
 
     def stop(self) -> None:
+        with self._thread_lock:
+            self._stopped = True
+            thread = self._thread
         self._queue.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if thread is not None:
+            thread.join(timeout=5)
         self._replay.close()
+
+    def worker_alive(self) -> bool:
+        """The thread handling messages runs."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    def revive(self) -> None:
+        """Start a fresh message-handling thread if the last one died (not after stop);
+        messages that arrived meanwhile wait in the queue and are handled then."""
+        if self._subscriber is not None and not self.worker_alive():
+            self._start_worker()
+
+    def _start_worker(self) -> None:
+        with self._thread_lock:
+            if self._stopped:
+                return
+            self._thread = threading.Thread(target=self._work, name=CONTROL_THREAD, daemon=True)
+            self._thread.start()
 
     def handle(self, topic: str, payload: bytes) -> str:
         """Handle one message synchronously; return what happened (for logs and tests)."""
@@ -149,6 +171,28 @@ class ControlPlane:
             log.error("command %s %s failed: %s", command.name, command.command_id, exc)
             return f"failed: {exc}"
         return "executed"
+
+    def handle_safely(self, topic: str, payload: bytes) -> str:
+        """handle(), but an unforeseen error is logged and shown on the status as the fault
+        "mqtt-control" (cleared by the next message handled) instead of propagating: no
+        message, however malformed, may stop the control plane."""
+        try:
+            outcome = self.handle(topic, payload)
+        except Exception as exc:
+            log.exception("control message on %s failed", topic[:200])
+            self._report(CONTROL_THREAD, f"message on {topic[:120]} failed: {type(exc).__name__}")
+            return f"failed: {type(exc).__name__}"
+        self._report(CONTROL_THREAD, None)
+        return outcome
+
+    def _report(self, fault: str, detail: str | None) -> None:
+        try:
+            if detail is None:
+                self._status.clear_fault(fault)
+            else:
+                self._status.set_fault(fault, detail)
+        except Exception:
+            log.exception("control plane fault %s not reported", fault)
 
     def _verify(self, name: str, payload: bytes) -> Command:
         if self._key is None:
@@ -204,7 +248,4 @@ class ControlPlane:
             item = self._queue.get()
             if item is None:
                 return
-            try:
-                self.handle(*item)
-            except GateEdgeError as exc:
-                log.error("control message on %s failed: %s", item[0], exc)
+            self.handle_safely(*item)

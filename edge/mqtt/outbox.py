@@ -112,10 +112,10 @@ class Outbox:
         with self._cv:
             if self._closed:
                 raise StorageError("outbox is closed")
+            # Built before joining the group: an event that cannot be stamped fails alone.
+            mine = [self._document(event) for event in events]
             group = self._open_group
-            first = len(group.docs)
-            group.docs.extend(self._document(event) for event in events)
-            mine = group.docs[first:]
+            group.docs.extend(mine)
             while not group.done:
                 if self._committing:
                     self._cv.wait()
@@ -123,6 +123,7 @@ class Outbox:
                 self._committing = True
                 batch, self._open_group = self._open_group, _Group()
                 self._cv.release()
+                error: BaseException | None = StorageError("commit interrupted")
                 try:
                     error = self._commit(batch)
                 finally:
@@ -177,8 +178,10 @@ class Outbox:
                     "DELETE FROM events WHERE id = ?", [(rowid,) for rowid in acks]
                 )
                 self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                rollback_quietly(self._conn)
+            except BaseException as exc:
+                rollback_quietly(self._conn)  # never leave the transaction open (see _commit)
+                if not isinstance(exc, sqlite3.Error):
+                    raise
                 raise StorageError(f"outbox: cannot delete acknowledged events: {exc}") from exc
 
     # --- figures -----------------------------------------------------------------------------
@@ -247,8 +250,12 @@ class Outbox:
                 if dropped:
                     self._set_counter("dropped", self._counter("dropped") + dropped)
                 self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except BaseException as exc:
+                # Whatever failed, the transaction must not stay open: the next commit's BEGIN
+                # would fail and every later event with it.
                 rollback_quietly(self._conn)
+                if not isinstance(exc, Exception):
+                    raise
                 return exc
             return None
 

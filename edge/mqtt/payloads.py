@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -34,9 +35,9 @@ def event_document(event: GateEvent, stamp: EventStamp) -> dict[str, Any]:
         t = event.temperature
         temperature = {
             "state": t.state,
-            "object_c": t.object_c,
-            "ambient_c": t.ambient_c,
-            "estimate_c": t.estimate_c,
+            "object_c": _finite(t.object_c),
+            "ambient_c": _finite(t.ambient_c),
+            "estimate_c": _finite(t.estimate_c),
             "model": t.model,
             "samples": t.samples,
         }
@@ -56,12 +57,17 @@ def event_document(event: GateEvent, stamp: EventStamp) -> dict[str, Any]:
         "colour": event.colour,
         "code_id_hash": event.code_id_hash,
         "temperature": temperature,
-        "timings_ms": {str(k): float(v) for k, v in event.timings_ms.items()},
+        "timings_ms": {str(k): float(v) for k, v in event.timings_ms.items() if math.isfinite(v)},
         "operator": event.operator,
         "outcome": event.outcome,
         "fault": event.fault,
         "detail": event.detail[:_DETAIL_MAX] if event.detail is not None else None,
     }
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON has no NaN or infinity: such a reading is reported as unknown."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def status_document(
@@ -90,8 +96,10 @@ def telemetry_document(ts_ms: int, metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 def encode(document: dict[str, Any]) -> bytes:
-    """Compact UTF-8 JSON."""
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact UTF-8 JSON. A character UTF-8 cannot carry (a lone surrogate, e.g. from an
+    undecodable file name in an error message) becomes "?" rather than failing the document."""
+    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8", errors="replace")
 
 
 def load_schema(name: str) -> dict[str, Any]:

@@ -33,6 +33,7 @@ MessageHandler = Callable[[str, bytes, bool], None]
 _STATUS = -1  # in-flight marker for publishes that are not outbox events
 _ACK_FLUSH_S = 0.2
 DISPATCH_THREAD = "mqtt-outbox"
+NETWORK_FAULT = "mqtt-network"
 NETWORK_THREAD_PREFIX = "paho-mqtt-client-"  # paho names its network loop thread so
 STATUS_REFRESH_S = 5.0  # how often the dropped-events count is compared with the status
 CONTENT_TYPE = "application/json"
@@ -110,6 +111,29 @@ class EventPublisher:
         except (OSError, ValueError) as exc:
             raise PublishError(f"cannot start MQTT client: {exc}") from exc
         self._outbox.set_listener(self._wake)
+        self._start_dispatcher()
+
+    def dispatcher_alive(self) -> bool:
+        """The thread delivering the outbox runs."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    def network_alive(self) -> bool:
+        """paho's network loop thread runs."""
+        name = NETWORK_THREAD_PREFIX + self._client_id
+        return any(t.name == name and t.is_alive() for t in threading.enumerate())
+
+    def revive(self) -> None:
+        """Start the dispatcher and the network loop again if either died (not after stop)."""
+        with self._cv:
+            if self._stopping or self._thread is None:
+                return
+        if not self.dispatcher_alive():
+            self._start_dispatcher()
+        if not self.network_alive():
+            self._client.loop_start()
+
+    def _start_dispatcher(self) -> None:
         self._thread = threading.Thread(target=self._dispatch, name=DISPATCH_THREAD, daemon=True)
         self._thread.start()
 
@@ -296,6 +320,13 @@ class EventPublisher:
                 log.error("outbox delivery failed: %s", exc)
                 self._clock.sleep(1.0)
                 continue
+            except Exception as exc:
+                # Unforeseen: report it and go on delivering rather than let the thread die.
+                log.exception("outbox delivery failed")
+                self.set_fault(DISPATCH_THREAD, f"delivery error: {type(exc).__name__}")
+                self._clock.sleep(1.0)
+                continue
+            self.clear_fault(DISPATCH_THREAD)
             if not entries:
                 with self._cv:
                     self._cv.wait(_ACK_FLUSH_S)
@@ -369,6 +400,7 @@ class EventPublisher:
         client_id = settings.client_id or gate_client_id(site, gate)
         if self._tool:
             client_id = f"{client_id}-cli-{os.getpid()}"
+        self._client_id = client_id
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if settings.username:
             client.username_pw_set(settings.username, settings.password or None)
@@ -385,7 +417,7 @@ class EventPublisher:
         if not self._tool:
             # Set here too (not only before each connect) so the will exists from the start.
             self._on_pre_connect(client, None)
-            client.on_pre_connect = self._on_pre_connect
+            client.on_pre_connect = self._guarded(self._on_pre_connect)
         # paho sleeps these as seconds; fractions work although the stub says int
         client.reconnect_delay_set(
             settings.reconnect_min_s,  # type: ignore[arg-type]
@@ -393,7 +425,22 @@ class EventPublisher:
         )
         client.max_inflight_messages_set(settings.inflight_window + 20)
         client.max_queued_messages_set(0)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_publish = self._on_publish
+        client.on_connect = self._guarded(self._on_connect)
+        client.on_disconnect = self._guarded(self._on_disconnect)
+        client.on_publish = self._guarded(self._on_publish)
         return client
+
+    def _guarded(self, callback: Callable[..., None]) -> Callable[..., None]:
+        """paho re-raises a callback's exception and its network loop thread dies of it: log
+        and report instead, and keep the connection serving."""
+
+        name = callback.__name__.lstrip("_")
+
+        def guarded(*args: Any) -> None:
+            try:
+                callback(*args)
+            except Exception as exc:
+                log.exception("MQTT %s failed", name)
+                self.set_fault(NETWORK_FAULT, f"{name}: {type(exc).__name__}")
+
+        return guarded

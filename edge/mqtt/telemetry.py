@@ -62,6 +62,15 @@ class TelemetryPublisher:
         self._thread = threading.Thread(target=self._run, name=TELEMETRY_THREAD, daemon=True)
         self._thread.start()
 
+    def alive(self) -> bool:
+        """The telemetry thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def revive(self) -> None:
+        """Start the telemetry thread again if it died (not after stop)."""
+        if self._thread is not None and not self._stop.is_set() and not self.alive():
+            self.start()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
@@ -73,5 +82,8 @@ class TelemetryPublisher:
                 self.publish_once()
             except GateEdgeError as exc:
                 log.warning("telemetry not published: %s", exc)
-            except Exception:
+            except Exception as exc:
                 log.exception("telemetry provider failed")
+                self._publisher.set_fault(TELEMETRY_THREAD, f"sample failed: {type(exc).__name__}")
+            else:
+                self._publisher.clear_fault(TELEMETRY_THREAD)

@@ -95,6 +95,11 @@ class ScanLoop:
         self._round = 0  # whole-frame fallback rounds are spread over consecutive frames
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._targets: dict[str, Callable[[], None]] = {}
+        if frames is not None:
+            self._targets["scan-camera"] = self._run_camera
+        if lines is not None:
+            self._targets["scan-serial"] = self._run_serial
         self._frames_read = 0
         started = clock.monotonic()
         self._beats: dict[str, float] = {"camera": started, "serial": started}
@@ -215,13 +220,26 @@ class ScanLoop:
     def start(self) -> None:
         """Run the camera (and serial) loops in background threads until stop()."""
         self._stop.clear()
-        if self._frames is not None:
-            self._threads.append(threading.Thread(target=self._run_camera, name="scan-camera"))
-        if self._lines is not None:
-            self._threads.append(threading.Thread(target=self._run_serial, name="scan-serial"))
+        for name, target in self._targets.items():
+            self._threads.append(threading.Thread(target=target, name=name))
         for thread in self._threads:
             thread.daemon = True
             thread.start()
+
+    def alive(self) -> bool:
+        """Every source thread started runs (True before start)."""
+        return all(thread.is_alive() for thread in self._threads)
+
+    def revive(self) -> None:
+        """Start a fresh thread for each source thread that died (not after stop)."""
+        if self._stop.is_set():
+            return
+        for index, thread in enumerate(self._threads):
+            if not thread.is_alive():
+                fresh = threading.Thread(target=self._targets[thread.name], name=thread.name)
+                fresh.daemon = True
+                self._threads[index] = fresh
+                fresh.start()
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """Stop the threads and wait for them."""
