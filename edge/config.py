@@ -109,9 +109,7 @@ def cross_check(config: Config | PartialConfig) -> list[str]:
                 'io.backend: "gateio" needs relay.backend "gateio" (one board owns both)'
             )
         if io.backend == "gateio" and io.presence_line >= 0:
-            problems.append(
-                "io.presence_line: the gate I/O board has no lane sensor input; set -1"
-            )
+            problems.append("io.presence_line: the gate I/O board has no lane sensor input; set -1")
     if io is not None and io.backend != "gateio":
         problems += gpio_line_problems(io, relay)
     policy, reader = config.policy, config.document_reader
