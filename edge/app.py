@@ -16,6 +16,7 @@ from edge.codes.trust_store import TrustStore
 from edge.config import Config, load_config
 from edge.core.controller import GateController
 from edge.core.records import DecisionRecord, Indicators
+from edge.credentials.formats import gate_verifiers
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
 from edge.hardware import Hardware
@@ -80,6 +81,7 @@ class GateService:
             config.state_path(config.trust.denylist),
             self.clock,
             config.trust.clock_skew_s,
+            verify=gate_verifiers().verify,
         )
         self.outbox = Outbox(
             state_dir / "outbox.db",
