@@ -81,7 +81,7 @@ class GateService:
             config.state_path(config.trust.denylist),
             self.clock,
             config.trust.clock_skew_s,
-            verify=gate_verifiers().verify,
+            verify=gate_verifiers(config.credentials.dcc).verify,
         )
         self.outbox = Outbox(
             state_dir / "outbox.db",

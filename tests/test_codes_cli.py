@@ -74,6 +74,7 @@ def test_issue_and_verify_round_trip(keys: Path, capsys: pytest.CaptureFixture[s
             "expires_at",
             "format",
             "certificate_type",
+            "refusal",
         ]
         assert result["format"] == "hcn1" and result["certificate_type"] is None
 
@@ -91,7 +92,7 @@ def test_verify_invalid_exits_1(keys: Path, capsys: pytest.CaptureFixture[str]) 
     code, result = verify(keys, capsys, "HCN1:GARBAGE")
     assert code == 1
     empty = dict.fromkeys(("valid", "reason", "colour", "issuer", "code_id", "expires_at"))
-    empty |= {"format": "hcn1", "certificate_type": None}
+    empty |= {"format": "hcn1", "certificate_type": None, "refusal": None}
     assert result == empty | {"valid": False, "reason": "malformed"}
     cross = issue(keys, capsys, "--colour", "green", key="bj")
     assert verify(keys, capsys, cross)[1]["reason"] == "unknown_key"

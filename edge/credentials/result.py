@@ -26,7 +26,7 @@ InvalidReason = Literal[
 class VerificationResult:
     """Valid (status, issuer, identity, validity window, holder binding) or invalid with a reason.
 
-    - `format`: the credential format that read the text ("hcn1", "dcc").
+    - `format`: the credential format that read the text ("hcn1", "dcc"; None when none did).
     - `colour`: the status to act on. A format with colours of its own reports them; a format
       without (a certificate judged by admission rules) reports green when its rules admit the
       holder and red when they do not, with the failing rule in `refusal`.
@@ -43,7 +43,7 @@ class VerificationResult:
     code_id: bytes | None = None
     expires_at: int | None = None
     subject_binding: bytes | None = None
-    format: str = "hcn1"
+    format: str | None = "hcn1"
     not_before: int | None = None
     certificate_type: str | None = None
     refusal: str | None = None
@@ -55,7 +55,7 @@ class VerificationResult:
         issuer: str | None = None,
         code_id: bytes | None = None,
         *,
-        format: str = "hcn1",
+        format: str | None = "hcn1",
         certificate_type: str | None = None,
     ) -> VerificationResult:
         """An invalid result carrying its single reason (and what could be read, if anything)."""
@@ -78,7 +78,7 @@ class VerificationResult:
         """The credential's identity across formats and issuers (format, issuer, code id)."""
         if self.code_id is None:
             return None
-        prefix = f"{self.format}|{self.issuer or ''}|".encode()
+        prefix = f"{self.format or ''}|{self.issuer or ''}|".encode()
         return prefix + self.code_id
 
     @property
@@ -89,5 +89,5 @@ class VerificationResult:
         """
         if self.code_id is None:
             return None
-        tag = self.format.upper().encode() + b"-event|"
+        tag = (self.format or "").upper().encode() + b"-event|"
         return hashlib.sha256(tag + self.code_id).hexdigest()[:32]

@@ -50,10 +50,10 @@ class CredentialVerifiers:
     ) -> VerificationResult:
         """Verify a scanned text with the verifier its prefix selects."""
         if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
-            return VerificationResult.invalid("malformed")
+            return VerificationResult.invalid("malformed", format=None)
         for verifier in self._verifiers:
             if text.startswith(verifier.prefix):
                 return verifier.verify(text, trust, denylist, now, skew_s)
         if _PREFIX_LIKE.match(text):
-            return VerificationResult.invalid("unsupported")
-        return VerificationResult.invalid("malformed")
+            return VerificationResult.invalid("unsupported", format=None)
+        return VerificationResult.invalid("malformed", format=None)
