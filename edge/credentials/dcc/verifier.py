@@ -73,6 +73,17 @@ class DccVerifier:
             return VerificationResult.invalid("unsupported", format=FORMAT)
         except MalformedCodeError:
             return VerificationResult.invalid("malformed", format=FORMAT)
+        return self.judge(decoded, trust, denylist, now, skew_s)
+
+    def judge(
+        self,
+        decoded: DecodedDcc,
+        trust: TrustList,
+        denylist: Denylist | None,
+        now: float,
+        skew_s: int,
+    ) -> VerificationResult:
+        """Every check after decoding: trust, signature, key usage, denylist, time, admission."""
         claims = decoded.claims
         kind = claims.certificate_type
         if now > trust.expires_at or (denylist is not None and now > denylist.expires_at):
