@@ -35,6 +35,7 @@ from edge.credentials.dcc.envelope import unprefix
 from edge.credentials.dcc.verifier import DecodedDcc, find_signer
 from edge.errors import GateEdgeError
 from edge.scan.chain import DecoderChain
+from edge.scan.preprocess import u8
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "dcc"
 SKEW_S = 30
@@ -146,19 +147,18 @@ def observed_steps(case: Case) -> dict[str, bool]:
             seen["UNPREFIX"] = False
     if "B45DECODE" in expected:
         try:
-            compressed = b45decode(case.raw.get("BASE45") or unprefix(prefix))
-            wanted = case.hex_field("COMPRESSED")
-            seen["B45DECODE"] = wanted is None or compressed == wanted
+            decoded_45 = b45decode(case.raw.get("BASE45") or unprefix(prefix))
+            wanted_zlib = case.hex_field("COMPRESSED")
+            seen["B45DECODE"] = wanted_zlib is None or decoded_45 == wanted_zlib
         except (MalformedCodeError, UnsupportedCodeError):
             seen["B45DECODE"] = False
     if "COMPRESSION" in expected:
-        compressed = case.hex_field("COMPRESSED")
+        given = case.hex_field("COMPRESSED")
         try:
-            if compressed is None:
-                compressed = b45decode(unprefix(prefix))
+            compressed = b45decode(unprefix(prefix)) if given is None else given
             cose = bounded_inflate(compressed)
-            wanted = case.hex_field("COSE")
-            seen["COMPRESSION"] = wanted is None or cose == wanted
+            wanted_cose = case.hex_field("COSE")
+            seen["COMPRESSION"] = wanted_cose is None or cose == wanted_cose
         except (MalformedCodeError, UnsupportedCodeError):
             seen["COMPRESSION"] = False
     decoded = decoded_cose(case)
@@ -254,7 +254,7 @@ def test_the_qr_picture_decodes_to_the_exact_text(path: Path) -> None:
     texts = (
         []
         if image is None
-        else [c.text for c in DecoderChain(budget_ms=5000.0).decode(image).codes]
+        else [c.text for c in DecoderChain(budget_ms=5000.0).decode(u8(image)).codes]
     )
     read = case.raw.get("PREFIX") in texts
     wanted = case.expected.get("PICTUREDECODE", True)
