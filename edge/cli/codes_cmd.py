@@ -36,6 +36,7 @@ from edge.codes.trustlist import (
     parse_denylist,
     parse_trust_list,
 )
+from edge.credentials.dcc.claims import uci_hash
 from edge.credentials.dcc.gateway import import_gateway_trust_list
 from edge.credentials.formats import gate_verifiers
 from edge.credentials.result import VerificationResult
@@ -93,6 +94,14 @@ def register(subparsers: Any) -> None:
     deny.add_argument("--root-key", required=True, type=Path, metavar="ROOT.key.pem")
     deny.add_argument("--code-id", nargs="+", action="extend", default=[], metavar="HEX")
     deny.add_argument("--subject", nargs="+", action="extend", default=[], metavar="HEX")
+    deny.add_argument(
+        "--dcc-ci",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="CI",
+        help="EU DCC certificate identifier (UVCI) to revoke; stored as its hash",
+    )
     _list_arguments(deny)
     deny.set_defaults(func=_trust_deny)
     add_show_parser(trust_sub)
@@ -247,6 +256,7 @@ def _trust_deny(args: argparse.Namespace) -> int:
     issued_at, expires_at = _validity(args)
     try:
         code_ids = [bytes.fromhex(value) for value in args.code_id]
+        code_ids += [uci_hash(ci) for ci in args.dcc_ci]
         subjects = [bytes.fromhex(value) for value in args.subject]
     except ValueError:
         raise TrustListError("--code-id and --subject take hex values") from None
