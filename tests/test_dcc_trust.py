@@ -16,9 +16,10 @@ from edge.codes.dsc import dsc_kid, parse_dsc
 from edge.codes.keys import generate_private_key, private_key_pem, public_key_pem
 from edge.codes.trust_store import load_root_public_key
 from edge.codes.trustlist import SignerEntry, build_trust_list, parse_trust_list
+from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.gateway import import_gateway_trust_list
 from edge.errors import TrustListError
-from tests.dcc_support import CI, NOW, World, make_signer
+from tests.dcc_support import CI, NOW, Signer, World, make_signer
 
 
 @pytest.fixture
@@ -219,3 +220,17 @@ def test_dsc_key_types_and_usage_spellings() -> None:
     assert parse_dsc(legacy.der).allowed_types == {"vaccination"}
     assert parse_dsc(make_signer().der).allowed_types == {"test", "vaccination", "recovery"}
     assert parse_dsc(make_signer("PS256").der).alg == -37
+
+
+def test_a_dsc_strict_parsers_refuse_still_gives_its_key_and_country() -> None:
+    signer = make_signer(country="SE", usages=("test",))
+    mangled = bytearray(signer.der)
+    at = mangled.find(b"\x17\x0d")  # the first UTCTime of the validity
+    mangled[at + 2 : at + 4] = b"ZZ"
+    with pytest.raises(ValueError):
+        x509.load_der_x509_certificate(bytes(mangled))
+    parsed = parse_dsc(bytes(mangled))
+    assert (parsed.country, parsed.alg, parsed.allowed_types) == ("SE", -7, frozenset({"test"}))
+    odd = Signer(signer.key, bytes(mangled), "SE")
+    trust = World().trust(odd)
+    assert DccVerifier().verify(odd.issue("test"), trust, None, NOW, 30).valid

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import re
+import warnings
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -22,6 +23,7 @@ ALG_PS256 = -37
 KID_LENGTH = 8
 MIN_RSA_BITS = 2048
 MAX_CERTIFICATE_BYTES = 16 * 1024
+_MAX_EPOCH = 2**53
 CERTIFICATE_TYPES = ("test", "vaccination", "recovery")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _TYPE_BY_LAST_ARC = {"1": "test", "2": "vaccination", "3": "recovery"}
@@ -65,34 +67,115 @@ def certificate_der(data: bytes) -> bytes:
 
 
 def parse_dsc(der: bytes, country: str | None = None) -> DocumentSigner:
-    """Parse a DSC; `country` (two capital letters) defaults to the subject's C ("" if none)."""
+    """Parse a DSC; `country` (two capital letters) defaults to the subject's C ("" if none).
+
+    Issuers' own software wrote certificates strict X.509 parsers refuse in places (an empty
+    extended key usage, a non-positive serial number, odd name strings). Only the public key is
+    essential: anything else unreadable falls back to what the signed DER itself shows.
+    """
     if len(der) > MAX_CERTIFICATE_BYTES:
         raise TrustListError("certificate larger than 16 KiB")
-    try:
-        certificate = x509.load_der_x509_certificate(der)
-        public_key = certificate.public_key()
-        subject_countries = certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-        allowed = _allowed_types(certificate)
-        not_before = int(certificate.not_valid_before_utc.timestamp())
-        not_after = int(certificate.not_valid_after_utc.timestamp())
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise TrustListError(f"cannot read certificate: {exc}") from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            certificate: x509.Certificate | None = x509.load_der_x509_certificate(der)
+        except ValueError:
+            certificate = None
+        public_key = _public_key(certificate, der)
+        subject_country = _subject_country(certificate, der)
+        allowed = _allowed_types(certificate) if certificate else _types_in_der(der)
+        not_before, not_after = _validity(certificate)
     if country is None:
-        value = subject_countries[0].value if subject_countries else ""
-        country = value.strip().upper() if isinstance(value, str) else ""
-        country = country if _COUNTRY.fullmatch(country) else ""
+        country = subject_country
     if country and not _COUNTRY.fullmatch(country):
         raise TrustListError(f"certificate country {country!r} is not two capital letters")
     return DocumentSigner(
         kid=dsc_kid(der),
         country=country,
         der=der,
-        public_key=_signer_key(public_key),
+        public_key=public_key,
         alg=ALG_ES256 if isinstance(public_key, ec.EllipticCurvePublicKey) else ALG_PS256,
         allowed_types=allowed,
         not_before=not_before,
         not_after=not_after,
     )
+
+
+def _public_key(certificate: x509.Certificate | None, der: bytes) -> SignerKey:
+    try:
+        if certificate is not None:
+            return _signer_key(certificate.public_key())
+        return _signer_key(serialization.load_der_public_key(_spki_of(der)))
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise TrustListError(f"cannot read certificate: {exc}") from None
+
+
+def _subject_country(certificate: x509.Certificate | None, der: bytes) -> str:
+    value: object = ""
+    try:
+        if certificate is not None:
+            found = certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+            value = found[0].value if found else ""
+        else:
+            value = _country_in_der(der)
+    except (ValueError, TypeError):
+        value = _country_in_der(der)
+    text = value.strip().upper() if isinstance(value, str) else ""
+    return text if _COUNTRY.fullmatch(text) else ""
+
+
+def _validity(certificate: x509.Certificate | None) -> tuple[int, int]:
+    if certificate is None:
+        return 0, _MAX_EPOCH
+    try:
+        return (
+            int(certificate.not_valid_before_utc.timestamp()),
+            int(certificate.not_valid_after_utc.timestamp()),
+        )
+    except (ValueError, OverflowError):
+        return 0, _MAX_EPOCH
+
+
+def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, start of content, end of content) of the DER item at `pos`."""
+    if pos + 2 > len(data):
+        raise ValueError("DER item ends early")
+    tag, length = data[pos], data[pos + 1]
+    start = pos + 2
+    if length & 0x80:
+        size = length & 0x7F
+        if not 0 < size <= 3 or start + size > len(data):
+            raise ValueError("bad DER length")
+        length = int.from_bytes(data[start : start + size], "big")
+        start += size
+    if start + length > len(data):
+        raise ValueError("DER item longer than the data")
+    return tag, start, start + length
+
+
+def _spki_of(der: bytes) -> bytes:
+    """The SubjectPublicKeyInfo inside a certificate, found by walking its DER."""
+    _, cert_start, _ = _tlv(der, 0)
+    _, tbs_start, tbs_end = _tlv(der, cert_start)
+    pos, index = tbs_start, 0
+    tag, _, end = _tlv(der, pos)
+    if tag == 0xA0:  # explicit version
+        pos = end
+    while pos < tbs_end:
+        tag, _, end = _tlv(der, pos)
+        if index == 5:  # serial, signature, issuer, validity, subject, then the key
+            return der[pos:end]
+        pos, index = end, index + 1
+    raise ValueError("certificate has no public key")
+
+
+def _country_in_der(der: bytes) -> str:
+    """The last country name (2.5.4.6) in the DER, the subject's (it follows the issuer's)."""
+    marker = b"\x06\x03\x55\x04\x06"
+    at = der.rfind(marker)
+    if at < 0 or at + len(marker) + 4 > len(der):
+        return ""
+    return der[at + len(marker) + 2 : at + len(marker) + 4].decode("ascii", "replace")
 
 
 def _signer_key(key: object) -> SignerKey:
