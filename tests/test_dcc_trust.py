@@ -12,12 +12,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from edge.cli import main
+from edge.clock import FakeClock
 from edge.codes.dsc import dsc_kid, parse_dsc
+from edge.codes.issue import issue_code
 from edge.codes.keys import generate_private_key, private_key_pem, public_key_pem
-from edge.codes.trust_store import load_root_public_key
-from edge.codes.trustlist import SignerEntry, build_trust_list, parse_trust_list
+from edge.codes.trust_store import TrustStore, load_root_public_key
+from edge.codes.trustlist import IssuerKey, SignerEntry, build_trust_list, parse_trust_list
 from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.gateway import import_gateway_trust_list
+from edge.credentials.formats import gate_verifiers
 from edge.errors import TrustListError
 from tests.dcc_support import CI, NOW, Signer, World, make_signer
 
@@ -234,3 +237,51 @@ def test_a_dsc_strict_parsers_refuse_still_gives_its_key_and_country() -> None:
     odd = Signer(signer.key, bytes(mangled), "SE")
     trust = World().trust(odd)
     assert DccVerifier().verify(odd.issue("test"), trust, None, NOW, 30).valid
+
+
+def test_the_gates_trust_store_verifies_both_formats_and_refuses_rollback(tmp_path: Path) -> None:
+    world = World()
+    signer = make_signer()
+    hcn1_issuer = generate_private_key("ES256")
+    store = TrustStore(
+        public_key_pem(world.root.public_key()),
+        tmp_path / "trust.json",
+        tmp_path / "deny.json",
+        FakeClock(NOW),
+        verify=gate_verifiers().verify,
+    )
+    store.load()
+    assert store.verify(signer.issue()).reason == "unknown_key"
+    mixed = build_trust_list(
+        world.root,
+        {"CN-1": [IssuerKey(hcn1_issuer.public_key(), NOW - 10, NOW + 1000)]},
+        version=2,
+        issued_at=NOW - 10,
+        expires_at=NOW + 1000,
+        signers=[SignerEntry(signer.der, "SE")],
+    )
+    assert store.update_trust_list(mixed) == 2
+    assert store.status()["dscs"] == 1 and store.status()["keys"] == 1
+    assert store.verify(signer.issue()).format == "dcc"
+    assert store.verify(signer.issue()).valid
+    hcn1 = issue_code("CN-1", private_key_pem(hcn1_issuer), "green", NOW)
+    assert store.verify(hcn1).valid and store.verify(hcn1).format == "hcn1"
+    older = build_trust_list(
+        world.root,
+        {},
+        version=1,
+        issued_at=NOW - 10,
+        expires_at=NOW + 1000,
+        signers=[SignerEntry(make_signer().der, "SE")],
+    )
+    with pytest.raises(TrustListError):
+        store.update_trust_list(older)
+    reloaded = TrustStore(
+        public_key_pem(world.root.public_key()),
+        tmp_path / "trust.json",
+        tmp_path / "deny.json",
+        FakeClock(NOW),
+        verify=gate_verifiers().verify,
+    )
+    reloaded.load()
+    assert reloaded.verify(signer.issue()).valid

@@ -153,6 +153,7 @@ class TrustStore:
             "trust_list_expired": bool(trust and now > trust.expires_at),
             "issuers": len(trust.issuers) if trust else 0,
             "keys": len(trust.keys) if trust else 0,
+            "dscs": sum(len(signers) for signers in trust.signers.values()) if trust else 0,
             "denylist_version": deny.version if deny else None,
             "denylist_expires_at": deny.expires_at if deny else None,
             "denylist_expired": bool(deny and now > deny.expires_at),
