@@ -197,6 +197,7 @@ def scan_line(result: ScanResult, verified: bool) -> dict[str, object]:
     line["reason"] = outcome.reason
     line["colour"] = outcome.colour
     line["issuer"] = outcome.issuer
+    line["format"] = outcome.format
     return line
 
 

@@ -1,9 +1,10 @@
 """The admission rules as one pure function: a presentation and its measurements in, a verdict out.
 
 Rules are checked in stages and the first stage that objects decides the reasons:
-active faults → the request itself (manual pass allowed, code valid and green) → anti-passback →
-person-code match → temperature. The controller may call `screen()` first to deny a bad code
-without keeping the person waiting for a document or a temperature.
+active faults → the request itself (manual pass allowed; credential valid, not refused by its
+format's admission rules, and green) → anti-passback → person-code match → temperature. The
+controller may call `screen()` first to deny a bad code without keeping the person waiting for a
+document or a temperature.
 """
 
 from __future__ import annotations
