@@ -285,3 +285,16 @@ def test_the_gates_trust_store_verifies_both_formats_and_refuses_rollback(tmp_pa
     )
     reloaded.load()
     assert reloaded.verify(signer.issue()).valid
+
+
+def test_a_dsc_file_may_hold_bare_base64(
+    root_files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    signer = make_signer(country="FR")
+    (root_files / "dsc.b64").write_text(base64.b64encode(signer.der).decode() + "\n")
+    args = ["trust", "build", "--root-key", str(root_files / "root.key.pem"), "--version", "1"]
+    args += ["--dsc", str(root_files / "dsc.b64"), "--out", str(root_files / "trust.json")]
+    assert main(args) == 0
+    assert verify_json(root_files, capsys, signer.issue(), "--at", str(NOW))[1]["issuer"] == "FR"
+    (root_files / "bad.b64").write_text("MIIabc")
+    assert main([*args[:-4], "--dsc", str(root_files / "bad.b64"), "--out", "x.json"]) == 2

@@ -26,6 +26,7 @@ MAX_CERTIFICATE_BYTES = 16 * 1024
 _MAX_EPOCH = 2**53
 CERTIFICATE_TYPES = ("test", "vaccination", "recovery")
 _COUNTRY = re.compile(r"[A-Z]{2}")
+_BASE64_DER = re.compile(rb"MI[A-Za-z0-9+/]+={0,2}")  # a DER SEQUENCE, base64-encoded
 _TYPE_BY_LAST_ARC = {"1": "test", "2": "vaccination", "3": "recovery"}
 # Extended key usage OIDs restricting a DSC to certificate types; both spellings were issued.
 _EKU_PREFIXES = ("1.3.6.1.4.1.1847.2021.1.", "1.3.6.1.4.1.0.1847.2021.1.")
@@ -57,12 +58,18 @@ def dsc_kid(der: bytes) -> bytes:
 
 
 def certificate_der(data: bytes) -> bytes:
-    """The DER of a certificate given as DER or PEM."""
+    """The DER of a certificate given as DER, PEM, or bare base64 of the DER."""
     if data.lstrip().startswith(b"-----"):
         try:
             return x509.load_pem_x509_certificate(data).public_bytes(serialization.Encoding.DER)
         except ValueError as exc:
             raise TrustListError(f"cannot read certificate: {exc}") from None
+    text = b"".join(data.split())
+    if _BASE64_DER.fullmatch(text):
+        try:
+            return base64.b64decode(text, validate=True)
+        except binascii.Error:
+            raise TrustListError("cannot read certificate: bad base64") from None
     return data
 
 
