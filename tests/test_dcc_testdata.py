@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ import pytest
 from edge.cli import main
 from edge.codes import cbor
 from edge.codes.base45 import b45decode
-from edge.codes.dsc import parse_dsc
+from edge.codes.dsc import DocumentSigner, dsc_kid, parse_dsc
 from edge.codes.envelope import bounded_inflate
 from edge.codes.errors import MalformedCodeError, UnsupportedCodeError
 from edge.codes.keys import generate_private_key, private_key_pem, public_key_pem
@@ -32,6 +33,7 @@ from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import parse_dcc_claims
 from edge.credentials.dcc.cose import parse_dcc_sign1
 from edge.credentials.dcc.envelope import unprefix
+from edge.credentials.dcc.gateway import import_gateway_trust_list
 from edge.credentials.dcc.verifier import DecodedDcc, find_signer
 from edge.errors import GateEdgeError
 from edge.scan.chain import DecoderChain
@@ -306,3 +308,37 @@ def test_the_development_data_stays_outside_the_repository() -> None:
 def test_a_missing_certificate_is_a_clear_error() -> None:
     with pytest.raises(GateEdgeError):
         parse_dsc(b"not a certificate")
+
+
+def test_one_gateway_list_of_every_dsc_keeps_the_signature_verdicts() -> None:
+    """All cases' DSCs imported together, as from the EU gateway: no forgery becomes valid."""
+    entries = []
+    for path in CASES:
+        der = load(path).certificate
+        entries.append(
+            {
+                "kid": base64.b64encode(dsc_kid(der)).decode(),
+                "country": "XX",
+                "certificateType": "DSC",
+                "thumbprint": hashlib.sha256(der).hexdigest(),
+                "rawData": base64.b64encode(der).decode(),
+            }
+        )
+    signers: dict[bytes, tuple[DocumentSigner, ...]] = {}
+    for entry in import_gateway_trust_list(json.dumps(entries).encode()):
+        signer = parse_dsc(entry.der, entry.country)
+        signers[signer.kid] = (*signers.get(signer.kid, ()), signer)
+    trust = TrustList(version=1, issued_at=0, expires_at=float("inf"), signers=signers)
+    for path in CASES:
+        case = load(path)
+        wanted = case.expected.get("VERIFY")
+        decoded = decoded_cose(case)
+        if wanted is None or decoded is None:
+            continue
+        if wanted:
+            assert find_signer(decoded, trust) is not None, case.name
+        else:
+            # PL/*/6 name (by kid) and are signed by another Polish DSC, one that may sign
+            # only recoveries: with every DSC trusted they fail on key usage instead
+            result = DccVerifier().judge(decoded, trust, None, case.clock, SKEW_S)
+            assert result.reason in {"unknown_key", "bad_signature", "key_usage"}, case.name
