@@ -298,3 +298,19 @@ def test_a_dsc_file_may_hold_bare_base64(
     assert verify_json(root_files, capsys, signer.issue(), "--at", str(NOW))[1]["issuer"] == "FR"
     (root_files / "bad.b64").write_text("MIIabc")
     assert main([*args[:-4], "--dsc", str(root_files / "bad.b64"), "--out", "x.json"]) == 2
+
+
+def test_a_pem_bundle_adds_every_dsc(root_files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    one, two = make_signer(country="IT"), make_signer("PS256", country="NL")
+    bundle = b"".join(
+        x509.load_der_x509_certificate(s.der).public_bytes(serialization.Encoding.PEM)
+        for s in (one, two)
+    )
+    (root_files / "bundle.pem").write_bytes(bundle)
+    args = ["trust", "build", "--root-key", str(root_files / "root.key.pem"), "--version", "1"]
+    args += ["--dsc", str(root_files / "bundle.pem"), "--out", str(root_files / "trust.json")]
+    assert main(args) == 0
+    assert "2 DSC(s)" in capsys.readouterr().out
+    for signer in (one, two):
+        result = verify_json(root_files, capsys, signer.issue(), "--at", str(NOW))[1]
+        assert result["issuer"] == signer.country

@@ -16,7 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edge.cli.trust_show import add_show_parser
-from edge.codes.dsc import certificate_der, parse_dsc
+from edge.codes.dsc import certificate_ders, parse_dsc
 from edge.codes.issue import issue_code
 from edge.codes.keys import (
     compute_kid,
@@ -74,7 +74,8 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="[CC=]CERT",
-        help="DCC document signer certificate (DER or PEM); country from its subject's C",
+        help="DCC document signer certificate(s): DER, PEM (bundles too) or base64; country "
+        "from the subject's C unless CC= is given",
     )
     build.add_argument(
         "--gateway",
@@ -220,12 +221,12 @@ def _signers(specs: list[str], gateways: list[Path]) -> list[SignerEntry]:
         country, path = "", spec
         if re.fullmatch(r"[A-Z]{2}=.+", spec):
             country, path = spec[:2], spec[3:]
-        der = certificate_der(_read(Path(path), TrustListError))
-        try:
-            signer = parse_dsc(der, country or None)
-        except TrustListError as exc:
-            raise TrustListError(f"--dsc {path}: {exc}") from None
-        signers.append(SignerEntry(der, signer.country))
+        for der in certificate_ders(_read(Path(path), TrustListError)):
+            try:
+                signer = parse_dsc(der, country or None)
+            except TrustListError as exc:
+                raise TrustListError(f"--dsc {path}: {exc}") from None
+            signers.append(SignerEntry(der, signer.country))
     for gateway in gateways:
         signers += import_gateway_trust_list(_read(gateway, TrustListError))
     unique = {entry.der: entry for entry in signers}

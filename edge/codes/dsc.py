@@ -57,20 +57,21 @@ def dsc_kid(der: bytes) -> bytes:
     return hashlib.sha256(der).digest()[:KID_LENGTH]
 
 
-def certificate_der(data: bytes) -> bytes:
-    """The DER of a certificate given as DER, PEM, or bare base64 of the DER."""
+def certificate_ders(data: bytes) -> list[bytes]:
+    """The DER of every certificate in a file: DER, PEM (one or a bundle), or bare base64."""
     if data.lstrip().startswith(b"-----"):
         try:
-            return x509.load_pem_x509_certificate(data).public_bytes(serialization.Encoding.DER)
+            certificates = x509.load_pem_x509_certificates(data)
         except ValueError as exc:
             raise TrustListError(f"cannot read certificate: {exc}") from None
+        return [item.public_bytes(serialization.Encoding.DER) for item in certificates]
     text = b"".join(data.split())
     if _BASE64_DER.fullmatch(text):
         try:
-            return base64.b64decode(text, validate=True)
+            return [base64.b64decode(text, validate=True)]
         except binascii.Error:
             raise TrustListError("cannot read certificate: bad base64") from None
-    return data
+    return [data]
 
 
 def parse_dsc(der: bytes, country: str | None = None) -> DocumentSigner:
