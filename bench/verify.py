@@ -1,6 +1,7 @@
-"""Benchmark: full HCN1 verifications per second (text → result) beside the raw signature check.
+"""Benchmark: full verifications per second (text → result) beside the raw signature check.
 
-Usage: python bench/verify.py [--quick]. Runs on one core; ES256 target is ≥ 5,000/s full path.
+HCN1 (ES256, EdDSA) and EU DCC (ES256, PS256 with RSA-2048), each through the gate's credential
+seam. Usage: python bench/verify.py [--quick]. One core; HCN1 ES256 target ≥ 5,000/s full path.
 """
 
 from __future__ import annotations
@@ -20,8 +21,17 @@ from edge.codes.keys import (
     private_key_pem,
     verify_signature,
 )
-from edge.codes.trustlist import IssuerKey, build_trust_list, parse_trust_list
+from edge.codes.trustlist import IssuerKey, SignerEntry, build_trust_list, parse_trust_list
 from edge.codes.verify import verify_code
+from edge.credentials.dcc.issue import (
+    generate_signer_key,
+    issue_dcc,
+    make_dsc,
+    negative_test_entry,
+)
+from edge.credentials.dcc.signature import verify_dcc_signature
+from edge.credentials.dcc.verifier import decode_dcc, find_signer
+from edge.credentials.formats import gate_verifiers
 
 NOW = 1_767_225_600
 ES256_TARGET = 5_000
@@ -66,6 +76,37 @@ def measure(alg: AlgName, seconds: float, issuers: int) -> tuple[float, float]:
     return full, raw
 
 
+def measure_dcc(alg: str, seconds: float, signers: int) -> tuple[float, float]:
+    """Full DCC verification (HC1 text → admitted result) and the raw signature check alone."""
+    root = ed25519.Ed25519PrivateKey.generate()
+    keys = [generate_signer_key(alg) for _ in range(signers)]
+    dscs = [make_dsc(key, "SE") for key in keys]
+    document = build_trust_list(
+        root,
+        {},
+        version=1,
+        issued_at=NOW - 86_400,
+        expires_at=NOW + 86_400,
+        signers=[SignerEntry(der, "SE") for der in dscs],
+    )
+    trust = parse_trust_list(document, root.public_key())
+    sampled = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(NOW - 3_600))
+    entry = negative_test_entry("URN:UVCI:01:SE:BENCH/0001", sampled)
+    text = issue_dcc(keys[0], dscs[0], "test", entry, NOW - 3_600, NOW + 86_400)
+    verifiers = gate_verifiers()
+    assert verifiers.verify(text, trust, None, NOW, 30).admissible
+    decoded = decode_dcc(text)
+    signer = find_signer(decoded, trust)
+    assert signer is not None
+    message, public_key = decoded.message, signer.public_key
+    signed = message.to_be_signed()
+    raw = rate(
+        lambda: verify_dcc_signature(public_key, signer.alg, message.signature, signed), seconds
+    )
+    full = rate(lambda: verifiers.verify(text, trust, None, NOW, 30), seconds)
+    return full, raw
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short smoke run")
@@ -81,6 +122,12 @@ def main() -> int:
         print(f"{alg:6} {full:10,.0f} {raw:11,.0f} {full / raw:9.2f}")
     verdict = "meets" if results["ES256"] >= ES256_TARGET else "BELOW"
     print(f"ES256 full path {verdict} the {ES256_TARGET:,}/s target")
+    print()
+    print(f"EU DCC verification and admission, one core, {seconds:.1f} s per figure, 40 DSCs")
+    print(f"{'alg':6} {'full /s':>10} {'raw sig /s':>11} {'full/raw':>9}")
+    for dcc_alg in ("ES256", "PS256"):
+        full, raw = measure_dcc(dcc_alg, seconds, signers=40)
+        print(f"{dcc_alg:6} {full:10,.0f} {raw:11,.0f} {full / raw:9.2f}")
     return 0
 
 

@@ -17,6 +17,7 @@ from edge.config import Config
 from edge.configcheck import check_config_file
 from edge.core.controller import GateController
 from edge.core.records import DecisionRecord, Indicators
+from edge.credentials.formats import gate_verifiers
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
 from edge.hardware import Hardware
@@ -82,6 +83,7 @@ class GateService:
             config.state_path(config.trust.denylist),
             self.clock,
             config.trust.clock_skew_s,
+            verify=gate_verifiers(config.credentials.dcc).verify,
         )
         self.outbox = Outbox(
             state_dir / "outbox.db",

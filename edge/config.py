@@ -12,6 +12,7 @@ from typing import Any
 from edge.codes.settings import TrustSettings
 from edge.configschema import build
 from edge.core.settings import GateSettings, PolicySettings, ServiceSettings
+from edge.credentials.settings import CredentialSettings
 from edge.drivers.settings import DocumentReaderSettings, IoSettings, RelaySettings
 from edge.errors import ConfigError
 from edge.ids import DEVICE_ID_MAX, device_id
@@ -27,6 +28,7 @@ class Config:
     gate: GateSettings
     policy: PolicySettings = field(default_factory=PolicySettings)
     trust: TrustSettings = field(default_factory=TrustSettings)
+    credentials: CredentialSettings = field(default_factory=CredentialSettings)
     camera: CameraSettings = field(default_factory=CameraSettings)
     scan: ScanSettings = field(default_factory=ScanSettings)
     serial_scanner: SerialScannerSettings = field(default_factory=SerialScannerSettings)

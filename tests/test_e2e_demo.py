@@ -26,6 +26,8 @@ EXPECTED = [
     ("deny", ["revoked"]),
     ("deny", ["fever"]),
     ("pass", []),
+    ("deny", ["dcc_test_too_old"]),
+    ("pass", []),
 ]
 
 
@@ -53,6 +55,7 @@ def test_demo_scenario_reaches_central_exactly(mqtt_broker: Broker) -> None:
     assert {doc["issuer"] for doc in decisions if doc["decision"] == "pass"} >= {
         "CN-150000",
         "CN-110000",
+        "SE",
     }
     passages = [doc for doc in ordered if doc["kind"] == "passage"]
     assert [doc["outcome"] for doc in passages] == ["passed"] * passes
@@ -61,6 +64,7 @@ def test_demo_scenario_reaches_central_exactly(mqtt_broker: Broker) -> None:
     # Privacy: no raw code text or names travel in events.
     for document in documents:
         assert "HCN1:" not in json.dumps(document)
+        assert "HC1:" not in json.dumps(document) and "URN:UVCI" not in json.dumps(document)
 
 
 def test_demo_runs_outbox_only_without_broker() -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import math
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -13,6 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edge.cli.trust_show import add_show_parser
+from edge.codes.dsc import certificate_ders, parse_dsc
 from edge.codes.issue import issue_code
 from edge.codes.keys import (
     compute_kid,
@@ -22,17 +26,20 @@ from edge.codes.keys import (
     private_key_pem,
     public_key_pem,
 )
-from edge.codes.result import VerificationResult
 from edge.codes.trust_store import load_root_public_key
 from edge.codes.trustlist import (
     IssuerKey,
+    SignerEntry,
     TrustList,
     build_denylist,
     build_trust_list,
     parse_denylist,
     parse_trust_list,
 )
-from edge.codes.verify import verify_code
+from edge.credentials.dcc.claims import uci_hash
+from edge.credentials.dcc.gateway import import_gateway_trust_list
+from edge.credentials.formats import gate_verifiers
+from edge.credentials.result import VerificationResult
 from edge.errors import CodeFormatError, GateEdgeError, TrustListError
 
 EXIT_VALID, EXIT_INVALID = 0, 1
@@ -51,14 +58,32 @@ def register(subparsers: Any) -> None:
 
     trust = subparsers.add_parser("trust", help="build signed trust lists and denylists")
     trust_sub = trust.add_subparsers(dest="trust_command", metavar="ACTION", required=True)
-    build = trust_sub.add_parser("build", help="sign a trust list of issuers and their keys")
+    build = trust_sub.add_parser(
+        "build", help="sign a trust list of issuers and their keys, and DCC signer certificates"
+    )
     build.add_argument("--root-key", required=True, type=Path, metavar="ROOT.key.pem")
     build.add_argument(
         "--issuer",
-        required=True,
         action="append",
+        default=[],
         metavar="ID=PUB.pem",
         help="issuer key; repeat, with the same ID for several keys of one issuer",
+    )
+    build.add_argument(
+        "--dsc",
+        action="append",
+        default=[],
+        metavar="[CC=]CERT",
+        help="DCC document signer certificate(s): DER, PEM (bundles too) or base64; country "
+        "from the subject's C unless CC= is given",
+    )
+    build.add_argument(
+        "--gateway",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="EU gateway trust-list JSON: every DSC entry, thumbprint and kid checked",
     )
     _list_arguments(build)
     build.add_argument(
@@ -70,6 +95,14 @@ def register(subparsers: Any) -> None:
     deny.add_argument("--root-key", required=True, type=Path, metavar="ROOT.key.pem")
     deny.add_argument("--code-id", nargs="+", action="extend", default=[], metavar="HEX")
     deny.add_argument("--subject", nargs="+", action="extend", default=[], metavar="HEX")
+    deny.add_argument(
+        "--dcc-ci",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="CI",
+        help="EU DCC certificate identifier (UVCI) to revoke; stored as its hash",
+    )
     _list_arguments(deny)
     deny.set_defaults(func=_trust_deny)
     add_show_parser(trust_sub)
@@ -89,7 +122,9 @@ def register(subparsers: Any) -> None:
     verify.add_argument("--trust", required=True, type=Path, metavar="FILE")
     verify.add_argument("--root", required=True, type=Path, metavar="ROOT.pub.pem")
     verify.add_argument("--denylist", type=Path, metavar="FILE")
-    verify.add_argument("--at", type=float, metavar="EPOCH", help="verification time")
+    verify.add_argument(
+        "--at", type=_instant, metavar="TIME", help="verification time: epoch or ISO 8601"
+    )
     verify.add_argument("--skew", type=int, default=30, metavar="S", help="clock skew (s)")
     verify.add_argument("text", nargs="?", default="-", metavar="TEXT | -")
     verify.set_defaults(func=_verify)
@@ -152,6 +187,9 @@ def _trust_build(args: argparse.Namespace) -> int:
     default_not_before = max(0, issued_at - DAY_S)
     not_before = default_not_before if args.key_not_before is None else args.key_not_before
     not_after = expires_at if args.key_not_after is None else args.key_not_after
+    signers = _signers(args.dsc, args.gateway)
+    if not args.issuer and not signers:
+        raise TrustListError("give at least one --issuer, --dsc or --gateway")
     issuers: dict[str, list[IssuerKey]] = {}
     for spec in args.issuer:
         issuer, sep, pub_path = spec.partition("=")
@@ -160,12 +198,58 @@ def _trust_build(args: argparse.Namespace) -> int:
         public_key = load_public_key(_read(Path(pub_path), CodeFormatError))
         issuers.setdefault(issuer, []).append(IssuerKey(public_key, not_before, not_after))
     document = build_trust_list(
-        root, issuers, version=args.version, issued_at=issued_at, expires_at=expires_at
+        root,
+        issuers,
+        version=args.version,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        signers=signers,
     )
     _write(args.out, document)
     keys = sum(len(k) for k in issuers.values())
-    print(f"{args.out}: trust list version {args.version}, {len(issuers)} issuer(s), {keys} key(s)")
+    dscs = f", {len(signers)} DSC(s)" if signers else ""
+    print(
+        f"{args.out}: trust list version {args.version}, {len(issuers)} issuer(s), "
+        f"{keys} key(s){dscs}"
+    )
     return EXIT_VALID
+
+
+def _signers(specs: list[str], gateways: list[Path]) -> list[SignerEntry]:
+    signers: list[SignerEntry] = []
+    for spec in specs:
+        country, path = "", spec
+        if re.fullmatch(r"[A-Z]{2}=.+", spec):
+            country, path = spec[:2], spec[3:]
+        for der in certificate_ders(_read(Path(path), TrustListError)):
+            try:
+                signer = parse_dsc(der, country or None)
+            except TrustListError as exc:
+                raise TrustListError(f"--dsc {path}: {exc}") from None
+            signers.append(SignerEntry(der, signer.country))
+    for gateway in gateways:
+        signers += import_gateway_trust_list(_read(gateway, TrustListError))
+    unique = {entry.der: entry for entry in signers}
+    return list(unique.values())
+
+
+def _instant(text: str) -> float:
+    """An epoch number, or an ISO 8601 date-time (UTC when no offset is given)."""
+    try:
+        epoch = float(text)
+    except ValueError:
+        pass
+    else:
+        if not math.isfinite(epoch):
+            raise argparse.ArgumentTypeError(f"not a finite time: {text!r}")
+        return epoch
+    try:
+        moment = datetime.datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an epoch or ISO 8601 time: {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.timestamp()
 
 
 def _trust_deny(args: argparse.Namespace) -> int:
@@ -173,6 +257,7 @@ def _trust_deny(args: argparse.Namespace) -> int:
     issued_at, expires_at = _validity(args)
     try:
         code_ids = [bytes.fromhex(value) for value in args.code_id]
+        code_ids += [uci_hash(ci) for ci in args.dcc_ci]
         subjects = [bytes.fromhex(value) for value in args.subject]
     except ValueError:
         raise TrustListError("--code-id and --subject take hex values") from None
@@ -218,7 +303,7 @@ def _verify(args: argparse.Namespace) -> int:
         denylist = parse_denylist(_read(args.denylist, TrustListError), root)
     text = sys.stdin.read().strip() if args.text == "-" else args.text
     now = time.time() if args.at is None else args.at
-    result = verify_code(text, trust, denylist, now, args.skew)
+    result = gate_verifiers().verify(text, trust, denylist, now, args.skew)
     print(json.dumps(result_json(result)))
     return EXIT_VALID if result.valid else EXIT_INVALID
 
@@ -232,4 +317,7 @@ def result_json(result: VerificationResult) -> dict[str, object]:
         "issuer": result.issuer,
         "code_id": None if result.code_id is None else result.code_id.hex(),
         "expires_at": result.expires_at,
+        "format": result.format,
+        "certificate_type": result.certificate_type,
+        "refusal": result.refusal,
     }

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from edge.codes.dsc import ALG_ES256
 from edge.codes.keys import ALG_IDS
 from edge.codes.trust_store import load_root_public_key
 from edge.codes.trustlist import parse_denylist, parse_trust_list
@@ -69,5 +70,18 @@ def _show(args: argparse.Namespace) -> int:
             "expired": now > trust.expires_at,
             "issuers": issuers,
         }
+        if trust.signers:
+            summary["dscs"] = [
+                {
+                    "kid": signer.kid.hex(),
+                    "country": signer.country,
+                    "alg": "ES256" if signer.alg == ALG_ES256 else "PS256",
+                    "types": sorted(signer.allowed_types),
+                    "not_before": signer.not_before,
+                    "not_after": signer.not_after,
+                }
+                for signers in trust.signers.values()
+                for signer in signers
+            ]
     print(json.dumps(summary, indent=2))
     return 1 if summary["expired"] else 0

@@ -1,1 +1,1 @@
-"""The HCN1 health-code format: issuing, trust lists and offline verification."""
+"""HCN1 health codes, the bounded codecs every format reuses, and the signed trust material."""

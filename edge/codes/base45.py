@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import struct
+
 from edge.codes.errors import MalformedCodeError
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
-_VALUES = {char: index for index, char in enumerate(ALPHABET)}
+_INVALID = 0xFF
+_DIGITS = bytes(
+    ALPHABET.index(chr(code)) if chr(code) in ALPHABET else _INVALID for code in range(256)
+)
 
 
 def b45encode(data: bytes) -> str:
@@ -26,18 +31,20 @@ def b45decode(text: str) -> bytes:
     """Decode Base45 text; any character, length or value outside RFC 9285 is rejected."""
     if len(text) % 3 == 1:
         raise MalformedCodeError("Base45 text has an impossible length")
-    values = _VALUES
     try:
-        digits = [values[char] for char in text]
-    except KeyError:
+        digits = text.encode("ascii").translate(_DIGITS)
+    except UnicodeEncodeError:
         raise MalformedCodeError("Base45 text contains a character outside the alphabet") from None
-    out = bytearray()
+    if _INVALID in digits:
+        raise MalformedCodeError("Base45 text contains a character outside the alphabet")
     full = len(digits) - len(digits) % 3
-    for i in range(0, full, 3):
-        n = digits[i] + digits[i + 1] * 45 + digits[i + 2] * 2025
-        if n > 0xFFFF:
-            raise MalformedCodeError("Base45 triple exceeds 16 bits")
-        out += n.to_bytes(2, "big")
+    values = [
+        c + d * 45 + e * 2025
+        for c, d, e in zip(digits[0:full:3], digits[1:full:3], digits[2:full:3], strict=True)
+    ]
+    if values and max(values) > 0xFFFF:
+        raise MalformedCodeError("Base45 triple exceeds 16 bits")
+    out = bytearray(struct.pack(f">{len(values)}H", *values))
     if full < len(digits):
         n = digits[full] + digits[full + 1] * 45
         if n > 0xFF:

@@ -37,7 +37,7 @@ def inflate(compressed: bytes) -> bytes:
     altered without changing the code: the padding after a stored-block header and the unused
     high bits of the final deflate byte.
     """
-    output = _bounded_inflate(compressed)
+    output = bounded_inflate(compressed)
     first = compressed[2]
     if first & 0b110 == 0:  # the first block is stored: its header byte is padded with zeros
         if first > 1:
@@ -50,7 +50,7 @@ def inflate(compressed: bytes) -> bytes:
         altered = bytearray(compressed)
         altered[last] = value & ~(1 << (value.bit_length() - 1))
         try:
-            unchanged = _bounded_inflate(bytes(altered)) == output
+            unchanged = bounded_inflate(bytes(altered)) == output
         except MalformedCodeError:
             unchanged = False
         if unchanged:
@@ -58,7 +58,8 @@ def inflate(compressed: bytes) -> bytes:
     return output
 
 
-def _bounded_inflate(compressed: bytes) -> bytes:
+def bounded_inflate(compressed: bytes) -> bytes:
+    """Decompress one complete zlib stream of at most 16 KiB with nothing after it (any level)."""
     inflater = zlib.decompressobj(zlib.MAX_WBITS)
     try:
         output = inflater.decompress(compressed, MAX_DECOMPRESSED_BYTES + 1)

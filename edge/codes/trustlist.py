@@ -10,6 +10,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from edge.codes.dsc import DocumentSigner, decode_der, dsc_kid, encode_der, parse_dsc
 from edge.codes.keys import (
     ALG_IDS,
     KID_LENGTH,
@@ -63,6 +64,8 @@ class TrustList:
     expires_at: float
     keys: Mapping[tuple[str, bytes], TrustedKey] = field(default_factory=dict)
     issuers: frozenset[str] = frozenset()
+    signers: Mapping[bytes, tuple[DocumentSigner, ...]] = field(default_factory=dict)
+    """Document signer certificates by kid (a kid may, rarely, name more than one)."""
 
     @classmethod
     def empty(cls) -> TrustList:
@@ -90,6 +93,14 @@ class IssuerKey:
     not_after: int
 
 
+@dataclass(frozen=True)
+class SignerEntry:
+    """A document signer certificate to put into a trust list being built."""
+
+    der: bytes
+    country: str = ""
+
+
 def build_trust_list(
     root_key: ed25519.Ed25519PrivateKey,
     issuers: Mapping[str, Sequence[IssuerKey]],
@@ -97,8 +108,9 @@ def build_trust_list(
     version: int,
     issued_at: int,
     expires_at: int,
+    signers: Sequence[SignerEntry] = (),
 ) -> bytes:
-    """Sign a trust list document."""
+    """Sign a trust list document (the `dscs` member only when there are signers)."""
     body: dict[str, Any] = {}
     for issuer, keys in issuers.items():
         body[issuer] = [
@@ -113,6 +125,15 @@ def build_trust_list(
         ]
     payload = _header(TRUST_LIST_TYPE, version, issued_at, expires_at)
     payload["issuers"] = body
+    if signers:
+        payload["dscs"] = [
+            {
+                "kid": dsc_kid(entry.der).hex(),
+                "country": entry.country,
+                "der": encode_der(entry.der),
+            }
+            for entry in signers
+        ]
     parse_trust_payload(payload)  # refuse to sign what a gate would refuse to load
     return sign_document(payload, root_key)
 
@@ -146,10 +167,12 @@ def parse_denylist(data: bytes, root: ed25519.Ed25519PublicKey) -> Denylist:
 
 def parse_trust_payload(payload: dict[str, Any]) -> TrustList:
     """Validate a trust list payload and pre-parse every public key."""
-    version, issued_at, expires_at = _read_header(payload, TRUST_LIST_TYPE, {"issuers"})
+    extra = {"issuers", "dscs"} if "dscs" in payload else {"issuers"}
+    version, issued_at, expires_at = _read_header(payload, TRUST_LIST_TYPE, extra)
+    signers = _parse_signers(payload.get("dscs"))
     issuers = payload["issuers"]
-    if not isinstance(issuers, dict) or not issuers:
-        raise TrustListError("trust list: issuers must be a non-empty object")
+    if not isinstance(issuers, dict) or not (issuers or signers):
+        raise TrustListError("trust list: issuers must be a non-empty object (or dscs given)")
     keys: dict[tuple[str, bytes], TrustedKey] = {}
     for issuer, entries in issuers.items():
         if not _ISSUER_ID.fullmatch(issuer):
@@ -161,7 +184,36 @@ def parse_trust_payload(payload: dict[str, Any]) -> TrustList:
             if (issuer, key.kid) in keys:
                 raise TrustListError(f"trust list: issuer {issuer} lists kid {key.kid.hex()} twice")
             keys[(issuer, key.kid)] = key
-    return TrustList(version, issued_at, expires_at, keys, frozenset(issuers))
+    return TrustList(version, issued_at, expires_at, keys, frozenset(issuers), signers)
+
+
+def _parse_signers(entries: object) -> dict[bytes, tuple[DocumentSigner, ...]]:
+    if entries is None:
+        return {}
+    if not isinstance(entries, list) or not entries:
+        raise TrustListError("trust list: dscs must be a non-empty array when present")
+    signers: dict[bytes, tuple[DocumentSigner, ...]] = {}
+    seen: set[bytes] = set()
+    for index, entry in enumerate(entries):
+        where = f"trust list: dscs[{index}]"
+        fields = {"kid", "country", "der"}
+        if not isinstance(entry, dict) or set(entry) != fields:
+            raise TrustListError(f"{where}: fields must be exactly {', '.join(sorted(fields))}")
+        der = decode_der(entry["der"], f"{where}.der")
+        if der in seen:
+            raise TrustListError(f"{where}: certificate listed twice")
+        seen.add(der)
+        country = entry["country"]
+        if not isinstance(country, str):
+            raise TrustListError(f"{where}.country: expected text")
+        try:
+            signer = parse_dsc(der, country)
+        except TrustListError as exc:
+            raise TrustListError(f"{where}: {exc}") from None
+        if _hex(entry["kid"], KID_LENGTH, f"{where}.kid") != signer.kid:
+            raise TrustListError(f"{where}: kid does not match the certificate")
+        signers[signer.kid] = (*signers.get(signer.kid, ()), signer)
+    return signers
 
 
 def parse_deny_payload(payload: dict[str, Any]) -> Denylist:

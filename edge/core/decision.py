@@ -1,9 +1,10 @@
 """The admission rules as one pure function: a presentation and its measurements in, a verdict out.
 
 Rules are checked in stages and the first stage that objects decides the reasons:
-active faults → the request itself (manual pass allowed, code valid and green) → anti-passback →
-person-code match → temperature. The controller may call `screen()` first to deny a bad code
-without keeping the person waiting for a document or a temperature.
+active faults → the request itself (manual pass allowed; credential valid, not refused by its
+format's admission rules, and green) → anti-passback → person-code match → temperature. The
+controller may call `screen()` first to deny a bad code without keeping the person waiting for a
+document or a temperature.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from edge.codes.result import VerificationResult
 from edge.core.identity import IdentityOutcome
 from edge.core.passback import PassbackView
 from edge.core.settings import PolicySettings
+from edge.credentials.result import VerificationResult
 from edge.events import Method
 from edge.thermo.reading import TemperatureReading
 
@@ -109,6 +110,8 @@ def screen(
     result = presentation.verification
     if not result.valid:
         return (result.reason or "invalid",)
+    if result.refusal is not None:
+        return (result.refusal,)
     if result.colour is None:
         return ("colour_unknown",)
     if result.colour != "green":

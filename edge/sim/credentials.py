@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -24,25 +25,37 @@ from edge.codes.keys import (
     sign,
 )
 from edge.codes.result import Colour
-from edge.codes.trustlist import IssuerKey, build_denylist, build_trust_list
+from edge.codes.trustlist import IssuerKey, SignerEntry, build_denylist, build_trust_list
+from edge.credentials.dcc.issue import (
+    SignerPrivateKey,
+    generate_signer_key,
+    issue_dcc,
+    make_dsc,
+    negative_test_entry,
+    vaccination_entry,
+)
 
 PRIMARY_ISSUER = "CN-150000"
 SECOND_ISSUER = "CN-110000"
+DCC_COUNTRY = "SE"
 _DAY = 86400
 
 
 @dataclass
 class SimCredentials:
-    """A trust root and two issuing regions (EdDSA and ES256), written as the gate expects."""
+    """A trust root, two issuing regions (EdDSA and ES256) and an EU DCC document signer."""
 
     root: ed25519.Ed25519PrivateKey
     issuer_keys: dict[str, PrivateKey]
     rogue: PrivateKey
+    dsc_key: SignerPrivateKey
+    dsc: bytes
 
     @classmethod
     def generate(cls) -> SimCredentials:
         """Fresh keys for one run."""
         root = cast(ed25519.Ed25519PrivateKey, generate_private_key("EdDSA"))
+        dsc_key = generate_signer_key("ES256")
         return cls(
             root=root,
             issuer_keys={
@@ -50,6 +63,8 @@ class SimCredentials:
                 SECOND_ISSUER: generate_private_key("ES256"),
             },
             rogue=generate_private_key("EdDSA"),
+            dsc_key=dsc_key,
+            dsc=make_dsc(dsc_key, DCC_COUNTRY),
         )
 
     def write(self, directory: Path, now: float, revoked: list[bytes] | None = None) -> Path:
@@ -64,7 +79,12 @@ class SimCredentials:
         }
         (directory / "trust-list.json").write_bytes(
             build_trust_list(
-                self.root, issuers, version=1, issued_at=issued, expires_at=issued + 7 * _DAY
+                self.root,
+                issuers,
+                version=1,
+                issued_at=issued,
+                expires_at=issued + 7 * _DAY,
+                signers=[SignerEntry(self.dsc, DCC_COUNTRY)],
             )
         )
         (directory / "denylist.json").write_bytes(
@@ -102,6 +122,22 @@ class SimCredentials:
             lambda data: sign(self.rogue, data),
         )
         return cose_to_text(message)
+
+    def issue_dcc_vaccination(self, now: float, days_ago: int = 60) -> str:
+        """An EU DCC for a completed vaccination series, its last dose `days_ago` days ago."""
+        given = time.strftime("%Y-%m-%d", time.gmtime(now - days_ago * _DAY))
+        entry = vaccination_entry(f"URN:UVCI:01:SE:DEMO/{os.urandom(6).hex().upper()}", given)
+        return issue_dcc(
+            self.dsc_key, self.dsc, "vaccination", entry, int(now) - _DAY, int(now) + 300 * _DAY
+        )
+
+    def issue_dcc_test(self, now: float, hours_ago: float) -> str:
+        """An EU DCC for a negative PCR test sampled `hours_ago` hours ago."""
+        sampled = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - hours_ago * 3600))
+        entry = negative_test_entry(f"URN:UVCI:01:SE:DEMO/{os.urandom(6).hex().upper()}", sampled)
+        return issue_dcc(
+            self.dsc_key, self.dsc, "test", entry, int(now) - 3600, int(now) + 3 * _DAY
+        )
 
 
 def code_id_of(text: str) -> bytes:

@@ -55,6 +55,20 @@ def demo_scenario(creds: SimCredentials, now: float) -> Scenario:
         Step("same code again", green, NORMAL_SKIN_C, "deny", ("already_used",)),
         Step("revoked code", revoked, NORMAL_SKIN_C, "deny", ("revoked",)),
         Step("fevered visitor", creds.issue("green", now), FEVER_SKIN_C, "deny", ("fever",)),
+        Step(
+            "EU DCC, vaccinated",
+            creds.issue_dcc_vaccination(now),
+            NORMAL_SKIN_C,
+            "pass",
+            (),
+        ),
+        Step(
+            "EU DCC, 4-day-old test",
+            creds.issue_dcc_test(now, hours_ago=96),
+            NORMAL_SKIN_C,
+            "deny",
+            ("dcc_test_too_old",),
+        ),
         Step("manual pass (no phone)", None, NORMAL_SKIN_C, "pass", ()),
     )
     return Scenario(steps, (code_id_of(revoked),))
