@@ -11,8 +11,8 @@ demo: bootstrap
 	$(BIN)/gate-edge demo
 
 lint: bootstrap
-	$(BIN)/python -m ruff check edge tests bench hil_tests
-	$(BIN)/python -m ruff format --check edge tests bench hil_tests
+	$(BIN)/python -m ruff check edge central tests bench hil_tests
+	$(BIN)/python -m ruff format --check edge central tests bench hil_tests
 
 types: bootstrap
 	$(BIN)/python -m mypy
