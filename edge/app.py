@@ -15,7 +15,7 @@ from edge.clockguard import ClockWatch, judge_clock
 from edge.codes.trust_store import TrustStore
 from edge.config import Config, load_config
 from edge.core.controller import GateController
-from edge.core.records import DecisionRecord, Indicators
+from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
 from edge.hardware import Hardware
@@ -23,6 +23,9 @@ from edge.mqtt.control import CONTROL_THREAD, ControlPlane
 from edge.mqtt.outbox import Outbox
 from edge.mqtt.publisher import DISPATCH_THREAD, NETWORK_THREAD_PREFIX, EventPublisher
 from edge.mqtt.telemetry import TELEMETRY_THREAD, TelemetryPublisher
+from edge.platform.client import PlatformClient
+from edge.platform.documents import DESK_THREAD, DocumentDesk
+from edge.platform.verifier import CredentialChecker
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanResult
 from edge.service.journal import log_decision
@@ -50,6 +53,32 @@ def read_root_key(config: Config) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise ConfigError([f"trust.root_public_key: cannot read {path}: {exc.strerror}"]) from exc
+
+
+def read_platform_secret(config: Config) -> bytes:
+    """The secret shared with the platform, read before any hardware is touched."""
+    path = config.state_path(config.platform.app_secret_file)
+    try:
+        secret = path.read_bytes().strip()
+    except OSError as exc:
+        raise ConfigError(
+            [f"platform.app_secret_file: cannot read {path}: {exc.strerror}"]
+        ) from exc
+    if len(secret) < 16:
+        raise ConfigError([f"platform.app_secret_file: {path} holds fewer than 16 bytes"])
+    return secret
+
+
+def platform_checker(
+    config: Config, offline: Callable[[str], Any], clock: Clock
+) -> CredentialChecker:
+    """The credential checker of a configuration: online where [platform] says so."""
+    if not config.platform.enabled:
+        return CredentialChecker(config.platform, offline, None)
+    secret = read_platform_secret(config)
+    terminal = f"{config.gate.site}/{config.gate.gate}"
+    client = PlatformClient(config.platform, secret, terminal, clock)
+    return CredentialChecker(config.platform, offline, client, secret)
 
 
 class GateService:
@@ -81,6 +110,18 @@ class GateService:
             self.clock,
             config.trust.clock_skew_s,
         )
+        self.credentials = platform_checker(config, self.trust.verify, self.clock)
+        self.documents: DocumentDesk | None = None
+        identity_source = hardware.document_reader
+        if self.credentials.client is not None and hardware.document_reader is not None:
+            self.documents = DocumentDesk(
+                hardware.document_reader,
+                self.clock,
+                busy=lambda: self.controller.status().state != GateState.IDLE,
+                on_card=self._on_id_card,
+                on_fault=lambda detail: self.controller.report_fault("document_reader", detail),
+            )
+            identity_source = self.documents.identity_lines
         self.outbox = Outbox(
             state_dir / "outbox.db",
             site=config.gate.site,
@@ -98,7 +139,7 @@ class GateService:
             thermometer=hardware.thermometer,
             events=self.outbox,
             clock=self.clock,
-            identity_source=hardware.document_reader,
+            identity_source=identity_source,
             passage_input=io.passage,
             indicators=Indicators(green=io.green_lamp, red=io.red_lamp, buzzer=io.buzzer),
             on_decision=on_decision,
@@ -106,7 +147,7 @@ class GateService:
         )
         self.controller.add_listener(log_decision)
         self.scan = ScanLoop(
-            self.trust.verify,
+            self.credentials.verify,
             config.scan,
             self.clock,
             frames=hardware.frames,
@@ -167,6 +208,9 @@ class GateService:
         self.hardware.start()
         self.controller.start()
         self.scan.start()
+        if self.documents is not None:
+            self.documents.start()
+            self.watchdog.register_thread("document_desk", DESK_THREAD, 10.0)
         self._thread = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
         self._thread.start()
         if self.hardware.io.manual_button is not None:
@@ -190,6 +234,8 @@ class GateService:
         self._stop.set()
         self._notifier.stopping()
         self.scan.stop()
+        if self.documents is not None:
+            self.documents.stop()
         self.controller.close()
         self.hardware.relay.release()
         self.watchdog.stop()
@@ -206,6 +252,8 @@ class GateService:
             log.warning("%d event(s) stay in the outbox for the next start", pending)
         self.outbox.close()
         self.passback.close()
+        if self.credentials.client is not None:
+            self.credentials.client.close()
         self.hardware.close()
         return self._exit_code
 
@@ -282,6 +330,14 @@ class GateService:
             "clock_synchronized": clock.synchronized,
             "clock_max_error_ms": clock.max_error_ms,
         }
+        client = self.credentials.client
+        if client is not None:
+            metrics.update(
+                platform_breakers=",".join(f"{u}={s}" for u, s in client.breakers().items()),
+                platform_online=client.counts["online"],
+                platform_cache=client.counts["cache"],
+                platform_failed=client.counts["failed"],
+            )
         thermometer_stats = getattr(self.hardware.thermometer, "stats", None)
         if callable(thermometer_stats):
             stats = thermometer_stats()
@@ -301,6 +357,12 @@ class GateService:
         self.controller.handle_scan(
             result.source, result.verification, result.decode_ms, result.frame_time
         )
+
+    def _on_id_card(self, line: str, read_at: float) -> None:
+        """A resident ID card at an idle gate: the platform's answer is the credential."""
+        verification = self.credentials.verify_id(line)
+        if not self.controller.handle_scan("id_card", verification, 0.0, read_at):
+            log.info("ID card ignored: the gate is busy")
 
     def _watch_button(self) -> None:
         button = self.hardware.io.manual_button
@@ -337,12 +399,25 @@ class GateService:
         if self.publisher is None:
             return
         faults = {**self.controller.recent_faults, **self.controller.faults}
+        faults.update(self._platform_faults())
         for reason, detail in faults.items():
             if self._published_faults.get(reason) != detail:
                 self.publisher.set_fault(reason, detail)
         for reason in set(self._published_faults) - set(faults):
             self.publisher.clear_fault(reason)
         self._published_faults = dict(faults)
+
+    def _platform_faults(self) -> dict[str, str]:
+        """Platforms whose circuit breaker is open: the gate is not waiting for them."""
+        client = self.credentials.client
+        if client is None:
+            return {}
+        tripped = [
+            f"{url} {state}" for url, state in client.breakers().items() if state != "closed"
+        ]
+        if not tripped:
+            return {}
+        return {"platform_breaker": "fallback in use: " + ", ".join(tripped)}
 
     def _check_clock(self) -> None:
         verdict = self._clock_watch.check(self.clock.now())

@@ -13,6 +13,7 @@ from edge.core.settings import GateSettings, PolicySettings, ServiceSettings
 from edge.drivers.settings import DocumentReaderSettings, IoSettings, RelaySettings
 from edge.errors import ConfigError
 from edge.mqtt.settings import MqttSettings, StorageSettings
+from edge.platform.settings import PlatformSettings
 from edge.scan.settings import CameraSettings, ScanSettings, SerialScannerSettings
 from edge.thermo.settings import ThermoSettings
 
@@ -34,6 +35,7 @@ class Config:
     mqtt: MqttSettings = field(default_factory=MqttSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    platform: PlatformSettings = field(default_factory=PlatformSettings)
 
     def state_path(self, name: str) -> Path:
         """Resolve a path setting: absolute as given, relative inside storage.state_dir."""
@@ -59,6 +61,7 @@ def cross_check(config: Config) -> list[str]:
         problems.append(
             'thermo.presence: "input" needs a lane sensor: set io.presence_line (now -1)'
         )
+    problems += config.platform.problems()
     return problems
 
 

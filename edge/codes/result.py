@@ -18,7 +18,16 @@ InvalidReason = Literal[
     "not_yet_valid",
     "revoked",
     "trust_list_expired",
+    "id_invalid",
+    "platform_expired",
+    "platform_not_found",
+    "platform_failed",
+    "platform_unavailable",
+    "platform_untrusted",
 ]
+
+DecisionPath = Literal["offline", "online", "cache"]
+"""Who judged the credential: the gate itself, the platform now, or a recent platform answer."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,8 @@ class VerificationResult:
     code_id: bytes | None = None
     expires_at: int | None = None
     subject_binding: bytes | None = None
+    path: DecisionPath = "offline"
+    platform_ms: float | None = None
 
     @classmethod
     def invalid(

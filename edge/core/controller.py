@@ -113,6 +113,8 @@ class GateController:
         timings = {"decode_ms": float(decode_ms)}
         if verify_ms is not None:
             timings["verify_ms"] = float(verify_ms)
+        if verification.platform_ms is not None:
+            timings["platform_ms"] = float(verification.platform_ms)
         presentation = ScanPresentation(verification, text_source)
         return self._submit(presentation, frame_time, timings)
 
@@ -225,7 +227,8 @@ class GateController:
         identity: IdentityOutcome = "not_required"
         reading: TemperatureReading | None = None
         if not screen(presentation, self._faults.reasons(), policy, self.ledger, started):
-            if isinstance(presentation, ScanPresentation):
+            # An ID card presented alone is the identity itself: nothing to match it with.
+            if isinstance(presentation, ScanPresentation) and presentation.method != "id_card":
                 identity = steps.check_identity(presentation.verification, timings, transient)
             if identity in ("not_required", "matched") and not transient:
                 reading = steps.measure(timings, transient)
