@@ -31,9 +31,11 @@ def hmac_hex(secret: bytes, data: bytes) -> str:
 class Behaviour:
     """How the platform answers: honestly, or one of the ways a spoofed platform might."""
 
-    mode: str = "honest"  # honest | bad_signature | wrong_nonce | silent | raw | http_error
-    raw_body: bytes = b""
-    raw_signature: str | None = None
+    mode: str = "honest"  # honest | bad_signature | wrong_nonce | silent | shaped | http_error
+    document: Any = None  # shaped: this JSON value (or raw_body when given) is the answer
+    raw_body: bytes | None = None
+    echo_nonce: bool = False  # shaped: set the document's "nonce" to the request's
+    sign_ok: bool = False  # shaped: sign with the shared secret (else a wrong signature)
     http_status: int = 503
 
 
@@ -111,8 +113,8 @@ class IndependentPlatform:
             return 0, b"", None
         if mode == "http_error":
             return self.behaviour.http_status, b'{"error":"trouble"}', None
-        if mode == "raw":
-            return 200, self.behaviour.raw_body, self.behaviour.raw_signature
+        if mode == "shaped":
+            return self._shaped(request["nonce"], secret)
         table = self.holders if request["cert_type"] == "id_card" else self.tokens
         answer = {
             "status": table.get(request["cert_value"], "not_found"),
@@ -127,6 +129,17 @@ class IndependentPlatform:
         if mode == "bad_signature":
             signed = hmac_hex(b"someone else's secret", payload)
         return 200, payload, signed
+
+    def _shaped(self, nonce: str, secret: bytes) -> tuple[int, bytes, str | None]:
+        behaviour = self.behaviour
+        document = behaviour.document
+        if behaviour.echo_nonce and isinstance(document, dict):
+            document = {**document, "nonce": nonce}
+        payload = behaviour.raw_body
+        if payload is None:
+            payload = json.dumps(document).encode()
+        key = secret if behaviour.sign_ok else b"not the shared secret"
+        return 200, payload, hmac_hex(key, payload)
 
 
 class BlackHole:
