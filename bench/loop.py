@@ -23,7 +23,7 @@ from pyzbar.pyzbar import ZBarSymbol
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from edge.clock import SystemClock
-from edge.codes.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.drivers.interfaces import Frame
 from edge.scan.loop import ScanLoop
 from edge.scan.preprocess import to_gray

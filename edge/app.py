@@ -16,6 +16,7 @@ from edge.codes.trust_store import TrustStore
 from edge.config import Config, load_config
 from edge.core.controller import GateController
 from edge.core.records import DecisionRecord, GateState, Indicators
+from edge.credentials.formats import gate_verifiers
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
 from edge.hardware import Hardware
@@ -25,6 +26,7 @@ from edge.mqtt.publisher import DISPATCH_THREAD, NETWORK_THREAD_PREFIX, EventPub
 from edge.mqtt.telemetry import TELEMETRY_THREAD, TelemetryPublisher
 from edge.platform.client import PlatformClient
 from edge.platform.documents import DESK_THREAD, DocumentDesk
+from edge.platform.provider import online_verifiers
 from edge.platform.verifier import CredentialChecker
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanResult
@@ -69,16 +71,27 @@ def read_platform_secret(config: Config) -> bytes:
     return secret
 
 
-def platform_checker(
-    config: Config, offline: Callable[[str], Any], clock: Clock
-) -> CredentialChecker:
-    """The credential checker of a configuration: online where [platform] says so."""
+def platform_checker(config: Config, clock: Clock) -> CredentialChecker:
+    """The platform of a configuration (without a client when [platform] names none)."""
     if not config.platform.enabled:
-        return CredentialChecker(config.platform, offline, None)
+        return CredentialChecker(config.platform, None)
     secret = read_platform_secret(config)
     terminal = f"{config.gate.site}/{config.gate.gate}"
     client = PlatformClient(config.platform, secret, terminal, clock)
-    return CredentialChecker(config.platform, offline, client, secret)
+    return CredentialChecker(config.platform, client, secret)
+
+
+def trust_store(config: Config, credentials: CredentialChecker, clock: Clock) -> TrustStore:
+    """The trust store verifying through the credential seam, the platform's prefixes first."""
+    online = online_verifiers(credentials, config.platform.code_prefixes, gate_verifiers())
+    return TrustStore(
+        read_root_key(config),
+        config.state_path(config.trust.trust_list),
+        config.state_path(config.trust.denylist),
+        clock,
+        config.trust.clock_skew_s,
+        verify=gate_verifiers(online).verify,
+    )
 
 
 class GateService:
@@ -103,14 +116,8 @@ class GateService:
         state_dir = Path(config.storage.state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         self._clock_watch = ClockWatch(state_dir / "clock-mark", config.trust.clock_skew_s)
-        self.trust = TrustStore(
-            read_root_key(config),
-            config.state_path(config.trust.trust_list),
-            config.state_path(config.trust.denylist),
-            self.clock,
-            config.trust.clock_skew_s,
-        )
-        self.credentials = platform_checker(config, self.trust.verify, self.clock)
+        self.credentials = platform_checker(config, self.clock)
+        self.trust = trust_store(config, self.credentials, self.clock)
         self.documents: DocumentDesk | None = None
         identity_source = hardware.document_reader
         if self.credentials.client is not None and hardware.document_reader is not None:
@@ -147,7 +154,7 @@ class GateService:
         )
         self.controller.add_listener(log_decision)
         self.scan = ScanLoop(
-            self.credentials.verify,
+            self.trust.verify,
             config.scan,
             self.clock,
             frames=hardware.frames,

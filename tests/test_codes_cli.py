@@ -65,7 +65,17 @@ def test_issue_and_verify_round_trip(keys: Path, capsys: pytest.CaptureFixture[s
         assert result["colour"] == "yellow" and result["issuer"] == "CN-150000"
         assert result["expires_at"] == NOW + 300
         assert isinstance(result["code_id"], str) and len(result["code_id"]) == 32
-        assert list(result) == ["valid", "reason", "colour", "issuer", "code_id", "expires_at"]
+        assert list(result) == [
+            "valid",
+            "reason",
+            "colour",
+            "issuer",
+            "code_id",
+            "expires_at",
+            "format",
+            "certificate_type",
+        ]
+        assert result["format"] == "hcn1" and result["certificate_type"] is None
 
 
 def test_verify_reads_stdin(
@@ -81,6 +91,7 @@ def test_verify_invalid_exits_1(keys: Path, capsys: pytest.CaptureFixture[str]) 
     code, result = verify(keys, capsys, "HCN1:GARBAGE")
     assert code == 1
     empty = dict.fromkeys(("valid", "reason", "colour", "issuer", "code_id", "expires_at"))
+    empty |= {"format": "hcn1", "certificate_type": None}
     assert result == empty | {"valid": False, "reason": "malformed"}
     cross = issue(keys, capsys, "--colour", "green", key="bj")
     assert verify(keys, capsys, cross)[1]["reason"] == "unknown_key"

@@ -12,7 +12,9 @@ import pytest
 from edge.clock import SystemClock
 from edge.codes.result import VerificationResult
 from edge.codes.trust_store import TrustStore
+from edge.credentials.formats import gate_verifiers
 from edge.platform.client import PlatformClient
+from edge.platform.provider import online_verifiers
 from edge.platform.verifier import CredentialChecker
 from edge.sim.credentials import SimCredentials
 from tests.independent_platform import (
@@ -47,10 +49,13 @@ def _offline_nothing(text: str) -> VerificationResult:
 
 def _checker(url: str, **kwargs: object) -> CredentialChecker:
     breaker_open_s = float(kwargs.pop("breaker_open_s", 30.0))  # type: ignore[arg-type]
-    offline = kwargs.pop("offline", _offline_nothing)
     config = settings(url, **kwargs)  # type: ignore[arg-type]
     client = PlatformClient(config, SECRET, "t/g", SystemClock(), breaker_open_s=breaker_open_s)
-    return CredentialChecker(config, offline, client, SECRET)  # type: ignore[arg-type]
+    return CredentialChecker(config, client, SECRET)
+
+
+def _code(checker: CredentialChecker, text: str) -> VerificationResult:
+    return checker.verify_code(text, _offline_nothing)
 
 
 @pytest.mark.parametrize(
@@ -83,15 +88,15 @@ def test_tokens_online_and_an_expired_token(reference: ReferencePlatform) -> Non
     reference.token("PLT1:green-token", "green")
     reference.token("PLT1:old-token", "green", expires_at=time.time() - 10)
     checker = _checker(reference.url)
-    green = checker.verify("PLT1:green-token")
+    green = _code(checker, "PLT1:green-token")
     assert (green.valid, green.colour, green.issuer, green.path) == (
         True,
         "green",
         "CN-150000",
         "online",
     )
-    assert checker.verify("PLT1:old-token").reason == "platform_expired"
-    assert checker.verify("PLT1:never-issued").reason == "platform_not_found"
+    assert _code(checker, "PLT1:old-token").reason == "platform_expired"
+    assert _code(checker, "PLT1:never-issued").reason == "platform_not_found"
 
 
 def test_a_repeated_question_is_answered_from_the_cache(reference: ReferencePlatform) -> None:
@@ -150,7 +155,7 @@ def test_a_spoofed_answer_never_opens_the_gate(independent: IndependentPlatform,
     independent.tokens["PLT1:t"] = "green"
     independent.behaviour = Behaviour(mode)
     checker = _checker(independent.url)
-    for result in (checker.verify_id(BEIJING), checker.verify("PLT1:t")):
+    for result in (checker.verify_id(BEIJING), _code(checker, "PLT1:t")):
         assert not result.valid
         assert result.reason == "platform_untrusted"
 
@@ -214,36 +219,70 @@ def test_the_breaker_opens_after_repeated_failures_and_closes_after_a_probe(
     assert client.breakers() == {independent.url: "closed"}
 
 
-def test_fallback_offline_decides_an_offline_code_and_denies_an_online_only_token(
-    tmp_path: Path,
-) -> None:
+def _gate_trust(tmp_path: Path, url: str, **kwargs: object) -> tuple[TrustStore, SimCredentials]:
+    """A trust store verifying through the credential seam with the platform's prefixes first,
+    composed as the gate composes it."""
     creds = SimCredentials.generate()
     clock = SystemClock()
     root = creds.write(tmp_path, clock.now())
+    checker = _checker(url, **kwargs)
+    prefixes = list(kwargs.get("code_prefixes", ("PLT1:",)))  # type: ignore[call-overload]
+    online = online_verifiers(checker, prefixes, gate_verifiers())
     store = TrustStore(
-        root.read_bytes(), tmp_path / "trust-list.json", tmp_path / "denylist.json", clock
+        root.read_bytes(),
+        tmp_path / "trust-list.json",
+        tmp_path / "denylist.json",
+        clock,
+        verify=gate_verifiers(online).verify,
     )
     store.load()
-    code = creds.issue("green", clock.now())
-    prefix = code[:4]
+    return store, creds
+
+
+def test_fallback_offline_decides_an_offline_code_and_denies_an_online_only_token(
+    tmp_path: Path,
+) -> None:
     hole = BlackHole()
     try:
-        offline = _checker(
-            hole.url, timeout_ms=300, code_prefixes=(prefix, "PLT1:"), offline=store.verify
+        prefixes = ("HCN1:", "PLT1:")
+        store, creds = _gate_trust(tmp_path / "a", hole.url, timeout_ms=300, code_prefixes=prefixes)
+        code = creds.issue("green", SystemClock().now())
+        assert code.startswith("HCN1:")
+        result = store.verify(code)
+        assert (result.valid, result.colour, result.path, result.format) == (
+            True,
+            "green",
+            "offline",
+            "hcn1",
         )
-        result = offline.verify(code)
-        assert (result.valid, result.colour, result.path) == (True, "green", "offline")
         assert result.platform_ms is not None
-        assert offline.verify("PLT1:token").reason == "platform_unavailable"
-        deny = _checker(
-            hole.url, timeout_ms=300, code_prefixes=(prefix,), fallback="deny", offline=store.verify
+        token = store.verify("PLT1:token")
+        assert (token.reason, token.format) == ("platform_unavailable", "platform")
+        deny, creds = _gate_trust(
+            tmp_path / "b", hole.url, timeout_ms=300, code_prefixes=prefixes, fallback="deny"
         )
-        assert deny.verify(code).reason == "platform_unavailable"
+        assert deny.verify(creds.issue("green", SystemClock().now())).reason == (
+            "platform_unavailable"
+        )
     finally:
         hole.close()
 
 
-def test_codes_without_an_online_prefix_stay_offline(independent: IndependentPlatform) -> None:
-    checker = _checker(independent.url)
-    assert checker.verify("HC1:whatever").reason == "malformed"
+def test_an_online_answer_overrides_the_offline_colour_of_a_prefixed_code(
+    tmp_path: Path, independent: IndependentPlatform
+) -> None:
+    store, creds = _gate_trust(tmp_path, independent.url, code_prefixes=("HCN1:",))
+    code = creds.issue("green", SystemClock().now())
+    independent.tokens[code] = "red"
+    result = store.verify(code)
+    assert (result.colour, result.path, result.format) == ("red", "online", "platform")
+
+
+def test_codes_without_an_online_prefix_stay_offline(
+    tmp_path: Path, independent: IndependentPlatform
+) -> None:
+    store, creds = _gate_trust(tmp_path, independent.url)
+    assert store.verify("HC1:whatever").reason == "unsupported"
+    result = store.verify(creds.issue("yellow", SystemClock().now()))
+    assert (result.colour, result.path) == ("yellow", "offline")
     assert independent.requests == []

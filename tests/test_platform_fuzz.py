@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edge.clock import SystemClock
-from edge.codes.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.errors import PlatformError
 from edge.platform.cache import AnswerCache
 from edge.platform.client import PlatformClient
@@ -119,14 +119,14 @@ def test_no_answer_from_a_platform_passes_unless_signed_echoed_and_a_colour(
     config = platform_settings(shaped_platform.url, timeout_ms=2000)
     clock = SystemClock()
     client = PlatformClient(config, SECRET, "t/g", clock, cache=AnswerCache(clock, max_s=0.0))
-    checker = CredentialChecker(
-        config, lambda text: VerificationResult.invalid("malformed"), client, SECRET
-    )
+    checker = CredentialChecker(config, client, SECRET)
     try:
         result = (
             checker.verify_id(resident_id("11010519491231002"))
             if via_id
-            else checker.verify("PLT1:token")
+            else checker.verify_code(
+                "PLT1:token", lambda text: VerificationResult.invalid("malformed")
+            )
         )
     finally:
         client.close()

@@ -22,7 +22,6 @@ from edge.codes.keys import (
     private_key_pem,
     public_key_pem,
 )
-from edge.codes.result import VerificationResult
 from edge.codes.trust_store import load_root_public_key
 from edge.codes.trustlist import (
     IssuerKey,
@@ -32,7 +31,8 @@ from edge.codes.trustlist import (
     parse_denylist,
     parse_trust_list,
 )
-from edge.codes.verify import verify_code
+from edge.credentials.formats import gate_verifiers
+from edge.credentials.result import VerificationResult
 from edge.errors import CodeFormatError, GateEdgeError, TrustListError
 
 EXIT_VALID, EXIT_INVALID = 0, 1
@@ -230,7 +230,8 @@ def _verify(args: argparse.Namespace) -> int:
     if args.id_card is not None:
         raise TrustListError("--id-card needs --config (the platform to ask)")
     if args.trust is None or args.root is None:
-        raise TrustListError("verify needs --trust and --root, or --config")
+        print("gate-edge verify: --trust and --root are required (or --config)", file=sys.stderr)
+        raise SystemExit(2)  # a usage error, as argparse reports one
     if args.skew < 0:
         raise TrustListError("--skew must not be negative")
     root = load_root_public_key(_read(args.root, TrustListError))
@@ -240,7 +241,7 @@ def _verify(args: argparse.Namespace) -> int:
         denylist = parse_denylist(_read(args.denylist, TrustListError), root)
     text = sys.stdin.read().strip() if args.text == "-" else args.text
     now = time.time() if args.at is None else args.at
-    result = verify_code(text, trust, denylist, now, args.skew)
+    result = gate_verifiers().verify(text, trust, denylist, now, args.skew)
     print(json.dumps(result_json(result)))
     return EXIT_VALID if result.valid else EXIT_INVALID
 
@@ -254,4 +255,6 @@ def result_json(result: VerificationResult) -> dict[str, object]:
         "issuer": result.issuer,
         "code_id": None if result.code_id is None else result.code_id.hex(),
         "expires_at": result.expires_at,
+        "format": result.format,
+        "certificate_type": result.certificate_type,
     }

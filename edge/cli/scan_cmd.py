@@ -15,10 +15,10 @@ from typing import Any
 import cv2
 
 from edge.clock import SystemClock
-from edge.codes.result import VerificationResult
 from edge.codes.trust_store import load_root_public_key
 from edge.codes.trustlist import Denylist, parse_denylist, parse_trust_list
-from edge.codes.verify import verify_code
+from edge.credentials.formats import gate_verifiers
+from edge.credentials.result import VerificationResult
 from edge.drivers.camera import CsiCamera, UsbCamera
 from edge.drivers.camera_replay import ReplayFrameSource
 from edge.drivers.interfaces import FrameSource, LineSource
@@ -169,8 +169,10 @@ def load_verifier(
     if denylist is not None:
         deny = parse_denylist(_read(denylist), root_key)
 
+    verifiers = gate_verifiers()
+
     def verify(text: str) -> VerificationResult:
-        return verify_code(text, trust_list, deny, time.time(), skew_s)
+        return verifiers.verify(text, trust_list, deny, time.time(), skew_s)
 
     return verify
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import get_args
 
 from edge.codes import cbor
 from edge.codes.errors import MalformedCodeError
-from edge.codes.result import Colour
+from edge.credentials.binding import subject_binding
+from edge.credentials.result import Colour
+
+__all__ = ["HealthClaims", "encode_claims", "parse_claims", "subject_binding"]
 
 CLAIM_ISS = 1
 CLAIM_EXP = 4
@@ -37,11 +39,6 @@ class HealthClaims:
     colour: Colour
     subject_binding: bytes | None = None
     masked_name: str | None = None
-
-
-def subject_binding(issuer: str, document: str) -> bytes:
-    """SHA-256 of UTF-8 "HCN1|" + issuer + "|" + document number (person-code match)."""
-    return hashlib.sha256(f"HCN1|{issuer}|{document}".encode()).digest()
 
 
 def encode_claims(claims: HealthClaims) -> bytes:

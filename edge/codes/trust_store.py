@@ -22,6 +22,9 @@ from edge.errors import TrustListError
 
 _Doc = TypeVar("_Doc", TrustList, Denylist)
 
+VerifyFunction = Callable[[str, TrustList, Denylist | None, float, int], VerificationResult]
+"""Verifies a scanned text against trust material at a time with a skew (the credential seam)."""
+
 MARKS_FILE = "trust-versions.json"
 """Highest trust list and denylist versions ever accepted, beside the trust list (rollback)."""
 _MARK_KEYS = frozenset({"trust_list", "denylist"})
@@ -60,7 +63,10 @@ class TrustStore:
         denylist_path: Path,
         clock: Clock,
         skew_s: int = 30,
+        *,
+        verify: VerifyFunction = verify_code,
     ) -> None:
+        self._verify = verify
         self._root = load_root_public_key(root_public_key_pem)
         self._trust_path = Path(trust_path)
         self._deny_path = Path(denylist_path)
@@ -128,10 +134,13 @@ class TrustStore:
             return deny.version
 
     def verify(self, text: str) -> VerificationResult:
-        """Verify a code against the current snapshot at the clock's time."""
+        """Verify a credential against the current snapshot at the clock's time.
+
+        The verify function given at construction chooses the format (HCN1 alone by default).
+        """
         snapshot = self._snapshot
         trust = snapshot.trust if snapshot.trust is not None else TrustList.empty()
-        return verify_code(text, trust, snapshot.denylist, self._clock.now(), self._skew_s)
+        return self._verify(text, trust, snapshot.denylist, self._clock.now(), self._skew_s)
 
     def status(self) -> dict[str, object]:
         """Versions, expiries, issuer count and problems, for health reports."""

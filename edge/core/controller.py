@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from edge.clock import Clock
-from edge.codes.result import VerificationResult
 from edge.core.decision import (
     Decision,
     DecisionInput,
@@ -44,6 +43,7 @@ from edge.core.records import (
 from edge.core.settings import PolicySettings
 from edge.core.steps import PresentationSteps, to_ms
 from edge.core.worker import SingleFlight
+from edge.credentials.result import VerificationResult
 from edge.drivers.interfaces import DigitalInput, GateRelay, LineSource
 from edge.events import EventSink
 from edge.thermo.reading import BodyThermometer, TemperatureReading

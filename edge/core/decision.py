@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from edge.codes.result import VerificationResult
 from edge.core.identity import IdentityOutcome
 from edge.core.passback import PassbackView
 from edge.core.settings import PolicySettings
+from edge.credentials.result import VerificationResult
 from edge.events import Method
 from edge.thermo.reading import TemperatureReading
 
@@ -110,6 +110,8 @@ def screen(
     result = presentation.verification
     if not result.valid:
         return (result.reason or "invalid",)
+    if result.refusal is not None:
+        return (result.refusal,)
     if result.colour is None:
         return ("colour_unknown",)
     if result.colour != "green":

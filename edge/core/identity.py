@@ -6,8 +6,8 @@ import hmac
 from typing import Literal
 
 from edge.clock import Clock
-from edge.codes.claims import subject_binding
 from edge.core.settings import PolicySettings
+from edge.credentials.binding import subject_binding
 from edge.drivers.interfaces import LineSource
 
 __all__ = [

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from edge.clock import Clock
-from edge.codes.result import VerificationResult
 from edge.core.decision import Decision, Presentation, ScanPresentation
 from edge.core.faults import FaultBoard
 from edge.core.identity import (
@@ -20,6 +19,7 @@ from edge.core.identity import (
 from edge.core.passback import PassbackLedger
 from edge.core.records import GateState, Indicators, passage_event
 from edge.core.settings import PolicySettings
+from edge.credentials.result import VerificationResult
 from edge.drivers.interfaces import DigitalInput, DigitalOutput, GateRelay, LineSource
 from edge.errors import GateEdgeError
 from edge.events import EventSink, GateEvent, PassageOutcome

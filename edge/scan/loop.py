@@ -9,7 +9,7 @@ from collections.abc import Callable
 import cv2
 
 from edge.clock import Clock
-from edge.codes.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.drivers.interfaces import FrameSource, GrayFrame, LineSource
 from edge.errors import CameraError
 from edge.scan.chain import DecoderChain

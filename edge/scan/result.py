@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from edge.codes.result import VerificationResult
+from edge.credentials.result import VerificationResult
 
 ScanSource = Literal["camera", "serial"]
 

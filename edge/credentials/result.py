@@ -1,0 +1,106 @@
+"""The outcome of verifying one credential of any format: what the gate needs, nothing more."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Literal
+
+Colour = Literal["green", "yellow", "red"]
+
+InvalidReason = Literal[
+    "malformed",
+    "unsupported",
+    "unknown_issuer",
+    "unknown_key",
+    "bad_signature",
+    "expired",
+    "not_yet_valid",
+    "key_usage",
+    "revoked",
+    "trust_list_expired",
+    "id_invalid",
+    "platform_expired",
+    "platform_not_found",
+    "platform_failed",
+    "platform_unavailable",
+    "platform_untrusted",
+]
+
+DecisionPath = Literal["offline", "online", "cache"]
+"""Who judged the credential: the gate itself, the platform now, or a recent platform answer."""
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """Valid (status, issuer, identity, validity window, holder binding) or invalid with a reason.
+
+    - `format`: the credential format that read the text ("hcn1", "dcc").
+    - `colour`: the status to act on. A format with colours of its own reports them; a format
+      without (a certificate judged by admission rules) reports green when its rules admit the
+      holder and red when they do not, with the failing rule in `refusal`.
+    - `code_id`: the credential's identity within its format, for anti-passback and debounce.
+    - `subject_binding`: the holder binding a document number is matched against, if any.
+    - `not_before` .. `expires_at`: the credential's own validity window (epoch seconds).
+    - `certificate_type`: what the credential certifies, where the format says (e.g. "vaccination").
+    - `path`: who judged it: the gate offline, the platform online, or a cached platform answer;
+      `platform_ms` is how long the platform took (None when it was not asked).
+    """
+
+    valid: bool
+    reason: InvalidReason | None = None
+    colour: Colour | None = None
+    issuer: str | None = None
+    code_id: bytes | None = None
+    expires_at: int | None = None
+    subject_binding: bytes | None = None
+    format: str = "hcn1"
+    not_before: int | None = None
+    certificate_type: str | None = None
+    refusal: str | None = None
+    path: DecisionPath = "offline"
+    platform_ms: float | None = None
+
+    @classmethod
+    def invalid(
+        cls,
+        reason: InvalidReason,
+        issuer: str | None = None,
+        code_id: bytes | None = None,
+        *,
+        format: str = "hcn1",
+        certificate_type: str | None = None,
+    ) -> VerificationResult:
+        """An invalid result carrying its single reason (and what could be read, if anything)."""
+        return cls(
+            valid=False,
+            reason=reason,
+            issuer=issuer,
+            code_id=code_id,
+            format=format,
+            certificate_type=certificate_type,
+        )
+
+    @property
+    def admissible(self) -> bool:
+        """Whether the credential itself lets the holder pass (other rules still apply)."""
+        return self.valid and self.colour == "green" and self.refusal is None
+
+    @property
+    def identity(self) -> bytes | None:
+        """The credential's identity across formats and issuers (format, issuer, code id)."""
+        if self.code_id is None:
+            return None
+        prefix = f"{self.format}|{self.issuer or ''}|".encode()
+        return prefix + self.code_id
+
+    @property
+    def code_id_hash(self) -> str | None:
+        """A privacy-safe reference to the code id for events (truncated SHA-256, hex).
+
+        The format is part of the hash, so equal ids of two formats never share a reference.
+        """
+        if self.code_id is None:
+            return None
+        tag = self.format.upper().encode() + b"-event|"
+        return hashlib.sha256(tag + self.code_id).hexdigest()[:32]
