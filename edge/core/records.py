@@ -58,6 +58,7 @@ class DecisionRecord:
     timings_ms: Mapping[str, float]
     emitted: bool
     outcome: PassageOutcome | None = None
+    path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -185,4 +186,5 @@ def decision_record(
         identity=identity,
         timings_ms=dict(timings_ms),
         emitted=emitted,
+        path=_path(presentation),
     )
