@@ -28,6 +28,7 @@ bench: bootstrap
 	$(BIN)/python bench/loop.py
 	$(BIN)/python bench/mqtt.py
 	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/platform.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
