@@ -4,6 +4,7 @@ online, a card during a person-code match is the match's document, events name t
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from edge.clock import SystemClock
 from edge.config import Config, parse_config
 from edge.core.records import DecisionRecord
 from edge.errors import ConfigError
-from edge.mqtt.payloads import load_schema
+from edge.mqtt.payloads import load_schema, telemetry_document
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate, render_code_frames
 from edge.sim.scenario import FEVER_SKIN_C, NORMAL_SKIN_C
@@ -201,3 +202,28 @@ def test_platform_settings_are_validated_together() -> None:
         "platform.app_secret_file: required when a platform url or route is set",
         "platform.code_prefixes: QR texts are sent to platform.url; set it",
     ]
+
+
+def test_a_dead_platform_opens_the_breaker_and_shows_on_status_and_telemetry(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"  # nothing listens once closed
+    made = PlatformRig(tmp_path, dead)
+    made.service.start()
+    try:
+        made.sim.person_arrives(NORMAL_SKIN_C)
+        made.sim.card_reader.swipe(ELDER)
+        assert made.wait_decision().reasons == ("platform_unavailable",)
+        assert made.service._platform_faults() == {
+            "platform_breaker": f"fallback in use: {dead} open"
+        }
+        metrics = made.service.metrics()
+        metrics.update(outbox_depth=0, outbox_oldest_age_s=None, outbox_dropped=0, uptime_s=1.0)
+        document = telemetry_document(1_795_000_000_000, metrics)
+        jsonschema.validate(document, load_schema("telemetry"))
+        assert document["platform_breakers"] == f"{dead}=open"
+        assert document["platform_failed"] == 1
+    finally:
+        made.service.stop()
