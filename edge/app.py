@@ -126,7 +126,9 @@ class GateService:
                 self.clock,
                 busy=lambda: self.controller.status().state != GateState.IDLE,
                 on_card=self._on_id_card,
-                on_fault=lambda detail: self.controller.report_fault("document_reader", detail),
+                on_fault=lambda detail: self.controller.announce_fault(
+                    "document_reader_fault", detail
+                ),
             )
             identity_source = self.documents.identity_lines
         self.outbox = Outbox(

@@ -132,6 +132,11 @@ class GateController:
         """Latch a fault: every presentation is denied with "<component>_fault" until cleared."""
         self._faults.report(component, detail)
 
+    def announce_fault(self, reason: str, detail: str) -> None:
+        """A fault that hit one read, not the gate: a fault event, listed on status for a while,
+        never latched."""
+        self._faults.announce(reason, detail)
+
     def clear_fault(self, component: str) -> None:
         """Clear a latched fault (emits a fault event with detail "cleared")."""
         self._faults.clear(component)
