@@ -8,7 +8,6 @@ Usage: python bench/platform.py [--quick]. The reference platform runs as its ow
   presentations before the circuit breaker opens (each waits the whole budget) and after.
 """
 
-
 from __future__ import annotations
 
 import sys
@@ -35,7 +34,7 @@ from edge.credentials.formats import gate_verifiers
 from edge.platform.cache import AnswerCache
 from edge.platform.client import PlatformClient
 from edge.platform.idcard import check_character
-from edge.platform.provider import online_verifiers
+from edge.platform.provider import with_platform
 from edge.platform.settings import PlatformSettings
 from edge.platform.verifier import CredentialChecker
 from edge.sim.credentials import SimCredentials
@@ -117,13 +116,13 @@ def checker(url: str, prefixes: list[str]) -> CredentialChecker:
 
 def trust_store(directory: Path, platform: CredentialChecker, prefixes: list[str]) -> TrustStore:
     clock = SystemClock()
-    online = online_verifiers(platform, prefixes, gate_verifiers())
+    verifiers = with_platform(platform, prefixes, gate_verifiers())
     store = TrustStore(
         (directory / "trust-root.pub.pem").read_bytes(),
         directory / "trust-list.json",
         directory / "denylist.json",
         clock,
-        verify=gate_verifiers(online).verify,
+        verify=verifiers.verify,
     )
     store.load()
     return store

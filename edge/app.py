@@ -26,7 +26,7 @@ from edge.mqtt.publisher import DISPATCH_THREAD, NETWORK_THREAD_PREFIX, EventPub
 from edge.mqtt.telemetry import TELEMETRY_THREAD, TelemetryPublisher
 from edge.platform.client import PlatformClient
 from edge.platform.documents import DESK_THREAD, DocumentDesk
-from edge.platform.provider import online_verifiers
+from edge.platform.provider import with_platform
 from edge.platform.verifier import CredentialChecker
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanResult
@@ -83,14 +83,14 @@ def platform_checker(config: Config, clock: Clock) -> CredentialChecker:
 
 def trust_store(config: Config, credentials: CredentialChecker, clock: Clock) -> TrustStore:
     """The trust store verifying through the credential seam, the platform's prefixes first."""
-    online = online_verifiers(credentials, config.platform.code_prefixes, gate_verifiers())
+    verifiers = with_platform(credentials, config.platform.code_prefixes, gate_verifiers())
     return TrustStore(
         read_root_key(config),
         config.state_path(config.trust.trust_list),
         config.state_path(config.trust.denylist),
         clock,
         config.trust.clock_skew_s,
-        verify=gate_verifiers(online).verify,
+        verify=verifiers.verify,
     )
 
 

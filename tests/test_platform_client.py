@@ -14,7 +14,7 @@ from edge.codes.result import VerificationResult
 from edge.codes.trust_store import TrustStore
 from edge.credentials.formats import gate_verifiers
 from edge.platform.client import PlatformClient
-from edge.platform.provider import online_verifiers
+from edge.platform.provider import with_platform
 from edge.platform.verifier import CredentialChecker
 from edge.sim.credentials import SimCredentials
 from tests.independent_platform import (
@@ -227,13 +227,13 @@ def _gate_trust(tmp_path: Path, url: str, **kwargs: object) -> tuple[TrustStore,
     root = creds.write(tmp_path, clock.now())
     checker = _checker(url, **kwargs)
     prefixes = list(kwargs.get("code_prefixes", ("PLT1:",)))  # type: ignore[call-overload]
-    online = online_verifiers(checker, prefixes, gate_verifiers())
+    verifiers = with_platform(checker, prefixes, gate_verifiers())
     store = TrustStore(
         root.read_bytes(),
         tmp_path / "trust-list.json",
         tmp_path / "denylist.json",
         clock,
-        verify=gate_verifiers(online).verify,
+        verify=verifiers.verify,
     )
     store.load()
     return store, creds

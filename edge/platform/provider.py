@@ -35,10 +35,29 @@ class PlatformCodeVerifier:
         return self._checker.verify_code(text, offline)
 
 
-def online_verifiers(
+class OfflineFormats:
+    """The offline formats as one seam provider that takes every text (prefix ""), so that the
+    platform's prefixes are tried first and everything else is verified offline as before."""
+
+    format = "offline"
+    prefix = ""
+
+    def __init__(self, offline: CredentialVerifiers) -> None:
+        self._offline = offline
+
+    def verify(
+        self, text: str, trust: TrustList, denylist: Denylist | None, now: float, skew_s: int
+    ) -> VerificationResult:
+        """Verify with the offline format the text's prefix selects."""
+        return self._offline.verify(text, trust, denylist, now, skew_s)
+
+
+def with_platform(
     checker: CredentialChecker, prefixes: list[str], offline: CredentialVerifiers
-) -> list[PlatformCodeVerifier]:
-    """One seam provider per configured prefix (none without a platform)."""
-    if checker.client is None:
-        return []
-    return [PlatformCodeVerifier(prefix, checker, offline) for prefix in prefixes]
+) -> CredentialVerifiers:
+    """The gate's verifiers: one platform provider per configured prefix (none without a
+    platform), then the offline formats."""
+    online = []
+    if checker.client is not None:
+        online = [PlatformCodeVerifier(prefix, checker, offline) for prefix in prefixes]
+    return CredentialVerifiers([*online, OfflineFormats(offline)])
