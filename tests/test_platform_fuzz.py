@@ -138,3 +138,47 @@ def test_no_answer_from_a_platform_passes_unless_signed_echoed_and_a_colour(
         assert result.reason is not None
     else:
         assert result.reason == "platform_untrusted"
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def _full_width(text: str) -> str:
+    return "".join(chr(0xFF10 + int(c)) if c.isdigit() else "ｘ" for c in text)
+
+
+valid_ids = st.text(alphabet="0123456789", min_size=17, max_size=17).map(resident_id)
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from("0123456789xX０１２３４５６７８９Ｘｘ -\t"), max_size=22)
+    | st.text(max_size=30)
+    | valid_ids
+    | valid_ids.map(str.lower)
+    | valid_ids.map(_full_width),
+    status=st.sampled_from(STATUSES),
+)
+def test_any_card_reading_is_judged_and_only_valid_numbers_are_sent(
+    shaped_platform: IndependentPlatform, text: str, status: str
+) -> None:
+    shaped_platform.behaviour = Behaviour("honest")
+    number = normalise_id(text)
+    if number is not None:
+        shaped_platform.holders[number] = status
+    asked = len(shaped_platform.requests)
+    config = platform_settings(shaped_platform.url, timeout_ms=2000)
+    clock = SystemClock()
+    client = PlatformClient(config, SECRET, "t/g", clock, cache=AnswerCache(clock, max_s=0.0))
+    try:
+        result = CredentialChecker(config, client, SECRET).verify_id(text)
+    finally:
+        client.close()
+    if number is None:
+        assert result.reason == "id_invalid"
+        assert len(shaped_platform.requests) == asked
+        return
+    assert shaped_platform.requests[-1]["cert_value"] == number
+    assert result.valid == (status in ("green", "yellow", "red"))
+    assert result.colour == (status if result.valid else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -109,7 +110,7 @@ class Verifier:
 
 
 def _refusal(status: int, message: str) -> tuple[int, bytes, dict[str, str]]:
-    return status, b'{"error":"' + message.replace('"', "'").encode() + b'"}', {}
+    return status, json.dumps({"error": message}).encode(), {}
 
 
 def create_app(setup: PlatformSetup, now_ms: Callable[[], int]) -> FastAPI:
