@@ -224,8 +224,9 @@ def _run(
     service.start()
     try:
         for index, step in enumerate(steps, 1):
-            if step.platform == "silent":
+            if step.platform == "silent" and platforms.silent is None:
                 platforms.go_silent()
+                print("    -- platform CN-150000 goes silent (accepts, never answers) --", file=out)
             decided.clear()
             before = len(records)
             sim.person_arrives(NORMAL_SKIN_C)
