@@ -11,8 +11,8 @@ demo: bootstrap
 	$(BIN)/gate-edge demo
 
 lint: bootstrap
-	$(BIN)/python -m ruff check edge tests bench hil_tests firmware
-	$(BIN)/python -m ruff format --check edge tests bench hil_tests firmware
+	$(BIN)/python -m ruff check edge central tests bench hil_tests firmware
+	$(BIN)/python -m ruff format --check edge central tests bench hil_tests firmware
 
 types: bootstrap
 	$(BIN)/python -m mypy
@@ -30,6 +30,7 @@ bench: bootstrap
 	$(BIN)/python bench/mqtt.py
 	$(BIN)/python bench/e2e.py
 	$(BIN)/python bench/gateio.py
+	$(BIN)/python bench/platform.py
 
 clean:
 	rm -rf $(VENV) .firmware-stubs .firmware-node .mypy_cache .ruff_cache .pytest_cache

@@ -16,7 +16,7 @@ from edge.codes.trust_store import TrustStore
 from edge.config import Config
 from edge.configcheck import check_config_file
 from edge.core.controller import GateController
-from edge.core.records import DecisionRecord, Indicators
+from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.credentials.formats import gate_verifiers
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
@@ -25,6 +25,11 @@ from edge.mqtt.control import CONTROL_THREAD, ControlPlane
 from edge.mqtt.outbox import Outbox
 from edge.mqtt.publisher import DISPATCH_THREAD, NETWORK_THREAD_PREFIX, EventPublisher
 from edge.mqtt.telemetry import TELEMETRY_THREAD, TelemetryPublisher
+from edge.platform.client import PlatformClient
+from edge.platform.documents import DESK_THREAD, DocumentDesk
+from edge.platform.provider import with_platform
+from edge.platform.secret import read_platform_secret
+from edge.platform.verifier import CredentialChecker
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanResult
 from edge.service.journal import log_decision
@@ -55,6 +60,36 @@ def read_root_key(config: Config) -> bytes:
         raise ConfigError([f"trust.root_public_key: cannot read {path}: {exc.strerror}"]) from exc
 
 
+def read_gate_platform_secret(config: Config) -> bytes:
+    """The secret shared with the platform, read before any hardware is touched."""
+    return read_platform_secret(config.state_path(config.platform.app_secret_file))
+
+
+def platform_checker(config: Config, clock: Clock) -> CredentialChecker:
+    """The platform of a configuration (without a client when [platform] names none)."""
+    if not config.platform.enabled:
+        return CredentialChecker(config.platform, None)
+    secret = read_gate_platform_secret(config)
+    terminal = f"{config.gate.site}/{config.gate.gate}"
+    client = PlatformClient(config.platform, secret, terminal, clock)
+    return CredentialChecker(config.platform, client, secret)
+
+
+def trust_store(config: Config, credentials: CredentialChecker, clock: Clock) -> TrustStore:
+    """The trust store verifying through the credential seam, the platform's prefixes first."""
+    verifiers = with_platform(
+        credentials, config.platform.code_prefixes, gate_verifiers(config.credentials.dcc)
+    )
+    return TrustStore(
+        read_root_key(config),
+        config.state_path(config.trust.trust_list),
+        config.state_path(config.trust.denylist),
+        clock,
+        config.trust.clock_skew_s,
+        verify=verifiers.verify,
+    )
+
+
 class GateService:
     """Wires every component of one gate and supervises it until asked to stop."""
 
@@ -77,14 +112,21 @@ class GateService:
         state_dir = Path(config.storage.state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         self._clock_watch = ClockWatch(state_dir / "clock-mark", config.trust.clock_skew_s)
-        self.trust = TrustStore(
-            read_root_key(config),
-            config.state_path(config.trust.trust_list),
-            config.state_path(config.trust.denylist),
-            self.clock,
-            config.trust.clock_skew_s,
-            verify=gate_verifiers(config.credentials.dcc).verify,
-        )
+        self.credentials = platform_checker(config, self.clock)
+        self.trust = trust_store(config, self.credentials, self.clock)
+        self.documents: DocumentDesk | None = None
+        identity_source = hardware.document_reader
+        if self.credentials.client is not None and hardware.document_reader is not None:
+            self.documents = DocumentDesk(
+                hardware.document_reader,
+                self.clock,
+                busy=lambda: self.controller.status().state != GateState.IDLE,
+                on_card=self._on_id_card,
+                on_fault=lambda detail: self.controller.announce_fault(
+                    "document_reader_fault", detail
+                ),
+            )
+            identity_source = self.documents.identity_lines
         self.outbox = Outbox(
             state_dir / "outbox.db",
             site=config.gate.site,
@@ -102,7 +144,7 @@ class GateService:
             thermometer=hardware.thermometer,
             events=self.outbox,
             clock=self.clock,
-            identity_source=hardware.document_reader,
+            identity_source=identity_source,
             passage_input=io.passage,
             indicators=Indicators(green=io.green_lamp, red=io.red_lamp, buzzer=io.buzzer),
             on_decision=on_decision,
@@ -180,6 +222,9 @@ class GateService:
         if self.hardware.io.manual_button is not None:
             self._start_button_watch()
         self._supervise_workers()
+        if self.documents is not None:
+            self.documents.start()
+            self.watchdog.register_thread("document_desk", DESK_THREAD, 10.0)
         self._thread = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
         self._thread.start()
         self.watchdog.start()
@@ -202,6 +247,8 @@ class GateService:
         self.workers.stop()
         self._notifier.stopping()
         self.scan.stop()
+        if self.documents is not None:
+            self.documents.stop()
         self.controller.close()
         self.hardware.relay.release()
         self.watchdog.stop()
@@ -218,6 +265,8 @@ class GateService:
             log.warning("%d event(s) stay in the outbox for the next start", pending)
         self.outbox.close()
         self.passback.close()
+        if self.credentials.client is not None:
+            self.credentials.client.close()
         self.hardware.close()
         return self._exit_code
 
@@ -296,6 +345,14 @@ class GateService:
             "clock_synchronized": clock.synchronized,
             "clock_max_error_ms": clock.max_error_ms,
         }
+        client = self.credentials.client
+        if client is not None:
+            metrics.update(
+                platform_breakers=",".join(f"{u}={s}" for u, s in client.breakers().items()),
+                platform_online=client.counts["online"],
+                platform_cache=client.counts["cache"],
+                platform_failed=client.counts["failed"],
+            )
         thermometer_stats = getattr(self.hardware.thermometer, "stats", None)
         if callable(thermometer_stats):
             stats = thermometer_stats()
@@ -343,6 +400,12 @@ class GateService:
             target=self._watch_button, name="manual-button", daemon=True
         )
         self._button_thread.start()
+
+    def _on_id_card(self, line: str, read_at: float) -> None:
+        """A resident ID card at an idle gate: the platform's answer is the credential."""
+        verification = self.credentials.verify_id(line)
+        if not self.controller.handle_scan("id_card", verification, 0.0, read_at):
+            log.info("ID card ignored: the gate is busy")
 
     def _watch_button(self) -> None:
         button = self.hardware.io.manual_button
@@ -395,12 +458,25 @@ class GateService:
         if self.publisher is None:
             return
         faults = {**self.controller.recent_faults, **self.controller.faults}
+        faults.update(self._platform_faults())
         for reason, detail in faults.items():
             if self._published_faults.get(reason) != detail:
                 self.publisher.set_fault(reason, detail)
         for reason in set(self._published_faults) - set(faults):
             self.publisher.clear_fault(reason)
         self._published_faults = dict(faults)
+
+    def _platform_faults(self) -> dict[str, str]:
+        """Platforms whose circuit breaker is open: the gate is not waiting for them."""
+        client = self.credentials.client
+        if client is None:
+            return {}
+        tripped = [
+            f"{url} {state}" for url, state in client.breakers().items() if state != "closed"
+        ]
+        if not tripped:
+            return {}
+        return {"platform_breaker": "fallback in use: " + ", ".join(tripped)}
 
     def _check_clock(self) -> None:
         verdict = self._clock_watch.check(self.clock.now(), self.clock.monotonic())

@@ -17,6 +17,7 @@ from edge.drivers.settings import DocumentReaderSettings, IoSettings, RelaySetti
 from edge.errors import ConfigError
 from edge.ids import DEVICE_ID_MAX, device_id
 from edge.mqtt.settings import MqttSettings, StorageSettings
+from edge.platform.settings import PlatformSettings
 from edge.scan.settings import CameraSettings, ScanSettings, SerialScannerSettings
 from edge.thermo.settings import ThermoSettings
 
@@ -39,6 +40,7 @@ class Config:
     mqtt: MqttSettings = field(default_factory=MqttSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    platform: PlatformSettings = field(default_factory=PlatformSettings)
 
     def state_path(self, name: str) -> Path:
         """Resolve a path setting: absolute as given, relative inside storage.state_dir."""
@@ -74,6 +76,7 @@ class PartialConfig:
     gate: GateSettings | None
     policy: PolicySettings | None
     trust: TrustSettings | None
+    credentials: CredentialSettings | None
     camera: CameraSettings | None
     scan: ScanSettings | None
     serial_scanner: SerialScannerSettings | None
@@ -84,6 +87,7 @@ class PartialConfig:
     mqtt: MqttSettings | None
     storage: StorageSettings | None
     service: ServiceSettings | None
+    platform: PlatformSettings | None
 
 
 def cross_check(config: Config | PartialConfig) -> list[str]:
@@ -126,6 +130,8 @@ def cross_check(config: Config | PartialConfig) -> list[str]:
             problems.append(f"{key}: must name the device's serial port")
         elif wanted and port.endswith("/"):
             problems.append(f"{key}: {port} is a directory; name the device in it")
+    if config.platform is not None:
+        problems += config.platform.problems()
     return problems
 
 

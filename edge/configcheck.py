@@ -19,6 +19,7 @@ from edge.errors import ConfigError, GateEdgeError
 from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.commands import load_command_key
 from edge.mqtt.settings import MqttSettings
+from edge.platform.secret import read_platform_secret
 
 
 def check_config_file(path: str | Path) -> Config:
@@ -47,6 +48,15 @@ def machine_problems(config: Config | PartialConfig) -> list[str]:
             problems.append(f"trust.root_public_key: {problem}")
     if config.mqtt is not None and config.mqtt.enabled:
         problems += _mqtt_problems(config.mqtt)
+    platform, storage = config.platform, config.storage
+    if platform is not None and platform.enabled and platform.app_secret_file:
+        secret = Path(platform.app_secret_file)
+        if not secret.is_absolute() and storage is not None:
+            secret = Path(storage.state_dir) / secret
+        try:
+            read_platform_secret(secret)
+        except ConfigError as exc:
+            problems += exc.problems
     for key, port in serial_ports_in_use(config):
         if "://" not in port and os.path.isdir(port):
             problems.append(f"{key}: {port} is a directory; name the device in it")

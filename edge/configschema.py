@@ -137,6 +137,11 @@ def describe(cls: type[Any], prefix: str = "") -> list[tuple[str, str, str, str]
         if dataclasses.is_dataclass(hint):
             rows.extend(describe(typing.cast(type, hint), key))
             continue
+        item = typing.get_args(hint)[0] if typing.get_origin(hint) is list else None
+        if item is not None and dataclasses.is_dataclass(item):
+            rows.append((key, "list of tables", "[]", field.metadata.get("doc", "")))
+            rows.extend(describe(typing.cast(type, item), f"{key}[]"))
+            continue
         if field.default is not dataclasses.MISSING:
             default = repr(field.default)
         elif field.default_factory is not dataclasses.MISSING:

@@ -19,6 +19,7 @@ from edge.app import GateService
 from edge.clock import SystemClock
 from edge.config import Config, parse_config
 from edge.core.records import DecisionRecord
+from edge.demo_platform import OnlineStep, run_online_gate
 from edge.errors import GateEdgeError
 from edge.mqtt.topics import GateTopics
 from edge.sim.broker import BrokerUnavailableError, LocalBroker
@@ -38,6 +39,7 @@ class DemoOutcome:
     """What happened, step by step, and what central received."""
 
     rows: list[tuple[Step, DecisionRecord | None]] = field(default_factory=list)
+    online_rows: list[tuple[OnlineStep, DecisionRecord | None]] = field(default_factory=list)
     central_events: list[dict[str, Any]] = field(default_factory=list)
     broker_url: str | None = None
 
@@ -50,6 +52,11 @@ class DemoOutcome:
                 wrong.append(f"{step.label}: no decision")
             elif (record.verdict, record.reasons) != (step.decision, step.reasons):
                 wrong.append(f"{step.label}: {record.verdict} {record.reasons}")
+        for online, record in self.online_rows:
+            if record is None:
+                wrong.append(f"{online.label}: no decision")
+            elif (record.verdict, record.reasons) != (online.decision, online.reasons):
+                wrong.append(f"{online.label}: {record.verdict} {record.reasons}")
         return wrong
 
 
@@ -136,12 +143,14 @@ def run_demo(
     broker_url: str | None = None,
     pace_s: float = 0.3,
     gateio: bool = False,
+    online_gate: bool = True,
 ) -> DemoOutcome:
     """Run the scripted scenario end to end; returns what was decided and received.
 
     Starts its own mosquitto unless `broker_url` names one (or use_broker is False). With
     `gateio` the relay, inputs and lamps sit on a gate I/O board running the firmware's logic
-    behind a pty, driven by the real host driver."""
+    behind a pty, driven by the real host driver. Then, with `online_gate`, a second gate
+    verifies online against reference platforms."""
     outcome = DemoOutcome(broker_url=broker_url)
     with tempfile.TemporaryDirectory(prefix="gate-edge-demo-") as tmp:
         state = Path(tmp)
@@ -160,6 +169,10 @@ def run_demo(
                 broker = None
         try:
             _run_steps(state, root, scenario.steps, outcome, out, pace_s, gateio)
+            if online_gate:
+                outcome.online_rows = run_online_gate(
+                    state / "online", outcome.broker_url, out, pace_s
+                )
         finally:
             if broker is not None:
                 broker.stop()

@@ -53,3 +53,7 @@ class PublishError(GateEdgeError):
 
 class CommandError(GateEdgeError):
     """A control-plane command was unauthenticated, stale, replayed or malformed."""
+
+
+class PlatformError(GateEdgeError):
+    """The verification platform gave no trustworthy answer (refused, unreachable, spoofed)."""

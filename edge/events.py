@@ -7,7 +7,8 @@ from typing import Literal, Protocol
 
 EventKind = Literal["decision", "passage", "fault", "test"]
 Decision = Literal["pass", "deny"]
-Method = Literal["camera", "serial", "manual"]
+Method = Literal["camera", "serial", "id_card", "manual"]
+Path = Literal["offline", "online", "cache"]
 PassageOutcome = Literal["passed", "granted_not_passed"]
 
 
@@ -28,7 +29,9 @@ class GateEvent:
     """A privacy-safe record of something the gate decided or observed.
 
     Carries reasons, colour, issuer, a hash of the code id, temperatures and timings, never the
-    raw QR text, a document number or a name. The outbox adds event id, sequence and timestamp.
+    raw QR text, a document number or a name. `path` says who judged the credential (the gate
+    offline, the platform online, or a cached platform answer). The outbox adds event id,
+    sequence and timestamp.
     """
 
     kind: EventKind
@@ -44,6 +47,7 @@ class GateEvent:
     outcome: PassageOutcome | None = None
     fault: str | None = None
     detail: str | None = None
+    path: Path | None = None
 
 
 class EventSink(Protocol):

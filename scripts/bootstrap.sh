@@ -8,6 +8,10 @@ missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# The reference platform's PostgreSQL store is tested against a real server the tests start.
+if ! command -v initdb >/dev/null && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    missing+=(postgresql)
+fi
 if ((${#missing[@]})); then
     echo "bootstrap: installing apt packages: ${missing[*]}"
     if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo -n); fi
@@ -23,7 +27,7 @@ fi
 stamp=.venv/.bootstrap-stamp
 if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e '.[dev]'
+    .venv/bin/python -m pip install -q -e '.[dev,central]'
     touch "$stamp"
 fi
 

@@ -70,14 +70,31 @@ def test_demo_scenario_reaches_central_exactly(mqtt_broker: Broker) -> None:
 def test_demo_runs_outbox_only_without_broker() -> None:
     out = io.StringIO()
     outcome = run_demo(out, use_broker=False, pace_s=0.0)
-    assert outcome.mismatches == []
+    assert outcome.mismatches == [], out.getvalue()
     assert outcome.central_events == []
     assert "outbox only" in out.getvalue()
+    # The online gate: the platform decides, then the fallback, then the open breaker.
+    online = [(record.path, record.method) for _, record in outcome.online_rows if record]
+    assert online == [
+        ("online", "id_card"),
+        ("online", "id_card"),
+        ("online", "camera"),
+        ("online", "camera"),
+        ("offline", "camera"),
+        ("online", "id_card"),
+        ("online", "camera"),
+        ("offline", "camera"),
+        ("online", "id_card"),
+    ]
+    issuers = [record.issuer for _, record in outcome.online_rows[:2] if record]
+    assert issuers == ["CN-150000", "CN-110000"]  # the Beijing ID went to Beijing's platform
+    waited = [r.timings_ms.get("platform_ms") for _, r in outcome.online_rows[-2:] if r]
+    assert waited == [None, None]  # breaker open: the platform is not waited for
 
 
 def test_demo_on_the_gate_io_board() -> None:
     out = io.StringIO()
-    outcome = run_demo(out, use_broker=False, pace_s=0.0, gateio=True)
+    outcome = run_demo(out, use_broker=False, pace_s=0.0, gateio=True, online_gate=False)
     assert outcome.mismatches == []
     text = out.getvalue()
     assert "relay, inputs and lamps on a gate I/O board" in text

@@ -118,9 +118,21 @@ def register(subparsers: Any) -> None:
     issue.add_argument("--at", type=float, metavar="EPOCH", help="issue time (default: now)")
     issue.set_defaults(func=_issue)
 
-    verify = subparsers.add_parser("verify", help="verify a code offline; prints one JSON line")
-    verify.add_argument("--trust", required=True, type=Path, metavar="FILE")
-    verify.add_argument("--root", required=True, type=Path, metavar="ROOT.pub.pem")
+    verify = subparsers.add_parser(
+        "verify",
+        help="verify a code (offline, or as the gate's config says); prints one JSON line",
+    )
+    verify.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="use the gate's trust files and [platform] instead of --trust/--root",
+    )
+    verify.add_argument(
+        "--id-card", metavar="NUMBER", help="look up a resident ID number (needs --config)"
+    )
+    verify.add_argument("--trust", type=Path, metavar="FILE")
+    verify.add_argument("--root", type=Path, metavar="ROOT.pub.pem")
     verify.add_argument("--denylist", type=Path, metavar="FILE")
     verify.add_argument(
         "--at", type=_instant, metavar="TIME", help="verification time: epoch or ISO 8601"
@@ -294,6 +306,17 @@ def _issue(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    if args.config is not None:
+        from edge.cli.platform_verify import verify_with_config  # noqa: PLC0415
+
+        result = verify_with_config(args)
+        print(json.dumps({**result_json(result), "path": result.path}))
+        return EXIT_VALID if result.valid else EXIT_INVALID
+    if args.id_card is not None:
+        raise TrustListError("--id-card needs --config (the platform to ask)")
+    if args.trust is None or args.root is None:
+        print("gate-edge verify: --trust and --root are required (or --config)", file=sys.stderr)
+        raise SystemExit(2)  # a usage error, as argparse reports one
     if args.skew < 0:
         raise TrustListError("--skew must not be negative")
     root = load_root_public_key(_read(args.root, TrustListError))

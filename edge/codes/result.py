@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from edge.credentials.result import Colour, InvalidReason, VerificationResult
+from edge.credentials.result import Colour, DecisionPath, InvalidReason, VerificationResult
 
-__all__ = ["Colour", "InvalidReason", "VerificationResult"]
+__all__ = ["Colour", "DecisionPath", "InvalidReason", "VerificationResult"]

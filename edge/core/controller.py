@@ -113,6 +113,8 @@ class GateController:
         timings = {"decode_ms": float(decode_ms)}
         if verify_ms is not None:
             timings["verify_ms"] = float(verify_ms)
+        if verification.platform_ms is not None:
+            timings["platform_ms"] = float(verification.platform_ms)
         presentation = ScanPresentation(verification, text_source)
         return self._submit(presentation, frame_time, timings)
 
@@ -129,6 +131,11 @@ class GateController:
     def report_fault(self, component: str, detail: str) -> None:
         """Latch a fault: every presentation is denied with "<component>_fault" until cleared."""
         self._faults.report(component, detail)
+
+    def announce_fault(self, reason: str, detail: str) -> None:
+        """A fault that hit one read, not the gate: a fault event, listed on status for a while,
+        never latched."""
+        self._faults.announce(reason, detail)
 
     def clear_fault(self, component: str) -> None:
         """Clear a latched fault (emits a fault event with detail "cleared")."""
@@ -233,7 +240,8 @@ class GateController:
         identity: IdentityOutcome = "not_required"
         reading: TemperatureReading | None = None
         if not screen(presentation, self._faults.reasons(), policy, self.ledger, started):
-            if isinstance(presentation, ScanPresentation):
+            # An ID card presented alone is the identity itself: nothing to match it with.
+            if isinstance(presentation, ScanPresentation) and presentation.method != "id_card":
                 identity = steps.check_identity(presentation.verification, timings, transient)
             if identity in ("not_required", "matched") and not transient:
                 reading = steps.measure(timings, transient)

@@ -21,7 +21,7 @@ from edge.events import Method
 from edge.thermo.reading import TemperatureReading
 
 Verdict = Literal["pass", "deny"]
-ScanMethod = Literal["camera", "serial"]
+ScanMethod = Literal["camera", "serial", "id_card"]
 ManualSource = Literal["button", "central"]
 
 _IDENTITY_REASONS: dict[IdentityOutcome, str] = {
@@ -33,7 +33,8 @@ _IDENTITY_REASONS: dict[IdentityOutcome, str] = {
 
 @dataclass(frozen=True)
 class ScanPresentation:
-    """A health code read by the camera or the serial scanner, already verified."""
+    """A health code read by the camera or the serial scanner, or a resident ID card read by the
+    document reader (judged by the platform), already verified."""
 
     verification: VerificationResult
     method: ScanMethod

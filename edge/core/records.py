@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from edge.core.decision import Decision, ManualPresentation, Presentation, ScanPresentation
 from edge.core.identity import IdentityOutcome
 from edge.drivers.interfaces import DigitalOutput
-from edge.events import GateEvent, Method, PassageOutcome, TemperatureFacts
+from edge.events import GateEvent, Method, PassageOutcome, Path, TemperatureFacts
 from edge.thermo.reading import TemperatureReading
 
 
@@ -58,6 +58,7 @@ class DecisionRecord:
     timings_ms: Mapping[str, float]
     emitted: bool
     outcome: PassageOutcome | None = None
+    path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,12 @@ def _code_fields(presentation: Presentation) -> tuple[str | None, str | None, st
     return None, None, None
 
 
+def _path(presentation: Presentation) -> Path | None:
+    if isinstance(presentation, ScanPresentation):
+        return presentation.verification.path
+    return None
+
+
 def manual_detail(presentation: Presentation) -> str | None:
     """Where a manual pass came from (button or central, with the command id)."""
     if not isinstance(presentation, ManualPresentation):
@@ -124,6 +131,7 @@ def decision_event(
         timings_ms=dict(timings_ms),
         operator=decision.operator,
         detail=manual_detail(presentation),
+        path=_path(presentation),
     )
 
 
@@ -147,6 +155,7 @@ def passage_event(
         operator=decision.operator,
         outcome=outcome,
         detail=detail,
+        path=_path(presentation),
     )
 
 
@@ -177,4 +186,5 @@ def decision_record(
         identity=identity,
         timings_ms=dict(timings_ms),
         emitted=emitted,
+        path=_path(presentation),
     )

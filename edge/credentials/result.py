@@ -19,7 +19,16 @@ InvalidReason = Literal[
     "key_usage",
     "revoked",
     "trust_list_expired",
+    "id_invalid",
+    "platform_expired",
+    "platform_not_found",
+    "platform_failed",
+    "platform_unavailable",
+    "platform_untrusted",
 ]
+
+DecisionPath = Literal["offline", "online", "cache"]
+"""Who judged the credential: the gate itself, the platform now, or a recent platform answer."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,8 @@ class VerificationResult:
     - `subject_binding`: the holder binding a document number is matched against, if any.
     - `not_before` .. `expires_at`: the credential's own validity window (epoch seconds).
     - `certificate_type`: what the credential certifies, where the format says (e.g. "vaccination").
+    - `path`: who judged it: the gate offline, the platform online, or a cached platform answer;
+      `platform_ms` is how long the platform took (None when it was not asked).
     """
 
     valid: bool
@@ -47,6 +58,8 @@ class VerificationResult:
     not_before: int | None = None
     certificate_type: str | None = None
     refusal: str | None = None
+    path: DecisionPath = "offline"
+    platform_ms: float | None = None
 
     @classmethod
     def invalid(

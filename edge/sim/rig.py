@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Sequence
 
@@ -76,6 +77,28 @@ class ScriptedCamera:
     def close(self) -> None:
         with self._cond:
             self._closed = True
+
+
+class SimDocumentReader:
+    """A LineSource standing for the ID-card reader: each swipe delivers one document number."""
+
+    def __init__(self) -> None:
+        self._lines: queue.Queue[str] = queue.Queue()
+
+    def swipe(self, number: str) -> None:
+        """A card is laid on the reader."""
+        self._lines.put(number)
+
+    def read_line(self, timeout_s: float) -> str | None:
+        try:
+            if timeout_s <= 0:
+                return self._lines.get_nowait()
+            return self._lines.get(timeout=timeout_s)
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 class SimTurnstile:
@@ -163,6 +186,7 @@ class SimGate:
         )
         self.turnstile = SimTurnstile(relay, self.chip, self.passage, clock)
         relay_iface: GateRelay = self.turnstile
+        self.card_reader = SimDocumentReader()
         self.hardware = Hardware(
             relay=relay_iface,
             thermometer=thermometer,
@@ -174,6 +198,7 @@ class SimGate:
                 buzzer=self.lamps["buzzer"],
             ),
             frames=self.camera,
+            document_reader=self.card_reader,
         )
 
     def person_arrives(self, skin_c: float) -> None:

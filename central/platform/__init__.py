@@ -1,0 +1,1 @@
+"""The reference health-code platform: the verification API over a SQLite or PostgreSQL store."""

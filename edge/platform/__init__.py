@@ -1,0 +1,1 @@
+"""Online verification against a health-code platform: QR tokens and resident ID numbers."""

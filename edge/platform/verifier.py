@@ -1,0 +1,106 @@
+"""Credentials judged online where configured, offline otherwise, with the fallback applied."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import replace
+
+from edge.credentials.result import Colour, DecisionPath, InvalidReason, VerificationResult
+from edge.platform.client import PlatformClient, PlatformOutcome
+from edge.platform.idcard import normalise_id
+from edge.platform.protocol import CertType, VerifyAnswer
+from edge.platform.settings import PlatformSettings
+
+OfflineVerify = Callable[[str], VerificationResult]
+FORMAT = "platform"
+"""The format of credentials judged by the platform (an opaque token, an ID card)."""
+
+_COLOURS: dict[str, Colour] = {"green": "green", "yellow": "yellow", "red": "red"}
+_DENIALS: dict[str, InvalidReason] = {
+    "expired": "platform_expired",
+    "not_found": "platform_not_found",
+    "failed": "platform_failed",
+}
+# Texts the offline verifier cannot even read: not an offline-verifiable code.
+_NOT_OFFLINE: frozenset[str | None] = frozenset({"malformed", "unsupported"})
+
+
+class CredentialChecker:
+    """Asks the platform about QR texts and resident ID numbers and maps its answers.
+
+    An online answer is keyed for anti-passback by an HMAC of the credential under the app
+    secret, so the code id hash in events reveals neither the token nor the ID number.
+    """
+
+    def __init__(
+        self, settings: PlatformSettings, client: PlatformClient | None, secret: bytes = b""
+    ) -> None:
+        self._settings = settings
+        self._client = client
+        self._key = hashlib.sha256(b"gate-edge credential key|" + secret).digest()
+
+    @property
+    def client(self) -> PlatformClient | None:
+        """The platform client, when a platform is configured."""
+        return self._client
+
+    def verify_code(self, text: str, offline: OfflineVerify) -> VerificationResult:
+        """Judge a QR text online; with no trusted answer in time, `offline` decides it when the
+        fallback is offline and the text is an offline-verifiable code."""
+        if self._client is None:
+            return offline(text)
+        outcome = self._client.check("qr_code", text)
+        if outcome.answer is not None:
+            return self._from_answer(outcome, "qr_code", text)
+        if self._settings.fallback == "offline":
+            result = offline(text)
+            if result.reason not in _NOT_OFFLINE:
+                return replace(result, path="offline", platform_ms=outcome.latency_ms)
+        return self._no_answer(outcome)
+
+    def verify_id(self, text: str) -> VerificationResult:
+        """Judge a resident ID number read from the card; an invalid one is never sent."""
+        number = normalise_id(text)
+        if number is None:
+            return VerificationResult.invalid("id_invalid", format=FORMAT)
+        if self._client is None:
+            return VerificationResult.invalid("platform_unavailable", format=FORMAT)
+        outcome = self._client.check("id_card", number)
+        if outcome.answer is None:
+            return self._no_answer(outcome)  # an ID number cannot be judged offline
+        return self._from_answer(outcome, "id_card", number)
+
+    def _from_answer(
+        self, outcome: PlatformOutcome, cert_type: CertType, value: str
+    ) -> VerificationResult:
+        answer: VerifyAnswer | None = outcome.answer
+        assert answer is not None
+        path: DecisionPath = "cache" if outcome.cached else "online"
+        issuer = answer.issuer or None
+        code_id = hmac.new(self._key, f"{cert_type}|{value}".encode(), hashlib.sha256).digest()
+        denial = _DENIALS.get(answer.status)
+        if denial is not None:
+            result = VerificationResult.invalid(
+                denial, issuer=issuer, code_id=code_id[:16], format=FORMAT
+            )
+        else:
+            result = VerificationResult(
+                valid=True,
+                colour=_COLOURS[answer.status],
+                issuer=issuer,
+                code_id=code_id[:16],
+                format=FORMAT,
+            )
+        return replace(result, path=path, platform_ms=outcome.latency_ms)
+
+    def _no_answer(self, outcome: PlatformOutcome) -> VerificationResult:
+        reason: InvalidReason = (
+            "platform_untrusted" if outcome.failure == "untrusted" else "platform_unavailable"
+        )
+        return replace(
+            VerificationResult.invalid(reason, format=FORMAT),
+            path="online",
+            platform_ms=outcome.latency_ms,
+        )
