@@ -128,7 +128,7 @@ def cross_check(config: Config | PartialConfig) -> list[str]:
     for key, wanted, port in _serial_ports(config):
         if wanted and not port:
             problems.append(f"{key}: must name the device's serial port")
-        elif wanted and port.endswith("/"):
+        elif wanted and port.endswith("/") and "://" not in port:
             problems.append(f"{key}: {port} is a directory; name the device in it")
     if config.platform is not None:
         problems += config.platform.problems()

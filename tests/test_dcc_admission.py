@@ -142,7 +142,7 @@ def test_anti_passback_keys_on_the_certificate_identifier() -> None:
     first = DccVerifier().verify(signer.issue("test", test(5), level=9), trust, None, NOW, 30)
     again = DccVerifier().verify(signer.issue("test", test(5), level=1), trust, None, NOW, 30)
     history = PassbackLedger(300.0)
-    history.record(first.code_id, first.subject_binding, 0.0)
+    history.record(first.code_key, first.subject_binding, 0.0)
     reading = TemperatureReading("normal", 34.9, 22.0, 36.6, "ambient", 5)
     made = decide(
         DecisionInput(ScanPresentation(again, "camera"), reading), PolicySettings(), history, 10.0

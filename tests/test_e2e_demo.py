@@ -99,4 +99,4 @@ def test_demo_on_the_gate_io_board() -> None:
     text = out.getvalue()
     assert "relay, inputs and lamps on a gate I/O board" in text
     passes = [record for _, record in outcome.rows if record and record.verdict == "pass"]
-    assert len(passes) == 3
+    assert len(passes) == 4

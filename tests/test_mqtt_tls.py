@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -141,8 +142,11 @@ def test_events_refused_by_puback_stay_in_the_outbox(tmp_path: Path, mtls_broker
         outbox, publisher = _publisher(tmp_path, mtls_broker, "g3", mtls_broker.ca.issue("s1.g3"))
         outbox.emit_many(GateEvent(kind="test") for _ in range(5))
         publisher.start()
-        assert not publisher.wait_drained(1.5)
+        deadline = time.monotonic() + 20.0  # a loaded machine may take long over the handshake
+        while not publisher.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert publisher.connected
+        assert not publisher.wait_drained(1.5)
         assert publisher.refused >= 5
         assert outbox.depth() == 5
         assert "publish-refused" in publisher.faults()

@@ -282,7 +282,7 @@ def test_codes_without_an_online_prefix_stay_offline(
     tmp_path: Path, independent: IndependentPlatform
 ) -> None:
     store, creds = _gate_trust(tmp_path, independent.url)
-    assert store.verify("HC1:whatever").reason == "unsupported"
+    assert store.verify("HC2:whatever").reason == "unsupported"
     result = store.verify(creds.issue("yellow", SystemClock().now()))
     assert (result.colour, result.path) == ("yellow", "offline")
     assert independent.requests == []

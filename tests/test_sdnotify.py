@@ -168,16 +168,16 @@ def test_a_worker_thread_that_died_stops_the_pings() -> None:
     clock = FakeClock()
     dog = Watchdog(Notifier(None), clock, interval_s=1.0)
     release = threading.Event()
-    worker = threading.Thread(target=release.wait, name="mqtt-outbox", daemon=True)
+    worker = threading.Thread(target=release.wait, name="probe-worker", daemon=True)
     worker.start()
-    dog.register_thread("mqtt_outbox", "mqtt-outbox", max_age_s=5.0)
+    dog.register_thread("mqtt_outbox", "probe-worker", max_age_s=5.0)
     assert dog.stale() == []
     release.set()
     worker.join()
     assert dog.stale() == []  # just died: within the grace period
     clock.advance(6.0)
     assert dog.stale() == ["mqtt_outbox"]
-    restarted = threading.Thread(target=threading.Event().wait, args=(5,), name="mqtt-outbox-2")
+    restarted = threading.Thread(target=threading.Event().wait, args=(5,), name="probe-worker-2")
     restarted.daemon = True
     restarted.start()
     assert dog.stale() == []
