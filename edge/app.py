@@ -145,6 +145,7 @@ class GateService:
         if callable(thermometer_beat) and config.thermo.background_sampling:
             self.watchdog.register_probe("thermometer", thermometer_beat, 5.0)
         self._published_faults: dict[str, str] = {}
+        self._trust_warnings: tuple[str, ...] = ()
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle ----------------------------------------------------------------------------
@@ -259,6 +260,7 @@ class GateService:
                 self.publisher.set_fault("trust-files", "; ".join(self.trust.problems)[:500])
             else:
                 self.publisher.clear_fault("trust-files")
+        self._check_trust()
 
     # ---- observation --------------------------------------------------------------------------
 
@@ -281,6 +283,7 @@ class GateService:
             "clock_offset_s": clock.offset_s,
             "clock_synchronized": clock.synchronized,
             "clock_max_error_ms": clock.max_error_ms,
+            **self.trust.health(self.config.trust.expiry_warning_days).telemetry(),
         }
         thermometer_stats = getattr(self.hardware.thermometer, "stats", None)
         if callable(thermometer_stats):
@@ -324,6 +327,7 @@ class GateService:
         while not self._stop.wait(_SUPERVISE_S):
             self._supervisor_beat()
             try:
+                self._check_trust()
                 self._sync_status()
                 if time.monotonic() - last_mark >= _CLOCK_CHECK_EVERY_S:
                     self._check_clock()
@@ -343,6 +347,24 @@ class GateService:
         for reason in set(self._published_faults) - set(faults):
             self.publisher.clear_fault(reason)
         self._published_faults = dict(faults)
+
+    def _check_trust(self) -> None:
+        """Latch trust_fault while every code would be denied (no usable trust list, or an
+        expired denylist), report a missing denylist, warn ahead of expiry. Cleared on its own
+        once a good list is installed (retained update, refresh-trust or a restart)."""
+        health = self.trust.health(self.config.trust.expiry_warning_days)
+        checks = (("trust", health.blocking), ("denylist", health.denylist_problem))
+        for component, problem in checks:
+            if problem:
+                self.controller.report_fault(component, problem)
+            elif f"{component}_fault" in self.controller.faults:
+                self.controller.clear_fault(component)
+        if health.warnings != self._trust_warnings:
+            for warning in health.warnings:
+                log.warning("trust: %s", warning)
+            self._trust_warnings = health.warnings
+        if self.publisher is not None:
+            self.publisher.set_trust(health.summary())
 
     def _check_clock(self) -> None:
         verdict = self._clock_watch.check(self.clock.now())

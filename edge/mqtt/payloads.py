@@ -71,9 +71,12 @@ def status_document(
     ts_ms: int | None,
     faults: dict[str, str],
     dropped_events: int,
+    trust: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The retained status: "online" after connect, "offline" as the Last Will or at shutdown."""
-    return {
+    """The retained status: "online" after connect, "offline" as the Last Will or at shutdown.
+
+    `trust` (when known) describes the trust list and denylist in force."""
+    document: dict[str, Any] = {
         "schema": STATUS_SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "state": state,
@@ -82,6 +85,9 @@ def status_document(
         "faults": dict(sorted(faults.items())),
         "dropped_events": dropped_events,
     }
+    if trust is not None:
+        document["trust"] = trust
+    return document
 
 
 def telemetry_document(ts_ms: int, metrics: dict[str, Any]) -> dict[str, Any]:

@@ -86,6 +86,7 @@ class EventPublisher:
         self._connected = False
         self._stopping = False
         self._faults: dict[str, str] = {}
+        self._trust: dict[str, Any] | None = None
         self._subscriptions: dict[str, MessageHandler] = {}
         self._refused = 0
         self._thread: threading.Thread | None = None
@@ -172,6 +173,14 @@ class EventPublisher:
     def faults(self) -> dict[str, str]:
         with self._cv:
             return dict(self._faults)
+
+    def set_trust(self, summary: dict[str, Any]) -> None:
+        """Describe the trust list and denylist in force on the retained status document."""
+        with self._cv:
+            changed = self._trust != summary
+            self._trust = summary
+        if changed:
+            self._republish_status()
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> None:
         """Publish a non-event message (telemetry) if connected; dropped while offline."""
@@ -311,6 +320,7 @@ class EventPublisher:
             ts_ms=int(now * 1000),
             faults=self.faults(),
             dropped_events=dropped,
+            trust=self._trust,
         )
         info = self._send(self.topics.status, encode(document), 1, True, _STATUS)
         self._status_dropped = dropped
