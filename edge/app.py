@@ -15,6 +15,7 @@ from edge.clockguard import ClockWatch, judge_clock
 from edge.codes.trust_store import TrustStore
 from edge.config import Config, load_config
 from edge.core.controller import GateController
+from edge.core.faults import fault_reason
 from edge.core.records import DecisionRecord, Indicators
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
@@ -41,6 +42,7 @@ MQTT_WORKER_THREADS = {
 EXIT_RESTART = 75  # reload-config accepted: systemd restarts the unit (RestartForceExitStatus)
 _SUPERVISE_S = 0.5
 _CLOCK_CHECK_EVERY_S = 60.0
+_REPROBE_EVERY_S = 30.0
 
 
 def read_root_key(config: Config) -> bytes:
@@ -246,6 +248,21 @@ class GateService:
         log.info("reload-config: configuration valid, restarting to apply it")
         self.request_stop(EXIT_RESTART)
 
+    def clear_fault(self, fault: str, command_id: str) -> None:
+        """clear-fault from central: lift a latched fault. A device that could not be opened at
+        start is opened again by restarting the service."""
+        reason = fault_reason(fault)
+        if reason not in self.controller.faults:
+            log.warning("clear-fault %s: %s is not active", command_id[:64], reason)
+            return
+        unopened = {fault_reason(part) for part in self.hardware.faults}
+        if reason in unopened:
+            log.warning("clear-fault %s: restarting to open the device again", reason)
+            self.request_stop(EXIT_RESTART)
+            return
+        log.warning("clear-fault %s: lifted by central command %s", reason, command_id[:64])
+        self.controller.clear_fault(reason)
+
     def refresh_trust(self) -> None:
         """Re-read the persisted trust list and denylist, and ask the broker for the retained
         ones again; a refused file (bad signature, rollback, expired while a good one is loaded)
@@ -315,6 +332,8 @@ class GateService:
                 self.controller.report_fault("manual_button", str(exc))
                 self._stop.wait(1.0)
                 continue
+            if "manual_button_fault" in self.controller.faults:
+                self.controller.clear_fault("manual_button")  # the input reads again
             if pressed and not self._stop.is_set():
                 operator = self.config.policy.button_operator
                 if not self.controller.handle_manual(operator, "button", None):
@@ -323,10 +342,13 @@ class GateService:
                     pass  # one press, one request: wait for the release
 
     def _supervise(self) -> None:
-        last_mark = 0.0
+        last_mark = last_probe = 0.0
         while not self._stop.wait(_SUPERVISE_S):
             self._supervisor_beat()
             try:
+                if time.monotonic() - last_probe >= _REPROBE_EVERY_S:
+                    self.controller.reprobe()
+                    last_probe = time.monotonic()
                 self._check_trust()
                 self._sync_status()
                 if time.monotonic() - last_mark >= _CLOCK_CHECK_EVERY_S:

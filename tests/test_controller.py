@@ -396,18 +396,83 @@ def test_manual_pass_needs_a_normal_temperature_and_permission() -> None:
 
 def test_latched_fault_denies_everything_until_cleared() -> None:
     rig = Rig()
-    rig.controller.report_fault("camera", "no frames for 5 s")
-    rig.controller.report_fault("camera", "still no frames")  # no second event
+    rig.controller.report_fault("clock", "clock before 2026")
+    rig.controller.report_fault("clock", "still before 2026")  # no second event
     rig.scan(green())
     rig.controller.handle_manual("op-1", "button", None)
-    assert rig.decisions() == [("deny", ("camera_fault",)), ("deny", ("camera_fault",))]
+    assert rig.decisions() == [("deny", ("clock_fault",)), ("deny", ("clock_fault",))]
     assert rig.relay.pulses == []
-    assert rig.controller.status().faults == {"camera_fault": "still no frames"}
-    rig.controller.clear_fault("camera")
+    assert rig.controller.status().faults == {"clock_fault": "still before 2026"}
+    rig.controller.clear_fault("clock")
     rig.scan(green())
     assert rig.decisions()[-1] == ("pass", ())
     faults = [(e.fault, e.detail) for e in rig.sink.of("fault")]
-    assert faults == [("camera_fault", "no frames for 5 s"), ("camera_fault", "cleared")]
+    assert faults == [("clock_fault", "clock before 2026"), ("clock_fault", "cleared")]
+
+
+def test_a_camera_fault_blocks_camera_codes_only() -> None:
+    rig = Rig()
+    rig.controller.report_fault("camera", "no frames for 5 s")
+    rig.scan(green(b"code-1"))
+    rig.scan(green(b"code-2"), source="serial")
+    rig.controller.handle_manual("op-1", "button", None)
+    rig.controller.handle_manual("op-2", "central", "c-1")
+    assert rig.decisions() == [
+        ("deny", ("camera_fault",)),
+        ("pass", ()),
+        ("pass", ()),
+        ("pass", ()),
+    ]
+    assert len(rig.relay.pulses) == 3
+
+
+def test_a_serial_scanner_or_button_fault_blocks_its_own_input_only() -> None:
+    rig = Rig()
+    rig.controller.report_fault("serial_scanner", "port gone")
+    rig.controller.report_fault("manual_button", "line unreadable")
+    rig.scan(green(b"code-1"), source="serial")
+    rig.controller.handle_manual("op-1", "button", None)
+    rig.scan(green(b"code-2"))
+    rig.controller.handle_manual("op-2", "central", "c-1")
+    assert rig.decisions() == [
+        ("deny", ("serial_scanner_fault",)),
+        ("deny", ("manual_button_fault",)),
+        ("pass", ()),
+        ("pass", ()),
+    ]
+
+
+def test_a_broken_lamp_is_reported_and_blocks_nobody_then_heals_on_reprobe() -> None:
+    rig = Rig()
+    rig.controller.report_fault("indicator", "red lamp line: I/O error")
+    rig.scan(green())
+    assert rig.decisions() == [("pass", ())]
+    assert len(rig.relay.pulses) == 1
+    assert "indicator_fault" in rig.controller.faults  # still reported
+    rig.controller.reprobe()
+    assert rig.controller.faults == {}
+
+
+def test_a_document_reader_fault_blocks_only_presentations_that_need_it() -> None:
+    rig = Rig(PolicySettings(person_code_match="sampled", match_sample_percent=50.0))
+    rig.controller.report_fault("document_reader", "could not be opened")
+    rig.draws[0] = 0.9  # not sampled: no document needed
+    rig.scan(green(b"code-1"))
+    rig.draws[0] = 0.1  # sampled: the document is needed
+    rig.lines.lines.append("E7654321")
+    rig.scan(green(b"code-2", subject_binding("CN-GD", "E7654321")))
+    assert rig.decisions() == [("pass", ()), ("deny", ("document_reader_fault",))]
+
+
+def test_a_relay_fault_blocks_everything_until_cleared() -> None:
+    rig = Rig()
+    rig.controller.report_fault("relay", "pulse failed")
+    rig.controller.handle_manual("op-2", "central", "c-1")
+    rig.scan(green())
+    assert rig.decisions() == [("deny", ("relay_fault",)), ("deny", ("relay_fault",))]
+    rig.controller.clear_fault("relay_fault")
+    rig.scan(green())
+    assert rig.decisions()[-1] == ("pass", ())
 
 
 def test_fault_reported_during_measurement_stops_the_pass() -> None:

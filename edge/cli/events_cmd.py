@@ -77,6 +77,7 @@ def register(subparsers: Any) -> None:
     sign.add_argument("--gate", required=True)
     sign.add_argument("--command", required=True, choices=COMMAND_NAMES)
     sign.add_argument("--operator", help="operator id (open-once)")
+    sign.add_argument("--fault", help="fault to clear (clear-fault), e.g. relay_fault")
     sign.add_argument("--ttl", type=float, default=60.0, help="validity in seconds (default 60)")
     sign.set_defaults(func=_sign)
 
@@ -235,6 +236,7 @@ def _sign(args: argparse.Namespace) -> int:
         now=time.time(),
         ttl_s=args.ttl,
         operator=args.operator,
+        fault=args.fault,
     )
     print(f"# topic: {GateTopics(args.site, args.gate).command(args.command)}", file=sys.stderr)
     print(payload.decode())

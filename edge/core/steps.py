@@ -8,8 +8,8 @@ from typing import TypeVar
 
 from edge.clock import Clock
 from edge.codes.result import VerificationResult
-from edge.core.decision import Decision, Presentation, ScanPresentation
-from edge.core.faults import FaultBoard
+from edge.core.decision import Decision, ManualPresentation, Presentation, ScanPresentation
+from edge.core.faults import FaultBoard, faults_blocking, faults_of_scope
 from edge.core.identity import (
     IdentityOutcome,
     discard_stale_lines,
@@ -84,6 +84,10 @@ class PresentationSteps:
             return "not_required"
         if result.issuer is None or result.subject_binding is None:
             return "not_bound"  # nothing to compare with: do not keep the person waiting
+        reader_faults = faults_of_scope(self._faults.reasons(), "document")
+        if reader_faults:
+            transient.extend(reader_faults)  # only presentations that need the reader are shut
+            return "missing"
         source = self._identity_source
         # Lines left from earlier people go before the prompt, so none typed after it is lost.
         if source is not None:
@@ -151,7 +155,9 @@ class PresentationSteps:
         clock = self._clock
         self._enter(GateState.RELAY)
         timings: dict[str, float] = {}
-        latched = self._faults.reasons()  # a fault may have appeared since the decision
+        # A fault may have appeared since the decision; only those that block this one count.
+        source = presentation.source if isinstance(presentation, ManualPresentation) else None
+        latched = faults_blocking(self._faults.reasons(), decision.method, source)
         detail: str | None = latched[0] if latched else None
         pulsed = False
         if not latched:
@@ -217,6 +223,21 @@ class PresentationSteps:
         """Switch every fitted lamp and the buzzer off."""
         for output in (self._indicators.green, self._indicators.red, self._indicators.buzzer):
             self._switch(output, on=False)
+
+    def reprobe_indicators(self) -> None:
+        """Switch every indicator off; clears indicator_fault when all of them answer."""
+        if "indicator_fault" not in self._faults.reasons():
+            return
+        outputs = (self._indicators.green, self._indicators.red, self._indicators.buzzer)
+        try:
+            for output in outputs:
+                if output is not None:
+                    output.off()
+        except Exception as exc:
+            log.exception("indicator re-probe failed")
+            self._faults.report("indicator", f"{type(exc).__name__}: {exc}")
+            return
+        self._faults.clear("indicator")
 
     def _switch(self, output: DigitalOutput | None, *, on: bool) -> None:
         if output is not None:
