@@ -20,6 +20,7 @@ from edge.errors import GateEdgeError
 from edge.events import GateEvent
 from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.commands import sign_command
+from edge.mqtt.diagnose import probe_broker, tool_client_id
 from edge.mqtt.outbox import Outbox
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings, StorageSettings
@@ -134,7 +135,22 @@ def _deliver(target: _Target, outbox: Outbox, timeout_s: float) -> int:
         print(f"all events acknowledged by {target.mqtt.broker}")
         return 0
     print(f"pending: {left} event(s) not acknowledged after {timeout_s:g} s", file=sys.stderr)
+    print(f"broker: {_why_undelivered(target, publisher)}", file=sys.stderr)
     return 1
+
+
+def _why_undelivered(target: _Target, publisher: EventPublisher) -> str:
+    """The named cause: refused publishes, or why the connection could not be made."""
+    if publisher.refused:
+        return (
+            f"not_authorised: the broker refused {publisher.refused} event(s) on "
+            f"{publisher.topics.events}; fix: the broker's ACL must let this gate write there"
+        )
+    known = publisher.trouble.last
+    if known is not None and not known.ok:
+        return known.describe()
+    client_id = tool_client_id(target.mqtt, target.site, target.gate, "diagnose")
+    return probe_broker(target.mqtt, client_id).describe()
 
 
 def _test(args: argparse.Namespace) -> int:

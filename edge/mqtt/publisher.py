@@ -21,6 +21,7 @@ from edge import __version__
 from edge.clock import Clock, SystemClock
 from edge.errors import GateEdgeError, PublishError
 from edge.mqtt.broker_url import parse_broker_url
+from edge.mqtt.diagnose import TroubleReporter, diagnose_connack, diagnose_disconnect
 from edge.mqtt.outbox import Outbox
 from edge.mqtt.payloads import encode, status_document
 from edge.mqtt.settings import MqttSettings
@@ -90,7 +91,10 @@ class EventPublisher:
         self._subscriptions: dict[str, MessageHandler] = {}
         self._refused = 0
         self._thread: threading.Thread | None = None
+        self._client_id = ""
+        self._connected_at = 0.0
         self._client = self._make_client(site, gate)
+        self.trouble = TroubleReporter(settings, self._client_id, logger=log)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -223,8 +227,10 @@ class EventPublisher:
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
     ) -> None:
         if reason.is_failure:
-            log.warning("broker refused the connection: %s", reason)
+            self.trouble.report(diagnose_connack(reason, self._client_id))
             return
+        self.trouble.connected()
+        self._connected_at = self._clock.monotonic()
         log.info("connected to %s:%s", self._address.host, self._address.port)
         with self._cv:
             filters = list(self._subscriptions)
@@ -238,9 +244,19 @@ class EventPublisher:
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
     ) -> None:
         with self._cv:
-            self._connected = False
-        if self._wanted:
+            was_connected, self._connected = self._connected, False
+        named = diagnose_disconnect(reason, self._client_id)
+        if named is not None:
+            self.trouble.report(named)
+        elif not was_connected and not self._stopping:
+            self.trouble.connection_failed()  # e.g. a TLS alert before CONNACK
+        elif self._wanted:
             log.info("disconnected from broker: %s", reason)
+            if not self._stopping:
+                self.trouble.session_ended(self._clock.monotonic() - self._connected_at)
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        self.trouble.connection_failed()
 
     def _on_publish(
         self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode, props: Any
@@ -378,6 +394,7 @@ class EventPublisher:
         client_id = settings.client_id or f"gate-edge-{site}-{gate}"
         if self._tool:
             client_id = f"{client_id}-cli-{os.getpid()}"
+        self._client_id = client_id
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if settings.username:
             client.username_pw_set(settings.username, settings.password or None)
@@ -404,5 +421,6 @@ class EventPublisher:
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
         client.on_publish = self._on_publish
         return client
