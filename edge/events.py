@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-EventKind = Literal["decision", "passage", "fault", "test"]
+EventKind = Literal["decision", "passage", "fault", "test", "doctor"]
 Decision = Literal["pass", "deny"]
 Method = Literal["camera", "serial", "manual"]
 PassageOutcome = Literal["passed", "granted_not_passed"]

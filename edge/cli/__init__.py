@@ -20,6 +20,7 @@ _COMMAND_MODULES = (
     "edge.cli.events_cmd",
     "edge.cli.service_cmd",
     "edge.cli.io_cmd",
+    "edge.cli.doctor_cmd",
 )
 
 EXIT_USAGE = 2
