@@ -21,6 +21,8 @@ class TemperatureFacts:
     estimate_c: float | None
     model: str
     samples: int
+    measurements: tuple[tuple[str, float | None], ...] = ()
+    """Every verdict of the presentation in order: (state, estimate), re-measures included."""
 
 
 @dataclass(frozen=True)

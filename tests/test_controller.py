@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import deque
 from dataclasses import dataclass, field, replace
 
+import jsonschema
 import pytest
 
 from edge.clock import FakeClock
@@ -16,7 +18,8 @@ from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.core.settings import PolicySettings
 from edge.errors import RelayError, SensorError, StorageError
 from edge.events import GateEvent
-from edge.thermo.reading import TemperatureReading
+from edge.mqtt.payloads import EventStamp, event_document, load_schema
+from edge.thermo.reading import Measurement, TemperatureReading
 
 DOCUMENT = "G12345678"
 BINDING = subject_binding("CN-GD", DOCUMENT)
@@ -614,3 +617,16 @@ def test_a_fault_that_hit_one_presentation_is_remembered_for_the_status_topic() 
     )
     rig.clock.advance(301.0)
     assert rig.controller.recent_faults == {}
+
+
+def test_every_measurement_of_the_presentation_is_in_its_event() -> None:
+    rig = Rig()
+    history = (Measurement("fever", 37.6), Measurement("normal", 36.6), Measurement("normal", 36.7))
+    rig.thermo.readings.append(replace(reading(estimate=36.7), measurements=history))
+    rig.scan(green())
+    event = rig.sink.of("decision")[0]
+    assert event.temperature is not None
+    assert event.temperature.measurements == (("fever", 37.6), ("normal", 36.6), ("normal", 36.7))
+    document = event_document(event, EventStamp(str(uuid.uuid4()), "s", "g", 1, 1_767_225_600_000))
+    jsonschema.validate(document, load_schema("event"))
+    assert document["temperature"]["measurements"][0] == {"state": "fever", "estimate_c": 37.6}

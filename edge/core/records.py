@@ -84,6 +84,7 @@ def temperature_facts(reading: TemperatureReading | None) -> TemperatureFacts | 
         estimate_c=reading.estimate_c,
         model=reading.model,
         samples=reading.samples,
+        measurements=tuple((m.state, m.estimate_c) for m in reading.measurements),
     )
 
 

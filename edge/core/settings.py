@@ -31,7 +31,10 @@ class PolicySettings:
         37.3, minimum=35.0, maximum=40.0, doc="Estimated temperature at or above = fever."
     )
     remeasure_count: int = setting(
-        1, minimum=0, maximum=5, doc="Re-measures before a fever stands."
+        2,
+        minimum=0,
+        maximum=5,
+        doc="Consecutive normal re-measures needed to overrule a fever (0: a fever is final).",
     )
     person_code_match: Literal["off", "always", "sampled"] = setting(
         "off", doc="Check the holder's document against the code."

@@ -29,7 +29,7 @@ class EventStamp:
 
 def event_document(event: GateEvent, stamp: EventStamp) -> dict[str, Any]:
     """The event payload: only privacy-safe fields of the GateEvent plus the outbox stamp."""
-    temperature = None
+    temperature: dict[str, Any] | None = None
     if event.temperature is not None:
         t = event.temperature
         temperature = {
@@ -40,6 +40,10 @@ def event_document(event: GateEvent, stamp: EventStamp) -> dict[str, Any]:
             "model": t.model,
             "samples": t.samples,
         }
+        if t.measurements:
+            temperature["measurements"] = [
+                {"state": state, "estimate_c": estimate} for state, estimate in t.measurements
+            ]
     return {
         "schema": EVENT_SCHEMA,
         "schema_version": SCHEMA_VERSION,
