@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-EventKind = Literal["decision", "passage", "fault", "test", "doctor"]
+EventKind = Literal["decision", "passage", "fault", "test", "doctor", "prompt"]
 Decision = Literal["pass", "deny"]
 Method = Literal["camera", "serial", "manual"]
 PassageOutcome = Literal["passed", "granted_not_passed"]
@@ -46,6 +46,9 @@ class GateEvent:
     outcome: PassageOutcome | None = None
     fault: str | None = None
     detail: str | None = None
+    identity: str | None = None
+    """Decisions: the person-code match outcome (not_required, matched, missing, mismatched,
+    not_bound); never the document number."""
 
 
 class EventSink(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections import deque
@@ -630,3 +631,55 @@ def test_every_measurement_of_the_presentation_is_in_its_event() -> None:
     document = event_document(event, EventStamp(str(uuid.uuid4()), "s", "g", 1, 1_767_225_600_000))
     jsonschema.validate(document, load_schema("event"))
     assert document["temperature"]["measurements"][0] == {"state": "fever", "estimate_c": 37.6}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["g12345678", " G1234 5678 ", "Ｇ１２３４５６７８", "G12345678\u3000", "\tg12345678\n"],
+)
+def test_document_numbers_are_normalised_before_matching(typed: str) -> None:
+    rig = Rig(PolicySettings(person_code_match="always"))
+    rig.lines.arrive_after_drain.append(typed)
+    rig.scan(green())
+    assert rig.decisions() == [("pass", ())]
+    assert rig.records[0].identity == "matched"
+
+
+def test_chinese_id_check_digit_x_matches_either_case() -> None:
+    assert subject_binding("CN-GD", "11010519491231002x") == subject_binding(
+        "CN-GD", "11010519491231002X"
+    )
+    assert subject_binding("CN-GD", "110105194912310021") != subject_binding(
+        "CN-GD", "11010519491231002X"
+    )
+
+
+def test_the_identity_outcome_not_the_number_is_in_the_decision_event() -> None:
+    rig = Rig(PolicySettings(person_code_match="always", cooldown_s=0.0, deny_signal_s=0.0))
+    rig.lines.arrive_after_drain.append(DOCUMENT)
+    rig.scan(green(b"code-1"))
+    rig.lines.arrive_after_drain.append("E0000000")
+    rig.scan(green(b"code-2", subject_binding("CN-GD", "E7654321")))
+    rig.scan(green(b"code-3", binding=None))
+    outcomes = [e.identity for e in rig.sink.of("decision")]
+    assert outcomes == ["matched", "mismatched", "not_bound"]
+    unchecked = Rig()
+    unchecked.scan(green())
+    assert unchecked.sink.of("decision")[0].identity == "not_required"
+    for event in rig.sink.events:
+        document = event_document(event, EventStamp(str(uuid.uuid4()), "s", "g", 1, 1))
+        jsonschema.validate(document, load_schema("event"))
+        assert DOCUMENT not in json.dumps(document)
+
+
+def test_the_document_prompt_is_shown_and_announced() -> None:
+    rig = Rig(PolicySettings(person_code_match="always", cooldown_s=0.0, deny_signal_s=0.0))
+    rig.lines.arrive_after_drain.append(DOCUMENT)
+    rig.scan(green())
+    assert rig.sink.kinds()[:2] == ["prompt", "decision"]
+    prompt_signals = rig.signals[: rig.signals.index(("green", False)) + 1]
+    assert ("green", True) in prompt_signals and ("red", True) in prompt_signals
+    assert ("buzzer", True) in prompt_signals
+    no_prompt = Rig()
+    no_prompt.scan(green())
+    assert "prompt" not in no_prompt.sink.kinds()

@@ -244,7 +244,8 @@ class GateController:
             timings["frame_to_decision_ms"] = to_ms(clock.monotonic() - frame_time)
 
         # Fail closed: the decision must be stored durably before the gate may open.
-        emitted = steps.emit(decision_event(presentation, decision, reading, timings))
+        event = decision_event(presentation, decision, reading, timings, identity)
+        emitted = steps.emit(event)
         if not emitted and decision.passed:
             decision = replace(decision, verdict="deny", reasons=("storage_fault",))
         record = decision_record(

@@ -110,8 +110,10 @@ def decision_event(
     decision: Decision,
     reading: TemperatureReading | None,
     timings_ms: dict[str, float],
+    identity: IdentityOutcome | None = None,
 ) -> GateEvent:
-    """The event for a decision; never carries raw code text or document numbers."""
+    """The event for a decision; never carries raw code text or document numbers (only the
+    identity outcome: whether the holder's document was checked and matched)."""
     issuer, colour, code_id_hash = _code_fields(presentation)
     return GateEvent(
         kind="decision",
@@ -125,6 +127,7 @@ def decision_event(
         timings_ms=dict(timings_ms),
         operator=decision.operator,
         detail=manual_detail(presentation),
+        identity=identity,
     )
 
 

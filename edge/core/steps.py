@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+PROMPT_BEEP_S = 0.15
+
 StateMarker = Callable[[GateState], float]
 """Enters a state and returns the monotonic time it was entered."""
 
@@ -99,7 +101,11 @@ class PresentationSteps:
         began = self._enter(GateState.IDENTITY)
         document = None
         if source is not None:
-            document = self._guard_reader(self._read_document, source, transient)
+            self._prompt(on=True)
+            try:
+                document = self._guard_reader(self._read_document, source, transient)
+            finally:
+                self._prompt(on=False)
         timings["identity_ms"] = to_ms(self._clock.monotonic() - began)
         return match_identity(True, result.issuer, result.subject_binding, document)
 
@@ -206,6 +212,17 @@ class PresentationSteps:
         self._safe("relay", self._relay.release)
 
     # ---- indicators -----------------------------------------------------------------------
+
+    def _prompt(self, *, on: bool) -> None:
+        """Ask for the document: both lamps lit and one short beep while the gate waits; the
+        request is announced as a `prompt` event."""
+        self._switch(self._indicators.green, on=on)
+        self._switch(self._indicators.red, on=on)
+        if on:
+            self._switch(self._indicators.buzzer, on=True)
+            self._clock.sleep(PROMPT_BEEP_S)
+            self._switch(self._indicators.buzzer, on=False)
+            self.emit(GateEvent(kind="prompt", detail="document requested"))
 
     def show_pass(self, *, on: bool) -> None:
         """Switch the green lamp."""

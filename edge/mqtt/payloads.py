@@ -65,6 +65,7 @@ def event_document(event: GateEvent, stamp: EventStamp) -> dict[str, Any]:
         "outcome": event.outcome,
         "fault": event.fault,
         "detail": event.detail[:_DETAIL_MAX] if event.detail is not None else None,
+        "identity": event.identity,
     }
 
 
