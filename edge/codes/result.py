@@ -32,6 +32,7 @@ class VerificationResult:
     code_id: bytes | None = None
     expires_at: int | None = None
     subject_binding: bytes | None = None
+    issued_at: int | None = None
 
     @classmethod
     def invalid(

@@ -1,8 +1,8 @@
 """The admission rules as one pure function: a presentation and its measurements in, a verdict out.
 
 Rules are checked in stages and the first stage that objects decides the reasons:
-active faults → the request itself (manual pass allowed, code valid and green) → anti-passback →
-person-code match → temperature. The controller may call `screen()` first to deny a bad code
+active faults → the request itself (manual pass allowed, code valid, not too long-lived, green) →
+anti-passback → person-code match → temperature. The controller may call `screen()` first to deny a bad code
 without keeping the person waiting for a document or a temperature.
 """
 
@@ -109,6 +109,8 @@ def screen(
     result = presentation.verification
     if not result.valid:
         return (result.reason or "invalid",)
+    if _lifetime_too_long(result, policy):
+        return ("lifetime_too_long",)
     if result.colour is None:
         return ("colour_unknown",)
     if result.colour != "green":
@@ -119,6 +121,14 @@ def screen(
     if policy.anti_passback_s > 0 and last is not None and now - last < policy.anti_passback_s:
         return ("already_used",)
     return ()
+
+
+def _lifetime_too_long(result: VerificationResult, policy: PolicySettings) -> bool:
+    """A code valid for longer than the policy allows outlives a change of its holder's colour."""
+    limit_h = policy.max_code_lifetime_h
+    if limit_h <= 0 or result.issued_at is None or result.expires_at is None:
+        return False
+    return result.expires_at - result.issued_at > limit_h * 3600.0
 
 
 def temperature_reasons(

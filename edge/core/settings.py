@@ -48,6 +48,12 @@ class PolicySettings:
         maximum=86400.0,
         doc="Same code or person may not pass again within (kept across restarts).",
     )
+    max_code_lifetime_h: float = setting(
+        24.0,
+        minimum=0.0,
+        maximum=8760.0,
+        doc="Codes valid longer than this (exp - iat, hours) are refused lifetime_too_long; 0 off.",
+    )
     manual_pass_allowed: bool = setting(True, doc="Allow manual passes (button or central).")
     button_operator: str = setting(
         "gate-attendant", doc="Operator recorded for manual passes from the local button."
