@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -53,6 +54,7 @@ def register(subparsers: Any) -> None:
         parser.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
     test.set_defaults(func=_test)
     flush.set_defaults(func=_flush)
+    pending.add_argument("--json", action="store_true", help="one JSON document for scripts")
     pending.set_defaults(func=_pending)
 
     certs = subparsers.add_parser("certs", help="device certificate tools")
@@ -183,17 +185,33 @@ def _flush(args: argparse.Namespace) -> int:
 
 
 def _pending(args: argparse.Namespace) -> int:
+    """Read-only: a missing outbox is an error, never created here."""
     target = _target(args)
+    path = Path(target.storage.state_dir) / OUTBOX_FILE
+    if not path.is_file():
+        raise GateEdgeError(
+            f"no outbox at {path}: wrong --config/--state-dir, or the service never ran here"
+        )
     outbox = _open_outbox(target)
     try:
         oldest = outbox.oldest_age_s()
-        print(f"pending: {outbox.depth()}")
-        print(f"oldest age s: {'-' if oldest is None else f'{oldest:.1f}'}")
-        print(f"dropped: {outbox.dropped()}")
-        print(f"last seq: {outbox.last_seq()}")
-        return 0
+        report = {
+            "outbox": str(path),
+            "pending": outbox.depth(),
+            "oldest_age_s": None if oldest is None else round(oldest, 1),
+            "dropped": outbox.dropped(),
+            "last_seq": outbox.last_seq(),
+        }
     finally:
         outbox.close()
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"pending: {report['pending']}")
+    print(f"oldest age s: {'-' if oldest is None else f'{oldest:.1f}'}")
+    print(f"dropped: {report['dropped']}")
+    print(f"last seq: {report['last_seq']}")
+    return 0
 
 
 def _csr_defaults(args: argparse.Namespace) -> tuple[str, str]:

@@ -2,8 +2,8 @@
 
 Rules are checked in stages and the first stage that objects decides the reasons:
 active faults → the request itself (manual pass allowed, code valid, not too long-lived, green) →
-anti-passback → person-code match → temperature. The controller may call `screen()` first to deny a bad code
-without keeping the person waiting for a document or a temperature.
+anti-passback → person-code match → temperature. The controller may call `screen()` first to
+deny a bad code without keeping the person waiting for a document or a temperature.
 """
 
 from __future__ import annotations
