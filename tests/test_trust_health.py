@@ -202,6 +202,7 @@ def test_gate_without_trust_list_shows_the_fault_on_its_retained_status(
     faults = document["faults"]
     assert isinstance(faults, dict)
     assert "trust list missing" in faults["trust_fault"]
+    assert document["blocks"] == {"trust_fault": "everything"}
     jsonschema.validate(document, load_schema("status"))
 
 
@@ -233,3 +234,13 @@ def test_gate_with_a_list_expiring_in_three_days_shows_days_left_and_the_warning
     assert sample["trust_list_version"] == 4
     assert "expires in" in sample["trust_warning"]
     jsonschema.validate(sample, load_schema("telemetry"))
+
+
+def test_a_trust_list_whose_keys_all_expired_blocks(tmp_path: Path) -> None:
+    clock = FakeClock()
+    creds = SimCredentials.generate()
+    root = _write_lists(creds, tmp_path, clock.now(), trust_days=60, deny_days=60)
+    store = _store(tmp_path, root, clock)
+    clock.advance(31 * DAY)  # the issuer keys end after 30 days, the list after 60
+    health = store.health(7.0)
+    assert health.blocking is not None and "no issuer key valid now" in health.blocking

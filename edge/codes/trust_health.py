@@ -107,6 +107,10 @@ def assess_list(
     problem = warning = None
     if now > document.expires_at:
         problem = f"{label} version {document.version} expired at {expires}"
+    elif isinstance(document, TrustList) and not any(
+        k.valid_at(now, 0) for k in document.keys.values()
+    ):
+        problem = f"{label} version {document.version} has no issuer key valid now"
     elif days_left < warning_days:
         warning = f"{label} version {document.version} expires in {days_left:.1f} days ({expires})"
     return ListHealth(

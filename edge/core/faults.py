@@ -97,6 +97,37 @@ FAULT_CATALOGUE: dict[str, FaultKind] = {
             "automatic",
             "re-checked every 0.5 s; cleared once a valid trust list (and denylist) is installed",
         ),
+        # Reported on the status topic only, never latched on the controller:
+        FaultKind(
+            "trust-list",
+            "nothing",
+            "automatic",
+            "a refused update; cleared when a good one is installed (the last good list stays)",
+        ),
+        FaultKind(
+            "denylist",
+            "nothing",
+            "automatic",
+            "a refused update; cleared when a good one is installed (the last good list stays)",
+        ),
+        FaultKind(
+            "trust-files",
+            "nothing",
+            "automatic",
+            "a list file on disk was refused; re-read at refresh-trust and at start",
+        ),
+        FaultKind(
+            "publish-refused",
+            "nothing",
+            "restart",
+            "fix the broker ACL, then restart the service (events stay in the outbox)",
+        ),
+        FaultKind("command-key", "nothing", "restart", "install the key, then restart"),
+        FaultKind("config", "nothing", "automatic", "send reload-config with a valid file"),
+        # Per presentation (announced, shown for 5 minutes, never latched):
+        FaultKind("sensor_fault", "nothing", "automatic", "judged again at the next person"),
+        FaultKind("passage_input_fault", "nothing", "automatic", "judged again at the next pass"),
+        FaultKind("controller_fault", "nothing", "automatic", "the next person starts afresh"),
     )
 }
 

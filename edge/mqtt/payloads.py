@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from edge.core.faults import fault_kind
 from edge.events import GateEvent
 
 EVENT_SCHEMA = "gate-edge/event"
@@ -80,7 +81,8 @@ def status_document(
 ) -> dict[str, Any]:
     """The retained status: "online" after connect, "offline" as the Last Will or at shutdown.
 
-    `trust` (when known) describes the trust list and denylist in force."""
+    `trust` (when known) describes the trust list and denylist in force; `blocks` says for each
+    fault what it keeps shut (from the fault catalogue)."""
     document: dict[str, Any] = {
         "schema": STATUS_SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -92,6 +94,7 @@ def status_document(
     }
     if trust is not None:
         document["trust"] = trust
+    document["blocks"] = {name: fault_kind(name).blocks for name in sorted(faults)}
     return document
 
 
