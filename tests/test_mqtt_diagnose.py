@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 
 from edge.cli import main
+from edge.clock import SystemClock
+from edge.doctor.runner import run_doctor
 from edge.mqtt.diagnose import diagnose_transport, probe_broker
 from edge.mqtt.outbox import Outbox
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.sim.broker import LocalBroker
+from edge.sim.credentials import SimCredentials
 from tests.broker import Broker, CertificateAuthority, free_port
 
 pytestmark = pytest.mark.slow
@@ -184,3 +187,68 @@ def _wait(predicate: Callable[[], bool], timeout_s: float = 15.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_the_service_logs_a_wrong_ca_at_warning_level_naming_the_file(
+    tmp_path: Path, tls_broker: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = CertificateAuthority(tmp_path / "other-ca")
+    settings = MqttSettings(
+        broker=tls_broker.url, ca_file=str(other.ca_file), reconnect_min_s=0.2, reconnect_max_s=0.5
+    )
+    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1")
+    publisher = EventPublisher(settings, site="s1", gate="g1", outbox=outbox)
+    with caplog.at_level(logging.WARNING, logger="edge.mqtt"):
+        publisher.start()
+        try:
+            assert _wait(lambda: "tls_verify" in caplog.text)
+        finally:
+            publisher.stop()
+            outbox.close()
+    named = [r for r in caplog.records if "tls_verify" in r.getMessage()]
+    assert named[0].levelno == logging.WARNING
+    assert str(other.ca_file) in named[0].getMessage()
+    assert len(named) == 1  # once, not at every reconnect
+
+
+def test_doctor_fails_the_broker_check_when_the_acl_refuses_the_gates_events(
+    tmp_path: Path,
+) -> None:
+    acl = {"s1.g3": ["topic write gates/s1/g3/status"]}
+    with Broker(tmp_path / "broker", mutual=True, acl=acl) as broker:
+        assert broker.ca is not None
+        cert, key = broker.ca.issue("s1.g3")
+        creds = SimCredentials.generate()
+        state = tmp_path / "state"
+        root = creds.write(state, SystemClock().now())
+        config = tmp_path / "gate.toml"
+        config.write_text(
+            f"""
+[gate]
+site = "s1"
+gate = "g3"
+[trust]
+root_public_key = "{root}"
+[camera]
+source = "none"
+[thermo]
+backend = "fake"
+[relay]
+backend = "fake"
+[io]
+backend = "fake"
+[mqtt]
+broker = "{broker.url}"
+ca_file = "{broker.ca.ca_file}"
+cert_file = "{cert}"
+key_file = "{key}"
+[storage]
+state_dir = "{state}"
+"""
+        )
+        report = run_doctor(str(config))
+    checks = {r.name: r for r in report.results}
+    assert checks["broker"].status == "fail"
+    assert "not_authorised" in checks["broker"].detail
+    assert checks["certificate"].status == "warn"  # the test CA issues one-day certificates
+    assert not report.ok and not report.event_published
