@@ -72,3 +72,9 @@ def test_read_json(capsys: pytest.CaptureFixture[str]) -> None:
     document = json.loads(capsys.readouterr().out)
     assert [r["n"] for r in document["readings"]] == [1, 2]
     assert abs(document["readings"][0]["ambient_c"] - 6.0) < 0.1
+
+
+def test_emissivity_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["thermo", "emissivity", "--fake", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["emissivity"] == 1.0 and document["written"] is False

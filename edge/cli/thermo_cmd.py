@@ -145,18 +145,27 @@ def _read(args: argparse.Namespace) -> int:
 def _emissivity(args: argparse.Namespace) -> int:
     sensor, clock = _open(args)
     try:
+        written = False
         if args.value is not None:
             try:
-                confirmed = commissioning.set_emissivity(sensor, clock, args.value)
+                value = commissioning.set_emissivity(sensor, clock, args.value)
             except ValueError as exc:
                 print(f"gate-edge: {exc}", file=sys.stderr)
                 return 2
-            print(f"emissivity set to {confirmed:.4f} (verified by read-back)")
+            written = True
         else:
-            print(f"emissivity {commissioning.read_emissivity(sensor):.4f}")
-        print(commissioning.read_config(sensor).describe())
+            value = commissioning.read_emissivity(sensor)
+        filters = commissioning.read_config(sensor).describe()
     finally:
         sensor.close()
+    if args.json:
+        print(json.dumps({"emissivity": round(value, 4), "written": written, "config": filters}))
+    elif written:
+        print(f"emissivity set to {value:.4f} (verified by read-back)")
+        print(filters)
+    else:
+        print(f"emissivity {value:.4f}")
+        print(filters)
     return 0
 
 
