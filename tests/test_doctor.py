@@ -144,3 +144,46 @@ def test_focus_score_tells_sharp_from_blurred() -> None:
     blurred = np.asarray(cv2.GaussianBlur(sharp, (31, 31), 10), dtype=np.uint8)
     assert focus_score(sharp) > 10 * focus_score(blurred)
     assert focus_score(np.zeros((90, 160, 3), np.uint8)) == 0.0
+
+
+def test_doctor_names_each_missing_device_without_crashing(tmp_path: Path) -> None:
+    creds = SimCredentials.generate()
+    root = creds.write(tmp_path / "state", SystemClock().now())
+    config = tmp_path / "gate.toml"
+    config.write_text(
+        f"""
+[gate]
+site = "doc"
+gate = "g1"
+[trust]
+root_public_key = "{root}"
+[camera]
+source = "replay"
+replay_path = "{tmp_path / "no-frames"}"
+[thermo]
+backend = "mlx90614"
+bus = 250
+[relay]
+backend = "gpiod"
+chip = "/dev/gpiochip99"
+[io]
+backend = "gpiod"
+chip = "/dev/gpiochip99"
+passage_line = 5
+[mqtt]
+enabled = false
+[storage]
+state_dir = "{tmp_path / "state"}"
+"""
+    )
+    code, report, _ = _doctor(config)
+    assert code == 1
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["device.thermometer"]["status"] == "fail"
+    assert "/dev/i2c-250" in checks["device.thermometer"]["detail"]
+    assert "dtparam=i2c_arm=on" in checks["device.thermometer"]["fix"]
+    for part in ("device.camera", "device.relay", "device.io"):
+        assert checks[part]["status"] == "fail", checks[part]
+        assert checks[part]["fix"]
+    assert "gpiochip99" in checks["device.relay"]["detail"]
+    assert checks["broker"]["status"] == "skip"

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[CheckResult], None]
 EVENT_WAIT_S = 10.0
 OUTBOX_FILE = "outbox.db"
+_SEE_GUIDE = "see the technician guide (section 2) for this part"
 
 
 def run_doctor(
@@ -50,11 +51,15 @@ def run_doctor(
         return report
     add(passed("config", f"{config_path} valid (site {config.gate.site}, gate {config.gate.gate})"))
     add(*checks.check_files(config))
-    add(devices.check_camera(config))
+    add(_guarded("device.camera", lambda: devices.check_camera(config)))
     add(_guarded("device.thermometer", lambda: devices.check_thermometer(config, clock)))
     add(_guarded("device.relay", lambda: devices.check_relay(config)))
     add(_guarded("device.io", lambda: devices.check_inputs(config)))
-    add(*devices.check_serial_parts(config, clock))
+    try:
+        add(*devices.check_serial_parts(config, clock))
+    except Exception as exc:
+        log.exception("serial device check failed")
+        add(failed("device.serial", f"{type(exc).__name__}: {exc}", "see the journal"))
     broker = _check_broker(config)
     add(broker)
     now = clock.now()
@@ -73,6 +78,11 @@ def _guarded(name: str, check: Callable[[], CheckResult]) -> CheckResult:
         return check()
     except GateEdgeError as exc:
         return failed(name, str(exc), "see the technician guide for this part")
+    except Exception as exc:
+        log.exception("%s check failed", name)
+        return failed(
+            name, f"{type(exc).__name__}: {exc}", "see the technician guide for this part"
+        )
 
 
 def _check_broker(config: Config) -> CheckResult:
