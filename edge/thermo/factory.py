@@ -47,7 +47,8 @@ class ReopeningSMBus:
         except FileNotFoundError:
             raise I2cBusError(
                 f"{device} does not exist: I2C is not enabled (or no bus {self.bus_number}); "
-                "fix: sudo raspi-config → Interface Options → I2C, or dtparam=i2c_arm=on in "
+                "fix: sudo raspi-config nonint do_i2c 0 (Interface Options → I2C), or "
+                "dtparam=i2c_arm=on in "
                 "/boot/firmware/config.txt, then reboot"
             ) from None
         except PermissionError:
