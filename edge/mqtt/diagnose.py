@@ -269,8 +269,11 @@ class TroubleReporter:
         *,
         logger: logging.Logger,
         repeat_s: float = 600.0,
+        quiet: bool = False,
     ) -> None:
+        """`quiet`: only remember the cause (a tool prints it itself when it gives up)."""
         self._settings, self._client_id, self._log = settings, client_id, logger
+        self._quiet = quiet
         self._repeat_s = repeat_s
         self._lock = threading.Lock()
         self._running = False
@@ -302,7 +305,7 @@ class TroubleReporter:
             repeat = self._logged == diagnosis and now - self._logged_at < self._repeat_s
             if not repeat:
                 self._logged, self._logged_at = diagnosis, now
-        if not repeat and not diagnosis.ok:
+        if not repeat and not diagnosis.ok and not self._quiet:
             self._log.warning("broker connection: %s", diagnosis.describe())
 
     def connected(self) -> None:

@@ -94,7 +94,7 @@ class EventPublisher:
         self._client_id = ""
         self._connected_at = 0.0
         self._client = self._make_client(site, gate)
-        self.trouble = TroubleReporter(settings, self._client_id, logger=log)
+        self.trouble = TroubleReporter(settings, self._client_id, logger=log, quiet=tool)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
