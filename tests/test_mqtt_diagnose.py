@@ -252,3 +252,22 @@ state_dir = "{state}"
     assert "not_authorised" in checks["broker"].detail
     assert checks["certificate"].status == "warn"  # the test CA issues one-day certificates
     assert not report.ok and not report.event_published
+
+
+def test_the_service_names_a_refused_login_once_as_not_authorised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with LocalBroker(tmp_path / "closed", allow_anonymous=False) as closed:
+        settings = MqttSettings(broker=closed.url, reconnect_min_s=0.2, reconnect_max_s=0.3)
+        outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1")
+        publisher = EventPublisher(settings, site="s1", gate="g1", outbox=outbox)
+        with caplog.at_level(logging.WARNING, logger="edge.mqtt"):
+            publisher.start()
+            try:
+                assert _wait(lambda: "not_authorised" in caplog.text)
+                time.sleep(1.5)  # several reconnects
+            finally:
+                publisher.stop()
+                outbox.close()
+    messages = [r.getMessage() for r in caplog.records if "broker connection" in r.getMessage()]
+    assert len(messages) == 1 and "not_authorised" in messages[0], messages

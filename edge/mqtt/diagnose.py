@@ -339,6 +339,10 @@ class TroubleReporter:
         try:
             diagnosis = diagnose_transport(self._settings)
             if diagnosis.ok:
+                with self._lock:
+                    known = self._last
+                if known is not None and not known.ok:
+                    return  # the broker already named it (a refused CONNECT): keep that
                 diagnosis = _fail(
                     "connection_lost",
                     f"{diagnosis.detail}, but the MQTT connection failed",
