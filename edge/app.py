@@ -16,6 +16,7 @@ from edge.codes.trust_store import TrustStore
 from edge.config import Config
 from edge.configcheck import check_config_file
 from edge.core.controller import GateController
+from edge.core.faults import fault_reason
 from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.credentials.formats import gate_verifiers
 from edge.errors import ConfigError, GateEdgeError
@@ -49,6 +50,7 @@ MQTT_WORKER_THREADS = {
 EXIT_RESTART = 75  # reload-config accepted: systemd restarts the unit (RestartForceExitStatus)
 _SUPERVISE_S = 0.5
 _CLOCK_CHECK_EVERY_S = 60.0
+_REPROBE_EVERY_S = 30.0
 
 
 def read_root_key(config: Config) -> bytes:
@@ -195,6 +197,7 @@ class GateService:
             self.watchdog.register_probe("thermometer", thermometer_beat, 5.0)
         self.workers = WorkerSupervisor(self.publisher, self.clock)
         self._published_faults: dict[str, str] = {}
+        self._trust_warnings: tuple[str, ...] = ()
         self._thread: threading.Thread | None = None
         self._button_thread: threading.Thread | None = None
 
@@ -306,6 +309,21 @@ class GateService:
         log.info("reload-config: configuration valid, restarting to apply it")
         self.request_stop(EXIT_RESTART)
 
+    def clear_fault(self, fault: str, command_id: str) -> None:
+        """clear-fault from central: lift a latched fault. A device that could not be opened at
+        start is opened again by restarting the service."""
+        reason = fault_reason(fault)
+        if reason not in self.controller.faults:
+            log.warning("clear-fault %s: %s is not active", command_id[:64], reason)
+            return
+        unopened = {fault_reason(part) for part in self.hardware.faults}
+        if reason in unopened:
+            log.warning("clear-fault %s: restarting to open the device again", reason)
+            self.request_stop(EXIT_RESTART)
+            return
+        log.warning("clear-fault %s: lifted by central command %s", reason, command_id[:64])
+        self.controller.clear_fault(reason)
+
     def refresh_trust(self) -> None:
         """Re-read the persisted trust list and denylist, and ask the broker for the retained
         ones again; a refused file (bad signature, rollback, expired while a good one is loaded)
@@ -320,6 +338,7 @@ class GateService:
                 self.publisher.set_fault("trust-files", "; ".join(self.trust.problems)[:500])
             else:
                 self.publisher.clear_fault("trust-files")
+        self._check_trust()
 
     # ---- observation --------------------------------------------------------------------------
 
@@ -344,6 +363,7 @@ class GateService:
             "clock_offset_s": clock.offset_s,
             "clock_synchronized": clock.synchronized,
             "clock_max_error_ms": clock.max_error_ms,
+            **self.trust.health(self.config.trust.expiry_warning_days).telemetry(),
         }
         client = self.credentials.client
         if client is not None:
@@ -413,6 +433,8 @@ class GateService:
         while not self._stop.is_set():
             try:
                 pressed = button.wait_for_active(0.5)
+                if "manual_button_fault" in self.controller.faults:
+                    self.controller.clear_fault("manual_button")  # the input reads again
                 if pressed and not self._stop.is_set():
                     operator = self.config.policy.button_operator
                     if not self.controller.handle_manual(operator, "button", None):
@@ -428,11 +450,15 @@ class GateService:
                 self._stop.wait(1.0)
 
     def _supervise(self) -> None:
-        last_mark = 0.0
+        last_mark = last_probe = 0.0
         while not self._stop.wait(_SUPERVISE_S):
             self._supervisor_beat()
             try:
                 self.workers.check()
+                if time.monotonic() - last_probe >= _REPROBE_EVERY_S:
+                    self.controller.reprobe()
+                    last_probe = time.monotonic()
+                self._check_trust()
                 self._sync_status()
                 if time.monotonic() - last_mark >= _CLOCK_CHECK_EVERY_S:
                     self._check_clock()
@@ -477,6 +503,24 @@ class GateService:
         if not tripped:
             return {}
         return {"platform_breaker": "fallback in use: " + ", ".join(tripped)}
+
+    def _check_trust(self) -> None:
+        """Latch trust_fault while every code would be denied (no usable trust list, or an
+        expired denylist), report a missing denylist, warn ahead of expiry. Cleared on its own
+        once a good list is installed (retained update, refresh-trust or a restart)."""
+        health = self.trust.health(self.config.trust.expiry_warning_days)
+        checks = (("trust", health.blocking), ("denylist", health.denylist_problem))
+        for component, problem in checks:
+            if problem:
+                self.controller.report_fault(component, problem)
+            elif f"{component}_fault" in self.controller.faults:
+                self.controller.clear_fault(component)
+        if health.warnings != self._trust_warnings:
+            for warning in health.warnings:
+                log.warning("trust: %s", warning)
+            self._trust_warnings = health.warnings
+        if self.publisher is not None:
+            self.publisher.set_trust(health.summary())
 
     def _check_clock(self) -> None:
         verdict = self._clock_watch.check(self.clock.now(), self.clock.monotonic())

@@ -31,6 +31,10 @@ class SensorError(DriverError):
     """A sensor returned no trustworthy reading."""
 
 
+class I2cBusError(SensorError):
+    """The I2C bus device itself is missing or not accessible: retrying cannot help."""
+
+
 class CameraError(DriverError):
     """A frame source failed or stopped delivering frames."""
 

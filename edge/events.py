@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-EventKind = Literal["decision", "passage", "fault", "test"]
+EventKind = Literal["decision", "passage", "fault", "test", "doctor", "prompt"]
 Decision = Literal["pass", "deny"]
 Method = Literal["camera", "serial", "id_card", "manual"]
 Path = Literal["offline", "online", "cache"]
@@ -22,6 +22,8 @@ class TemperatureFacts:
     estimate_c: float | None
     model: str
     samples: int
+    measurements: tuple[tuple[str, float | None], ...] = ()
+    """Every verdict of the presentation in order: (state, estimate), re-measures included."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class GateEvent:
     fault: str | None = None
     detail: str | None = None
     path: Path | None = None
+    identity: str | None = None
+    """Decisions: the person-code match outcome (not_required, matched, missing, mismatched,
+    not_bound); never the document number."""
 
 
 class EventSink(Protocol):

@@ -149,3 +149,27 @@ def test_signed_open_once_is_a_manual_pass_and_a_replay_is_refused(
     _publish(mqtt_broker, "gates/s1/g1/cmd/open-once", command, retain=False)
     assert not gate.decided.wait(1.5), "a replayed command must not open the gate"
     assert gate.service.control is not None and gate.service.control.refused >= 1
+
+
+def test_a_signed_clear_fault_lifts_a_relay_fault_from_the_status(
+    gate: LiveGate, mqtt_broker: Broker
+) -> None:
+    status = Subscriber(mqtt_broker, "gates/s1/g1/status", client_id="central-status")
+    try:
+        gate.service.controller.report_fault("relay", "pulse failed: board not answering")
+        assert status.wait_for(
+            lambda msgs: any("relay_fault" in json.loads(p)["faults"] for _, p, _ in msgs)
+        )
+        command = sign_command(
+            gate.command_key,
+            name="clear-fault",
+            site="s1",
+            gate="g1",
+            now=SystemClock().now(),
+            fault="relay_fault",
+        )
+        _publish(mqtt_broker, "gates/s1/g1/cmd/clear-fault", command, retain=False)
+        assert _wait(lambda: "relay_fault" not in gate.service.controller.faults)
+        assert status.wait_for(lambda msgs: json.loads(msgs[-1][1])["faults"] == {})
+    finally:
+        status.close()

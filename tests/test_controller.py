@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import uuid
 from collections import deque
 from dataclasses import dataclass, field, replace
 
+import jsonschema
 import pytest
 
 from edge.clock import FakeClock
@@ -16,7 +19,8 @@ from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.core.settings import PolicySettings
 from edge.errors import RelayError, SensorError, StorageError
 from edge.events import GateEvent
-from edge.thermo.reading import TemperatureReading
+from edge.mqtt.payloads import EventStamp, event_document, load_schema
+from edge.thermo.reading import Measurement, TemperatureReading
 
 DOCUMENT = "G12345678"
 BINDING = subject_binding("CN-GD", DOCUMENT)
@@ -396,18 +400,83 @@ def test_manual_pass_needs_a_normal_temperature_and_permission() -> None:
 
 def test_latched_fault_denies_everything_until_cleared() -> None:
     rig = Rig()
-    rig.controller.report_fault("camera", "no frames for 5 s")
-    rig.controller.report_fault("camera", "still no frames")  # no second event
+    rig.controller.report_fault("clock", "clock before 2026")
+    rig.controller.report_fault("clock", "still before 2026")  # no second event
     rig.scan(green())
     rig.controller.handle_manual("op-1", "button", None)
-    assert rig.decisions() == [("deny", ("camera_fault",)), ("deny", ("camera_fault",))]
+    assert rig.decisions() == [("deny", ("clock_fault",)), ("deny", ("clock_fault",))]
     assert rig.relay.pulses == []
-    assert rig.controller.status().faults == {"camera_fault": "still no frames"}
-    rig.controller.clear_fault("camera")
+    assert rig.controller.status().faults == {"clock_fault": "still before 2026"}
+    rig.controller.clear_fault("clock")
     rig.scan(green())
     assert rig.decisions()[-1] == ("pass", ())
     faults = [(e.fault, e.detail) for e in rig.sink.of("fault")]
-    assert faults == [("camera_fault", "no frames for 5 s"), ("camera_fault", "cleared")]
+    assert faults == [("clock_fault", "clock before 2026"), ("clock_fault", "cleared")]
+
+
+def test_a_camera_fault_blocks_camera_codes_only() -> None:
+    rig = Rig()
+    rig.controller.report_fault("camera", "no frames for 5 s")
+    rig.scan(green(b"code-1"))
+    rig.scan(green(b"code-2"), source="serial")
+    rig.controller.handle_manual("op-1", "button", None)
+    rig.controller.handle_manual("op-2", "central", "c-1")
+    assert rig.decisions() == [
+        ("deny", ("camera_fault",)),
+        ("pass", ()),
+        ("pass", ()),
+        ("pass", ()),
+    ]
+    assert len(rig.relay.pulses) == 3
+
+
+def test_a_serial_scanner_or_button_fault_blocks_its_own_input_only() -> None:
+    rig = Rig()
+    rig.controller.report_fault("serial_scanner", "port gone")
+    rig.controller.report_fault("manual_button", "line unreadable")
+    rig.scan(green(b"code-1"), source="serial")
+    rig.controller.handle_manual("op-1", "button", None)
+    rig.scan(green(b"code-2"))
+    rig.controller.handle_manual("op-2", "central", "c-1")
+    assert rig.decisions() == [
+        ("deny", ("serial_scanner_fault",)),
+        ("deny", ("manual_button_fault",)),
+        ("pass", ()),
+        ("pass", ()),
+    ]
+
+
+def test_a_broken_lamp_is_reported_and_blocks_nobody_then_heals_on_reprobe() -> None:
+    rig = Rig()
+    rig.controller.report_fault("indicator", "red lamp line: I/O error")
+    rig.scan(green())
+    assert rig.decisions() == [("pass", ())]
+    assert len(rig.relay.pulses) == 1
+    assert "indicator_fault" in rig.controller.faults  # still reported
+    rig.controller.reprobe()
+    assert rig.controller.faults == {}
+
+
+def test_a_document_reader_fault_blocks_only_presentations_that_need_it() -> None:
+    rig = Rig(PolicySettings(person_code_match="sampled", match_sample_percent=50.0))
+    rig.controller.report_fault("document_reader", "could not be opened")
+    rig.draws[0] = 0.9  # not sampled: no document needed
+    rig.scan(green(b"code-1"))
+    rig.draws[0] = 0.1  # sampled: the document is needed
+    rig.lines.lines.append("E7654321")
+    rig.scan(green(b"code-2", subject_binding("CN-GD", "E7654321")))
+    assert rig.decisions() == [("pass", ()), ("deny", ("document_reader_fault",))]
+
+
+def test_a_relay_fault_blocks_everything_until_cleared() -> None:
+    rig = Rig()
+    rig.controller.report_fault("relay", "pulse failed")
+    rig.controller.handle_manual("op-2", "central", "c-1")
+    rig.scan(green())
+    assert rig.decisions() == [("deny", ("relay_fault",)), ("deny", ("relay_fault",))]
+    rig.controller.clear_fault("relay_fault")
+    rig.scan(green())
+    assert rig.decisions()[-1] == ("pass", ())
 
 
 def test_fault_reported_during_measurement_stops_the_pass() -> None:
@@ -549,3 +618,68 @@ def test_a_fault_that_hit_one_presentation_is_remembered_for_the_status_topic() 
     )
     rig.clock.advance(301.0)
     assert rig.controller.recent_faults == {}
+
+
+def test_every_measurement_of_the_presentation_is_in_its_event() -> None:
+    rig = Rig()
+    history = (Measurement("fever", 37.6), Measurement("normal", 36.6), Measurement("normal", 36.7))
+    rig.thermo.readings.append(replace(reading(estimate=36.7), measurements=history))
+    rig.scan(green())
+    event = rig.sink.of("decision")[0]
+    assert event.temperature is not None
+    assert event.temperature.measurements == (("fever", 37.6), ("normal", 36.6), ("normal", 36.7))
+    document = event_document(event, EventStamp(str(uuid.uuid4()), "s", "g", 1, 1_767_225_600_000))
+    jsonschema.validate(document, load_schema("event"))
+    assert document["temperature"]["measurements"][0] == {"state": "fever", "estimate_c": 37.6}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["g12345678", " G1234 5678 ", "Ｇ１２３４５６７８", "G12345678\u3000", "\tg12345678\n"],
+)
+def test_document_numbers_are_normalised_before_matching(typed: str) -> None:
+    rig = Rig(PolicySettings(person_code_match="always"))
+    rig.lines.arrive_after_drain.append(typed)
+    rig.scan(green())
+    assert rig.decisions() == [("pass", ())]
+    assert rig.records[0].identity == "matched"
+
+
+def test_chinese_id_check_digit_x_matches_either_case() -> None:
+    assert subject_binding("CN-GD", "11010519491231002x") == subject_binding(
+        "CN-GD", "11010519491231002X"
+    )
+    assert subject_binding("CN-GD", "110105194912310021") != subject_binding(
+        "CN-GD", "11010519491231002X"
+    )
+
+
+def test_the_identity_outcome_not_the_number_is_in_the_decision_event() -> None:
+    rig = Rig(PolicySettings(person_code_match="always", cooldown_s=0.0, deny_signal_s=0.0))
+    rig.lines.arrive_after_drain.append(DOCUMENT)
+    rig.scan(green(b"code-1"))
+    rig.lines.arrive_after_drain.append("E0000000")
+    rig.scan(green(b"code-2", subject_binding("CN-GD", "E7654321")))
+    rig.scan(green(b"code-3", binding=None))
+    outcomes = [e.identity for e in rig.sink.of("decision")]
+    assert outcomes == ["matched", "mismatched", "not_bound"]
+    unchecked = Rig()
+    unchecked.scan(green())
+    assert unchecked.sink.of("decision")[0].identity == "not_required"
+    for event in rig.sink.events:
+        document = event_document(event, EventStamp(str(uuid.uuid4()), "s", "g", 1, 1))
+        jsonschema.validate(document, load_schema("event"))
+        assert DOCUMENT not in json.dumps(document)
+
+
+def test_the_document_prompt_is_shown_and_announced() -> None:
+    rig = Rig(PolicySettings(person_code_match="always", cooldown_s=0.0, deny_signal_s=0.0))
+    rig.lines.arrive_after_drain.append(DOCUMENT)
+    rig.scan(green())
+    assert rig.sink.kinds()[:2] == ["prompt", "decision"]
+    prompt_signals = rig.signals[: rig.signals.index(("green", False)) + 1]
+    assert ("green", True) in prompt_signals and ("red", True) in prompt_signals
+    assert ("buzzer", True) in prompt_signals
+    no_prompt = Rig()
+    no_prompt.scan(green())
+    assert "prompt" not in no_prompt.sink.kinds()

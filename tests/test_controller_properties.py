@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from edge.clock import FakeClock
 from edge.codes.result import VerificationResult
 from edge.core.controller import GateController
+from edge.core.faults import faults_blocking
 from edge.core.settings import PolicySettings
 from edge.errors import RelayError, StorageError
 from edge.events import GateEvent
@@ -28,6 +29,7 @@ class World:
     controller: GateController | None = None
     pulses_while_faulted: int = 0
     fault_while_measuring: bool = False
+    presenting: tuple[str, str | None] = ("camera", None)  # method, manual source
 
     def emit(self, event: GateEvent) -> None:
         if self.sink_fails:
@@ -38,7 +40,7 @@ class World:
         if self.relay_fails:
             raise RelayError("no answer")
         assert self.controller is not None
-        if self.controller.faults:
+        if faults_blocking(self.controller.faults, *self.presenting):
             self.pulses_while_faulted += 1
         self.log.append(("pulse", None))
 
@@ -83,11 +85,12 @@ TEMPERATURES = st.one_of(
     st.none(),
     st.builds(reading, st.sampled_from(["fever", "sensor_fault", "no_subject"]), st.none()),
 )
+FAULTED_PARTS = ["camera", "sensor", "indicator", "relay"]
 ACTIONS = st.lists(
     st.one_of(
         st.tuples(st.just("scan"), CODES, TEMPERATURES),
         st.tuples(st.just("manual"), st.booleans(), TEMPERATURES),
-        st.tuples(st.just("fault"), st.sampled_from(["camera", "sensor"]), st.booleans()),
+        st.tuples(st.just("fault"), st.sampled_from(FAULTED_PARTS), st.booleans()),
         st.tuples(st.just("sink_fails"), st.booleans(), st.none()),
         st.tuples(st.just("relay_fails"), st.booleans(), st.none()),
         st.tuples(st.just("wait"), st.floats(0.0, 400.0), st.none()),
@@ -116,9 +119,11 @@ def test_gate_opens_only_after_a_stored_pass(
         if kind == "scan":
             assert isinstance(first, VerificationResult)
             world.temperature = second  # type: ignore[assignment]
+            world.presenting = ("camera", None)
             assert controller.handle_scan("camera", first, 1.0, world.clock.monotonic())
         elif kind == "manual":
             world.temperature = second  # type: ignore[assignment]
+            world.presenting = ("manual", "button")
             assert controller.handle_manual("op-1" if first else "", "button", None)
         elif kind == "fault":
             if second:

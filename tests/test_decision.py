@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edge.codes.result import VerificationResult
+from edge.codes.trustlist import IssuerKey, build_trust_list, parse_trust_list
+from edge.codes.verify import verify_code
 from edge.core.decision import (
     DecisionInput,
     ManualPresentation,
@@ -20,6 +22,7 @@ from edge.core.decision import (
 from edge.core.identity import IdentityOutcome, subject_binding
 from edge.core.passback import PassbackLedger
 from edge.core.settings import PolicySettings
+from edge.sim.credentials import SimCredentials
 from edge.thermo.reading import TemperatureReading
 
 POLICY = PolicySettings()
@@ -218,3 +221,39 @@ def test_pass_only_when_every_rule_holds(
     assert decision.passed == ok
     assert bool(decision.reasons) != decision.passed
     assert all(r and r == r.lower() and " " not in r for r in decision.reasons)
+
+
+def test_a_code_valid_longer_than_the_policy_allows_is_refused() -> None:
+    day = green(issued_at=1_767_225_600, expires_at=1_767_225_600 + 24 * 3600)
+    week = green(issued_at=1_767_225_600, expires_at=1_767_225_600 + 7 * 24 * 3600)
+    assert decide(DecisionInput(scan(day), temp()), POLICY, EMPTY, NOW).passed
+    refused = decide(DecisionInput(scan(week), temp()), POLICY, EMPTY, NOW)
+    assert refused.reasons == ("lifetime_too_long",)
+    unlimited = replace(POLICY, max_code_lifetime_h=0.0)
+    assert decide(DecisionInput(scan(week), temp()), unlimited, EMPTY, NOW).passed
+    stricter = replace(POLICY, max_code_lifetime_h=1.0)
+    assert decide(DecisionInput(scan(day), temp()), stricter, EMPTY, NOW).reasons == (
+        "lifetime_too_long",
+    )
+
+
+def test_verification_reports_the_issue_time() -> None:
+    creds = SimCredentials.generate()
+    now = 1_767_225_600.0
+    text = creds.issue("green", now, ttl_s=600)
+    result = _verify_with(creds, text, now)
+    assert result.valid
+    assert result.issued_at == int(now)
+    assert result.expires_at == int(now) + 600
+
+
+def _verify_with(creds: SimCredentials, text: str, now: float) -> VerificationResult:
+    issuers = {
+        name: [IssuerKey(key.public_key(), int(now) - 60, int(now) + 86400)]
+        for name, key in creds.issuer_keys.items()
+    }
+    signed = build_trust_list(
+        creds.root, issuers, version=1, issued_at=int(now) - 60, expires_at=int(now) + 86400
+    )
+    trust = parse_trust_list(signed, creds.root.public_key())
+    return verify_code(text, trust, None, now, 30)

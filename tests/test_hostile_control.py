@@ -24,7 +24,7 @@ from edge.sim.credentials import SimCredentials
 from tests.hostile import FIELD_POISON, commands, trust_documents
 from tests.test_mqtt_control import KEY, PUBLIC_HEX, FakeStatus, _cmd
 
-COMMAND_NAMES = ("open-once", "reload-config", "refresh-trust")
+COMMAND_NAMES = ("open-once", "reload-config", "refresh-trust", "clear-fault")
 _WAIT_S = 10.0
 
 
@@ -52,6 +52,9 @@ class RecordingHandler:
 
     def refresh_trust(self) -> None:
         self._record("refresh-trust")
+
+    def clear_fault(self, fault: str, command_id: str) -> None:
+        self._record(f"clear-fault:{fault}")
 
     def wait_for(self, count: int) -> bool:
         with self._changed:

@@ -156,6 +156,18 @@ def test_command_sign_output_is_accepted_by_the_gate(
         skew_s=60,
     )
     assert command.operator == "op-1"
+    assert main([*argv, "--command", "clear-fault", "--fault", "relay_fault"]) == 0
+    clear = verify_command(
+        capsys.readouterr().out.strip().encode(),
+        key.public_key(),
+        topic_name="clear-fault",
+        site="s1",
+        gate="g1",
+        now=time.time(),
+        max_ttl_s=3600,
+        skew_s=60,
+    )
+    assert clear.fault == "relay_fault"
 
 
 def test_api_document_names_every_topic_and_schema() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,9 @@ class FakeHandler:
 
     def refresh_trust(self) -> None:
         self.calls.append(("refresh-trust",))
+
+    def clear_fault(self, fault: str, command_id: str) -> None:
+        self.calls.append(("clear-fault", fault, command_id))
 
 
 class FakeTrust:
@@ -97,6 +101,7 @@ def _plane(
 
 def _cmd(clock: FakeClock, name: str = "open-once", **kw: Any) -> bytes:
     kw.setdefault("operator", "op-7" if name == "open-once" else None)
+    kw.setdefault("fault", "relay_fault" if name == "clear-fault" else None)
     kw.setdefault("site", "s1")
     kw.setdefault("gate", "g1")
     return sign_command(KEY, name=name, now=clock.now(), **kw)
@@ -105,13 +110,37 @@ def _cmd(clock: FakeClock, name: str = "open-once", **kw: Any) -> bytes:
 def test_signed_commands_are_executed_and_match_the_schema(tmp_path: Path) -> None:
     clock = FakeClock()
     plane, handler, _, _ = _plane(tmp_path, clock)
-    for name in ("open-once", "reload-config", "refresh-trust"):
+    names = ("open-once", "reload-config", "refresh-trust", "clear-fault")
+    for name in names:
         payload = _cmd(clock, name)
         jsonschema.validate(json.loads(payload), load_schema("command"))
         assert plane.handle(CMD + name, payload) == "executed"
-    assert [c[0] for c in handler.calls] == ["open-once", "reload-config", "refresh-trust"]
+    assert [c[0] for c in handler.calls] == list(names)
     assert handler.calls[0][1] == "op-7"
     assert uuid.UUID(handler.calls[0][2])
+    assert handler.calls[3][1] == "relay_fault"
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (lambda c: _cmd(c, "clear-fault", fault=None), "needs a fault name"),
+        (lambda c: _cmd(c, "refresh-trust", fault="relay_fault"), "only clear-fault"),
+        (lambda c: _cmd(c, "clear-fault", fault="Relay Fault!"), "fault name"),
+    ],
+)
+def test_clear_fault_must_name_one_fault(
+    tmp_path: Path, make: Callable[[FakeClock], bytes], why: str
+) -> None:
+    clock = FakeClock()
+    plane, handler, _, _ = _plane(tmp_path, clock)
+    payload = make(clock)
+    name = json.loads(payload)["body"]["command"]
+    outcome = plane.handle(CMD + name, payload)
+    assert outcome.startswith("refused") and why in outcome
+    assert handler.calls == []
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(json.loads(payload), load_schema("command"))
 
 
 def test_replayed_command_is_refused_even_after_restart(tmp_path: Path) -> None:

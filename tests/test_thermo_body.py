@@ -217,7 +217,7 @@ def test_real_backend_without_hardware_is_sensor_fault() -> None:
     settings = replace(SETTINGS, backend="mlx90614", bus=250)
     reading = open_thermometer(settings, 37.3, 1, clock).measure(1.0)
     assert reading.state == "sensor_fault"
-    assert "errno 2" in reading.detail
+    assert "/dev/i2c-250 does not exist" in reading.detail
 
 
 def test_fake_backend_without_a_bus_sees_nobody() -> None:
@@ -238,3 +238,45 @@ def test_a_perfectly_steady_scene_is_not_mistaken_for_a_stuck_sensor() -> None:
     clock.advance(SETTINGS.freshness_s + 0.1)  # that reading is no longer fresh
     bus.stick()  # now the raw IR word freezes too: that is a stuck sensor
     assert thermometer.measure(3.0).state == "sensor_fault"
+
+
+def _scripted(bus: FakeMlx90614Bus, temperatures: list[float | None]) -> None:
+    """Per verdict (five samples of three words each) the forehead's object temperature;
+    None keeps the scene's own."""
+    calls = {"n": 0}
+    real = bus.scene.true_object_c
+
+    def scripted() -> float:
+        calls["n"] += 1
+        step = min((calls["n"] - 1) // 15, len(temperatures) - 1)
+        chosen = temperatures[step]
+        return real() if chosen is None else chosen
+
+    bus.scene.true_object_c = scripted  # type: ignore[method-assign]
+
+
+def test_one_normal_re_measure_does_not_overrule_a_fever_when_two_are_required() -> None:
+    clock = FakeClock()
+    scene = PersonScene(clock)
+    scene.arrive(36.6)
+    thermometer, bus = meter(scene, clock, remeasure=2)
+    _scripted(bus, [None, 34.0, None])  # fever, normal, fever again
+    reading = thermometer.measure(5.0)
+    assert reading.state == "fever"
+    assert "fever stands" in reading.detail
+    assert [m.state for m in reading.measurements] == ["fever", "normal", "fever"]
+
+
+def test_a_fever_is_overruled_only_by_consecutive_normal_re_measures() -> None:
+    clock = FakeClock()
+    scene = PersonScene(clock)
+    scene.arrive(36.6)
+    thermometer, bus = meter(scene, clock, remeasure=2)
+    _scripted(bus, [None, 34.0, 34.0])
+    reading = thermometer.measure(5.0)
+    assert reading.state == "normal"
+    assert "overruled" in reading.detail
+    states = [m.state for m in reading.measurements]
+    assert states == ["fever", "normal", "normal"]
+    first = reading.measurements[0].estimate_c
+    assert first is not None and first >= 37.3  # the overruled fever stays on record

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -38,8 +40,41 @@ def test_measure_states(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("no_subject")
 
 
-def test_missing_bus_fails_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["thermo", "read", "--bus", "250", "--count", "1"]) == 1
-    assert "errno 2" in capsys.readouterr().err
+def test_missing_bus_names_the_device_and_the_fix_once(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["thermo", "read", "--bus", "250", "--count", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "/dev/i2c-250 does not exist" in err
+    assert "dtparam=i2c_arm=on" in err and "raspi-config" in err
+    assert err.count("/dev/i2c-250") == 1  # once, not once per reading
     assert main(["thermo", "emissivity", "--bus", "250"]) == 2
-    assert "gate-edge: MLX90614 read 0x24 failed" in capsys.readouterr().err
+    assert "gate-edge: /dev/i2c-250 does not exist" in capsys.readouterr().err
+
+
+def test_measure_uses_the_configured_model_and_threshold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "gate.toml"
+    config.write_text(
+        '[gate]\nsite = "s"\ngate = "g"\n[policy]\nfever_threshold_c = 39.5\n'
+        '[thermo]\nmodel = "offset"\noffset_c = 0.5\n'
+    )
+    assert main(["thermo", "measure", "--fake", "hot", "--config", str(config), "--json"]) == 0
+    reading = json.loads(capsys.readouterr().out)
+    assert reading["model"] == "offset(+0.50)"
+    assert reading["threshold_c"] == 39.5
+    assert reading["state"] == "normal"  # 38.x is below the configured 39.5
+    assert main(["thermo", "measure", "--fake", "hot", "--config", str(config)]) == 0
+    assert "threshold 39.50 °C" in capsys.readouterr().out
+
+
+def test_read_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["thermo", "read", "--fake", "cold", "--count", "2", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [r["n"] for r in document["readings"]] == [1, 2]
+    assert abs(document["readings"][0]["ambient_c"] - 6.0) < 0.1
+
+
+def test_emissivity_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["thermo", "emissivity", "--fake", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["emissivity"] == 1.0 and document["written"] is False

@@ -21,9 +21,37 @@ _COMMAND_MODULES = (
     "edge.cli.service_cmd",
     "edge.cli.io_cmd",
     "edge.cli.gateio_cmd",
+    "edge.cli.doctor_cmd",
 )
 
 EXIT_USAGE = 2
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """`--help` shows each option's default unless its help already says it or there is none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text
+            or default is None
+            or default is False
+            or default == argparse.SUPPRESS
+            or action.required
+            or not action.option_strings
+        ):
+            return action.help
+        return f"{text} (default: %(default)s)" if text else "(default: %(default)s)"
+
+
+def _show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Give every parser and sub-parser the defaults-showing help formatter."""
+    parser.formatter_class = DefaultsHelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _show_defaults(child)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
+    _show_defaults(parser)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
@@ -18,6 +19,7 @@ def register(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     check = sub.add_parser("check", help="validate a configuration file and report every error")
     check.add_argument("file")
+    check.add_argument("--json", action="store_true", help="one JSON document for scripts")
     check.set_defaults(func=_check)
     reference = sub.add_parser("reference", help="print the configuration reference (Markdown)")
     reference.set_defaults(func=_reference)
@@ -27,10 +29,17 @@ def _check(args: argparse.Namespace) -> int:
     try:
         config = check_config_file(args.file)  # the same validation `run` does before starting
     except ConfigError as exc:
+        if args.json:
+            print(json.dumps({"file": args.file, "valid": False, "problems": exc.problems}))
+            return 2
         print(f"{args.file}: {len(exc.problems)} problem(s)", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
+    if args.json:
+        gate = {"site": config.gate.site, "gate": config.gate.gate}
+        print(json.dumps({"file": args.file, "valid": True, "problems": [], **gate}))
+        return 0
     print(f"{args.file}: OK (site {config.gate.site}, gate {config.gate.gate})")
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -21,6 +22,7 @@ from edge.events import GateEvent
 from edge.ids import device_id, device_id_problem, id_problem
 from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.commands import sign_command
+from edge.mqtt.diagnose import probe_broker, tool_client_id
 from edge.mqtt.outbox import Outbox
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings, StorageSettings
@@ -53,6 +55,7 @@ def register(subparsers: Any) -> None:
         parser.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
     test.set_defaults(func=_test)
     flush.set_defaults(func=_flush)
+    pending.add_argument("--json", action="store_true", help="one JSON document for scripts")
     pending.set_defaults(func=_pending)
 
     certs = subparsers.add_parser("certs", help="device certificate tools")
@@ -78,6 +81,7 @@ def register(subparsers: Any) -> None:
     sign.add_argument("--gate", required=True)
     sign.add_argument("--command", required=True, choices=COMMAND_NAMES)
     sign.add_argument("--operator", help="operator id (open-once)")
+    sign.add_argument("--fault", help="fault to clear (clear-fault), e.g. relay_fault")
     sign.add_argument("--ttl", type=float, default=60.0, help="validity in seconds (default 60)")
     sign.set_defaults(func=_sign)
 
@@ -134,7 +138,22 @@ def _deliver(target: _Target, outbox: Outbox, timeout_s: float) -> int:
         print(f"all events acknowledged by {target.mqtt.broker}")
         return 0
     print(f"pending: {left} event(s) not acknowledged after {timeout_s:g} s", file=sys.stderr)
+    print(f"broker: {_why_undelivered(target, publisher)}", file=sys.stderr)
     return 1
+
+
+def _why_undelivered(target: _Target, publisher: EventPublisher) -> str:
+    """The named cause: refused publishes, or why the connection could not be made."""
+    if publisher.refused:
+        return (
+            f"not_authorised: the broker refused {publisher.refused} event(s) on "
+            f"{publisher.topics.events}; fix: the broker's ACL must let this gate write there"
+        )
+    known = publisher.trouble.last
+    if known is not None and not known.ok:
+        return known.describe()
+    client_id = tool_client_id(target.mqtt, target.site, target.gate, "diagnose")
+    return probe_broker(target.mqtt, client_id).describe()
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -167,17 +186,33 @@ def _flush(args: argparse.Namespace) -> int:
 
 
 def _pending(args: argparse.Namespace) -> int:
+    """Read-only: a missing outbox is an error, never created here."""
     target = _target(args)
+    path = Path(target.storage.state_dir) / OUTBOX_FILE
+    if not path.is_file():
+        raise GateEdgeError(
+            f"no outbox at {path}: wrong --config/--state-dir, or the service never ran here"
+        )
     outbox = _open_outbox(target)
     try:
         oldest = outbox.oldest_age_s()
-        print(f"pending: {outbox.depth()}")
-        print(f"oldest age s: {'-' if oldest is None else f'{oldest:.1f}'}")
-        print(f"dropped: {outbox.dropped()}")
-        print(f"last seq: {outbox.last_seq()}")
-        return 0
+        report = {
+            "outbox": str(path),
+            "pending": outbox.depth(),
+            "oldest_age_s": None if oldest is None else round(oldest, 1),
+            "dropped": outbox.dropped(),
+            "last_seq": outbox.last_seq(),
+        }
     finally:
         outbox.close()
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"pending: {report['pending']}")
+    print(f"oldest age s: {'-' if oldest is None else f'{oldest:.1f}'}")
+    print(f"dropped: {report['dropped']}")
+    print(f"last seq: {report['last_seq']}")
+    return 0
 
 
 def _csr_defaults(args: argparse.Namespace) -> tuple[str, str]:
@@ -243,6 +278,7 @@ def _sign(args: argparse.Namespace) -> int:
         now=time.time(),
         ttl_s=args.ttl,
         operator=args.operator,
+        fault=args.fault,
     )
     print(f"# topic: {GateTopics(args.site, args.gate).command(args.command)}", file=sys.stderr)
     print(payload.decode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from datetime import datetime
@@ -41,6 +42,9 @@ def register(subparsers: Any) -> None:
     )
     watch.add_argument("--config", required=True, help="gate-edge TOML configuration file")
     watch.add_argument("--seconds", type=float, default=30.0, help="how long to watch (default 30)")
+    watch.add_argument(
+        "--json", action="store_true", help="JSON lines: one per change, then a summary"
+    )
     watch.set_defaults(func=_watch)
 
 
@@ -100,10 +104,13 @@ def _watch(args: argparse.Namespace) -> int:
             )
             return 1
         started = time.monotonic()
-        activations = _watch_inputs(inputs, args.seconds)
+        activations = _watch_inputs(inputs, args.seconds, as_json=args.json)
         watched_s = time.monotonic() - started
     finally:
         gate_io.close()
+    if args.json:
+        print(json.dumps({"watched_s": round(watched_s, 3), "activations": activations}))
+        return 0
     summary = ", ".join(f"{name} {count} activation(s)" for name, count in activations.items())
     print(f"watched {watched_s:.1f} s: {summary}")
     return 0
@@ -119,13 +126,15 @@ def _configured_inputs(
     return {name: (line, part) for name, (line, part) in found.items() if part is not None}
 
 
-def _watch_inputs(inputs: dict[str, tuple[int, DigitalInput]], seconds: float) -> dict[str, int]:
+def _watch_inputs(
+    inputs: dict[str, tuple[int, DigitalInput]], seconds: float, *, as_json: bool = False
+) -> dict[str, int]:
     """Print the initial state and every change until `seconds` pass or Ctrl-C."""
     start = time.monotonic()
     states = {name: part.is_active() for name, (_, part) in inputs.items()}
     activations = dict.fromkeys(inputs, 0)
     for name, (line, _) in inputs.items():
-        _report(start, name, line, states[name], "now")
+        _report(start, name, line, states[name], "now", as_json=as_json)
     try:
         while time.monotonic() - start < seconds:
             for name, (line, part) in inputs.items():
@@ -133,15 +142,21 @@ def _watch_inputs(inputs: dict[str, tuple[int, DigitalInput]], seconds: float) -
                 if active != states[name]:
                     states[name] = active
                     activations[name] += int(active)
-                    _report(start, name, line, active, "->")
+                    _report(start, name, line, active, "->", as_json=as_json)
             time.sleep(WATCH_POLL_S)
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
     return activations
 
 
-def _report(start: float, name: str, line: int, active: bool, mark: str) -> None:
+def _report(
+    start: float, name: str, line: int, active: bool, mark: str, *, as_json: bool = False
+) -> None:
     stamp = datetime.now().astimezone().isoformat(timespec="milliseconds")
     elapsed = time.monotonic() - start
+    if as_json:
+        change = {"ts": stamp, "elapsed_s": round(elapsed, 3), "input": name, "line": line}
+        print(json.dumps({**change, "active": active, "initial": mark == "now"}), flush=True)
+        return
     state = "ACTIVE" if active else "inactive"
     print(f"{stamp} +{elapsed:7.3f} s  {name} (line {line}) {mark} {state}", flush=True)

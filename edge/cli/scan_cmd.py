@@ -61,9 +61,12 @@ def register(subparsers: Any) -> None:
 
 
 def _decode(args: argparse.Namespace) -> int:
-    """One line `{"file", "codes", "ms"}` per image; unreadable images are named on stderr."""
+    """One line `{"file", "codes", "ms"}` per image; unreadable images are named on stderr.
+
+    Exit 1 when an image could not be read or when no image held a code."""
     chain = DecoderChain(budget_ms=args.budget_ms)
     status = 0
+    found = False
     for path in args.images:
         started = time.perf_counter()
         exists = Path(path).is_file()
@@ -75,9 +78,13 @@ def _decode(args: argparse.Namespace) -> int:
             status = 1
         else:
             texts = [code.text for code in chain.decode(u8(image)).codes]
+            found = found or bool(texts)
         ms = (time.perf_counter() - started) * 1000.0
         line = {"file": path, "codes": texts, "ms": round(ms, 2)}
         print(json.dumps(line, ensure_ascii=False), flush=True)
+    if not found:
+        print("gate-edge: no code found in any image", file=sys.stderr)
+        return 1
     return status
 
 

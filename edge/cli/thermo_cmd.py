@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import replace
 from typing import Any
 
 from edge.clock import Clock, FakeClock, SystemClock
-from edge.errors import SensorError
+from edge.config import load_config
+from edge.core.settings import PolicySettings
+from edge.errors import I2cBusError, SensorError
 from edge.thermo import commissioning
 from edge.thermo.body import BodyMeter
 from edge.thermo.factory import open_sensor
@@ -22,30 +25,53 @@ def register(subparsers: Any) -> None:
     """Add the `thermo` command group."""
     parser = subparsers.add_parser("thermo", help="read and commission the IR thermometer")
     sub = parser.add_subparsers(dest="thermo_command", metavar="ACTION", required=True)
+    defaults_shown = argparse.ArgumentDefaultsHelpFormatter
 
-    read = sub.add_parser("read", help="print ambient and object temperatures")
+    read = sub.add_parser(
+        "read", help="print ambient and object temperatures", formatter_class=defaults_shown
+    )
     _sensor_arguments(read)
-    read.add_argument("--count", type=int, default=5, help="number of readings (default 5)")
+    read.add_argument("--count", type=int, default=5, help="number of readings")
     read.add_argument("--interval", type=float, default=0.2, help="seconds between readings")
     read.set_defaults(func=_read)
 
-    emissivity = sub.add_parser("emissivity", help="show or set the emissivity (EEPROM)")
+    emissivity = sub.add_parser(
+        "emissivity", help="show or set the emissivity (EEPROM)", formatter_class=defaults_shown
+    )
     _sensor_arguments(emissivity)
     emissivity.add_argument("--set", type=float, dest="value", help="new emissivity, 0.1-1.0")
     emissivity.set_defaults(func=_emissivity)
 
-    measure = sub.add_parser("measure", help="one body-temperature measurement")
+    measure = sub.add_parser(
+        "measure",
+        help="one body-temperature measurement with the configured model, threshold, re-measures",
+        formatter_class=defaults_shown,
+    )
     _sensor_arguments(measure)
-    measure.add_argument("--threshold", type=float, default=37.3, help="fever threshold (°C)")
+    measure.add_argument(
+        "--threshold",
+        type=float,
+        help="fever threshold in °C (default: policy.fever_threshold_c of --config, else "
+        f"{PolicySettings().fever_threshold_c})",
+    )
     measure.add_argument("--timeout", type=float, default=3.0, help="seconds to wait")
     measure.set_defaults(func=_measure)
 
 
 def _sensor_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = ThermoSettings()
-    parser.add_argument("--bus", type=int, default=defaults.bus, help="I2C bus number")
     parser.add_argument(
-        "--address", type=lambda text: int(text, 0), default=defaults.address, help="e.g. 0x5A"
+        "--config",
+        help="gate configuration: bus, address and model from [thermo], threshold from [policy]",
+    )
+    parser.add_argument("--json", action="store_true", help="JSON output for scripts")
+    parser.add_argument(
+        "--bus", type=int, help=f"I2C bus number (default: thermo.bus, else {defaults.bus})"
+    )
+    parser.add_argument(
+        "--address",
+        type=lambda text: int(text, 0),
+        help=f"e.g. 0x5A (default: thermo.address, else 0x{defaults.address:02X})",
     )
     parser.add_argument(
         "--fake",
@@ -56,12 +82,26 @@ def _sensor_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _settings(args: argparse.Namespace) -> tuple[ThermoSettings, PolicySettings]:
+    """Thermometer and policy settings: the gate's configuration, then the options given."""
+    if args.config:
+        config = load_config(args.config)
+        settings, policy = config.thermo, config.policy
+    else:
+        settings, policy = ThermoSettings(), PolicySettings()
+    if args.bus is not None:
+        settings = replace(settings, bus=args.bus)
+    if args.address is not None:
+        settings = replace(settings, address=args.address)
+    return settings, policy
+
+
 def _open(args: argparse.Namespace) -> tuple[Mlx90614, Clock]:
-    settings = replace(ThermoSettings(), bus=args.bus, address=args.address)
+    settings = _settings(args)[0]
     if args.fake:
         fake_clock = FakeClock()
         scene = PROFILES[args.fake](fake_clock)
-        bus = FakeMlx90614Bus(scene, fake_clock, address=args.address)
+        bus = FakeMlx90614Bus(scene, fake_clock, address=settings.address)
         return open_sensor(settings, fake_clock, bus=bus), fake_clock
     clock = SystemClock()
     return open_sensor(settings, clock), clock
@@ -70,20 +110,34 @@ def _open(args: argparse.Namespace) -> tuple[Mlx90614, Clock]:
 def _read(args: argparse.Namespace) -> int:
     sensor, clock = _open(args)
     failures = 0
+    rows: list[dict[str, Any]] = []
     try:
         for index in range(max(1, args.count)):
             if index:
                 clock.sleep(args.interval)
             try:
                 ambient, obj = sensor.ambient_c(), sensor.object_c()
+            except I2cBusError as exc:
+                # The bus device itself is missing: every further read would say the same.
+                failures += 1
+                rows.append({"n": index + 1, "error": str(exc)})
+                if not args.json:
+                    print(f"gate-edge: {exc}", file=sys.stderr)
+                break
             except SensorError as exc:
                 failures += 1
-                print(f"{index + 1}: {exc}", file=sys.stderr)
+                rows.append({"n": index + 1, "error": str(exc)})
+                if not args.json:
+                    print(f"{index + 1}: {exc}", file=sys.stderr)
                 continue
-            print(f"{index + 1}: ambient {ambient:6.2f} °C  object {obj:6.2f} °C")
+            rows.append({"n": index + 1, "ambient_c": ambient, "object_c": obj})
+            if not args.json:
+                print(f"{index + 1}: ambient {ambient:6.2f} °C  object {obj:6.2f} °C")
     finally:
         sensor.close()
-    if sensor.retries:
+    if args.json:
+        print(json.dumps({"readings": rows, "retries": sensor.retries, "failures": failures}))
+    elif sensor.retries:
         print(f"({sensor.retries} transaction(s) retried)", file=sys.stderr)
     return 1 if failures else 0
 
@@ -91,32 +145,62 @@ def _read(args: argparse.Namespace) -> int:
 def _emissivity(args: argparse.Namespace) -> int:
     sensor, clock = _open(args)
     try:
+        written = False
         if args.value is not None:
             try:
-                confirmed = commissioning.set_emissivity(sensor, clock, args.value)
+                value = commissioning.set_emissivity(sensor, clock, args.value)
             except ValueError as exc:
                 print(f"gate-edge: {exc}", file=sys.stderr)
                 return 2
-            print(f"emissivity set to {confirmed:.4f} (verified by read-back)")
+            written = True
         else:
-            print(f"emissivity {commissioning.read_emissivity(sensor):.4f}")
-        print(commissioning.read_config(sensor).describe())
+            value = commissioning.read_emissivity(sensor)
+        filters = commissioning.read_config(sensor).describe()
     finally:
         sensor.close()
+    if args.json:
+        print(json.dumps({"emissivity": round(value, 4), "written": written, "config": filters}))
+    elif written:
+        print(f"emissivity set to {value:.4f} (verified by read-back)")
+        print(filters)
+    else:
+        print(f"emissivity {value:.4f}")
+        print(filters)
     return 0
 
 
 def _measure(args: argparse.Namespace) -> int:
+    settings, policy = _settings(args)
+    threshold = policy.fever_threshold_c if args.threshold is None else args.threshold
     sensor, clock = _open(args)
-    meter = BodyMeter(sensor, clock, ThermoSettings(), threshold_c=args.threshold)
+    meter = BodyMeter(
+        sensor, clock, settings, threshold_c=threshold, remeasure=policy.remeasure_count
+    )
     try:
         reading = meter.measure(args.timeout)
     finally:
         meter.close()
-    estimate = "-" if reading.estimate_c is None else f"{reading.estimate_c:.2f} °C"
-    print(
-        f"{reading.state}: estimate {estimate}, object {reading.object_c} °C, "
-        f"ambient {reading.ambient_c} °C, {reading.samples} sample(s), model {reading.model}"
-        + (f" ({reading.detail})" if reading.detail else "")
-    )
+    if args.json:
+        document = {
+            "state": reading.state,
+            "estimate_c": reading.estimate_c,
+            "object_c": reading.object_c,
+            "ambient_c": reading.ambient_c,
+            "samples": reading.samples,
+            "model": reading.model,
+            "threshold_c": threshold,
+            "detail": reading.detail,
+            "measurements": [
+                {"state": m.state, "estimate_c": m.estimate_c} for m in reading.measurements
+            ],
+        }
+        print(json.dumps(document))
+    else:
+        estimate = "-" if reading.estimate_c is None else f"{reading.estimate_c:.2f} °C"
+        print(
+            f"{reading.state}: estimate {estimate}, object {reading.object_c} °C, "
+            f"ambient {reading.ambient_c} °C, {reading.samples} sample(s), model "
+            f"{reading.model}, threshold {threshold:.2f} °C"
+            + (f" ({reading.detail})" if reading.detail else "")
+        )
     return 0 if reading.state in ("normal", "fever") else 1

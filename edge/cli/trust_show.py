@@ -10,6 +10,7 @@ from typing import Any
 
 from edge.codes.dsc import ALG_ES256
 from edge.codes.keys import ALG_IDS
+from edge.codes.trust_health import iso_utc
 from edge.codes.trust_store import load_root_public_key
 from edge.codes.trustlist import parse_denylist, parse_trust_list
 from edge.errors import TrustListError
@@ -24,6 +25,18 @@ def add_show_parser(trust_sub: Any) -> None:
     show.add_argument("--at", type=float, metavar="EPOCH", help="judge expiry at (default: now)")
     show.add_argument("file", type=Path, metavar="FILE")
     show.set_defaults(func=_show)
+
+
+def _times(issued_at: int, expires_at: float, now: float) -> dict[str, Any]:
+    """Epochs with their ISO 8601 UTC form beside them, and the days left at `now`."""
+    return {
+        "issued_at": issued_at,
+        "issued_at_iso": iso_utc(issued_at),
+        "expires_at": expires_at,
+        "expires_at_iso": iso_utc(expires_at),
+        "days_left": round((expires_at - now) / 86400.0, 1),
+        "expired": now > expires_at,
+    }
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -44,9 +57,7 @@ def _show(args: argparse.Namespace) -> int:
         summary = {
             "kind": "denylist",
             "version": deny.version,
-            "issued_at": deny.issued_at,
-            "expires_at": deny.expires_at,
-            "expired": now > deny.expires_at,
+            **_times(deny.issued_at, deny.expires_at, now),
             "code_ids": len(deny.code_ids),
             "subjects": len(deny.subjects),
         }
@@ -58,16 +69,16 @@ def _show(args: argparse.Namespace) -> int:
                     "kid": key.kid.hex(),
                     "alg": _ALG_NAMES.get(key.alg, str(key.alg)),
                     "not_before": key.not_before,
+                    "not_before_iso": iso_utc(key.not_before),
                     "not_after": key.not_after,
+                    "not_after_iso": iso_utc(key.not_after),
                     "usable_now": key.valid_at(now, 0),
                 }
             )
         summary = {
             "kind": "trust_list",
             "version": trust.version,
-            "issued_at": trust.issued_at,
-            "expires_at": trust.expires_at,
-            "expired": now > trust.expires_at,
+            **_times(trust.issued_at, trust.expires_at, now),
             "issuers": issuers,
         }
         if trust.signers:

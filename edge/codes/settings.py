@@ -21,3 +21,9 @@ class TrustSettings:
         "denylist.json", doc="Signed denylist; relative paths are inside storage.state_dir."
     )
     clock_skew_s: int = setting(30, minimum=0, maximum=600, doc="Tolerated clock skew (seconds).")
+    expiry_warning_days: float = setting(
+        7.0,
+        minimum=0.0,
+        maximum=365.0,
+        doc="Warn on status, telemetry and the log this many days before a list expires.",
+    )

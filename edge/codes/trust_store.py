@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from edge.clock import Clock
 from edge.codes.result import VerificationResult
 from edge.codes.signed_document import canonical_json
+from edge.codes.trust_health import LIST_LABELS, ListKind, TrustHealth, assess_list
 from edge.codes.trustlist import Denylist, TrustList, parse_denylist, parse_trust_list
 from edge.codes.verify import verify_code
 from edge.errors import TrustListError
@@ -79,6 +80,7 @@ class TrustStore:
         self._marks_read = False
         self._marks_unsaved = False
         self.problems: list[str] = []
+        self._file_problems: dict[ListKind, str] = {}
 
     def load(self) -> None:
         """Load persisted files if present; a bad one goes to `problems`, the previous stays.
@@ -89,15 +91,17 @@ class TrustStore:
         """
         with self._update_lock:
             problems: list[str] = []
+            file_problems: dict[ListKind, str] = {}
             self._read_marks(problems)
             current = self._snapshot
             trust, trust_bytes = self._load_file(
-                self._trust_path, parse_trust_list, current.trust, current.trust_bytes, problems
+                self._trust_path, parse_trust_list, current, problems, file_problems
             )
             deny, deny_bytes = self._load_file(
-                self._deny_path, parse_denylist, current.denylist, current.deny_bytes, problems
+                self._deny_path, parse_denylist, current, problems, file_problems
             )
             self._snapshot = _Snapshot(trust, trust_bytes, deny, deny_bytes)
+            self._file_problems = file_problems
             marks = self._raised_marks(trust, deny)
             if marks != self._marks or self._marks_unsaved:
                 self._marks = marks
@@ -119,6 +123,7 @@ class TrustStore:
                 _write_atomically(self._trust_path, data)
                 self._install_marks(self._raised_marks(trust, current.denylist))
                 self._snapshot = _Snapshot(trust, data, current.denylist, current.deny_bytes)
+            self._file_problems.pop("trust_list", None)
             return trust.version
 
     def update_denylist(self, data: bytes) -> int:
@@ -131,6 +136,7 @@ class TrustStore:
                 _write_atomically(self._deny_path, data)
                 self._install_marks(self._raised_marks(current.trust, deny))
                 self._snapshot = _Snapshot(current.trust, current.trust_bytes, deny, data)
+            self._file_problems.pop("denylist", None)
             return deny.version
 
     def verify(self, text: str) -> VerificationResult:
@@ -160,26 +166,45 @@ class TrustStore:
             "problems": list(self.problems),
         }
 
+    def health(self, warning_days: float) -> TrustHealth:
+        """Both lists judged now: version, expiry, days left, and why one cannot be used."""
+        snapshot, now, days = self._snapshot, self._clock.now(), warning_days
+        problems = dict(self._file_problems)
+        trust = assess_list("trust_list", snapshot.trust, problems.get("trust_list"), now, days)
+        deny = assess_list("denylist", snapshot.denylist, problems.get("denylist"), now, days)
+        return TrustHealth(trust, deny)
+
     def _load_file(
         self,
         path: Path,
         parse: Callable[[bytes, ed25519.Ed25519PublicKey], _Doc],
-        current: _Doc | None,
-        current_bytes: bytes | None,
+        snapshot: _Snapshot,
         problems: list[str],
+        file_problems: dict[ListKind, str],
     ) -> tuple[_Doc | None, bytes | None]:
-        """The document to keep in force: the file's if acceptable, else the current one."""
+        """The document to keep in force: the file's if acceptable, else the current one;
+        why the file was not taken goes to `file_problems`."""
+        kind: ListKind = "trust_list" if parse is parse_trust_list else "denylist"
+        label = LIST_LABELS[kind]
+        current: _Doc | None
+        if kind == "trust_list":
+            current, current_bytes = snapshot.trust, snapshot.trust_bytes  # type: ignore[assignment]
+        else:
+            current, current_bytes = snapshot.denylist, snapshot.deny_bytes  # type: ignore[assignment]
         try:
             data = path.read_bytes()
         except FileNotFoundError:
+            file_problems[kind] = f"{label} missing: {path} not found"
             return current, current_bytes
         except OSError as exc:
             problems.append(f"{path}: cannot read ({exc.strerror})")
+            file_problems[kind] = f"{label} unreadable: {path}: {exc.strerror}"
             return current, current_bytes
         try:
             document = self._check(data, parse, current, current_bytes, from_disk=True)
         except TrustListError as exc:
             problems.append(f"{path}: {exc}")
+            file_problems[kind] = f"{label} not usable: {path}: {exc}"
             return current, current_bytes
         return document, data
 

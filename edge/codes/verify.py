@@ -57,4 +57,5 @@ def verify_code(
         code_id=code_id,
         expires_at=claims.expires_at,
         subject_binding=claims.subject_binding,
+        issued_at=claims.issued_at,
     )

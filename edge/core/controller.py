@@ -29,7 +29,7 @@ from edge.core.decision import (
     decide,
     screen,
 )
-from edge.core.faults import FaultBoard
+from edge.core.faults import FaultBoard, faults_blocking
 from edge.core.identity import IdentityOutcome
 from edge.core.passback import PassbackLedger
 from edge.core.records import (
@@ -141,6 +141,12 @@ class GateController:
         """Clear a latched fault (emits a fault event with detail "cleared")."""
         self._faults.clear(component)
 
+    def reprobe(self) -> None:
+        """Between presentations, re-try faulted parts that are safe to probe (the lamps and
+        buzzer, switched off); a part that answers has its fault cleared."""
+        if "indicator_fault" in self._faults.reasons() and not self._flight.busy:
+            self._flight.submit(self._steps.reprobe_indicators)
+
     @property
     def faults(self) -> dict[str, str]:
         """Active faults: reason -> detail."""
@@ -239,14 +245,14 @@ class GateController:
         transient: list[str] = []
         identity: IdentityOutcome = "not_required"
         reading: TemperatureReading | None = None
-        if not screen(presentation, self._faults.reasons(), policy, self.ledger, started):
+        if not screen(presentation, self._blocking(presentation), policy, self.ledger, started):
             # An ID card presented alone is the identity itself: nothing to match it with.
             if isinstance(presentation, ScanPresentation) and presentation.method != "id_card":
                 identity = steps.check_identity(presentation.verification, timings, transient)
             if identity in ("not_required", "matched") and not transient:
                 reading = steps.measure(timings, transient)
         decided = self._set_state(GateState.DECISION)
-        faults = self._faults.reasons() + tuple(transient)
+        faults = self._blocking(presentation) + tuple(transient)
         request = DecisionInput(presentation, reading, identity, faults)
         decision = decide(request, policy, self.ledger, decided)
         timings["decision_ms"] = to_ms(clock.monotonic() - decided)
@@ -254,7 +260,8 @@ class GateController:
             timings["frame_to_decision_ms"] = to_ms(clock.monotonic() - frame_time)
 
         # Fail closed: the decision must be stored durably before the gate may open.
-        emitted = steps.emit(decision_event(presentation, decision, reading, timings))
+        event = decision_event(presentation, decision, reading, timings, identity)
+        emitted = steps.emit(event)
         if not emitted and decision.passed:
             decision = replace(decision, verdict="deny", reasons=("storage_fault",))
         record = decision_record(
@@ -284,6 +291,10 @@ class GateController:
 
     # ---- helpers --------------------------------------------------------------------------
 
+    def _blocking(self, presentation: Presentation) -> tuple[str, ...]:
+        """The latched faults that keep this presentation shut (see the fault catalogue)."""
+        return blocking_for(self._faults.reasons(), presentation)
+
     def _beat(self) -> None:
         with self._lock:
             self._heartbeat = self._clock.monotonic()
@@ -307,6 +318,12 @@ class GateController:
                 listener(record)
             except Exception:
                 log.exception("decision listener failed")
+
+
+def blocking_for(reasons: tuple[str, ...], presentation: Presentation) -> tuple[str, ...]:
+    """The reasons among `reasons` that block this presentation."""
+    source = presentation.source if isinstance(presentation, ManualPresentation) else None
+    return faults_blocking(reasons, _method_name(presentation), source)
 
 
 def _method_name(presentation: Presentation) -> str:

@@ -2,9 +2,9 @@
 
 Rules are checked in stages and the first stage that objects decides the reasons:
 active faults → the request itself (manual pass allowed; credential valid, not refused by its
-format's admission rules, and green) → anti-passback → person-code match → temperature. The
-controller may call `screen()` first to deny a bad code without keeping the person waiting for a
-document or a temperature.
+format's admission rules, not too long-lived, and green) → anti-passback → person-code match →
+temperature. The controller may call `screen()` first to deny a bad code without keeping the
+person waiting for a document or a temperature.
 """
 
 from __future__ import annotations
@@ -113,6 +113,8 @@ def screen(
         return (result.reason or "invalid",)
     if result.refusal is not None:
         return (result.refusal,)
+    if _lifetime_too_long(result, policy):
+        return ("lifetime_too_long",)
     if result.colour is None:
         return ("colour_unknown",)
     if result.colour != "green":
@@ -123,6 +125,14 @@ def screen(
     if policy.anti_passback_s > 0 and last is not None and now - last < policy.anti_passback_s:
         return ("already_used",)
     return ()
+
+
+def _lifetime_too_long(result: VerificationResult, policy: PolicySettings) -> bool:
+    """A code valid for longer than the policy allows outlives a change of its holder's colour."""
+    limit_h = policy.max_code_lifetime_h
+    if limit_h <= 0 or result.issued_at is None or result.expires_at is None:
+        return False
+    return result.expires_at - result.issued_at > limit_h * 3600.0
 
 
 def temperature_reasons(

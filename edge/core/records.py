@@ -85,6 +85,7 @@ def temperature_facts(reading: TemperatureReading | None) -> TemperatureFacts | 
         estimate_c=reading.estimate_c,
         model=reading.model,
         samples=reading.samples,
+        measurements=tuple((m.state, m.estimate_c) for m in reading.measurements),
     )
 
 
@@ -116,8 +117,10 @@ def decision_event(
     decision: Decision,
     reading: TemperatureReading | None,
     timings_ms: dict[str, float],
+    identity: IdentityOutcome | None = None,
 ) -> GateEvent:
-    """The event for a decision; never carries raw code text or document numbers."""
+    """The event for a decision; never carries raw code text or document numbers (only the
+    identity outcome: whether the holder's document was checked and matched)."""
     issuer, colour, code_id_hash = _code_fields(presentation)
     return GateEvent(
         kind="decision",
@@ -132,6 +135,7 @@ def decision_event(
         operator=decision.operator,
         detail=manual_detail(presentation),
         path=_path(presentation),
+        identity=identity,
     )
 
 

@@ -36,7 +36,10 @@ class PolicySettings:
         37.3, minimum=35.0, maximum=40.0, doc="Estimated temperature at or above = fever."
     )
     remeasure_count: int = setting(
-        1, minimum=0, maximum=5, doc="Re-measures before a fever stands."
+        2,
+        minimum=0,
+        maximum=5,
+        doc="Consecutive normal re-measures needed to overrule a fever (0: a fever is final).",
     )
     person_code_match: Literal["off", "always", "sampled"] = setting(
         "off", doc="Check the holder's document against the code."
@@ -49,6 +52,12 @@ class PolicySettings:
         minimum=0.0,
         maximum=86400.0,
         doc="Same code or person may not pass again within (kept across restarts).",
+    )
+    max_code_lifetime_h: float = setting(
+        24.0,
+        minimum=0.0,
+        maximum=8760.0,
+        doc="Codes valid longer than this (exp - iat, hours) are refused lifetime_too_long; 0 off.",
     )
     manual_pass_allowed: bool = setting(True, doc="Allow manual passes (button or central).")
     button_operator: str = setting(

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from edge.clock import Clock
-from edge.core.decision import Decision, Presentation, ScanPresentation
-from edge.core.faults import FaultBoard
+from edge.core.decision import Decision, ManualPresentation, Presentation, ScanPresentation
+from edge.core.faults import FaultBoard, faults_blocking, faults_of_scope
 from edge.core.identity import (
     IdentityOutcome,
     discard_stale_lines,
@@ -29,6 +29,8 @@ from edge.thermo.reading import BodyThermometer, TemperatureReading
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+PROMPT_BEEP_S = 0.15
 
 StateMarker = Callable[[GateState], float]
 """Enters a state and returns the monotonic time it was entered."""
@@ -85,6 +87,10 @@ class PresentationSteps:
             return "not_required"
         if result.issuer is None or result.subject_binding is None:
             return "not_bound"  # nothing to compare with: do not keep the person waiting
+        reader_faults = faults_of_scope(self._faults.reasons(), "document")
+        if reader_faults:
+            transient.extend(reader_faults)  # only presentations that need the reader are shut
+            return "missing"
         source = self._identity_source
         # Lines left from earlier people go before the prompt, so none typed after it is lost.
         if source is not None:
@@ -96,7 +102,11 @@ class PresentationSteps:
         began = self._enter(GateState.IDENTITY)
         document = None
         if source is not None:
-            document = self._guard_reader(self._read_document, source, transient)
+            self._prompt(on=True)
+            try:
+                document = self._guard_reader(self._read_document, source, transient)
+            finally:
+                self._prompt(on=False)
         timings["identity_ms"] = to_ms(self._clock.monotonic() - began)
         return match_identity(True, result.issuer, result.subject_binding, document)
 
@@ -157,7 +167,9 @@ class PresentationSteps:
         clock = self._clock
         self._enter(GateState.RELAY)
         timings: dict[str, float] = {}
-        latched = self._faults.reasons()  # a fault may have appeared since the decision
+        # A fault may have appeared since the decision; only those that block this one count.
+        source = presentation.source if isinstance(presentation, ManualPresentation) else None
+        latched = faults_blocking(self._faults.reasons(), decision.method, source)
         detail: str | None = latched[0] if latched else None
         code = presentation.verification if isinstance(presentation, ScanPresentation) else None
         recorded = not latched and code is not None and self._record_pass(code)
@@ -220,6 +232,17 @@ class PresentationSteps:
 
     # ---- indicators -----------------------------------------------------------------------
 
+    def _prompt(self, *, on: bool) -> None:
+        """Ask for the document: both lamps lit and one short beep while the gate waits; the
+        request is announced as a `prompt` event."""
+        self._switch(self._indicators.green, on=on)
+        self._switch(self._indicators.red, on=on)
+        if on:
+            self._switch(self._indicators.buzzer, on=True)
+            self._clock.sleep(PROMPT_BEEP_S)
+            self._switch(self._indicators.buzzer, on=False)
+            self.emit(GateEvent(kind="prompt", detail="document requested"))
+
     def show_pass(self, *, on: bool) -> None:
         """Switch the green lamp."""
         self._switch(self._indicators.green, on=on)
@@ -236,6 +259,21 @@ class PresentationSteps:
         """Switch every fitted lamp and the buzzer off."""
         for output in (self._indicators.green, self._indicators.red, self._indicators.buzzer):
             self._switch(output, on=False)
+
+    def reprobe_indicators(self) -> None:
+        """Switch every indicator off; clears indicator_fault when all of them answer."""
+        if "indicator_fault" not in self._faults.reasons():
+            return
+        outputs = (self._indicators.green, self._indicators.red, self._indicators.buzzer)
+        try:
+            for output in outputs:
+                if output is not None:
+                    output.off()
+        except Exception as exc:
+            log.exception("indicator re-probe failed")
+            self._faults.report("indicator", f"{type(exc).__name__}: {exc}")
+            return
+        self._faults.clear("indicator")
 
     def _switch(self, output: DigitalOutput | None, *, on: bool) -> None:
         if output is not None:

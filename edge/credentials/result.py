@@ -58,6 +58,7 @@ class VerificationResult:
     not_before: int | None = None
     certificate_type: str | None = None
     refusal: str | None = None
+    issued_at: int | None = None
     path: DecisionPath = "offline"
     platform_ms: float | None = None
 

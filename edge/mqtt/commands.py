@@ -21,6 +21,7 @@ from edge.mqtt.topics import COMMAND_NAMES
 COMMAND_SCHEMA = "gate-edge/command"
 COMMAND_SCHEMA_VERSION = 1
 _OPERATOR = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+_FAULT = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _BODY_KEYS = {
     "schema",
     "schema_version",
@@ -31,6 +32,7 @@ _BODY_KEYS = {
     "issued_at",
     "expires_at",
     "operator",
+    "fault",
 }
 
 
@@ -43,6 +45,7 @@ class Command:
     issued_at_ms: int
     expires_at_ms: int
     operator: str | None
+    fault: str | None = None
 
 
 def canonical_json(body: dict[str, Any]) -> bytes:
@@ -60,6 +63,7 @@ def sign_command(
     ttl_s: float = 60.0,
     operator: str | None = None,
     command_id: str | None = None,
+    fault: str | None = None,
 ) -> bytes:
     """Build and sign a command message (the MQTT payload for gates/{site}/{gate}/cmd/{name})."""
     issued = int(now * 1000)
@@ -75,6 +79,8 @@ def sign_command(
     }
     if operator is not None:
         body["operator"] = operator
+    if fault is not None:
+        body["fault"] = fault
     signature = base64.b64encode(key.sign(canonical_json(body))).decode()
     return json.dumps({"body": body, "signature": signature}).encode()
 
@@ -152,9 +158,14 @@ def _read_body(body: dict[str, Any]) -> Command:
     operator = body.get("operator")
     if name == "open-once" and not (isinstance(operator, str) and _OPERATOR.fullmatch(operator)):
         raise CommandError("open-once needs an operator id (1-64 of A-Z a-z 0-9 . _ @ -)")
+    fault = body.get("fault")
+    if (name == "clear-fault") != (fault is not None):
+        raise CommandError("clear-fault needs a fault name, and only clear-fault has one")
+    if fault is not None and not (isinstance(fault, str) and _FAULT.fullmatch(fault)):
+        raise CommandError("fault must be a fault name such as relay_fault")
     if not isinstance(body.get("site"), str) or not isinstance(body.get("gate"), str):
         raise CommandError("site and gate must be strings")
-    return Command(str(command_id), str(name), issued, expires, operator)
+    return Command(str(command_id), str(name), issued, expires, operator, fault)
 
 
 def load_command_key(value: str) -> ed25519.Ed25519PublicKey:

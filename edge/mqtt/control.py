@@ -33,6 +33,10 @@ class CommandHandler(Protocol):
 
     def refresh_trust(self) -> None: ...
 
+    def clear_fault(self, fault: str, command_id: str) -> None:
+        """Lift a latched fault that has no automatic way back (e.g. relay_fault)."""
+        ...
+
 
 class TrustUpdater(Protocol):
     """Verifies and installs signed trust documents; returns the installed version."""
@@ -218,6 +222,9 @@ class ControlPlane:
             self._handler.open_once(command.operator, command.command_id)
         elif command.name == "reload-config":
             self._handler.reload_config()
+        elif command.name == "clear-fault":
+            assert command.fault is not None
+            self._handler.clear_fault(command.fault, command.command_id)
         else:
             self._handler.refresh_trust()
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from edge.core.faults import fault_kind
 from edge.events import GateEvent
 
 EVENT_SCHEMA = "gate-edge/event"
@@ -30,7 +31,7 @@ class EventStamp:
 
 def event_document(event: GateEvent, stamp: EventStamp) -> dict[str, Any]:
     """The event payload: only privacy-safe fields of the GateEvent plus the outbox stamp."""
-    temperature = None
+    temperature: dict[str, Any] | None = None
     if event.temperature is not None:
         t = event.temperature
         temperature = {
@@ -41,6 +42,10 @@ def event_document(event: GateEvent, stamp: EventStamp) -> dict[str, Any]:
             "model": t.model,
             "samples": t.samples,
         }
+        if t.measurements:
+            temperature["measurements"] = [
+                {"state": state, "estimate_c": estimate} for state, estimate in t.measurements
+            ]
     return {
         "schema": EVENT_SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -63,6 +68,7 @@ def event_document(event: GateEvent, stamp: EventStamp) -> dict[str, Any]:
         "fault": event.fault,
         "detail": event.detail[:_DETAIL_MAX] if event.detail is not None else None,
         "path": event.path,
+        "identity": event.identity,
     }
 
 
@@ -78,9 +84,13 @@ def status_document(
     ts_ms: int | None,
     faults: dict[str, str],
     dropped_events: int,
+    trust: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The retained status: "online" after connect, "offline" as the Last Will or at shutdown."""
-    return {
+    """The retained status: "online" after connect, "offline" as the Last Will or at shutdown.
+
+    `trust` (when known) describes the trust list and denylist in force; `blocks` says for each
+    fault what it keeps shut (from the fault catalogue)."""
+    document: dict[str, Any] = {
         "schema": STATUS_SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "state": state,
@@ -89,6 +99,10 @@ def status_document(
         "faults": dict(sorted(faults.items())),
         "dropped_events": dropped_events,
     }
+    if trust is not None:
+        document["trust"] = trust
+    document["blocks"] = {name: fault_kind(name).blocks for name in sorted(faults)}
+    return document
 
 
 def telemetry_document(ts_ms: int, metrics: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from edge.clock import Clock, SystemClock
 from edge.errors import GateEdgeError, PublishError
 from edge.ids import client_id as gate_client_id
 from edge.mqtt.broker_url import parse_broker_url
+from edge.mqtt.diagnose import TroubleReporter, diagnose_connack, diagnose_disconnect
 from edge.mqtt.outbox import Outbox
 from edge.mqtt.payloads import encode, status_document
 from edge.mqtt.settings import MqttSettings
@@ -88,10 +89,14 @@ class EventPublisher:
         self._connected = False
         self._stopping = False
         self._faults: dict[str, str] = {}
+        self._trust: dict[str, Any] | None = None
         self._subscriptions: dict[str, MessageHandler] = {}
         self._refused = 0
         self._thread: threading.Thread | None = None
+        self._client_id = ""
+        self._connected_at = 0.0
         self._client = self._make_client(site, gate)
+        self.trouble = TroubleReporter(settings, self._client_id, logger=log, quiet=tool)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -198,6 +203,14 @@ class EventPublisher:
         with self._cv:
             return dict(self._faults)
 
+    def set_trust(self, summary: dict[str, Any]) -> None:
+        """Describe the trust list and denylist in force on the retained status document."""
+        with self._cv:
+            changed = self._trust != summary
+            self._trust = summary
+        if changed:
+            self._republish_status()
+
     def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> None:
         """Publish a non-event message (telemetry) if connected; dropped while offline."""
         if self.connected:
@@ -239,8 +252,10 @@ class EventPublisher:
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
     ) -> None:
         if reason.is_failure:
-            log.warning("broker refused the connection: %s", reason)
+            self.trouble.report(diagnose_connack(reason, self._client_id))
             return
+        self.trouble.connected()
+        self._connected_at = self._clock.monotonic()
         log.info("connected to %s:%s", self._address.host, self._address.port)
         with self._cv:
             filters = list(self._subscriptions)
@@ -254,9 +269,19 @@ class EventPublisher:
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
     ) -> None:
         with self._cv:
-            self._connected = False
-        if self._wanted:
+            was_connected, self._connected = self._connected, False
+        named = diagnose_disconnect(reason, self._client_id)
+        if named is not None:
+            self.trouble.report(named)
+        elif not was_connected and not self._stopping:
+            self.trouble.connection_failed()  # e.g. a TLS alert before CONNACK
+        elif self._wanted:
             log.info("disconnected from broker: %s", reason)
+            if not self._stopping:
+                self.trouble.session_ended(self._clock.monotonic() - self._connected_at)
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        self.trouble.connection_failed()
 
     def _on_publish(
         self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode, props: Any
@@ -343,6 +368,7 @@ class EventPublisher:
             ts_ms=int(now * 1000),
             faults=self.faults(),
             dropped_events=dropped,
+            trust=self._trust,
         )
         info = self._send(self.topics.status, encode(document), 1, True, _STATUS)
         self._status_dropped = dropped
@@ -427,6 +453,7 @@ class EventPublisher:
         client.max_queued_messages_set(0)
         client.on_connect = self._guarded(self._on_connect)
         client.on_disconnect = self._guarded(self._on_disconnect)
+        client.on_connect_fail = self._guarded(self._on_connect_fail)
         client.on_publish = self._guarded(self._on_publish)
         return client
 

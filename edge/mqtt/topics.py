@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 TRUST_LIST_TOPIC = "trust/trust-list"
 DENYLIST_TOPIC = "trust/denylist"
-COMMAND_NAMES = ("open-once", "reload-config", "refresh-trust")
+COMMAND_NAMES = ("open-once", "reload-config", "refresh-trust", "clear-fault")
 
 
 @dataclass(frozen=True)

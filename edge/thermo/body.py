@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from edge.clock import Clock
 from edge.thermo.model import ConversionModel, reject_outliers
-from edge.thermo.reading import TemperatureReading
+from edge.thermo.reading import Measurement, TemperatureReading
 from edge.thermo.sampler import Sample, SamplerStats, SensorSampler, TemperatureSensor
 from edge.thermo.settings import ThermoSettings
 from edge.thermo.window import Judgement, WindowRules, give_up, judge
@@ -76,22 +76,34 @@ class BodyMeter:
     # ---- measuring ------------------------------------------------------------------------------
 
     def measure(self, timeout_s: float) -> TemperatureReading:
-        """Measure within timeout_s in total; a fever stands only if every re-measure agrees.
+        """Measure within timeout_s in total. A fever stands unless `remeasure` consecutive
+        re-measures are all normal; a re-measure that is a fever again, finds nobody or fails
+        ends the re-measuring and the fever stands. Every verdict is kept in `measurements`.
 
         A re-measure uses only samples taken after the previous verdict.
         """
         deadline = self._clock.monotonic() + max(0.0, timeout_s)
         after = 0 if self._settings.background_sampling else self.sampler.last_seq()
         reading, after = self._verdict(after, deadline)
+        taken = [reading]
+        if reading.state != "fever" or self.remeasure == 0:
+            return _with_history(reading, taken)
+        fever = reading
         for attempt in range(1, self.remeasure + 1):
-            if reading.state != "fever":
-                break
             again, after = self._verdict(after, deadline)
-            if again.state not in ("normal", "fever"):
-                note = f"re-measure {attempt}: {again.state} ({again.detail}); first reading stands"
-                return replace(reading, detail=_join(reading.detail, note))
-            reading = replace(again, detail=_join(again.detail, f"re-measure {attempt}"))
-        return reading
+            taken.append(again)
+            if again.state == "fever":
+                note = f"re-measure {attempt}: fever again; fever stands"
+                return _with_history(replace(again, detail=_join(again.detail, note)), taken)
+            if again.state != "normal":
+                why = f" ({again.detail})" if again.detail else ""
+                note = f"re-measure {attempt}: {again.state}{why}; fever stands"
+                return _with_history(replace(fever, detail=_join(fever.detail, note)), taken)
+        normal = taken[-1]
+        note = f"fever overruled by re-measure 1..{self.remeasure}, all normal"
+        if self.remeasure == 1:
+            note = "fever overruled by re-measure 1, normal"
+        return _with_history(replace(normal, detail=_join(normal.detail, note)), taken)
 
     def _verdict(self, after_seq: int, deadline: float) -> tuple[TemperatureReading, int]:
         """A verdict from samples newer than after_seq, and the newest sequence number used."""
@@ -134,6 +146,15 @@ class BodyMeter:
                 self._clock.sleep(wait)
         self.sampler.sample_once()
         return True
+
+
+def _with_history(
+    reading: TemperatureReading, taken: list[TemperatureReading]
+) -> TemperatureReading:
+    if len(taken) < 2:
+        return reading
+    history = tuple(Measurement(r.state, r.estimate_c) for r in taken)
+    return replace(reading, measurements=history)
 
 
 def _join(first: str, second: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from smbus2 import SMBus
 
 from edge.clock import Clock
+from edge.errors import I2cBusError
 from edge.thermo.body import BodyMeter
 from edge.thermo.fake_smbus import FakeMlx90614Bus
 from edge.thermo.mlx90614 import I2CBus, Mlx90614
@@ -31,13 +32,32 @@ class ReopeningSMBus:
 
     def i2c_rdwr(self, *i2c_msgs: Any) -> None:
         if self._bus is None:
-            self._bus = SMBus(self.bus_number)
+            self._bus = self._open()
         try:
             self._bus.i2c_rdwr(*i2c_msgs)
         except OSError as exc:
             if exc.errno in (errno.ENODEV, errno.EBADF, errno.ENOENT):
                 self.close()
             raise
+
+    def _open(self) -> Any:
+        device = f"/dev/i2c-{self.bus_number}"
+        try:
+            return SMBus(self.bus_number)
+        except FileNotFoundError:
+            raise I2cBusError(
+                f"{device} does not exist: I2C is not enabled (or no bus {self.bus_number}); "
+                "fix: sudo raspi-config nonint do_i2c 0 (Interface Options → I2C), or "
+                "dtparam=i2c_arm=on in "
+                "/boot/firmware/config.txt, then reboot"
+            ) from None
+        except PermissionError:
+            raise I2cBusError(
+                f"{device}: permission denied; fix: add the user to the i2c group "
+                "(sudo usermod -aG i2c USER) and log in again"
+            ) from None
+        except OSError as exc:
+            raise I2cBusError(f"{device} cannot be opened: {exc.strerror or exc}") from None
 
     def close(self) -> None:
         bus, self._bus = self._bus, None

@@ -9,8 +9,20 @@ TemperatureState = Literal["normal", "fever", "no_subject", "sensor_fault"]
 
 
 @dataclass(frozen=True)
+class Measurement:
+    """One verdict taken during a presentation (the first, or a re-measure)."""
+
+    state: TemperatureState
+    estimate_c: float | None
+
+
+@dataclass(frozen=True)
 class TemperatureReading:
-    """Raw object and ambient temperatures, the estimate, and what they mean."""
+    """Raw object and ambient temperatures, the estimate, and what they mean.
+
+    `measurements` lists every verdict of the presentation in order (first, then re-measures),
+    so a fever that was overruled is still on record; empty when only one was taken.
+    """
 
     state: TemperatureState
     object_c: float | None
@@ -19,6 +31,7 @@ class TemperatureReading:
     model: str
     samples: int
     detail: str = ""
+    measurements: tuple[Measurement, ...] = ()
 
 
 class BodyThermometer(Protocol):

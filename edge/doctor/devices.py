@@ -1,0 +1,186 @@
+"""The doctor's device checks: each part opened, read once and closed; the relay is never pulsed."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import cv2
+import numpy as np
+
+from edge.clock import Clock
+from edge.config import Config
+from edge.doctor.report import CheckResult, failed, passed, skipped, warned
+from edge.drivers.camera import open_frame_source
+from edge.drivers.interfaces import Frame
+from edge.drivers.io import open_io
+from edge.drivers.relay import open_relay
+from edge.drivers.serial_lines import open_line_reader
+from edge.drivers.serial_scanner import open_serial_scanner
+from edge.errors import GateEdgeError, SensorError
+from edge.thermo.factory import open_sensor
+
+FRAME_WAIT_S = 5.0
+FOCUS_WARN = 50.0
+THERMO_READS = 5
+AMBIENT_RANGE_C = (-10.0, 50.0)
+_HELD = (
+    "if the service runs it holds the devices: sudo systemctl stop gate-edge, run the doctor, "
+    "then start it again"
+)
+
+
+def focus_score(frame: Frame) -> float:
+    """Variance of the Laplacian of the grey image: higher is sharper (a QR code at the right
+    distance in focus scores in the hundreds; a blurred or blank view stays near zero)."""
+    gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    return float(cv2.Laplacian(gray.astype(np.float64), cv2.CV_64F).var())
+
+
+def check_camera(config: Config) -> CheckResult:
+    name, settings = "device.camera", config.camera
+    if settings.source == "none":
+        return skipped(name, "no camera configured (camera.source = none)")
+    where = settings.replay_path if settings.source == "replay" else settings.device
+    try:
+        source = open_frame_source(settings)
+    except GateEdgeError as exc:
+        return failed(name, f"{settings.source} {where}: {exc}", f"check the cable and {where}")
+    try:
+        got = source.read(FRAME_WAIT_S)
+    except GateEdgeError as exc:
+        return failed(name, f"{where}: {exc}", f"check the cable and {where}; {_HELD}")
+    finally:
+        with contextlib.suppress(Exception):
+            source.close()
+    if got is None:
+        return failed(
+            name,
+            f"no frame from {settings.source} {where} within {FRAME_WAIT_S:g} s",
+            f"check the cable, the device node {where} and the video group; {_HELD}",
+        )
+    frame = got[1]
+    score = focus_score(frame)
+    detail = (
+        f"{settings.source} {where}: {frame.shape[1]}x{frame.shape[0]} frame, focus {score:.0f}"
+    )
+    if score < FOCUS_WARN:
+        return warned(
+            name,
+            f"{detail} (blurred or nothing in view)",
+            "hold a QR code where visitors show theirs and turn the lens until focus rises",
+        )
+    return passed(name, detail)
+
+
+def check_thermometer(config: Config, clock: Clock) -> CheckResult:
+    name, settings = "device.thermometer", config.thermo
+    where = "emulator" if settings.backend == "fake" else f"/dev/i2c-{settings.bus}"
+    where += f" address 0x{settings.address:02X}"
+    sensor = open_sensor(settings, clock)
+    good, ambient = 0, math.nan
+    problem = ""
+    try:
+        for _ in range(THERMO_READS):
+            try:
+                ambient = sensor.ambient_c()
+                sensor.object_c()
+                good += 1
+            except SensorError as exc:
+                problem = str(exc)
+    finally:
+        sensor.close()
+    if good == 0:
+        return failed(
+            name,
+            f"{where}: no PEC-valid reading ({problem})",
+            "enable I2C (raspi-config, or dtparam=i2c_arm=on in /boot/firmware/config.txt), "
+            "check wiring and address (i2cdetect -y BUS), i2c group",
+        )
+    detail = f"{where}: {good}/{THERMO_READS} PEC-valid reads, ambient {ambient:.1f} °C"
+    low, high = AMBIENT_RANGE_C
+    if not low <= ambient <= high:
+        return failed(name, f"{detail}: not a plausible ambient", "sensor faulty or misread")
+    if good < THERMO_READS:
+        return warned(name, f"{detail}; last error: {problem}", "check the wiring and pull-ups")
+    return passed(name, detail)
+
+
+def check_relay(config: Config) -> CheckResult:
+    name, settings = "device.relay", config.relay
+    where = (
+        settings.port if settings.backend == "serial" else f"{settings.chip} line {settings.line}"
+    )
+    try:
+        relay = open_relay(settings)
+    except GateEdgeError as exc:
+        return failed(name, f"{settings.backend} {where}: {exc}", f"chip/line or port; {_HELD}")
+    try:
+        relay.release()
+    except GateEdgeError as exc:
+        return failed(name, f"{where}: cannot drive the line: {exc}", "check the relay board")
+    finally:
+        with contextlib.suppress(Exception):
+            relay.close()
+    return passed(
+        name, f"{settings.backend} {where}: opened and held released (not pulsed: ge relay pulse)"
+    )
+
+
+def check_inputs(config: Config) -> CheckResult:
+    name, settings = "device.io", config.io
+    try:
+        io = open_io(settings)
+    except GateEdgeError as exc:
+        return failed(name, f"{settings.chip}: {exc}", f"line numbers in [io]; {_HELD}")
+    states = []
+    try:
+        for label in ("passage", "manual_button", "presence"):
+            line = getattr(io, label)
+            if line is not None:
+                states.append(f"{label} {'active' if line.is_active() else 'inactive'}")
+        for label in ("green_lamp", "red_lamp", "buzzer"):
+            output = getattr(io, label)
+            if output is not None:
+                output.off()
+                states.append(f"{label} off")
+    except GateEdgeError as exc:
+        return failed(name, f"{settings.chip}: {exc}", "check wiring and the lines in [io]")
+    finally:
+        io.close()
+    if not states:
+        return skipped(name, "no input or output lines configured")
+    return passed(name, f"{settings.backend} {settings.chip}: " + ", ".join(states))
+
+
+def check_serial_parts(config: Config, clock: Clock) -> list[CheckResult]:
+    results = []
+    if config.serial_scanner.enabled:
+        port = config.serial_scanner.port
+        try:
+            scanner = open_serial_scanner(config.serial_scanner, clock)
+            try:
+                scanner.read_line(0.0)
+            finally:
+                scanner.close()
+            results.append(passed("device.serial_scanner", f"{port} opened"))
+        except GateEdgeError as exc:
+            results.append(
+                failed("device.serial_scanner", f"{port}: {exc}", f"port name, dialout; {_HELD}")
+            )
+    if config.document_reader.enabled:
+        port = config.document_reader.port
+        try:
+            reader = open_line_reader(
+                port, config.document_reader.baudrate, config.document_reader.terminator
+            )
+            try:
+                reader.read_line(0.0)
+            finally:
+                reader.close()
+            results.append(passed("device.document_reader", f"{port} opened"))
+        except GateEdgeError as exc:
+            results.append(
+                failed("device.document_reader", f"{port}: {exc}", f"port name, dialout; {_HELD}")
+            )
+    return results
