@@ -11,6 +11,7 @@ import pytest
 
 from edge.cli import build_parser, main
 from edge.clock import SystemClock
+from edge.codes.keys import generate_private_key, public_key_pem
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import render_code_frames
 
@@ -51,8 +52,10 @@ def test_decode_exits_1_when_no_image_held_a_code(
 
 
 def test_config_check_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "root.pub.pem"
+    root.write_bytes(public_key_pem(generate_private_key("EdDSA").public_key()))
     good = tmp_path / "good.toml"
-    good.write_text('[gate]\nsite = "s"\ngate = "g"\n')
+    good.write_text(f'[gate]\nsite = "s"\ngate = "g"\n[trust]\nroot_public_key = "{root}"\n')
     assert main(["config", "check", str(good), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {
         "file": str(good),
