@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 
 import pytest
 
@@ -13,10 +14,21 @@ from edge.codes.dsc import parse_dsc
 from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import uci_hash
 from edge.credentials.dcc.envelope import PREFIX, cose_to_text
+from edge.credentials.dcc.issue import vaccination_entry
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.dcc.signature import sign_dcc
 from edge.credentials.formats import gate_verifiers
-from tests.dcc_support import CI, DAY, NOW, Signer, World, denylist, make_signer
+from tests.dcc_support import (
+    CI,
+    DAY,
+    NOW,
+    Signer,
+    World,
+    day,
+    denylist,
+    entry_of,
+    make_signer,
+)
 
 VERIFY = DccVerifier()
 
@@ -186,28 +198,84 @@ def test_malformed_texts(es256: Signer, text: str) -> None:
     assert VERIFY.verify(text, World().trust(es256), None, NOW, 30).reason == "malformed"
 
 
-def test_multiple_entries_or_types_are_malformed(es256: Signer) -> None:
-    trust = World().trust(es256)
-    text = es256.issue()
+def resigned(
+    signer: Signer,
+    text: str,
+    change: Callable[[dict[cbor.CborKey, cbor.CborValue]], None],
+    kid: bytes | None = None,
+) -> str:
+    """The certificate of `text` with its health certificate changed, signed again by `signer`."""
     message = cbor.loads(cose_of(text), allowed_tags=frozenset({18}))
     assert isinstance(message, cbor.Tagged) and isinstance(message.value, list)
-    raw_payload = message.value[2]
-    assert isinstance(raw_payload, bytes)
+    protected, _, raw_payload, _ = message.value
+    assert isinstance(protected, bytes) and isinstance(raw_payload, bytes)
     payload = cbor.loads(raw_payload)
     assert isinstance(payload, dict)
     hcert = payload[-260]
     assert isinstance(hcert, dict) and isinstance(hcert[1], dict)
-    doubled = dict(hcert[1])
-    entries = doubled["v"]
-    assert isinstance(entries, list)
-    doubled["v"] = entries * 2
-    changed = cbor.dumps({**payload, -260: {1: doubled}})
-    signer = es256.key
-    protected = message.value[0]
-    assert isinstance(protected, bytes)
-    signature = sign_dcc(signer, sig_structure(protected, changed))
-    text = cose_to_text(cbor.dumps(cbor.Tagged(18, [protected, {}, changed, signature])))
-    assert VERIFY.verify(text, trust, None, NOW, 30).reason == "malformed"
+    certificate = dict(hcert[1])
+    change(certificate)
+    changed = cbor.dumps({**payload, -260: {1: certificate}})
+    if kid is not None:
+        header = cbor.loads(protected)
+        assert isinstance(header, dict)
+        protected = cbor.dumps({**header, 4: kid})
+    signature = sign_dcc(signer.key, sig_structure(protected, changed))
+    return cose_to_text(cbor.dumps(cbor.Tagged(18, [protected, {}, changed, signature])))
+
+
+def test_several_doses_in_one_certificate_are_judged_by_the_latest(es256: Signer) -> None:
+    """The first schema let a certificate list every dose; issuers did, oldest first."""
+    trust = World().trust(es256)
+    first = vaccination_entry(CI, day(-60), dose=1)
+    second = vaccination_entry(CI, day(-30), dose=2)
+
+    def both_doses(certificate: dict[cbor.CborKey, cbor.CborValue]) -> None:
+        certificate["v"] = [first, second]
+
+    def reversed_doses(certificate: dict[cbor.CborKey, cbor.CborValue]) -> None:
+        certificate["v"] = [second, first]
+
+    for change in (both_doses, reversed_doses):
+        result = VERIFY.verify(resigned(es256, es256.issue(), change), trust, None, NOW, 30)
+        assert (result.valid, result.colour, result.reason) == (True, "green", None)
+        assert result.certificate_type == "vaccination"
+    only_first = resigned(es256, es256.issue(), lambda c: c.update(v=[first]))
+    assert VERIFY.verify(only_first, trust, None, NOW, 30).refusal is not None
+
+
+def test_empty_lists_of_the_other_types_are_ignored(es256: Signer) -> None:
+    trust = World().trust(es256)
+    text = resigned(es256, es256.issue(), lambda c: c.update(r=[], t=[]))
+    result = VERIFY.verify(text, trust, None, NOW, 30)
+    assert (result.valid, result.certificate_type) == (True, "vaccination")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda c: c.update(t=[entry_of("test")]), id="two-types"),
+        pytest.param(lambda c: c.update(v=[]), id="no-entry"),
+        pytest.param(lambda c: c.update(v=[entry_of("vaccination")] * 9), id="nine-entries"),
+        pytest.param(lambda c: c.update(v=[entry_of("vaccination"), "x"]), id="not-a-map"),
+    ],
+)
+def test_two_types_or_no_entry_or_too_many_are_malformed(
+    es256: Signer, change: Callable[[dict[cbor.CborKey, cbor.CborValue]], None]
+) -> None:
+    text = resigned(es256, es256.issue(), change)
+    assert VERIFY.verify(text, World().trust(es256), None, NOW, 30).reason == "malformed"
+
+
+def test_a_kid_written_as_hexadecimal_text_finds_its_signer(es256: Signer) -> None:
+    trust = World().trust(es256)
+    kid = parse_dsc(es256.der).kid
+    for spelling in (kid.hex().encode(), kid.hex().upper().encode()):
+        text = resigned(es256, es256.issue(), lambda c: None, kid=spelling)
+        assert VERIFY.verify(text, trust, None, NOW, 30).valid
+    other = make_signer("ES256")
+    forged = resigned(other, es256.issue(), lambda c: None, kid=kid.hex().encode())
+    assert VERIFY.verify(forged, trust, None, NOW, 30).reason == "bad_signature"
 
 
 def test_dcc_reading_can_be_switched_off(es256: Signer) -> None:

@@ -19,6 +19,7 @@ MAX_ITEMS = 1024
 MAX_DEPTH = 8
 MAX_EPOCH = 2**53
 MAX_TEXT_CHARS = 256
+MAX_ENTRIES = 8
 CertificateType = Literal["vaccination", "test", "recovery"]
 TYPE_KEYS: dict[str, CertificateType] = {"v": "vaccination", "t": "test", "r": "recovery"}
 
@@ -59,13 +60,18 @@ def parse_dcc_claims(payload: bytes) -> DccClaims:
     certificate = hcert.get(HCERT_V1) if isinstance(hcert, dict) else None
     if not isinstance(certificate, dict):
         raise MalformedCodeError("claim -260 has no health certificate 1")
-    present = [key for key in TYPE_KEYS if key in certificate]
+    # Issuers wrote absent types as empty lists, and the first schema let one certificate list
+    # every dose: the type is the one non-empty list, and the entry judged is its latest.
+    present = [key for key in TYPE_KEYS if certificate.get(key) not in (None, [])]
     if len(present) != 1:
         raise MalformedCodeError("health certificate needs exactly one of v, t and r")
     entries = certificate[present[0]]
-    if not isinstance(entries, list) or len(entries) != 1 or not isinstance(entries[0], dict):
-        raise MalformedCodeError("health certificate needs exactly one entry")
-    entry = {key: value for key, value in entries[0].items() if isinstance(key, str)}
+    maps = [item for item in entries if isinstance(item, dict)] if isinstance(entries, list) else []
+    if not isinstance(entries, list) or len(maps) != len(entries) or len(maps) > MAX_ENTRIES:
+        raise MalformedCodeError(f"health certificate needs 1 to {MAX_ENTRIES} entries")
+    entry = _latest(
+        [{key: value for key, value in item.items() if isinstance(key, str)} for item in maps]
+    )
     certificate_id = entry.get("ci")
     if not isinstance(certificate_id, str) or not 0 < len(certificate_id) <= MAX_TEXT_CHARS:
         raise MalformedCodeError("certificate identifier ci missing or not text")
@@ -77,6 +83,16 @@ def parse_dcc_claims(payload: bytes) -> DccClaims:
         entry=entry,
         certificate_id=certificate_id,
     )
+
+
+def _latest(entries: list[dict[str, cbor.CborValue]]) -> dict[str, cbor.CborValue]:
+    """The entry a list of doses (or results) stands for: the highest dose number, else the last."""
+
+    def dose(entry: dict[str, cbor.CborValue]) -> int:
+        number = entry.get("dn")
+        return number if isinstance(number, int) and not isinstance(number, bool) else -1
+
+    return max(reversed(entries), key=dose)
 
 
 def _epoch(value: cbor.CborValue, name: str) -> int:

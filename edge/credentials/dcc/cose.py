@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from edge.codes import cbor
 from edge.codes.cose import sig_structure
-from edge.codes.dsc import ALG_ES256, ALG_PS256
+from edge.codes.dsc import ALG_ES256, ALG_PS256, KID_LENGTH
 from edge.codes.errors import MalformedCodeError, UnsupportedCodeError
 
 COSE_SIGN1_TAG = 18
@@ -15,6 +16,7 @@ HEADER_ALG = 1
 HEADER_CRIT = 2
 HEADER_KID = 4
 MAX_KID_BYTES = 64
+_HEX_KID = re.compile(rb"[0-9A-Fa-f]+")
 
 
 @dataclass(frozen=True)
@@ -69,4 +71,11 @@ def parse_dcc_sign1(data: bytes) -> DccSign1:
     kid = header[HEADER_KID] if HEADER_KID in header else unprotected.get(HEADER_KID)
     if kid is not None and (not isinstance(kid, bytes) or len(kid) > MAX_KID_BYTES):
         raise MalformedCodeError("kid is not a byte string of at most 64 bytes")
-    return DccSign1(protected, alg, kid, payload, signature)
+    return DccSign1(protected, alg, _binary_kid(kid), payload, signature)
+
+
+def _binary_kid(kid: bytes | None) -> bytes | None:
+    """The kid as bytes; some issuers wrote the 8-byte kid as its 16 hexadecimal characters."""
+    if kid is not None and len(kid) == 2 * KID_LENGTH and _HEX_KID.fullmatch(kid):
+        return bytes.fromhex(kid.decode("ascii"))
+    return kid
