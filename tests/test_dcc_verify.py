@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import zlib
 from collections.abc import Callable
 
@@ -267,15 +269,29 @@ def test_two_types_or_no_entry_or_too_many_are_malformed(
     assert VERIFY.verify(text, World().trust(es256), None, NOW, 30).reason == "malformed"
 
 
-def test_a_kid_written_as_hexadecimal_text_finds_its_signer(es256: Signer) -> None:
+def test_a_kid_written_as_text_or_as_the_whole_hash_finds_its_signer(es256: Signer) -> None:
+    """Issuers wrote the kid as hexadecimal or base64 text, some of the DSC's whole SHA-256."""
     trust = World().trust(es256)
     kid = parse_dsc(es256.der).kid
-    for spelling in (kid.hex().encode(), kid.hex().upper().encode()):
+    whole = hashlib.sha256(es256.der).digest()
+    spellings = [
+        kid.hex().encode(),
+        kid.hex().upper().encode(),
+        base64.b64encode(kid),
+        whole,
+        whole.hex().encode(),
+        base64.urlsafe_b64encode(whole).rstrip(b"="),
+        base64.b64encode(whole),
+    ]
+    for spelling in spellings:
         text = resigned(es256, es256.issue(), lambda c: None, kid=spelling)
-        assert VERIFY.verify(text, trust, None, NOW, 30).valid
+        assert VERIFY.verify(text, trust, None, NOW, 30).valid, spelling
     other = make_signer("ES256")
-    forged = resigned(other, es256.issue(), lambda c: None, kid=kid.hex().encode())
-    assert VERIFY.verify(forged, trust, None, NOW, 30).reason == "bad_signature"
+    for spelling in spellings:
+        forged = resigned(other, es256.issue(), lambda c: None, kid=spelling)
+        assert VERIFY.verify(forged, trust, None, NOW, 30).reason == "bad_signature"
+    unknown = resigned(es256, es256.issue(), lambda c: None, kid=b"\x01" * 16)
+    assert VERIFY.verify(unknown, trust, None, NOW, 30).reason == "unknown_key"
 
 
 def test_dcc_reading_can_be_switched_off(es256: Signer) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 
@@ -17,6 +19,8 @@ HEADER_CRIT = 2
 HEADER_KID = 4
 MAX_KID_BYTES = 64
 _HEX_KID = re.compile(rb"[0-9A-Fa-f]+")
+_BASE64_KID = re.compile(rb"[A-Za-z0-9+/_-]+={0,2}")
+FULL_HASH_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,27 @@ def parse_dcc_sign1(data: bytes) -> DccSign1:
 
 
 def _binary_kid(kid: bytes | None) -> bytes | None:
-    """The kid as bytes; some issuers wrote the 8-byte kid as its 16 hexadecimal characters."""
-    if kid is not None and len(kid) == 2 * KID_LENGTH and _HEX_KID.fullmatch(kid):
-        return bytes.fromhex(kid.decode("ascii"))
+    """The 8-byte kid, also where an issuer wrote it otherwise.
+
+    Issuers' software wrote the kid as hexadecimal or base64 text, and some used the whole
+    SHA-256 of the DSC (binary or as text): its first 8 bytes are the kid. The kid only selects
+    the key to try; the signature decides.
+    """
+    if kid is None or len(kid) == KID_LENGTH:
+        return kid
+    for decoded in (*_text_decodings(kid), kid):
+        if len(decoded) in (KID_LENGTH, FULL_HASH_BYTES):
+            return decoded[:KID_LENGTH]
     return kid
+
+
+def _text_decodings(kid: bytes) -> list[bytes]:
+    if _HEX_KID.fullmatch(kid) and len(kid) % 2 == 0:
+        return [bytes.fromhex(kid.decode("ascii"))]
+    if _BASE64_KID.fullmatch(kid):
+        text = kid.rstrip(b"=").replace(b"-", b"+").replace(b"_", b"/")
+        try:
+            return [base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)]
+        except binascii.Error:
+            return []
+    return []
