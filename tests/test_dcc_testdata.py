@@ -99,12 +99,17 @@ class Case:
         return base64.b64decode(self.context["CERTIFICATE"])
 
     def hex_field(self, name: str) -> bytes | None:
+        """A binary layer of the case: hexadecimal in most countries' files, base64 in some."""
         value = self.raw.get(name)
         if not isinstance(value, str) or not value:
             return None
         try:
             return bytes.fromhex(value)
         except ValueError:
+            pass
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error:
             return None
 
     @property

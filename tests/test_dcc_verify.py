@@ -269,6 +269,27 @@ def test_two_types_or_no_entry_or_too_many_are_malformed(
     assert VERIFY.verify(text, World().trust(es256), None, NOW, 30).reason == "malformed"
 
 
+def test_a_certificate_without_identifier_is_known_by_its_signed_payload(es256: Signer) -> None:
+    """Some issuers left out ci: such a certificate still verifies, with a stable identity."""
+    trust = World().trust(es256)
+
+    def without_ci(day_offset: int) -> Callable[[dict[cbor.CborKey, cbor.CborValue]], None]:
+        entry = {k: v for k, v in vaccination_entry(CI, day(day_offset)).items() if k != "ci"}
+        return lambda certificate: certificate.update(v=[entry])
+
+    first = resigned(es256, es256.issue(), without_ci(-30))
+    second = resigned(es256, es256.issue(), without_ci(-31))
+    results = [VERIFY.verify(text, trust, None, NOW, 30) for text in (first, first, second)]
+    assert all(result.valid and result.colour == "green" for result in results)
+    codes = [result.code_id for result in results]
+    assert codes[0] == codes[1] != codes[2] and all(code and len(code) == 16 for code in codes)
+    assert codes[0] != uci_hash(CI)
+    not_text = resigned(
+        es256, es256.issue(), lambda c: c.update(v=[{**entry_of("vaccination"), "ci": 7}])
+    )
+    assert VERIFY.verify(not_text, trust, None, NOW, 30).reason == "malformed"
+
+
 def test_a_kid_written_as_text_or_as_the_whole_hash_finds_its_signer(es256: Signer) -> None:
     """Issuers wrote the kid as hexadecimal or base64 text, some of the DSC's whole SHA-256."""
     trust = World().trust(es256)

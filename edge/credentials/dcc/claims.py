@@ -33,11 +33,17 @@ class DccClaims:
     expires_at: int
     certificate_type: CertificateType
     entry: dict[str, cbor.CborValue]
-    certificate_id: str
+    certificate_id: str | None
+    payload_digest: bytes = b""
 
     @property
     def code_id(self) -> bytes:
-        """First 16 bytes of SHA-256 of the certificate identifier (as revocation lists use)."""
+        """First 16 bytes of SHA-256 of the certificate identifier (as revocation lists use).
+
+        A certificate some issuer wrote without its identifier is known by its signed payload.
+        """
+        if self.certificate_id is None:
+            return self.payload_digest[:16]
         return uci_hash(self.certificate_id)
 
 
@@ -73,8 +79,10 @@ def parse_dcc_claims(payload: bytes) -> DccClaims:
         [{key: value for key, value in item.items() if isinstance(key, str)} for item in maps]
     )
     certificate_id = entry.get("ci")
-    if not isinstance(certificate_id, str) or not 0 < len(certificate_id) <= MAX_TEXT_CHARS:
-        raise MalformedCodeError("certificate identifier ci missing or not text")
+    if certificate_id is not None and (
+        not isinstance(certificate_id, str) or not 0 < len(certificate_id) <= MAX_TEXT_CHARS
+    ):
+        raise MalformedCodeError("certificate identifier ci is not text")
     return DccClaims(
         issuer=issuer or None,
         issued_at=issued_at,
@@ -82,6 +90,7 @@ def parse_dcc_claims(payload: bytes) -> DccClaims:
         certificate_type=TYPE_KEYS[present[0]],
         entry=entry,
         certificate_id=certificate_id,
+        payload_digest=hashlib.sha256(b"dcc payload|" + payload).digest(),
     )
 
 
