@@ -8,6 +8,8 @@ import zlib
 from collections.abc import Callable
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from edge.codes import cbor
 from edge.codes.base45 import b45decode, b45encode
@@ -16,10 +18,11 @@ from edge.codes.dsc import parse_dsc
 from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import uci_hash
 from edge.credentials.dcc.envelope import PREFIX, cose_to_text
-from edge.credentials.dcc.issue import vaccination_entry
+from edge.credentials.dcc.issue import make_dsc, vaccination_entry
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.dcc.signature import sign_dcc
 from edge.credentials.formats import gate_verifiers
+from edge.errors import TrustListError
 from tests.dcc_support import (
     CI,
     DAY,
@@ -148,6 +151,43 @@ def test_an_algorithm_that_does_not_fit_the_key_is_bad_signature(
         cbor.Tagged(18, [cbor.dumps({1: -8, 4: kid}), unprotected, payload, signature])
     )
     assert VERIFY.verify(cose_to_text(other), trust, None, NOW, 30).reason == "unsupported"
+
+
+@pytest.mark.parametrize(
+    ("curve", "alg", "digest"),
+    [
+        (ec.SECP384R1(), -7, hashes.SHA256()),  # issuers signed "ES256" with P-384 keys
+        (ec.SECP384R1(), -35, hashes.SHA384()),
+        (ec.SECP521R1(), -36, hashes.SHA512()),
+        (ec.SECP256R1(), -35, hashes.SHA384()),
+    ],
+)
+def test_ecdsa_on_the_larger_nist_curves_verifies_by_the_hash_cose_names(
+    curve: ec.EllipticCurve, alg: int, digest: hashes.HashAlgorithm
+) -> None:
+    key = ec.generate_private_key(curve)
+    signer = Signer(key, make_dsc(key, "ES"), "ES")
+    trust = World().trust(signer)
+    kid = parse_dsc(signer.der).kid
+    message = cbor.loads(cose_of(signer.issue()), allowed_tags=frozenset({18}))
+    assert isinstance(message, cbor.Tagged) and isinstance(message.value, list)
+    payload = message.value[2]
+    assert isinstance(payload, bytes)
+    protected = cbor.dumps({1: alg, 4: kid})
+    signature = sign_dcc(key, sig_structure(protected, payload), ec.ECDSA(digest))
+    text = cose_to_text(cbor.dumps(cbor.Tagged(18, [protected, {}, payload, signature])))
+    assert VERIFY.verify(text, trust, None, NOW, 30).valid
+    wrong_hash = cbor.dumps({1: -36 if alg != -36 else -35, 4: kid})
+    relabelled = cose_to_text(cbor.dumps(cbor.Tagged(18, [wrong_hash, {}, payload, signature])))
+    assert VERIFY.verify(relabelled, trust, None, NOW, 30).reason == "bad_signature"
+    truncated = cose_to_text(cbor.dumps(cbor.Tagged(18, [protected, {}, payload, signature[1:]])))
+    assert VERIFY.verify(truncated, trust, None, NOW, 30).reason == "bad_signature"
+
+
+def test_a_dsc_on_a_curve_outside_nist_p_is_refused_clearly() -> None:
+    key = ec.generate_private_key(ec.SECP256K1())
+    with pytest.raises(TrustListError, match="secp256k1"):
+        parse_dsc(make_dsc(key, "ES"))
 
 
 @pytest.mark.parametrize("legacy", [False, True])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from edge.codes import cbor
 from edge.codes.cose import sig_structure
-from edge.codes.dsc import ALG_ES256, ALG_PS256, KID_LENGTH
+from edge.codes.dsc import ALG_PS256, ECDSA_ALGS, KID_LENGTH
 from edge.codes.errors import MalformedCodeError, UnsupportedCodeError
 
 COSE_SIGN1_TAG = 18
@@ -69,8 +69,8 @@ def parse_dcc_sign1(data: bytes) -> DccSign1:
     if raw_alg is not None:
         if isinstance(raw_alg, bool) or not isinstance(raw_alg, int):
             raise MalformedCodeError("COSE algorithm is not an integer")
-        if raw_alg not in (ALG_ES256, ALG_PS256):
-            raise UnsupportedCodeError("signature algorithm not allowed (ES256 and PS256 are)")
+        if raw_alg not in (*ECDSA_ALGS, ALG_PS256):
+            raise UnsupportedCodeError("signature algorithm not allowed (ES256/384/512, PS256 are)")
         alg = raw_alg
     kid = header[HEADER_KID] if HEADER_KID in header else unprotected.get(HEADER_KID)
     if kid is not None and (not isinstance(kid, bytes) or len(kid) > MAX_KID_BYTES):
