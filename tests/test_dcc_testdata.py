@@ -206,9 +206,12 @@ def observed_steps(case: Case) -> dict[str, bool]:
         if decoded is None:
             seen["EXPIRATIONCHECK"] = False
         else:
-            claims, now = decoded.claims, case.clock
+            issued, expires, now = decoded.claims.issued_at, decoded.claims.expires_at, case.clock
             seen["EXPIRATIONCHECK"] = (
-                claims.issued_at <= now + SKEW_S and claims.expires_at >= now - SKEW_S
+                issued is not None
+                and expires is not None
+                and issued <= now + SKEW_S
+                and expires >= now - SKEW_S
             )
     if "KEYUSAGE" in expected:
         # the DSC's extended key usage against the certificate's type (the signature is its

@@ -244,7 +244,8 @@ def resigned(
     signer: Signer,
     text: str,
     change: Callable[[dict[cbor.CborKey, cbor.CborValue]], None],
-    kid: bytes | None = None,
+    kid: bytes | str | None = None,
+    drop_claims: tuple[int, ...] = (),
 ) -> str:
     """The certificate of `text` with its health certificate changed, signed again by `signer`."""
     message = cbor.loads(cose_of(text), allowed_tags=frozenset({18}))
@@ -257,7 +258,8 @@ def resigned(
     assert isinstance(hcert, dict) and isinstance(hcert[1], dict)
     certificate = dict(hcert[1])
     change(certificate)
-    changed = cbor.dumps({**payload, -260: {1: certificate}})
+    claims = {key: value for key, value in payload.items() if key not in drop_claims}
+    changed = cbor.dumps({**claims, -260: {1: certificate}})
     if kid is not None:
         header = cbor.loads(protected)
         assert isinstance(header, dict)
@@ -330,12 +332,23 @@ def test_a_certificate_without_identifier_is_known_by_its_signed_payload(es256: 
     assert VERIFY.verify(not_text, trust, None, NOW, 30).reason == "malformed"
 
 
+@pytest.mark.parametrize(("claim", "reason"), [(4, "expired"), (6, "not_yet_valid")])
+def test_a_certificate_without_exp_or_iat_decodes_and_fails_the_time_check(
+    es256: Signer, claim: int, reason: str
+) -> None:
+    """Some issuers left out exp or iat: the signature still checks, the time check cannot pass."""
+    text = resigned(es256, es256.issue(), lambda c: None, drop_claims=(claim,))
+    result = VERIFY.verify(text, World().trust(es256), None, NOW, 30)
+    assert (result.valid, result.reason, result.format) == (False, reason, "dcc")
+    assert result.certificate_type == "vaccination"
+
+
 def test_a_kid_written_as_text_or_as_the_whole_hash_finds_its_signer(es256: Signer) -> None:
     """Issuers wrote the kid as hexadecimal or base64 text, some of the DSC's whole SHA-256."""
     trust = World().trust(es256)
     kid = parse_dsc(es256.der).kid
     whole = hashlib.sha256(es256.der).digest()
-    spellings = [
+    spellings: list[bytes | str] = [
         kid.hex().encode(),
         kid.hex().upper().encode(),
         base64.b64encode(kid),
@@ -343,6 +356,7 @@ def test_a_kid_written_as_text_or_as_the_whole_hash_finds_its_signer(es256: Sign
         whole.hex().encode(),
         base64.urlsafe_b64encode(whole).rstrip(b"="),
         base64.b64encode(whole),
+        kid.hex().upper(),  # a CBOR text string
     ]
     for spelling in spellings:
         text = resigned(es256, es256.issue(), lambda c: None, kid=spelling)

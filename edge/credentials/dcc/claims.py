@@ -29,8 +29,8 @@ class DccClaims:
     """What the gate reads from a DCC payload; names and birth date are never kept."""
 
     issuer: str | None
-    issued_at: int
-    expires_at: int
+    issued_at: int | None
+    expires_at: int | None
     certificate_type: CertificateType
     entry: dict[str, cbor.CborValue]
     certificate_id: str | None
@@ -60,6 +60,7 @@ def parse_dcc_claims(payload: bytes) -> DccClaims:
     issuer = decoded.get(CLAIM_ISS)
     if issuer is not None and (not isinstance(issuer, str) or len(issuer) > MAX_TEXT_CHARS):
         raise MalformedCodeError("claim iss is not text")
+    # Some issuers left out iat or exp: such a certificate decodes, and fails the time check.
     issued_at = _epoch(decoded.get(CLAIM_IAT), "iat")
     expires_at = _epoch(decoded.get(CLAIM_EXP), "exp")
     hcert = decoded.get(CLAIM_HCERT)
@@ -104,9 +105,11 @@ def _latest(entries: list[dict[str, cbor.CborValue]]) -> dict[str, cbor.CborValu
     return max(reversed(entries), key=dose)
 
 
-def _epoch(value: cbor.CborValue, name: str) -> int:
+def _epoch(value: cbor.CborValue, name: str) -> int | None:
+    if value is None:
+        return None
     if isinstance(value, float) and math.isfinite(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_EPOCH:
-        raise MalformedCodeError(f"claim {name} missing or not an epoch in seconds")
+        raise MalformedCodeError(f"claim {name} is not an epoch in seconds")
     return value

@@ -73,6 +73,8 @@ def parse_dcc_sign1(data: bytes) -> DccSign1:
             raise UnsupportedCodeError("signature algorithm not allowed (ES256/384/512, PS256 are)")
         alg = raw_alg
     kid = header[HEADER_KID] if HEADER_KID in header else unprotected.get(HEADER_KID)
+    if isinstance(kid, str):  # some issuers wrote the kid as a text string
+        kid = kid.encode("utf-8")
     if kid is not None and (not isinstance(kid, bytes) or len(kid) > MAX_KID_BYTES):
         raise MalformedCodeError("kid is not a byte string of at most 64 bytes")
     return DccSign1(protected, alg, _binary_kid(kid), payload, signature)
