@@ -246,6 +246,7 @@ def resigned(
     change: Callable[[dict[cbor.CborKey, cbor.CborValue]], None],
     kid: bytes | str | None = None,
     drop_claims: tuple[int, ...] = (),
+    wrap: Callable[[dict[cbor.CborKey, cbor.CborValue]], cbor.CborValue] | None = None,
 ) -> str:
     """The certificate of `text` with its health certificate changed, signed again by `signer`."""
     message = cbor.loads(cose_of(text), allowed_tags=frozenset({18}))
@@ -259,7 +260,8 @@ def resigned(
     certificate = dict(hcert[1])
     change(certificate)
     claims = {key: value for key, value in payload.items() if key not in drop_claims}
-    changed = cbor.dumps({**claims, -260: {1: certificate}})
+    inner = certificate if wrap is None else wrap(certificate)
+    changed = cbor.dumps({**claims, -260: {1: inner}})
     if kid is not None:
         header = cbor.loads(protected)
         assert isinstance(header, dict)
@@ -341,6 +343,24 @@ def test_a_certificate_without_exp_or_iat_decodes_and_fails_the_time_check(
     result = VERIFY.verify(text, World().trust(es256), None, NOW, 30)
     assert (result.valid, result.reason, result.format) == (False, reason, "dcc")
     assert result.certificate_type == "vaccination"
+
+
+def test_a_certificate_wrapped_in_a_byte_string_is_read_from_inside(es256: Signer) -> None:
+    """Some issuers put the CBOR encoding of the certificate in a byte string under -260/1."""
+    trust = World().trust(es256)
+    text = resigned(es256, es256.issue(), lambda c: None, wrap=cbor.dumps)
+    result = VERIFY.verify(text, trust, None, NOW, 30)
+    assert (result.valid, result.colour, result.certificate_type) == (True, "green", "vaccination")
+    assert result.code_id == uci_hash(CI)
+    for inner in (cbor.dumps(["v"]), b"\xff\x00"):
+
+        def as_given(
+            certificate: dict[cbor.CborKey, cbor.CborValue], given: bytes = inner
+        ) -> cbor.CborValue:
+            return given
+
+        broken = resigned(es256, es256.issue(), lambda c: None, wrap=as_given)
+        assert VERIFY.verify(broken, trust, None, NOW, 30).reason == "malformed"
 
 
 def test_a_kid_written_as_text_or_as_the_whole_hash_finds_its_signer(es256: Signer) -> None:

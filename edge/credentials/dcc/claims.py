@@ -65,6 +65,11 @@ def parse_dcc_claims(payload: bytes) -> DccClaims:
     expires_at = _epoch(decoded.get(CLAIM_EXP), "exp")
     hcert = decoded.get(CLAIM_HCERT)
     certificate = hcert.get(HCERT_V1) if isinstance(hcert, dict) else None
+    if isinstance(certificate, bytes):
+        # Some issuers wrapped the certificate in a byte string holding its CBOR encoding.
+        certificate = cbor.loads(
+            certificate, lenient=True, max_items=MAX_ITEMS, max_depth=MAX_DEPTH
+        )
     if not isinstance(certificate, dict):
         raise MalformedCodeError("claim -260 has no health certificate 1")
     # Issuers wrote absent types as empty lists, and the first schema let one certificate list
