@@ -85,6 +85,33 @@ def test_cwt_tag_61_around_the_cose_tag_is_accepted(es256: Signer) -> None:
     assert VERIFY.verify(text, World().trust(es256), None, NOW, 30).valid
 
 
+def test_byte_strings_an_encoder_wrapped_in_tags_are_read_as_their_bytes(es256: Signer) -> None:
+    """Some issuers' encoders tagged the payload, signature and kid (bignum tags 2/3, even 4)."""
+    message = cbor.loads(cose_of(es256.issue()), allowed_tags=frozenset({18}))
+    assert isinstance(message, cbor.Tagged) and isinstance(message.value, list)
+    protected, _, payload, _ = message.value
+    assert isinstance(protected, bytes) and isinstance(payload, bytes)
+    header = cbor.loads(protected)
+    assert isinstance(header, dict)
+    kid = header.pop(4)
+    tagged_protected = cbor.dumps({**header, 4: cbor.Tagged(4, kid)})
+    tagged_signature = sign_dcc(es256.key, sig_structure(tagged_protected, payload))
+    parts: list[cbor.CborValue] = [
+        tagged_protected,
+        {},
+        cbor.Tagged(2, payload),
+        cbor.Tagged(3, tagged_signature),
+    ]
+    text = cose_to_text(cbor.dumps(cbor.Tagged(18, parts)))
+    trust = World().trust(es256)
+    assert VERIFY.verify(text, trust, None, NOW, 30).valid
+    inside: cbor.CborValue = [payload]
+    wrapped_list = cbor.Tagged(2, inside)
+    not_bytes: list[cbor.CborValue] = [tagged_protected, {}, wrapped_list, tagged_signature]
+    broken = cose_to_text(cbor.dumps(cbor.Tagged(18, not_bytes)))
+    assert VERIFY.verify(broken, trust, None, NOW, 30).reason == "malformed"
+
+
 def test_both_ecdsa_s_forms_verify(es256: Signer) -> None:
     order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
     text = es256.issue()

@@ -54,7 +54,7 @@ def parse_dcc_sign1(data: bytes) -> DccSign1:
         message = message.value
     if not isinstance(message, list) or len(message) != 4:
         raise MalformedCodeError("not a COSE_Sign1 array of four items")
-    protected, unprotected, payload, signature = message
+    protected, unprotected, payload, signature = (_untagged(item) for item in message)
     if not isinstance(protected, bytes) or not isinstance(unprotected, dict):
         raise MalformedCodeError("COSE headers have the wrong types")
     if not isinstance(payload, bytes) or not isinstance(signature, bytes):
@@ -72,12 +72,23 @@ def parse_dcc_sign1(data: bytes) -> DccSign1:
         if raw_alg not in (*ECDSA_ALGS, ALG_PS256):
             raise UnsupportedCodeError("signature algorithm not allowed (ES256/384/512, PS256 are)")
         alg = raw_alg
-    kid = header[HEADER_KID] if HEADER_KID in header else unprotected.get(HEADER_KID)
+    kid = _untagged(header[HEADER_KID] if HEADER_KID in header else unprotected.get(HEADER_KID))
     if isinstance(kid, str):  # some issuers wrote the kid as a text string
         kid = kid.encode("utf-8")
     if kid is not None and (not isinstance(kid, bytes) or len(kid) > MAX_KID_BYTES):
         raise MalformedCodeError("kid is not a byte string of at most 64 bytes")
     return DccSign1(protected, alg, _binary_kid(kid), payload, signature)
+
+
+def _untagged(value: cbor.CborValue) -> cbor.CborValue:
+    """A byte string an issuer's encoder wrapped in a CBOR tag (bignum, for one), as its bytes.
+
+    The signature covers the bytes themselves (Sig_structure carries plain byte strings), so
+    the tag some encoders added around the payload, the signature or the kid is dropped.
+    """
+    if isinstance(value, cbor.Tagged) and isinstance(value.value, bytes):
+        return value.value
+    return value
 
 
 def _binary_kid(kid: bytes | None) -> bytes | None:
