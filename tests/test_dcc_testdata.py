@@ -61,11 +61,28 @@ NEEDS_CERTIFICATE = {"VERIFY", "EXPIRATIONCHECK", "KEYUSAGE"}
 
 
 def case_json(text: str) -> dict[str, Any]:
-    """A case file's object; some states' files carry a comma before a closing brace."""
+    """A case file's object, read as leniently as its authors wrote it.
+
+    Some states' files carry a comma before a closing brace, and some close the object early
+    and carry on with `, "TESTCTX": ...`: the parts are read as one object.
+    """
     try:
-        loaded = json.loads(text)
+        whole = json.loads(text)
     except json.JSONDecodeError:
-        loaded = json.loads(re.sub(r",(\s*[}\]])", r"\1", text))
+        pass
+    else:
+        assert isinstance(whole, dict)
+        return whole
+    text = re.sub(r",(\s*[}\]])", r"\1", text)
+    decoder = json.JSONDecoder()
+    loaded, end = decoder.raw_decode(text.lstrip())
+    rest = text.lstrip()[end:].strip()
+    if rest.startswith(","):
+        more = json.loads("{" + rest[1:])
+        assert isinstance(loaded, dict) and isinstance(more, dict)
+        loaded = {**loaded, **more}
+    elif rest:
+        raise json.JSONDecodeError("extra data after the case object", text, end)
     assert isinstance(loaded, dict)
     return loaded
 
@@ -367,6 +384,16 @@ def test_the_development_data_stays_outside_the_repository() -> None:
 def test_a_missing_certificate_is_a_clear_error() -> None:
     with pytest.raises(GateEdgeError):
         parse_dsc(b"not a certificate")
+
+
+def test_case_files_are_read_as_leniently_as_their_authors_wrote_them() -> None:
+    assert case_json('{"A": {"B": [1, 2,],},}') == {"A": {"B": [1, 2]}}
+    early_close = '{"PREFIX": "HC1:x"\n},\n"TESTCTX": {"VALIDATIONCLOCK": "t"}, "X": 1\n}'
+    wanted = {"PREFIX": "HC1:x", "TESTCTX": {"VALIDATIONCLOCK": "t"}, "X": 1}
+    assert case_json(early_close) == wanted
+    assert case_json('{"KEEP": "a,}"}') == {"KEEP": "a,}"}
+    with pytest.raises(ValueError):
+        case_json('{"A": 1} trailing')
 
 
 def test_one_gateway_list_of_every_dsc_keeps_the_signature_verdicts() -> None:
