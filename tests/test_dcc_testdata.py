@@ -63,8 +63,8 @@ NEEDS_CERTIFICATE = {"VERIFY", "EXPIRATIONCHECK", "KEYUSAGE"}
 def case_json(text: str) -> dict[str, Any]:
     """A case file's object, read as leniently as its authors wrote it.
 
-    Some states' files carry a comma before a closing brace, and some close the object early
-    and carry on with `, "TESTCTX": ...`: the parts are read as one object.
+    Some states' files open with `//` comment lines, carry a comma before a closing brace, or
+    close the object early and carry on with `, "TESTCTX": ...`: the parts are read as one.
     """
     try:
         whole = json.loads(text)
@@ -73,6 +73,7 @@ def case_json(text: str) -> dict[str, Any]:
     else:
         assert isinstance(whole, dict)
         return whole
+    text = re.sub(r"(?m)^\s*//.*$", "", text)  # no JSON string spans a line break
     text = re.sub(r",(\s*[}\]])", r"\1", text)
     decoder = json.JSONDecoder()
     loaded, end = decoder.raw_decode(text.lstrip())
@@ -392,6 +393,7 @@ def test_case_files_are_read_as_leniently_as_their_authors_wrote_them() -> None:
     wanted = {"PREFIX": "HC1:x", "TESTCTX": {"VALIDATIONCLOCK": "t"}, "X": 1}
     assert case_json(early_close) == wanted
     assert case_json('{"KEEP": "a,}"}') == {"KEEP": "a,}"}
+    assert case_json('// saved 20210510\n// file://x.json\n\n{"A": "//b"}') == {"A": "//b"}
     with pytest.raises(ValueError):
         case_json('{"A": 1} trailing')
 
