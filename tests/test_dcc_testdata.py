@@ -162,6 +162,21 @@ class Case:
         return value if isinstance(value, str) and value else None
 
 
+def picture_bytes(text: str) -> bytes:
+    """The image file a case's 2DCODE holds: base64 in most files, hexadecimal in some."""
+    text = "".join(text.split())
+    if text.startswith("data:") and "," in text:
+        text = text.split(",", 1)[1]
+    if re.fullmatch(r"(?:[0-9A-Fa-f]{2})+", text):
+        raw = bytes.fromhex(text)
+        if raw.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")):
+            return raw
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error:
+        return b""
+
+
 def load(path: Path) -> Case:
     return Case(str(path.relative_to(DATA).with_suffix("")), case_json(path.read_text("utf-8")))
 
@@ -325,10 +340,7 @@ def test_the_qr_picture_decodes_to_the_exact_text(path: Path) -> None:
     case = load(path)
     picture = case.picture
     assert picture is not None
-    try:
-        png = base64.b64decode(picture)
-    except binascii.Error:
-        png = b""
+    png = picture_bytes(picture)
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE) if png else None
     texts = (
         []
@@ -396,6 +408,16 @@ def test_case_files_are_read_as_leniently_as_their_authors_wrote_them() -> None:
     assert case_json('// saved 20210510\n// file://x.json\n\n{"A": "//b"}') == {"A": "//b"}
     with pytest.raises(ValueError):
         case_json('{"A": 1} trailing')
+
+
+def test_pictures_are_read_in_the_encodings_states_used() -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
+    encoded = base64.b64encode(png).decode()
+    assert picture_bytes(encoded) == png
+    assert picture_bytes(encoded[:60] + "\n" + encoded[60:].rstrip("=")) == png
+    assert picture_bytes("data:image/png;base64," + encoded) == png
+    assert picture_bytes(png.hex()) == png
+    assert picture_bytes("!!") == b""
 
 
 def test_one_gateway_list_of_every_dsc_keeps_the_signature_verdicts() -> None:
