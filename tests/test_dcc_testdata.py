@@ -13,6 +13,7 @@ import binascii
 import datetime
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import pytest
 from edge.cli import main
 from edge.codes import cbor
 from edge.codes.base45 import b45decode
-from edge.codes.dsc import DocumentSigner, dsc_kid, parse_dsc
+from edge.codes.dsc import DocumentSigner, certificate_ders, dsc_kid, parse_dsc
 from edge.codes.envelope import bounded_inflate
 from edge.codes.errors import MalformedCodeError, UnsupportedCodeError
 from edge.codes.keys import generate_private_key, private_key_pem, public_key_pem
@@ -56,12 +57,49 @@ SKEW_S = 30
 KNOWN_BROKEN: dict[tuple[str, str], str] = {}
 
 STEPS = ("UNPREFIX", "B45DECODE", "COMPRESSION", "VERIFY", "DECODE", "EXPIRATIONCHECK", "KEYUSAGE")
+NEEDS_CERTIFICATE = {"VERIFY", "EXPIRATIONCHECK", "KEYUSAGE"}
+
+
+def case_json(text: str) -> dict[str, Any]:
+    """A case file's object, read as leniently as its authors wrote it.
+
+    Some states' files open with `//` comment lines, carry a comma before a closing brace, or
+    close the object early and carry on with `, "TESTCTX": ...`: the parts are read as one.
+    """
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    else:
+        assert isinstance(whole, dict)
+        return whole
+    text = re.sub(r"(?m)^\s*//.*$", "", text)  # no JSON string spans a line break
+    text = re.sub(r",(\s*[}\]])", r"\1", text)
+    decoder = json.JSONDecoder()
+    loaded, end = decoder.raw_decode(text.lstrip())
+    rest = text.lstrip()[end:].strip()
+    if rest.startswith(","):
+        more = json.loads("{" + rest[1:])
+        assert isinstance(loaded, dict) and isinstance(more, dict)
+        loaded = {**loaded, **more}
+    elif rest:
+        raise json.JSONDecodeError("extra data after the case object", text, end)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _is_case(path: Path) -> bool:
+    """Whether a JSON file is a test case: some states' folders also hold bare certificates."""
+    try:
+        return "EXPECTEDRESULTS" in case_json(path.read_text("utf-8"))
+    except (ValueError, AssertionError):
+        return True  # an unreadable case fails its tests rather than disappearing
 
 
 def _cases() -> list[Path]:
     if not DATA.is_dir():
         return []
-    return sorted(DATA.rglob("*.json"))
+    return sorted(path for path in DATA.rglob("*.json") if _is_case(path))
 
 
 CASES = _cases()
@@ -83,8 +121,13 @@ class Case:
 
     @property
     def context(self) -> dict[str, Any]:
-        context: dict[str, Any] = self.raw["TESTCTX"]
-        return context
+        context = self.raw.get("TESTCTX")
+        return context if isinstance(context, dict) else {}
+
+    @property
+    def has_certificate(self) -> bool:
+        """Some cases carry no DSC: their signature, time and key usage cannot be judged."""
+        return bool(self.context.get("CERTIFICATE"))
 
     @property
     def clock(self) -> float:
@@ -96,15 +139,21 @@ class Case:
 
     @property
     def certificate(self) -> bytes:
-        return base64.b64decode(self.context["CERTIFICATE"])
+        """The DSC as DER, read as `trust build --dsc` reads it (base64 with line breaks, PEM)."""
+        return certificate_ders(str(self.context["CERTIFICATE"]).encode())[0]
 
     def hex_field(self, name: str) -> bytes | None:
+        """A binary layer of the case: hexadecimal in most countries' files, base64 in some."""
         value = self.raw.get(name)
         if not isinstance(value, str) or not value:
             return None
         try:
             return bytes.fromhex(value)
         except ValueError:
+            pass
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error:
             return None
 
     @property
@@ -113,11 +162,28 @@ class Case:
         return value if isinstance(value, str) and value else None
 
 
+def picture_bytes(text: str) -> bytes:
+    """The image file a case's 2DCODE holds: base64 in most files, hexadecimal in some."""
+    text = "".join(text.split())
+    if text.startswith("data:") and "," in text:
+        text = text.split(",", 1)[1]
+    if re.fullmatch(r"(?:[0-9A-Fa-f]{2})+", text):
+        raw = bytes.fromhex(text)
+        if raw.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")):
+            return raw
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error:
+        return b""
+
+
 def load(path: Path) -> Case:
-    return Case(str(path.relative_to(DATA).with_suffix("")), json.loads(path.read_text("utf-8")))
+    return Case(str(path.relative_to(DATA).with_suffix("")), case_json(path.read_text("utf-8")))
 
 
 def trust_of(case: Case) -> TrustList:
+    if not case.has_certificate:
+        return TrustList(version=1, issued_at=0, expires_at=float("inf"), signers={})
     signer = parse_dsc(case.certificate)
     return TrustList(
         version=1, issued_at=0, expires_at=float("inf"), signers={signer.kid: (signer,)}
@@ -133,6 +199,15 @@ def decoded_cose(case: Case) -> DecodedDcc | None:
         return DecodedDcc(message, parse_dcc_claims(message.payload))
     except (MalformedCodeError, UnsupportedCodeError):
         return None
+
+
+def without_empty(value: cbor.CborValue) -> cbor.CborValue:
+    """The value with map entries that are null or an empty list left out, at every depth."""
+    if isinstance(value, dict):
+        return {key: without_empty(item) for key, item in value.items() if item not in (None, [])}
+    if isinstance(value, list):
+        return [without_empty(item) for item in value]
+    return value
 
 
 def observed_steps(case: Case) -> dict[str, bool]:
@@ -180,24 +255,37 @@ def observed_steps(case: Case) -> dict[str, bool]:
             assert isinstance(payload, dict)
             hcert = payload[-260]
             assert isinstance(hcert, dict)
+            certificate = hcert[1]
+            if isinstance(certificate, bytes):  # some issuers wrapped it in a byte string
+                certificate = cbor.loads(certificate, lenient=True, max_items=1024)
             try:
                 wanted = cbor.loads(wanted_cbor, lenient=True, max_items=1024)
             except MalformedCodeError:
                 wanted = None
-            seen["DECODE"] = wanted in (payload, hcert[1])
+            # absent certificate types were written as empty lists or null by some issuers:
+            # the gate reads those as absent, so the layers are compared the same way
+            seen["DECODE"] = without_empty(wanted) in (
+                without_empty(payload),
+                without_empty(certificate),
+            )
     if "EXPIRATIONCHECK" in expected:
         if decoded is None:
             seen["EXPIRATIONCHECK"] = False
         else:
-            claims, now = decoded.claims, case.clock
+            issued, expires, now = decoded.claims.issued_at, decoded.claims.expires_at, case.clock
             seen["EXPIRATIONCHECK"] = (
-                claims.issued_at <= now + SKEW_S and claims.expires_at >= now - SKEW_S
+                issued is not None
+                and expires is not None
+                and issued <= now + SKEW_S
+                and expires >= now - SKEW_S
             )
     if "KEYUSAGE" in expected:
         # the DSC's extended key usage against the certificate's type (the signature is its
         # own step: three Polish cases test key usage on a certificate that does not verify)
-        seen["KEYUSAGE"] = decoded is not None and parse_dsc(case.certificate).may_sign(
-            decoded.claims.certificate_type
+        seen["KEYUSAGE"] = (
+            decoded is not None
+            and case.has_certificate
+            and parse_dsc(case.certificate).may_sign(decoded.claims.certificate_type)
         )
     return seen
 
@@ -207,6 +295,8 @@ def test_each_step_agrees_with_the_expected_results(path: Path) -> None:
     case = load(path)
     seen = observed_steps(case)
     for step, value in seen.items():
+        if not case.has_certificate and step in NEEDS_CERTIFICATE:
+            continue
         wanted = case.expected[step]
         if (step, case.name) in KNOWN_BROKEN:
             assert value != wanted, f"{case.name} {step} now agrees: remove it from KNOWN_BROKEN"
@@ -217,6 +307,8 @@ def test_each_step_agrees_with_the_expected_results(path: Path) -> None:
 @pytest.mark.parametrize("path", CASES, ids=lambda p: str(p.relative_to(DATA)))
 def test_the_verdict_agrees_with_the_expected_results(path: Path) -> None:
     case = load(path)
+    if not case.has_certificate:
+        pytest.skip("the case gives no document signer certificate to trust")
     result = DccVerifier().verify(
         case.raw.get("PREFIX", ""), trust_of(case), None, case.clock, SKEW_S
     )
@@ -248,10 +340,7 @@ def test_the_qr_picture_decodes_to_the_exact_text(path: Path) -> None:
     case = load(path)
     picture = case.picture
     assert picture is not None
-    try:
-        png = base64.b64decode(picture)
-    except binascii.Error:
-        png = b""
+    png = picture_bytes(picture)
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE) if png else None
     texts = (
         []
@@ -277,7 +366,7 @@ def test_cli_trust_build_and_verify_at_the_validation_clock(
     for path in CASES:
         case = load(path)
         expected = case.expected
-        if not expected.get("VERIFY") or "PREFIX" not in case.raw:
+        if not expected.get("VERIFY") or "PREFIX" not in case.raw or not case.has_certificate:
             continue
         (tmp_path / "dsc.der").write_bytes(case.certificate)
         trust = tmp_path / "trust.json"
@@ -297,7 +386,7 @@ def test_cli_trust_build_and_verify_at_the_validation_clock(
         elif "EXPIRATIONCHECK" in expected:
             assert (code, result["reason"]) == (0, None), case.name
         checked += 1
-    assert checked >= 100
+    assert checked >= min(100, len(CASES) // 2)  # most cases are signature-valid ones
 
 
 def test_the_development_data_stays_outside_the_repository() -> None:
@@ -310,11 +399,34 @@ def test_a_missing_certificate_is_a_clear_error() -> None:
         parse_dsc(b"not a certificate")
 
 
+def test_case_files_are_read_as_leniently_as_their_authors_wrote_them() -> None:
+    assert case_json('{"A": {"B": [1, 2,],},}') == {"A": {"B": [1, 2]}}
+    early_close = '{"PREFIX": "HC1:x"\n},\n"TESTCTX": {"VALIDATIONCLOCK": "t"}, "X": 1\n}'
+    wanted = {"PREFIX": "HC1:x", "TESTCTX": {"VALIDATIONCLOCK": "t"}, "X": 1}
+    assert case_json(early_close) == wanted
+    assert case_json('{"KEEP": "a,}"}') == {"KEEP": "a,}"}
+    assert case_json('// saved 20210510\n// file://x.json\n\n{"A": "//b"}') == {"A": "//b"}
+    with pytest.raises(ValueError):
+        case_json('{"A": 1} trailing')
+
+
+def test_pictures_are_read_in_the_encodings_states_used() -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
+    encoded = base64.b64encode(png).decode()
+    assert picture_bytes(encoded) == png
+    assert picture_bytes(encoded[:60] + "\n" + encoded[60:].rstrip("=")) == png
+    assert picture_bytes("data:image/png;base64," + encoded) == png
+    assert picture_bytes(png.hex()) == png
+    assert picture_bytes("!!") == b""
+
+
 def test_one_gateway_list_of_every_dsc_keeps_the_signature_verdicts() -> None:
     """All cases' DSCs imported together, as from the EU gateway: no forgery becomes valid."""
     entries = []
-    for path in CASES:
-        der = load(path).certificate
+    for case in (load(path) for path in CASES):
+        if not case.has_certificate:
+            continue
+        der = case.certificate
         entries.append(
             {
                 "kid": base64.b64encode(dsc_kid(der)).decode(),
@@ -333,7 +445,7 @@ def test_one_gateway_list_of_every_dsc_keeps_the_signature_verdicts() -> None:
         case = load(path)
         wanted = case.expected.get("VERIFY")
         decoded = decoded_cose(case)
-        if wanted is None or decoded is None:
+        if wanted is None or decoded is None or not case.has_certificate:
             continue
         if wanted:
             assert find_signer(decoded, trust) is not None, case.name

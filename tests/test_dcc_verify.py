@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import zlib
+from collections.abc import Callable
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from edge.codes import cbor
 from edge.codes.base45 import b45decode, b45encode
@@ -13,10 +18,22 @@ from edge.codes.dsc import parse_dsc
 from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import uci_hash
 from edge.credentials.dcc.envelope import PREFIX, cose_to_text
+from edge.credentials.dcc.issue import make_dsc, vaccination_entry
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.dcc.signature import sign_dcc
 from edge.credentials.formats import gate_verifiers
-from tests.dcc_support import CI, DAY, NOW, Signer, World, denylist, make_signer
+from edge.errors import TrustListError
+from tests.dcc_support import (
+    CI,
+    DAY,
+    NOW,
+    Signer,
+    World,
+    day,
+    denylist,
+    entry_of,
+    make_signer,
+)
 
 VERIFY = DccVerifier()
 
@@ -66,6 +83,33 @@ def test_cwt_tag_61_around_the_cose_tag_is_accepted(es256: Signer) -> None:
     text = es256.issue(cwt_tag=True)
     assert cose_of(text)[:2] == b"\xd8\x3d"
     assert VERIFY.verify(text, World().trust(es256), None, NOW, 30).valid
+
+
+def test_byte_strings_an_encoder_wrapped_in_tags_are_read_as_their_bytes(es256: Signer) -> None:
+    """Some issuers' encoders tagged the payload, signature and kid (bignum tags 2/3, even 4)."""
+    message = cbor.loads(cose_of(es256.issue()), allowed_tags=frozenset({18}))
+    assert isinstance(message, cbor.Tagged) and isinstance(message.value, list)
+    protected, _, payload, _ = message.value
+    assert isinstance(protected, bytes) and isinstance(payload, bytes)
+    header = cbor.loads(protected)
+    assert isinstance(header, dict)
+    kid = header.pop(4)
+    tagged_protected = cbor.dumps({**header, 4: cbor.Tagged(4, kid)})
+    tagged_signature = sign_dcc(es256.key, sig_structure(tagged_protected, payload))
+    parts: list[cbor.CborValue] = [
+        tagged_protected,
+        {},
+        cbor.Tagged(2, payload),
+        cbor.Tagged(3, tagged_signature),
+    ]
+    text = cose_to_text(cbor.dumps(cbor.Tagged(18, parts)))
+    trust = World().trust(es256)
+    assert VERIFY.verify(text, trust, None, NOW, 30).valid
+    inside: cbor.CborValue = [payload]
+    wrapped_list = cbor.Tagged(2, inside)
+    not_bytes: list[cbor.CborValue] = [tagged_protected, {}, wrapped_list, tagged_signature]
+    broken = cose_to_text(cbor.dumps(cbor.Tagged(18, not_bytes)))
+    assert VERIFY.verify(broken, trust, None, NOW, 30).reason == "malformed"
 
 
 def test_both_ecdsa_s_forms_verify(es256: Signer) -> None:
@@ -136,6 +180,43 @@ def test_an_algorithm_that_does_not_fit_the_key_is_bad_signature(
     assert VERIFY.verify(cose_to_text(other), trust, None, NOW, 30).reason == "unsupported"
 
 
+@pytest.mark.parametrize(
+    ("curve", "alg", "digest"),
+    [
+        (ec.SECP384R1(), -7, hashes.SHA256()),  # issuers signed "ES256" with P-384 keys
+        (ec.SECP384R1(), -35, hashes.SHA384()),
+        (ec.SECP521R1(), -36, hashes.SHA512()),
+        (ec.SECP256R1(), -35, hashes.SHA384()),
+    ],
+)
+def test_ecdsa_on_the_larger_nist_curves_verifies_by_the_hash_cose_names(
+    curve: ec.EllipticCurve, alg: int, digest: hashes.HashAlgorithm
+) -> None:
+    key = ec.generate_private_key(curve)
+    signer = Signer(key, make_dsc(key, "ES"), "ES")
+    trust = World().trust(signer)
+    kid = parse_dsc(signer.der).kid
+    message = cbor.loads(cose_of(signer.issue()), allowed_tags=frozenset({18}))
+    assert isinstance(message, cbor.Tagged) and isinstance(message.value, list)
+    payload = message.value[2]
+    assert isinstance(payload, bytes)
+    protected = cbor.dumps({1: alg, 4: kid})
+    signature = sign_dcc(key, sig_structure(protected, payload), ec.ECDSA(digest))
+    text = cose_to_text(cbor.dumps(cbor.Tagged(18, [protected, {}, payload, signature])))
+    assert VERIFY.verify(text, trust, None, NOW, 30).valid
+    wrong_hash = cbor.dumps({1: -36 if alg != -36 else -35, 4: kid})
+    relabelled = cose_to_text(cbor.dumps(cbor.Tagged(18, [wrong_hash, {}, payload, signature])))
+    assert VERIFY.verify(relabelled, trust, None, NOW, 30).reason == "bad_signature"
+    truncated = cose_to_text(cbor.dumps(cbor.Tagged(18, [protected, {}, payload, signature[1:]])))
+    assert VERIFY.verify(truncated, trust, None, NOW, 30).reason == "bad_signature"
+
+
+def test_a_dsc_on_a_curve_outside_nist_p_is_refused_clearly() -> None:
+    key = ec.generate_private_key(ec.SECP256K1())
+    with pytest.raises(TrustListError, match="secp256k1"):
+        parse_dsc(make_dsc(key, "ES"))
+
+
 @pytest.mark.parametrize("legacy", [False, True])
 def test_extended_key_usage_limits_the_types_a_dsc_may_sign(legacy: bool) -> None:
     only_tests = make_signer(usages=("test",), legacy=legacy)
@@ -186,28 +267,153 @@ def test_malformed_texts(es256: Signer, text: str) -> None:
     assert VERIFY.verify(text, World().trust(es256), None, NOW, 30).reason == "malformed"
 
 
-def test_multiple_entries_or_types_are_malformed(es256: Signer) -> None:
-    trust = World().trust(es256)
-    text = es256.issue()
+def resigned(
+    signer: Signer,
+    text: str,
+    change: Callable[[dict[cbor.CborKey, cbor.CborValue]], None],
+    kid: bytes | str | None = None,
+    drop_claims: tuple[int, ...] = (),
+    wrap: Callable[[dict[cbor.CborKey, cbor.CborValue]], cbor.CborValue] | None = None,
+) -> str:
+    """The certificate of `text` with its health certificate changed, signed again by `signer`."""
     message = cbor.loads(cose_of(text), allowed_tags=frozenset({18}))
     assert isinstance(message, cbor.Tagged) and isinstance(message.value, list)
-    raw_payload = message.value[2]
-    assert isinstance(raw_payload, bytes)
+    protected, _, raw_payload, _ = message.value
+    assert isinstance(protected, bytes) and isinstance(raw_payload, bytes)
     payload = cbor.loads(raw_payload)
     assert isinstance(payload, dict)
     hcert = payload[-260]
     assert isinstance(hcert, dict) and isinstance(hcert[1], dict)
-    doubled = dict(hcert[1])
-    entries = doubled["v"]
-    assert isinstance(entries, list)
-    doubled["v"] = entries * 2
-    changed = cbor.dumps({**payload, -260: {1: doubled}})
-    signer = es256.key
-    protected = message.value[0]
-    assert isinstance(protected, bytes)
-    signature = sign_dcc(signer, sig_structure(protected, changed))
-    text = cose_to_text(cbor.dumps(cbor.Tagged(18, [protected, {}, changed, signature])))
-    assert VERIFY.verify(text, trust, None, NOW, 30).reason == "malformed"
+    certificate = dict(hcert[1])
+    change(certificate)
+    claims = {key: value for key, value in payload.items() if key not in drop_claims}
+    inner = certificate if wrap is None else wrap(certificate)
+    changed = cbor.dumps({**claims, -260: {1: inner}})
+    if kid is not None:
+        header = cbor.loads(protected)
+        assert isinstance(header, dict)
+        protected = cbor.dumps({**header, 4: kid})
+    signature = sign_dcc(signer.key, sig_structure(protected, changed))
+    return cose_to_text(cbor.dumps(cbor.Tagged(18, [protected, {}, changed, signature])))
+
+
+def test_several_doses_in_one_certificate_are_judged_by_the_latest(es256: Signer) -> None:
+    """The first schema let a certificate list every dose; issuers did, oldest first."""
+    trust = World().trust(es256)
+    first = vaccination_entry(CI, day(-60), dose=1)
+    second = vaccination_entry(CI, day(-30), dose=2)
+
+    def both_doses(certificate: dict[cbor.CborKey, cbor.CborValue]) -> None:
+        certificate["v"] = [first, second]
+
+    def reversed_doses(certificate: dict[cbor.CborKey, cbor.CborValue]) -> None:
+        certificate["v"] = [second, first]
+
+    for change in (both_doses, reversed_doses):
+        result = VERIFY.verify(resigned(es256, es256.issue(), change), trust, None, NOW, 30)
+        assert (result.valid, result.colour, result.reason) == (True, "green", None)
+        assert result.certificate_type == "vaccination"
+    only_first = resigned(es256, es256.issue(), lambda c: c.update(v=[first]))
+    assert VERIFY.verify(only_first, trust, None, NOW, 30).refusal is not None
+
+
+def test_empty_lists_of_the_other_types_are_ignored(es256: Signer) -> None:
+    trust = World().trust(es256)
+    text = resigned(es256, es256.issue(), lambda c: c.update(r=[], t=[]))
+    result = VERIFY.verify(text, trust, None, NOW, 30)
+    assert (result.valid, result.certificate_type) == (True, "vaccination")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda c: c.update(t=[entry_of("test")]), id="two-types"),
+        pytest.param(lambda c: c.update(v=[]), id="no-entry"),
+        pytest.param(lambda c: c.update(v=[entry_of("vaccination")] * 9), id="nine-entries"),
+        pytest.param(lambda c: c.update(v=[entry_of("vaccination"), "x"]), id="not-a-map"),
+    ],
+)
+def test_two_types_or_no_entry_or_too_many_are_malformed(
+    es256: Signer, change: Callable[[dict[cbor.CborKey, cbor.CborValue]], None]
+) -> None:
+    text = resigned(es256, es256.issue(), change)
+    assert VERIFY.verify(text, World().trust(es256), None, NOW, 30).reason == "malformed"
+
+
+def test_a_certificate_without_identifier_is_known_by_its_signed_payload(es256: Signer) -> None:
+    """Some issuers left out ci: such a certificate still verifies, with a stable identity."""
+    trust = World().trust(es256)
+
+    def without_ci(day_offset: int) -> Callable[[dict[cbor.CborKey, cbor.CborValue]], None]:
+        entry = {k: v for k, v in vaccination_entry(CI, day(day_offset)).items() if k != "ci"}
+        return lambda certificate: certificate.update(v=[entry])
+
+    first = resigned(es256, es256.issue(), without_ci(-30))
+    second = resigned(es256, es256.issue(), without_ci(-31))
+    results = [VERIFY.verify(text, trust, None, NOW, 30) for text in (first, first, second)]
+    assert all(result.valid and result.colour == "green" for result in results)
+    codes = [result.code_id for result in results]
+    assert codes[0] == codes[1] != codes[2] and all(code and len(code) == 16 for code in codes)
+    assert codes[0] != uci_hash(CI)
+    not_text = resigned(
+        es256, es256.issue(), lambda c: c.update(v=[{**entry_of("vaccination"), "ci": 7}])
+    )
+    assert VERIFY.verify(not_text, trust, None, NOW, 30).reason == "malformed"
+
+
+@pytest.mark.parametrize(("claim", "reason"), [(4, "expired"), (6, "not_yet_valid")])
+def test_a_certificate_without_exp_or_iat_decodes_and_fails_the_time_check(
+    es256: Signer, claim: int, reason: str
+) -> None:
+    """Some issuers left out exp or iat: the signature still checks, the time check cannot pass."""
+    text = resigned(es256, es256.issue(), lambda c: None, drop_claims=(claim,))
+    result = VERIFY.verify(text, World().trust(es256), None, NOW, 30)
+    assert (result.valid, result.reason, result.format) == (False, reason, "dcc")
+    assert result.certificate_type == "vaccination"
+
+
+def test_a_certificate_wrapped_in_a_byte_string_is_read_from_inside(es256: Signer) -> None:
+    """Some issuers put the CBOR encoding of the certificate in a byte string under -260/1."""
+    trust = World().trust(es256)
+    text = resigned(es256, es256.issue(), lambda c: None, wrap=cbor.dumps)
+    result = VERIFY.verify(text, trust, None, NOW, 30)
+    assert (result.valid, result.colour, result.certificate_type) == (True, "green", "vaccination")
+    assert result.code_id == uci_hash(CI)
+    for inner in (cbor.dumps(["v"]), b"\xff\x00"):
+
+        def as_given(
+            certificate: dict[cbor.CborKey, cbor.CborValue], given: bytes = inner
+        ) -> cbor.CborValue:
+            return given
+
+        broken = resigned(es256, es256.issue(), lambda c: None, wrap=as_given)
+        assert VERIFY.verify(broken, trust, None, NOW, 30).reason == "malformed"
+
+
+def test_a_kid_written_as_text_or_as_the_whole_hash_finds_its_signer(es256: Signer) -> None:
+    """Issuers wrote the kid as hexadecimal or base64 text, some of the DSC's whole SHA-256."""
+    trust = World().trust(es256)
+    kid = parse_dsc(es256.der).kid
+    whole = hashlib.sha256(es256.der).digest()
+    spellings: list[bytes | str] = [
+        kid.hex().encode(),
+        kid.hex().upper().encode(),
+        base64.b64encode(kid),
+        whole,
+        whole.hex().encode(),
+        base64.urlsafe_b64encode(whole).rstrip(b"="),
+        base64.b64encode(whole),
+        kid.hex().upper(),  # a CBOR text string
+    ]
+    for spelling in spellings:
+        text = resigned(es256, es256.issue(), lambda c: None, kid=spelling)
+        assert VERIFY.verify(text, trust, None, NOW, 30).valid, spelling
+    other = make_signer("ES256")
+    for spelling in spellings:
+        forged = resigned(other, es256.issue(), lambda c: None, kid=spelling)
+        assert VERIFY.verify(forged, trust, None, NOW, 30).reason == "bad_signature"
+    unknown = resigned(es256, es256.issue(), lambda c: None, kid=b"\x01" * 16)
+    assert VERIFY.verify(unknown, trust, None, NOW, 30).reason == "unknown_key"
 
 
 def test_dcc_reading_can_be_switched_off(es256: Signer) -> None:

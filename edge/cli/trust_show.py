@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from edge.codes.dsc import ALG_ES256
+from edge.codes.dsc import ALG_ES256, ALG_ES384, ALG_ES512
 from edge.codes.keys import ALG_IDS
 from edge.codes.trust_health import iso_utc
 from edge.codes.trust_store import load_root_public_key
@@ -16,6 +16,8 @@ from edge.codes.trustlist import parse_denylist, parse_trust_list
 from edge.errors import TrustListError
 
 _ALG_NAMES = {number: name for name, number in ALG_IDS.items()}
+
+_DSC_ALG_NAMES = {ALG_ES256: "ES256", ALG_ES384: "ES384", ALG_ES512: "ES512"}
 
 
 def add_show_parser(trust_sub: Any) -> None:
@@ -86,7 +88,7 @@ def _show(args: argparse.Namespace) -> int:
                 {
                     "kid": signer.kid.hex(),
                     "country": signer.country,
-                    "alg": "ES256" if signer.alg == ALG_ES256 else "PS256",
+                    "alg": _DSC_ALG_NAMES.get(signer.alg, "PS256"),
                     "types": sorted(signer.allowed_types),
                     "not_before": signer.not_before,
                     "not_after": signer.not_after,

@@ -19,7 +19,12 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 from edge.errors import TrustListError
 
 ALG_ES256 = -7
+ALG_ES384 = -35
+ALG_ES512 = -36
 ALG_PS256 = -37
+ECDSA_ALGS = (ALG_ES256, ALG_ES384, ALG_ES512)
+# Document signers on the larger NIST curves exist; their default algorithm follows the curve.
+_ALG_BY_CURVE = {"secp256r1": ALG_ES256, "secp384r1": ALG_ES384, "secp521r1": ALG_ES512}
 KID_LENGTH = 8
 MIN_RSA_BITS = 2048
 MAX_CERTIFICATE_BYTES = 16 * 1024
@@ -102,7 +107,7 @@ def parse_dsc(der: bytes, country: str | None = None) -> DocumentSigner:
         country=country,
         der=der,
         public_key=public_key,
-        alg=ALG_ES256 if isinstance(public_key, ec.EllipticCurvePublicKey) else ALG_PS256,
+        alg=_default_alg(public_key),
         allowed_types=allowed,
         not_before=not_before,
         not_after=not_after,
@@ -186,16 +191,24 @@ def _country_in_der(der: bytes) -> str:
     return der[at + len(marker) + 2 : at + len(marker) + 4].decode("ascii", "replace")
 
 
+def _default_alg(key: SignerKey) -> int:
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return _ALG_BY_CURVE[key.curve.name]
+    return ALG_PS256
+
+
 def _signer_key(key: object) -> SignerKey:
     if isinstance(key, ec.EllipticCurvePublicKey):
-        if not isinstance(key.curve, ec.SECP256R1):
-            raise TrustListError(f"certificate key on {key.curve.name}; ES256 needs P-256")
+        if key.curve.name not in _ALG_BY_CURVE:
+            raise TrustListError(
+                f"certificate key on {key.curve.name}; ECDSA needs P-256, P-384 or P-521"
+            )
         return key
     if isinstance(key, rsa.RSAPublicKey):
         if key.key_size < MIN_RSA_BITS:
             raise TrustListError(f"certificate RSA key of {key.key_size} bits; PS256 needs 2048")
         return key
-    raise TrustListError("certificate key must be P-256 (ES256) or RSA (PS256)")
+    raise TrustListError("certificate key must be ECDSA (P-256, P-384, P-521) or RSA")
 
 
 def _allowed_types(certificate: x509.Certificate) -> frozenset[str]:

@@ -19,6 +19,7 @@ MAX_ITEMS = 1024
 MAX_DEPTH = 8
 MAX_EPOCH = 2**53
 MAX_TEXT_CHARS = 256
+MAX_ENTRIES = 8
 CertificateType = Literal["vaccination", "test", "recovery"]
 TYPE_KEYS: dict[str, CertificateType] = {"v": "vaccination", "t": "test", "r": "recovery"}
 
@@ -28,15 +29,21 @@ class DccClaims:
     """What the gate reads from a DCC payload; names and birth date are never kept."""
 
     issuer: str | None
-    issued_at: int
-    expires_at: int
+    issued_at: int | None
+    expires_at: int | None
     certificate_type: CertificateType
     entry: dict[str, cbor.CborValue]
-    certificate_id: str
+    certificate_id: str | None
+    payload_digest: bytes = b""
 
     @property
     def code_id(self) -> bytes:
-        """First 16 bytes of SHA-256 of the certificate identifier (as revocation lists use)."""
+        """First 16 bytes of SHA-256 of the certificate identifier (as revocation lists use).
+
+        A certificate some issuer wrote without its identifier is known by its signed payload.
+        """
+        if self.certificate_id is None:
+            return self.payload_digest[:16]
         return uci_hash(self.certificate_id)
 
 
@@ -53,22 +60,35 @@ def parse_dcc_claims(payload: bytes) -> DccClaims:
     issuer = decoded.get(CLAIM_ISS)
     if issuer is not None and (not isinstance(issuer, str) or len(issuer) > MAX_TEXT_CHARS):
         raise MalformedCodeError("claim iss is not text")
+    # Some issuers left out iat or exp: such a certificate decodes, and fails the time check.
     issued_at = _epoch(decoded.get(CLAIM_IAT), "iat")
     expires_at = _epoch(decoded.get(CLAIM_EXP), "exp")
     hcert = decoded.get(CLAIM_HCERT)
     certificate = hcert.get(HCERT_V1) if isinstance(hcert, dict) else None
+    if isinstance(certificate, bytes):
+        # Some issuers wrapped the certificate in a byte string holding its CBOR encoding.
+        certificate = cbor.loads(
+            certificate, lenient=True, max_items=MAX_ITEMS, max_depth=MAX_DEPTH
+        )
     if not isinstance(certificate, dict):
         raise MalformedCodeError("claim -260 has no health certificate 1")
-    present = [key for key in TYPE_KEYS if key in certificate]
+    # Issuers wrote absent types as empty lists, and the first schema let one certificate list
+    # every dose: the type is the one non-empty list, and the entry judged is its latest.
+    present = [key for key in TYPE_KEYS if certificate.get(key) not in (None, [])]
     if len(present) != 1:
         raise MalformedCodeError("health certificate needs exactly one of v, t and r")
     entries = certificate[present[0]]
-    if not isinstance(entries, list) or len(entries) != 1 or not isinstance(entries[0], dict):
-        raise MalformedCodeError("health certificate needs exactly one entry")
-    entry = {key: value for key, value in entries[0].items() if isinstance(key, str)}
+    maps = [item for item in entries if isinstance(item, dict)] if isinstance(entries, list) else []
+    if not isinstance(entries, list) or len(maps) != len(entries) or len(maps) > MAX_ENTRIES:
+        raise MalformedCodeError(f"health certificate needs 1 to {MAX_ENTRIES} entries")
+    entry = _latest(
+        [{key: value for key, value in item.items() if isinstance(key, str)} for item in maps]
+    )
     certificate_id = entry.get("ci")
-    if not isinstance(certificate_id, str) or not 0 < len(certificate_id) <= MAX_TEXT_CHARS:
-        raise MalformedCodeError("certificate identifier ci missing or not text")
+    if certificate_id is not None and (
+        not isinstance(certificate_id, str) or not 0 < len(certificate_id) <= MAX_TEXT_CHARS
+    ):
+        raise MalformedCodeError("certificate identifier ci is not text")
     return DccClaims(
         issuer=issuer or None,
         issued_at=issued_at,
@@ -76,12 +96,25 @@ def parse_dcc_claims(payload: bytes) -> DccClaims:
         certificate_type=TYPE_KEYS[present[0]],
         entry=entry,
         certificate_id=certificate_id,
+        payload_digest=hashlib.sha256(b"dcc payload|" + payload).digest(),
     )
 
 
-def _epoch(value: cbor.CborValue, name: str) -> int:
+def _latest(entries: list[dict[str, cbor.CborValue]]) -> dict[str, cbor.CborValue]:
+    """The entry a list of doses (or results) stands for: the highest dose number, else the last."""
+
+    def dose(entry: dict[str, cbor.CborValue]) -> int:
+        number = entry.get("dn")
+        return number if isinstance(number, int) and not isinstance(number, bool) else -1
+
+    return max(reversed(entries), key=dose)
+
+
+def _epoch(value: cbor.CborValue, name: str) -> int | None:
+    if value is None:
+        return None
     if isinstance(value, float) and math.isfinite(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_EPOCH:
-        raise MalformedCodeError(f"claim {name} missing or not an epoch in seconds")
+        raise MalformedCodeError(f"claim {name} is not an epoch in seconds")
     return value

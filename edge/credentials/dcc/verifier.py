@@ -110,9 +110,9 @@ class DccVerifier:
             return invalid("key_usage")
         if denylist is not None and code_id in denylist.code_ids:
             return invalid("revoked")
-        if claims.issued_at > now + skew_s:
+        if claims.issued_at is None or claims.issued_at > now + skew_s:
             return invalid("not_yet_valid")
-        if claims.expires_at < now - skew_s:
+        if claims.expires_at is None or claims.expires_at < now - skew_s:
             return invalid("expired")
         refused = refusal(claims, self.rules, now, skew_s)
         return VerificationResult(
