@@ -24,9 +24,10 @@ from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.commands import sign_command
 from edge.mqtt.diagnose import probe_broker, tool_client_id
 from edge.mqtt.publisher import EventPublisher
-from edge.mqtt.settings import MqttSettings, StorageSettings
+from edge.mqtt.settings import MqttSettings
 from edge.mqtt.topics import COMMAND_NAMES, GateTopics
 from edge.storage.outbox import Outbox
+from edge.storage.settings import StorageSettings
 
 OUTBOX_FILE = "outbox.db"
 DEFAULT_SITE = DEFAULT_GATE = "test"
