@@ -29,33 +29,10 @@ PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
-def generate_private_key(alg: AlgName) -> PrivateKey:
-    """Create a new signing key for ES256 (P-256) or EdDSA (Ed25519)."""
-    if alg == "ES256":
-        return ec.generate_private_key(ec.SECP256R1())
-    return ed25519.Ed25519PrivateKey.generate()
-
-
-def private_key_pem(key: PrivateKey) -> bytes:
-    """Serialise a private key as unencrypted PKCS#8 PEM."""
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
 def spki_der(key: PublicKey) -> bytes:
     """The DER SubjectPublicKeyInfo of a public key."""
     return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def public_key_pem(key: PublicKey) -> bytes:
-    """Serialise a public key as SPKI PEM."""
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
