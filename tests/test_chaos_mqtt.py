@@ -22,7 +22,7 @@ EVENTS = "gates/s1/g1/events"
 GATE_SCRIPT = """
 import sys, time
 from edge.events import GateEvent
-from edge.mqtt.outbox import Outbox
+from edge.storage.outbox import Outbox
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
 

@@ -7,21 +7,18 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from edge.codes import cbor
-from edge.codes.claims import HealthClaims, encode_claims
-from edge.codes.cose import build_sign1
-from edge.codes.envelope import cose_to_text
-from edge.codes.keys import (
-    ALG_IDS,
-    AlgName,
-    PrivateKey,
-    compute_kid,
-    generate_private_key,
-    key_alg,
-    private_key_pem,
-    sign,
+from central.keys import generate_private_key, private_key_pem
+from edge.credentials.common import cbor
+from edge.credentials.common.cose import build_sign1
+from edge.credentials.common.keys import ALG_IDS, AlgName, PrivateKey, compute_kid, key_alg, sign
+from edge.credentials.hcn1.claims import HealthClaims, encode_claims
+from edge.credentials.hcn1.envelope import cose_to_text
+from edge.credentials.trust.trustlist import (
+    IssuerKey,
+    TrustList,
+    build_trust_list,
+    parse_trust_list,
 )
-from edge.codes.trustlist import IssuerKey, TrustList, build_trust_list, parse_trust_list
 
 NOW = 1_767_225_600
 DAY = 86_400

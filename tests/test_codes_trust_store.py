@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from central.keys import public_key_pem
 from edge.clock import FakeClock
-from edge.codes.keys import public_key_pem
-from edge.codes.trust_store import TrustStore
-from edge.codes.trustlist import build_denylist
+from edge.credentials.trust.trustlist import build_denylist
 from edge.errors import TrustListError
+from edge.storage.trust_store import TrustStore
 from tests.test_codes_support import DAY, NOW, TrustWorld, make_issuer, signed_text
 
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from edge.events import GateEvent
-from edge.mqtt.outbox import Outbox
+from edge.storage.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,7 +100,7 @@ _CHILD = """
 import sys
 from pathlib import Path
 from edge.events import GateEvent
-from edge.mqtt.outbox import Outbox
+from edge.storage.outbox import Outbox
 box = Outbox(Path(sys.argv[1]) / "outbox.db", site="s1", gate="g1")
 print("ready", flush=True)
 sys.stdin.readline()

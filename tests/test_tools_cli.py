@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from central.keys import generate_private_key, public_key_pem
 from edge.cli import build_parser, main
 from edge.clock import SystemClock
-from edge.codes.keys import generate_private_key, public_key_pem
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import render_code_frames
 

@@ -7,10 +7,10 @@ import binascii
 import re
 from dataclasses import dataclass
 
-from edge.codes import cbor
-from edge.codes.cose import sig_structure
-from edge.codes.dsc import ALG_PS256, ECDSA_ALGS, KID_LENGTH
-from edge.codes.errors import MalformedCodeError, UnsupportedCodeError
+from edge.credentials.common import cbor
+from edge.credentials.common.cose import sig_structure
+from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
+from edge.credentials.trust.dsc import ALG_PS256, ECDSA_ALGS, KID_LENGTH
 
 COSE_SIGN1_TAG = 18
 CWT_TAG = 61

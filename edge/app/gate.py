@@ -1,0 +1,530 @@
+"""The composition root: configuration → drivers → controller → publisher, and their lifecycle."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from edge import __version__
+from edge.app.config import Config
+from edge.app.configcheck import check_config_file
+from edge.app.hardware import Hardware
+from edge.clock import Clock, SystemClock
+from edge.core.controller import GateController
+from edge.core.faults import fault_reason
+from edge.core.records import DecisionRecord, GateState, Indicators
+from edge.credentials.formats import gate_verifiers
+from edge.errors import ConfigError, GateEdgeError
+from edge.events import GateEvent
+from edge.mqtt.control import CONTROL_THREAD, ControlPlane
+from edge.mqtt.publisher import DISPATCH_THREAD, NETWORK_THREAD_PREFIX, EventPublisher
+from edge.mqtt.telemetry import TELEMETRY_THREAD, TelemetryPublisher
+from edge.platform.client import PlatformClient
+from edge.platform.documents import DESK_THREAD, DocumentDesk
+from edge.platform.provider import with_platform
+from edge.platform.secret import read_platform_secret
+from edge.platform.verifier import CredentialChecker
+from edge.scan.loop import ScanLoop
+from edge.scan.result import ScanResult
+from edge.service.clockguard import ClockWatch, judge_clock, kernel_sync_state
+from edge.service.journal import log_decision
+from edge.service.sdnotify import Notifier, Watchdog
+from edge.service.supervisor import WorkerSupervisor
+from edge.storage.outbox import Outbox
+from edge.storage.passback_db import DurablePassbackLedger
+from edge.storage.trust_store import TrustStore
+
+log = logging.getLogger(__name__)
+
+MQTT_WORKER_THREADS = {
+    "mqtt_network": NETWORK_THREAD_PREFIX,
+    "mqtt_outbox": DISPATCH_THREAD,
+    "mqtt_control": CONTROL_THREAD,
+    "mqtt_telemetry": TELEMETRY_THREAD,
+}
+
+EXIT_RESTART = 75  # reload-config accepted: systemd restarts the unit (RestartForceExitStatus)
+_SUPERVISE_S = 0.5
+_CLOCK_CHECK_EVERY_S = 60.0
+_REPROBE_EVERY_S = 30.0
+
+
+def read_root_key(config: Config) -> bytes:
+    """The trust-root public key, read before any hardware is touched."""
+    path = Path(config.trust.root_public_key)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"trust.root_public_key: cannot read {path}: {exc.strerror}"]) from exc
+
+
+def read_gate_platform_secret(config: Config) -> bytes:
+    """The secret shared with the platform, read before any hardware is touched."""
+    return read_platform_secret(config.state_path(config.platform.app_secret_file))
+
+
+def platform_checker(config: Config, clock: Clock) -> CredentialChecker:
+    """The platform of a configuration (without a client when [platform] names none)."""
+    if not config.platform.enabled:
+        return CredentialChecker(config.platform, None)
+    secret = read_gate_platform_secret(config)
+    terminal = f"{config.gate.site}/{config.gate.gate}"
+    client = PlatformClient(config.platform, secret, terminal, clock)
+    return CredentialChecker(config.platform, client, secret)
+
+
+def trust_store(config: Config, credentials: CredentialChecker, clock: Clock) -> TrustStore:
+    """The trust store verifying through the credential seam, the platform's prefixes first."""
+    verifiers = with_platform(
+        credentials, config.platform.code_prefixes, gate_verifiers(config.credentials.dcc)
+    )
+    return TrustStore(
+        read_root_key(config),
+        config.state_path(config.trust.trust_list),
+        config.state_path(config.trust.denylist),
+        clock,
+        config.trust.clock_skew_s,
+        verify=verifiers.verify,
+    )
+
+
+class GateService:
+    """Wires every component of one gate and supervises it until asked to stop."""
+
+    def __init__(
+        self,
+        config: Config,
+        hardware: Hardware,
+        *,
+        clock: Clock | None = None,
+        config_path: str | None = None,
+        notifier: Notifier | None = None,
+        on_decision: Callable[[DecisionRecord], None] | None = None,
+    ) -> None:
+        self.config, self.hardware = config, hardware
+        self.clock = clock or SystemClock()
+        self._config_path = config_path
+        self._notifier = notifier or Notifier.from_env()
+        self._stop = threading.Event()
+        self._exit_code = 0
+        state_dir = Path(config.storage.state_dir)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self._clock_watch = ClockWatch(state_dir / "clock-mark", config.trust.clock_skew_s)
+        self.credentials = platform_checker(config, self.clock)
+        self.trust = trust_store(config, self.credentials, self.clock)
+        self.documents: DocumentDesk | None = None
+        identity_source = hardware.document_reader
+        if self.credentials.client is not None and hardware.document_reader is not None:
+            self.documents = DocumentDesk(
+                hardware.document_reader,
+                self.clock,
+                busy=lambda: self.controller.status().state != GateState.IDLE,
+                on_card=self._on_id_card,
+                on_fault=lambda detail: self.controller.announce_fault(
+                    "document_reader_fault", detail
+                ),
+            )
+            identity_source = self.documents.identity_lines
+        self.outbox = Outbox(
+            state_dir / "outbox.db",
+            site=config.gate.site,
+            gate=config.gate.gate,
+            max_events=config.storage.outbox_max_events,
+            max_age_s=config.storage.outbox_max_age_days * 86400.0,
+        )
+        self.passback = DurablePassbackLedger(
+            state_dir / "passback.db", config.policy.anti_passback_s, self.clock
+        )
+        io = hardware.io
+        self.controller = GateController(
+            policy=config.policy,
+            relay=hardware.relay,
+            thermometer=hardware.thermometer,
+            events=self.outbox,
+            clock=self.clock,
+            identity_source=identity_source,
+            passage_input=io.passage,
+            indicators=Indicators(green=io.green_lamp, red=io.red_lamp, buzzer=io.buzzer),
+            on_decision=on_decision,
+            ledger=self.passback,
+        )
+        self.controller.add_listener(log_decision)
+        self.scan = ScanLoop(
+            self.trust.verify,
+            config.scan,
+            self.clock,
+            frames=hardware.frames,
+            lines=hardware.scanner,
+            on_result=self._on_scan,
+            on_fault=self._on_scan_fault,
+            on_recover=self.controller.clear_fault,
+        )
+        self.publisher: EventPublisher | None = None
+        self.control: ControlPlane | None = None
+        self.telemetry: TelemetryPublisher | None = None
+        if config.mqtt.enabled:
+            self.publisher = EventPublisher(
+                config.mqtt, site=config.gate.site, gate=config.gate.gate, outbox=self.outbox
+            )
+            self.control = ControlPlane(
+                config.mqtt,
+                site=config.gate.site,
+                gate=config.gate.gate,
+                state_dir=state_dir,
+                handler=self,
+                trust=self.trust,
+                status=self.publisher,
+            )
+            self.telemetry = TelemetryPublisher(
+                self.publisher, self.outbox, self.metrics, config.mqtt.telemetry_interval_s
+            )
+        self.watchdog = Watchdog(self._notifier)
+        self._supervisor_beat = self.watchdog.register("supervisor", 10.0)
+        self.watchdog.register_probe(
+            "controller", self.controller.heartbeat, self.controller.longest_wait_s + 10.0
+        )
+        if hardware.frames is not None or hardware.scanner is not None:
+            self.watchdog.register_probe("scanner", self.scan.heartbeat, 10.0)
+        relay_beat = getattr(hardware.relay, "heartbeat", None)
+        if callable(relay_beat):
+            self.watchdog.register_probe("relay", relay_beat, 5.0)
+        thermometer_beat = getattr(hardware.thermometer, "heartbeat", None)
+        if callable(thermometer_beat) and config.thermo.background_sampling:
+            self.watchdog.register_probe("thermometer", thermometer_beat, 5.0)
+        self.workers = WorkerSupervisor(self.publisher, self.clock)
+        self._published_faults: dict[str, str] = {}
+        self._trust_warnings: tuple[str, ...] = ()
+        self._thread: threading.Thread | None = None
+        self._button_thread: threading.Thread | None = None
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load trust, connect, start every worker, then tell systemd the gate is ready."""
+        self.refresh_trust()
+        for part, detail in self.hardware.faults.items():
+            self.controller.report_fault(part, detail)
+        self.hardware.attach_faults(self.controller.report_fault, self.controller.clear_fault)
+        self._check_clock()
+        if self.publisher is not None:
+            assert self.control is not None and self.telemetry is not None
+            # Subscriptions first: the publisher then subscribes in the same breath as it connects.
+            self.control.attach(self.publisher)
+            self.publisher.start()
+            self.telemetry.start()
+            # The MQTT workers have no heartbeat of their own; a dead one must stop the pings.
+            for name, thread_name in MQTT_WORKER_THREADS.items():
+                self.watchdog.register_thread(name, thread_name)
+        self.hardware.start()
+        self.controller.start()
+        self.scan.start()
+        if self.hardware.io.manual_button is not None:
+            self._start_button_watch()
+        self._supervise_workers()
+        if self.documents is not None:
+            self.documents.start()
+            self.watchdog.register_thread("document_desk", DESK_THREAD, 10.0)
+        self._thread = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
+        self._thread.start()
+        self.watchdog.start()
+        self._notifier.ready()
+        self._notifier.status(f"running: gate {self.config.gate.site}/{self.config.gate.gate}")
+        log.info("gate-edge %s running", __version__)
+
+    def request_stop(self, exit_code: int = 0) -> None:
+        """Ask the service to stop (safe from signal handlers and other threads)."""
+        self._exit_code = exit_code
+        self._stop.set()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until a stop is requested (True) or the timeout passes (False)."""
+        return self._stop.wait(timeout_s)
+
+    def stop(self) -> int:
+        """Shut the gate, flush the outbox within the configured bound; return the exit code."""
+        self._stop.set()
+        self.workers.stop()
+        self._notifier.stopping()
+        self.scan.stop()
+        if self.documents is not None:
+            self.documents.stop()
+        self.controller.close()
+        self.hardware.relay.release()
+        self.watchdog.stop()
+        if self._thread is not None:
+            self._thread.join(2.0)
+        if self.telemetry is not None:
+            self.telemetry.stop()
+        if self.control is not None:
+            self.control.stop()
+        if self.publisher is not None:
+            self.publisher.stop(drain_timeout_s=self.config.service.shutdown_flush_s)
+        pending = self.outbox.depth()
+        if pending:
+            log.warning("%d event(s) stay in the outbox for the next start", pending)
+        self.outbox.close()
+        self.passback.close()
+        if self.credentials.client is not None:
+            self.credentials.client.close()
+        self.hardware.close()
+        return self._exit_code
+
+    # ---- control plane (CommandHandler) -------------------------------------------------------
+
+    def open_once(self, operator: str, command_id: str) -> None:
+        """A manual pass authorised by central: still subject to the temperature check."""
+        if self.controller.handle_manual(operator, "central", command_id):
+            return
+        log.warning("open-once %s refused: the gate is busy with another person", command_id)
+        # The command id is spent (replays are refused), so central must see what became of it.
+        refusal = GateEvent(
+            kind="decision",
+            decision="deny",
+            reasons=("gate_busy",),
+            method="manual",
+            operator=operator,
+            detail=f"open-once {command_id[:64]} arrived during another presentation",
+        )
+        try:
+            self.outbox.emit(refusal)
+        except GateEdgeError as exc:
+            log.error("open-once refusal could not be stored: %s", exc)
+
+    def reload_config(self) -> None:
+        """Validate the configuration file again; if valid, restart to apply it."""
+        if self._config_path is None:
+            log.warning("reload-config: this gate was not started from a configuration file")
+            return
+        try:
+            check_config_file(self._config_path)
+        except ConfigError as exc:
+            log.error("reload-config refused: %s", exc)
+            if self.publisher is not None:
+                self.publisher.set_fault("config", "; ".join(exc.problems)[:500])
+            return
+        log.info("reload-config: configuration valid, restarting to apply it")
+        self.request_stop(EXIT_RESTART)
+
+    def clear_fault(self, fault: str, command_id: str) -> None:
+        """clear-fault from central: lift a latched fault. A device that could not be opened at
+        start is opened again by restarting the service."""
+        reason = fault_reason(fault)
+        if reason not in self.controller.faults:
+            log.warning("clear-fault %s: %s is not active", command_id[:64], reason)
+            return
+        unopened = {fault_reason(part) for part in self.hardware.faults}
+        if reason in unopened:
+            log.warning("clear-fault %s: restarting to open the device again", reason)
+            self.request_stop(EXIT_RESTART)
+            return
+        log.warning("clear-fault %s: lifted by central command %s", reason, command_id[:64])
+        self.controller.clear_fault(reason)
+
+    def refresh_trust(self) -> None:
+        """Re-read the persisted trust list and denylist, and ask the broker for the retained
+        ones again; a refused file (bad signature, rollback, expired while a good one is loaded)
+        is logged and shown on the status topic."""
+        self.trust.load()
+        if self.control is not None and self.control.refetch_trust():
+            log.info("refresh-trust: retained trust list and denylist requested again")
+        for problem in self.trust.problems:
+            log.error("trust: %s", problem)
+        if self.publisher is not None:
+            if self.trust.problems:
+                self.publisher.set_fault("trust-files", "; ".join(self.trust.problems)[:500])
+            else:
+                self.publisher.clear_fault("trust-files")
+        self._check_trust()
+
+    # ---- observation --------------------------------------------------------------------------
+
+    def metrics(self) -> dict[str, Any]:
+        """Telemetry: scanner figures, thermometer state, decision counters, clock state."""
+        scan = self.scan.stats()
+        status = self.controller.status()
+        clock = judge_clock(
+            self.clock.now(), None, self.config.trust.clock_skew_s, kernel_sync_state()
+        )
+        metrics: dict[str, Any] = {
+            "fps": scan.get("fps", 0.0),
+            "decode_ms_p50": scan.get("decode_ms_p50"),
+            "decode_ms_p95": scan.get("decode_ms_p95"),
+            "thermometer": "on_demand",
+            "state": status.state.value,
+            "faults": ",".join(sorted(status.faults)),
+            "presentations": status.presentations,
+            "passes": status.passes,
+            "denies": status.denies,
+            "dropped_presentations": status.dropped,
+            "clock_offset_s": clock.offset_s,
+            "clock_synchronized": clock.synchronized,
+            "clock_max_error_ms": clock.max_error_ms,
+            **self.trust.health(self.config.trust.expiry_warning_days).telemetry(),
+        }
+        client = self.credentials.client
+        if client is not None:
+            metrics.update(
+                platform_breakers=",".join(f"{u}={s}" for u, s in client.breakers().items()),
+                platform_online=client.counts["online"],
+                platform_cache=client.counts["cache"],
+                platform_failed=client.counts["failed"],
+            )
+        thermometer_stats = getattr(self.hardware.thermometer, "stats", None)
+        if callable(thermometer_stats):
+            stats = thermometer_stats()
+            metrics.update(
+                thermometer=str(stats.state),
+                thermometer_object_c=stats.last_object_c,
+                thermometer_ambient_c=stats.last_ambient_c,
+                thermometer_faults=stats.faults,
+            )
+        return metrics
+
+    def _on_scan_fault(self, reason: str) -> None:
+        component = "serial_scanner" if reason.startswith("serial scanner") else "camera"
+        self.controller.report_fault(component, reason)
+
+    def _on_scan(self, result: ScanResult) -> None:
+        self.controller.handle_scan(
+            result.source, result.verification, result.decode_ms, result.frame_time
+        )
+
+    def _supervise_workers(self) -> None:
+        """Every worker thread of the service is restarted by self.workers if it dies."""
+        self.workers.watch(
+            "gate-controller", self.controller.worker_alive, self.controller.revive_worker
+        )
+        self.workers.watch("scan", self.scan.alive, self.scan.revive)
+        if self._button_thread is not None:
+            self.workers.watch("manual-button", self._button_alive, self._start_button_watch)
+        if self.publisher is not None:
+            assert self.control is not None and self.telemetry is not None
+            publisher = self.publisher
+            self.workers.watch("mqtt-network", publisher.network_alive, publisher.revive)
+            self.workers.watch("mqtt-outbox", publisher.dispatcher_alive, publisher.revive)
+            self.workers.watch("mqtt-control", self.control.worker_alive, self.control.revive)
+            self.workers.watch("mqtt-telemetry", self.telemetry.alive, self.telemetry.revive)
+
+    def _button_alive(self) -> bool:
+        thread = self._button_thread
+        return thread is not None and thread.is_alive()
+
+    def _start_button_watch(self) -> None:
+        if self._stop.is_set():
+            return
+        self._button_thread = threading.Thread(
+            target=self._watch_button, name="manual-button", daemon=True
+        )
+        self._button_thread.start()
+
+    def _on_id_card(self, line: str, read_at: float) -> None:
+        """A resident ID card at an idle gate: the platform's answer is the credential."""
+        verification = self.credentials.verify_id(line)
+        if not self.controller.handle_scan("id_card", verification, 0.0, read_at):
+            log.info("ID card ignored: the gate is busy")
+
+    def _watch_button(self) -> None:
+        button = self.hardware.io.manual_button
+        assert button is not None
+        while not self._stop.is_set():
+            try:
+                pressed = button.wait_for_active(0.5)
+                if "manual_button_fault" in self.controller.faults:
+                    self.controller.clear_fault("manual_button")  # the input reads again
+                if pressed and not self._stop.is_set():
+                    operator = self.config.policy.button_operator
+                    if not self.controller.handle_manual(operator, "button", None):
+                        log.info("manual button ignored: the gate is busy")
+                    while button.is_active() and not self._stop.wait(0.05):
+                        pass  # one press, one request: wait for the release
+            except GateEdgeError as exc:
+                self.controller.report_fault("manual_button", str(exc))
+                self._stop.wait(1.0)
+            except Exception as exc:
+                log.exception("manual button watch failed")
+                self._show_fault("manual-button", f"watch error: {type(exc).__name__}")
+                self._stop.wait(1.0)
+
+    def _supervise(self) -> None:
+        last_mark = last_probe = 0.0
+        while not self._stop.wait(_SUPERVISE_S):
+            self._supervisor_beat()
+            try:
+                self.workers.check()
+                if time.monotonic() - last_probe >= _REPROBE_EVERY_S:
+                    self.controller.reprobe()
+                    last_probe = time.monotonic()
+                self._check_trust()
+                self._sync_status()
+                if time.monotonic() - last_mark >= _CLOCK_CHECK_EVERY_S:
+                    self._check_clock()
+                    last_mark = time.monotonic()
+            except GateEdgeError as exc:
+                log.error("supervision: %s", exc)
+            except Exception as exc:
+                log.exception("supervision failed; trying again")
+                self._show_fault("supervisor", f"supervision error: {type(exc).__name__}")
+
+    def _show_fault(self, name: str, detail: str) -> None:
+        """A status-only fault for an unforeseen error in one of the service's own loops."""
+        if self.publisher is None:
+            return
+        try:
+            self.publisher.set_fault(name, detail)
+        except Exception:
+            log.exception("fault %s not shown on the status", name)
+
+    def _sync_status(self) -> None:
+        """Mirror the controller's latched faults, and those that hit single presentations in
+        the last few minutes, onto the retained status topic."""
+        if self.publisher is None:
+            return
+        faults = {**self.controller.recent_faults, **self.controller.faults}
+        faults.update(self._platform_faults())
+        for reason, detail in faults.items():
+            if self._published_faults.get(reason) != detail:
+                self.publisher.set_fault(reason, detail)
+        for reason in set(self._published_faults) - set(faults):
+            self.publisher.clear_fault(reason)
+        self._published_faults = dict(faults)
+
+    def _platform_faults(self) -> dict[str, str]:
+        """Platforms whose circuit breaker is open: the gate is not waiting for them."""
+        client = self.credentials.client
+        if client is None:
+            return {}
+        tripped = [
+            f"{url} {state}" for url, state in client.breakers().items() if state != "closed"
+        ]
+        if not tripped:
+            return {}
+        return {"platform_breaker": "fallback in use: " + ", ".join(tripped)}
+
+    def _check_trust(self) -> None:
+        """Latch trust_fault while every code would be denied (no usable trust list, or an
+        expired denylist), report a missing denylist, warn ahead of expiry. Cleared on its own
+        once a good list is installed (retained update, refresh-trust or a restart)."""
+        health = self.trust.health(self.config.trust.expiry_warning_days)
+        checks = (("trust", health.blocking), ("denylist", health.denylist_problem))
+        for component, problem in checks:
+            if problem:
+                self.controller.report_fault(component, problem)
+            elif f"{component}_fault" in self.controller.faults:
+                self.controller.clear_fault(component)
+        if health.warnings != self._trust_warnings:
+            for warning in health.warnings:
+                log.warning("trust: %s", warning)
+            self._trust_warnings = health.warnings
+        if self.publisher is not None:
+            self.publisher.set_trust(health.summary())
+
+    def _check_clock(self) -> None:
+        verdict = self._clock_watch.check(self.clock.now(), self.clock.monotonic())
+        if not verdict.usable:
+            self.controller.report_fault("clock", verdict.problem or "clock unusable")
+        elif "clock_fault" in self.controller.faults:
+            self.controller.clear_fault("clock")

@@ -1,0 +1,290 @@
+"""`gate-edge demo`: the whole gate on simulated hardware, scripted visitors, a live table."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.app.config import Config, parse_config
+from edge.app.gate import GateService
+from edge.clock import SystemClock
+from edge.core.records import DecisionRecord
+from edge.errors import GateEdgeError
+from edge.mqtt.topics import GateTopics
+from edge.sim.broker import BrokerUnavailableError, LocalBroker
+from edge.sim.credentials import SimCredentials
+from edge.sim.demo_platform import OnlineStep, run_online_gate
+from edge.sim.gateio_rig import fit_gateio_board
+from edge.sim.rig import SimGate, render_code_frames
+from edge.sim.scenario import Step, demo_scenario
+
+log = logging.getLogger(__name__)
+
+SITE, GATE = "demo-site", "gate-1"
+_DECISION_TIMEOUT_S = 15.0
+
+
+@dataclass
+class DemoOutcome:
+    """What happened, step by step, and what central received."""
+
+    rows: list[tuple[Step, DecisionRecord | None]] = field(default_factory=list)
+    online_rows: list[tuple[OnlineStep, DecisionRecord | None]] = field(default_factory=list)
+    central_events: list[dict[str, Any]] = field(default_factory=list)
+    broker_url: str | None = None
+
+    @property
+    def mismatches(self) -> list[str]:
+        """Steps whose decision differed from the script."""
+        wrong = []
+        for step, record in self.rows:
+            if record is None:
+                wrong.append(f"{step.label}: no decision")
+            elif (record.verdict, record.reasons) != (step.decision, step.reasons):
+                wrong.append(f"{step.label}: {record.verdict} {record.reasons}")
+        for online, record in self.online_rows:
+            if record is None:
+                wrong.append(f"{online.label}: no decision")
+            elif (record.verdict, record.reasons) != (online.decision, online.reasons):
+                wrong.append(f"{online.label}: {record.verdict} {record.reasons}")
+        return wrong
+
+
+def demo_config(state_dir: Path, root_key: Path, broker_url: str | None) -> Config:
+    """A gate configured for simulated hardware with short, demo-friendly timings."""
+    return parse_config(
+        {
+            "gate": {"site": SITE, "gate": GATE, "log_level": "warning"},
+            "policy": {
+                "cooldown_s": 0.3,
+                "deny_signal_s": 0.4,
+                "passage_timeout_s": 2.0,
+                "temperature_timeout_s": 3.0,
+            },
+            "trust": {"root_public_key": str(root_key)},
+            "camera": {"source": "none"},
+            "scan": {"debounce_s": 2.0},
+            "thermo": {"backend": "fake"},
+            "relay": {"backend": "fake"},
+            "io": {"backend": "fake"},
+            "mqtt": {
+                "enabled": broker_url is not None,
+                "broker": broker_url or "mqtt://127.0.0.1:1",
+                "telemetry_interval_s": 5.0,
+            },
+            "storage": {"state_dir": str(state_dir)},
+        }
+    )
+
+
+class _Table:
+    """Prints one line per decision as it happens."""
+
+    HEADER = f"{'#':>2}  {'visitor':<24} {'method':<7} {'issuer':<10} {'colour':<7} "
+    HEADER += f"{'temp °C':>7}  {'result':<6} {'reasons':<18} {'frame→relay':>11}"
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def header(self) -> None:
+        print(self.HEADER, file=self.out)
+        print("-" * len(self.HEADER), file=self.out)
+
+    def row(
+        self, index: int, step: Step, record: DecisionRecord | None, relay_ms: float | None
+    ) -> None:
+        if record is None:
+            print(f"{index:>2}  {step.label:<24} (no decision)", file=self.out)
+            return
+        temp = f"{record.temperature_c:.1f}" if record.temperature_c is not None else "-"
+        verdict = "PASS" if record.verdict == "pass" else "DENY"
+        latency = f"{relay_ms:.0f} ms" if relay_ms is not None else ""
+        print(
+            f"{index:>2}  {step.label:<24} {record.method:<7} {record.issuer or '-':<10} "
+            f"{record.colour or '-':<7} {temp:>7}  {verdict:<6} "
+            f"{','.join(record.reasons) or '-':<18} {latency:>11}",
+            file=self.out,
+            flush=True,
+        )
+
+
+def _central_subscriber(url: str, outcome: DemoOutcome) -> mqtt.Client:
+    host, port = url.removeprefix("mqtt://").rsplit(":", 1)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="demo-central")
+    topic = GateTopics(SITE, GATE).events
+
+    def on_connect(c: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        c.subscribe(topic, qos=1)
+
+    def on_message(c: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        outcome.central_events.append(json.loads(message.payload))
+
+    client.on_connect = on_connect
+    client.on_message = on_message
+    client.connect(host, int(port))
+    client.loop_start()
+    return client
+
+
+def run_demo(
+    out: TextIO = sys.stdout,
+    *,
+    use_broker: bool = True,
+    broker_url: str | None = None,
+    pace_s: float = 0.3,
+    gateio: bool = False,
+    online_gate: bool = True,
+) -> DemoOutcome:
+    """Run the scripted scenario end to end; returns what was decided and received.
+
+    Starts its own mosquitto unless `broker_url` names one (or use_broker is False). With
+    `gateio` the relay, inputs and lamps sit on a gate I/O board running the firmware's logic
+    behind a pty, driven by the real host driver. Then, with `online_gate`, a second gate
+    verifies online against reference platforms."""
+    outcome = DemoOutcome(broker_url=broker_url)
+    with tempfile.TemporaryDirectory(prefix="gate-edge-demo-") as tmp:
+        state = Path(tmp)
+        clock = SystemClock()
+        creds = SimCredentials.generate()
+        scenario = demo_scenario(creds, clock.now())
+        root = creds.write(state, clock.now(), revoked=list(scenario.revoked))
+        broker: LocalBroker | None = None
+        if use_broker and broker_url is None:
+            broker = LocalBroker()
+            try:
+                broker.start()
+                outcome.broker_url = broker.url
+            except BrokerUnavailableError as exc:
+                print(f"No local broker ({exc}); events stay in the outbox.", file=out)
+                broker = None
+        try:
+            _run_steps(state, root, scenario.steps, outcome, out, pace_s, gateio)
+            if online_gate:
+                outcome.online_rows = run_online_gate(
+                    state / "online", outcome.broker_url, out, pace_s
+                )
+        finally:
+            if broker is not None:
+                broker.stop()
+    return outcome
+
+
+def _run_steps(  # noqa: PLR0917
+    state: Path,
+    root: Path,
+    steps: tuple[Step, ...],
+    outcome: DemoOutcome,
+    out: TextIO,
+    pace_s: float,
+    gateio: bool = False,
+) -> None:
+    config = demo_config(state, root, outcome.broker_url)
+    clock = SystemClock()
+    sim = SimGate(clock, fever_threshold_c=config.policy.fever_threshold_c, remeasure=1)
+    board = fit_gateio_board(sim, state / "ttyACM-gateio") if gateio else None
+    decided = threading.Event()
+    records: list[DecisionRecord] = []
+
+    def on_decision(record: DecisionRecord) -> None:
+        records.append(record)
+        decided.set()
+
+    central = _central_subscriber(outcome.broker_url, outcome) if outcome.broker_url else None
+    service = GateService(config, sim.hardware, clock=clock, on_decision=on_decision)
+    table = _Table(out)
+    if board is None:
+        print(f"gate {SITE}/{GATE}: simulated camera, thermometer, relay and turnstile", file=out)
+    else:
+        print(
+            f"gate {SITE}/{GATE}: simulated camera, thermometer and turnstile; relay, inputs "
+            f"and lamps on a gate I/O board (firmware logic on {board.link})",
+            file=out,
+        )
+    print(f"events: {outcome.broker_url or 'outbox only'}\n", file=out)
+    service.start()
+    try:
+        table.header()
+        for index, step in enumerate(steps, 1):
+            record, relay_ms = _present(sim, service, step, records, decided, index)
+            outcome.rows.append((step, record))
+            table.row(index, step, record, relay_ms)
+            time.sleep(pace_s)
+        if service.publisher is not None:
+            service.publisher.wait_drained(10.0)
+    finally:
+        exit_code = service.stop()
+        log.debug("service stopped with %d", exit_code)
+        if board is not None:
+            board.stop()
+    if central is not None:
+        expected = len(steps) + sum(1 for step in steps if step.decision == "pass")
+        deadline = time.monotonic() + 5.0
+        while len(outcome.central_events) < expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        central.loop_stop()
+        central.disconnect()
+
+
+def _present(  # noqa: PLR0917
+    sim: SimGate,
+    service: GateService,
+    step: Step,
+    records: list[DecisionRecord],
+    decided: threading.Event,
+    seed: int,
+) -> tuple[DecisionRecord | None, float | None]:
+    decided.clear()
+    before = len(records)
+    pulses_before = len(sim.turnstile.pulses)
+    sim.person_arrives(step.skin_c)
+    time.sleep(0.25)  # the visitor steps up; the thermometer sees them first
+    shown_at: float | None = None
+    if step.text is None:
+        sim.manual_button.press(hold_s=0.1)
+    else:
+        shown_at = sim.camera.show(render_code_frames(step.text, seed))
+    deadline = time.monotonic() + _DECISION_TIMEOUT_S
+    while len(records) == before and time.monotonic() < deadline:
+        decided.wait(0.1)
+    record = records[before] if len(records) > before else None
+    service.controller.wait_idle(_DECISION_TIMEOUT_S)
+    sim.person_leaves()
+    relay_ms = None
+    if shown_at is not None and len(sim.turnstile.pulses) > pulses_before:
+        relay_ms = (sim.turnstile.pulses[pulses_before] - shown_at) * 1000.0
+    return record, relay_ms
+
+
+def main(out: TextIO = sys.stdout, *, gateio: bool = False) -> int:
+    """Run the demo and print a summary; exit 0 when every decision matched the script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        outcome = run_demo(out, gateio=gateio)
+    except GateEdgeError as exc:
+        print(f"demo failed: {exc}", file=out)
+        return 1
+    print("", file=out)
+    wrong = outcome.mismatches
+    for line in wrong:
+        print(f"unexpected: {line}", file=out)
+    decisions = [e for e in outcome.central_events if e.get("kind") == "decision"]
+    if outcome.broker_url:
+        print(
+            f"central received {len(outcome.central_events)} events "
+            f"({len(decisions)} decisions) over MQTT",
+            file=out,
+        )
+    print(
+        "demo finished: " + ("all decisions as expected" if not wrong else "MISMATCHES"), file=out
+    )
+    return 0 if not wrong else 1
