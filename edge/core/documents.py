@@ -15,6 +15,11 @@ STATUS_SCHEMA = "gate-edge/status"
 TELEMETRY_SCHEMA = "gate-edge/telemetry"
 SCHEMA_VERSION = 1
 _DETAIL_MAX = 200
+# The event schema's string bounds: a longer value (from a hostile code) is cut, never refused.
+_REASON_MAX = 200
+_ISSUER_MAX = 64
+_COLOUR_MAX = 32
+_OPERATOR_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -55,20 +60,24 @@ def event_document(event: GateEvent, stamp: EventStamp) -> dict[str, Any]:
         "ts": stamp.ts_ms,
         "kind": event.kind,
         "decision": event.decision,
-        "reasons": list(event.reasons),
+        "reasons": [reason[:_REASON_MAX] for reason in event.reasons],
         "method": event.method,
-        "issuer": event.issuer,
-        "colour": event.colour,
+        "issuer": _clip(event.issuer, _ISSUER_MAX),
+        "colour": _clip(event.colour, _COLOUR_MAX),
         "code_id_hash": event.code_id_hash,
         "temperature": temperature,
         "timings_ms": {str(k): float(v) for k, v in event.timings_ms.items() if math.isfinite(v)},
-        "operator": event.operator,
+        "operator": _clip(event.operator, _OPERATOR_MAX),
         "outcome": event.outcome,
-        "fault": event.fault,
-        "detail": event.detail[:_DETAIL_MAX] if event.detail is not None else None,
+        "fault": _clip(event.fault, _DETAIL_MAX),
+        "detail": _clip(event.detail, _DETAIL_MAX),
         "path": event.path,
         "identity": event.identity,
     }
+
+
+def _clip(value: str | None, limit: int) -> str | None:
+    return value[:limit] if value is not None else None
 
 
 def _finite(value: float | None) -> float | None:
