@@ -158,6 +158,7 @@ class GateService:
             gate=config.gate.gate,
             max_events=config.storage.outbox_max_events,
             max_age_s=config.storage.outbox_max_age_days * 86400.0,
+            clock=self.clock,
         )
         self._lifecycle.started("outbox", self._close_outbox)
         io = hardware.io
@@ -189,7 +190,11 @@ class GateService:
         self.telemetry: TelemetryPublisher | None = None
         if config.mqtt.enabled:
             self.publisher = EventPublisher(
-                config.mqtt, site=config.gate.site, gate=config.gate.gate, outbox=self.outbox
+                config.mqtt,
+                site=config.gate.site,
+                gate=config.gate.gate,
+                outbox=self.outbox,
+                clock=self.clock,
             )
             self.control = ControlPlane(
                 config.mqtt,
@@ -203,7 +208,11 @@ class GateService:
             )
             self._lifecycle.started("command replay store", self.control.stop)
             self.telemetry = TelemetryPublisher(
-                self.publisher, self.outbox, self.metrics, config.mqtt.telemetry_interval_s
+                self.publisher,
+                self.outbox,
+                self.metrics,
+                config.mqtt.telemetry_interval_s,
+                self.clock,
             )
         self.watchdog = Watchdog(self._notifier)
         self._supervisor_beat = self.watchdog.register("supervisor", 10.0)

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
+from edge.clock import SystemClock
 from edge.config import load_config
 from edge.errors import GateEdgeError
 from edge.events import GateEvent
@@ -119,6 +120,7 @@ def _open_outbox(target: _Target) -> Outbox:
         gate=target.gate,
         max_events=target.storage.outbox_max_events,
         max_age_s=target.storage.outbox_max_age_days * 86400.0,
+        clock=SystemClock(),
     )
 
 
@@ -126,7 +128,12 @@ def _deliver(target: _Target, outbox: Outbox, timeout_s: float) -> int:
     # tool=True: own client id and a throw-away session, no status or Last Will, no commands;
     # the service may be running with the same config and must keep its session and status.
     publisher = EventPublisher(
-        target.mqtt, site=target.site, gate=target.gate, outbox=outbox, tool=True
+        target.mqtt,
+        site=target.site,
+        gate=target.gate,
+        outbox=outbox,
+        tool=True,
+        clock=SystemClock(),
     )
     publisher.start()
     try:

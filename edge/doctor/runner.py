@@ -115,11 +115,17 @@ def _publish_result(config: Config, report: DoctorReport) -> None:
         gate=config.gate.gate,
         max_events=config.storage.outbox_max_events,
         max_age_s=config.storage.outbox_max_age_days * 86400.0,
+        clock=SystemClock(),
     )
     try:
         outbox.emit(event)
         publisher = EventPublisher(
-            config.mqtt, site=config.gate.site, gate=config.gate.gate, outbox=outbox, tool=True
+            config.mqtt,
+            site=config.gate.site,
+            gate=config.gate.gate,
+            outbox=outbox,
+            tool=True,
+            clock=SystemClock(),
         )
         publisher.start()
         try:

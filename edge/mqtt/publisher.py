@@ -18,7 +18,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from edge import __version__
-from edge.clock import Clock, SystemClock
+from edge.clock import Clock
 from edge.errors import GateEdgeError, PublishError
 from edge.ids import client_id as gate_client_id
 from edge.mqtt.broker_url import parse_broker_url
@@ -68,7 +68,7 @@ class EventPublisher:
         gate: str,
         outbox: Outbox,
         version: str = __version__,
-        clock: Clock | None = None,
+        clock: Clock,
         tool: bool = False,
         status_refresh_s: float = STATUS_REFRESH_S,
     ) -> None:
@@ -79,7 +79,7 @@ class EventPublisher:
         self._status_dropped: int | None = None
         self._json = json_properties()
         self._settings, self._outbox, self._version = settings, outbox, version
-        self._clock = clock or SystemClock()
+        self._clock = clock
         self._address = parse_broker_url(settings.broker)
         self._cv = threading.Condition()
         self._inflight: dict[int, int] = {}
