@@ -24,7 +24,7 @@ from pyzbar.pyzbar import ZBarSymbol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from edge.drivers.interfaces import GrayFrame
+from edge.ports import GrayFrame
 from edge.scan.chain import DecoderChain
 from edge.scan.preprocess import u8
 

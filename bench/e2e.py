@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from edge.app import GateService
+from edge.app.config import parse_config
+from edge.app.gate import GateService
 from edge.clock import SystemClock
-from edge.config import parse_config
 from edge.core.records import DecisionRecord
 from edge.scan.chain import DecoderChain
 from edge.sim.broker import BrokerUnavailableError, LocalBroker

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from edge.clock import SystemClock
 from edge.credentials.result import VerificationResult
-from edge.drivers.interfaces import Frame
+from edge.ports import Frame
 from edge.scan.loop import ScanLoop
 from edge.scan.preprocess import to_gray
 from edge.scan.settings import ScanSettings

@@ -25,10 +25,10 @@ from edge.clock import SystemClock
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from edge.events import GateEvent, TemperatureFacts
-from edge.mqtt.outbox import Outbox
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.sim.broker import LocalBroker
+from edge.storage.outbox import Outbox
 
 EVENT = GateEvent(
     kind="decision",

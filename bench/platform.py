@@ -29,7 +29,6 @@ import httpx
 from central.platform.privacy import load_or_create_key, lookup_key
 from central.platform.store import PlatformStore, Record
 from edge.clock import SystemClock
-from edge.codes.trust_store import TrustStore
 from edge.credentials.formats import gate_verifiers
 from edge.platform.cache import AnswerCache
 from edge.platform.client import PlatformClient
@@ -39,6 +38,7 @@ from edge.platform.settings import PlatformSettings
 from edge.platform.verifier import CredentialChecker
 from edge.sim.credentials import SimCredentials
 from edge.sim.network import SilentPort
+from edge.storage.trust_store import TrustStore
 
 APP_ID = "bench-operator"
 SECRET = b"bench-shared-secret-0123456789"

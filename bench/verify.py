@@ -12,17 +12,13 @@ from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from edge.codes.cose import parse_sign1
-from edge.codes.envelope import text_to_cose
-from edge.codes.issue import issue_code
-from edge.codes.keys import (
+from edge.credentials.common.cose import parse_sign1
+from edge.credentials.common.keys import (
     AlgName,
     generate_private_key,
     private_key_pem,
     verify_signature,
 )
-from edge.codes.trustlist import IssuerKey, SignerEntry, build_trust_list, parse_trust_list
-from edge.codes.verify import verify_code
 from edge.credentials.dcc.issue import (
     generate_signer_key,
     issue_dcc,
@@ -32,6 +28,15 @@ from edge.credentials.dcc.issue import (
 from edge.credentials.dcc.signature import verify_dcc_signature
 from edge.credentials.dcc.verifier import decode_dcc, find_signer
 from edge.credentials.formats import gate_verifiers
+from edge.credentials.hcn1.envelope import text_to_cose
+from edge.credentials.hcn1.issue import issue_code
+from edge.credentials.hcn1.verify import verify_code
+from edge.credentials.trust.trustlist import (
+    IssuerKey,
+    SignerEntry,
+    build_trust_list,
+    parse_trust_list,
+)
 
 NOW = 1_767_225_600
 ES256_TARGET = 5_000

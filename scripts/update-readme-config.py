@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from edge.config import Config
+from edge.app.config import Config
 from edge.configschema import describe
 
 START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"

@@ -7,14 +7,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from edge.codes import cbor
-from edge.codes.trustlist import (
-    Denylist,
-    SignerEntry,
-    TrustList,
-    build_trust_list,
-    parse_trust_list,
-)
+from edge.credentials.common import cbor
 from edge.credentials.dcc.issue import (
     SignerPrivateKey,
     generate_signer_key,
@@ -23,6 +16,13 @@ from edge.credentials.dcc.issue import (
     negative_test_entry,
     recovery_entry,
     vaccination_entry,
+)
+from edge.credentials.trust.trustlist import (
+    Denylist,
+    SignerEntry,
+    TrustList,
+    build_trust_list,
+    parse_trust_list,
 )
 
 NOW = 1_700_000_000  # 2023-11-14T22:13:20Z

@@ -11,13 +11,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from edge.app import EXIT_RESTART, GateService, read_root_key
+from edge.app.config import Config, parse_config
+from edge.app.gate import EXIT_RESTART, GateService, read_root_key
 from edge.clock import SystemClock
-from edge.clockguard import EARLIEST_PLAUSIBLE_EPOCH, ClockWatch, judge_clock
-from edge.config import Config, parse_config
+from edge.core.documents import load_schema, telemetry_document
 from edge.core.records import DecisionRecord
 from edge.errors import ConfigError
-from edge.mqtt.payloads import load_schema, telemetry_document
+from edge.service.clockguard import EARLIEST_PLAUSIBLE_EPOCH, ClockWatch, judge_clock
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
@@ -149,7 +149,7 @@ def test_clear_fault_lifts_a_relay_fault_and_restarts_for_an_unopened_device(rig
 def test_a_clock_behind_the_mark_latches_clock_fault(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("edge.clockguard.kernel_sync_state", lambda: (False, 16000.0, 0.0))
+    monkeypatch.setattr("edge.service.clockguard.kernel_sync_state", lambda: (False, 16000.0, 0.0))
     made = Rig(tmp_path)
     (made.state / "clock-mark").write_text(f"{SystemClock().now() + 7200:.3f}\n")
     made.service.start()

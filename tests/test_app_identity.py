@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.app import GateService
+from edge.app.config import parse_config
+from edge.app.gate import GateService
 from edge.clock import SystemClock
-from edge.config import parse_config
 from edge.core.records import DecisionRecord, GateState
 from edge.drivers.serial_lines import open_line_reader
 from edge.sim.credentials import SimCredentials

@@ -11,11 +11,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from paho.mqtt import publish
 
-from edge.app import GateService
+from edge.app.config import Config, parse_config
+from edge.app.gate import GateService
 from edge.clock import SystemClock
-from edge.codes.keys import generate_private_key, public_key_pem
-from edge.config import Config, parse_config
 from edge.core.records import DecisionRecord
+from edge.credentials.common.keys import generate_private_key, public_key_pem
 from edge.mqtt.commands import sign_command
 from edge.mqtt.control import CONTROL_THREAD
 from edge.sim.credentials import SimCredentials

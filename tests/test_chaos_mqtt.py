@@ -23,7 +23,7 @@ GATE_SCRIPT = """
 import sys, time
 from edge.clock import SystemClock
 from edge.events import GateEvent
-from edge.mqtt.outbox import Outbox
+from edge.storage.outbox import Outbox
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
 

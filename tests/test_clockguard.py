@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from edge.clock import SystemClock
-from edge.clockguard import EARLIEST_PLAUSIBLE_EPOCH, MAX_MARK_STEP_S, ClockWatch
+from edge.service.clockguard import EARLIEST_PLAUSIBLE_EPOCH, MAX_MARK_STEP_S, ClockWatch
 from tests.test_app import Rig
 
 NOW = EARLIEST_PLAUSIBLE_EPOCH + 30 * 86400.0
@@ -71,7 +71,7 @@ def test_a_synchronised_clock_below_a_bogus_mark_lowers_it(tmp_path: Path) -> No
 def test_a_gate_started_with_a_bogus_mark_clears_once_the_clock_is_synchronised(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("edge.clockguard.kernel_sync_state", lambda: SYNCED)
+    monkeypatch.setattr("edge.service.clockguard.kernel_sync_state", lambda: SYNCED)
     made = Rig(tmp_path)
     mark = made.state / "clock-mark"
     mark.write_text(f"{YEAR_2100:.3f}\n")

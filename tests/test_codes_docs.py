@@ -6,9 +6,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from edge.codes.trust_store import load_root_public_key
-from edge.codes.trustlist import parse_denylist, parse_trust_list
-from edge.codes.verify import verify_code
+from edge.credentials.hcn1.verify import verify_code
+from edge.credentials.trust.trustlist import parse_denylist, parse_trust_list
+from edge.storage.trust_store import load_root_public_key
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "code-format.md"
 

@@ -7,11 +7,11 @@ import zlib
 import cbor2
 import pytest
 
-from edge.codes import cbor
-from edge.codes.base45 import b45decode, b45encode
-from edge.codes.cose import parse_sign1, sig_structure
-from edge.codes.envelope import MAX_DECOMPRESSED_BYTES, inflate, text_to_cose
-from edge.codes.errors import MalformedCodeError, UnsupportedCodeError
+from edge.credentials.common import cbor
+from edge.credentials.common.base45 import b45decode, b45encode
+from edge.credentials.common.cose import parse_sign1, sig_structure
+from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
+from edge.credentials.hcn1.envelope import MAX_DECOMPRESSED_BYTES, inflate, text_to_cose
 
 
 @pytest.mark.parametrize(

@@ -10,15 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edge.codes import cbor
-from edge.codes.base45 import ALPHABET, b45decode, b45encode
-from edge.codes.claims import parse_claims
-from edge.codes.cose import parse_sign1
-from edge.codes.envelope import PREFIX, inflate, text_to_cose
-from edge.codes.errors import MalformedCodeError
-from edge.codes.signed_document import open_document
-from edge.codes.trustlist import TrustList, parse_denylist, parse_trust_list
-from edge.codes.verify import verify_code
+from edge.credentials.common import cbor
+from edge.credentials.common.base45 import ALPHABET, b45decode, b45encode
+from edge.credentials.common.cose import parse_sign1
+from edge.credentials.common.errors import MalformedCodeError
+from edge.credentials.hcn1.claims import parse_claims
+from edge.credentials.hcn1.envelope import PREFIX, inflate, text_to_cose
+from edge.credentials.hcn1.verify import verify_code
+from edge.credentials.trust.signed_document import open_document
+from edge.credentials.trust.trustlist import TrustList, parse_denylist, parse_trust_list
 from edge.errors import CodeFormatError, TrustListError
 from tests.test_codes_support import NOW, TrustWorld, make_issuer, raw_sign1_text, signed_text
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from edge.codes.keys import AlgName
-from edge.codes.trustlist import TrustList
-from edge.codes.verify import verify_code
+from edge.credentials.common.keys import AlgName
+from edge.credentials.hcn1.verify import verify_code
+from edge.credentials.trust.trustlist import TrustList
 from tests import independent_hcn1 as independent
 from tests.test_codes_support import NOW, Issuer, TrustWorld, make_issuer
 

@@ -7,11 +7,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from edge.codes import cbor
-from edge.codes.claims import HealthClaims, encode_claims
-from edge.codes.cose import build_sign1
-from edge.codes.envelope import cose_to_text
-from edge.codes.keys import (
+from edge.credentials.common import cbor
+from edge.credentials.common.cose import build_sign1
+from edge.credentials.common.keys import (
     ALG_IDS,
     AlgName,
     PrivateKey,
@@ -21,7 +19,14 @@ from edge.codes.keys import (
     private_key_pem,
     sign,
 )
-from edge.codes.trustlist import IssuerKey, TrustList, build_trust_list, parse_trust_list
+from edge.credentials.hcn1.claims import HealthClaims, encode_claims
+from edge.credentials.hcn1.envelope import cose_to_text
+from edge.credentials.trust.trustlist import (
+    IssuerKey,
+    TrustList,
+    build_trust_list,
+    parse_trust_list,
+)
 
 NOW = 1_767_225_600
 DAY = 86_400

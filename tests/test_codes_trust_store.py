@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from edge.clock import FakeClock
-from edge.codes.keys import public_key_pem
-from edge.codes.trust_store import TrustStore
-from edge.codes.trustlist import build_denylist
+from edge.credentials.common.keys import public_key_pem
+from edge.credentials.trust.trustlist import build_denylist
 from edge.errors import TrustListError
+from edge.storage.trust_store import TrustStore
 from tests.test_codes_support import DAY, NOW, TrustWorld, make_issuer, signed_text
 
 

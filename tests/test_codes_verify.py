@@ -6,21 +6,21 @@ import zlib
 
 import pytest
 
-from edge.codes import cbor
-from edge.codes.base45 import ALPHABET, b45encode
-from edge.codes.claims import encode_claims, subject_binding
-from edge.codes.envelope import cose_to_text, text_to_cose
-from edge.codes.issue import issue_code
-from edge.codes.keys import AlgName, key_alg
-from edge.codes.result import Colour
-from edge.codes.trustlist import (
+from edge.credentials.common import cbor
+from edge.credentials.common.base45 import ALPHABET, b45encode
+from edge.credentials.common.keys import AlgName, key_alg
+from edge.credentials.hcn1.claims import encode_claims, subject_binding
+from edge.credentials.hcn1.envelope import cose_to_text, text_to_cose
+from edge.credentials.hcn1.issue import issue_code
+from edge.credentials.hcn1.result import Colour
+from edge.credentials.hcn1.verify import verify_code
+from edge.credentials.trust.trustlist import (
     Denylist,
     TrustList,
     build_denylist,
     parse_denylist,
     parse_trust_list,
 )
-from edge.codes.verify import verify_code
 from edge.errors import CodeFormatError, TrustListError
 from tests.test_codes_support import (
     DAY,

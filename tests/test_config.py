@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from edge.app.config import load_config, parse_config
 from edge.cli import main
-from edge.config import load_config, parse_config
 from edge.errors import ConfigError
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.config import Config, parse_config
+from edge.app.config import Config, parse_config
 from edge.errors import ConfigError
 
 SECTIONS = [f.name for f in dataclasses.fields(Config)]

@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.clock import FakeClock
-from edge.codes.result import VerificationResult
 from edge.core.controller import GateController
 from edge.core.faults import faults_blocking
 from edge.core.settings import PolicySettings
+from edge.credentials.hcn1.result import VerificationResult
 from edge.errors import RelayError, StorageError
 from edge.events import GateEvent
 from edge.thermo.reading import TemperatureReading

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from edge.codes.issue import issue_code
-from edge.codes.trustlist import Denylist, TrustList
 from edge.core.decision import ScanPresentation, screen
 from edge.core.passback import PassbackLedger
 from edge.core.settings import PolicySettings
 from edge.credentials.formats import gate_verifiers
+from edge.credentials.hcn1.issue import issue_code
 from edge.credentials.result import VerificationResult
 from edge.credentials.seam import CredentialVerifiers
+from edge.credentials.trust.trustlist import Denylist, TrustList
 from tests.test_codes_support import NOW, TrustWorld, make_issuer
 
 CORE = Path(__file__).resolve().parents[1] / "edge" / "core"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from edge.codes import cbor
-from edge.config import parse_config
+from edge.app.config import parse_config
 from edge.core.decision import DecisionInput, ScanPresentation, decide
 from edge.core.passback import PassbackLedger
 from edge.core.settings import PolicySettings
+from edge.credentials.common import cbor
 from edge.credentials.dcc.admission import REFUSALS, refusal
 from edge.credentials.dcc.claims import CertificateType, DccClaims
 from edge.credentials.dcc.issue import negative_test_entry, recovery_entry, vaccination_entry

@@ -13,15 +13,20 @@ from cryptography.hazmat.primitives import serialization
 
 from edge.cli import main
 from edge.clock import FakeClock
-from edge.codes.dsc import dsc_kid, parse_dsc
-from edge.codes.issue import issue_code
-from edge.codes.keys import generate_private_key, private_key_pem, public_key_pem
-from edge.codes.trust_store import TrustStore, load_root_public_key
-from edge.codes.trustlist import IssuerKey, SignerEntry, build_trust_list, parse_trust_list
+from edge.credentials.common.keys import generate_private_key, private_key_pem, public_key_pem
 from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.gateway import import_gateway_trust_list
 from edge.credentials.formats import gate_verifiers
+from edge.credentials.hcn1.issue import issue_code
+from edge.credentials.trust.dsc import dsc_kid, parse_dsc
+from edge.credentials.trust.trustlist import (
+    IssuerKey,
+    SignerEntry,
+    build_trust_list,
+    parse_trust_list,
+)
 from edge.errors import TrustListError
+from edge.storage.trust_store import TrustStore, load_root_public_key
 from tests.dcc_support import CI, NOW, Signer, World, make_signer
 
 

@@ -6,16 +6,16 @@ import zlib
 
 import pytest
 
-from edge.codes import cbor
-from edge.codes.base45 import b45decode, b45encode
-from edge.codes.cose import sig_structure
-from edge.codes.dsc import parse_dsc
+from edge.credentials.common import cbor
+from edge.credentials.common.base45 import b45decode, b45encode
+from edge.credentials.common.cose import sig_structure
 from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import uci_hash
 from edge.credentials.dcc.envelope import PREFIX, cose_to_text
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.dcc.signature import sign_dcc
 from edge.credentials.formats import gate_verifiers
+from edge.credentials.trust.dsc import parse_dsc
 from tests.dcc_support import CI, DAY, NOW, Signer, World, denylist, make_signer
 
 VERIFY = DccVerifier()

@@ -9,9 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.codes.result import VerificationResult
-from edge.codes.trustlist import IssuerKey, build_trust_list, parse_trust_list
-from edge.codes.verify import verify_code
 from edge.core.decision import (
     DecisionInput,
     ManualPresentation,
@@ -22,6 +19,9 @@ from edge.core.decision import (
 from edge.core.identity import IdentityOutcome, subject_binding
 from edge.core.passback import PassbackLedger
 from edge.core.settings import PolicySettings
+from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.hcn1.verify import verify_code
+from edge.credentials.trust.trustlist import IssuerKey, build_trust_list, parse_trust_list
 from edge.sim.credentials import SimCredentials
 from edge.thermo.reading import TemperatureReading
 

@@ -9,8 +9,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from edge.demo import GATE, SITE, run_demo
-from edge.mqtt.payloads import load_schema
+from edge.core.documents import load_schema
+from edge.sim.demo import GATE, SITE, run_demo
 from tests.broker import Broker, Subscriber
 
 pytestmark = pytest.mark.slow

@@ -18,8 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from edge.app.config import parse_config
+from edge.app.hardware import open_hardware
 from edge.clock import SystemClock
-from edge.config import parse_config
 from edge.drivers import gateio_link
 from edge.drivers.gateio import GateIoBoard, GateIoRelay, parse_heartbeat
 from edge.drivers.gateio_frames import (
@@ -32,7 +33,6 @@ from edge.drivers.gateio_frames import (
 )
 from edge.drivers.gateio_link import GateIoError
 from edge.errors import ConfigError, RelayError
-from edge.hardware import open_hardware
 from edge.sim.gateio_board import SimGateIoBoard, load_firmware
 
 ROOT = Path(__file__).resolve().parents[1]

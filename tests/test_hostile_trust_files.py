@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 
 from edge.cli import main
 from edge.clock import FakeClock
-from edge.codes.trust_store import TrustStore
 from edge.sim.credentials import SimCredentials
+from edge.storage.trust_store import TrustStore
 from tests.hostile import FIELD_POISON, trust_documents
 
 POISONED_FILES = {

@@ -10,15 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from edge.app.config import parse_config
 from edge.cli import main
 from edge.clock import SystemClock
-from edge.config import parse_config
 from edge.errors import ConfigError
 from edge.events import GateEvent
 from edge.ids import client_id, device_id, device_id_problem, id_problem
-from edge.mqtt.outbox import Outbox
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
+from edge.storage.outbox import Outbox
 from tests.broker import Broker, Subscriber
 
 ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,20}", fullmatch=True)

@@ -16,9 +16,9 @@ from edge.cli import io_cmd, main
 from edge.drivers import io as io_driver
 from edge.drivers import relay as relay_driver
 from edge.drivers.fake_gpio import FakeChip, FakeLineRequest
-from edge.drivers.interfaces import GateRelay
 from edge.drivers.io import GateIo
 from edge.drivers.settings import IoSettings, RelaySettings
+from edge.ports import GateRelay
 
 RELAY_LINE = 17
 PASSAGE_LINE = 27

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.app import GateService
+from edge.app.config import parse_config
+from edge.app.gate import GateService
 from edge.clock import SystemClock
-from edge.config import parse_config
 from edge.errors import GateEdgeError
 from edge.service.lifecycle import Lifecycle
 from edge.sim.credentials import SimCredentials

@@ -9,10 +9,8 @@ import pytest
 from smbus2 import i2c_msg
 
 from edge.clock import FakeClock
-from edge.errors import SensorError
-from edge.thermo import commissioning
-from edge.thermo.fake_smbus import FakeMlx90614Bus, Fault
-from edge.thermo.mlx90614 import (
+from edge.drivers.fake_smbus import FakeMlx90614Bus, Fault
+from edge.drivers.mlx90614 import (
     EEPROM_EMISSIVITY,
     Mlx90614,
     celsius_to_raw,
@@ -21,6 +19,8 @@ from edge.thermo.mlx90614 import (
     read_pec,
     write_pec,
 )
+from edge.errors import SensorError
+from edge.thermo import commissioning
 from edge.thermo.scene import PersonScene
 
 

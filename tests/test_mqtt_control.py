@@ -18,15 +18,15 @@ from hypothesis import strategies as st
 from paho.mqtt import publish
 
 from edge.clock import FakeClock, SystemClock
-from edge.codes.signed_document import sign_document
+from edge.core.documents import load_schema
+from edge.credentials.trust.signed_document import sign_document
 from edge.errors import CommandError, TrustListError
 from edge.events import GateEvent
 from edge.mqtt.commands import load_command_key, sign_command
 from edge.mqtt.control import ControlPlane
-from edge.mqtt.outbox import Outbox
-from edge.mqtt.payloads import load_schema
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
+from edge.storage.outbox import Outbox
 from tests.broker import Broker
 
 KEY = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

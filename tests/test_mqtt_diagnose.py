@@ -13,11 +13,11 @@ from edge.cli import main
 from edge.clock import SystemClock
 from edge.doctor.runner import run_doctor
 from edge.mqtt.diagnose import diagnose_transport, probe_broker
-from edge.mqtt.outbox import Outbox
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.sim.broker import LocalBroker
 from edge.sim.credentials import SimCredentials
+from edge.storage.outbox import Outbox
 from tests.broker import Broker, CertificateAuthority, free_port
 
 pytestmark = pytest.mark.slow

@@ -16,9 +16,9 @@ from paho.mqtt.reasoncodes import ReasonCode
 from edge.cli import main as cli_main
 from edge.clock import SystemClock
 from edge.events import GateEvent
-from edge.mqtt.outbox import Outbox
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
+from edge.storage.outbox import Outbox
 from tests.broker import Broker, Subscriber
 
 

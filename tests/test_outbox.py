@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.clock import FakeClock, SystemClock
+from edge.core.documents import load_schema
 from edge.errors import StorageError
 from edge.events import GateEvent, TemperatureFacts
-from edge.mqtt.outbox import Outbox
-from edge.mqtt.payloads import load_schema
+from edge.storage.outbox import Outbox
 
 EVENT_SCHEMA = load_schema("event")
 

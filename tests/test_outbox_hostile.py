@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edge.clock import FakeClock
+from edge.core.documents import load_schema
 from edge.errors import StorageError
 from edge.events import GateEvent, TemperatureFacts
-from edge.mqtt.outbox import Outbox
-from edge.mqtt.payloads import load_schema
+from edge.storage.outbox import Outbox
 from tests.hostile import hostile_text
 
 EVENT_SCHEMA = load_schema("event")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from edge.clock import SystemClock
 from edge.events import GateEvent
-from edge.mqtt.outbox import Outbox
+from edge.storage.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,7 +103,7 @@ import sys
 from pathlib import Path
 from edge.events import GateEvent
 from edge.clock import SystemClock
-from edge.mqtt.outbox import Outbox
+from edge.storage.outbox import Outbox
 box = Outbox(Path(sys.argv[1]) / "outbox.db", site="s1", gate="g1", clock=SystemClock())
 print("ready", flush=True)
 sys.stdin.readline()

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from edge.clock import SystemClock
-from edge.codes.result import VerificationResult
-from edge.codes.trust_store import TrustStore
 from edge.credentials.formats import gate_verifiers
+from edge.credentials.hcn1.result import VerificationResult
 from edge.platform.client import PlatformClient
 from edge.platform.provider import with_platform
 from edge.platform.verifier import CredentialChecker
 from edge.sim.credentials import SimCredentials
+from edge.storage.trust_store import TrustStore
 from tests.independent_platform import (
     Behaviour,
     BlackHole,

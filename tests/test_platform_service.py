@@ -13,12 +13,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from edge.app import GateService
+from edge.app.config import Config, parse_config
+from edge.app.gate import GateService
 from edge.clock import SystemClock
-from edge.config import Config, parse_config
+from edge.core.documents import load_schema, telemetry_document
 from edge.core.records import DecisionRecord
 from edge.errors import ConfigError
-from edge.mqtt.payloads import load_schema, telemetry_document
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate, render_code_frames
 from edge.sim.scenario import FEVER_SKIN_C, NORMAL_SKIN_C

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from edge.clock import SystemClock
 from edge.events import GateEvent
-from edge.mqtt.outbox import Outbox, OutboxEntry
 from edge.mqtt.publisher import DISPATCH_THREAD, NETWORK_FAULT, EventPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.service.supervisor import WorkerSupervisor
+from edge.storage.outbox import Outbox, OutboxEntry
 from tests.broker import Broker, Subscriber
 
 EVENTS = "gates/s1/g1/events"

@@ -6,16 +6,16 @@ import zlib
 from pathlib import Path
 
 from edge.clock import FakeClock, SystemClock
-from edge.codes import cbor
-from edge.codes.base45 import b45encode
-from edge.codes.envelope import PREFIX, text_to_cose
-from edge.codes.trust_store import TrustStore
 from edge.core.decision import DecisionInput, ScanPresentation, decide
 from edge.core.passback import PassbackLedger
 from edge.core.settings import PolicySettings
+from edge.credentials.common import cbor
+from edge.credentials.common.base45 import b45encode
+from edge.credentials.hcn1.envelope import PREFIX, text_to_cose
 from edge.scan.loop import ScanLoop
 from edge.scan.settings import ScanSettings
 from edge.sim.credentials import SECOND_ISSUER, SimCredentials
+from edge.storage.trust_store import TrustStore
 
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from edge.clock import FakeClock
-from edge.codes.result import VerificationResult
+from edge.credentials.hcn1.result import VerificationResult
 from edge.drivers.camera_replay import ReplayFrameSource
-from edge.drivers.interfaces import GrayFrame
 from edge.errors import CameraError
+from edge.ports import GrayFrame
 from edge.scan.frames import thumbnail
 from edge.scan.loop import MAX_HELD_SKIPS, Debouncer, ScanLoop
 from edge.scan.preprocess import to_gray

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from edge.clock import FakeClock, SystemClock
-from edge.codes.result import VerificationResult
+from edge.credentials.hcn1.result import VerificationResult
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanResult
 from edge.scan.settings import ScanSettings

@@ -7,10 +7,10 @@ from dataclasses import replace
 import pytest
 
 from edge.clock import FakeClock
+from edge.drivers.fake_smbus import FakeMlx90614Bus, Fault
+from edge.drivers.thermometer import open_thermometer
 from edge.thermo import scene as profiles
 from edge.thermo.body import BodyMeter, ConversionModel, reject_outliers
-from edge.thermo.factory import open_thermometer
-from edge.thermo.fake_smbus import FakeMlx90614Bus, Fault
 from edge.thermo.reading import BodyThermometer
 from edge.thermo.scene import PersonScene
 from edge.thermo.settings import ThermoSettings

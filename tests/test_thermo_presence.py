@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from edge.app.config import parse_config
 from edge.clock import FakeClock
-from edge.config import parse_config
+from edge.drivers.fake_smbus import FakeMlx90614Bus
+from edge.drivers.thermometer import open_thermometer
 from edge.errors import ConfigError
 from edge.thermo.body import BodyMeter
-from edge.thermo.factory import open_thermometer
-from edge.thermo.fake_smbus import FakeMlx90614Bus
 from edge.thermo.scene import PersonScene
 from edge.thermo.settings import ThermoSettings
 

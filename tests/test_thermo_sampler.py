@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.clock import FakeClock, SystemClock
+from edge.drivers.fake_smbus import FakeMlx90614Bus, Fault
+from edge.drivers.thermometer import open_thermometer
 from edge.errors import SensorError
 from edge.thermo.body import BodyMeter
-from edge.thermo.factory import open_thermometer
-from edge.thermo.fake_smbus import FakeMlx90614Bus, Fault
 from edge.thermo.scene import PersonScene
 from edge.thermo.settings import ThermoSettings
 

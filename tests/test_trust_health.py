@@ -12,12 +12,12 @@ import jsonschema
 import pytest
 
 from edge.clock import FakeClock, SystemClock
-from edge.codes.keys import public_key_pem
-from edge.codes.trust_health import assess_list, iso_utc
-from edge.codes.trust_store import TrustStore
-from edge.codes.trustlist import IssuerKey, build_denylist, build_trust_list
-from edge.mqtt.payloads import load_schema
+from edge.core.documents import load_schema
+from edge.credentials.common.keys import public_key_pem
+from edge.credentials.trust.health import assess_list, iso_utc
+from edge.credentials.trust.trustlist import IssuerKey, build_denylist, build_trust_list
 from edge.sim.credentials import SimCredentials
+from edge.storage.trust_store import TrustStore
 from tests.broker import Broker, Subscriber
 
 DAY = 86400

@@ -16,9 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edge.cli.trust_show import add_show_parser
-from edge.codes.dsc import certificate_ders, parse_dsc
-from edge.codes.issue import issue_code
-from edge.codes.keys import (
+from edge.credentials.common.keys import (
     compute_kid,
     generate_private_key,
     load_private_key,
@@ -26,8 +24,13 @@ from edge.codes.keys import (
     private_key_pem,
     public_key_pem,
 )
-from edge.codes.trust_store import load_root_public_key
-from edge.codes.trustlist import (
+from edge.credentials.dcc.claims import uci_hash
+from edge.credentials.dcc.gateway import import_gateway_trust_list
+from edge.credentials.formats import gate_verifiers
+from edge.credentials.hcn1.issue import issue_code
+from edge.credentials.result import VerificationResult
+from edge.credentials.trust.dsc import certificate_ders, parse_dsc
+from edge.credentials.trust.trustlist import (
     IssuerKey,
     SignerEntry,
     TrustList,
@@ -36,11 +39,8 @@ from edge.codes.trustlist import (
     parse_denylist,
     parse_trust_list,
 )
-from edge.credentials.dcc.claims import uci_hash
-from edge.credentials.dcc.gateway import import_gateway_trust_list
-from edge.credentials.formats import gate_verifiers
-from edge.credentials.result import VerificationResult
 from edge.errors import CodeFormatError, GateEdgeError, TrustListError
+from edge.storage.trust_store import load_root_public_key
 
 EXIT_VALID, EXIT_INVALID = 0, 1
 DAY_S = 86_400

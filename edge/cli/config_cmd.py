@@ -7,8 +7,8 @@ import json
 import sys
 from typing import Any
 
-from edge.config import Config
-from edge.configcheck import check_config_file
+from edge.app.config import Config
+from edge.app.configcheck import check_config_file
 from edge.configschema import describe
 from edge.errors import ConfigError
 

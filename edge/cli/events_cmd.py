@@ -16,18 +16,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
+from edge.app.config import load_config
 from edge.clock import SystemClock
-from edge.config import load_config
 from edge.errors import GateEdgeError
 from edge.events import GateEvent
 from edge.ids import device_id, device_id_problem, id_problem
 from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.commands import sign_command
 from edge.mqtt.diagnose import probe_broker, tool_client_id
-from edge.mqtt.outbox import Outbox
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings, StorageSettings
 from edge.mqtt.topics import COMMAND_NAMES, GateTopics
+from edge.storage.outbox import Outbox
 
 OUTBOX_FILE = "outbox.db"
 DEFAULT_SITE = DEFAULT_GATE = "test"

@@ -8,7 +8,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from edge.config import load_config
+from edge.app.config import load_config
 from edge.drivers.gateio_flash import DEFAULT_MPREMOTE, Flasher, read_status
 from edge.drivers.gateio_frames import FIRMWARE_VERSION, default_firmware_dir
 from edge.errors import GateEdgeError

@@ -9,13 +9,13 @@ import time
 from datetime import datetime
 from typing import Any
 
-from edge.config import load_config
-from edge.drivers.interfaces import DigitalInput, GateRelay
+from edge.app.config import load_config
 from edge.drivers.io import open_io
 from edge.drivers.relay import install_release_handlers, open_relay
 from edge.drivers.relay_pulse import PulsedRelay, clamp_pulse_ms
 from edge.drivers.settings import IoSettings, RelaySettings
 from edge.errors import GateEdgeError
+from edge.ports import DigitalInput, GateRelay
 
 # Extra time allowed for the pulse timer to release after the planned end of the pulse.
 RELEASE_GRACE_S = 1.0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from edge.app import platform_checker, trust_store
+from edge.app.config import load_config
+from edge.app.gate import platform_checker, trust_store
 from edge.clock import SystemClock
-from edge.codes.result import VerificationResult
-from edge.config import load_config
+from edge.credentials.hcn1.result import VerificationResult
 from edge.errors import TrustListError
 
 

@@ -15,21 +15,21 @@ from typing import Any
 import cv2
 
 from edge.clock import SystemClock
-from edge.codes.trust_store import load_root_public_key
-from edge.codes.trustlist import Denylist, parse_denylist, parse_trust_list
 from edge.credentials.formats import gate_verifiers
 from edge.credentials.result import VerificationResult
+from edge.credentials.trust.trustlist import Denylist, parse_denylist, parse_trust_list
 from edge.drivers.camera import CsiCamera, UsbCamera
 from edge.drivers.camera_replay import ReplayFrameSource
-from edge.drivers.interfaces import FrameSource, LineSource
 from edge.drivers.serial_lines import ReconnectingPort
 from edge.drivers.serial_scanner import SerialQrScanner
 from edge.errors import CameraError, TrustListError
+from edge.ports import FrameSource, LineSource
 from edge.scan.chain import DecoderChain
 from edge.scan.loop import ScanLoop
 from edge.scan.preprocess import u8
 from edge.scan.result import ScanResult
 from edge.scan.settings import ScanSettings
+from edge.storage.trust_store import load_root_public_key
 
 
 def register(subparsers: Any) -> None:

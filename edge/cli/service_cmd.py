@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from edge.demo import main as demo_main
-from edge.service.runner import run_service
+from edge.app.runner import run_service
+from edge.sim.demo import main as demo_main
 
 
 def register(subparsers: Any) -> None:

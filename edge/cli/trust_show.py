@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from edge.codes.dsc import ALG_ES256
-from edge.codes.keys import ALG_IDS
-from edge.codes.trust_health import iso_utc
-from edge.codes.trust_store import load_root_public_key
-from edge.codes.trustlist import parse_denylist, parse_trust_list
+from edge.credentials.common.keys import ALG_IDS
+from edge.credentials.trust.dsc import ALG_ES256
+from edge.credentials.trust.health import iso_utc
+from edge.credentials.trust.trustlist import parse_denylist, parse_trust_list
 from edge.errors import TrustListError
+from edge.storage.trust_store import load_root_public_key
 
 _ALG_NAMES = {number: name for name, number in ALG_IDS.items()}
 

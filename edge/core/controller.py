@@ -44,8 +44,8 @@ from edge.core.settings import PolicySettings
 from edge.core.steps import PresentationSteps, to_ms
 from edge.core.worker import SingleFlight
 from edge.credentials.result import VerificationResult
-from edge.drivers.interfaces import DigitalInput, GateRelay, LineSource
 from edge.events import EventSink
+from edge.ports import DigitalInput, GateRelay, LineSource
 from edge.thermo.reading import BodyThermometer, TemperatureReading
 
 log = logging.getLogger(__name__)

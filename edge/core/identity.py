@@ -8,7 +8,7 @@ from typing import Literal
 from edge.clock import Clock
 from edge.core.settings import PolicySettings
 from edge.credentials.binding import subject_binding
-from edge.drivers.interfaces import LineSource
+from edge.ports import LineSource
 
 __all__ = [
     "IdentityOutcome",

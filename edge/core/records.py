@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from edge.core.decision import Decision, ManualPresentation, Presentation, ScanPresentation
 from edge.core.identity import IdentityOutcome
-from edge.drivers.interfaces import DigitalOutput
 from edge.events import GateEvent, Method, PassageOutcome, Path, TemperatureFacts
+from edge.ports import DigitalOutput
 from edge.thermo.reading import TemperatureReading
 
 

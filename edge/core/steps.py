@@ -21,9 +21,9 @@ from edge.core.passback import PassbackLedger
 from edge.core.records import GateState, Indicators, passage_event
 from edge.core.settings import PolicySettings
 from edge.credentials.result import VerificationResult
-from edge.drivers.interfaces import DigitalInput, DigitalOutput, GateRelay, LineSource
 from edge.errors import GateEdgeError
 from edge.events import EventSink, GateEvent, PassageOutcome
+from edge.ports import DigitalInput, DigitalOutput, GateRelay, LineSource
 from edge.thermo.reading import BodyThermometer, TemperatureReading
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
-from edge.codes.trustlist import Denylist, TrustList
 from edge.credentials.result import VerificationResult
+from edge.credentials.trust.trustlist import Denylist, TrustList
 
 MAX_TEXT_CHARS = 8192
 """No credential format the gate reads is longer; longer text is malformed before any parsing."""

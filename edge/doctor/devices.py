@@ -8,17 +8,17 @@ import math
 import cv2
 import numpy as np
 
+from edge.app.config import Config
 from edge.clock import Clock
-from edge.config import Config
 from edge.doctor.report import CheckResult, failed, passed, skipped, warned
 from edge.drivers.camera import open_frame_source
-from edge.drivers.interfaces import Frame
 from edge.drivers.io import open_io
 from edge.drivers.relay import open_relay
 from edge.drivers.serial_lines import open_line_reader
 from edge.drivers.serial_scanner import open_serial_scanner
+from edge.drivers.thermometer import open_sensor
 from edge.errors import GateEdgeError, SensorError
-from edge.thermo.factory import open_sensor
+from edge.ports import Frame
 
 FRAME_WAIT_S = 5.0
 FOCUS_WARN = 50.0

@@ -7,15 +7,15 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from edge.app.config import Config, load_config
 from edge.clock import Clock, SystemClock
-from edge.config import Config, load_config
 from edge.doctor import checks, devices
 from edge.doctor.report import CheckResult, DoctorReport, failed, passed, skipped
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
 from edge.mqtt.diagnose import probe_broker, tool_client_id
-from edge.mqtt.outbox import Outbox
 from edge.mqtt.publisher import EventPublisher
+from edge.storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
 

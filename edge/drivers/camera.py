@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 
 from edge.drivers.camera_replay import ReplayFrameSource
-from edge.drivers.interfaces import Frame, FrameSource
 from edge.errors import CameraError
+from edge.ports import Frame, FrameSource
 from edge.scan.settings import CameraSettings
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 
 from edge.clock import Clock, SystemClock
-from edge.drivers.interfaces import Frame, GrayFrame
 from edge.errors import CameraError
+from edge.ports import Frame, GrayFrame
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".pgm", ".tif", ".tiff")
 

@@ -10,11 +10,11 @@ import gpiod
 from gpiod.line import Bias, Direction, Value
 
 from edge.drivers.fake_gpio import FakeInput, FakeOutput
-from edge.drivers.interfaces import DigitalInput, DigitalOutput
 from edge.drivers.io_gpiod import GpiodInput, GpiodOutput
 from edge.drivers.relay_gpiod import CONSUMER
 from edge.drivers.settings import IoSettings
 from edge.errors import DriverError
+from edge.ports import DigitalInput, DigitalOutput
 
 log = logging.getLogger(__name__)
 

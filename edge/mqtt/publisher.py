@@ -19,14 +19,14 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from edge import __version__
 from edge.clock import Clock
+from edge.core.documents import encode, status_document
 from edge.errors import GateEdgeError, PublishError
 from edge.ids import client_id as gate_client_id
 from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.diagnose import TroubleReporter, diagnose_connack, diagnose_disconnect
-from edge.mqtt.outbox import Outbox
-from edge.mqtt.payloads import encode, status_document
 from edge.mqtt.settings import MqttSettings
 from edge.mqtt.topics import GateTopics
+from edge.storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
 

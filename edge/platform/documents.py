@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 
 from edge.clock import Clock
-from edge.drivers.interfaces import LineSource
+from edge.ports import LineSource
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from edge.codes.trustlist import Denylist, TrustList
 from edge.credentials.result import VerificationResult
 from edge.credentials.seam import CredentialVerifiers
+from edge.credentials.trust.trustlist import Denylist, TrustList
 from edge.platform.verifier import FORMAT, CredentialChecker
 
 

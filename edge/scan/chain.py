@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 
-from edge.drivers.interfaces import GrayFrame
+from edge.ports import GrayFrame
 from edge.scan import preprocess as pp
 from edge.scan.decoders import DecodedCode, Detection, Quad, read_pyzbar, read_zxing
 

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from edge.drivers.interfaces import GrayFrame
+from edge.ports import GrayFrame
 
 log = logging.getLogger(__name__)
 

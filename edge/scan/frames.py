@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge.drivers.interfaces import Frame, GrayFrame
+from edge.ports import Frame, GrayFrame
 from edge.scan.preprocess import to_gray
 
 THUMB_SIZE = (32, 18)  # 16:9, a few hundred pixels: differencing costs microseconds

@@ -10,8 +10,8 @@ import cv2
 
 from edge.clock import Clock
 from edge.credentials.result import VerificationResult
-from edge.drivers.interfaces import FrameSource, GrayFrame, LineSource
 from edge.errors import CameraError
+from edge.ports import FrameSource, GrayFrame, LineSource
 from edge.scan.chain import DecoderChain
 from edge.scan.decoders import Quad
 from edge.scan.frames import thumbnail

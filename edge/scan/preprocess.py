@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from edge.drivers.interfaces import GrayFrame
+from edge.ports import GrayFrame
 from edge.scan.decoders import Quad
 
 Transform = Callable[[GrayFrame], GrayFrame]

@@ -10,11 +10,8 @@ from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from edge.codes.claims import HealthClaims, encode_claims, parse_claims
-from edge.codes.cose import build_sign1, parse_sign1
-from edge.codes.envelope import cose_to_text, text_to_cose
-from edge.codes.issue import issue_code
-from edge.codes.keys import (
+from edge.credentials.common.cose import build_sign1, parse_sign1
+from edge.credentials.common.keys import (
     ALG_IDS,
     PrivateKey,
     compute_kid,
@@ -24,8 +21,6 @@ from edge.codes.keys import (
     public_key_pem,
     sign,
 )
-from edge.codes.result import Colour
-from edge.codes.trustlist import IssuerKey, SignerEntry, build_denylist, build_trust_list
 from edge.credentials.dcc.issue import (
     SignerPrivateKey,
     generate_signer_key,
@@ -33,6 +28,16 @@ from edge.credentials.dcc.issue import (
     make_dsc,
     negative_test_entry,
     vaccination_entry,
+)
+from edge.credentials.hcn1.claims import HealthClaims, encode_claims, parse_claims
+from edge.credentials.hcn1.envelope import cose_to_text, text_to_cose
+from edge.credentials.hcn1.issue import issue_code
+from edge.credentials.hcn1.result import Colour
+from edge.credentials.trust.trustlist import (
+    IssuerKey,
+    SignerEntry,
+    build_denylist,
+    build_trust_list,
 )
 
 PRIMARY_ISSUER = "CN-150000"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edge.app.hardware import Hardware
 from edge.drivers.fake_gpio import FakeInput
 from edge.drivers.gateio import GateIoBoard
-from edge.hardware import Hardware
 from edge.sim.gateio_board import SimBoardIO, SimGateIoBoard
 from edge.sim.rig import SimGate, SimTurnstile
 

@@ -9,15 +9,15 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from edge.app.hardware import Hardware
 from edge.clock import Clock
 from edge.drivers.fake_gpio import FakeChip, FakeInput, FakeOutput
-from edge.drivers.interfaces import GateRelay, GrayFrame
+from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.io import GateIo
 from edge.drivers.relay_gpiod import GpiodRelay
-from edge.hardware import Hardware
+from edge.drivers.thermometer import open_thermometer
+from edge.ports import GateRelay, GrayFrame
 from edge.sim.screens import ScreenStyle, render_scene
-from edge.thermo.factory import open_thermometer
-from edge.thermo.fake_smbus import FakeMlx90614Bus
 from edge.thermo.scene import PersonScene
 from edge.thermo.settings import ThermoSettings
 

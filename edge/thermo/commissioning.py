@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edge.clock import Clock
+from edge.drivers.mlx90614 import EEPROM_CONFIG, EEPROM_EMISSIVITY, Mlx90614
 from edge.errors import SensorError
-from edge.thermo.mlx90614 import EEPROM_CONFIG, EEPROM_EMISSIVITY, Mlx90614
 
 # The datasheet asks for >= 5 ms after each EEPROM write; Linux's driver waits 20 ms.
 EEPROM_WRITE_WAIT_S = 0.02

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from edge.codes.cbor import CborValue, Tagged
+from edge.credentials.common.cbor import CborValue, Tagged
 from edge.credentials.dcc.claims import DccClaims
 from edge.credentials.dcc.settings import DccSettings
 

@@ -7,8 +7,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from edge.codes import cbor
-from edge.codes.errors import MalformedCodeError
+from edge.credentials.common import cbor
+from edge.credentials.common.errors import MalformedCodeError
 
 CLAIM_ISS = 1
 CLAIM_EXP = 4

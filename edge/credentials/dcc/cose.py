@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.codes import cbor
-from edge.codes.cose import sig_structure
-from edge.codes.dsc import ALG_ES256, ALG_PS256
-from edge.codes.errors import MalformedCodeError, UnsupportedCodeError
+from edge.credentials.common import cbor
+from edge.credentials.common.cose import sig_structure
+from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
+from edge.credentials.trust.dsc import ALG_ES256, ALG_PS256
 
 COSE_SIGN1_TAG = 18
 CWT_TAG = 61

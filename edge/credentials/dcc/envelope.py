@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import zlib
 
-from edge.codes.base45 import b45decode, b45encode
-from edge.codes.envelope import bounded_inflate
-from edge.codes.errors import MalformedCodeError, UnsupportedCodeError
+from edge.credentials.common.base45 import b45decode, b45encode
+from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
+from edge.credentials.hcn1.envelope import bounded_inflate
 
 PREFIX = "HC1:"
 MAX_TEXT_CHARS = 4500

@@ -8,8 +8,8 @@ import hashlib
 import json
 import re
 
-from edge.codes.dsc import dsc_kid, parse_dsc
-from edge.codes.trustlist import SignerEntry
+from edge.credentials.trust.dsc import dsc_kid, parse_dsc
+from edge.credentials.trust.trustlist import SignerEntry
 from edge.errors import TrustListError
 
 MAX_GATEWAY_BYTES = 64 * 1024 * 1024

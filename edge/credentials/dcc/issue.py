@@ -10,13 +10,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from edge.codes import cbor
-from edge.codes.cose import sig_structure
-from edge.codes.dsc import ALG_ES256, ALG_PS256, dsc_kid
+from edge.credentials.common import cbor
+from edge.credentials.common.cose import sig_structure
 from edge.credentials.dcc.claims import CLAIM_EXP, CLAIM_HCERT, CLAIM_IAT, CLAIM_ISS, HCERT_V1
 from edge.credentials.dcc.cose import COSE_SIGN1_TAG, CWT_TAG, HEADER_ALG, HEADER_KID
 from edge.credentials.dcc.envelope import cose_to_text
 from edge.credentials.dcc.signature import sign_dcc
+from edge.credentials.trust.dsc import ALG_ES256, ALG_PS256, dsc_kid
 
 Entry = dict[cbor.CborKey, cbor.CborValue]
 SignerPrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from edge.codes.dsc import ALG_ES256, ALG_PS256, SignerKey
+from edge.credentials.trust.dsc import ALG_ES256, ALG_PS256, SignerKey
 
 ES256_SIGNATURE_BYTES = 64
 PSS_SALT_BYTES = 32

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.codes.dsc import DocumentSigner
-from edge.codes.errors import MalformedCodeError, UnsupportedCodeError
-from edge.codes.trustlist import Denylist, TrustList
+from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
 from edge.credentials.dcc.admission import refusal
 from edge.credentials.dcc.claims import DccClaims, parse_dcc_claims
 from edge.credentials.dcc.cose import DccSign1, parse_dcc_sign1
@@ -14,6 +12,8 @@ from edge.credentials.dcc.envelope import PREFIX, text_to_cose
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.dcc.signature import verify_dcc_signature
 from edge.credentials.result import InvalidReason, VerificationResult
+from edge.credentials.trust.dsc import DocumentSigner
+from edge.credentials.trust.trustlist import Denylist, TrustList
 
 FORMAT = "dcc"
 

@@ -1,4 +1,4 @@
-"""The HCN1 health-code format as a credential provider (format, codec and trust in edge.codes)."""
+"""The HCN1 health-code format as a credential provider; trust lives in edge.credentials.trust."""
 
 from __future__ import annotations
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from edge.codes.envelope import PREFIX
-from edge.codes.trustlist import Denylist, TrustList
-from edge.codes.verify import verify_code
+from edge.credentials.hcn1.envelope import PREFIX
+from edge.credentials.hcn1.verify import verify_code
 from edge.credentials.result import VerificationResult
+from edge.credentials.trust.trustlist import Denylist, TrustList
 
 
 class Hcn1Verifier:
@@ -17,5 +17,5 @@ class Hcn1Verifier:
     def verify(
         self, text: str, trust: TrustList, denylist: Denylist | None, now: float, skew_s: int
     ) -> VerificationResult:
-        """Verify one HCN1 text; see `edge.codes.verify.verify_code`."""
+        """Verify one HCN1 text; see `edge.credentials.hcn1.verify.verify_code`."""
         return verify_code(text, trust, denylist, now, skew_s)

@@ -8,17 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from edge.app.config import Config
 from edge.clock import Clock
-from edge.config import Config
 from edge.drivers.camera import open_frame_source
 from edge.drivers.gateio import GateIoRelay
-from edge.drivers.interfaces import FrameSource, GateRelay, LineSource
 from edge.drivers.io import GateIo, open_io
 from edge.drivers.relay import open_relay
 from edge.drivers.serial_lines import open_line_reader
 from edge.drivers.serial_scanner import open_serial_scanner
+from edge.drivers.thermometer import open_thermometer
 from edge.errors import GateEdgeError
-from edge.thermo.factory import open_thermometer
+from edge.ports import FrameSource, GateRelay, LineSource
 from edge.thermo.reading import BodyThermometer
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from edge.codes.dsc import DocumentSigner, decode_der, dsc_kid, encode_der, parse_dsc
-from edge.codes.keys import (
+from edge.credentials.common.keys import (
     ALG_IDS,
     KID_LENGTH,
     AlgName,
@@ -21,7 +20,8 @@ from edge.codes.keys import (
     load_public_key,
     spki_der,
 )
-from edge.codes.signed_document import open_document, sign_document
+from edge.credentials.trust.dsc import DocumentSigner, decode_der, dsc_kid, encode_der, parse_dsc
+from edge.credentials.trust.signed_document import open_document, sign_document
 from edge.errors import CodeFormatError, TrustListError
 
 TRUST_LIST_TYPE = "hcn1-trust-list"

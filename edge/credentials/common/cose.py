@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edge.codes import cbor
-from edge.codes.errors import MalformedCodeError, UnsupportedCodeError
-from edge.codes.keys import ALG_NAMES, KID_LENGTH
+from edge.credentials.common import cbor
+from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
+from edge.credentials.common.keys import ALG_NAMES, KID_LENGTH
 
 COSE_SIGN1_TAG = 18
 HEADER_ALG = 1

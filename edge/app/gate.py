@@ -10,20 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from edge import __version__
+from edge.app.config import Config
+from edge.app.configcheck import check_config_file
+from edge.app.hardware import Hardware
 from edge.clock import Clock, SystemClock
-from edge.clockguard import ClockWatch, judge_clock, kernel_sync_state
-from edge.codes.trust_store import TrustStore
-from edge.config import Config
-from edge.configcheck import check_config_file
 from edge.core.controller import GateController
 from edge.core.faults import fault_reason
 from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.credentials.formats import gate_verifiers
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
-from edge.hardware import Hardware
 from edge.mqtt.control import CONTROL_THREAD, ControlPlane
-from edge.mqtt.outbox import Outbox
 from edge.mqtt.publisher import DISPATCH_THREAD, NETWORK_THREAD_PREFIX, EventPublisher
 from edge.mqtt.telemetry import TELEMETRY_THREAD, TelemetryPublisher
 from edge.platform.client import PlatformClient
@@ -33,11 +30,14 @@ from edge.platform.secret import read_platform_secret
 from edge.platform.verifier import CredentialChecker
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanResult
+from edge.service.clockguard import ClockWatch, judge_clock, kernel_sync_state
 from edge.service.journal import log_decision
 from edge.service.lifecycle import Lifecycle
 from edge.service.sdnotify import Notifier, Watchdog
 from edge.service.supervisor import WorkerSupervisor
+from edge.storage.outbox import Outbox
 from edge.storage.passback_db import DurablePassbackLedger
+from edge.storage.trust_store import TrustStore
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,7 @@ import os
 import ssl
 from pathlib import Path
 
-from edge.codes.trust_store import load_root_public_key
-from edge.config import (
+from edge.app.config import (
     Config,
     PartialConfig,
     parse_config,
@@ -20,6 +19,7 @@ from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.commands import load_command_key
 from edge.mqtt.settings import MqttSettings
 from edge.platform.secret import read_platform_secret
+from edge.storage.trust_store import load_root_public_key
 
 
 def check_config_file(path: str | Path) -> Config:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from edge.codes.claims import parse_claims
-from edge.codes.cose import parse_sign1
-from edge.codes.envelope import text_to_cose
-from edge.codes.errors import MalformedCodeError, UnsupportedCodeError
-from edge.codes.keys import verify_signature
-from edge.codes.result import VerificationResult
-from edge.codes.trustlist import Denylist, TrustList
+from edge.credentials.common.cose import parse_sign1
+from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
+from edge.credentials.common.keys import verify_signature
+from edge.credentials.hcn1.claims import parse_claims
+from edge.credentials.hcn1.envelope import text_to_cose
+from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.trust.trustlist import Denylist, TrustList
 
 
 def verify_code(

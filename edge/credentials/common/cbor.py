@@ -11,7 +11,7 @@ import struct
 from dataclasses import dataclass
 from typing import TypeAlias, Union
 
-from edge.codes.errors import MalformedCodeError
+from edge.credentials.common.errors import MalformedCodeError
 
 CborKey: TypeAlias = int | str
 CborValue: TypeAlias = Union[

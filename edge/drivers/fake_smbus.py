@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from edge.clock import Clock
-from edge.thermo.mlx90614 import (
+from edge.drivers.mlx90614 import (
     DEFAULT_ADDRESS,
     ERROR_FLAG,
     RAM_AMBIENT,

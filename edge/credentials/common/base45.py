@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from edge.codes.errors import MalformedCodeError
+from edge.credentials.common.errors import MalformedCodeError
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _INVALID = 0xFF

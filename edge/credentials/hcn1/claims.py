@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import get_args
 
-from edge.codes import cbor
-from edge.codes.errors import MalformedCodeError
 from edge.credentials.binding import subject_binding
+from edge.credentials.common import cbor
+from edge.credentials.common.errors import MalformedCodeError
 from edge.credentials.result import Colour
 
 __all__ = ["HealthClaims", "encode_claims", "parse_claims", "subject_binding"]

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from edge.codes.trustlist import Denylist, TrustList
+from edge.credentials.trust.trustlist import Denylist, TrustList
 
 ListKind = Literal["trust_list", "denylist"]
 LIST_LABELS: dict[ListKind, str] = {"trust_list": "trust list", "denylist": "denylist"}

@@ -15,15 +15,15 @@ from typing import Any, TextIO
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.app import GateService
+from edge.app.config import Config, parse_config
+from edge.app.gate import GateService
 from edge.clock import SystemClock
-from edge.config import Config, parse_config
 from edge.core.records import DecisionRecord
-from edge.demo_platform import OnlineStep, run_online_gate
 from edge.errors import GateEdgeError
 from edge.mqtt.topics import GateTopics
 from edge.sim.broker import BrokerUnavailableError, LocalBroker
 from edge.sim.credentials import SimCredentials
+from edge.sim.demo_platform import OnlineStep, run_online_gate
 from edge.sim.gateio_rig import fit_gateio_board
 from edge.sim.rig import SimGate, render_code_frames
 from edge.sim.scenario import Step, demo_scenario

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.codes.settings import TrustSettings
 from edge.configschema import build
 from edge.core.settings import GateSettings, PolicySettings, ServiceSettings
 from edge.credentials.settings import CredentialSettings
+from edge.credentials.trust.settings import TrustSettings
 from edge.drivers.settings import DocumentReaderSettings, IoSettings, RelaySettings
 from edge.errors import ConfigError
 from edge.ids import DEVICE_ID_MAX, device_id

@@ -14,11 +14,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edge.clock import Clock
-from edge.codes.result import VerificationResult
-from edge.codes.signed_document import canonical_json
-from edge.codes.trust_health import LIST_LABELS, ListKind, TrustHealth, assess_list
-from edge.codes.trustlist import Denylist, TrustList, parse_denylist, parse_trust_list
-from edge.codes.verify import verify_code
+from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.hcn1.verify import verify_code
+from edge.credentials.trust.health import LIST_LABELS, ListKind, TrustHealth, assess_list
+from edge.credentials.trust.signed_document import canonical_json
+from edge.credentials.trust.trustlist import Denylist, TrustList, parse_denylist, parse_trust_list
 from edge.errors import TrustListError
 
 _Doc = TypeVar("_Doc", TrustList, Denylist)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import zlib
 
-from edge.codes.base45 import b45decode, b45encode
-from edge.codes.errors import MalformedCodeError, UnsupportedCodeError
+from edge.credentials.common.base45 import b45decode, b45encode
+from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
 
 PREFIX = "HCN1:"
 MAX_TEXT_CHARS = 2048

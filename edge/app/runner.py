@@ -6,12 +6,12 @@ import logging
 import signal
 from types import FrameType
 
-from edge.app import GateService
+from edge.app.configcheck import check_config_file
+from edge.app.gate import GateService
+from edge.app.hardware import Hardware, open_hardware
 from edge.clock import SystemClock
-from edge.configcheck import check_config_file
 from edge.drivers.relay import install_release_handlers
-from edge.hardware import Hardware, open_hardware
-from edge.logs import setup_logging
+from edge.service.logs import setup_logging
 
 log = logging.getLogger(__name__)
 

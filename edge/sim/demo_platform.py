@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from edge.app import GateService
+from edge.app.config import Config, parse_config
+from edge.app.gate import GateService
 from edge.clock import SystemClock
-from edge.config import Config, parse_config
 from edge.core.records import DecisionRecord
 from edge.platform.idcard import check_character
 from edge.sim.credentials import SimCredentials

@@ -1,0 +1,1 @@
+"""Composition: the configuration, the device bundle and the gate wired from them."""

@@ -1,1 +1,0 @@
-"""HCN1 health codes, the bounded codecs every format reuses, and the signed trust material."""

@@ -1,0 +1,1 @@
+"""Trust anchors shared by credential formats: the signed trust list, denylist and signers."""
