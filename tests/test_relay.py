@@ -5,14 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
-from gpiod.line import Direction, Value
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.drivers.fake_gpio import FakeChip, FakeLineRequest
+from edge.drivers.gpio_lines import Direction, Value
 from edge.drivers.relay import open_relay
 from edge.drivers.relay_gpiod import GpiodRelay
 from edge.drivers.relay_pulse import MAX_PULSE_MS, PulsedRelay, clamp_pulse_ms, release_all
@@ -181,7 +181,7 @@ def test_release_all_releases_every_open_relay() -> None:
 
 def test_request_failure_is_a_relay_error() -> None:
     class NoChip:
-        def request_lines(self, *args: object, **kwargs: object) -> None:
+        def request_lines(self, *args: object, **kwargs: object) -> NoReturn:
             raise FileNotFoundError(2, "No such file or directory", "/dev/gpiochip9")
 
     with pytest.raises(RelayError, match="cannot request"):

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from gpiod.line import Direction, Value
+from edge.drivers.gpio_lines import Direction, Value
 
 Record = tuple[float, int]
 

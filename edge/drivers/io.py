@@ -6,10 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import gpiod
-from gpiod.line import Bias, Direction, Value
-
 from edge.drivers.fake_gpio import FakeInput, FakeOutput
+from edge.drivers.gpio_lines import Bias, Direction, GpioBackend, LineSettings, Value, libgpiod
 from edge.drivers.io_gpiod import GpiodInput, GpiodOutput
 from edge.drivers.relay_gpiod import CONSUMER
 from edge.drivers.settings import IoSettings
@@ -48,7 +46,7 @@ class GateIo:
             self._request = None
 
 
-def open_io(settings: IoSettings, gpio: Any = None) -> GateIo:
+def open_io(settings: IoSettings, gpio: GpioBackend | None = None) -> GateIo:
     """Request every configured line in one request. backend "fake" (and no `gpio`) gives
     FakeInput/FakeOutput objects for the configured lines; `gpio` replaces the gpiod module
     (e.g. a FakeChip) so the real GPIO code runs on fake lines."""
@@ -75,15 +73,15 @@ def open_io(settings: IoSettings, gpio: Any = None) -> GateIo:
         return GateIo(**parts)
     if not lines:
         return GateIo()
-    in_settings = gpiod.LineSettings(
+    in_settings = LineSettings(
         direction=Direction.INPUT,
         active_low=settings.inputs_active_low,
         bias=Bias.PULL_UP if settings.inputs_active_low else Bias.PULL_DOWN,
     )
-    out_settings = gpiod.LineSettings(direction=Direction.OUTPUT, output_value=Value.INACTIVE)
+    out_settings = LineSettings(direction=Direction.OUTPUT, output_value=Value.INACTIVE)
     config: dict[Any, Any] = {line: in_settings for line in inputs.values()}
     config.update({line: out_settings for line in outputs.values()})
-    backend = gpio if gpio is not None else gpiod
+    backend = gpio if gpio is not None else libgpiod()
     try:
         request = backend.request_lines(settings.chip, consumer=CONSUMER, config=config)
     except (OSError, ValueError) as exc:

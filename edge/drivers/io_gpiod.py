@@ -8,8 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from gpiod.line import Value
-
+from edge.drivers.gpio_lines import Value
 from edge.errors import DriverError
 
 log = logging.getLogger(__name__)

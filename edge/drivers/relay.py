@@ -3,12 +3,9 @@ fake line."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import gpiod
-
 from edge.drivers.fake_gpio import FakeChip
 from edge.drivers.gateio import GateIoBoard
+from edge.drivers.gpio_lines import GpioBackend, libgpiod
 from edge.drivers.relay_gpiod import GpiodRelay
 from edge.drivers.relay_lcus import LcusRelay
 from edge.drivers.relay_pulse import install_release_handlers, release_all
@@ -19,7 +16,7 @@ from edge.ports import GateRelay
 __all__ = ["install_release_handlers", "open_relay", "release_all"]
 
 
-def open_relay(settings: RelaySettings, gpio: Any = None) -> GateRelay:
+def open_relay(settings: RelaySettings, gpio: GpioBackend | None = None) -> GateRelay:
     """The relay per `settings`. `gpio` replaces the gpiod module (e.g. a FakeChip to inspect).
 
     backend "fake" runs the real GPIO relay code on a FakeChip line. Every relay opened here is
@@ -45,7 +42,7 @@ def open_relay(settings: RelaySettings, gpio: Any = None) -> GateRelay:
         )
         return board.relay
     if gpio is None:
-        gpio = FakeChip() if settings.backend == "fake" else gpiod
+        gpio = FakeChip() if settings.backend == "fake" else libgpiod()
     return GpiodRelay.open(
         settings.chip,
         settings.line,
