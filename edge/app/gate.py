@@ -28,6 +28,7 @@ from edge.platform.documents import DESK_THREAD, DocumentDesk
 from edge.platform.provider import with_platform
 from edge.platform.secret import read_platform_secret
 from edge.platform.verifier import CredentialChecker
+from edge.ports import Heartbeat
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanResult
 from edge.service.clockguard import ClockWatch, judge_clock, kernel_sync_state
@@ -221,12 +222,10 @@ class GateService:
         )
         if hardware.frames is not None or hardware.scanner is not None:
             self.watchdog.register_probe("scanner", self.scan.heartbeat, 10.0)
-        relay_beat = getattr(hardware.relay, "heartbeat", None)
-        if callable(relay_beat):
-            self.watchdog.register_probe("relay", relay_beat, 5.0)
-        thermometer_beat = getattr(hardware.thermometer, "heartbeat", None)
-        if callable(thermometer_beat) and config.thermo.background_sampling:
-            self.watchdog.register_probe("thermometer", thermometer_beat, 5.0)
+        if isinstance(hardware.relay, Heartbeat):
+            self.watchdog.register_probe("relay", hardware.relay.heartbeat, 5.0)
+        if config.thermo.background_sampling:
+            self.watchdog.register_probe("thermometer", hardware.thermometer.heartbeat, 5.0)
         self.workers = WorkerSupervisor(self.publisher, self.clock)
         self._published_faults: dict[str, str] = {}
         self._trust_warnings: tuple[str, ...] = ()
@@ -436,15 +435,13 @@ class GateService:
                 platform_cache=client.counts["cache"],
                 platform_failed=client.counts["failed"],
             )
-        thermometer_stats = getattr(self.hardware.thermometer, "stats", None)
-        if callable(thermometer_stats):
-            stats = thermometer_stats()
-            metrics.update(
-                thermometer=str(stats.state),
-                thermometer_object_c=stats.last_object_c,
-                thermometer_ambient_c=stats.last_ambient_c,
-                thermometer_faults=stats.faults,
-            )
+        stats = self.hardware.thermometer.stats()
+        metrics.update(
+            thermometer=str(stats.state),
+            thermometer_object_c=stats.last_object_c,
+            thermometer_ambient_c=stats.last_ambient_c,
+            thermometer_faults=stats.faults,
+        )
         return metrics
 
     def _on_scan_fault(self, reason: str) -> None:

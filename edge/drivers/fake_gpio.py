@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from edge.drivers.gpio_lines import Direction, Value
+from edge.drivers.gpio_lines import Direction, LineSettings, Value
 
 Record = tuple[float, int]
 
@@ -32,7 +32,7 @@ class FakeLineRequest:
     ) -> None:
         self.chip_name = chip
         self.consumer = consumer
-        self.settings: dict[int, Any] = {}
+        self.settings: dict[int, LineSettings] = {}
         for key, line_settings in config.items():
             for line in key if isinstance(key, tuple | list) else (key,):
                 self.settings[int(line)] = line_settings
@@ -47,7 +47,7 @@ class FakeLineRequest:
         self._inputs: dict[int, int] = {}
         for line, line_settings in self.settings.items():
             if _is_output(line_settings):
-                self._record(line, _level(getattr(line_settings, "output_value", Value.INACTIVE)))
+                self._record(line, _level(line_settings.output_value))
             else:
                 self._inputs[line] = 0
 
@@ -220,8 +220,8 @@ class FakeOutput:
             self.history.append((time.monotonic(), on))
 
 
-def _is_output(line_settings: Any) -> bool:
-    return getattr(line_settings, "direction", None) == Direction.OUTPUT
+def _is_output(line_settings: LineSettings) -> bool:
+    return bool(line_settings.direction == Direction.OUTPUT)
 
 
 def _level(value: Any) -> int:

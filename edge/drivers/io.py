@@ -29,6 +29,17 @@ class GateIo:
     buzzer: DigitalOutput | None = None
     _request: Any = field(default=None, repr=False)
 
+    def inputs(self) -> dict[str, DigitalInput]:
+        """The fitted inputs by name (passage, manual_button, presence)."""
+        named = {"passage": self.passage, "manual_button": self.manual_button}
+        named["presence"] = self.presence
+        return {name: part for name, part in named.items() if part is not None}
+
+    def outputs(self) -> dict[str, DigitalOutput]:
+        """The fitted outputs by name (green_lamp, red_lamp, buzzer)."""
+        named = {"green_lamp": self.green_lamp, "red_lamp": self.red_lamp, "buzzer": self.buzzer}
+        return {name: part for name, part in named.items() if part is not None}
+
     def close(self) -> None:
         """Switch outputs off, stop inputs and free the lines; never raises."""
         parts = (self.passage, self.manual_button, self.presence)
