@@ -13,6 +13,7 @@ demo: bootstrap
 lint: bootstrap
 	$(BIN)/python -m ruff check edge central tests bench hil_tests firmware
 	$(BIN)/python -m ruff format --check edge central tests bench hil_tests firmware
+	$(BIN)/lint-imports
 
 types: bootstrap
 	$(BIN)/python -m mypy

@@ -12,13 +12,10 @@ from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from central.issue import issue_code
+from central.keys import generate_private_key, private_key_pem
 from edge.credentials.common.cose import parse_sign1
-from edge.credentials.common.keys import (
-    AlgName,
-    generate_private_key,
-    private_key_pem,
-    verify_signature,
-)
+from edge.credentials.common.keys import AlgName, verify_signature
 from edge.credentials.dcc.issue import (
     generate_signer_key,
     issue_dcc,
@@ -29,7 +26,6 @@ from edge.credentials.dcc.signature import verify_dcc_signature
 from edge.credentials.dcc.verifier import decode_dcc, find_signer
 from edge.credentials.formats import gate_verifiers
 from edge.credentials.hcn1.envelope import text_to_cose
-from edge.credentials.hcn1.issue import issue_code
 from edge.credentials.hcn1.verify import verify_code
 from edge.credentials.trust.trustlist import (
     IssuerKey,

@@ -1,4 +1,4 @@
-"""`gate-central`: the central side's commands (the reference platform and its administration)."""
+"""`gate-central`: the central side's commands: reference platform, keys, trust lists, codes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from central.command_cmd import register as register_command
+from central.credentials_cmd import register as register_credentials
 from central.errors import CentralError
 from central.platform.api import PlatformSetup
 from central.platform.privacy import load_or_create_key, lookup_key, mask_name
@@ -53,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--expires-at", type=float, metavar="EPOCH")
     _record_arguments(token)
     token.set_defaults(func=_token)
+
+    register_credentials(commands)
+    register_command(commands)
     return parser
 
 

@@ -15,9 +15,9 @@ import pytest
 
 from edge.drivers.camera import open_frame_source
 from edge.drivers.serial_scanner import open_serial_scanner
+from edge.drivers.settings import CameraSettings, SerialScannerSettings
 from edge.scan.chain import DecoderChain
 from edge.scan.preprocess import to_gray
-from edge.scan.settings import CameraSettings, SerialScannerSettings
 
 
 def _env(name: str, purpose: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from edge.clock import SystemClock
+from edge.drivers import mlx90614_commissioning as commissioning
 from edge.drivers.mlx90614 import EEPROM_EMISSIVITY
 from edge.drivers.thermometer import open_sensor, open_thermometer
-from edge.thermo import commissioning
 from edge.thermo.settings import ThermoSettings
 from hil_tests.conftest import MlxTarget
 

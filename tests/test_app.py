@@ -14,9 +14,10 @@ import pytest
 from edge.app.config import Config, parse_config
 from edge.app.gate import EXIT_RESTART, GateService, read_root_key
 from edge.clock import SystemClock
-from edge.core.documents import load_schema, telemetry_document
+from edge.core.documents import telemetry_document
 from edge.core.records import DecisionRecord
 from edge.errors import ConfigError
+from edge.mqtt.schema_files import load_schema
 from edge.service.clockguard import EARLIEST_PLAUSIBLE_EPOCH, ClockWatch, judge_clock
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate

@@ -14,14 +14,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from paho.mqtt.enums import CallbackAPIVersion
 
+from central.commands import sign_command
+from central.issue import issue_code
+from central.keys import generate_private_key, private_key_pem, public_key_pem
 from edge.app.config import parse_config
 from edge.app.gate import GateService
 from edge.clock import SystemClock
 from edge.core.records import DecisionRecord
-from edge.credentials.common.keys import generate_private_key, private_key_pem, public_key_pem
-from edge.credentials.hcn1.issue import issue_code
 from edge.credentials.trust.trustlist import IssuerKey, build_trust_list
-from edge.mqtt.commands import sign_command
 from edge.mqtt.topics import TRUST_LIST_TOPIC
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate

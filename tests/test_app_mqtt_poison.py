@@ -11,12 +11,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from paho.mqtt import publish
 
+from central.commands import sign_command
+from central.keys import generate_private_key, public_key_pem
 from edge.app.config import Config, parse_config
 from edge.app.gate import GateService
 from edge.clock import SystemClock
 from edge.core.records import DecisionRecord
-from edge.credentials.common.keys import generate_private_key, public_key_pem
-from edge.mqtt.commands import sign_command
 from edge.mqtt.control import CONTROL_THREAD
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate

@@ -15,8 +15,8 @@ import pytest
 
 from edge.drivers.camera import CsiCamera, UsbCamera, open_frame_source
 from edge.drivers.camera_replay import ReplayFrameSource
+from edge.drivers.settings import CameraSettings
 from edge.errors import CameraError
-from edge.scan.settings import CameraSettings
 
 
 class FakeCapture:

@@ -11,7 +11,8 @@ from edge.credentials.common import cbor
 from edge.credentials.common.base45 import b45decode, b45encode
 from edge.credentials.common.cose import parse_sign1, sig_structure
 from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
-from edge.credentials.hcn1.envelope import MAX_DECOMPRESSED_BYTES, inflate, text_to_cose
+from edge.credentials.common.inflate import MAX_DECOMPRESSED_BYTES
+from edge.credentials.hcn1.envelope import inflate, text_to_cose
 
 
 @pytest.mark.parametrize(

@@ -7,18 +7,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from central.keys import generate_private_key, private_key_pem
 from edge.credentials.common import cbor
 from edge.credentials.common.cose import build_sign1
-from edge.credentials.common.keys import (
-    ALG_IDS,
-    AlgName,
-    PrivateKey,
-    compute_kid,
-    generate_private_key,
-    key_alg,
-    private_key_pem,
-    sign,
-)
+from edge.credentials.common.keys import ALG_IDS, AlgName, PrivateKey, compute_kid, key_alg, sign
 from edge.credentials.hcn1.claims import HealthClaims, encode_claims
 from edge.credentials.hcn1.envelope import cose_to_text
 from edge.credentials.trust.trustlist import (

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from central.keys import public_key_pem
 from edge.clock import FakeClock
-from edge.credentials.common.keys import public_key_pem
 from edge.credentials.trust.trustlist import build_denylist
 from edge.errors import TrustListError
 from edge.storage.trust_store import TrustStore

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from central.keys import generate_private_key, public_key_pem
 from edge.app.config import Config, PartialConfig, load_config
 from edge.app.configcheck import check_config_file
 from edge.cli import main
-from edge.credentials.common.keys import generate_private_key, public_key_pem
 from edge.errors import ConfigError
 
 

@@ -13,13 +13,14 @@ import pytest
 
 from edge.clock import FakeClock
 from edge.core.controller import GateController
-from edge.core.documents import EventStamp, event_document, load_schema
+from edge.core.documents import EventStamp, event_document
 from edge.core.identity import subject_binding
 from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.core.settings import PolicySettings
 from edge.credentials.hcn1.result import VerificationResult
 from edge.errors import RelayError, SensorError, StorageError
 from edge.events import GateEvent
+from edge.mqtt.schema_files import load_schema
 from edge.thermo.reading import Measurement, TemperatureReading
 
 DOCUMENT = "G12345678"

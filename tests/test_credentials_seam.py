@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from central.issue import issue_code
 from edge.core.decision import ScanPresentation, screen
 from edge.core.passback import PassbackLedger
 from edge.core.settings import PolicySettings
 from edge.credentials.formats import gate_verifiers
-from edge.credentials.hcn1.issue import issue_code
 from edge.credentials.result import VerificationResult
 from edge.credentials.seam import CredentialVerifiers
 from edge.credentials.trust.trustlist import Denylist, TrustList

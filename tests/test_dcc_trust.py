@@ -11,13 +11,13 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from central.issue import issue_code
+from central.keys import generate_private_key, private_key_pem, public_key_pem
 from edge.cli import main
 from edge.clock import FakeClock
-from edge.credentials.common.keys import generate_private_key, private_key_pem, public_key_pem
 from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.gateway import import_gateway_trust_list
 from edge.credentials.formats import gate_verifiers
-from edge.credentials.hcn1.issue import issue_code
 from edge.credentials.trust.dsc import dsc_kid, parse_dsc
 from edge.credentials.trust.trustlist import (
     IssuerKey,

@@ -15,9 +15,9 @@ import pytest
 
 from edge.app.config import parse_config
 from edge.clock import SystemClock
-from edge.core.documents import load_schema
 from edge.doctor.checks import check_certificate, check_disk, check_trust
 from edge.doctor.devices import focus_score
+from edge.mqtt.schema_files import load_schema
 from edge.sim.credentials import SimCredentials
 from tests.broker import Broker, Subscriber
 

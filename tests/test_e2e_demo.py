@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from edge.core.documents import load_schema
+from edge.mqtt.schema_files import load_schema
 from edge.sim.demo import GATE, SITE, run_demo
 from tests.broker import Broker, Subscriber
 

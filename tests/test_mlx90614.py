@@ -9,6 +9,7 @@ import pytest
 from smbus2 import i2c_msg
 
 from edge.clock import FakeClock
+from edge.drivers import mlx90614_commissioning as commissioning
 from edge.drivers.fake_smbus import FakeMlx90614Bus, Fault
 from edge.drivers.mlx90614 import (
     EEPROM_EMISSIVITY,
@@ -20,7 +21,6 @@ from edge.drivers.mlx90614 import (
     write_pec,
 )
 from edge.errors import SensorError
-from edge.thermo import commissioning
 from edge.thermo.scene import PersonScene
 
 

@@ -17,14 +17,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from paho.mqtt import publish
 
+from central.commands import sign_command
 from edge.clock import FakeClock, SystemClock
-from edge.core.documents import load_schema
 from edge.credentials.trust.signed_document import sign_document
 from edge.errors import CommandError, TrustListError
 from edge.events import GateEvent
-from edge.mqtt.commands import load_command_key, sign_command
+from edge.mqtt.commands import load_command_key
 from edge.mqtt.control import ControlPlane
 from edge.mqtt.publisher import EventPublisher
+from edge.mqtt.schema_files import load_schema
 from edge.mqtt.settings import MqttSettings
 from edge.storage.outbox import Outbox
 from tests.broker import Broker

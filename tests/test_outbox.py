@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.clock import FakeClock, SystemClock
-from edge.core.documents import load_schema
 from edge.errors import StorageError
 from edge.events import GateEvent, TemperatureFacts
+from edge.mqtt.schema_files import load_schema
 from edge.storage.outbox import Outbox
 
 EVENT_SCHEMA = load_schema("event")

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edge.clock import FakeClock
-from edge.core.documents import load_schema
 from edge.errors import StorageError
 from edge.events import GateEvent, TemperatureFacts
+from edge.mqtt.schema_files import load_schema
 from edge.storage.outbox import Outbox
 from tests.hostile import hostile_text
 

@@ -24,7 +24,7 @@ from edge.drivers.serial_scanner import (
     gm65_command,
     open_serial_scanner,
 )
-from edge.scan.settings import SerialScannerSettings
+from edge.drivers.settings import SerialScannerSettings
 
 
 @pytest.fixture

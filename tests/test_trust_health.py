@@ -11,11 +11,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from central.keys import public_key_pem
 from edge.clock import FakeClock, SystemClock
-from edge.core.documents import load_schema
-from edge.credentials.common.keys import public_key_pem
 from edge.credentials.trust.health import assess_list, iso_utc
 from edge.credentials.trust.trustlist import IssuerKey, build_denylist, build_trust_list
+from edge.mqtt.schema_files import load_schema
 from edge.sim.credentials import SimCredentials
 from edge.storage.trust_store import TrustStore
 from tests.broker import Broker, Subscriber

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from central.keys import public_key_pem
 from edge.cli import main
-from edge.credentials.common.keys import public_key_pem
 from edge.sim.credentials import PRIMARY_ISSUER, SECOND_ISSUER, SimCredentials
 
 NOW = 1_795_000_000

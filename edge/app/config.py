@@ -10,15 +10,23 @@ from pathlib import Path
 from typing import Any
 
 from edge.configschema import build
-from edge.core.settings import GateSettings, PolicySettings, ServiceSettings
+from edge.core.settings import GateSettings, PolicySettings
 from edge.credentials.settings import CredentialSettings
 from edge.credentials.trust.settings import TrustSettings
-from edge.drivers.settings import DocumentReaderSettings, IoSettings, RelaySettings
+from edge.drivers.settings import (
+    CameraSettings,
+    DocumentReaderSettings,
+    IoSettings,
+    RelaySettings,
+    SerialScannerSettings,
+)
 from edge.errors import ConfigError
 from edge.ids import DEVICE_ID_MAX, device_id
-from edge.mqtt.settings import MqttSettings, StorageSettings
+from edge.mqtt.settings import MqttSettings
 from edge.platform.settings import PlatformSettings
-from edge.scan.settings import CameraSettings, ScanSettings, SerialScannerSettings
+from edge.scan.settings import ScanSettings
+from edge.service.settings import ServiceSettings
+from edge.storage.settings import StorageSettings
 from edge.thermo.settings import ThermoSettings
 
 

@@ -14,7 +14,7 @@ from edge.errors import GateEdgeError
 # Each module defines register(subparsers) and sets `func` on its parsers; func(args) -> exit code.
 _COMMAND_MODULES = (
     "edge.cli.config_cmd",
-    "edge.cli.codes_cmd",
+    "edge.cli.verify_cmd",
     "edge.cli.scan_cmd",
     "edge.cli.thermo_cmd",
     "edge.cli.events_cmd",
@@ -22,6 +22,14 @@ _COMMAND_MODULES = (
     "edge.cli.io_cmd",
     "edge.cli.gateio_cmd",
     "edge.cli.doctor_cmd",
+)
+
+# Tools that run off the gate live in `gate-central`; the gate keeps their old names working
+# (unlisted in --help) so that existing scripts and procedures still run.
+_CENTRAL_ALIASES = ("central.credentials_cmd", "central.command_cmd")
+_CENTRAL_NOTE = (
+    "central tools, now in gate-central: keys generate, trust build/deny/show, issue, "
+    "command sign (the same names still run here)"
 )
 
 EXIT_USAGE = 2
@@ -57,7 +65,7 @@ def _show_defaults(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """Assemble the parser from every command module that is present."""
     parser = argparse.ArgumentParser(
-        prog="gate-edge", description="Health-code entry gate terminal."
+        prog="gate-edge", description="Health-code entry gate terminal.", epilog=_CENTRAL_NOTE
     )
     parser.add_argument("--version", action="version", version=f"gate-edge {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -69,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
+    for name in _CENTRAL_ALIASES:
+        importlib.import_module(name).register(subparsers, listed=False)
     _show_defaults(parser)
     return parser
 

@@ -7,27 +7,25 @@ import dataclasses
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from edge.app.config import load_config
 from edge.clock import SystemClock
 from edge.errors import GateEdgeError
 from edge.events import GateEvent
-from edge.ids import device_id, device_id_problem, id_problem
+from edge.ids import device_id, device_id_problem
 from edge.mqtt.broker_url import parse_broker_url
-from edge.mqtt.commands import sign_command
 from edge.mqtt.diagnose import probe_broker, tool_client_id
 from edge.mqtt.publisher import EventPublisher
-from edge.mqtt.settings import MqttSettings, StorageSettings
-from edge.mqtt.topics import COMMAND_NAMES, GateTopics
+from edge.mqtt.settings import MqttSettings
 from edge.storage.outbox import Outbox
+from edge.storage.settings import StorageSettings
 
 OUTBOX_FILE = "outbox.db"
 DEFAULT_SITE = DEFAULT_GATE = "test"
@@ -73,18 +71,6 @@ def register(subparsers: Any) -> None:
     csr.add_argument("--config", help="take the defaults for --out and --cn from this gate config")
     csr.add_argument("--force", action="store_true", help="replace an existing key")
     csr.set_defaults(func=_csr)
-
-    command = subparsers.add_parser("command", help="control-plane command tools (central side)")
-    command_sub = command.add_subparsers(dest="command_action", metavar="ACTION", required=True)
-    sign = command_sub.add_parser("sign", help="print a signed command payload")
-    sign.add_argument("--key", required=True, help="Ed25519 private key (PEM, unencrypted)")
-    sign.add_argument("--site", required=True)
-    sign.add_argument("--gate", required=True)
-    sign.add_argument("--command", required=True, choices=COMMAND_NAMES)
-    sign.add_argument("--operator", help="operator id (open-once)")
-    sign.add_argument("--fault", help="fault to clear (clear-fault), e.g. relay_fault")
-    sign.add_argument("--ttl", type=float, default=60.0, help="validity in seconds (default 60)")
-    sign.set_defaults(func=_sign)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,30 +249,4 @@ def _csr(args: argparse.Namespace) -> int:
     csr_path.write_bytes(csr.public_bytes(serialization.Encoding.PEM))
     print(f"device key: {key_path} (keep on this device)")
     print(f"CSR for CN={args.cn}: {csr_path} (send to the CA)")
-    return 0
-
-
-def _sign(args: argparse.Namespace) -> int:
-    try:
-        key = serialization.load_pem_private_key(Path(args.key).read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        raise GateEdgeError(f"{args.key}: cannot load the signing key: {exc}") from exc
-    if not isinstance(key, ed25519.Ed25519PrivateKey):
-        raise GateEdgeError(f"{args.key}: not an Ed25519 private key")
-    for option, value in (("--site", args.site), ("--gate", args.gate)):
-        problem = id_problem(value)
-        if problem is not None:
-            raise GateEdgeError(f"{option} {value!r}: {problem}")
-    payload = sign_command(
-        key,
-        name=args.command,
-        site=args.site,
-        gate=args.gate,
-        now=time.time(),
-        ttl_s=args.ttl,
-        operator=args.operator,
-        fault=args.fault,
-    )
-    print(f"# topic: {GateTopics(args.site, args.gate).command(args.command)}", file=sys.stderr)
-    print(payload.decode())
     return 0

@@ -11,11 +11,11 @@ from typing import Any
 from edge.app.config import load_config
 from edge.clock import Clock, FakeClock, SystemClock
 from edge.core.settings import PolicySettings
+from edge.drivers import mlx90614_commissioning as commissioning
 from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.mlx90614 import Mlx90614
 from edge.drivers.thermometer import open_sensor
 from edge.errors import I2cBusError, SensorError
-from edge.thermo import commissioning
 from edge.thermo.body import BodyMeter
 from edge.thermo.scene import PROFILES
 from edge.thermo.settings import ThermoSettings

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from edge.core.faults import fault_kind
@@ -115,10 +114,3 @@ def encode(document: dict[str, Any]) -> bytes:
     undecodable file name in an error message) becomes "?" rather than failing the document."""
     text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8", errors="replace")
-
-
-def load_schema(name: str) -> dict[str, Any]:
-    """The JSON Schema of a payload: event, status, telemetry, command or trust-update."""
-    text = resources.files("edge.mqtt").joinpath("schemas", f"{name}.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema

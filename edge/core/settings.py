@@ -1,4 +1,4 @@
-"""Configuration of the gate identity, its admission policy and service behaviour."""
+"""Configuration of the gate identity and its admission policy."""
 
 from __future__ import annotations
 
@@ -75,13 +75,4 @@ class PolicySettings:
     cooldown_s: float = setting(1.0, minimum=0.0, maximum=30.0, doc="Pause before the next person.")
     deny_signal_s: float = setting(
         1.0, minimum=0.0, maximum=10.0, doc="Red lamp and buzzer stay on this long after a deny."
-    )
-
-
-@dataclass(frozen=True)
-class ServiceSettings:
-    """The running service."""
-
-    shutdown_flush_s: float = setting(
-        5.0, minimum=0.0, maximum=120.0, doc="On SIGTERM, try this long to deliver the outbox."
     )

@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 
 from edge.drivers.camera_replay import ReplayFrameSource
+from edge.drivers.settings import CameraSettings
 from edge.errors import CameraError
 from edge.ports import Frame, FrameSource
-from edge.scan.settings import CameraSettings
 
 log = logging.getLogger(__name__)
 

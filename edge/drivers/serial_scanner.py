@@ -9,7 +9,7 @@ from typing import Literal
 
 from edge.clock import Clock, SystemClock
 from edge.drivers.serial_lines import TERMINATORS, ReconnectingPort, SerialLineReader
-from edge.scan.settings import SerialScannerSettings
+from edge.drivers.settings import SerialScannerSettings
 
 log = logging.getLogger(__name__)
 

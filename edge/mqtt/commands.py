@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from edge.credentials.common.canonical import canonical_json
+from edge.credentials.common.keys import read_public_key_pem
 from edge.errors import CommandError
 from edge.mqtt.topics import COMMAND_NAMES
 
@@ -48,41 +49,9 @@ class Command:
     fault: str | None = None
 
 
-def canonical_json(body: dict[str, Any]) -> bytes:
+def signed_bytes(body: dict[str, Any]) -> bytes:
     """The exact bytes that are signed: sorted keys, no spaces, UTF-8."""
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def sign_command(
-    key: ed25519.Ed25519PrivateKey,
-    *,
-    name: str,
-    site: str,
-    gate: str,
-    now: float,
-    ttl_s: float = 60.0,
-    operator: str | None = None,
-    command_id: str | None = None,
-    fault: str | None = None,
-) -> bytes:
-    """Build and sign a command message (the MQTT payload for gates/{site}/{gate}/cmd/{name})."""
-    issued = int(now * 1000)
-    body: dict[str, Any] = {
-        "schema": COMMAND_SCHEMA,
-        "schema_version": COMMAND_SCHEMA_VERSION,
-        "command_id": command_id or str(uuid.uuid4()),
-        "command": name,
-        "site": site,
-        "gate": gate,
-        "issued_at": issued,
-        "expires_at": issued + int(ttl_s * 1000),
-    }
-    if operator is not None:
-        body["operator"] = operator
-    if fault is not None:
-        body["fault"] = fault
-    signature = base64.b64encode(key.sign(canonical_json(body))).decode()
-    return json.dumps({"body": body, "signature": signature}).encode()
+    return canonical_json(body, ascii_only=False).encode()
 
 
 def verify_command(
@@ -128,7 +97,7 @@ def _open_envelope(data: bytes) -> tuple[dict[str, Any], bytes, bytes]:
         if not isinstance(body, dict) or not isinstance(signature_text, str):
             raise CommandError("malformed command: unexpected envelope")
         signature = base64.b64decode(signature_text, validate=True)
-        signed = canonical_json(body)
+        signed = signed_bytes(body)
     except (ValueError, RecursionError, binascii.Error) as exc:
         # UnicodeDecodeError and UnicodeEncodeError are ValueErrors
         raise CommandError(f"malformed command: {exc.__class__.__name__}") from exc
@@ -175,7 +144,7 @@ def load_command_key(value: str) -> ed25519.Ed25519PublicKey:
         if re.fullmatch(r"[0-9a-fA-F]{64}", text):
             return ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
         pem = text.encode() if text.startswith("-----BEGIN") else Path(text).read_bytes()
-        key = serialization.load_pem_public_key(pem)
+        key = read_public_key_pem(pem)
     except (OSError, ValueError) as exc:
         raise CommandError(f"command public key {text[:40]!r}: {exc}") from exc
     if not isinstance(key, ed25519.Ed25519PublicKey):

@@ -1,4 +1,4 @@
-"""Configuration of the broker connection and the durable outbox."""
+"""Configuration of the broker connection."""
 
 from __future__ import annotations
 
@@ -58,17 +58,4 @@ class MqttSettings:
     )
     inflight_window: int = setting(
         200, minimum=1, maximum=10_000, doc="Events published and not yet acknowledged, at most."
-    )
-
-
-@dataclass(frozen=True)
-class StorageSettings:
-    """Local durable state (on a writable partition)."""
-
-    state_dir: str = setting("/var/lib/gate-edge", doc="Writable directory for state.")
-    outbox_max_events: int = setting(
-        500_000, minimum=100, maximum=50_000_000, doc="Outbox bound; oldest dropped beyond."
-    )
-    outbox_max_age_days: float = setting(
-        30.0, minimum=0.1, maximum=3650.0, doc="Events older than this are dropped."
     )

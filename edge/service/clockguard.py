@@ -6,10 +6,11 @@ import ctypes
 import ctypes.util
 import logging
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from edge.storage.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -155,20 +156,8 @@ class ClockWatch:
 
     def _write(self, mark: float, monotonic: float) -> None:
         text = f"{mark:.3f}\n"
-        tmp = self._path.with_suffix(".tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            try:
-                os.write(fd, text.encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self._path)
-            directory = os.open(self._path.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+            write_atomically(self._path, text.encode())
         except OSError as exc:
             log.warning("clock mark not written: %s", exc)
             return

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edge.clock import Clock
+from edge.credentials.common.canonical import canonical_json
+from edge.credentials.common.keys import read_public_key_pem
 from edge.credentials.hcn1.result import VerificationResult
 from edge.credentials.hcn1.verify import verify_code
 from edge.credentials.trust.health import LIST_LABELS, ListKind, TrustHealth, assess_list
-from edge.credentials.trust.signed_document import canonical_json
 from edge.credentials.trust.trustlist import Denylist, TrustList, parse_denylist, parse_trust_list
 from edge.errors import TrustListError
+from edge.storage.files import write_atomically
 
 _Doc = TypeVar("_Doc", TrustList, Denylist)
 
@@ -42,8 +42,8 @@ class _Snapshot:
 def load_root_public_key(pem: bytes) -> ed25519.Ed25519PublicKey:
     """Load the trust-root public key, which must be Ed25519."""
     try:
-        key = serialization.load_pem_public_key(pem)
-    except (ValueError, TypeError) as exc:
+        key = read_public_key_pem(pem)
+    except ValueError as exc:
         raise TrustListError(f"cannot read trust-root public key: {exc}") from None
     if not isinstance(key, ed25519.Ed25519PublicKey):
         raise TrustListError("trust-root public key must be Ed25519")
@@ -261,7 +261,9 @@ class TrustStore:
                 raise
 
     def _write_marks(self) -> None:
-        _write_atomically(self._marks_path, (canonical_json(self._marks) + "\n").encode("ascii"))
+        _write_atomically(
+            self._marks_path, (canonical_json(self._marks, ascii_only=True) + "\n").encode("ascii")
+        )
 
     def _read_marks_once(self) -> None:
         if not self._marks_read:
@@ -295,18 +297,7 @@ def _mark_key(document: TrustList | Denylist) -> str:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        write_atomically(path, data)
     except OSError as exc:
         raise TrustListError(f"cannot persist {path}: {exc.strerror}") from None

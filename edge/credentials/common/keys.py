@@ -8,6 +8,7 @@ from typing import Literal, TypeAlias
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
@@ -28,33 +29,10 @@ PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
-def generate_private_key(alg: AlgName) -> PrivateKey:
-    """Create a new signing key for ES256 (P-256) or EdDSA (Ed25519)."""
-    if alg == "ES256":
-        return ec.generate_private_key(ec.SECP256R1())
-    return ed25519.Ed25519PrivateKey.generate()
-
-
-def private_key_pem(key: PrivateKey) -> bytes:
-    """Serialise a private key as unencrypted PKCS#8 PEM."""
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
 def spki_der(key: PublicKey) -> bytes:
     """The DER SubjectPublicKeyInfo of a public key."""
     return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def public_key_pem(key: PublicKey) -> bytes:
-    """Serialise a public key as SPKI PEM."""
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
@@ -84,11 +62,20 @@ def load_private_key(pem: bytes) -> PrivateKey:
     return key
 
 
+def read_public_key_pem(pem: bytes) -> PublicKeyTypes:
+    """The one reader of SPKI PEM public keys, of any algorithm; callers check the kind they
+    accept. Raises ValueError for anything unreadable."""
+    try:
+        return serialization.load_pem_public_key(pem)
+    except (TypeError, UnsupportedAlgorithm) as exc:
+        raise ValueError(str(exc)) from None
+
+
 def load_public_key(data: bytes) -> PublicKey:
     """Load a public key from SPKI PEM or DER, restricted to P-256 and Ed25519."""
     try:
         if data.lstrip().startswith(b"-----"):
-            key = serialization.load_pem_public_key(data)
+            key = read_public_key_pem(data)
         else:
             key = serialization.load_der_public_key(data)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:

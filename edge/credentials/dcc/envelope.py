@@ -7,7 +7,7 @@ import zlib
 
 from edge.credentials.common.base45 import b45decode, b45encode
 from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
-from edge.credentials.hcn1.envelope import bounded_inflate
+from edge.credentials.common.inflate import bounded_inflate
 
 PREFIX = "HC1:"
 MAX_TEXT_CHARS = 4500

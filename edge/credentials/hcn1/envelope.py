@@ -7,10 +7,10 @@ import zlib
 
 from edge.credentials.common.base45 import b45decode, b45encode
 from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
+from edge.credentials.common.inflate import bounded_inflate
 
 PREFIX = "HCN1:"
 MAX_TEXT_CHARS = 2048
-MAX_DECOMPRESSED_BYTES = 16 * 1024
 _OTHER_VERSION = re.compile(r"HCN[0-9]{1,3}:")
 
 
@@ -55,20 +55,4 @@ def inflate(compressed: bytes) -> bytes:
             unchanged = False
         if unchanged:
             raise MalformedCodeError("non-zero padding bits in the deflate stream")
-    return output
-
-
-def bounded_inflate(compressed: bytes) -> bytes:
-    """Decompress one complete zlib stream of at most 16 KiB with nothing after it (any level)."""
-    inflater = zlib.decompressobj(zlib.MAX_WBITS)
-    try:
-        output = inflater.decompress(compressed, MAX_DECOMPRESSED_BYTES + 1)
-    except zlib.error:
-        raise MalformedCodeError("not a valid zlib stream") from None
-    if len(output) > MAX_DECOMPRESSED_BYTES:
-        raise MalformedCodeError("decompressed code larger than 16 KiB")
-    if not inflater.eof:
-        raise MalformedCodeError("zlib stream is truncated")
-    if inflater.unused_data:
-        raise MalformedCodeError("data after the end of the zlib stream")
     return output

@@ -10,23 +10,19 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from edge.credentials.common.canonical import canonical_json
 from edge.errors import TrustListError
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 SIGNING_CONTEXT = b"HCN1 signed document\x00"
 
 
-def canonical_json(value: object) -> str:
-    """The one serialisation gate-edge writes: sorted keys, no spaces, ASCII only."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-
-
 def sign_document(payload: dict[str, Any], root_key: ed25519.Ed25519PrivateKey) -> bytes:
     """Wrap a payload as {"payload": <JSON text>, "signature": <base64 Ed25519>} plus newline."""
-    payload_text = canonical_json(payload)
+    payload_text = canonical_json(payload, ascii_only=True)
     signature = root_key.sign(SIGNING_CONTEXT + payload_text.encode("ascii"))
     outer = {"payload": payload_text, "signature": base64.b64encode(signature).decode("ascii")}
-    return (canonical_json(outer) + "\n").encode("ascii")
+    return (canonical_json(outer, ascii_only=True) + "\n").encode("ascii")
 
 
 def open_document(
@@ -49,7 +45,7 @@ def open_document(
     # included, could not even be encoded for the signature check.
     if not payload_text.isascii():
         raise TrustListError(f"{expected_type}: payload is not ASCII canonical JSON")
-    if (canonical_json(outer) + "\n").encode("ascii") != data:
+    if (canonical_json(outer, ascii_only=True) + "\n").encode("ascii") != data:
         raise TrustListError(f"{expected_type}: document is not in canonical form")
     try:
         signature = base64.b64decode(signature_text, validate=True)

@@ -1,4 +1,4 @@
-"""`gate-edge trust show`: what a signed trust list or denylist says, once its signature checks."""
+"""`gate-central trust show`: what a signed trust list or denylist says, once it checks."""
 
 from __future__ import annotations
 

@@ -1,54 +1,39 @@
-"""`gate-edge keys|trust|issue|verify`: key generation, trust lists, test codes and checks."""
+"""`gate-central keys|trust|issue`: signing keys, signed trust lists and denylists, test codes."""
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import math
 import os
 import re
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from edge.cli.trust_show import add_show_parser
-from edge.credentials.common.keys import (
-    compute_kid,
-    generate_private_key,
-    load_private_key,
-    load_public_key,
-    private_key_pem,
-    public_key_pem,
-)
+from central.issue import issue_code
+from central.keys import generate_private_key, private_key_pem, public_key_pem
+from central.listing import add_command
+from central.trust_show import add_show_parser
+from edge.credentials.common.keys import compute_kid, load_private_key, load_public_key
 from edge.credentials.dcc.claims import uci_hash
 from edge.credentials.dcc.gateway import import_gateway_trust_list
-from edge.credentials.formats import gate_verifiers
-from edge.credentials.hcn1.issue import issue_code
-from edge.credentials.result import VerificationResult
 from edge.credentials.trust.dsc import certificate_ders, parse_dsc
 from edge.credentials.trust.trustlist import (
     IssuerKey,
     SignerEntry,
-    TrustList,
     build_denylist,
     build_trust_list,
-    parse_denylist,
-    parse_trust_list,
 )
 from edge.errors import CodeFormatError, GateEdgeError, TrustListError
-from edge.storage.trust_store import load_root_public_key
 
 EXIT_VALID, EXIT_INVALID = 0, 1
 DAY_S = 86_400
 
 
-def register(subparsers: Any) -> None:
-    """Add the `keys`, `trust`, `issue` and `verify` commands."""
-    keys = subparsers.add_parser("keys", help="manage signing keys")
+def register(subparsers: Any, *, listed: bool = True) -> None:
+    """Add the `keys`, `trust` and `issue` commands; unlisted ones work but stay out of --help."""
+    keys = add_command(subparsers, "keys", "manage signing keys", listed)
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     generate = keys_sub.add_parser("generate", help="generate a key pair (PKCS#8 + SPKI PEM)")
     generate.add_argument("--alg", choices=("ES256", "EdDSA"), required=True)
@@ -56,7 +41,7 @@ def register(subparsers: Any) -> None:
     generate.add_argument("--force", action="store_true", help="overwrite existing files")
     generate.set_defaults(func=_keys_generate)
 
-    trust = subparsers.add_parser("trust", help="build signed trust lists and denylists")
+    trust = add_command(subparsers, "trust", "build signed trust lists and denylists", listed)
     trust_sub = trust.add_subparsers(dest="trust_command", metavar="ACTION", required=True)
     build = trust_sub.add_parser(
         "build", help="sign a trust list of issuers and their keys, and DCC signer certificates"
@@ -107,7 +92,7 @@ def register(subparsers: Any) -> None:
     deny.set_defaults(func=_trust_deny)
     add_show_parser(trust_sub)
 
-    issue = subparsers.add_parser("issue", help="mint a health code and print its QR text")
+    issue = add_command(subparsers, "issue", "mint a health code and print its QR text", listed)
     issue.add_argument("--issuer", required=True, metavar="ID")
     issue.add_argument("--key", required=True, type=Path, metavar="KEY.pem")
     issue.add_argument("--colour", required=True, choices=("green", "yellow", "red"))
@@ -117,29 +102,6 @@ def register(subparsers: Any) -> None:
     issue.add_argument("--png", type=Path, metavar="FILE", help="also write the QR image")
     issue.add_argument("--at", type=float, metavar="EPOCH", help="issue time (default: now)")
     issue.set_defaults(func=_issue)
-
-    verify = subparsers.add_parser(
-        "verify",
-        help="verify a code (offline, or as the gate's config says); prints one JSON line",
-    )
-    verify.add_argument(
-        "--config",
-        type=Path,
-        metavar="FILE",
-        help="use the gate's trust files and [platform] instead of --trust/--root",
-    )
-    verify.add_argument(
-        "--id-card", metavar="NUMBER", help="look up a resident ID number (needs --config)"
-    )
-    verify.add_argument("--trust", type=Path, metavar="FILE")
-    verify.add_argument("--root", type=Path, metavar="ROOT.pub.pem")
-    verify.add_argument("--denylist", type=Path, metavar="FILE")
-    verify.add_argument(
-        "--at", type=_instant, metavar="TIME", help="verification time: epoch or ISO 8601"
-    )
-    verify.add_argument("--skew", type=int, default=30, metavar="S", help="clock skew (s)")
-    verify.add_argument("text", nargs="?", default="-", metavar="TEXT | -")
-    verify.set_defaults(func=_verify)
 
 
 def _list_arguments(parser: argparse.ArgumentParser) -> None:
@@ -245,25 +207,6 @@ def _signers(specs: list[str], gateways: list[Path]) -> list[SignerEntry]:
     return list(unique.values())
 
 
-def _instant(text: str) -> float:
-    """An epoch number, or an ISO 8601 date-time (UTC when no offset is given)."""
-    try:
-        epoch = float(text)
-    except ValueError:
-        pass
-    else:
-        if not math.isfinite(epoch):
-            raise argparse.ArgumentTypeError(f"not a finite time: {text!r}")
-        return epoch
-    try:
-        moment = datetime.datetime.fromisoformat(text.strip().replace("z", "Z"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an epoch or ISO 8601 time: {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.timestamp()
-
-
 def _trust_deny(args: argparse.Namespace) -> int:
     root = _root_key(args.root_key)
     issued_at, expires_at = _validity(args)
@@ -303,44 +246,3 @@ def _issue(args: argparse.Namespace) -> int:
             raise CodeFormatError(f"cannot write {args.png}: {exc.strerror}") from None
     print(text)
     return EXIT_VALID
-
-
-def _verify(args: argparse.Namespace) -> int:
-    if args.config is not None:
-        from edge.cli.platform_verify import verify_with_config  # noqa: PLC0415
-
-        result = verify_with_config(args)
-        print(json.dumps({**result_json(result), "path": result.path}))
-        return EXIT_VALID if result.valid else EXIT_INVALID
-    if args.id_card is not None:
-        raise TrustListError("--id-card needs --config (the platform to ask)")
-    if args.trust is None or args.root is None:
-        print("gate-edge verify: --trust and --root are required (or --config)", file=sys.stderr)
-        raise SystemExit(2)  # a usage error, as argparse reports one
-    if args.skew < 0:
-        raise TrustListError("--skew must not be negative")
-    root = load_root_public_key(_read(args.root, TrustListError))
-    trust: TrustList = parse_trust_list(_read(args.trust, TrustListError), root)
-    denylist = None
-    if args.denylist is not None:
-        denylist = parse_denylist(_read(args.denylist, TrustListError), root)
-    text = sys.stdin.read().strip() if args.text == "-" else args.text
-    now = time.time() if args.at is None else args.at
-    result = gate_verifiers().verify(text, trust, denylist, now, args.skew)
-    print(json.dumps(result_json(result)))
-    return EXIT_VALID if result.valid else EXIT_INVALID
-
-
-def result_json(result: VerificationResult) -> dict[str, object]:
-    """The verify command's JSON object for one result."""
-    return {
-        "valid": result.valid,
-        "reason": result.reason,
-        "colour": result.colour,
-        "issuer": result.issuer,
-        "code_id": None if result.code_id is None else result.code_id.hex(),
-        "expires_at": result.expires_at,
-        "format": result.format,
-        "certificate_type": result.certificate_type,
-        "refusal": result.refusal,
-    }

@@ -1,0 +1,113 @@
+"""`gate-edge verify`: check one code offline, or as the gate's configuration says."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from edge.credentials.formats import gate_verifiers
+from edge.credentials.result import VerificationResult
+from edge.credentials.trust.trustlist import TrustList, parse_denylist, parse_trust_list
+from edge.errors import GateEdgeError, TrustListError
+from edge.storage.trust_store import load_root_public_key
+
+EXIT_VALID, EXIT_INVALID = 0, 1
+
+
+def register(subparsers: Any) -> None:
+    """Add the `verify` command."""
+    verify = subparsers.add_parser(
+        "verify",
+        help="verify a code (offline, or as the gate's config says); prints one JSON line",
+    )
+    verify.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="use the gate's trust files and [platform] instead of --trust/--root",
+    )
+    verify.add_argument(
+        "--id-card", metavar="NUMBER", help="look up a resident ID number (needs --config)"
+    )
+    verify.add_argument("--trust", type=Path, metavar="FILE")
+    verify.add_argument("--root", type=Path, metavar="ROOT.pub.pem")
+    verify.add_argument("--denylist", type=Path, metavar="FILE")
+    verify.add_argument(
+        "--at", type=_instant, metavar="TIME", help="verification time: epoch or ISO 8601"
+    )
+    verify.add_argument("--skew", type=int, default=30, metavar="S", help="clock skew (s)")
+    verify.add_argument("text", nargs="?", default="-", metavar="TEXT | -")
+    verify.set_defaults(func=_verify)
+
+
+def _read(path: Path, error: type[GateEdgeError]) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _instant(text: str) -> float:
+    """An epoch number, or an ISO 8601 date-time (UTC when no offset is given)."""
+    try:
+        epoch = float(text)
+    except ValueError:
+        pass
+    else:
+        if not math.isfinite(epoch):
+            raise argparse.ArgumentTypeError(f"not a finite time: {text!r}")
+        return epoch
+    try:
+        moment = datetime.datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an epoch or ISO 8601 time: {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.timestamp()
+
+
+def _verify(args: argparse.Namespace) -> int:
+    if args.config is not None:
+        from edge.cli.platform_verify import verify_with_config  # noqa: PLC0415
+
+        result = verify_with_config(args)
+        print(json.dumps({**result_json(result), "path": result.path}))
+        return EXIT_VALID if result.valid else EXIT_INVALID
+    if args.id_card is not None:
+        raise TrustListError("--id-card needs --config (the platform to ask)")
+    if args.trust is None or args.root is None:
+        print("gate-edge verify: --trust and --root are required (or --config)", file=sys.stderr)
+        raise SystemExit(2)  # a usage error, as argparse reports one
+    if args.skew < 0:
+        raise TrustListError("--skew must not be negative")
+    root = load_root_public_key(_read(args.root, TrustListError))
+    trust: TrustList = parse_trust_list(_read(args.trust, TrustListError), root)
+    denylist = None
+    if args.denylist is not None:
+        denylist = parse_denylist(_read(args.denylist, TrustListError), root)
+    text = sys.stdin.read().strip() if args.text == "-" else args.text
+    now = time.time() if args.at is None else args.at
+    result = gate_verifiers().verify(text, trust, denylist, now, args.skew)
+    print(json.dumps(result_json(result)))
+    return EXIT_VALID if result.valid else EXIT_INVALID
+
+
+def result_json(result: VerificationResult) -> dict[str, object]:
+    """The verify command's JSON object for one result."""
+    return {
+        "valid": result.valid,
+        "reason": result.reason,
+        "colour": result.colour,
+        "issuer": result.issuer,
+        "code_id": None if result.code_id is None else result.code_id.hex(),
+        "expires_at": result.expires_at,
+        "format": result.format,
+        "certificate_type": result.certificate_type,
+        "refusal": result.refusal,
+    }
