@@ -6,9 +6,10 @@ import errno
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.drivers.gpio_lines import Direction, LineSettings, Value
 
 Record = tuple[float, int]
@@ -27,7 +28,7 @@ class FakeLineRequest:
         config: Mapping[Any, Any],
         chip: str = "/dev/gpiochip-fake",
         consumer: str | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM_CLOCK,
         log_path: str | None = None,
     ) -> None:
         self.chip_name = chip
@@ -36,7 +37,7 @@ class FakeLineRequest:
         for key, line_settings in config.items():
             for line in key if isinstance(key, tuple | list) else (key,):
                 self.settings[int(line)] = line_settings
-        self._monotonic = monotonic
+        self._monotonic = clock.monotonic
         self._log_fd = (
             os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if log_path else None
         )
