@@ -19,12 +19,13 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from edge import __version__
 from edge.clock import Clock
-from edge.core.documents import encode, status_document
+from edge.core.documents import encode
 from edge.errors import GateEdgeError, PublishError
 from edge.ids import client_id as gate_client_id
 from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.diagnose import TroubleReporter, diagnose_connack, diagnose_disconnect
 from edge.mqtt.settings import MqttSettings
+from edge.mqtt.status import GateStatus
 from edge.mqtt.topics import GateTopics
 from edge.storage.outbox import Outbox
 
@@ -88,8 +89,7 @@ class EventPublisher:
         self._wanted = True
         self._connected = False
         self._stopping = False
-        self._faults: dict[str, str] = {}
-        self._trust: dict[str, Any] | None = None
+        self.status = GateStatus(version)
         self._subscriptions: dict[str, MessageHandler] = {}
         self._refused = 0
         self._thread: threading.Thread | None = None
@@ -186,29 +186,20 @@ class EventPublisher:
 
     def set_fault(self, name: str, detail: str) -> None:
         """Report a fault on the retained status document."""
-        with self._cv:
-            changed = self._faults.get(name) != detail
-            self._faults[name] = detail
-        if changed:
+        if self.status.set_fault(name, detail):
             self._republish_status()
 
     def clear_fault(self, name: str) -> None:
         """Remove a fault from the retained status document."""
-        with self._cv:
-            changed = self._faults.pop(name, None) is not None
-        if changed:
+        if self.status.clear_fault(name):
             self._republish_status()
 
     def faults(self) -> dict[str, str]:
-        with self._cv:
-            return dict(self._faults)
+        return self.status.faults()
 
     def set_trust(self, summary: dict[str, Any]) -> None:
         """Describe the trust list and denylist in force on the retained status document."""
-        with self._cv:
-            changed = self._trust != summary
-            self._trust = summary
-        if changed:
+        if self.status.set_trust(summary):
             self._republish_status()
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> None:
@@ -362,14 +353,7 @@ class EventPublisher:
 
     def _publish_status(self, state: str, now: float) -> Any:
         dropped = self._outbox.dropped()
-        document = status_document(
-            state,
-            version=self._version,
-            ts_ms=int(now * 1000),
-            faults=self.faults(),
-            dropped_events=dropped,
-            trust=self._trust,
-        )
+        document = self.status.document(state, int(now * 1000), dropped)
         info = self._send(self.topics.status, encode(document), 1, True, _STATUS)
         self._status_dropped = dropped
         return info
@@ -397,14 +381,7 @@ class EventPublisher:
             self._republish_status()
 
     def _offline_will(self) -> bytes:
-        document = status_document(
-            "offline",
-            version=self._version,
-            ts_ms=None,
-            faults={},
-            dropped_events=self._outbox.dropped(),
-        )
-        return encode(document)
+        return encode(self.status.last_will(self._outbox.dropped()))
 
     def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
         """Before every (re)connect: the Last Will carries the current dropped-events count."""
