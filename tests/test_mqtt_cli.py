@@ -21,7 +21,7 @@ from edge.clock import SystemClock
 from edge.errors import PublishError
 from edge.events import GateEvent
 from edge.mqtt.commands import verify_command
-from edge.mqtt.publisher import EventPublisher
+from edge.mqtt.publisher import EventPublisher, OutboxPublisher
 from edge.mqtt.schema_files import load_schema
 from edge.mqtt.settings import MqttSettings
 from edge.mqtt.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC, GateTopics
@@ -285,9 +285,7 @@ def test_events_flush_while_the_service_is_away_leaves_its_queued_commands(
 def test_tool_publisher_has_its_own_client_id_and_never_subscribes(tmp_path: Path) -> None:
     outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1", clock=SystemClock())
     settings = MqttSettings(broker="mqtt://127.0.0.1:1", client_id="gate-7")
-    tool = EventPublisher(
-        settings, site="s1", gate="g1", outbox=outbox, tool=True, clock=SystemClock()
-    )
+    tool = OutboxPublisher(settings, site="s1", gate="g1", outbox=outbox, clock=SystemClock())
     assert tool._client._client_id == f"gate-7-cli-{os.getpid()}".encode()
     assert tool._client._will is False
     with pytest.raises(PublishError):

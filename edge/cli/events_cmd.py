@@ -22,7 +22,7 @@ from edge.events import GateEvent
 from edge.ids import device_id, device_id_problem
 from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.diagnose import probe_broker, tool_client_id
-from edge.mqtt.publisher import EventPublisher
+from edge.mqtt.publisher import OutboxPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.storage.outbox import Outbox
 from edge.storage.settings import StorageSettings
@@ -111,14 +111,13 @@ def _open_outbox(target: _Target) -> Outbox:
 
 
 def _deliver(target: _Target, outbox: Outbox, timeout_s: float) -> int:
-    # tool=True: own client id and a throw-away session, no status or Last Will, no commands;
-    # the service may be running with the same config and must keep its session and status.
-    publisher = EventPublisher(
+    # Only the outbox delivery: own client id and a throw-away session, no status or Last Will,
+    # no commands; the service may be running with the same config and keeps its session.
+    publisher = OutboxPublisher(
         target.mqtt,
         site=target.site,
         gate=target.gate,
         outbox=outbox,
-        tool=True,
         clock=SystemClock(),
     )
     publisher.start()
@@ -135,7 +134,7 @@ def _deliver(target: _Target, outbox: Outbox, timeout_s: float) -> int:
     return 1
 
 
-def _why_undelivered(target: _Target, publisher: EventPublisher) -> str:
+def _why_undelivered(target: _Target, publisher: OutboxPublisher) -> str:
     """The named cause: refused publishes, or why the connection could not be made."""
     if publisher.refused:
         return (

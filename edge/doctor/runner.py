@@ -14,7 +14,7 @@ from edge.doctor.report import CheckResult, DoctorReport, failed, passed, skippe
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
 from edge.mqtt.diagnose import probe_broker, tool_client_id
-from edge.mqtt.publisher import EventPublisher
+from edge.mqtt.publisher import OutboxPublisher
 from edge.storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -119,12 +119,11 @@ def _publish_result(config: Config, report: DoctorReport) -> None:
     )
     try:
         outbox.emit(event)
-        publisher = EventPublisher(
+        publisher = OutboxPublisher(
             config.mqtt,
             site=config.gate.site,
             gate=config.gate.gate,
             outbox=outbox,
-            tool=True,
             clock=SystemClock(),
         )
         publisher.start()
