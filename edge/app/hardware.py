@@ -71,12 +71,12 @@ class Hardware:
 def open_hardware(config: Config, clock: Clock) -> Hardware:
     """Open the configured devices. The relay and I/O lines are required (an error is raised);
     a camera, scanner or document reader that cannot be opened becomes a reported fault."""
-    relay = open_relay(config.relay)
+    relay = open_relay(config.relay, clock=clock)
     try:
         if isinstance(relay, GateIoRelay) and config.io.backend == "gateio":
             io = relay.board.gate_io()
         else:
-            io = open_io(config.io)
+            io = open_io(config.io, clock=clock)
     except GateEdgeError:
         relay.close()
         raise

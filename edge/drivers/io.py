@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.drivers.fake_gpio import FakeInput, FakeOutput
 from edge.drivers.gpio_lines import Bias, Direction, GpioBackend, LineSettings, Value, libgpiod
 from edge.drivers.io_gpiod import GpiodInput, GpiodOutput
@@ -57,7 +58,9 @@ class GateIo:
             self._request = None
 
 
-def open_io(settings: IoSettings, gpio: GpioBackend | None = None) -> GateIo:
+def open_io(
+    settings: IoSettings, gpio: GpioBackend | None = None, *, clock: Clock = SYSTEM_CLOCK
+) -> GateIo:
     """Request every configured line in one request. backend "fake" (and no `gpio`) gives
     FakeInput/FakeOutput objects for the configured lines; `gpio` replaces the gpiod module
     (e.g. a FakeChip) so the real GPIO code runs on fake lines."""
@@ -99,7 +102,12 @@ def open_io(settings: IoSettings, gpio: GpioBackend | None = None) -> GateIo:
         raise DriverError(f"cannot request {settings.chip} lines {sorted(lines)}: {exc}") from exc
     parts = {
         name: GpiodInput(
-            request, line, debounce_ms=settings.debounce_ms, poll_ms=settings.poll_ms, name=name
+            request,
+            line,
+            debounce_ms=settings.debounce_ms,
+            poll_ms=settings.poll_ms,
+            name=name,
+            clock=clock,
         )
         for name, line in inputs.items()
     }

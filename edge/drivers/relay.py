@@ -3,6 +3,7 @@ fake line."""
 
 from __future__ import annotations
 
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.drivers.fake_gpio import FakeChip
 from edge.drivers.gateio import GateIoBoard
 from edge.drivers.gpio_lines import GpioBackend, libgpiod
@@ -16,7 +17,9 @@ from edge.ports import GateRelay
 __all__ = ["install_release_handlers", "open_relay", "release_all"]
 
 
-def open_relay(settings: RelaySettings, gpio: GpioBackend | None = None) -> GateRelay:
+def open_relay(
+    settings: RelaySettings, gpio: GpioBackend | None = None, *, clock: Clock = SYSTEM_CLOCK
+) -> GateRelay:
     """The relay per `settings`. `gpio` replaces the gpiod module (e.g. a FakeChip to inspect).
 
     backend "fake" runs the real GPIO relay code on a FakeChip line. Every relay opened here is
@@ -33,6 +36,7 @@ def open_relay(settings: RelaySettings, gpio: GpioBackend | None = None) -> Gate
             baudrate=settings.baudrate,
             pulse_ms=pulse,
             cap_ms=cap,
+            clock=clock,
         )
     if settings.backend == "gateio":
         if not settings.port:
@@ -50,4 +54,5 @@ def open_relay(settings: RelaySettings, gpio: GpioBackend | None = None) -> Gate
         pulse_ms=pulse,
         cap_ms=cap,
         backend=gpio,
+        clock=clock,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.drivers.gpio_lines import Direction, GpioBackend, LineSettings, Value, libgpiod
 from edge.drivers.relay_pulse import MAX_PULSE_MS, PulsedRelay
 from edge.errors import RelayError
@@ -49,6 +50,7 @@ class GpiodRelay(PulsedRelay):
         *,
         pulse_ms: int = 300,
         cap_ms: int = MAX_PULSE_MS,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._request = request
         self.line = line
@@ -58,6 +60,7 @@ class GpiodRelay(PulsedRelay):
             pulse_ms=pulse_ms,
             cap_ms=cap_ms,
             name=f"relay(line {line})",
+            clock=clock,
         )
 
     @classmethod
@@ -70,10 +73,11 @@ class GpiodRelay(PulsedRelay):
         pulse_ms: int = 300,
         cap_ms: int = MAX_PULSE_MS,
         backend: GpioBackend | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> GpiodRelay:
         """Request the line (inactive) on `chip` through `backend` and wrap it."""
         request = request_output(backend or libgpiod(), chip, line, active_low)
-        return cls(request, line, pulse_ms=pulse_ms, cap_ms=cap_ms)
+        return cls(request, line, pulse_ms=pulse_ms, cap_ms=cap_ms, clock=clock)
 
     def _free(self) -> None:
         try:
