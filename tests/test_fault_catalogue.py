@@ -155,3 +155,11 @@ def test_the_mqtt_api_names_only_catalogued_status_faults() -> None:
     named = set(re.findall(r'fault "([a-z_-]+)"', api))
     assert named, "no fault named in docs/mqtt-api.yaml"
     assert named <= set(FAULT_CATALOGUE), named - set(FAULT_CATALOGUE)
+
+
+def test_the_event_schema_names_only_catalogued_faults() -> None:
+    described = _schema("event.json")["properties"]["fault"]["description"]
+    examples = re.findall(r"e\.g\. ([a-z_, ]+);", described)
+    named = {name for listed in examples for name in listed.split(", ")}
+    assert len(named) >= 5, described
+    assert named <= {k.reason for k in FAULTS if k.shown != "status"}, named
