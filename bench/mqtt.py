@@ -20,6 +20,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from edge.clock import SystemClock
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from edge.events import GateEvent, TemperatureFacts
@@ -42,9 +44,13 @@ EVENT = GateEvent(
 
 
 def durable(broker: LocalBroker, directory: Path, count: int, emitters: int) -> float:
-    outbox = Outbox(directory / f"outbox-{emitters}.db", site="bench", gate=f"g{emitters}")
+    outbox = Outbox(
+        directory / f"outbox-{emitters}.db", site="bench", gate=f"g{emitters}", clock=SystemClock()
+    )
     settings = MqttSettings(broker=broker.url, client_id=f"bench-durable-{emitters}")
-    publisher = EventPublisher(settings, site="bench", gate=f"g{emitters}", outbox=outbox)
+    publisher = EventPublisher(
+        settings, site="bench", gate=f"g{emitters}", outbox=outbox, clock=SystemClock()
+    )
     publisher.start()
     deadline = time.monotonic() + 10
     while not publisher.connected and time.monotonic() < deadline:
@@ -104,7 +110,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         with LocalBroker() as broker:
-            probe = Outbox(directory / "probe.db", site="bench", gate="probe")
+            probe = Outbox(directory / "probe.db", site="bench", gate="probe", clock=SystemClock())
             probe.emit(EVENT)
             payload = probe.pending()[0].payload
             probe.close()

@@ -37,6 +37,10 @@ class SystemClock:
             time.sleep(seconds)
 
 
+SYSTEM_CLOCK = SystemClock()
+"""The machine's clock, for drivers built without one (a tool, a test of the driver alone)."""
+
+
 class FakeClock:
     """A manually advanced clock for tests; sleep() advances time instantly."""
 

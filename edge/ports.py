@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -11,6 +12,63 @@ GrayFrame = npt.NDArray[np.uint8]
 Frame = npt.NDArray[np.uint8]
 """A camera frame as captured: grayscale (height, width) or BGR (height, width, 3). Consumers
 convert to grayscale only when they need the whole picture (edge.scan.preprocess.to_gray)."""
+
+
+FaultReport = Callable[[str, str], None]
+"""Latch a fault: (component, detail)."""
+FaultClear = Callable[[str], None]
+"""Clear a latched fault: (component)."""
+
+
+# ---- optional capabilities: a device has them or not; callers test with isinstance() ----------
+
+
+@runtime_checkable
+class Heartbeat(Protocol):
+    """A device with a thread of its own, whose liveness the watchdog checks."""
+
+    def heartbeat(self) -> float:
+        """Monotonic time of the device thread's latest round."""
+        ...
+
+
+@runtime_checkable
+class SelfWatching(Protocol):
+    """A device that notices its own faults (e.g. a board's missed heartbeats) and latches and
+    clears them in the controller itself."""
+
+    def attach_faults(self, report: FaultReport, clear: FaultClear) -> None:
+        """Route the device's fault changes to `report` and `clear` from now on."""
+        ...
+
+
+@runtime_checkable
+class Startable(Protocol):
+    """A device with background activity started once the service runs."""
+
+    def start(self) -> None:
+        """Start the background activity."""
+        ...
+
+
+@runtime_checkable
+class Closeable(Protocol):
+    """A device holding an OS resource (a bus, a port) to free."""
+
+    def close(self) -> None:
+        """Free the resource."""
+        ...
+
+
+@runtime_checkable
+class ReconnectingLineSource(Protocol):
+    """A line source that reopens its port by itself and says why it is not reading."""
+
+    @property
+    def fault(self) -> str | None:
+        """Why the port is not open now ("not opened yet" before the first open); None when
+        it reads."""
+        ...
 
 
 class GateRelay(Protocol):

@@ -21,15 +21,17 @@ EVENTS = "gates/s1/g1/events"
 # The gate process: emits test events (paced) until seq reaches TOTAL while publishing.
 GATE_SCRIPT = """
 import sys, time
+from edge.clock import SystemClock
 from edge.events import GateEvent
 from edge.storage.outbox import Outbox
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
 
 state_dir, url, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
-outbox = Outbox(state_dir + "/outbox.db", site="s1", gate="g1")
+clock = SystemClock()
+outbox = Outbox(state_dir + "/outbox.db", site="s1", gate="g1", clock=clock)
 settings = MqttSettings(broker=url, reconnect_min_s=0.1, reconnect_max_s=0.3)
-publisher = EventPublisher(settings, site="s1", gate="g1", outbox=outbox)
+publisher = EventPublisher(settings, site="s1", gate="g1", outbox=outbox, clock=clock)
 publisher.start()
 while outbox.last_seq() < total:
     outbox.emit(GateEvent(kind="test", detail="chaos"))

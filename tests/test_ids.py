@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from edge.app.config import parse_config
 from edge.cli import main
+from edge.clock import SystemClock
 from edge.errors import ConfigError
 from edge.events import GateEvent
 from edge.ids import client_id, device_id, device_id_problem, id_problem
@@ -105,8 +106,10 @@ def test_two_gates_with_once_colliding_ids_both_stay_connected(
     gates: list[tuple[Outbox, EventPublisher]] = []
     settings = MqttSettings(broker=mqtt_broker.url, reconnect_min_s=0.1, reconnect_max_s=0.5)
     for site, gate in (("a-b", "c"), ("a", "b-c")):
-        outbox = Outbox(tmp_path / f"{site}.{gate}.db", site=site, gate=gate)
-        publisher = EventPublisher(settings, site=site, gate=gate, outbox=outbox)
+        outbox = Outbox(tmp_path / f"{site}.{gate}.db", site=site, gate=gate, clock=SystemClock())
+        publisher = EventPublisher(
+            settings, site=site, gate=gate, outbox=outbox, clock=SystemClock()
+        )
         publisher.start()
         gates.append((outbox, publisher))
     try:

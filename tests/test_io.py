@@ -7,9 +7,9 @@ import time
 from dataclasses import replace
 
 import pytest
-from gpiod.line import Bias, Direction
 
 from edge.drivers.fake_gpio import FakeChip, FakeInput, FakeOutput
+from edge.drivers.gpio_lines import Bias, Direction
 from edge.drivers.io import GateIo, open_io
 from edge.drivers.io_gpiod import Debouncer, GpiodInput
 from edge.drivers.settings import IoSettings

@@ -17,10 +17,11 @@ from paho.mqtt import publish
 
 from edge.cli import main
 from edge.cli.events_cmd import default_state_dir
+from edge.clock import SystemClock
 from edge.errors import PublishError
 from edge.events import GateEvent
 from edge.mqtt.commands import verify_command
-from edge.mqtt.publisher import EventPublisher
+from edge.mqtt.publisher import EventPublisher, OutboxPublisher
 from edge.mqtt.schema_files import load_schema
 from edge.mqtt.settings import MqttSettings
 from edge.mqtt.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC, GateTopics
@@ -198,9 +199,13 @@ class _Service:
 
     def __init__(self, tmp_path: Path, broker: Broker) -> None:
         self.commands: list[str] = []
-        self.outbox = Outbox(tmp_path / "state" / "outbox.db", site="s1", gate="g1")
+        self.outbox = Outbox(
+            tmp_path / "state" / "outbox.db", site="s1", gate="g1", clock=SystemClock()
+        )
         settings = MqttSettings(broker=broker.url, reconnect_min_s=0.1, reconnect_max_s=0.5)
-        self.publisher = EventPublisher(settings, site="s1", gate="g1", outbox=self.outbox)
+        self.publisher = EventPublisher(
+            settings, site="s1", gate="g1", outbox=self.outbox, clock=SystemClock()
+        )
         topics = GateTopics("s1", "g1")
         self.publisher.subscribe(topics.commands, lambda t, p, r: self.commands.append(p.decode()))
         self.publisher.start()
@@ -278,14 +283,14 @@ def test_events_flush_while_the_service_is_away_leaves_its_queued_commands(
 
 
 def test_tool_publisher_has_its_own_client_id_and_never_subscribes(tmp_path: Path) -> None:
-    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1")
+    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1", clock=SystemClock())
     settings = MqttSettings(broker="mqtt://127.0.0.1:1", client_id="gate-7")
-    tool = EventPublisher(settings, site="s1", gate="g1", outbox=outbox, tool=True)
+    tool = OutboxPublisher(settings, site="s1", gate="g1", outbox=outbox, clock=SystemClock())
     assert tool._client._client_id == f"gate-7-cli-{os.getpid()}".encode()
     assert tool._client._will is False
     with pytest.raises(PublishError):
         tool.subscribe("gates/s1/g1/cmd/#", lambda t, p, r: None)
-    service = EventPublisher(settings, site="s1", gate="g1", outbox=outbox)
+    service = EventPublisher(settings, site="s1", gate="g1", outbox=outbox, clock=SystemClock())
     assert service._client._client_id == b"gate-7"
     assert service._client._will is True
     outbox.close()

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from paho.mqtt import publish
 
 from central.commands import sign_command
-from edge.clock import FakeClock
+from edge.clock import FakeClock, SystemClock
 from edge.credentials.trust.signed_document import sign_document
 from edge.errors import CommandError, TrustListError
 from edge.events import GateEvent
@@ -263,9 +263,9 @@ def test_control_plane_over_the_broker(tmp_path: Path, mqtt_broker: Broker) -> N
 
     good = json.dumps({"payload": "good", "signature": "AA=="}).encode()
     publish.single("trust/denylist", good, qos=1, retain=True, port=mqtt_broker.port)
-    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1")
+    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1", clock=SystemClock())
     settings_ = MqttSettings(broker=mqtt_broker.url, command_public_key=PUBLIC_HEX)
-    publisher = EventPublisher(settings_, site="s1", gate="g1", outbox=outbox)
+    publisher = EventPublisher(settings_, site="s1", gate="g1", outbox=outbox, clock=SystemClock())
     handler, trust = FakeHandler(), FakeTrust()
     plane = ControlPlane(
         settings_,
@@ -275,6 +275,7 @@ def test_control_plane_over_the_broker(tmp_path: Path, mqtt_broker: Broker) -> N
         handler=handler,
         trust=trust,
         status=publisher,
+        clock=SystemClock(),
     )
     plane.attach(publisher)
     publisher.start()
@@ -301,9 +302,9 @@ def test_refresh_trust_asks_the_broker_for_the_retained_documents_again(
 ) -> None:
     good = json.dumps({"payload": "good", "signature": "AA=="}).encode()
     publish.single("trust/denylist", good, qos=1, retain=True, port=mqtt_broker.port)
-    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1")
+    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1", clock=SystemClock())
     settings_ = MqttSettings(broker=mqtt_broker.url, command_public_key=PUBLIC_HEX)
-    publisher = EventPublisher(settings_, site="s1", gate="g1", outbox=outbox)
+    publisher = EventPublisher(settings_, site="s1", gate="g1", outbox=outbox, clock=SystemClock())
     trust = FakeTrust()
     plane = ControlPlane(
         settings_,
@@ -313,6 +314,7 @@ def test_refresh_trust_asks_the_broker_for_the_retained_documents_again(
         handler=FakeHandler(),
         trust=trust,
         status=publisher,
+        clock=SystemClock(),
     )
     assert not plane.refetch_trust()  # not attached yet
     plane.attach(publisher)

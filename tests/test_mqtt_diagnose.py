@@ -135,8 +135,10 @@ def test_the_service_logs_a_rejected_certificate_at_warning_level(
             reconnect_min_s=0.2,
             reconnect_max_s=0.5,
         )
-        outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1")
-        publisher = EventPublisher(settings, site="s1", gate="g1", outbox=outbox)
+        outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1", clock=SystemClock())
+        publisher = EventPublisher(
+            settings, site="s1", gate="g1", outbox=outbox, clock=SystemClock()
+        )
         with caplog.at_level(logging.WARNING, logger="edge.mqtt"):
             publisher.start()
             try:
@@ -158,10 +160,10 @@ def test_not_authorised_and_client_id_taken_over_are_named(
         assert result.cause == "not_authorised", result
     with Broker(tmp_path / "open") as broker:
         settings = MqttSettings(broker=broker.url, client_id="same-id", reconnect_max_s=30.0)
-        first = Outbox(tmp_path / "a.db", site="s1", gate="g1")
-        second = Outbox(tmp_path / "b.db", site="s1", gate="g1")
-        one = EventPublisher(settings, site="s1", gate="g1", outbox=first)
-        two = EventPublisher(settings, site="s1", gate="g1", outbox=second)
+        first = Outbox(tmp_path / "a.db", site="s1", gate="g1", clock=SystemClock())
+        second = Outbox(tmp_path / "b.db", site="s1", gate="g1", clock=SystemClock())
+        one = EventPublisher(settings, site="s1", gate="g1", outbox=first, clock=SystemClock())
+        two = EventPublisher(settings, site="s1", gate="g1", outbox=second, clock=SystemClock())
         with caplog.at_level(logging.WARNING, logger="edge.mqtt"):
             one.start()
             assert _wait(lambda: one.connected)
@@ -196,8 +198,8 @@ def test_the_service_logs_a_wrong_ca_at_warning_level_naming_the_file(
     settings = MqttSettings(
         broker=tls_broker.url, ca_file=str(other.ca_file), reconnect_min_s=0.2, reconnect_max_s=0.5
     )
-    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1")
-    publisher = EventPublisher(settings, site="s1", gate="g1", outbox=outbox)
+    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1", clock=SystemClock())
+    publisher = EventPublisher(settings, site="s1", gate="g1", outbox=outbox, clock=SystemClock())
     with caplog.at_level(logging.WARNING, logger="edge.mqtt"):
         publisher.start()
         try:
@@ -259,8 +261,10 @@ def test_the_service_names_a_refused_login_once_as_not_authorised(
 ) -> None:
     with LocalBroker(tmp_path / "closed", allow_anonymous=False) as closed:
         settings = MqttSettings(broker=closed.url, reconnect_min_s=0.2, reconnect_max_s=0.3)
-        outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1")
-        publisher = EventPublisher(settings, site="s1", gate="g1", outbox=outbox)
+        outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1", clock=SystemClock())
+        publisher = EventPublisher(
+            settings, site="s1", gate="g1", outbox=outbox, clock=SystemClock()
+        )
         with caplog.at_level(logging.WARNING, logger="edge.mqtt"):
             publisher.start()
             try:

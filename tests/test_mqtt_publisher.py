@@ -15,6 +15,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from edge.clock import SystemClock
 from edge.errors import PublishError
 from edge.events import GateEvent
 from edge.mqtt.broker_url import parse_broker_url
@@ -38,8 +39,10 @@ def _settings(broker: Broker, **kw: Any) -> MqttSettings:
 
 
 def _setup(tmp_path: Path, broker: Broker, **kw: Any) -> tuple[Outbox, EventPublisher]:
-    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1")
-    publisher = EventPublisher(_settings(broker, **kw), site="s1", gate="g1", outbox=outbox)
+    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1", clock=SystemClock())
+    publisher = EventPublisher(
+        _settings(broker, **kw), site="s1", gate="g1", outbox=outbox, clock=SystemClock()
+    )
     return outbox, publisher
 
 
@@ -157,7 +160,9 @@ def test_telemetry_document_matches_its_schema(tmp_path: Path, mqtt_broker: Brok
         "thermometer": "ok",
         "clock_offset_s": None,
     }
-    telemetry = TelemetryPublisher(publisher, outbox, lambda: provider, interval_s=0.05)
+    telemetry = TelemetryPublisher(
+        publisher, outbox, lambda: provider, interval_s=0.05, clock=SystemClock()
+    )
     sample = telemetry.sample()
     jsonschema.validate(sample, load_schema("telemetry"))
     assert sample["outbox_depth"] == 1 and sample["fps"] == 14.5
@@ -236,7 +241,9 @@ def test_json_publishes_carry_payload_format_and_content_type(
         "thermometer": "on_demand",
         "clock_offset_s": 0.0,
     }
-    telemetry = TelemetryPublisher(publisher, outbox, lambda: provider, interval_s=60)
+    telemetry = TelemetryPublisher(
+        publisher, outbox, lambda: provider, interval_s=60, clock=SystemClock()
+    )
     publisher.start()
     assert publisher.wait_drained(10)
     telemetry.publish_once()
@@ -259,9 +266,14 @@ def test_status_follows_the_dropped_count_and_so_does_the_next_will(
     tmp_path: Path, mqtt_broker: Broker
 ) -> None:
     sub = Subscriber(mqtt_broker, STATUS)
-    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1", max_events=5)
+    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1", max_events=5, clock=SystemClock())
     publisher = EventPublisher(
-        _settings(mqtt_broker), site="s1", gate="g1", outbox=outbox, status_refresh_s=0.2
+        _settings(mqtt_broker),
+        site="s1",
+        gate="g1",
+        outbox=outbox,
+        status_refresh_s=0.2,
+        clock=SystemClock(),
     )
     publisher.start()
     assert sub.wait_for(lambda m: len(m) >= 1)
@@ -297,9 +309,13 @@ def test_status_follows_the_dropped_count_and_so_does_the_next_will(
 
 def test_telemetry_schema_requires_the_service_metrics(tmp_path: Path) -> None:
     schema = load_schema("telemetry")
-    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1")
+    outbox = Outbox(tmp_path / "outbox.db", site="s1", gate="g1", clock=SystemClock())
     publisher = EventPublisher(
-        MqttSettings(broker="mqtt://127.0.0.1:1"), site="s1", gate="g1", outbox=outbox
+        MqttSettings(broker="mqtt://127.0.0.1:1"),
+        site="s1",
+        gate="g1",
+        outbox=outbox,
+        clock=SystemClock(),
     )
     full = {
         "fps": 9.5,
@@ -308,10 +324,14 @@ def test_telemetry_schema_requires_the_service_metrics(tmp_path: Path) -> None:
         "thermometer": "ok",
         "clock_offset_s": None,
     }
-    sample = TelemetryPublisher(publisher, outbox, lambda: full, interval_s=60).sample()
+    sample = TelemetryPublisher(
+        publisher, outbox, lambda: full, interval_s=60, clock=SystemClock()
+    ).sample()
     jsonschema.validate(sample, schema)
     for name in full:
         partial = {k: v for k, v in full.items() if k != name}
-        bad = TelemetryPublisher(publisher, outbox, partial.copy, interval_s=60).sample()
+        bad = TelemetryPublisher(
+            publisher, outbox, partial.copy, interval_s=60, clock=SystemClock()
+        ).sample()
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema)

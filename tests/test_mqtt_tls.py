@@ -14,6 +14,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.cli import main as cli_main
+from edge.clock import SystemClock
 from edge.events import GateEvent
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
@@ -55,8 +56,10 @@ def _publisher(
         reconnect_min_s=0.1,
         reconnect_max_s=0.5,
     )
-    outbox = Outbox(tmp_path / f"{gate}.db", site="s1", gate=gate)
-    return outbox, EventPublisher(settings, site="s1", gate=gate, outbox=outbox)
+    outbox = Outbox(tmp_path / f"{gate}.db", site="s1", gate=gate, clock=SystemClock())
+    return outbox, EventPublisher(
+        settings, site="s1", gate=gate, outbox=outbox, clock=SystemClock()
+    )
 
 
 def test_events_over_tls(tmp_path: Path, tls_broker: Broker) -> None:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.clock import FakeClock
+from edge.clock import FakeClock, SystemClock
 from edge.errors import StorageError
 from edge.events import GateEvent, TemperatureFacts
 from edge.mqtt.schema_files import load_schema
@@ -151,7 +151,7 @@ def test_emit_returns_only_after_the_event_is_on_disk(tmp_path: Path) -> None:
 def test_storage_failures_raise_storage_error(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(StorageError):
-        Outbox(tmp_path / "dir.db", site="s", gate="g")
+        Outbox(tmp_path / "dir.db", site="s", gate="g", clock=SystemClock())
     outbox = _outbox(tmp_path)
     outbox.close()
     with pytest.raises(StorageError):

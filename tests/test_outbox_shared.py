@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from edge.clock import SystemClock
 from edge.events import GateEvent
 from edge.storage.outbox import Outbox
 
@@ -17,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _open(path: Path, **kw: object) -> Outbox:
+    kw.setdefault("clock", SystemClock())
     return Outbox(path / "outbox.db", site="s1", gate="g1", **kw)  # type: ignore[arg-type]
 
 
@@ -100,8 +102,9 @@ _CHILD = """
 import sys
 from pathlib import Path
 from edge.events import GateEvent
+from edge.clock import SystemClock
 from edge.storage.outbox import Outbox
-box = Outbox(Path(sys.argv[1]) / "outbox.db", site="s1", gate="g1")
+box = Outbox(Path(sys.argv[1]) / "outbox.db", site="s1", gate="g1", clock=SystemClock())
 print("ready", flush=True)
 sys.stdin.readline()
 for i in range(300):
@@ -167,7 +170,7 @@ def test_an_outbox_file_from_an_earlier_version_opens_with_the_right_depth(
 
 
 def test_the_size_bound_counts_rows_exactly_when_acks_left_gaps(tmp_path: Path) -> None:
-    outbox = Outbox(tmp_path / "outbox.db", site="s", gate="g", max_events=5)
+    outbox = Outbox(tmp_path / "outbox.db", site="s", gate="g", max_events=5, clock=SystemClock())
     for _ in range(5):
         outbox.emit(GateEvent(kind="test"))
     rows = outbox.pending()

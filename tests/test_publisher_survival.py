@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+from edge.clock import SystemClock
 from edge.events import GateEvent
 from edge.mqtt.publisher import DISPATCH_THREAD, NETWORK_FAULT, EventPublisher
 from edge.mqtt.settings import MqttSettings
@@ -36,9 +37,11 @@ class TroubledOutbox(Outbox):
 
 
 def _publisher(tmp_path: Path, broker: Broker) -> tuple[TroubledOutbox, EventPublisher]:
-    outbox = TroubledOutbox(tmp_path / "outbox.db", site="s1", gate="g1")
+    outbox = TroubledOutbox(tmp_path / "outbox.db", site="s1", gate="g1", clock=SystemClock())
     settings = MqttSettings(broker=broker.url, reconnect_min_s=0.1, reconnect_max_s=0.5)
-    return outbox, EventPublisher(settings, site="s1", gate="g1", outbox=outbox)
+    return outbox, EventPublisher(
+        settings, site="s1", gate="g1", outbox=outbox, clock=SystemClock()
+    )
 
 
 def _events(sub: Subscriber) -> list[str]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
-from gpiod.line import Direction, Value
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.drivers.fake_gpio import FakeChip, FakeLineRequest
+from edge.drivers.gpio_lines import Direction, Value
 from edge.drivers.relay import open_relay
 from edge.drivers.relay_gpiod import GpiodRelay
 from edge.drivers.relay_pulse import MAX_PULSE_MS, PulsedRelay, clamp_pulse_ms, release_all
@@ -95,6 +95,22 @@ class SteppedTime:
         return self.now
 
 
+class StepClock:
+    """A Clock reading a SteppedTime: time moves only when the test sets `now`."""
+
+    def __init__(self, time: SteppedTime) -> None:
+        self._time = time
+
+    def now(self) -> float:
+        return self._time.now
+
+    def monotonic(self) -> float:
+        return self._time.now
+
+    def sleep(self, seconds: float) -> None:
+        self._time.now += max(0.0, seconds)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     cap_ms=st.integers(100, 2000),
@@ -109,7 +125,7 @@ def test_schedule_never_exceeds_the_cap(cap_ms: int, requests: list[tuple[float,
         cap_ms=cap_ms,
         min_off_ms=0,
         off_ratio=0.0,
-        monotonic=clock,
+        clock=StepClock(clock),
     )
     try:
         for gap_s, duration_ms in requests:
@@ -181,7 +197,7 @@ def test_release_all_releases_every_open_relay() -> None:
 
 def test_request_failure_is_a_relay_error() -> None:
     class NoChip:
-        def request_lines(self, *args: object, **kwargs: object) -> None:
+        def request_lines(self, *args: object, **kwargs: object) -> NoReturn:
             raise FileNotFoundError(2, "No such file or directory", "/dev/gpiochip9")
 
     with pytest.raises(RelayError, match="cannot request"):

@@ -28,10 +28,12 @@ from edge.platform.documents import DESK_THREAD, DocumentDesk
 from edge.platform.provider import with_platform
 from edge.platform.secret import read_platform_secret
 from edge.platform.verifier import CredentialChecker
+from edge.ports import Heartbeat
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanResult
 from edge.service.clockguard import ClockWatch, judge_clock, kernel_sync_state
 from edge.service.journal import log_decision
+from edge.service.lifecycle import Lifecycle
 from edge.service.sdnotify import Notifier, Watchdog
 from edge.service.supervisor import WorkerSupervisor
 from edge.storage.outbox import Outbox
@@ -111,10 +113,28 @@ class GateService:
         self._notifier = notifier or Notifier.from_env()
         self._stop = threading.Event()
         self._exit_code = 0
+        self._lifecycle = Lifecycle()
+        try:
+            self._build(config, hardware, on_decision)
+        except BaseException:
+            # Nothing half-built stays open: close what was opened, newest first.
+            self._lifecycle.stop_all()
+            raise
+
+    def _build(
+        self,
+        config: Config,
+        hardware: Hardware,
+        on_decision: Callable[[DecisionRecord], None] | None,
+    ) -> None:
+        """Open the gate's stores and build its components; each store is recorded in the
+        lifecycle as soon as it is open."""
         state_dir = Path(config.storage.state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         self._clock_watch = ClockWatch(state_dir / "clock-mark", config.trust.clock_skew_s)
         self.credentials = platform_checker(config, self.clock)
+        if self.credentials.client is not None:
+            self._lifecycle.started("platform client", self.credentials.client.close)
         self.trust = trust_store(config, self.credentials, self.clock)
         self.documents: DocumentDesk | None = None
         identity_source = hardware.document_reader
@@ -129,16 +149,19 @@ class GateService:
                 ),
             )
             identity_source = self.documents.identity_lines
+        self.passback = DurablePassbackLedger(
+            state_dir / "passback.db", config.policy.anti_passback_s, self.clock
+        )
+        self._lifecycle.started("anti-passback ledger", self.passback.close)
         self.outbox = Outbox(
             state_dir / "outbox.db",
             site=config.gate.site,
             gate=config.gate.gate,
             max_events=config.storage.outbox_max_events,
             max_age_s=config.storage.outbox_max_age_days * 86400.0,
+            clock=self.clock,
         )
-        self.passback = DurablePassbackLedger(
-            state_dir / "passback.db", config.policy.anti_passback_s, self.clock
-        )
+        self._lifecycle.started("outbox", self._close_outbox)
         io = hardware.io
         self.controller = GateController(
             policy=config.policy,
@@ -168,7 +191,11 @@ class GateService:
         self.telemetry: TelemetryPublisher | None = None
         if config.mqtt.enabled:
             self.publisher = EventPublisher(
-                config.mqtt, site=config.gate.site, gate=config.gate.gate, outbox=self.outbox
+                config.mqtt,
+                site=config.gate.site,
+                gate=config.gate.gate,
+                outbox=self.outbox,
+                clock=self.clock,
             )
             self.control = ControlPlane(
                 config.mqtt,
@@ -178,9 +205,15 @@ class GateService:
                 handler=self,
                 trust=self.trust,
                 status=self.publisher,
+                clock=self.clock,
             )
+            self._lifecycle.started("command replay store", self.control.stop)
             self.telemetry = TelemetryPublisher(
-                self.publisher, self.outbox, self.metrics, config.mqtt.telemetry_interval_s
+                self.publisher,
+                self.outbox,
+                self.metrics,
+                config.mqtt.telemetry_interval_s,
+                self.clock,
             )
         self.watchdog = Watchdog(self._notifier)
         self._supervisor_beat = self.watchdog.register("supervisor", 10.0)
@@ -189,12 +222,10 @@ class GateService:
         )
         if hardware.frames is not None or hardware.scanner is not None:
             self.watchdog.register_probe("scanner", self.scan.heartbeat, 10.0)
-        relay_beat = getattr(hardware.relay, "heartbeat", None)
-        if callable(relay_beat):
-            self.watchdog.register_probe("relay", relay_beat, 5.0)
-        thermometer_beat = getattr(hardware.thermometer, "heartbeat", None)
-        if callable(thermometer_beat) and config.thermo.background_sampling:
-            self.watchdog.register_probe("thermometer", thermometer_beat, 5.0)
+        if isinstance(hardware.relay, Heartbeat):
+            self.watchdog.register_probe("relay", hardware.relay.heartbeat, 5.0)
+        if config.thermo.background_sampling:
+            self.watchdog.register_probe("thermometer", hardware.thermometer.heartbeat, 5.0)
         self.workers = WorkerSupervisor(self.publisher, self.clock)
         self._published_faults: dict[str, str] = {}
         self._trust_warnings: tuple[str, ...] = ()
@@ -204,7 +235,10 @@ class GateService:
     # ---- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Load trust, connect, start every worker, then tell systemd the gate is ready."""
+        """Load trust, connect, start every worker, then tell systemd the gate is ready.
+
+        Each part is recorded in the lifecycle as it starts, so stop() stops exactly what
+        started, in reverse order."""
         self.refresh_trust()
         for part, detail in self.hardware.faults.items():
             self.controller.report_fault(part, detail)
@@ -212,25 +246,36 @@ class GateService:
         self._check_clock()
         if self.publisher is not None:
             assert self.control is not None and self.telemetry is not None
+            publisher, telemetry = self.publisher, self.telemetry
             # Subscriptions first: the publisher then subscribes in the same breath as it connects.
-            self.control.attach(self.publisher)
-            self.publisher.start()
-            self.telemetry.start()
+            self.control.attach(publisher)
+            publisher.start()
+            self._lifecycle.started("MQTT connection", self._stop_mqtt)
+            telemetry.start()
+            self._lifecycle.started("telemetry", telemetry.stop)
             # The MQTT workers have no heartbeat of their own; a dead one must stop the pings.
             for name, thread_name in MQTT_WORKER_THREADS.items():
                 self.watchdog.register_thread(name, thread_name)
         self.hardware.start()
+        self._lifecycle.started("relay", self.hardware.relay.release)
         self.controller.start()
+        self._lifecycle.started("gate controller", self.controller.close)
         self.scan.start()
+        self._lifecycle.started("scan", self.scan.stop)
         if self.hardware.io.manual_button is not None:
             self._start_button_watch()
+            self._lifecycle.started("manual button", self._join_button_watch)
         self._supervise_workers()
+        self._lifecycle.started("worker supervision", self.workers.stop)
         if self.documents is not None:
             self.documents.start()
+            self._lifecycle.started("document desk", self.documents.stop)
             self.watchdog.register_thread("document_desk", DESK_THREAD, 10.0)
         self._thread = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
         self._thread.start()
+        self._lifecycle.started("supervisor", self._join_supervisor)
         self.watchdog.start()
+        self._lifecycle.started("watchdog", self.watchdog.stop)
         self._notifier.ready()
         self._notifier.status(f"running: gate {self.config.gate.site}/{self.config.gate.gate}")
         log.info("gate-edge %s running", __version__)
@@ -245,33 +290,50 @@ class GateService:
         return self._stop.wait(timeout_s)
 
     def stop(self) -> int:
-        """Shut the gate, flush the outbox within the configured bound; return the exit code."""
+        """Shut the gate, flush the outbox within the configured bound; return the exit code.
+
+        Every thread of the service stops the same way: the stop flag is set first (the loops
+        wait on it), then each part is stopped and joined, newest first, each stop guarded so
+        that a failing one never skips the rest; the hardware is closed last."""
         self._stop.set()
-        self.workers.stop()
-        self._notifier.stopping()
-        self.scan.stop()
-        if self.documents is not None:
-            self.documents.stop()
-        self.controller.close()
-        self.hardware.relay.release()
-        self.watchdog.stop()
-        if self._thread is not None:
-            self._thread.join(2.0)
-        if self.telemetry is not None:
-            self.telemetry.stop()
-        if self.control is not None:
+        self._guarded("systemd notification", self._notifier.stopping)
+        self._lifecycle.stop_all()
+        self._guarded("hardware", self.hardware.close)
+        return self._exit_code
+
+    def stopping_order(self) -> tuple[str, ...]:
+        """What stop() would stop now, in its order (the hardware comes last)."""
+        return (*self._lifecycle.names(), "hardware")
+
+    def _guarded(self, name: str, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except Exception:
+            log.exception("stopping %s failed; stopping the rest", name)
+
+    def _stop_mqtt(self) -> None:
+        """The control plane stops taking commands, then the outbox is drained and the
+        connection closed with an offline status."""
+        assert self.control is not None and self.publisher is not None
+        try:
             self.control.stop()
-        if self.publisher is not None:
+        finally:
             self.publisher.stop(drain_timeout_s=self.config.service.shutdown_flush_s)
+
+    def _close_outbox(self) -> None:
         pending = self.outbox.depth()
         if pending:
             log.warning("%d event(s) stay in the outbox for the next start", pending)
         self.outbox.close()
-        self.passback.close()
-        if self.credentials.client is not None:
-            self.credentials.client.close()
-        self.hardware.close()
-        return self._exit_code
+
+    def _join_supervisor(self) -> None:
+        if self._thread is not None:
+            self._thread.join(2.0)
+
+    def _join_button_watch(self) -> None:
+        thread = self._button_thread
+        if thread is not None:
+            thread.join(2.0)
 
     # ---- control plane (CommandHandler) -------------------------------------------------------
 
@@ -373,15 +435,13 @@ class GateService:
                 platform_cache=client.counts["cache"],
                 platform_failed=client.counts["failed"],
             )
-        thermometer_stats = getattr(self.hardware.thermometer, "stats", None)
-        if callable(thermometer_stats):
-            stats = thermometer_stats()
-            metrics.update(
-                thermometer=str(stats.state),
-                thermometer_object_c=stats.last_object_c,
-                thermometer_ambient_c=stats.last_ambient_c,
-                thermometer_faults=stats.faults,
-            )
+        stats = self.hardware.thermometer.stats()
+        metrics.update(
+            thermometer=str(stats.state),
+            thermometer_object_c=stats.last_object_c,
+            thermometer_ambient_c=stats.last_ambient_c,
+            thermometer_faults=stats.faults,
+        )
         return metrics
 
     def _on_scan_fault(self, reason: str) -> None:

@@ -6,7 +6,6 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from edge.app.config import Config
 from edge.clock import Clock
@@ -18,8 +17,8 @@ from edge.drivers.serial_lines import open_line_reader
 from edge.drivers.serial_scanner import open_serial_scanner
 from edge.drivers.thermometer import open_thermometer
 from edge.errors import GateEdgeError
-from edge.ports import FrameSource, GateRelay, LineSource
-from edge.thermo.reading import BodyThermometer
+from edge.ports import Closeable, FrameSource, GateRelay, LineSource, SelfWatching
+from edge.thermo.reading import ThermometerDevice
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ class Hardware:
     could not be opened (the gate then runs shut and reports them)."""
 
     relay: GateRelay
-    thermometer: BodyThermometer
+    thermometer: ThermometerDevice
     io: GateIo = field(default_factory=GateIo)
     frames: FrameSource | None = None
     scanner: LineSource | None = None
@@ -40,7 +39,7 @@ class Hardware:
     def start(self) -> None:
         """Start background activity (thermometer sampling) and open the document reader now,
         so that the first document is not lost while its port is still being set up."""
-        _call(self.thermometer, "start")
+        self.thermometer.start()
         if self.document_reader is not None:
             try:
                 self.document_reader.read_line(0.0)
@@ -53,16 +52,16 @@ class Hardware:
         """Let parts that watch themselves (the gate I/O board's heartbeat) latch and clear
         their faults in the controller."""
         for part in (self.relay, self.thermometer):
-            attach = getattr(part, "attach_faults", None)
-            if callable(attach):
-                attach(report, clear)
+            if isinstance(part, SelfWatching):
+                part.attach_faults(report, clear)
 
     def close(self) -> None:
         """Release the relay first, then free every device; never raises."""
         with contextlib.suppress(Exception):
             self.relay.release()
         for part in (self.frames, self.scanner, self.document_reader, self.thermometer):
-            _call(part, "close")
+            if part is not None:
+                _close(part)
         with contextlib.suppress(Exception):
             self.io.close()
         with contextlib.suppress(Exception):
@@ -72,12 +71,12 @@ class Hardware:
 def open_hardware(config: Config, clock: Clock) -> Hardware:
     """Open the configured devices. The relay and I/O lines are required (an error is raised);
     a camera, scanner or document reader that cannot be opened becomes a reported fault."""
-    relay = open_relay(config.relay)
+    relay = open_relay(config.relay, clock=clock)
     try:
         if isinstance(relay, GateIoRelay) and config.io.backend == "gateio":
             io = relay.board.gate_io()
         else:
-            io = open_io(config.io)
+            io = open_io(config.io, clock=clock)
     except GateEdgeError:
         relay.close()
         raise
@@ -115,11 +114,8 @@ def open_hardware(config: Config, clock: Clock) -> Hardware:
     return hardware
 
 
-def _call(part: Any, method: str) -> None:
-    action = getattr(part, method, None)
-    if action is None:
-        return
+def _close(part: Closeable) -> None:
     try:
-        action()
+        part.close()
     except Exception:
-        log.exception("%s.%s failed", type(part).__name__, method)
+        log.exception("%s.close failed", type(part).__name__)

@@ -8,7 +8,7 @@ from types import FrameType
 
 from edge.app.configcheck import check_config_file
 from edge.app.gate import GateService
-from edge.app.hardware import open_hardware
+from edge.app.hardware import Hardware, open_hardware
 from edge.clock import SystemClock
 from edge.drivers.relay import install_release_handlers
 from edge.service.logs import setup_logging
@@ -22,9 +22,27 @@ def run_service(config_path: str) -> int:
     config = check_config_file(config_path)
     setup_logging(config.gate.log_level)
     clock = SystemClock()
-    hardware = open_hardware(config, clock)
-    service = GateService(config, hardware, clock=clock, config_path=config_path)
+    hardware: Hardware | None = None
+    service: GateService | None = None
+    code = 1
+    try:
+        hardware = open_hardware(config, clock)
+        service = GateService(config, hardware, clock=clock, config_path=config_path)
+        _stop_on_signals(service)
+        service.start()
+        while not service.wait(1.0):
+            pass
+    finally:
+        # The service owns the hardware once built; before that, the hardware is closed here.
+        if service is not None:
+            code = service.stop()
+        elif hardware is not None:
+            hardware.close()
+    log.info("gate-edge stopped (exit %d)", code)
+    return code
 
+
+def _stop_on_signals(service: GateService) -> None:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         log.info("signal %d: shutting the gate", signum)
         service.request_stop(0)
@@ -34,11 +52,3 @@ def run_service(config_path: str) -> int:
     signal.signal(signal.SIGHUP, on_signal)
     # Chained in front of ours: the relay is released the moment a signal arrives.
     install_release_handlers()
-    try:
-        service.start()
-        while not service.wait(1.0):
-            pass
-    finally:
-        code = service.stop()
-    log.info("gate-edge stopped (exit %d)", code)
-    return code

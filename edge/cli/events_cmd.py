@@ -16,12 +16,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from edge.app.config import load_config
+from edge.clock import SystemClock
 from edge.errors import GateEdgeError
 from edge.events import GateEvent
 from edge.ids import device_id, device_id_problem
 from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.diagnose import probe_broker, tool_client_id
-from edge.mqtt.publisher import EventPublisher
+from edge.mqtt.publisher import OutboxPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.storage.outbox import Outbox
 from edge.storage.settings import StorageSettings
@@ -105,14 +106,19 @@ def _open_outbox(target: _Target) -> Outbox:
         gate=target.gate,
         max_events=target.storage.outbox_max_events,
         max_age_s=target.storage.outbox_max_age_days * 86400.0,
+        clock=SystemClock(),
     )
 
 
 def _deliver(target: _Target, outbox: Outbox, timeout_s: float) -> int:
-    # tool=True: own client id and a throw-away session, no status or Last Will, no commands;
-    # the service may be running with the same config and must keep its session and status.
-    publisher = EventPublisher(
-        target.mqtt, site=target.site, gate=target.gate, outbox=outbox, tool=True
+    # Only the outbox delivery: own client id and a throw-away session, no status or Last Will,
+    # no commands; the service may be running with the same config and keeps its session.
+    publisher = OutboxPublisher(
+        target.mqtt,
+        site=target.site,
+        gate=target.gate,
+        outbox=outbox,
+        clock=SystemClock(),
     )
     publisher.start()
     try:
@@ -128,7 +134,7 @@ def _deliver(target: _Target, outbox: Outbox, timeout_s: float) -> int:
     return 1
 
 
-def _why_undelivered(target: _Target, publisher: EventPublisher) -> str:
+def _why_undelivered(target: _Target, publisher: OutboxPublisher) -> str:
     """The named cause: refused publishes, or why the connection could not be made."""
     if publisher.refused:
         return (

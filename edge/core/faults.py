@@ -22,168 +22,298 @@ local button, or every presentation."""
 WayBack = Literal["automatic", "clear-fault", "restart"]
 
 
+FaultShown = Literal["latched", "status", "presentation"]
+"""Where a fault shows: latched on the controller (and denies what it blocks), on the status
+topic only (the gate keeps deciding), or announced for one presentation only."""
+
+
 @dataclass(frozen=True)
 class FaultKind:
-    """One entry of the fault catalogue."""
+    """One entry of the fault catalogue: its published name, what it blocks, how it is lifted,
+    and the technician guide's words for it (the guide's tables are generated from these)."""
 
     reason: str
     blocks: FaultScope
     way_back: WayBack
     how: str
+    meaning: str = ""
+    shown: FaultShown = "latched"
 
 
-FAULT_CATALOGUE: dict[str, FaultKind] = {
-    kind.reason: kind
-    for kind in (
-        FaultKind(
-            "indicator_fault",
-            "nothing",
-            "automatic",
-            "lamps and buzzer are switched off again every 30 s; cleared when that works",
+def _latched(
+    reason: str, blocks: FaultScope, way_back: WayBack, meaning: str, how: str
+) -> FaultKind:
+    return FaultKind(reason, blocks, way_back, how, meaning, "latched")
+
+
+def _status_only(reason: str, way_back: WayBack, meaning: str, how: str) -> FaultKind:
+    return FaultKind(reason, "nothing", way_back, how, meaning, "status")
+
+
+def _per_presentation(reason: str, meaning: str, how: str) -> FaultKind:
+    return FaultKind(reason, "nothing", "automatic", how, meaning, "presentation")
+
+
+FAULTS: tuple[FaultKind, ...] = (
+    _latched(
+        "indicator_fault",
+        "nothing",
+        "automatic",
+        "switching a lamp or the buzzer failed",
+        (
+            "automatic: the lamps and buzzer are switched off again every 30 s between "
+            "presentations; cleared when that works. Check the lamp/buzzer GPIO lines"
         ),
-        FaultKind(
-            "denylist_fault",
-            "nothing",
-            "automatic",
-            "cleared once a verifiable denylist is installed",
+    ),
+    _latched(
+        "denylist_fault",
+        "nothing",
+        "automatic",
+        "the denylist is missing or cannot be verified; codes are checked without revocation",
+        "automatic: cleared once a good denylist is installed",
+    ),
+    _latched(
+        "document_reader_fault",
+        "document",
+        "clear-fault",
+        (
+            "the document reader could not be opened at start (also a per-presentation reason when "
+            "a read fails)"
         ),
-        FaultKind(
-            "document_reader_fault",
-            "document",
-            "clear-fault",
-            "the reader could not be opened: clear-fault restarts the service to open it again",
+        (
+            "port, cable, dialout group; then `clear-fault` (the service restarts and opens it "
+            "again) or restart"
         ),
-        FaultKind(
-            "camera_fault",
-            "camera",
-            "automatic",
-            "the camera is retried every 5 s; cleared when frames arrive again",
+    ),
+    _latched(
+        "camera_fault",
+        "camera",
+        "automatic",
+        "the camera failed or could not be opened; also a scan loop error",
+        (
+            "automatic: an unplugged or missing USB camera is retried every 5 s, cleared when "
+            "frames arrive. Check cable, `/dev/video0`, CSI ribbon; `ge scan --source ...`"
         ),
-        FaultKind(
-            "serial_scanner_fault",
-            "serial",
-            "clear-fault",
-            "cleared when the scanner answers again; if it could not be opened at start, "
-            "clear-fault restarts the service to open it again",
+    ),
+    _latched(
+        "serial_scanner_fault",
+        "serial",
+        "clear-fault",
+        "the serial scanner failed or could not be opened at start",
+        (
+            "automatic when it answers again; if it could not be opened at start: port under "
+            "`/dev/serial/by-id/`, dialout group, then `clear-fault` (restarts the service)"
         ),
-        FaultKind(
-            "manual_button_fault",
-            "button",
-            "automatic",
-            "cleared as soon as the button input reads again",
+    ),
+    _latched(
+        "manual_button_fault",
+        "button",
+        "automatic",
+        "the manual button input could not be read",
+        "automatic: cleared as soon as the input reads again; check wiring and line",
+    ),
+    _latched(
+        "relay_fault",
+        "everything",
+        "clear-fault",
+        "a relay pulse failed (GPIO error, LCUS board unplugged)",
+        (
+            "`clear-fault relay_fault` from central after checking wiring and board power with `ge "
+            "relay pulse` (not re-probed automatically: a test pulse would open the turnstile); or "
+            "restart"
         ),
-        FaultKind(
-            "relay_fault",
-            "everything",
-            "clear-fault",
-            "not re-probed (a test pulse would open the turnstile): check the wiring with "
-            "`gate-edge relay pulse`, then send clear-fault",
+    ),
+    _latched(
+        "gateio_fault",
+        "everything",
+        "automatic",
+        (
+            "the gate I/O board answered no heartbeat for 500 ms (unplugged, USB cable, board "
+            "restarting); the board itself has dropped the relay"
         ),
-        FaultKind(
-            "gateio_fault",
-            "everything",
-            "automatic",
-            "the board has dropped the relay; clears when the board answers heartbeats again",
+        (
+            "automatic: clears when the board answers again, and so do the `relay_fault` and "
+            "`indicator_fault` the outage caused. USB cable and port; `ge gateio status` with the "
+            "service stopped"
         ),
-        FaultKind(
-            "storage_fault",
-            "everything",
-            "automatic",
-            "cleared by the next event stored (the deny of the next presentation)",
+    ),
+    _latched(
+        "storage_fault",
+        "everything",
+        "automatic",
+        (
+            "an event could not be stored on disk; a pass is turned into a deny (detail "
+            "`anti-passback: ...`: a pass could not be saved in `passback.db`, so the gate stayed "
+            "shut for that person)"
         ),
-        FaultKind(
-            "clock_fault",
-            "everything",
-            "automatic",
-            "re-checked every minute; cleared when the clock is plausible again",
+        (
+            "automatic: cleared at the next event stored. Free space and permissions of "
+            "`/var/lib/gate-edge`, read-only file system"
         ),
-        FaultKind(
-            "trust_fault",
-            "everything",
-            "automatic",
-            "re-checked every 0.5 s; cleared once a valid trust list (and denylist) is installed",
+    ),
+    _latched(
+        "clock_fault",
+        "everything",
+        "automatic",
+        (
+            "the wall clock is before 2026 (never set), or it is not synchronised and reads behind "
+            "the clock mark in the state directory"
         ),
-        # Reported on the status topic only, never latched on the controller:
-        FaultKind(
-            "trust-list",
-            "nothing",
-            "automatic",
-            "a refused update; cleared when a good one is installed (the last good list stays)",
+        (
+            "automatic: re-checked every minute, clears once network time is back; see 6.2. "
+            "`timedatectl`: NTP synchronised, RTC"
         ),
-        FaultKind(
-            "denylist",
-            "nothing",
-            "automatic",
-            "a refused update; cleared when a good one is installed (the last good list stays)",
+    ),
+    _latched(
+        "trust_fault",
+        "everything",
+        "automatic",
+        (
+            "no usable trust list (missing, unreadable, not verifiable, expired) or an expired "
+            "denylist; the detail names the file and the cause"
         ),
-        FaultKind(
-            "trust-files",
-            "nothing",
-            "automatic",
-            "a list file on disk was refused; re-read at refresh-trust and at start",
+        (
+            "automatic: cleared as soon as a good list is installed (retained update, "
+            "`refresh-trust`, copied file and restart)"
         ),
-        FaultKind(
-            "publish-refused",
-            "nothing",
-            "restart",
-            "fix the broker ACL, then restart the service (events stay in the outbox)",
+    ),
+    _status_only(
+        "publish-refused",
+        "restart",
+        "the broker refused events (e.g. not authorised); they stay in the outbox",
+        "broker ACL for the gate's CN; restart the service after the fix",
+    ),
+    _status_only(
+        "trust-list",
+        "automatic",
+        (
+            "an update from central was refused (bad signature, not newer, expired); the last good "
+            "list stays in use"
         ),
-        FaultKind("command-key", "nothing", "restart", "install the key, then restart"),
-        FaultKind("config", "nothing", "automatic", "send reload-config with a valid file"),
-        FaultKind(
-            "platform_breaker",
-            "nothing",
-            "automatic",
-            "the platform.fallback decides meanwhile; closes at the first answer after a probe",
+        "ask central to publish a correct, newer list",
+    ),
+    _status_only(
+        "denylist",
+        "automatic",
+        (
+            "an update from central was refused (bad signature, not newer, expired); the last good "
+            "list stays in use"
         ),
-        FaultKind(
-            "mqtt-control",
-            "nothing",
-            "automatic",
-            "an unexpected error handling one message; cleared by the next message handled",
+        "ask central to publish a correct, newer list",
+    ),
+    _status_only(
+        "command-key",
+        "restart",
+        "`mqtt.command_public_key` cannot be loaded; central commands are refused",
+        "install the key, restart",
+    ),
+    _status_only(
+        "trust-files",
+        "automatic",
+        (
+            "a trust list or denylist file in the state directory was refused at start or at "
+            "`refresh-trust` (bad signature, rollback, unreadable); the last good list stays"
         ),
-        FaultKind(
-            "mqtt-outbox",
-            "nothing",
-            "automatic",
-            "delivery is retried every second; cleared by the next round that succeeds",
+        "`ge trust show` the file; copy a good one and send `refresh-trust`",
+    ),
+    _status_only(
+        "config",
+        "automatic",
+        "a `reload-config` found the new file invalid; the gate runs on with the old one",
+        "`ge config check` the file, fix, reload again",
+    ),
+    _status_only(
+        "mqtt-control",
+        "automatic",
+        (
+            "handling a message from the broker failed unexpectedly (the detail names the topic "
+            "and the error); other commands and trust updates are still handled"
         ),
-        FaultKind(
-            "mqtt-network",
-            "nothing",
-            "restart",
-            "a broker callback failed; the connection keeps serving; restart to clear",
+        "read the journal (`control message on ... failed`); clears with the next message handled",
+    ),
+    _status_only(
+        "mqtt-outbox",
+        "automatic",
+        "delivering the outbox failed unexpectedly; it is retried every second, events stay stored",
+        "read the journal; clears with the next delivery round that succeeds",
+    ),
+    _status_only(
+        "mqtt-network",
+        "restart",
+        "a broker callback failed unexpectedly; the connection keeps serving",
+        "read the journal (`MQTT ... failed`)",
+    ),
+    _status_only(
+        "mqtt-telemetry",
+        "automatic",
+        (
+            "that loop of the service met an unexpected error and carries on (telemetry clears "
+            "with the next sample sent)"
         ),
-        FaultKind(
-            "mqtt-telemetry",
-            "nothing",
-            "automatic",
-            "the loop carries on; cleared by the next telemetry sample sent",
+        "read the journal for the traceback; restart the service to clear",
+    ),
+    _status_only(
+        "manual-button",
+        "restart",
+        (
+            "that loop of the service met an unexpected error and carries on (telemetry clears "
+            "with the next sample sent)"
         ),
-        FaultKind(
-            "manual-button",
-            "nothing",
-            "restart",
-            "the button loop met an unexpected error and carries on; restart to clear",
+        "read the journal for the traceback; restart the service to clear",
+    ),
+    _status_only(
+        "supervisor",
+        "restart",
+        (
+            "that loop of the service met an unexpected error and carries on (telemetry clears "
+            "with the next sample sent)"
         ),
-        FaultKind(
-            "supervisor",
-            "nothing",
-            "restart",
-            "the service's supervision loop met an unexpected error and carries on",
+        "read the journal for the traceback; restart the service to clear",
+    ),
+    _status_only(
+        "worker-<name>",
+        "automatic",
+        (
+            "a worker thread died and is being restarted (detail: `stopped; restarting in N s`, "
+            "`restarted (N restart(s) since start)` or `restart failed (...)`)"
         ),
-        FaultKind(
-            "worker-<name>",
-            "nothing",
-            "automatic",
-            "the worker thread is restarted with a backoff; cleared after 30 s of healthy running",
+        (
+            "read the journal around `worker <name> stopped`; repeated restarts: restart the "
+            "service and report the traceback"
         ),
-        # Per presentation (announced, shown for 5 minutes, never latched):
-        FaultKind("sensor_fault", "nothing", "automatic", "judged again at the next person"),
-        FaultKind("passage_input_fault", "nothing", "automatic", "judged again at the next pass"),
-        FaultKind("controller_fault", "nothing", "automatic", "the next person starts afresh"),
-    )
-}
+    ),
+    _status_only(
+        "platform_breaker",
+        "automatic",
+        (
+            "a platform route failed repeatedly; its credentials are decided by "
+            "`platform.fallback` without waiting (detail: the URL and `open` / `half_open`)"
+        ),
+        (
+            "network to the platform, its certificate, the app secret or the gate clock (HTTP 401 "
+            "in the journal: the platform refuses requests whose time is more than 300 s off); "
+            "clears at the first answer"
+        ),
+    ),
+    _per_presentation(
+        "sensor_fault",
+        "the thermometer failed or returned invalid data; the presentation is denied "
+        "`sensor_fault`",
+        "judged again at the next person",
+    ),
+    _per_presentation(
+        "passage_input_fault",
+        "the PASS input could not be read; the passage is recorded `granted_not_passed`",
+        "judged again at the next pass",
+    ),
+    _per_presentation(
+        "controller_fault",
+        "a presentation was aborted by an internal error; the gate stayed shut",
+        "the next person starts afresh",
+    ),
+)
+
+FAULT_CATALOGUE: dict[str, FaultKind] = {kind.reason: kind for kind in FAULTS}
 
 _UNKNOWN = FaultKind("unknown", "everything", "clear-fault", "send clear-fault once fixed")
 

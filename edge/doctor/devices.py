@@ -135,15 +135,11 @@ def check_inputs(config: Config) -> CheckResult:
         return failed(name, f"{settings.chip}: {exc}", f"line numbers in [io]; {_HELD}")
     states = []
     try:
-        for label in ("passage", "manual_button", "presence"):
-            line = getattr(io, label)
-            if line is not None:
-                states.append(f"{label} {'active' if line.is_active() else 'inactive'}")
-        for label in ("green_lamp", "red_lamp", "buzzer"):
-            output = getattr(io, label)
-            if output is not None:
-                output.off()
-                states.append(f"{label} off")
+        for label, line in io.inputs().items():
+            states.append(f"{label} {'active' if line.is_active() else 'inactive'}")
+        for label, output in io.outputs().items():
+            output.off()
+            states.append(f"{label} off")
     except GateEdgeError as exc:
         return failed(name, f"{settings.chip}: {exc}", "check wiring and the lines in [io]")
     finally:

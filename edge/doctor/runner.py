@@ -14,7 +14,7 @@ from edge.doctor.report import CheckResult, DoctorReport, failed, passed, skippe
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
 from edge.mqtt.diagnose import probe_broker, tool_client_id
-from edge.mqtt.publisher import EventPublisher
+from edge.mqtt.publisher import OutboxPublisher
 from edge.storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -115,11 +115,16 @@ def _publish_result(config: Config, report: DoctorReport) -> None:
         gate=config.gate.gate,
         max_events=config.storage.outbox_max_events,
         max_age_s=config.storage.outbox_max_age_days * 86400.0,
+        clock=SystemClock(),
     )
     try:
         outbox.emit(event)
-        publisher = EventPublisher(
-            config.mqtt, site=config.gate.site, gate=config.gate.gate, outbox=outbox, tool=True
+        publisher = OutboxPublisher(
+            config.mqtt,
+            site=config.gate.site,
+            gate=config.gate.gate,
+            outbox=outbox,
+            clock=SystemClock(),
         )
         publisher.start()
         try:

@@ -6,10 +6,11 @@ import errno
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gpiod.line import Direction, Value
+from edge.clock import SYSTEM_CLOCK, Clock
+from edge.drivers.gpio_lines import Direction, LineSettings, Value
 
 Record = tuple[float, int]
 
@@ -27,16 +28,16 @@ class FakeLineRequest:
         config: Mapping[Any, Any],
         chip: str = "/dev/gpiochip-fake",
         consumer: str | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM_CLOCK,
         log_path: str | None = None,
     ) -> None:
         self.chip_name = chip
         self.consumer = consumer
-        self.settings: dict[int, Any] = {}
+        self.settings: dict[int, LineSettings] = {}
         for key, line_settings in config.items():
             for line in key if isinstance(key, tuple | list) else (key,):
                 self.settings[int(line)] = line_settings
-        self._monotonic = monotonic
+        self._monotonic = clock.monotonic
         self._log_fd = (
             os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if log_path else None
         )
@@ -47,7 +48,7 @@ class FakeLineRequest:
         self._inputs: dict[int, int] = {}
         for line, line_settings in self.settings.items():
             if _is_output(line_settings):
-                self._record(line, _level(getattr(line_settings, "output_value", Value.INACTIVE)))
+                self._record(line, _level(line_settings.output_value))
             else:
                 self._inputs[line] = 0
 
@@ -220,8 +221,8 @@ class FakeOutput:
             self.history.append((time.monotonic(), on))
 
 
-def _is_output(line_settings: Any) -> bool:
-    return getattr(line_settings, "direction", None) == Direction.OUTPUT
+def _is_output(line_settings: LineSettings) -> bool:
+    return bool(line_settings.direction == Direction.OUTPUT)
 
 
 def _level(value: Any) -> int:

@@ -6,10 +6,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import gpiod
-from gpiod.line import Bias, Direction, Value
-
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.drivers.fake_gpio import FakeInput, FakeOutput
+from edge.drivers.gpio_lines import Bias, Direction, GpioBackend, LineSettings, Value, libgpiod
 from edge.drivers.io_gpiod import GpiodInput, GpiodOutput
 from edge.drivers.relay_gpiod import CONSUMER
 from edge.drivers.settings import IoSettings
@@ -31,6 +30,17 @@ class GateIo:
     buzzer: DigitalOutput | None = None
     _request: Any = field(default=None, repr=False)
 
+    def inputs(self) -> dict[str, DigitalInput]:
+        """The fitted inputs by name (passage, manual_button, presence)."""
+        named = {"passage": self.passage, "manual_button": self.manual_button}
+        named["presence"] = self.presence
+        return {name: part for name, part in named.items() if part is not None}
+
+    def outputs(self) -> dict[str, DigitalOutput]:
+        """The fitted outputs by name (green_lamp, red_lamp, buzzer)."""
+        named = {"green_lamp": self.green_lamp, "red_lamp": self.red_lamp, "buzzer": self.buzzer}
+        return {name: part for name, part in named.items() if part is not None}
+
     def close(self) -> None:
         """Switch outputs off, stop inputs and free the lines; never raises."""
         parts = (self.passage, self.manual_button, self.presence)
@@ -48,7 +58,9 @@ class GateIo:
             self._request = None
 
 
-def open_io(settings: IoSettings, gpio: Any = None) -> GateIo:
+def open_io(
+    settings: IoSettings, gpio: GpioBackend | None = None, *, clock: Clock = SYSTEM_CLOCK
+) -> GateIo:
     """Request every configured line in one request. backend "fake" (and no `gpio`) gives
     FakeInput/FakeOutput objects for the configured lines; `gpio` replaces the gpiod module
     (e.g. a FakeChip) so the real GPIO code runs on fake lines."""
@@ -75,22 +87,27 @@ def open_io(settings: IoSettings, gpio: Any = None) -> GateIo:
         return GateIo(**parts)
     if not lines:
         return GateIo()
-    in_settings = gpiod.LineSettings(
+    in_settings = LineSettings(
         direction=Direction.INPUT,
         active_low=settings.inputs_active_low,
         bias=Bias.PULL_UP if settings.inputs_active_low else Bias.PULL_DOWN,
     )
-    out_settings = gpiod.LineSettings(direction=Direction.OUTPUT, output_value=Value.INACTIVE)
+    out_settings = LineSettings(direction=Direction.OUTPUT, output_value=Value.INACTIVE)
     config: dict[Any, Any] = {line: in_settings for line in inputs.values()}
     config.update({line: out_settings for line in outputs.values()})
-    backend = gpio if gpio is not None else gpiod
+    backend = gpio if gpio is not None else libgpiod()
     try:
         request = backend.request_lines(settings.chip, consumer=CONSUMER, config=config)
     except (OSError, ValueError) as exc:
         raise DriverError(f"cannot request {settings.chip} lines {sorted(lines)}: {exc}") from exc
     parts = {
         name: GpiodInput(
-            request, line, debounce_ms=settings.debounce_ms, poll_ms=settings.poll_ms, name=name
+            request,
+            line,
+            debounce_ms=settings.debounce_ms,
+            poll_ms=settings.poll_ms,
+            name=name,
+            clock=clock,
         )
         for name, line in inputs.items()
     }

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
 from typing import Protocol
 
-from gpiod.line import Value
-
+from edge.clock import SYSTEM_CLOCK, Clock
+from edge.drivers.gpio_lines import Value
 from edge.errors import DriverError
 
 log = logging.getLogger(__name__)
@@ -57,13 +55,13 @@ class GpiodInput:
         debounce_ms: int = 20,
         poll_ms: int = 5,
         name: str = "input",
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._request = request
         self.line = line
         self.name = name
         self._poll_s = poll_ms / 1000
-        self._monotonic = monotonic
+        self._monotonic = clock.monotonic
         self._debouncer = Debouncer(debounce_ms / 1000)
         self._cond = threading.Condition()
         self._activations = 0

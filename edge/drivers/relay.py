@@ -3,12 +3,10 @@ fake line."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import gpiod
-
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.drivers.fake_gpio import FakeChip
 from edge.drivers.gateio import GateIoBoard
+from edge.drivers.gpio_lines import GpioBackend, libgpiod
 from edge.drivers.relay_gpiod import GpiodRelay
 from edge.drivers.relay_lcus import LcusRelay
 from edge.drivers.relay_pulse import install_release_handlers, release_all
@@ -19,7 +17,9 @@ from edge.ports import GateRelay
 __all__ = ["install_release_handlers", "open_relay", "release_all"]
 
 
-def open_relay(settings: RelaySettings, gpio: Any = None) -> GateRelay:
+def open_relay(
+    settings: RelaySettings, gpio: GpioBackend | None = None, *, clock: Clock = SYSTEM_CLOCK
+) -> GateRelay:
     """The relay per `settings`. `gpio` replaces the gpiod module (e.g. a FakeChip to inspect).
 
     backend "fake" runs the real GPIO relay code on a FakeChip line. Every relay opened here is
@@ -36,6 +36,7 @@ def open_relay(settings: RelaySettings, gpio: Any = None) -> GateRelay:
             baudrate=settings.baudrate,
             pulse_ms=pulse,
             cap_ms=cap,
+            clock=clock,
         )
     if settings.backend == "gateio":
         if not settings.port:
@@ -45,7 +46,7 @@ def open_relay(settings: RelaySettings, gpio: Any = None) -> GateRelay:
         )
         return board.relay
     if gpio is None:
-        gpio = FakeChip() if settings.backend == "fake" else gpiod
+        gpio = FakeChip() if settings.backend == "fake" else libgpiod()
     return GpiodRelay.open(
         settings.chip,
         settings.line,
@@ -53,4 +54,5 @@ def open_relay(settings: RelaySettings, gpio: Any = None) -> GateRelay:
         pulse_ms=pulse,
         cap_ms=cap,
         backend=gpio,
+        clock=clock,
     )

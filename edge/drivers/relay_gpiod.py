@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Protocol
 
-import gpiod
-from gpiod.line import Direction, Value
-
+from edge.clock import SYSTEM_CLOCK, Clock
+from edge.drivers.gpio_lines import Direction, GpioBackend, LineSettings, Value, libgpiod
 from edge.drivers.relay_pulse import MAX_PULSE_MS, PulsedRelay
 from edge.errors import RelayError
 
@@ -24,12 +23,12 @@ class LineRequestLike(Protocol):
     def release(self) -> None: ...
 
 
-def request_output(backend: Any, chip: str, line: int, active_low: bool) -> LineRequestLike:
+def request_output(backend: GpioBackend, chip: str, line: int, active_low: bool) -> LineRequestLike:
     """Request one output line, logically inactive from the first instant.
 
     `backend` is the gpiod module, or edge.drivers.fake_gpio.FakeChip for simulation.
     """
-    settings = gpiod.LineSettings(
+    settings = LineSettings(
         direction=Direction.OUTPUT, output_value=Value.INACTIVE, active_low=active_low
     )
     try:
@@ -51,6 +50,7 @@ class GpiodRelay(PulsedRelay):
         *,
         pulse_ms: int = 300,
         cap_ms: int = MAX_PULSE_MS,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._request = request
         self.line = line
@@ -60,6 +60,7 @@ class GpiodRelay(PulsedRelay):
             pulse_ms=pulse_ms,
             cap_ms=cap_ms,
             name=f"relay(line {line})",
+            clock=clock,
         )
 
     @classmethod
@@ -71,11 +72,12 @@ class GpiodRelay(PulsedRelay):
         active_low: bool = False,
         pulse_ms: int = 300,
         cap_ms: int = MAX_PULSE_MS,
-        backend: Any = gpiod,
+        backend: GpioBackend | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> GpiodRelay:
         """Request the line (inactive) on `chip` through `backend` and wrap it."""
-        request = request_output(backend, chip, line, active_low)
-        return cls(request, line, pulse_ms=pulse_ms, cap_ms=cap_ms)
+        request = request_output(backend or libgpiod(), chip, line, active_low)
+        return cls(request, line, pulse_ms=pulse_ms, cap_ms=cap_ms, clock=clock)
 
     def _free(self) -> None:
         try:

@@ -7,6 +7,7 @@ from typing import Any
 
 import serial
 
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.drivers.relay_pulse import MAX_PULSE_MS, PulsedRelay
 from edge.errors import RelayError
 
@@ -28,7 +29,13 @@ class LcusRelay(PulsedRelay):
     """Pulses one channel of an LCUS board; the board is switched off when opened and closed."""
 
     def __init__(
-        self, port: Any, channel: int = 1, *, pulse_ms: int = 300, cap_ms: int = MAX_PULSE_MS
+        self,
+        port: Any,
+        channel: int = 1,
+        *,
+        pulse_ms: int = 300,
+        cap_ms: int = MAX_PULSE_MS,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._port = port
         self.channel = channel
@@ -41,6 +48,7 @@ class LcusRelay(PulsedRelay):
             pulse_ms=pulse_ms,
             cap_ms=cap_ms,
             name=f"relay(lcus channel {channel})",
+            clock=clock,
         )
 
     @classmethod
@@ -52,6 +60,7 @@ class LcusRelay(PulsedRelay):
         baudrate: int = BAUDRATE,
         pulse_ms: int = 300,
         cap_ms: int = MAX_PULSE_MS,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> LcusRelay:
         """Open `port` (a device path or a pyserial URL such as loop://) and switch it off."""
         try:
@@ -59,7 +68,7 @@ class LcusRelay(PulsedRelay):
         except (serial.SerialException, OSError, ValueError) as exc:
             raise RelayError(f"cannot open relay board {port!r}: {exc}") from exc
         try:
-            return cls(handle, channel, pulse_ms=pulse_ms, cap_ms=cap_ms)
+            return cls(handle, channel, pulse_ms=pulse_ms, cap_ms=cap_ms, clock=clock)
         except RelayError:
             handle.close()
             raise

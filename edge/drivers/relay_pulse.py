@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
 
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.errors import RelayError
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class PulsedRelay:
         min_off_ms: int = MIN_OFF_MS,
         off_ratio: float = 1.0,
         name: str = "relay",
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.cap_ms = max(MIN_PULSE_MS, min(int(cap_ms), MAX_PULSE_MS))
         self.pulse_ms = clamp_pulse_ms(pulse_ms, self.cap_ms)
@@ -60,7 +61,7 @@ class PulsedRelay:
         self.name = name
         self._energise = energise
         self._deenergise = deenergise
-        self._monotonic = monotonic
+        self._monotonic = clock.monotonic
         self._cond = threading.Condition(threading.RLock())
         self._on_since: float | None = None
         self._off_at = 0.0

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from edge.clock import Clock, SystemClock
+from edge.clock import Clock
 from edge.errors import CommandError, GateEdgeError, TrustListError
 from edge.mqtt.commands import Command, load_command_key, verify_command
 from edge.mqtt.settings import MqttSettings
@@ -89,11 +89,11 @@ class ControlPlane:
         handler: CommandHandler,
         trust: TrustUpdater,
         status: StatusReporter,
-        clock: Clock | None = None,
+        clock: Clock,
     ) -> None:
         self.topics = GateTopics(site, gate)
         self._settings, self._handler, self._trust, self._status = settings, handler, trust, status
-        self._clock = clock or SystemClock()
+        self._clock = clock
         self._key: ed25519.Ed25519PublicKey | None = None
         self._key_problem = "no command key configured"
         if settings.command_public_key:

@@ -18,13 +18,14 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from edge import __version__
-from edge.clock import Clock, SystemClock
-from edge.core.documents import encode, status_document
+from edge.clock import Clock
+from edge.core.documents import encode
 from edge.errors import GateEdgeError, PublishError
 from edge.ids import client_id as gate_client_id
 from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.diagnose import TroubleReporter, diagnose_connack, diagnose_disconnect
 from edge.mqtt.settings import MqttSettings
+from edge.mqtt.status import GateStatus
 from edge.mqtt.topics import GateTopics
 from edge.storage.outbox import Outbox
 
@@ -48,17 +49,20 @@ def json_properties(packet_type: int = PacketTypes.PUBLISH) -> Properties:
     return props
 
 
-class EventPublisher:
+class OutboxPublisher:
     """Publishes every outbox event at QoS 1 in order, deleting it only on a successful PUBACK.
 
     Runs paho's network loop plus one dispatcher thread. Messages published and not yet
     acknowledged are re-sent by paho after a reconnect; after a restart the outbox is replayed.
 
-    `tool=True` is for short-lived tools run beside the service (`gate-edge events test|flush`):
-    its own client id (`<client id>-cli-<pid>`), a clean non-persistent session (session expiry
-    0), no Last Will, no status publishes and no subscriptions, so the gate's session, queued
-    commands and retained status are left alone.
+    This is all a short-lived tool run beside the service needs (`gate-edge events test|flush`,
+    `doctor`): its own client id (`<client id>-cli-<pid>`), a clean non-persistent session
+    (session expiry 0), no Last Will, no status publishes and no subscriptions, so the gate's
+    session, queued commands and retained status are left alone. The gate's own connection is
+    an EventPublisher, which adds those.
     """
+
+    quiet = True  # a tool reports broker trouble once, on its own terms
 
     def __init__(
         self,
@@ -68,18 +72,16 @@ class EventPublisher:
         gate: str,
         outbox: Outbox,
         version: str = __version__,
-        clock: Clock | None = None,
-        tool: bool = False,
+        clock: Clock,
         status_refresh_s: float = STATUS_REFRESH_S,
     ) -> None:
         self.topics = GateTopics(site, gate)
-        self._tool = tool
         self._status_refresh_s = status_refresh_s
         self._next_status_check = 0.0
         self._status_dropped: int | None = None
         self._json = json_properties()
         self._settings, self._outbox, self._version = settings, outbox, version
-        self._clock = clock or SystemClock()
+        self._clock = clock
         self._address = parse_broker_url(settings.broker)
         self._cv = threading.Condition()
         self._inflight: dict[int, int] = {}
@@ -88,28 +90,27 @@ class EventPublisher:
         self._wanted = True
         self._connected = False
         self._stopping = False
-        self._faults: dict[str, str] = {}
-        self._trust: dict[str, Any] | None = None
+        self.status = GateStatus(version)
         self._subscriptions: dict[str, MessageHandler] = {}
         self._refused = 0
         self._thread: threading.Thread | None = None
         self._client_id = ""
         self._connected_at = 0.0
         self._client = self._make_client(site, gate)
-        self.trouble = TroubleReporter(settings, self._client_id, logger=log, quiet=tool)
+        self.trouble = TroubleReporter(settings, self._client_id, logger=log, quiet=self.quiet)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
         """Connect in the background (retrying with backoff) and start delivering."""
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = 0 if self._tool else self._settings.session_expiry_s
+        props.SessionExpiryInterval = self._session_expiry_s()
         try:
             self._client.connect_async(
                 self._address.host,
                 self._address.port,
                 keepalive=self._settings.keepalive_s,
-                clean_start=self._tool,
+                clean_start=self._clean_start(),
                 properties=props,
             )
             self._client.loop_start()
@@ -152,10 +153,8 @@ class EventPublisher:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._outbox.set_listener(None)
-        if self.connected and not self._tool:
-            with contextlib.suppress(RuntimeError, ValueError, GateEdgeError):
-                info = self._publish_status("offline", self._clock.now())
-                info.wait_for_publish(timeout=2.0)
+        if self.connected:
+            self._announce_offline()
         self._client.disconnect()
         self._client.loop_stop()
         self._outbox.flush_acks()
@@ -186,29 +185,20 @@ class EventPublisher:
 
     def set_fault(self, name: str, detail: str) -> None:
         """Report a fault on the retained status document."""
-        with self._cv:
-            changed = self._faults.get(name) != detail
-            self._faults[name] = detail
-        if changed:
+        if self.status.set_fault(name, detail):
             self._republish_status()
 
     def clear_fault(self, name: str) -> None:
         """Remove a fault from the retained status document."""
-        with self._cv:
-            changed = self._faults.pop(name, None) is not None
-        if changed:
+        if self.status.clear_fault(name):
             self._republish_status()
 
     def faults(self) -> dict[str, str]:
-        with self._cv:
-            return dict(self._faults)
+        return self.status.faults()
 
     def set_trust(self, summary: dict[str, Any]) -> None:
         """Describe the trust list and denylist in force on the retained status document."""
-        with self._cv:
-            changed = self._trust != summary
-            self._trust = summary
-        if changed:
+        if self.status.set_trust(summary):
             self._republish_status()
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> None:
@@ -217,23 +207,8 @@ class EventPublisher:
             self._send(topic, payload, qos, retain, _STATUS)
 
     def subscribe(self, topic_filter: str, handler: MessageHandler) -> None:
-        """Receive messages for a filter (QoS 1); renewed after every reconnect."""
-        if self._tool:
-            raise PublishError("a tool connection does not subscribe (it would take the gate's)")
-
-        def on_message(client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-            try:
-                handler(message.topic, bytes(message.payload), bool(message.retain))
-            except Exception:
-                log.exception("handler for %s failed", message.topic)
-
-        self._client.message_callback_add(topic_filter, on_message)
-        # Under the lock: either _on_connect's snapshot includes this filter or we see connected.
-        with self._cv:
-            self._subscriptions[topic_filter] = handler
-            connected = self._connected
-        if connected:
-            self._client.subscribe(topic_filter, options=SubscribeOptions(qos=1))
+        """A tool's connection does not subscribe: it would take the gate's messages."""
+        raise PublishError("a tool connection does not subscribe (it would take the gate's)")
 
     def resubscribe(self, topic_filter: str) -> bool:
         """Subscribe again to a filter already subscribed, so the broker sends its retained
@@ -360,72 +335,32 @@ class EventPublisher:
         with self._cv:
             self._cv.notify_all()
 
-    def _publish_status(self, state: str, now: float) -> Any:
-        dropped = self._outbox.dropped()
-        document = status_document(
-            state,
-            version=self._version,
-            ts_ms=int(now * 1000),
-            faults=self.faults(),
-            dropped_events=dropped,
-            trust=self._trust,
-        )
-        info = self._send(self.topics.status, encode(document), 1, True, _STATUS)
-        self._status_dropped = dropped
-        return info
+    # --- what the gate's connection adds (none of it for a tool) ------------------------------
+
+    def _client_id_for(self, configured: str) -> str:
+        return f"{configured}-cli-{os.getpid()}"
+
+    def _session_expiry_s(self) -> int:
+        return 0
+
+    def _clean_start(self) -> bool:
+        return True
+
+    def _prepare_client(self, client: mqtt.Client) -> None:
+        """Before the first connect (the gate sets its Last Will here)."""
+
+    def _announce_offline(self) -> None:
+        """At an orderly stop while connected (the gate publishes its offline status)."""
 
     def _republish_status(self) -> None:
-        """Best effort: a status that cannot go out now is re-sent on the next connect."""
-        if self.connected and not self._tool:
-            try:
-                self._publish_status("online", self._clock.now())
-            except GateEdgeError as exc:
-                log.error("status not published: %s", exc)
+        """After a connect or a fault change (the gate re-publishes its retained status)."""
 
     def _refresh_status(self) -> None:
-        """Re-publish the retained status when the outbox dropped events since the last one.
-
-        Checked at most every status_refresh_s (the dispatcher calls this on every round).
-        """
-        if self._tool or not self.connected or self._status_dropped is None:
-            return  # nothing published yet: _on_connect publishes the first status
-        now = self._clock.monotonic()
-        if now < self._next_status_check:
-            return
-        self._next_status_check = now + self._status_refresh_s
-        if self._outbox.dropped() != self._status_dropped:
-            self._republish_status()
-
-    def _offline_will(self) -> bytes:
-        document = status_document(
-            "offline",
-            version=self._version,
-            ts_ms=None,
-            faults={},
-            dropped_events=self._outbox.dropped(),
-        )
-        return encode(document)
-
-    def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
-        """Before every (re)connect: the Last Will carries the current dropped-events count."""
-        try:
-            will = self._offline_will()
-        except GateEdgeError as exc:
-            log.warning("Last Will not refreshed: %s", exc)
-            return
-        client.will_set(
-            self.topics.status,
-            will,
-            qos=1,
-            retain=True,
-            properties=json_properties(PacketTypes.WILLMESSAGE),
-        )
+        """On every dispatcher round (the gate checks the dropped-events count)."""
 
     def _make_client(self, site: str, gate: str) -> mqtt.Client:
         settings = self._settings
-        client_id = settings.client_id or gate_client_id(site, gate)
-        if self._tool:
-            client_id = f"{client_id}-cli-{os.getpid()}"
+        client_id = self._client_id_for(settings.client_id or gate_client_id(site, gate))
         self._client_id = client_id
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if settings.username:
@@ -440,10 +375,7 @@ class EventPublisher:
                 )
             except (OSError, ValueError, ssl.SSLError) as exc:
                 raise PublishError(f"TLS set-up failed: {exc}") from exc
-        if not self._tool:
-            # Set here too (not only before each connect) so the will exists from the start.
-            self._on_pre_connect(client, None)
-            client.on_pre_connect = self._guarded(self._on_pre_connect)
+        self._prepare_client(client)
         # paho sleeps these as seconds; fractions work although the stub says int
         client.reconnect_delay_set(
             settings.reconnect_min_s,  # type: ignore[arg-type]
@@ -471,3 +403,93 @@ class EventPublisher:
                 self.set_fault(NETWORK_FAULT, f"{name}: {type(exc).__name__}")
 
         return guarded
+
+
+class EventPublisher(OutboxPublisher):
+    """The gate's own connection: a persistent session under the gate's client id, the Last
+    Will, the retained status document, and the subscriptions of the control plane."""
+
+    quiet = False
+
+    def _client_id_for(self, configured: str) -> str:
+        return configured
+
+    def _session_expiry_s(self) -> int:
+        return self._settings.session_expiry_s
+
+    def _clean_start(self) -> bool:
+        return False
+
+    def _prepare_client(self, client: mqtt.Client) -> None:
+        # Set here too (not only before each connect) so the will exists from the start.
+        self._on_pre_connect(client, None)
+        client.on_pre_connect = self._guarded(self._on_pre_connect)
+
+    def _announce_offline(self) -> None:
+        with contextlib.suppress(RuntimeError, ValueError, GateEdgeError):
+            info = self._publish_status("offline", self._clock.now())
+            info.wait_for_publish(timeout=2.0)
+
+    def subscribe(self, topic_filter: str, handler: MessageHandler) -> None:
+        """Receive messages for a filter (QoS 1); renewed after every reconnect."""
+
+        def on_message(client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+            try:
+                handler(message.topic, bytes(message.payload), bool(message.retain))
+            except Exception:
+                log.exception("handler for %s failed", message.topic)
+
+        self._client.message_callback_add(topic_filter, on_message)
+        # Under the lock: either _on_connect's snapshot includes this filter or we see connected.
+        with self._cv:
+            self._subscriptions[topic_filter] = handler
+            connected = self._connected
+        if connected:
+            self._client.subscribe(topic_filter, options=SubscribeOptions(qos=1))
+
+    def _publish_status(self, state: str, now: float) -> Any:
+        dropped = self._outbox.dropped()
+        document = self.status.document(state, int(now * 1000), dropped)
+        info = self._send(self.topics.status, encode(document), 1, True, _STATUS)
+        self._status_dropped = dropped
+        return info
+
+    def _republish_status(self) -> None:
+        """Best effort: a status that cannot go out now is re-sent on the next connect."""
+        if self.connected:
+            try:
+                self._publish_status("online", self._clock.now())
+            except GateEdgeError as exc:
+                log.error("status not published: %s", exc)
+
+    def _refresh_status(self) -> None:
+        """Re-publish the retained status when the outbox dropped events since the last one.
+
+        Checked at most every status_refresh_s (the dispatcher calls this on every round).
+        """
+        if not self.connected or self._status_dropped is None:
+            return  # nothing published yet: _on_connect publishes the first status
+        now = self._clock.monotonic()
+        if now < self._next_status_check:
+            return
+        self._next_status_check = now + self._status_refresh_s
+        if self._outbox.dropped() != self._status_dropped:
+            self._republish_status()
+
+    def _offline_will(self) -> bytes:
+        return encode(self.status.last_will(self._outbox.dropped()))
+
+    def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
+        """Before every (re)connect: the Last Will carries the current dropped-events count."""
+        try:
+            will = self._offline_will()
+        except GateEdgeError as exc:
+            log.warning("Last Will not refreshed: %s", exc)
+            return
+        client.will_set(
+            self.topics.status,
+            will,
+            qos=1,
+            retain=True,
+            properties=json_properties(PacketTypes.WILLMESSAGE),
+        )

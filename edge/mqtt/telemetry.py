@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from edge.clock import Clock, SystemClock
+from edge.clock import Clock
 from edge.core.documents import encode, telemetry_document
 from edge.errors import GateEdgeError
 from edge.mqtt.publisher import EventPublisher
@@ -34,11 +34,11 @@ class TelemetryPublisher:
         outbox: Outbox,
         provider: MetricsProvider,
         interval_s: float,
-        clock: Clock | None = None,
+        clock: Clock,
     ) -> None:
         self._publisher, self._outbox, self._provider = publisher, outbox, provider
         self._interval_s = interval_s
-        self._clock = clock or SystemClock()
+        self._clock = clock
         self._started = self._clock.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -11,7 +11,7 @@ import cv2
 from edge.clock import Clock
 from edge.credentials.result import VerificationResult
 from edge.errors import CameraError
-from edge.ports import FrameSource, GrayFrame, LineSource
+from edge.ports import FrameSource, GrayFrame, LineSource, ReconnectingLineSource
 from edge.scan.chain import DecoderChain
 from edge.scan.decoders import Quad
 from edge.scan.frames import thumbnail
@@ -288,7 +288,8 @@ class ScanLoop:
                 reported, faulted = reason, True
                 self._stop.wait(FAULT_RETRY_S)
                 continue
-            fault = getattr(self._lines, "fault", None)  # readers that reconnect expose this
+            source: object = self._lines
+            fault = source.fault if isinstance(source, ReconnectingLineSource) else None
             if fault is not None and fault != "not opened yet":
                 if f"serial scanner: {fault}" != reported:
                     self._stats.count("faults")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from edge.clock import Clock, SystemClock
+from edge.clock import Clock
 from edge.core.documents import EventStamp, encode, event_document
 from edge.errors import StorageError
 from edge.events import GateEvent
@@ -76,11 +76,11 @@ class Outbox:
         gate: str,
         max_events: int = 500_000,
         max_age_s: float = 30 * 86400.0,
-        clock: Clock | None = None,
+        clock: Clock,
     ) -> None:
         self._site, self._gate = site, gate
         self._max_events, self._max_age_ms = max_events, int(max_age_s * 1000)
-        self._clock = clock or SystemClock()
+        self._clock = clock
         self._seq_key = f"seq:{site}/{gate}"
         self._cv = threading.Condition()
         self._db_lock = threading.Lock()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from edge.clock import Clock
+from edge.ports import Closeable
 from edge.thermo.model import ConversionModel, reject_outliers
 from edge.thermo.reading import Measurement, TemperatureReading
 from edge.thermo.sampler import Sample, SamplerStats, SensorSampler, TemperatureSensor
@@ -57,9 +58,8 @@ class BodyMeter:
     def close(self) -> None:
         """Stop the sampling thread and close the sensor."""
         self.sampler.stop()
-        close = getattr(self._sensor, "close", None)
-        if callable(close):
-            close()
+        if isinstance(self._sensor, Closeable):
+            self._sensor.close()
 
     def sample_once(self) -> Sample:
         """Take one sample now (what the background thread does every interval)."""

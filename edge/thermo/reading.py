@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from edge.thermo.sampler import SamplerStats
+
 TemperatureState = Literal["normal", "fever", "no_subject", "sensor_fault"]
 
 
@@ -39,4 +41,24 @@ class BodyThermometer(Protocol):
 
     def measure(self, timeout_s: float) -> TemperatureReading:
         """Sample while a person is present and return a reading; never raises on sensor faults."""
+        ...
+
+
+class ThermometerDevice(BodyThermometer, Protocol):
+    """The thermometer as the service holds it: measuring, plus its lifecycle and telemetry."""
+
+    def start(self) -> None:
+        """Start background sampling (a no-op when thermo.background_sampling is off)."""
+        ...
+
+    def close(self) -> None:
+        """Stop sampling and close the sensor."""
+        ...
+
+    def heartbeat(self) -> float:
+        """Monotonic time of the latest sample attempt, for the watchdog."""
+        ...
+
+    def stats(self) -> SamplerStats:
+        """Sampler state, latest temperatures and fault count, for telemetry."""
         ...

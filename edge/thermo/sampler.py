@@ -8,7 +8,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from edge.clock import Clock
 from edge.errors import GateEdgeError
@@ -31,6 +31,13 @@ class TemperatureSensor(Protocol):
     def ambient_c(self) -> float: ...
 
     def object_c(self) -> float: ...
+
+
+@runtime_checkable
+class RawIrSensor(Protocol):
+    """A sensor that also gives its raw IR word (used to notice a stuck sensor)."""
+
+    def raw_ir(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -77,9 +84,8 @@ class SensorSampler:
         self._sensor = sensor
         self._presence = presence
         # Only needed for stuck-sensor detection; sensors without a raw IR word skip it.
-        raw_ir = getattr(sensor, "raw_ir", None)
         self._read_raw_ir: Callable[[], int] | None = (
-            raw_ir if callable(raw_ir) and settings.stuck_reads > 0 else None
+            sensor.raw_ir if isinstance(sensor, RawIrSensor) and settings.stuck_reads > 0 else None
         )
         self._clock = clock
         self.interval_s = settings.sample_interval_ms / 1000

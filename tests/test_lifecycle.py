@@ -1,0 +1,124 @@
+"""Start in order, stop in reverse: every stop runs, a failing one is logged, nothing leaks."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from edge.app.config import parse_config
+from edge.app.gate import GateService
+from edge.clock import SystemClock
+from edge.errors import GateEdgeError
+from edge.service.lifecycle import Lifecycle
+from edge.sim.credentials import SimCredentials
+from edge.sim.rig import SimGate
+
+
+def test_stops_run_newest_first_and_a_failing_stop_never_skips_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stopped: list[str] = []
+    lifecycle = Lifecycle()
+
+    def broken() -> None:
+        stopped.append("b")
+        raise RuntimeError("stuck")
+
+    lifecycle.started("a", lambda: stopped.append("a"))
+    lifecycle.started("b", broken)
+    lifecycle.started("c", lambda: stopped.append("c"))
+    assert lifecycle.names() == ("c", "b", "a")
+    with caplog.at_level(logging.ERROR):
+        assert lifecycle.stop_all() == ("b",)
+    assert stopped == ["c", "b", "a"]
+    assert "stopping b failed" in caplog.text
+    assert lifecycle.stop_all() == ()  # everything stopped once
+    assert stopped == ["c", "b", "a"]
+
+
+def _gate(tmp_path: Path, **mqtt: object) -> tuple[SimGate, dict[str, object]]:
+    creds = SimCredentials.generate()
+    state = tmp_path / "state"
+    root = creds.write(state, SystemClock().now())
+    raw: dict[str, object] = {
+        "gate": {"site": "t", "gate": "g"},
+        "policy": {"cooldown_s": 0.0, "deny_signal_s": 0.0},
+        "trust": {"root_public_key": str(root)},
+        "camera": {"source": "none"},
+        "thermo": {"backend": "fake"},
+        "relay": {"backend": "fake"},
+        "io": {"backend": "fake"},
+        "mqtt": {"enabled": False, **mqtt},
+        "storage": {"state_dir": str(state)},
+    }
+    return SimGate(SystemClock(), fever_threshold_c=37.3, remeasure=1), raw
+
+
+def _open_files(directory: Path) -> list[str]:
+    found: list[str] = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(directory)):
+            found.append(target)
+    return found
+
+
+def test_the_service_stops_what_it_started_in_reverse_order(tmp_path: Path) -> None:
+    sim, raw = _gate(tmp_path)
+    service = GateService(parse_config(raw), sim.hardware)
+    assert service.stopping_order() == ("outbox", "anti-passback ledger", "hardware")
+    service.start()
+    assert service.stopping_order() == (
+        "watchdog",
+        "supervisor",
+        "worker supervision",
+        "manual button",
+        "scan",
+        "gate controller",
+        "relay",
+        "outbox",
+        "anti-passback ledger",
+        "hardware",
+    )
+    service.stop()
+    assert service.stopping_order() == ("hardware",)
+
+
+def test_a_failing_stop_still_releases_the_relay_and_closes_the_stores(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim, raw = _gate(tmp_path)
+    service = GateService(parse_config(raw), sim.hardware)
+    stop_scan = service.scan.stop
+
+    def stuck(timeout_s: float = 2.0) -> None:
+        stop_scan(timeout_s)
+        raise GateEdgeError("scan loop did not confirm its stop")
+
+    service.scan.stop = stuck  # type: ignore[method-assign]
+    service.start()
+    with caplog.at_level(logging.ERROR):
+        assert service.stop() == 0
+    assert "stopping scan failed" in caplog.text
+    assert not service.controller.worker_alive()
+    assert _open_files(tmp_path / "state") == []
+
+
+def test_a_service_that_cannot_be_built_leaves_no_store_open(tmp_path: Path) -> None:
+    sim, raw = _gate(
+        tmp_path,
+        enabled=True,
+        broker="mqtts://127.0.0.1:1",
+        ca_file=str(tmp_path / "missing-ca.pem"),
+    )
+    with pytest.raises(GateEdgeError):
+        GateService(parse_config(raw), sim.hardware)
+    assert (tmp_path / "state" / "outbox.db").exists()  # it was opened before the failure
+    assert _open_files(tmp_path / "state") == []
+    sim.hardware.close()
