@@ -18,6 +18,7 @@ from edge.core.documents import telemetry_document
 from edge.core.records import DecisionRecord
 from edge.errors import ConfigError
 from edge.mqtt.schema_files import load_schema
+from edge.scan.result import ScanComponent, ScanFault
 from edge.service.clockguard import EARLIEST_PLAUSIBLE_EPOCH, ClockWatch, judge_clock
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
@@ -120,8 +121,8 @@ def test_manual_button_without_a_person_is_denied(rig: Rig) -> None:
 
 
 def test_scan_faults_map_to_their_component_and_leave_manual_passes_possible(rig: Rig) -> None:
-    rig.service._on_scan_fault("camera: device vanished")
-    rig.service._on_scan_fault("serial scanner: port closed")
+    rig.service._on_scan_fault(ScanFault(ScanComponent.CAMERA, "device vanished"))
+    rig.service._on_scan_fault(ScanFault(ScanComponent.SERIAL_SCANNER, "port closed"))
     assert {"camera_fault", "serial_scanner_fault"} <= set(rig.service.controller.faults)
     rig.sim.person_arrives(NORMAL_SKIN_C)
     rig.service.open_once("operator-1", "cmd-2")

@@ -13,6 +13,7 @@ from edge import __version__
 from edge.app.config import Config
 from edge.app.configcheck import check_config_file
 from edge.app.hardware import Hardware
+from edge.app.status_faults import StatusFaults
 from edge.clock import Clock, SystemClock
 from edge.core.controller import GateController
 from edge.core.faults import fault_reason
@@ -30,7 +31,7 @@ from edge.platform.secret import read_platform_secret
 from edge.platform.verifier import CredentialChecker
 from edge.ports import Heartbeat
 from edge.scan.loop import ScanLoop
-from edge.scan.result import ScanResult
+from edge.scan.result import ScanFault, ScanResult
 from edge.service.clockguard import ClockWatch, judge_clock, kernel_sync_state
 from edge.service.journal import log_decision
 from edge.service.lifecycle import Lifecycle
@@ -189,6 +190,7 @@ class GateService:
         self.publisher: EventPublisher | None = None
         self.control: ControlPlane | None = None
         self.telemetry: TelemetryPublisher | None = None
+        self._status_faults: StatusFaults | None = None
         if config.mqtt.enabled:
             self.publisher = EventPublisher(
                 config.mqtt,
@@ -197,6 +199,8 @@ class GateService:
                 outbox=self.outbox,
                 clock=self.clock,
             )
+            self._status_faults = StatusFaults(self.publisher)
+            self.controller.watch_faults(self._status_faults.show_board)
             self.control = ControlPlane(
                 config.mqtt,
                 site=config.gate.site,
@@ -227,7 +231,6 @@ class GateService:
         if config.thermo.background_sampling:
             self.watchdog.register_probe("thermometer", hardware.thermometer.heartbeat, 5.0)
         self.workers = WorkerSupervisor(self.publisher, self.clock)
-        self._published_faults: dict[str, str] = {}
         self._trust_warnings: tuple[str, ...] = ()
         self._thread: threading.Thread | None = None
         self._button_thread: threading.Thread | None = None
@@ -444,9 +447,8 @@ class GateService:
         )
         return metrics
 
-    def _on_scan_fault(self, reason: str) -> None:
-        component = "serial_scanner" if reason.startswith("serial scanner") else "camera"
-        self.controller.report_fault(component, reason)
+    def _on_scan_fault(self, fault: ScanFault) -> None:
+        self.controller.report_fault(fault.component, str(fault))
 
     def _on_scan(self, result: ScanResult) -> None:
         self.controller.handle_scan(
@@ -519,7 +521,8 @@ class GateService:
                     self.controller.reprobe()
                     last_probe = time.monotonic()
                 self._check_trust()
-                self._sync_status()
+                self.controller.expire_faults()
+                self._show_platform_faults()
                 if time.monotonic() - last_mark >= _CLOCK_CHECK_EVERY_S:
                     self._check_clock()
                     last_mark = time.monotonic()
@@ -538,19 +541,11 @@ class GateService:
         except Exception:
             log.exception("fault %s not shown on the status", name)
 
-    def _sync_status(self) -> None:
-        """Mirror the controller's latched faults, and those that hit single presentations in
-        the last few minutes, onto the retained status topic."""
-        if self.publisher is None:
-            return
-        faults = {**self.controller.recent_faults, **self.controller.faults}
-        faults.update(self._platform_faults())
-        for reason, detail in faults.items():
-            if self._published_faults.get(reason) != detail:
-                self.publisher.set_fault(reason, detail)
-        for reason in set(self._published_faults) - set(faults):
-            self.publisher.clear_fault(reason)
-        self._published_faults = dict(faults)
+    def _show_platform_faults(self) -> None:
+        """Show the platforms whose breaker is open beside the controller's faults (those are
+        pushed by the controller's fault board as they change)."""
+        if self._status_faults is not None:
+            self._status_faults.show_platform(self._platform_faults())
 
     def _platform_faults(self) -> dict[str, str]:
         """Platforms whose circuit breaker is open: the gate is not waiting for them."""

@@ -29,7 +29,7 @@ from edge.core.decision import (
     decide,
     screen,
 )
-from edge.core.faults import FaultBoard, faults_blocking
+from edge.core.faults import FaultBoard, FaultObserver, faults_blocking
 from edge.core.identity import IdentityOutcome
 from edge.core.passback import PassbackLedger
 from edge.core.records import (
@@ -140,6 +140,15 @@ class GateController:
     def clear_fault(self, component: str) -> None:
         """Clear a latched fault (emits a fault event with detail "cleared")."""
         self._faults.clear(component)
+
+    def watch_faults(self, observer: FaultObserver) -> None:
+        """Push what the status should show (latched and recent faults) to `observer`: once
+        now, then after every change."""
+        self._faults.watch(observer)
+
+    def expire_faults(self) -> None:
+        """Let recent faults older than their window leave what the observers are shown."""
+        self._faults.expire()
 
     def reprobe(self) -> None:
         """Between presentations, re-try faulted parts that are safe to probe (the lamps and

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -358,8 +358,14 @@ def fault_reason(component: str) -> str:
 RECENT_FAULT_WINDOW_S = 300.0
 
 
+FaultObserver = Callable[[dict[str, str]], None]
+"""Told, after every change, what the status should show: reason -> detail of the latched faults
+and of those that hit single presentations within RECENT_FAULT_WINDOW_S."""
+
+
 class FaultBoard:
-    """Active faults (reason -> detail); each change is reported once as a fault event.
+    """Active faults (reason -> detail); each change is reported once as a fault event and
+    pushed to the observers watching the board.
 
     Faults that affected one presentation only (announced, not latched) are remembered for
     RECENT_FAULT_WINDOW_S so that the status topic can show them too.
@@ -369,18 +375,30 @@ class FaultBoard:
         self._events = events
         self._clock = clock or SystemClock()
         self._lock = threading.Lock()
+        # Held while an observer is told, so that two changes never reach it out of order.
+        self._telling = threading.RLock()
+        self._observers: list[FaultObserver] = []
         self._active: dict[str, str] = {}
         self._recent: dict[str, tuple[float, str]] = {}  # reason -> (monotonic, detail)
+
+    def watch(self, observer: FaultObserver) -> None:
+        """Tell `observer` what is shown now, then after every latch, clear or announcement."""
+        with self._telling:
+            self._observers.append(observer)
+            self._tell(observer, self.shown())
 
     def report(self, component: str, detail: str) -> None:
         """Latch a fault; a fault already active only has its detail updated."""
         reason = fault_reason(component)
         with self._lock:
             is_new = reason not in self._active
+            changed = self._active.get(reason) != detail
             self._active[reason] = detail
         if is_new:
             log.error("fault %s: %s", reason, detail)
             self.announce(reason, detail)
+        elif changed:
+            self._changed()
 
     def clear(self, component: str) -> None:
         """Clear a latched fault (announced with detail "cleared")."""
@@ -405,8 +423,18 @@ class FaultBoard:
         """Unlatched faults seen within RECENT_FAULT_WINDOW_S: reason -> "at <UTC time>: detail"."""
         horizon = self._clock.monotonic() - RECENT_FAULT_WINDOW_S
         with self._lock:
-            self._recent = {r: seen for r, seen in self._recent.items() if seen[0] >= horizon}
-            return {reason: detail for reason, (_, detail) in self._recent.items()}
+            return {r: detail for r, (seen, detail) in self._recent.items() if seen >= horizon}
+
+    def shown(self) -> dict[str, str]:
+        """What the status shows: the recent faults, and the latched ones over them."""
+        recent = self.recent()
+        return {**recent, **self.active()}
+
+    def expire(self) -> None:
+        """Forget the recent faults older than RECENT_FAULT_WINDOW_S, telling the observers when
+        one goes (a fault that hit one presentation leaves the status on its own)."""
+        if self._forget_old():
+            self._changed()
 
     def announce(self, reason: str, detail: str) -> None:
         """Emit a fault event without latching (for faults that affect one presentation)."""
@@ -414,7 +442,31 @@ class FaultBoard:
             if detail != "cleared" and reason not in self._active:
                 stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._clock.now()))
                 self._recent[reason] = (self._clock.monotonic(), f"at {stamp}: {detail}")
+        self._changed()
         try:
             self._events.emit(GateEvent(kind="fault", fault=reason, detail=detail))
         except Exception:
             log.exception("fault event %s could not be stored", reason)
+
+    def _forget_old(self) -> bool:
+        horizon = self._clock.monotonic() - RECENT_FAULT_WINDOW_S
+        with self._lock:
+            kept = {r: seen for r, seen in self._recent.items() if seen[0] >= horizon}
+            forgot = len(kept) != len(self._recent)
+            self._recent = kept
+        return forgot
+
+    def _changed(self) -> None:
+        with self._telling:
+            if not self._observers:
+                return
+            shown = self.shown()
+            for observer in list(self._observers):
+                self._tell(observer, shown)
+
+    @staticmethod
+    def _tell(observer: FaultObserver, shown: dict[str, str]) -> None:
+        try:
+            observer(dict(shown))
+        except Exception:
+            log.exception("fault observer failed")

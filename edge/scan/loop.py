@@ -16,7 +16,7 @@ from edge.scan.chain import DecoderChain
 from edge.scan.decoders import Quad
 from edge.scan.frames import thumbnail
 from edge.scan.preprocess import to_gray
-from edge.scan.result import ScanResult, ScanSource
+from edge.scan.result import ScanComponent, ScanFault, ScanResult, ScanSource
 from edge.scan.settings import ScanSettings
 from edge.scan.stats import LoopStats
 
@@ -69,12 +69,12 @@ class ScanLoop:
         lines: LineSource | None = None,
         chain: DecoderChain | None = None,
         on_result: Callable[[ScanResult], None] | None = None,
-        on_fault: Callable[[str], None] | None = None,
-        on_recover: Callable[[str], None] | None = None,
+        on_fault: Callable[[ScanFault], None] | None = None,
+        on_recover: Callable[[ScanComponent], None] | None = None,
     ) -> None:
-        """`on_fault(reason)`: a source failed ("camera: ..." or "serial scanner: ...").
-        `on_recover(source)`: a source that had failed delivers again ("camera" or
-        "serial_scanner"); called once per recovery."""
+        """`on_fault(fault)`: a source failed (the fault names its component and reads
+        "camera: ..." or "serial scanner: ..."). `on_recover(component)`: a source that had
+        failed delivers again; called once per recovery."""
         self._verify = verify
         self._settings = settings
         self._clock = clock
@@ -258,19 +258,21 @@ class ScanLoop:
             except CameraError as exc:
                 self._stats.count("faults")
                 if not faulted:
-                    self._fault(f"camera: {exc}")
+                    self._fault(ScanFault(ScanComponent.CAMERA, str(exc)))
                 faulted = True
                 self._stop.wait(FAULT_RETRY_S)
                 continue
             except Exception as exc:  # noqa: BLE001 - never let the thread die silently
                 self._stats.count("faults")
-                self._fault(f"camera: scan loop error: {type(exc).__name__}: {exc}")
+                self._fault(
+                    ScanFault(ScanComponent.CAMERA, f"scan loop error: {type(exc).__name__}: {exc}")
+                )
                 faulted = True
                 self._stop.wait(FAULT_RETRY_S)
                 continue
             if faulted and self._frames_read > frames_before:
                 faulted = False
-                self._recover("camera")
+                self._recover(ScanComponent.CAMERA)
             self._deliver(results)
 
     def _run_serial(self) -> None:
@@ -282,7 +284,7 @@ class ScanLoop:
                 results = self.serial_step(0.2)
             except Exception as exc:  # noqa: BLE001 - never let the thread die silently
                 self._stats.count("faults")
-                reason = f"serial scanner: {type(exc).__name__}: {exc}"
+                reason = ScanFault(ScanComponent.SERIAL_SCANNER, f"{type(exc).__name__}: {exc}")
                 if reason != reported:
                     self._fault(reason)
                 reported, faulted = reason, True
@@ -291,14 +293,15 @@ class ScanLoop:
             source: object = self._lines
             fault = source.fault if isinstance(source, ReconnectingLineSource) else None
             if fault is not None and fault != "not opened yet":
-                if f"serial scanner: {fault}" != reported:
+                failure = ScanFault(ScanComponent.SERIAL_SCANNER, fault)
+                if failure != reported:
                     self._stats.count("faults")
-                    self._fault(f"serial scanner: {fault}")
-                reported, faulted = f"serial scanner: {fault}", True
+                    self._fault(failure)
+                reported, faulted = failure, True
             elif faulted and (fault is None or results):
                 # the port is open and reading again (or a line arrived)
                 reported, faulted = None, False
-                self._recover("serial_scanner")
+                self._recover(ScanComponent.SERIAL_SCANNER)
             self._deliver(results)
 
     def _deliver(self, results: list[ScanResult]) -> None:
@@ -310,7 +313,7 @@ class ScanLoop:
             except Exception:
                 log.exception("on_result callback failed")
 
-    def _recover(self, source: str) -> None:
+    def _recover(self, source: ScanComponent) -> None:
         log.info("%s delivers again", source)
         if self._on_recover is None:
             return
@@ -319,7 +322,7 @@ class ScanLoop:
         except Exception:
             log.exception("on_recover callback failed")
 
-    def _fault(self, reason: str) -> None:
+    def _fault(self, reason: ScanFault) -> None:
         log.warning("%s", reason)
         if self._on_fault is None:
             return

@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Literal
 
 from edge.credentials.result import VerificationResult
 
 ScanSource = Literal["camera", "serial"]
+
+
+class ScanComponent(StrEnum):
+    """A scan source as a faulty component: its fault is latched as "<value>_fault"."""
+
+    CAMERA = "camera"
+    SERIAL_SCANNER = "serial_scanner"
+
+    @property
+    def label(self) -> str:
+        """How a fault message names it: "camera", "serial scanner"."""
+        return self.value.replace("_", " ")
+
+
+class ScanFault(str):
+    """A scan source's failure: the message ("camera: ...", "serial scanner: ...") that is
+    logged and shown, carrying the component it belongs to."""
+
+    component: ScanComponent
+
+    def __new__(cls, component: ScanComponent, detail: str) -> ScanFault:
+        fault = super().__new__(cls, f"{component.label}: {detail}")
+        fault.component = component
+        return fault
 
 
 @dataclass(frozen=True)
