@@ -100,9 +100,7 @@ def main() -> int:
                 "storage": {"state_dir": str(state)},
             }
         )
-        sim = SimGate(
-            clock, fever_threshold_c=37.3, remeasure=config.policy.remeasure_count, camera_fps=60
-        )
+        sim = SimGate(clock, camera_fps=60)
         sim.turnstile.walk_delay_s = 0.005
         records: list[DecisionRecord] = []
         service = GateService(config, sim.hardware, clock=clock, on_decision=records.append)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from edge.clock import SystemClock
+from edge.core.temperature import measure_temperature
 from edge.drivers import mlx90614_commissioning as commissioning
 from edge.drivers.mlx90614 import EEPROM_EMISSIVITY
 from edge.drivers.thermometer import open_sensor, open_thermometer
@@ -50,5 +51,7 @@ def test_emissivity_rewrite_round_trips(mlx: MlxTarget, eeprom_writes_allowed: N
 
 
 def test_body_measurement_without_a_person_is_not_a_temperature(mlx: MlxTarget) -> None:
-    reading = open_thermometer(settings_for(mlx), 37.3, 1, SystemClock()).measure(1.0)
+    clock = SystemClock()
+    thermometer = open_thermometer(settings_for(mlx), clock)
+    reading = measure_temperature(thermometer, clock, 1.0, threshold_c=37.3, remeasure=1)
     assert reading.state in ("no_subject", "normal", "fever"), reading.detail

@@ -70,7 +70,7 @@ class Rig:
         self.state = tmp / "state"
         self.root = self.creds.write(self.state, SystemClock().now())
         self.config = _config(self.state, self.root, **policy)
-        self.sim = SimGate(SystemClock(), fever_threshold_c=37.3, remeasure=1)
+        self.sim = SimGate(SystemClock())
         self.sim.turnstile.walk_delay_s = 0.01
         self.records: list[DecisionRecord] = []
         self.decided = threading.Event()

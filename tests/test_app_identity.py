@@ -47,7 +47,7 @@ class IdentityGate:
                 "storage": {"state_dir": str(state)},
             }
         )
-        self.sim = SimGate(SystemClock(), fever_threshold_c=37.3, remeasure=1)
+        self.sim = SimGate(SystemClock())
         self.sim.turnstile.walk_delay_s = 0.01
         self.sim.hardware.document_reader = open_line_reader(os.ttyname(slave), 9600, "cr")
         os.close(slave)

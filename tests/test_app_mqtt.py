@@ -61,7 +61,7 @@ class LiveGate:
                 "storage": {"state_dir": str(state)},
             }
         )
-        self.sim = SimGate(SystemClock(), fever_threshold_c=37.3, remeasure=1)
+        self.sim = SimGate(SystemClock())
         self.sim.turnstile.walk_delay_s = 0.01
         self.records: list[DecisionRecord] = []
         self.decided = threading.Event()

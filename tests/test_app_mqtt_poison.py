@@ -80,7 +80,7 @@ class Run:
     def __init__(
         self, config: Config, broker: Broker, command_key: ed25519.Ed25519PrivateKey
     ) -> None:
-        self.sim = SimGate(SystemClock(), fever_threshold_c=37.3, remeasure=1)
+        self.sim = SimGate(SystemClock())
         self.sim.turnstile.walk_delay_s = 0.01
         self.passes: list[DecisionRecord] = []
         self.decided = threading.Event()

@@ -76,6 +76,9 @@ class FakeThermometer:
             raise item
         return item
 
+    def measure_again(self, timeout_s: float) -> TemperatureReading:
+        return self.measure(timeout_s)
+
 
 @dataclass
 class FakeSink:

@@ -74,7 +74,7 @@ def test_no_device_is_reached_through_getattr() -> None:
 
 
 def test_the_simulated_gate_uses_complete_devices() -> None:
-    sim = SimGate(FakeClock(), fever_threshold_c=37.3, remeasure=1)
+    sim = SimGate(FakeClock())
     hardware: Hardware = sim.hardware
     thermometer: ThermometerDevice = hardware.thermometer
     assert isinstance(thermometer, Startable) and isinstance(thermometer, Closeable)

@@ -54,7 +54,7 @@ def _gate(tmp_path: Path, **mqtt: object) -> tuple[SimGate, dict[str, object]]:
         "mqtt": {"enabled": False, **mqtt},
         "storage": {"state_dir": str(state)},
     }
-    return SimGate(SystemClock(), fever_threshold_c=37.3, remeasure=1), raw
+    return SimGate(SystemClock()), raw
 
 
 def _open_files(directory: Path) -> list[str]:

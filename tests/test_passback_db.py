@@ -105,7 +105,7 @@ def test_the_gate_refuses_a_reused_code_after_a_restart(tmp_path: Path) -> None:
         made.service.stop()
 
     # Power back on: a new service on the same state directory and fresh hardware.
-    sim = SimGate(SystemClock(), fever_threshold_c=37.3, remeasure=1)
+    sim = SimGate(SystemClock())
     records: list[DecisionRecord] = []
     made.sim, made.records = sim, records
     made.service = type(made.service)(made.config, sim.hardware, on_decision=made._record)

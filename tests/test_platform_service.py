@@ -61,7 +61,7 @@ class PlatformRig:
         self.root = self.creds.write(self.state, SystemClock().now())
         (self.state / "platform.secret").write_bytes(SECRET + b"\n")
         self.config = _config(self.state, self.root, url, **policy)
-        self.sim = SimGate(SystemClock(), fever_threshold_c=37.3, remeasure=1)
+        self.sim = SimGate(SystemClock())
         self.sim.turnstile.walk_delay_s = 0.01
         self.records: list[DecisionRecord] = []
         self.decided = threading.Event()
@@ -167,7 +167,7 @@ def test_a_missing_platform_secret_is_a_config_error(tmp_path: Path) -> None:
     root = creds.write(made_state, SystemClock().now())
     config = _config(made_state, root, "http://127.0.0.1:9")
     with pytest.raises(ConfigError) as caught:
-        GateService(config, SimGate(SystemClock(), fever_threshold_c=37.3, remeasure=1).hardware)
+        GateService(config, SimGate(SystemClock()).hardware)
     assert caught.value.problems[0].startswith("platform.app_secret_file: cannot read")
 
 

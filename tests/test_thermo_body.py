@@ -10,19 +10,20 @@ from edge.clock import FakeClock
 from edge.drivers.fake_smbus import FakeMlx90614Bus, Fault
 from edge.drivers.thermometer import open_thermometer
 from edge.thermo import scene as profiles
-from edge.thermo.body import BodyMeter, ConversionModel, reject_outliers
+from edge.thermo.body import ConversionModel, reject_outliers
 from edge.thermo.reading import BodyThermometer
 from edge.thermo.scene import PersonScene
 from edge.thermo.settings import ThermoSettings
+from tests.judged_thermometer import JudgedMeter
 
 SETTINGS = ThermoSettings(backend="fake")
 
 
 def meter(
     scene: PersonScene, clock: FakeClock, settings: ThermoSettings = SETTINGS, remeasure: int = 1
-) -> tuple[BodyMeter, FakeMlx90614Bus]:
+) -> tuple[JudgedMeter, FakeMlx90614Bus]:
     bus = FakeMlx90614Bus(scene, clock)
-    return open_thermometer(settings, 37.3, remeasure, clock, bus=bus), bus
+    return JudgedMeter(open_thermometer(settings, clock, bus=bus), clock, remeasure=remeasure), bus
 
 
 def test_is_a_body_thermometer() -> None:
@@ -184,7 +185,7 @@ def test_missing_sensor_is_sensor_fault() -> None:
     clock = FakeClock()
     scene = profiles.hot_forehead(clock)
     bus = FakeMlx90614Bus(scene, clock, address=0x5B)
-    reading = open_thermometer(SETTINGS, 37.3, 1, clock, bus=bus).measure(2.0)
+    reading = JudgedMeter(open_thermometer(SETTINGS, clock, bus=bus), clock).measure(2.0)
     assert reading.state == "sensor_fault"
     assert "NACK" in reading.detail
 
@@ -215,14 +216,14 @@ def test_stuck_sensor_is_sensor_fault() -> None:
 def test_real_backend_without_hardware_is_sensor_fault() -> None:
     clock = FakeClock()
     settings = replace(SETTINGS, backend="mlx90614", bus=250)
-    reading = open_thermometer(settings, 37.3, 1, clock).measure(1.0)
+    reading = JudgedMeter(open_thermometer(settings, clock), clock).measure(1.0)
     assert reading.state == "sensor_fault"
     assert "/dev/i2c-250 does not exist" in reading.detail
 
 
 def test_fake_backend_without_a_bus_sees_nobody() -> None:
     clock = FakeClock()
-    assert open_thermometer(SETTINGS, 37.3, 1, clock).measure(1.0).state == "no_subject"
+    assert JudgedMeter(open_thermometer(SETTINGS, clock), clock).measure(1.0).state == "no_subject"
 
 
 def test_a_perfectly_steady_scene_is_not_mistaken_for_a_stuck_sensor() -> None:

@@ -12,6 +12,7 @@ from edge.thermo.body import ConversionModel
 from edge.thermo.reading import TemperatureReading
 from edge.thermo.scene import PersonScene
 from edge.thermo.settings import ThermoSettings
+from tests.judged_thermometer import JudgedMeter
 
 SETTINGS = ThermoSettings(backend="fake")
 THRESHOLD = 37.3
@@ -36,7 +37,9 @@ def run(
     if skin is not None:
         scene.arrive(skin)
     bus = FakeMlx90614Bus(scene, clock, fault_plan=lambda i: plan[i] if i < len(plan) else None)
-    return open_thermometer(SETTINGS, THRESHOLD, 1, clock, bus=bus).measure(3.0), bus
+    return JudgedMeter(open_thermometer(SETTINGS, clock, bus=bus), clock, THRESHOLD).measure(
+        3.0
+    ), bus
 
 
 @settings(max_examples=150, deadline=None)

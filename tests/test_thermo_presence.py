@@ -9,9 +9,9 @@ from edge.clock import FakeClock
 from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.thermometer import open_thermometer
 from edge.errors import ConfigError
-from edge.thermo.body import BodyMeter
 from edge.thermo.scene import PersonScene
 from edge.thermo.settings import ThermoSettings
+from tests.judged_thermometer import JudgedMeter
 
 INPUT = ThermoSettings(backend="fake", presence="input")
 
@@ -27,10 +27,10 @@ class LaneSensor:
         return self.active
 
 
-def hot_day(clock: FakeClock, lane: LaneSensor) -> tuple[PersonScene, BodyMeter]:
+def hot_day(clock: FakeClock, lane: LaneSensor) -> tuple[PersonScene, JudgedMeter]:
     scene = PersonScene(clock, ambient_c=35.0)
-    meter = open_thermometer(
-        INPUT, 37.3, 1, clock, bus=FakeMlx90614Bus(scene, clock), presence=lane
+    meter = JudgedMeter(
+        open_thermometer(INPUT, clock, bus=FakeMlx90614Bus(scene, clock), presence=lane), clock
     )
     return scene, meter
 
@@ -38,8 +38,9 @@ def hot_day(clock: FakeClock, lane: LaneSensor) -> tuple[PersonScene, BodyMeter]
 def test_on_a_hot_day_temperature_alone_cannot_see_the_person() -> None:
     clock = FakeClock()
     scene = PersonScene(clock, ambient_c=35.0)
-    meter = open_thermometer(
-        ThermoSettings(backend="fake"), 37.3, 1, clock, bus=FakeMlx90614Bus(scene, clock)
+    meter = JudgedMeter(
+        open_thermometer(ThermoSettings(backend="fake"), clock, bus=FakeMlx90614Bus(scene, clock)),
+        clock,
     )
     scene.arrive(36.4)
     reading = meter.measure(2.0)
@@ -81,8 +82,8 @@ def test_a_reading_below_any_body_temperature_is_no_reading() -> None:
     clock = FakeClock()
     lane = LaneSensor()
     scene = PersonScene(clock, ambient_c=22.0)
-    meter = open_thermometer(
-        INPUT, 37.3, 1, clock, bus=FakeMlx90614Bus(scene, clock), presence=lane
+    meter = JudgedMeter(
+        open_thermometer(INPUT, clock, bus=FakeMlx90614Bus(scene, clock), presence=lane), clock
     )
     lane.active = True  # someone is in the lane but the sensor sees the wall behind them
     reading = meter.measure(1.0)

@@ -14,8 +14,10 @@ from edge.drivers.fake_smbus import FakeMlx90614Bus, Fault
 from edge.drivers.thermometer import open_thermometer
 from edge.errors import SensorError
 from edge.thermo.body import BodyMeter
+from edge.thermo.sampler import SensorSampler
 from edge.thermo.scene import PersonScene
 from edge.thermo.settings import ThermoSettings
+from tests.judged_thermometer import JudgedMeter
 
 SETTINGS = ThermoSettings(backend="fake")
 INTERVAL_S = SETTINGS.sample_interval_ms / 1000
@@ -29,7 +31,9 @@ class Gate:
         self.clock = FakeClock()
         self.scene = PersonScene(self.clock)
         self.bus = FakeMlx90614Bus(self.scene, self.clock)
-        self.meter = open_thermometer(settings, 37.3, remeasure, self.clock, bus=self.bus)
+        self.meter = JudgedMeter(
+            open_thermometer(settings, self.clock, bus=self.bus), self.clock, remeasure=remeasure
+        )
 
     def sample(self, count: int) -> None:
         """What the background thread does: a sample every interval."""
@@ -211,7 +215,7 @@ def test_thread_samples_in_the_background_and_stops_on_close() -> None:
     scene = PersonScene(clock)
     scene.arrive(34.6)
     bus = FakeMlx90614Bus(scene, clock)
-    meter = open_thermometer(THREAD_SETTINGS, 37.3, 1, clock, bus=bus)
+    meter = JudgedMeter(open_thermometer(THREAD_SETTINGS, clock, bus=bus), clock)
     meter.start()
     meter.start()  # idempotent
     try:
@@ -248,7 +252,7 @@ def test_thread_survives_errors_and_keeps_sampling() -> None:
     clock = SystemClock()
     # A long freshness keeps the two faults in the window however slowly this machine runs.
     settings = replace(THREAD_SETTINGS, freshness_s=10.0)
-    meter = BodyMeter(FlakySensor(), clock, settings, remeasure=0)
+    meter = JudgedMeter(BodyMeter(FlakySensor(), clock, settings), clock, remeasure=0)
     meter.start()
     try:
         sampler = meter.sampler
@@ -280,7 +284,7 @@ class HangingSensor:
 def test_stalled_sampler_is_sensor_fault_and_heartbeat_stands_still() -> None:
     clock = SystemClock()
     sensor = HangingSensor()
-    meter = BodyMeter(sensor, clock, THREAD_SETTINGS)
+    meter = JudgedMeter(BodyMeter(sensor, clock, THREAD_SETTINGS), clock)
     beat = meter.heartbeat()
     meter.start()
     try:
@@ -339,3 +343,23 @@ def test_reading_is_of_the_person_present_at_measure_time(
         assert (reading.state == "fever") == (reading.estimate_c >= 37.3)
     else:
         assert reading.estimate_c is None
+
+
+class SteppingClock(FakeClock):
+    """A clock that moves a minute on every monotonic read."""
+
+    def monotonic(self) -> float:
+        self.advance(60.0)
+        return super().monotonic()
+
+
+def test_waiting_for_a_sample_is_timed_on_the_injected_clock() -> None:
+    clock = SteppingClock()
+    sampler = SensorSampler(FlakySensor(), clock, SETTINGS)
+    answers: list[bool] = []
+    waiter = threading.Thread(
+        target=lambda: answers.append(sampler.wait_newer(0, 3600.0)), daemon=True
+    )
+    waiter.start()
+    waiter.join(30.0)
+    assert answers == [False]

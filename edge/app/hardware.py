@@ -83,8 +83,6 @@ def open_hardware(config: Config, clock: Clock) -> Hardware:
     lane_sensor = io.presence if config.thermo.presence == "input" else None
     thermometer = open_thermometer(
         config.thermo,
-        threshold_c=config.policy.fever_threshold_c,
-        remeasure=config.policy.remeasure_count,
         clock=clock,
         presence=lane_sensor.is_active if lane_sensor is not None else None,
     )

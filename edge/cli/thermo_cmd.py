@@ -11,6 +11,7 @@ from typing import Any
 from edge.app.config import load_config
 from edge.clock import Clock, FakeClock, SystemClock
 from edge.core.settings import PolicySettings
+from edge.core.temperature import measure_temperature
 from edge.drivers import mlx90614_commissioning as commissioning
 from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.mlx90614 import Mlx90614
@@ -173,11 +174,11 @@ def _measure(args: argparse.Namespace) -> int:
     settings, policy = _settings(args)
     threshold = policy.fever_threshold_c if args.threshold is None else args.threshold
     sensor, clock = _open(args)
-    meter = BodyMeter(
-        sensor, clock, settings, threshold_c=threshold, remeasure=policy.remeasure_count
-    )
+    meter = BodyMeter(sensor, clock, settings)
     try:
-        reading = meter.measure(args.timeout)
+        reading = measure_temperature(
+            meter, clock, args.timeout, threshold_c=threshold, remeasure=policy.remeasure_count
+        )
     finally:
         meter.close()
     if args.json:

@@ -20,6 +20,7 @@ from edge.core.identity import (
 from edge.core.passback import PassbackLedger
 from edge.core.records import GateState, Indicators, passage_event
 from edge.core.settings import PolicySettings
+from edge.core.temperature import measure_temperature
 from edge.credentials.result import VerificationResult
 from edge.errors import GateEdgeError
 from edge.events import EventSink, GateEvent, PassageOutcome
@@ -125,10 +126,17 @@ class PresentationSteps:
             return None
 
     def measure(self, timings: dict[str, float], transient: list[str]) -> TemperatureReading | None:
-        """Take a body temperature reading; None when the thermometer failed."""
+        """Take a body temperature reading judged against the fever rule (re-measures included);
+        None when the thermometer failed."""
         began = self._enter(GateState.TEMPERATURE)
         try:
-            reading = self._thermometer.measure(self._policy.temperature_timeout_s)
+            reading = measure_temperature(
+                self._thermometer,
+                self._clock,
+                self._policy.temperature_timeout_s,
+                threshold_c=self._policy.fever_threshold_c,
+                remeasure=self._policy.remeasure_count,
+            )
         except Exception as exc:
             log.exception("thermometer failed")
             transient.append("sensor_fault")

@@ -80,14 +80,13 @@ def open_sensor(settings: ThermoSettings, clock: Clock, bus: I2CBus | None = Non
 
 def open_thermometer(
     settings: ThermoSettings,
-    threshold_c: float,
-    remeasure: int,
     clock: Clock,
     *,
     bus: I2CBus | None = None,
     presence: Callable[[], bool] | None = None,
 ) -> BodyMeter:
     """A BodyThermometer per `settings`; pass `bus` (e.g. a FakeMlx90614Bus) to simulate.
+    It reports temperatures only: the fever threshold and re-measures are the core's.
 
     The service calls start() to sample in the background (thermo.background_sampling), registers
     heartbeat() with the watchdog and calls close() on shutdown. Until start(), measure() samples
@@ -97,6 +96,4 @@ def open_thermometer(
     own FakeMlx90614Bus and call its arrive(skin_c) / leave().
     """
     sensor = open_sensor(settings, clock, bus)
-    return BodyMeter(
-        sensor, clock, settings, threshold_c=threshold_c, remeasure=remeasure, presence=presence
-    )
+    return BodyMeter(sensor, clock, settings, presence=presence)

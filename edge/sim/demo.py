@@ -70,6 +70,7 @@ def demo_config(state_dir: Path, root_key: Path, broker_url: str | None) -> Conf
                 "deny_signal_s": 0.4,
                 "passage_timeout_s": 2.0,
                 "temperature_timeout_s": 3.0,
+                "remeasure_count": 1,
             },
             "trust": {"root_public_key": str(root_key)},
             "camera": {"source": "none"},
@@ -190,7 +191,7 @@ def _run_steps(  # noqa: PLR0917
 ) -> None:
     config = demo_config(state, root, outcome.broker_url)
     clock = SystemClock()
-    sim = SimGate(clock, fever_threshold_c=config.policy.fever_threshold_c, remeasure=1)
+    sim = SimGate(clock)
     board = fit_gateio_board(sim, state / "ttyACM-gateio") if gateio else None
     decided = threading.Event()
     records: list[DecisionRecord] = []

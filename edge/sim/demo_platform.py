@@ -131,6 +131,7 @@ def online_config(state: Path, root: Path, broker_url: str | None, platforms: _P
                 "deny_signal_s": 0.4,
                 "passage_timeout_s": 2.0,
                 "temperature_timeout_s": 3.0,
+                "remeasure_count": 1,
             },
             "trust": {"root_public_key": str(root)},
             "camera": {"source": "none"},
@@ -199,7 +200,7 @@ def _run(
     pace_s: float,
 ) -> list[tuple[OnlineStep, DecisionRecord | None]]:
     clock = SystemClock()
-    sim = SimGate(clock, fever_threshold_c=config.policy.fever_threshold_c, remeasure=1)
+    sim = SimGate(clock)
     records: list[DecisionRecord] = []
     decided = threading.Event()
 

@@ -158,17 +158,13 @@ def _empty_scene() -> GrayFrame:
 class SimGate:
     """Every simulated device of one gate, and the knobs a script turns."""
 
-    def __init__(
-        self, clock: Clock, *, fever_threshold_c: float, remeasure: int, camera_fps: float = 30.0
-    ) -> None:
+    def __init__(self, clock: Clock, *, camera_fps: float = 30.0) -> None:
         self.clock = clock
         self.camera = ScriptedCamera(clock, camera_fps)
         self.scene = PersonScene(clock, ambient_c=23.0)
         self.sensor_bus = FakeMlx90614Bus(self.scene, clock)
         thermometer = open_thermometer(
             ThermoSettings(backend="fake", sample_interval_ms=20),
-            threshold_c=fever_threshold_c,
-            remeasure=remeasure,
             clock=clock,
             bus=self.sensor_bus,
         )

@@ -1,4 +1,6 @@
-"""Body temperature from an IR sensor sampled in the background (or on demand): BodyMeter."""
+"""Body temperature from an IR sensor sampled in the background (or on demand): BodyMeter.
+
+It reports temperatures only; whether one is a fever is the decision core's call."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from dataclasses import replace
 from edge.clock import Clock
 from edge.ports import Closeable
 from edge.thermo.model import ConversionModel, reject_outliers
-from edge.thermo.reading import Measurement, TemperatureReading
+from edge.thermo.reading import TemperatureReading
 from edge.thermo.sampler import Sample, SamplerStats, SensorSampler, TemperatureSensor
 from edge.thermo.settings import ThermoSettings
 from edge.thermo.window import Judgement, WindowRules, give_up, judge
@@ -31,18 +33,15 @@ class BodyMeter:
         clock: Clock,
         settings: ThermoSettings | None = None,
         *,
-        threshold_c: float = 37.3,
-        remeasure: int = 1,
         presence: Callable[[], bool] | None = None,
     ) -> None:
         """`presence`: the lane sensor, read with every sample (thermo.presence = "input")."""
         self._sensor = sensor
         self._clock = clock
         self._settings = settings or ThermoSettings()
-        self.rules = WindowRules.from_settings(self._settings, threshold_c)
+        self.rules = WindowRules.from_settings(self._settings)
         self.model = self.rules.model
-        self.threshold_c = threshold_c
-        self.remeasure = max(0, remeasure)
+        self._after = 0  # the newest sample the previous reading used
         self.sampler = SensorSampler(sensor, clock, self._settings, presence)
         # The window must be able to hold a full run of samples, whatever freshness_s says.
         interval = self._settings.sample_interval_ms / 1000
@@ -76,34 +75,18 @@ class BodyMeter:
     # ---- measuring ------------------------------------------------------------------------------
 
     def measure(self, timeout_s: float) -> TemperatureReading:
-        """Measure within timeout_s in total. A fever stands unless `remeasure` consecutive
-        re-measures are all normal; a re-measure that is a fever again, finds nobody or fails
-        ends the re-measuring and the fever stands. Every verdict is kept in `measurements`.
-
-        A re-measure uses only samples taken after the previous verdict.
-        """
-        deadline = self._clock.monotonic() + max(0.0, timeout_s)
+        """A reading of the person present now, within timeout_s; never a verdict on it."""
         after = 0 if self._settings.background_sampling else self.sampler.last_seq()
-        reading, after = self._verdict(after, deadline)
-        taken = [reading]
-        if reading.state != "fever" or self.remeasure == 0:
-            return _with_history(reading, taken)
-        fever = reading
-        for attempt in range(1, self.remeasure + 1):
-            again, after = self._verdict(after, deadline)
-            taken.append(again)
-            if again.state == "fever":
-                note = f"re-measure {attempt}: fever again; fever stands"
-                return _with_history(replace(again, detail=_join(again.detail, note)), taken)
-            if again.state != "normal":
-                why = f" ({again.detail})" if again.detail else ""
-                note = f"re-measure {attempt}: {again.state}{why}; fever stands"
-                return _with_history(replace(fever, detail=_join(fever.detail, note)), taken)
-        normal = taken[-1]
-        note = f"fever overruled by re-measure 1..{self.remeasure}, all normal"
-        if self.remeasure == 1:
-            note = "fever overruled by re-measure 1, normal"
-        return _with_history(replace(normal, detail=_join(normal.detail, note)), taken)
+        return self._reading(after, timeout_s)
+
+    def measure_again(self, timeout_s: float) -> TemperatureReading:
+        """A re-measure: a reading from samples taken after the previous reading only."""
+        return self._reading(self._after, timeout_s)
+
+    def _reading(self, after: int, timeout_s: float) -> TemperatureReading:
+        deadline = self._clock.monotonic() + max(0.0, timeout_s)
+        reading, self._after = self._verdict(after, deadline)
+        return reading
 
     def _verdict(self, after_seq: int, deadline: float) -> tuple[TemperatureReading, int]:
         """A verdict from samples newer than after_seq, and the newest sequence number used."""
@@ -146,16 +129,3 @@ class BodyMeter:
                 self._clock.sleep(wait)
         self.sampler.sample_once()
         return True
-
-
-def _with_history(
-    reading: TemperatureReading, taken: list[TemperatureReading]
-) -> TemperatureReading:
-    if len(taken) < 2:
-        return reading
-    history = tuple(Measurement(r.state, r.estimate_c) for r in taken)
-    return replace(reading, measurements=history)
-
-
-def _join(first: str, second: str) -> str:
-    return f"{first}; {second}" if first else second

@@ -7,7 +7,9 @@ from typing import Literal, Protocol
 
 from edge.thermo.sampler import SamplerStats
 
-TemperatureState = Literal["normal", "fever", "no_subject", "sensor_fault"]
+# The thermometer reports "measured" (a temperature, no verdict), "no_subject" or "sensor_fault";
+# the decision core turns "measured" into "normal" or "fever" against the policy.
+TemperatureState = Literal["measured", "normal", "fever", "no_subject", "sensor_fault"]
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,14 @@ class TemperatureReading:
 
 
 class BodyThermometer(Protocol):
-    """Measures a person's body temperature within a time limit."""
+    """Measures a person's body temperature within a time limit; never judges it."""
 
     def measure(self, timeout_s: float) -> TemperatureReading:
         """Sample while a person is present and return a reading; never raises on sensor faults."""
+        ...
+
+    def measure_again(self, timeout_s: float) -> TemperatureReading:
+        """Like measure(), from samples taken after the previous reading only (a re-measure)."""
         ...
 
 

@@ -21,6 +21,9 @@ MIN_BACKGROUND_INTERVAL_S = 0.01
 # The ring holds this many times the samples of (freshness + measuring timeout).
 RING_HEADROOM = 2
 JOIN_TIMEOUT_S = 2.0
+# Waits are timed on the injected clock, blocking in slices of at most this so that a new
+# sample or a stop ends them at once.
+WAIT_SLICE_S = 0.05
 
 SampleKind = Literal["ok", "fault", "frozen"]
 
@@ -180,9 +183,15 @@ class SensorSampler:
             return self._seq
 
     def wait_newer(self, seq: int, timeout_s: float) -> bool:
-        """Wait up to timeout_s (real time) for a sample after `seq`; True if there is one."""
+        """Wait up to timeout_s on the clock for a sample after `seq`; True if there is one."""
+        deadline = self._clock.monotonic() + max(0.0, timeout_s)
         with self._changed:
-            return self._changed.wait_for(lambda: self._seq > seq, timeout=max(0.0, timeout_s))
+            while self._seq <= seq:
+                remaining = deadline - self._clock.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(min(remaining, WAIT_SLICE_S))
+            return True
 
     def last_attempt_at(self) -> float:
         """Monotonic time of the latest sample attempt (creation time before the first)."""
@@ -222,8 +231,16 @@ class SensorSampler:
                 self.sample_once()
             except Exception:  # never let the sampler die; sample_once records sensor faults
                 log.exception("thermometer sampler error")
-            elapsed = self._clock.monotonic() - began
-            self._stop.wait(max(interval - elapsed, MIN_BACKGROUND_INTERVAL_S / 10))
+            self._pause_until(began + interval)
+
+    def _pause_until(self, next_at: float) -> None:
+        """Wait on the clock until monotonic next_at (at least a moment), or until stopped."""
+        self._stop.wait(MIN_BACKGROUND_INTERVAL_S / 10)
+        while not self._stop.is_set():
+            remaining = next_at - self._clock.monotonic()
+            if remaining <= 0:
+                return
+            self._stop.wait(min(remaining, WAIT_SLICE_S))
 
     # ---- telemetry ------------------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from edge.thermo.model import ConversionModel, reject_outliers
 from edge.thermo.reading import TemperatureReading
@@ -30,10 +29,9 @@ class WindowRules:
     stable_spread_c: float
     gap_limit_s: float
     model: ConversionModel
-    threshold_c: float
 
     @classmethod
-    def from_settings(cls, settings: ThermoSettings, threshold_c: float) -> WindowRules:
+    def from_settings(cls, settings: ThermoSettings) -> WindowRules:
         interval = settings.sample_interval_ms / 1000
         return cls(
             samples=settings.samples,
@@ -43,7 +41,6 @@ class WindowRules:
             stable_spread_c=settings.stable_spread_c,
             gap_limit_s=GAP_INTERVALS * interval + GAP_SLACK_S,
             model=ConversionModel.from_settings(settings),
-            threshold_c=threshold_c,
         )
 
     def present(self, sample: Sample) -> bool:
@@ -130,12 +127,11 @@ def settled(samples: Sequence[Sample], rules: WindowRules) -> TemperatureReading
         return None
     obj = statistics.median(kept_objects)
     ambient = statistics.median(ambients[i] for i in kept)
-    # The state is decided on the reported (rounded) value so that the two always agree.
+    # Rounded here so that the core judges the very value that is reported.
     estimate = round(rules.model.estimate(obj, ambient), 2)
-    state: Literal["normal", "fever"] = "fever" if estimate >= rules.threshold_c else "normal"
     dropped = len(samples) - len(kept)
     return TemperatureReading(
-        state=state,
+        state="measured",
         object_c=round(obj, 2),
         ambient_c=round(ambient, 2),
         estimate_c=estimate,
