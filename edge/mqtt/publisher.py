@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -126,8 +127,7 @@ class OutboxPublisher:
             self.wait_drained(drain_timeout_s)
         self.connection.stopping()
         self.dispatcher.stop()
-        if self.connected:
-            self._announce_offline()
+        self._announce_offline()
         self.connection.stop()
         self._outbox.flush_acks()
 
@@ -180,7 +180,8 @@ class OutboxPublisher:
     # --- what the gate's connection adds (none of it for a tool) ------------------------------
 
     def _announce_offline(self) -> None:
-        """At an orderly stop while connected (the gate publishes its offline status)."""
+        """At an orderly stop (the gate publishes its offline status, if connected, as the last
+        status it sends)."""
 
     def _republish_status(self) -> None:
         """After a connect or a fault change (the gate re-publishes its retained status)."""
@@ -206,6 +207,10 @@ class EventPublisher(OutboxPublisher):
     ) -> None:
         self._status_dropped: int | None = None
         self._next_status_check = 0.0
+        # Status sends are serialised, and none follows the offline one of an orderly stop: a
+        # fault cleared while the service stops must not leave "online" as the retained status.
+        self._status_lock = threading.Lock()
+        self._status_closed = False
         super().__init__(
             settings,
             site=site,
@@ -239,9 +244,13 @@ class EventPublisher(OutboxPublisher):
         return self.subscriptions.resubscribe(topic_filter)
 
     def _announce_offline(self) -> None:
-        with contextlib.suppress(RuntimeError, ValueError, GateEdgeError):
-            info = self._publish_status("offline", self._clock.now())
-            info.wait_for_publish(timeout=2.0)
+        with self._status_lock:
+            self._status_closed = True
+            if not self.connected:
+                return
+            with contextlib.suppress(RuntimeError, ValueError, GateEdgeError):
+                info = self._publish_status("offline", self._clock.now())
+                info.wait_for_publish(timeout=2.0)
 
     def _publish_status(self, state: str, now: float) -> Any:
         dropped = self._outbox.dropped()
@@ -252,7 +261,9 @@ class EventPublisher(OutboxPublisher):
 
     def _republish_status(self) -> None:
         """Best effort: a status that cannot go out now is re-sent on the next connect."""
-        if self.connected:
+        with self._status_lock:
+            if self._status_closed or not self.connected:
+                return
             try:
                 self._publish_status("online", self._clock.now())
             except GateEdgeError as exc:
