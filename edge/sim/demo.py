@@ -26,11 +26,11 @@ from edge.sim.credentials import SimCredentials
 from edge.sim.demo_platform import OnlineStep, run_online_gate
 from edge.sim.gateio_rig import fit_gateio_board
 from edge.sim.rig import SimGate, render_code_frames
-from edge.sim.scenario import Step, demo_scenario
+from edge.sim.scenario import DEMO_SITE, Step, demo_gate_settings, demo_scenario
 
 log = logging.getLogger(__name__)
 
-SITE, GATE = "demo-site", "gate-1"
+SITE, GATE = DEMO_SITE, "gate-1"
 _DECISION_TIMEOUT_S = 15.0
 
 
@@ -62,30 +62,9 @@ class DemoOutcome:
 
 def demo_config(state_dir: Path, root_key: Path, broker_url: str | None) -> Config:
     """A gate configured for simulated hardware with short, demo-friendly timings."""
-    return parse_config(
-        {
-            "gate": {"site": SITE, "gate": GATE, "log_level": "warning"},
-            "policy": {
-                "cooldown_s": 0.3,
-                "deny_signal_s": 0.4,
-                "passage_timeout_s": 2.0,
-                "temperature_timeout_s": 3.0,
-                "remeasure_count": 1,
-            },
-            "trust": {"root_public_key": str(root_key)},
-            "camera": {"source": "none"},
-            "scan": {"debounce_s": 2.0},
-            "thermo": {"backend": "fake"},
-            "relay": {"backend": "fake"},
-            "io": {"backend": "fake"},
-            "mqtt": {
-                "enabled": broker_url is not None,
-                "broker": broker_url or "mqtt://127.0.0.1:1",
-                "telemetry_interval_s": 5.0,
-            },
-            "storage": {"state_dir": str(state_dir)},
-        }
-    )
+    settings = demo_gate_settings(GATE, "warning", state_dir, root_key, broker_url)
+    settings["mqtt"]["telemetry_interval_s"] = 5.0
+    return parse_config(settings)
 
 
 class _Table:

@@ -17,7 +17,7 @@ from edge.platform.idcard import check_character
 from edge.sim.credentials import SimCredentials
 from edge.sim.network import SilentPort
 from edge.sim.rig import SimGate, render_code_frames
-from edge.sim.scenario import NORMAL_SKIN_C
+from edge.sim.scenario import NORMAL_SKIN_C, demo_gate_settings
 
 GATE_ONLINE = "gate-2"
 APP_ID = "demo-operator"
@@ -123,39 +123,18 @@ class _Platforms:
 def online_config(state: Path, root: Path, broker_url: str | None, platforms: _Platforms) -> Config:
     """The online gate: codes HCN1 and PLT1 asked online, ID numbers by province."""
     (state / "platform.secret").write_bytes(platforms.secret)
-    return parse_config(
-        {
-            "gate": {"site": "demo-site", "gate": GATE_ONLINE, "log_level": "error"},
-            "policy": {
-                "cooldown_s": 0.3,
-                "deny_signal_s": 0.4,
-                "passage_timeout_s": 2.0,
-                "temperature_timeout_s": 3.0,
-                "remeasure_count": 1,
-            },
-            "trust": {"root_public_key": str(root)},
-            "camera": {"source": "none"},
-            "scan": {"debounce_s": 2.0},
-            "thermo": {"backend": "fake"},
-            "relay": {"backend": "fake"},
-            "io": {"backend": "fake"},
-            "mqtt": {
-                "enabled": broker_url is not None,
-                "broker": broker_url or "mqtt://127.0.0.1:1",
-                "client_id": "gate-edge-demo-online",
-            },
-            "storage": {"state_dir": str(state)},
-            "platform": {
-                "url": platforms.url("CN-150000"),
-                "app_id": APP_ID,
-                "app_secret_file": "platform.secret",
-                "timeout_ms": 1000,
-                "fallback": "offline",
-                "code_prefixes": ["HCN1:", "PLT1:"],
-                "routes": [{"id_prefix": "11", "url": platforms.url("CN-110000")}],
-            },
-        }
-    )
+    settings = demo_gate_settings(GATE_ONLINE, "error", state, root, broker_url)
+    settings["mqtt"]["client_id"] = "gate-edge-demo-online"
+    settings["platform"] = {
+        "url": platforms.url("CN-150000"),
+        "app_id": APP_ID,
+        "app_secret_file": "platform.secret",
+        "timeout_ms": 1000,
+        "fallback": "offline",
+        "code_prefixes": ["HCN1:", "PLT1:"],
+        "routes": [{"id_prefix": "11", "url": platforms.url("CN-110000")}],
+    }
+    return parse_config(settings)
 
 
 def run_online_gate(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from edge.sim.credentials import SECOND_ISSUER, SimCredentials, code_id_of
 
+DEMO_SITE = "demo-site"
 NORMAL_SKIN_C = 35.2  # forehead skin of a healthy person (the model adds the core offset)
 FEVER_SKIN_C = 37.9
 
@@ -27,6 +30,34 @@ class Scenario:
 
     steps: tuple[Step, ...]
     revoked: tuple[bytes, ...]
+
+
+def demo_gate_settings(
+    gate: str, log_level: str, state_dir: Path, root_key: Path, broker_url: str | None
+) -> dict[str, Any]:
+    """The configuration every demo gate shares: one site, simulated hardware, and
+    short, demo-friendly timings (as parsed TOML, for the caller to add to)."""
+    return {
+        "gate": {"site": DEMO_SITE, "gate": gate, "log_level": log_level},
+        "policy": {
+            "cooldown_s": 0.3,
+            "deny_signal_s": 0.4,
+            "passage_timeout_s": 2.0,
+            "temperature_timeout_s": 3.0,
+            "remeasure_count": 1,
+        },
+        "trust": {"root_public_key": str(root_key)},
+        "camera": {"source": "none"},
+        "scan": {"debounce_s": 2.0},
+        "thermo": {"backend": "fake"},
+        "relay": {"backend": "fake"},
+        "io": {"backend": "fake"},
+        "mqtt": {
+            "enabled": broker_url is not None,
+            "broker": broker_url or "mqtt://127.0.0.1:1",
+        },
+        "storage": {"state_dir": str(state_dir)},
+    }
 
 
 def demo_scenario(creds: SimCredentials, now: float) -> Scenario:
