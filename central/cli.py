@@ -1,4 +1,4 @@
-"""`gate-central`: the central side's commands: reference platform, keys, trust lists, codes."""
+"""`gate-central`: the central side's commands: collector, fleet, platform, keys, trust lists."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from central.collect_cmd import register as register_collect
 from central.command_cmd import register as register_command
 from central.credentials_cmd import register as register_credentials
 from central.errors import CentralError
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_credentials(commands)
     register_command(commands)
+    register_collect(commands)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""Shared pytest fixtures: a real mosquitto on a free loopback port (plain, TLS, mutual TLS)."""
+"""Shared pytest fixtures: a real mosquitto on a free loopback port (plain, TLS, mutual TLS) and a
+throw-away PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.broker import Broker
+from tests.postgres import PostgresServer, postgres_bin
 
 
 @pytest.fixture
@@ -22,3 +24,26 @@ def tls_broker(tmp_path: Path) -> Iterator[Broker]:
     """A mosquitto speaking TLS with a throw-away CA (broker.ca)."""
     with Broker(tmp_path / "broker", tls=True) as broker:
         yield broker
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL cluster for the whole run (initdb into a temp dir, a free port)."""
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        pytest.skip(
+            "PostgreSQL binaries (initdb, pg_ctl) are not installed; "
+            "scripts/bootstrap.sh installs them"
+        )
+    server = PostgresServer(bin_dir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The URL of the shared PostgreSQL server (tests drop what they create)."""
+    return postgres_server.url

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import glob
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,78 +13,10 @@ from central.errors import CentralError
 from central.platform.store import PlatformStore
 from tests.independent_platform import independent_request
 from tests.platform_support import APP_ID, SECRET, ReferencePlatform, resident_id
+from tests.postgres import free_port
 
 HOLDER = resident_id("15010419700707333")
 UNKNOWN = resident_id("11010119800808444")
-
-
-def _postgres_bin() -> Path | None:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(candidates[-1]).parent if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A throw-away PostgreSQL cluster on a free loopback port (initdb into a temp dir)."""
-    bin_dir = _postgres_bin()
-    if bin_dir is None:
-        pytest.skip(
-            "PostgreSQL binaries (initdb, pg_ctl) are not installed; "
-            "scripts/bootstrap.sh installs them"
-        )
-    directory = Path(tempfile.mkdtemp(prefix="gate-central-pg-"))
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        user = pwd.getpwnam("postgres") if _has_user("postgres") else pwd.getpwnam("nobody")
-        os.chown(directory, user.pw_uid, user.pw_gid)
-        run_as = ["runuser", "-u", user.pw_name, "--"]
-    data, port = directory / "data", _free_port()
-    subprocess.run(
-        [
-            *run_as,
-            str(bin_dir / "initdb"),
-            "-D",
-            str(data),
-            "-A",
-            "trust",
-            "-U",
-            "gate",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-    pg_ctl = [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data)]
-    subprocess.run(
-        [*pg_ctl, "-o", options, "-l", str(directory / "log"), "-w", "-t", "60", "start"],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql://gate@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], check=False, capture_output=True)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def _has_user(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -141,4 +66,4 @@ def test_statuses_replay_and_privacy_in_the_store(platform: ReferencePlatform) -
 
 def test_an_unreachable_database_is_a_clear_error() -> None:
     with pytest.raises(CentralError, match="cannot connect"):
-        PlatformStore(f"postgresql://gate@127.0.0.1:{_free_port()}/postgres?connect_timeout=2")
+        PlatformStore(f"postgresql://gate@127.0.0.1:{free_port()}/postgres?connect_timeout=2")

@@ -1,0 +1,1 @@
+"""The collector: every gate's events, status, telemetry and command results into one store."""
