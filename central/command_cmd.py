@@ -1,4 +1,4 @@
-"""`gate-central command sign`: a signed control-plane command for one gate."""
+"""`gate-central command sign|send`: a signed control-plane command for one gate."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from central.command_send import send
 from central.commands import sign_command
 from central.listing import add_command
+from central.mqtt_link import add_broker_arguments
 from edge.errors import GateEdgeError
 from edge.ids import id_problem
 from edge.mqtt.topics import COMMAND_NAMES, GateTopics
@@ -23,17 +25,30 @@ def register(subparsers: Any, *, listed: bool = True) -> None:
     command = add_command(subparsers, "command", "control-plane command tools", listed)
     command_sub = command.add_subparsers(dest="command_action", metavar="ACTION", required=True)
     sign = command_sub.add_parser("sign", help="print a signed command payload")
-    sign.add_argument("--key", required=True, help="Ed25519 private key (PEM, unencrypted)")
-    sign.add_argument("--site", required=True)
-    sign.add_argument("--gate", required=True)
-    sign.add_argument("--command", required=True, choices=COMMAND_NAMES)
-    sign.add_argument("--operator", help="operator id (open-once)")
-    sign.add_argument("--fault", help="fault to clear (clear-fault), e.g. relay_fault")
-    sign.add_argument("--ttl", type=float, default=60.0, help="validity in seconds (default 60)")
+    _command_arguments(sign)
     sign.set_defaults(func=_sign)
+    send = command_sub.add_parser(
+        "send",
+        help="sign, publish and wait for the gate's result "
+        "(exit 0 executed, 1 refused, 2 no answer in time)",
+    )
+    _command_arguments(send)
+    add_broker_arguments(send)
+    send.add_argument("--wait", type=float, default=30.0, metavar="S", help="default 30 s")
+    send.set_defaults(func=_send)
 
 
-def _sign(args: argparse.Namespace) -> int:
+def _command_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--key", required=True, help="Ed25519 private key (PEM, unencrypted)")
+    parser.add_argument("--site", required=True)
+    parser.add_argument("--gate", required=True)
+    parser.add_argument("--command", required=True, choices=COMMAND_NAMES)
+    parser.add_argument("--operator", help="operator id (open-once)")
+    parser.add_argument("--fault", help="fault to clear (clear-fault), e.g. relay_fault")
+    parser.add_argument("--ttl", type=float, default=60.0, help="validity in seconds (default 60)")
+
+
+def _key(args: argparse.Namespace) -> ed25519.Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(Path(args.key).read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
@@ -44,6 +59,15 @@ def _sign(args: argparse.Namespace) -> int:
         problem = id_problem(value)
         if problem is not None:
             raise GateEdgeError(f"{option} {value!r}: {problem}")
+    return key
+
+
+def _send(args: argparse.Namespace) -> int:
+    return send(args, _key(args))
+
+
+def _sign(args: argparse.Namespace) -> int:
+    key = _key(args)
     payload = sign_command(
         key,
         name=args.command,

@@ -66,12 +66,16 @@ class Wire:
 
     def __init__(self) -> None:
         self.handlers: dict[str, Callable[[str, bytes, bool], None]] = {}
+        self.results: list[tuple[str, bytes]] = []
 
     def subscribe(self, topic_filter: str, handler: Callable[[str, bytes, bool], None]) -> None:
         self.handlers[topic_filter] = handler
 
     def resubscribe(self, topic_filter: str) -> bool:
         return False
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> None:
+        self.results.append((topic, payload))
 
     def send(self, topic: str, payload: bytes, retain: bool = False) -> None:
         key = "gates/s1/g1/cmd/#" if topic.startswith("gates/") else topic

@@ -11,8 +11,10 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edge.clock import Clock
+from edge.core.documents import encode
 from edge.errors import CommandError, GateEdgeError, TrustListError
 from edge.mqtt.commands import Command, load_command_key, verify_command
+from edge.mqtt.results import claimed_command_id, result_document
 from edge.mqtt.settings import MqttSettings
 from edge.mqtt.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC, GateTopics
 from edge.storage.replay import ReplayGuard
@@ -59,11 +61,16 @@ class StatusReporter(Protocol):
 
 
 class Subscriber(Protocol):
-    """Anything that delivers MQTT messages for a topic filter (the EventPublisher)."""
+    """Anything that delivers MQTT messages for a topic filter and sends the gate's answers
+    (the EventPublisher)."""
 
     def subscribe(self, topic_filter: str, handler: _Handler) -> None: ...
 
     def resubscribe(self, topic_filter: str) -> bool: ...
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> None:
+        """Send now if connected; dropped otherwise."""
+        ...
 
 
 class _Handler(Protocol):
@@ -166,6 +173,7 @@ class ControlPlane:
         except CommandError as exc:
             self.refused += 1
             log.warning("refused command on %s: %s", topic, exc)
+            self._answer(claimed_command_id(payload), name, str(exc))
             return f"refused: {exc}"
         self.accepted += 1
         log.info("command %s %s accepted", command.name, command.command_id)
@@ -173,8 +181,29 @@ class ControlPlane:
             self._execute(command)
         except GateEdgeError as exc:
             log.error("command %s %s failed: %s", command.name, command.command_id, exc)
+            self._answer(command.command_id, name, f"failed: {exc}")
             return f"failed: {exc}"
+        self._answer(command.command_id, name, None)
         return "executed"
+
+    def _answer(self, command_id: str | None, name: str, refusal: str | None) -> None:
+        """Publish the result (best effort: a gate that is not connected cannot answer)."""
+        if command_id is None or self._subscriber is None:
+            return
+        document = result_document(
+            command_id=command_id,
+            command=name,
+            site=self.topics.site,
+            gate=self.topics.gate,
+            executed=refusal is None,
+            reason=refusal,
+            ts_ms=int(self._clock.now() * 1000),
+        )
+        try:
+            topic = self.topics.command_result(command_id)
+            self._subscriber.publish(topic, encode(document), qos=1)
+        except GateEdgeError as exc:
+            log.warning("result of command %s not sent: %s", command_id, exc)
 
     def handle_safely(self, topic: str, payload: bytes) -> str:
         """handle(), but an unforeseen error is logged and shown on the status as the fault

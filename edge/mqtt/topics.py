@@ -40,6 +40,10 @@ class GateTopics:
     def command(self, name: str) -> str:
         return f"{self.root}/cmd/{name}"
 
+    def command_result(self, command_id: str) -> str:
+        """Where the gate answers one command."""
+        return f"{self.root}/cmd-result/{command_id}"
+
     def command_name(self, topic: str) -> str | None:
         """The command name a topic addresses, or None if it is not one of ours."""
         prefix = f"{self.root}/cmd/"
