@@ -14,15 +14,15 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from central.issue import issue_code
 from central.keys import generate_private_key, private_key_pem, public_key_pem
 from central.listing import add_command
+from central.trust_deny import add_deny_parser
+from central.trust_publish import add_publish_parser
 from central.trust_show import add_show_parser
 from edge.credentials.common.keys import compute_kid, load_private_key, load_public_key
-from edge.credentials.dcc.claims import uci_hash
 from edge.credentials.dcc.gateway import import_gateway_trust_list
 from edge.credentials.trust.dsc import certificate_ders, parse_dsc
 from edge.credentials.trust.trustlist import (
     IssuerKey,
     SignerEntry,
-    build_denylist,
     build_trust_list,
 )
 from edge.errors import CodeFormatError, GateEdgeError, TrustListError
@@ -76,20 +76,8 @@ def register(subparsers: Any, *, listed: bool = True) -> None:
     )
     build.add_argument("--key-not-after", type=int, metavar="EPOCH", help="default: list expiry")
     build.set_defaults(func=_trust_build)
-    deny = trust_sub.add_parser("deny", help="sign a denylist of code ids and subject bindings")
-    deny.add_argument("--root-key", required=True, type=Path, metavar="ROOT.key.pem")
-    deny.add_argument("--code-id", nargs="+", action="extend", default=[], metavar="HEX")
-    deny.add_argument("--subject", nargs="+", action="extend", default=[], metavar="HEX")
-    deny.add_argument(
-        "--dcc-ci",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="CI",
-        help="EU DCC certificate identifier (UVCI) to revoke; stored as its hash",
-    )
-    _list_arguments(deny)
-    deny.set_defaults(func=_trust_deny)
+    add_deny_parser(trust_sub)
+    add_publish_parser(trust_sub)
     add_show_parser(trust_sub)
 
     issue = add_command(subparsers, "issue", "mint a health code and print its QR text", listed)
@@ -205,26 +193,6 @@ def _signers(specs: list[str], gateways: list[Path]) -> list[SignerEntry]:
         signers += import_gateway_trust_list(_read(gateway, TrustListError))
     unique = {entry.der: entry for entry in signers}
     return list(unique.values())
-
-
-def _trust_deny(args: argparse.Namespace) -> int:
-    root = _root_key(args.root_key)
-    issued_at, expires_at = _validity(args)
-    try:
-        code_ids = [bytes.fromhex(value) for value in args.code_id]
-        code_ids += [uci_hash(ci) for ci in args.dcc_ci]
-        subjects = [bytes.fromhex(value) for value in args.subject]
-    except ValueError:
-        raise TrustListError("--code-id and --subject take hex values") from None
-    document = build_denylist(
-        root, code_ids, subjects, version=args.version, issued_at=issued_at, expires_at=expires_at
-    )
-    _write(args.out, document)
-    print(
-        f"{args.out}: denylist version {args.version}, {len(code_ids)} code id(s), "
-        f"{len(subjects)} subject(s)"
-    )
-    return EXIT_VALID
 
 
 def _issue(args: argparse.Namespace) -> int:
