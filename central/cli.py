@@ -12,6 +12,7 @@ from central.collect_cmd import register as register_collect
 from central.command_cmd import register as register_command
 from central.credentials_cmd import register as register_credentials
 from central.errors import CentralError
+from central.fleet_cmd import register as register_fleet
 from central.platform.api import PlatformSetup
 from central.platform.privacy import load_or_create_key, lookup_key, mask_name
 from central.platform.server import serve_forever
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_credentials(commands)
     register_command(commands)
     register_collect(commands)
+    register_fleet(commands)
     return parser
 
 

@@ -93,6 +93,7 @@ def status_document(
     faults: dict[str, str],
     dropped_events: int,
     trust: dict[str, Any] | None = None,
+    certificate_expires_at: float | None = None,
 ) -> dict[str, Any]:
     """The retained status: "online" after connect, "offline" as the Last Will or at shutdown.
 
@@ -109,6 +110,8 @@ def status_document(
     }
     if trust is not None:
         document["trust"] = trust
+    if certificate_expires_at is not None:
+        document["certificate_expires_at"] = certificate_expires_at
     document["blocks"] = {name: fault_kind(name).blocks for name in sorted(faults)}
     return document
 

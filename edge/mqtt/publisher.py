@@ -16,6 +16,7 @@ from edge.clock import Clock
 from edge.core.documents import encode
 from edge.errors import GateEdgeError, PublishError
 from edge.ids import client_id as gate_client_id
+from edge.mqtt.certinfo import certificate_expiry
 from edge.mqtt.connection import (
     CONTENT_TYPE,
     NETWORK_FAULT,
@@ -69,7 +70,7 @@ class OutboxPublisher:
         status_refresh_s: float = STATUS_REFRESH_S,
     ) -> None:
         self.topics = GateTopics(site, gate)
-        self.status = GateStatus(version)
+        self.status = GateStatus(version, certificate_expiry(settings.cert_file))
         self._outbox, self._clock = outbox, clock
         self._status_refresh_s = status_refresh_s
         configured = settings.client_id or gate_client_id(site, gate)

@@ -12,8 +12,9 @@ class GateStatus:
     """The content of the retained status document, kept apart from the connection that
     publishes it. Thread-safe; each change says whether the document changed."""
 
-    def __init__(self, version: str) -> None:
+    def __init__(self, version: str, certificate_expires_at: float | None = None) -> None:
         self._version = version
+        self._certificate_expires_at = certificate_expires_at
         self._lock = threading.Lock()
         self._faults: dict[str, str] = {}
         self._trust: dict[str, Any] | None = None
@@ -53,6 +54,7 @@ class GateStatus:
             faults=faults,
             dropped_events=dropped_events,
             trust=trust,
+            certificate_expires_at=self._certificate_expires_at,
         )
 
     def last_will(self, dropped_events: int) -> dict[str, Any]:
