@@ -1,0 +1,150 @@
+"""The fleet views: rows from what gates said, the `fleet` command, the page's login and API,
+and what the gate's status adds for them (the certificate's expiry)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import jsonschema
+import pytest
+
+from central.cli import main
+from central.collect.messages import parse
+from central.collect.store import FleetStore, open_store
+from central.fleet.server import RunningFleetPage
+from central.fleet.view import GateFacts, fleet_row
+from edge.clock import FakeClock
+from edge.mqtt.certinfo import certificate_expiry
+from edge.mqtt.publisher import EventPublisher
+from edge.mqtt.schema_files import load_schema
+from edge.mqtt.settings import MqttSettings
+from edge.storage.outbox import Outbox
+from tests.broker import CertificateAuthority
+from tests.fleet_support import event_payload
+
+NOW_MS = 1_800_000_000_000
+DAY_S = 86_400
+TOKEN = "a-long-enough-token"
+
+
+def _status(state: str, ts: int | None, *, faults: dict[str, str] | None = None) -> bytes:
+    expires = NOW_MS / 1000 + 3 * DAY_S
+    lists = {"version": 4, "expires_at": expires}
+    return json.dumps(
+        {"state": state, "ts": ts, "faults": faults or {}, "version": "1.2.3",
+         "trust": {"trust_list": lists, "denylist": {**lists, "version": 9}},
+         "certificate_expires_at": NOW_MS / 1000 + 40 * DAY_S}
+    ).encode()  # fmt: skip
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> FleetStore:
+    opened = open_store(f"sqlite:///{tmp_path / 'fleet.db'}")
+    now = int(time.time() * 1000)
+    records = [
+        parse("gates/east/g1/status", _status("online", now), now),
+        parse("gates/east/g2/status", _status("online", now, faults={"relay_fault": "stuck"}), 0),
+        parse("gates/east/g3/status", _status("offline", None), now),
+        parse("gates/east/g1/telemetry", json.dumps({"ts": now, "outbox_depth": 12}).encode(), 0),
+        parse("gates/east/g1/events", event_payload("east", "g1", 1, ts_ms=now), 0),
+        parse("gates/east/g1/events", event_payload("east", "g1", 2, decision="deny"), 0),
+        parse("gates/east/g1/events", event_payload("east", "g1", 3, test=True), 0),
+        parse("gates/west/g9/events", event_payload("west", "g9", 1), 0),
+    ]
+    opened.write(records, now)
+    return opened
+
+
+def test_a_row_says_what_the_status_and_telemetry_say() -> None:
+    facts = GateFacts(
+        "east", "g1", "online", NOW_MS - 1000, json.loads(_status("online", NOW_MS)),
+        {"outbox_depth": 3}, NOW_MS, NOW_MS - 5, 7, 2,
+    )  # fmt: skip
+    row = fleet_row(facts, NOW_MS)
+    assert (row.trust_list_version, row.trust_list_days_left) == (4, 3.0)
+    assert (row.denylist_version, row.certificate_days_left) == (9, 40.0)
+    assert (row.outbox_backlog, row.passes_today, row.denies_today) == (3, 7, 2)
+    assert row.version == "1.2.3" and row.attention == 2
+    hostile = GateFacts("east", "g2", "online", None, {"trust": [], "faults": 5, "version": 7},
+                        {"outbox_depth": "many"}, None)  # fmt: skip
+    assert fleet_row(hostile, NOW_MS).as_dict()["faults"] == {}
+
+
+def test_the_fleet_command_puts_faulted_and_offline_gates_first(
+    store: FleetStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store.close()
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    assert main(["fleet", "--db", url, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["gate"], r["state"]) for r in rows] == [
+        ("g2", "online"), ("g3", "offline"), ("g9", "unknown"), ("g1", "online")
+    ]  # fmt: skip
+    g1 = rows[-1]
+    assert (g1["passes_today"], g1["denies_today"], g1["outbox_backlog"]) == (1, 1, 12)
+    assert rows[0]["faults"] == {"relay_fault": "stuck"}
+    assert main(["fleet", "--db", url]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["SITE", "GATE", "STATE"]
+    assert "relay_fault" in table[1] and "v4/" in table[1]
+
+
+def test_the_page_wants_a_login(store: FleetStore) -> None:
+    page = RunningFleetPage(store, TOKEN).start()
+    try:
+        _login_flow(httpx.Client(base_url=page.url), httpx.Client(base_url=page.url))
+    finally:
+        page.stop()
+
+
+def _login_flow(client: httpx.Client, bearer: httpx.Client) -> None:
+    assert client.get("/api/fleet").status_code == 401
+    page = client.get("/", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/login"
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    wrong = client.post("/login", content=b"token=guess", follow_redirects=False)
+    assert wrong.headers["location"] == "/login?failed=1"
+    right = client.post("/login", data={"token": TOKEN}, follow_redirects=False)
+    assert right.headers["location"] == "/" and "httponly" in right.headers["set-cookie"].lower()
+    assert client.get("/").status_code == 200
+    assert client.get("/static/fleet.js").headers["content-type"].startswith("text/javascript")
+    fleet_json = client.get("/api/fleet").json()
+    assert [g["gate"] for g in fleet_json["gates"]][:2] == ["g2", "g3"]
+    detail = client.get("/api/gates/east/g1").json()
+    assert [d["decision"] for d in detail["decisions"]] == ["deny", "pass"]
+    assert len(detail["hourly"]) == 24
+    assert client.get("/api/gates/east/nope").status_code == 404
+    assert client.get("/api/gates/east/g%2F1").status_code == 404
+    assert client.get("/static/../web.py").status_code == 404
+    client.post("/logout", follow_redirects=False)
+    assert client.get("/api/fleet").status_code == 401
+    assert bearer.get("/api/fleet", headers={"Authorization": f"Bearer {TOKEN}"}).is_success
+    assert bearer.get("/api/fleet", headers={"Authorization": "Bearer x"}).status_code == 401
+
+
+def test_serve_refuses_a_short_token(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("short\n")
+    db = f"sqlite:///{tmp_path / 'fleet.db'}"
+    assert main(["serve", "--db", db, "--token-file", str(tmp_path / "token")]) == 2
+    assert main(["serve", "--db", db, "--token-file", str(tmp_path / "missing")]) == 2
+
+
+def test_the_status_carries_the_certificate_expiry(tmp_path: Path) -> None:
+    ca = CertificateAuthority(tmp_path / "pki")
+    cert, key = ca.issue("east.g1")
+    expires = certificate_expiry(str(cert))
+    assert expires is not None and 0 < expires - time.time() <= DAY_S + 60
+    assert certificate_expiry("") is None
+    assert certificate_expiry(str(key)) is None  # not a certificate: doctor says why
+    clock = FakeClock(start=1_800_000_000.0)
+    outbox = Outbox(tmp_path / "outbox.db", site="east", gate="g1", clock=clock)
+    settings = MqttSettings(cert_file=str(cert), key_file=str(key))
+    publisher = EventPublisher(settings, site="east", gate="g1", outbox=outbox, clock=clock)
+    document = publisher.status.document("online", 1, 0)
+    jsonschema.validate(document, load_schema("status"))
+    assert document["certificate_expires_at"] == expires
+    assert "certificate_expires_at" not in publisher.status.last_will(0)
+    outbox.close()
