@@ -32,6 +32,7 @@ bench: bootstrap
 	$(BIN)/python bench/e2e.py
 	$(BIN)/python bench/gateio.py
 	$(BIN)/python bench/platform.py
+	$(BIN)/python bench/collect.py
 
 clean:
 	rm -rf $(VENV) .firmware-stubs .firmware-node .mypy_cache .ruff_cache .pytest_cache

@@ -94,7 +94,9 @@ def publish_all(port: int, messages: Sequence[tuple[str, bytes]], *, retain: boo
 class CollectorProcess:
     """`gate-central collect` in its own process, ready once it printed its first line."""
 
-    def __init__(self, broker_url: str, db: str, client_id: str, log: Path, *extra: str) -> None:
+    def __init__(
+        self, broker_url: str, db: str, client_id: str, log: Path, *extra: str, wait: bool = True
+    ) -> None:
         self.log = log
         with log.open("ab") as stderr:
             self.process = subprocess.Popen(
@@ -105,9 +107,11 @@ class CollectorProcess:
                 cwd=ROOT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )  # fmt: skip
-        self._wait_ready(30.0)
+        if wait:
+            self.wait_ready()
 
-    def _wait_ready(self, timeout_s: float) -> None:
+    def wait_ready(self, timeout_s: float = 30.0) -> None:
+        """Return once the collector has subscribed."""
         assert self.process.stdout is not None
         with selectors.DefaultSelector() as selector:
             selector.register(self.process.stdout, selectors.EVENT_READ)

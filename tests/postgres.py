@@ -36,9 +36,10 @@ def _has_user(name: str) -> bool:
 
 
 class PostgresServer:
-    """initdb into a temp directory, pg_ctl start/stop/restart on one port; fsync off."""
+    """initdb into a temp directory, pg_ctl start/stop on one port; fsync off unless asked."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, *, fsync: bool = False) -> None:
+        self.fsync = fsync
         self.directory = Path(tempfile.mkdtemp(prefix="gate-central-pg-"))
         self._run_as: list[str] = []
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root

@@ -96,7 +96,9 @@ def test_fields_outside_the_event_schema_are_not_stored() -> None:
 @pytest.mark.parametrize(
     ("topic", "payload", "why"),
     [
-        ("gates/s/g/events", b"not json", "not JSON"),
+        ("gates/s/g/events", b"not json", "not UTF-8 JSON"),
+        ("gates/s/g/events", '{"a": 1}'.encode("utf-16"), "not UTF-8 JSON"),
+        ("gates/s/g/events", b'{"ts": NaN}', "not UTF-8 JSON"),
         ("gates/s/g/events", b"[1]", "not a JSON object"),
         ("gates/s/g/events", b'{"event_id": "x"}', "event_id"),
         (TOPIC, _event(1, gate="g02"), "another gate"),

@@ -87,7 +87,7 @@ def parse(topic: str, payload: bytes, received_ms: int) -> Record:
         raise RefusedMessageError("not a topic the collector stores")
     document = _document(payload)
     if kind == "events":
-        return _event(site, gate, document)
+        return _event(site, gate, document, payload)
     if kind == "status":
         return _status(site, gate, document, received_ms)
     if kind == "telemetry":
@@ -100,9 +100,10 @@ def _document(payload: bytes) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD:
         raise RefusedMessageError(f"payload larger than {MAX_PAYLOAD} bytes")
     try:
-        document = json.loads(payload, parse_constant=_no_constant)
+        # UTF-8 only (json.loads would also take UTF-16 and UTF-32 bytes).
+        document = json.loads(payload.decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, RecursionError):
-        raise RefusedMessageError("payload is not JSON") from None
+        raise RefusedMessageError("payload is not UTF-8 JSON") from None
     if not isinstance(document, dict):
         raise RefusedMessageError("payload is not a JSON object")
     return document
@@ -117,7 +118,7 @@ def _event_keys() -> frozenset[str]:
     return frozenset(load_schema("event")["properties"]) | _EXTRA_EVENT_KEYS
 
 
-def _event(site: str, gate: str, document: dict[str, Any]) -> EventRecord:
+def _event(site: str, gate: str, document: dict[str, Any], payload: bytes) -> EventRecord:
     event_id = _uuid(document.get("event_id"), "event_id")
     if document.get("site") != site or document.get("gate") != gate:
         raise RefusedMessageError("the event names another gate than its topic")
@@ -132,10 +133,14 @@ def _event(site: str, gate: str, document: dict[str, Any]) -> EventRecord:
         raise RefusedMessageError("decision is not pass, deny or null")
     # Only what the event schema names is stored: a field a gate should never send (a name,
     # a document number) does not reach central storage.
-    kept = {key: value for key, value in document.items() if key in _event_keys()}
+    known = _event_keys()
+    if known.issuperset(document):
+        text = payload.decode("utf-8")  # as sent: _document proved it UTF-8 JSON
+    else:
+        text = _encode({key: value for key, value in document.items() if key in known})
     test = document.get("test") is True or kind == "test"
     ts = _int(document, "ts", None)
-    return EventRecord(event_id, site, gate, seq, ts, kind, decision, test, _encode(kept))
+    return EventRecord(event_id, site, gate, seq, ts, kind, decision, test, text)
 
 
 def _status(site: str, gate: str, document: dict[str, Any], received_ms: int) -> StatusRecord:
