@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from central.cli import main
 from central.collect.messages import parse
@@ -148,3 +151,24 @@ def test_the_status_carries_the_certificate_expiry(tmp_path: Path) -> None:
     assert document["certificate_expires_at"] == expires
     assert "certificate_expires_at" not in publisher.status.last_will(0)
     outbox.close()
+
+
+def test_any_login_or_gate_address_gets_a_clear_answer(store: FleetStore) -> None:
+    page = RunningFleetPage(store, TOKEN).start()
+    client = httpx.Client(base_url=page.url)
+
+    @settings(max_examples=50, deadline=None)
+    @given(body=st.binary(max_size=300), site=st.text(max_size=30), gate=st.text(max_size=30))
+    def probe(body: bytes, site: str, gate: str) -> None:
+        login = client.post("/login", content=body, follow_redirects=False)
+        assert login.status_code == 303
+        assert login.headers["location"] == "/login?failed=1" or TOKEN.encode() in body
+        path = f"/api/gates/{quote(site, safe='')}/{quote(gate, safe='')}"
+        answer = client.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert answer.status_code in (200, 307, 404, 405), (path, answer.status_code)
+
+    try:
+        probe()
+    finally:
+        client.close()
+        page.stop()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +19,7 @@ from edge.credentials.trust.trustlist import IssuerKey, build_denylist, build_tr
 from edge.errors import CommandError, TrustListError
 from edge.mqtt.commands import verify_command
 from edge.mqtt.control import CONTROL_THREAD, ControlPlane
+from edge.mqtt.schema_files import load_schema
 from edge.mqtt.settings import MqttSettings
 from edge.service.supervisor import WorkerSupervisor
 from edge.sim.credentials import SimCredentials
@@ -181,6 +184,15 @@ def test_arbitrary_bytes_on_each_command_topic(gate: Gate) -> None:
 
     poison_then_genuine()
     assert gate.plane.accepted == len(gate.handler.calls)
+    # Every answer is a valid result on its own topic; only the genuine commands were executed.
+    schema = load_schema("command-result")
+    outcomes = []
+    for topic, payload in gate.wire.results:
+        result = json.loads(payload)
+        jsonschema.validate(result, schema)
+        assert topic == f"gates/s1/g1/cmd-result/{result['command_id']}"
+        outcomes.append(result["outcome"])
+    assert outcomes.count("executed") == gate.plane.accepted
 
 
 def test_arbitrary_bytes_on_the_trust_topics(gate: Gate) -> None:

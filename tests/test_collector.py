@@ -1,0 +1,74 @@
+"""The collector in-process: over TLS, and a message it refuses is acknowledged, never re-sent."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from paho.mqtt import publish
+
+from central.collect.collector import Collector, CollectorSettings, topic_filters
+from central.collect.store import FleetStore, open_store
+from tests.broker import Broker
+from tests.fleet_support import event_payload
+
+
+def _run(settings: CollectorSettings, store: FleetStore) -> Collector:
+    ready = threading.Event()
+    collector = Collector(settings, store, on_subscribed=ready.set)
+    collector.start()
+    assert ready.wait(10)
+    return collector
+
+
+def _until(predicate: object, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_collecting_over_tls(tls_broker: Broker, tmp_path: Path) -> None:
+    assert tls_broker.ca is not None
+    store = open_store(f"sqlite:///{tmp_path / 'fleet.db'}")
+    settings = CollectorSettings(
+        broker=tls_broker.url, client_id="tls-collector", ca_file=str(tls_broker.ca.ca_file)
+    )
+    collector = _run(settings, store)
+    try:
+        publish.single(
+            "gates/east/g1/events", event_payload("east", "g1", 1), qos=1, port=tls_broker.port,
+            tls={"ca_certs": str(tls_broker.ca.ca_file)},
+        )  # fmt: skip
+        assert _until(lambda: store.count()["events"] == 1)
+    finally:
+        collector.stop()
+        store.close()
+
+
+def test_a_refused_message_is_acknowledged_and_not_sent_again(
+    mqtt_broker: Broker, tmp_path: Path
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'fleet.db'}")
+    settings = CollectorSettings(broker=mqtt_broker.url, client_id="refusing")
+    collector = _run(settings, store)
+    publish.multiple(
+        [("gates/east/g1/events", b"\xff not json", 1, False),
+         ("gates/east/g1/events", event_payload("east", "g1", 1), 1, False)],
+        port=mqtt_broker.port,
+    )  # fmt: skip
+    assert _until(lambda: store.count()["events"] == 1)
+    collector.stop()
+    assert (collector.stats.refused, collector.stats.stored) == (1, 1)
+    again = _run(settings, store)  # the same session: nothing was left unacknowledged
+    # A re-sent message would come before this one (one session delivers in order).
+    publish.single("gates/east/g1/events", event_payload("east", "g1", 2), qos=1,
+                   port=mqtt_broker.port)  # fmt: skip
+    assert _until(lambda: store.count()["events"] == 2)
+    again.stop()
+    store.close()
+    assert (again.stats.refused, again.stats.stored) == (0, 1)
+    assert topic_filters("g")[0] == "$share/g/gates/+/+/events"
