@@ -86,6 +86,11 @@ _SNAPSHOT = """return [...document.querySelectorAll('#gates tbody tr')].map(r =>
     r.children[9].textContent])"""
 
 
+_REFUSED = "return location.search === '?failed=1' && !document.getElementById('failed').hidden"
+_PASS_BARS = """return [...document.querySelectorAll('#chart rect.passes')]
+    .map(r => r.getAttribute('height'))"""
+
+
 def _rows(driver: Any) -> list[list[str]]:
     """[gate, state, class, faults, passes today] of every row, top to bottom, read at once
     (the page redraws itself all the time)."""
@@ -110,7 +115,7 @@ def test_the_page_shows_an_offline_gate_and_a_fault(
         driver.get(page.url)
         assert driver.current_url.endswith("/login")
         _log_in(driver, "not the token")
-        wait.until(lambda d: d.find_element(By.ID, "failed").is_displayed())
+        wait.until(lambda d: d.execute_script(_REFUSED))
         _log_in(driver, TOKEN)
         wait.until(lambda d: [r[:2] for r in _rows(d)] == [
             ["east/g01", "online"], ["east/g02", "online"], ["east/g03", "online"]
@@ -129,10 +134,10 @@ def test_the_page_shows_an_offline_gate_and_a_fault(
         driver.save_screenshot(str(ARTEFACTS / "2-offline-and-fault.png"))
 
         driver.execute_script("document.querySelector('tr[data-gate=\"east/g01\"]').click()")
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#decisions tbody tr")) == 3)
-        bars = driver.find_elements(By.CSS_SELECTOR, "#chart rect.passes")
-        assert len(bars) == 24
-        assert max(float(bar.get_attribute("height")) for bar in bars) > 0
+        wait.until(lambda d: d.execute_script(
+            "return document.querySelectorAll('#decisions tbody tr').length") == 3)  # fmt: skip
+        heights = driver.execute_script(_PASS_BARS)
+        assert len(heights) == 24 and max(float(h) for h in heights) > 0
         driver.save_screenshot(str(ARTEFACTS / "3-gate-detail.png"))
         # Nothing is fetched from anywhere but the page's own server.
         fetched = driver.execute_script(
