@@ -18,7 +18,7 @@ from central.listing import add_command
 
 DB_HELP = "sqlite:///PATH or postgresql://USER@HOST:PORT/DB (the collector's store)"
 _COLUMNS = ("SITE", "GATE", "STATE", "SINCE", "FAULTS", "TRUST", "DENY", "BACKLOG",
-            "LAST EVENT", "PASS", "DENY", "CERT", "VERSION")  # fmt: skip
+            "MISSING", "LAST EVENT", "PASS", "DENY", "CERT", "VERSION")  # fmt: skip
 
 
 def register(subparsers: Any, *, listed: bool = True) -> None:
@@ -64,6 +64,7 @@ def _line(row: FleetRow) -> tuple[str, ...]:
         _pair(row.trust_list_version, row.trust_list_days_left),
         _pair(row.denylist_version, row.denylist_days_left),
         "-" if row.outbox_backlog is None else str(row.outbox_backlog),
+        str(row.missing_events),
         _when(row.last_event_ms),
         str(row.passes_today),
         str(row.denies_today),

@@ -83,7 +83,7 @@ def collected(mqtt_broker: Broker, tmp_path: Path) -> Iterator[FleetStore]:
 
 _SNAPSHOT = """return [...document.querySelectorAll('#gates tbody tr')].map(r => [r.dataset.gate,
     r.dataset.state, r.className, r.querySelector('td.faults').textContent,
-    r.children[9].textContent])"""
+    r.children[10].textContent])"""
 
 
 _REFUSED = "return location.search === '?failed=1' && !document.getElementById('failed').hidden"

@@ -55,6 +55,7 @@ def store(tmp_path: Path) -> FleetStore:
         parse("gates/east/g1/events", event_payload("east", "g1", 1, ts_ms=now), 0),
         parse("gates/east/g1/events", event_payload("east", "g1", 2, decision="deny"), 0),
         parse("gates/east/g1/events", event_payload("east", "g1", 3, test=True), 0),
+        parse("gates/east/g1/events", event_payload("east", "g1", 6), 0),
         parse("gates/west/g9/events", event_payload("west", "g9", 1), 0),
     ]
     opened.write(records, now)
@@ -87,7 +88,8 @@ def test_the_fleet_command_puts_faulted_and_offline_gates_first(
         ("g2", "online"), ("g3", "offline"), ("g9", "unknown"), ("g1", "online")
     ]  # fmt: skip
     g1 = rows[-1]
-    assert (g1["passes_today"], g1["denies_today"], g1["outbox_backlog"]) == (1, 1, 12)
+    assert (g1["passes_today"], g1["denies_today"], g1["outbox_backlog"]) == (2, 1, 12)
+    assert (g1["missing_events"], rows[0]["missing_events"]) == (2, 0)
     assert rows[0]["faults"] == {"relay_fault": "stuck"}
     assert main(["fleet", "--db", url]) == 0
     table = capsys.readouterr().out.splitlines()
@@ -117,7 +119,7 @@ def _login_flow(client: httpx.Client, bearer: httpx.Client) -> None:
     fleet_json = client.get("/api/fleet").json()
     assert [g["gate"] for g in fleet_json["gates"]][:2] == ["g2", "g3"]
     detail = client.get("/api/gates/east/g1").json()
-    assert [d["decision"] for d in detail["decisions"]] == ["deny", "pass"]
+    assert sorted(d["decision"] for d in detail["decisions"]) == ["deny", "pass", "pass"]
     assert len(detail["hourly"]) == 24
     assert client.get("/api/gates/east/nope").status_code == 404
     assert client.get("/api/gates/east/g%2F1").status_code == 404

@@ -171,6 +171,16 @@ class FleetStore:
         return [Gap(str(s), str(g), int(a), int(b)) for s, g, a, b in rows]
 
 
+def missing_per_gate(store: FleetStore) -> dict[tuple[str, str], int]:
+    """How many sequence numbers each gate's stored events skip."""
+    rows = store.query(
+        "SELECT site, gate, SUM(seq - prev - 1) FROM (SELECT site, gate, seq, LAG(seq)"
+        " OVER (PARTITION BY site, gate ORDER BY seq) AS prev FROM events) AS numbered"
+        " WHERE seq > prev + 1 GROUP BY site, gate"
+    )
+    return {(str(site), str(gate)): int(n) for site, gate, n in rows}
+
+
 def _of(records: Sequence[Record], kind: type[_R]) -> list[_R]:
     return [r for r in records if isinstance(r, kind)]
 

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from central.collect.store import FleetStore
+from central.collect.store import FleetStore, missing_per_gate
 from central.fleet.view import GateFacts, loads_object
 
 HOUR_MS = 3_600_000
@@ -38,6 +38,7 @@ def gate_facts(store: FleetStore, now_ms: int) -> list[GateFacts]:
         "SELECT site, gate, state, state_since, status, telemetry, telemetry_ts FROM gates"
     )
     known = {(str(r[0]), str(r[1])) for r in rows}
+    missing = missing_per_gate(store)
     facts = [
         GateFacts(
             site=str(site),
@@ -50,6 +51,7 @@ def gate_facts(store: FleetStore, now_ms: int) -> list[GateFacts]:
             last_event_ms=last.get((site, gate)),
             passes_today=today.get((site, gate, "pass"), 0),
             denies_today=today.get((site, gate, "deny"), 0),
+            missing_events=missing.get((site, gate), 0),
         )
         for site, gate, state, state_since, status, telemetry, telemetry_ts in rows
     ]
@@ -59,6 +61,7 @@ def gate_facts(store: FleetStore, now_ms: int) -> list[GateFacts]:
             GateFacts(
                 site, gate, None, None, None, None, None, last[(site, gate)],
                 today.get((site, gate, "pass"), 0), today.get((site, gate, "deny"), 0),
+                missing.get((site, gate), 0),
             )
         )  # fmt: skip
     return facts

@@ -23,6 +23,7 @@ class GateFacts:
     last_event_ms: int | None = None
     passes_today: int = 0
     denies_today: int = 0
+    missing_events: int = 0
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class FleetRow:
     last_event_ms: int | None = None
     passes_today: int = 0
     denies_today: int = 0
+    missing_events: int = 0
+    """Sequence numbers the gate used that central never stored (see `events gaps`)."""
     certificate_days_left: float | None = None
     version: str | None = None
 
@@ -94,6 +97,7 @@ def fleet_row(facts: GateFacts, now_ms: int) -> FleetRow:
         last_event_ms=facts.last_event_ms,
         passes_today=facts.passes_today,
         denies_today=facts.denies_today,
+        missing_events=facts.missing_events,
         certificate_days_left=_days_left(status.get("certificate_expires_at"), now_ms),
         version=version if isinstance(version, str) else None,
     )
