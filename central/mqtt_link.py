@@ -12,6 +12,7 @@ from typing import Self
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
 from central.errors import CentralError
 from edge.errors import PublishError
@@ -61,9 +62,9 @@ class ToolLink:
         self._refusal = ""
         self.client.on_connect = self._on_connect
 
-    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: object,
-                    properties: object = None) -> None:  # fmt: skip
-        if getattr(reason, "is_failure", False):
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object,
+                    reason: ReasonCode, properties: object = None) -> None:  # fmt: skip
+        if reason.is_failure:
             self._refusal = str(reason)
         self._connected.set()
 

@@ -15,6 +15,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from central.collect.messages import Record, RefusedMessageError, parse
 from central.collect.store import FleetStore
@@ -144,18 +145,18 @@ class Collector:
 
     # ---- network thread ----------------------------------------------------------------------
 
-    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: object,
-                    properties: object = None) -> None:  # fmt: skip
-        if getattr(reason, "is_failure", False):
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object,
+                    reason: ReasonCode, properties: object = None) -> None:  # fmt: skip
+        if reason.is_failure:
             log.warning("broker refused the connection: %s", reason)
             return
         self._generation += 1
         client.subscribe([(f, 1) for f in topic_filters(self.settings.group)])
         log.info("connected to %s as %s", self.settings.broker, self.settings.client_id)
 
-    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reasons: object,
-                      properties: object = None) -> None:  # fmt: skip
-        failed = [r for r in reasons if getattr(r, "is_failure", False)]  # type: ignore[attr-defined]
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
+                      reasons: list[ReasonCode], properties: object = None) -> None:  # fmt: skip
+        failed = [r for r in reasons if r.is_failure]
         if failed:
             log.error("subscription refused: %s", failed)
         elif self._on_subscribed is not None:

@@ -114,6 +114,11 @@ def _no_constant(name: str) -> None:
 
 
 @cache
+def _status_keys() -> frozenset[str]:
+    return frozenset(load_schema("status")["properties"])
+
+
+@cache
 def _event_keys() -> frozenset[str]:
     return frozenset(load_schema("event")["properties"]) | _EXTRA_EVENT_KEYS
 
@@ -148,7 +153,9 @@ def _status(site: str, gate: str, document: dict[str, Any], received_ms: int) ->
     if state not in ("online", "offline"):
         raise RefusedMessageError("status state is not online or offline")
     ts = received_ms if document.get("ts") is None else _int(document, "ts", None)
-    return StatusRecord(site, gate, str(state), ts, _encode(document))
+    known = _status_keys()
+    kept = {key: value for key, value in document.items() if key in known}
+    return StatusRecord(site, gate, str(state), ts, _encode(kept))
 
 
 def _result(
