@@ -40,6 +40,11 @@ def register(subparsers: Any, *, listed: bool = True) -> None:
     collect.add_argument("--username", default="")
     collect.add_argument("--password-file", type=Path, metavar="FILE")
     collect.add_argument("--batch-max", type=int, default=1000, metavar="N")
+    collect.add_argument(
+        "--retire",
+        action="store_true",
+        help="leave the group for good: store what this collector's session holds, then end it",
+    )
     collect.set_defaults(func=_collect)
 
     events = add_command(subparsers, "events", "what the store holds", listed)
@@ -75,6 +80,7 @@ def _collect(args: argparse.Namespace) -> int:
         username=args.username,
         password=_password(args.password_file),
         batch_max=args.batch_max,
+        retire=args.retire,
     )
     store = open_store(args.db)
     announced = threading.Event()
@@ -90,7 +96,12 @@ def _collect(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: done.set())
     collector.start()
     try:
-        done.wait()
+        if args.retire:
+            # Done once nothing arrived for a while after the session's backlog.
+            while not done.wait(0.5) and not (announced.is_set() and collector.idle_s() > 3.0):
+                pass
+        else:
+            done.wait()
     finally:
         collector.stop()
         store.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from paho.mqtt import publish
@@ -11,7 +12,7 @@ from paho.mqtt import publish
 from central.collect.collector import Collector, CollectorSettings, topic_filters
 from central.collect.store import FleetStore, open_store
 from tests.broker import Broker
-from tests.fleet_support import event_payload
+from tests.fleet_support import event_payload, gate_traffic
 
 
 def _run(settings: CollectorSettings, store: FleetStore) -> Collector:
@@ -72,3 +73,23 @@ def test_a_refused_message_is_acknowledged_and_not_sent_again(
     store.close()
     assert (again.stats.refused, again.stats.stored) == (0, 1)
     assert topic_filters("g")[0] == "$share/g/gates/+/+/events"
+
+
+def test_a_retired_collector_stores_its_backlog_and_takes_no_more(
+    mqtt_broker: Broker, tmp_path: Path
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'fleet.db'}")
+    staying = _run(CollectorSettings(broker=mqtt_broker.url, client_id="staying"), store)
+    leaving_settings = CollectorSettings(broker=mqtt_broker.url, client_id="leaving")
+    _run(leaving_settings, store).stop()  # away: the broker keeps its share for it
+    traffic = gate_traffic(200)
+    publish.multiple([(t, p, 1, False) for t, p in traffic[:100]], port=mqtt_broker.port)
+    assert _until(lambda: store.count()["events"] >= 40)
+    assert store.count()["events"] < 100  # part of it waits in the away session
+    retiring = _run(replace(leaving_settings, retire=True), store)
+    assert _until(lambda: store.count()["events"] == 100)
+    retiring.stop()  # the session ends: no share goes to it any more
+    publish.multiple([(t, p, 1, False) for t, p in traffic[100:]], port=mqtt_broker.port)
+    assert _until(lambda: store.count()["events"] == 200)
+    staying.stop()
+    store.close()

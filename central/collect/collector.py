@@ -54,6 +54,8 @@ class CollectorSettings:
     batch_max: int = 1000
     batch_wait_s: float = 0.02
     receive_maximum: int = 4000
+    retire: bool = False
+    """Leave the group: take no new share, store what the session holds, then end the session."""
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Collector:
         self._stop = threading.Event()
         self._generation = 0  # bumped on every connect: a packet id belongs to one connection
         self._writer: threading.Thread | None = None
+        self._last_activity = time.monotonic()
         address = parse_broker_url(settings.broker)
         self._address = address
         self.client = mqtt.Client(
@@ -136,12 +139,21 @@ class Collector:
         self.client.loop_start()
 
     def stop(self) -> None:
-        """Store and acknowledge what has arrived, then disconnect (the session stays)."""
+        """Store and acknowledge what has arrived, then disconnect; the session stays, unless
+        retiring (then the broker forgets it)."""
         self._stop.set()
         if self._writer is not None:
             self._writer.join(timeout=30)
-        self.client.disconnect()
+        properties = None
+        if self.settings.retire:
+            properties = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = 0
+        self.client.disconnect(properties=properties)
         self.client.loop_stop()
+
+    def idle_s(self) -> float:
+        """Seconds since the last message arrived or was acknowledged."""
+        return time.monotonic() - self._last_activity
 
     # ---- network thread ----------------------------------------------------------------------
 
@@ -151,7 +163,14 @@ class Collector:
             log.warning("broker refused the connection: %s", reason)
             return
         self._generation += 1
-        client.subscribe([(f, 1) for f in topic_filters(self.settings.group)])
+        filters = topic_filters(self.settings.group)
+        if self.settings.retire:
+            # No new share comes to this session; what it holds is delivered all the same.
+            client.unsubscribe(filters)
+            if self._on_subscribed is not None:
+                self._on_subscribed()
+            return
+        client.subscribe([(f, 1) for f in filters])
         log.info("connected to %s as %s", self.settings.broker, self.settings.client_id)
 
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
@@ -163,6 +182,7 @@ class Collector:
             self._on_subscribed()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        self._last_activity = time.monotonic()
         self._queue.put(
             _Delivery(self._generation, msg.mid, msg.qos, msg.topic, bytes(msg.payload))
         )
@@ -180,6 +200,7 @@ class Collector:
             if not self._store(records):
                 return  # stopping before the store came back: the broker re-sends the batch
             self._acknowledge(batch)
+            self._last_activity = time.monotonic()
 
     def _take_batch(self) -> list[_Delivery]:
         try:
