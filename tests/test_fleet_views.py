@@ -4,6 +4,8 @@ and what the gate's status adds for them (the certificate's expiry)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -27,6 +29,7 @@ from edge.mqtt.settings import MqttSettings
 from edge.storage.outbox import Outbox
 from tests.broker import CertificateAuthority
 from tests.fleet_support import event_payload
+from tests.postgres import free_port
 
 NOW_MS = 1_800_000_000_000
 DAY_S = 86_400
@@ -174,3 +177,30 @@ def test_any_login_or_gate_address_gets_a_clear_answer(store: FleetStore) -> Non
     finally:
         client.close()
         page.stop()
+
+
+def test_the_serve_command_listens_on_loopback(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text(TOKEN + "\n")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "central", "serve", "--db", f"sqlite:///{tmp_path / 'f.db'}",
+         "--token-file", str(tmp_path / "token"), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        assert (
+            server.stdout.readline().decode().startswith(f"fleet page on http://127.0.0.1:{port}")
+        )
+        for _ in range(200):
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/fleet",
+                                   headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert answer.json()["gates"] == []
+    finally:
+        server.terminate()
+        server.wait(10)
