@@ -90,8 +90,8 @@ def _collect(args: argparse.Namespace) -> int:
             announced.set()
             print(f"collecting as {settings.client_id} into the {store.kind} store", flush=True)
 
-    collector = Collector(settings, store, on_subscribed=subscribed)
     done = threading.Event()
+    collector = Collector(settings, store, on_subscribed=subscribed, on_failure=done.set)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: done.set())
     collector.start()
@@ -107,6 +107,8 @@ def _collect(args: argparse.Namespace) -> int:
         store.close()
     stats = collector.stats
     print(f"stored {stats.stored}, refused {stats.refused}", flush=True)
+    if collector.failure is not None:
+        raise CentralError(f"the collector stopped: {collector.failure}")
     return 0
 
 

@@ -14,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from central.cli import main
-from central.collect.messages import RefusedMessageError, parse
+from central.collect.messages import EventRecord, RefusedMessageError, parse
 from central.collect.migrations import LATEST
-from central.collect.store import FleetStore, Gap, open_store
+from central.collect.store import FleetStore, Gap, StoreUnavailableError, open_store
+from central.errors import CentralError
 from tests.fleet_support import SITE, event_payload, new_postgres_database
 from tests.postgres import PostgresServer
 
@@ -140,3 +141,32 @@ def test_events_count_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["events", "gaps", "--db", url]) == 0
     assert json.loads(capsys.readouterr().out)["missing"] == 1
     assert main(["events", "count", "--db", "mysql://x"]) == 2
+
+
+NASTY = ["a\x00b", "\ud800", "\U0010ffff", "'; DROP TABLE events; --", "\u202e", "x" * 5000]
+
+
+def test_whatever_text_a_message_holds_is_stored_or_refused(store: FleetStore) -> None:
+    """Every record parse() accepts is one the database takes, whatever its strings."""
+    for index, text in enumerate(NASTY, start=1):
+        command_id = str(uuid.uuid4())
+        documents = {
+            TOPIC: {**json.loads(_event(index)), "issuer": text, "reasons": [text], "kind": text},
+            f"gates/{SITE}/g01/status": {"state": "online", "ts": index, "faults": {text: text}},
+            f"gates/{SITE}/g01/telemetry": {"ts": index, text: text},
+            f"gates/{SITE}/g01/cmd-result/{command_id}":
+                {"command_id": command_id, "outcome": "refused", "reason": text},
+        }  # fmt: skip
+        for topic, document in documents.items():
+            try:
+                record = parse(topic, json.dumps(document).encode(), 0)
+            except RefusedMessageError:
+                continue
+            store.write([record], 0)
+
+
+def test_the_store_tells_a_refusal_from_an_outage(store: FleetStore) -> None:
+    poison = EventRecord(str(uuid.uuid4()), SITE, "g01", 1, 0, "\ud800\x00", None, False, "{}")
+    with pytest.raises(CentralError) as refused:
+        store.write([poison], 0)
+    assert not isinstance(refused.value, StoreUnavailableError)

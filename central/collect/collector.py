@@ -18,7 +18,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from central.collect.messages import Record, RefusedMessageError, parse
-from central.collect.store import FleetStore
+from central.collect.store import FleetStore, StoreUnavailableError
 from central.errors import CentralError
 from edge.mqtt.broker_url import parse_broker_url
 
@@ -89,10 +89,13 @@ class Collector:
         store: FleetStore,
         *,
         on_subscribed: Callable[[], None] | None = None,
+        on_failure: Callable[[], None] | None = None,
     ) -> None:
         self.settings, self.store = settings, store
         self.stats = CollectorStats()
         self._on_subscribed = on_subscribed
+        self._on_failure = on_failure
+        self.failure: str | None = None
         self._queue: queue.Queue[_Delivery] = queue.Queue()
         self._stop = threading.Event()
         self._generation = 0  # bumped on every connect: a packet id belongs to one connection
@@ -190,6 +193,18 @@ class Collector:
     # ---- writer thread -----------------------------------------------------------------------
 
     def _write_loop(self) -> None:
+        """Store and acknowledge until stopped. An unforeseen error ends the collector (told
+        through on_failure, so its supervisor restarts it): what it had not acknowledged comes
+        again, nothing is acknowledged unstored."""
+        try:
+            self._write_until_stopped()
+        except Exception as exc:
+            log.exception("the collector's writer failed")
+            self.failure = f"{type(exc).__name__}: {exc}"
+            if self._on_failure is not None:
+                self._on_failure()
+
+    def _write_until_stopped(self) -> None:
         while True:
             batch = self._take_batch()
             if not batch:
@@ -234,17 +249,37 @@ class Collector:
         return records
 
     def _store(self, records: list[Record]) -> bool:
+        """Store the batch; False only when stopping before it could be stored."""
+        whole = self._write_retrying(records)
+        if whole is not False:
+            return whole is True
+        # Something in the batch the database will never take: the rest goes in one by one.
+        for record in records:
+            single = self._write_retrying([record])
+            if single is None:
+                return False
+            if not single:
+                self.stats.refused += 1
+                log.error("the store refused a %s of %s/%s", type(record).__name__,
+                          record.site, record.gate)  # fmt: skip
+        return True
+
+    def _write_retrying(self, records: list[Record]) -> bool | None:
+        """True when stored, False when refused for good, None when stopping meanwhile."""
         delay = 0.1
         while True:
             try:
                 self.store.write(records, int(time.time() * 1000))
-            except CentralError as exc:
+            except StoreUnavailableError as exc:
                 self.stats.store_errors += 1
                 log.error("%d records not stored, retry in %.1f s: %s", len(records), delay, exc)
                 if self._stop.wait(delay):
-                    return False
+                    return None
                 delay = min(delay * 2, 5.0)
                 continue
+            except CentralError as exc:
+                log.error("%d records refused by the store: %s", len(records), exc)
+                return False
             self.stats.stored += len(records)
             self.stats.batches += 1
             return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from functools import cache
@@ -13,6 +14,8 @@ from edge.ids import id_problem
 from edge.mqtt.schema_files import load_schema
 
 MAX_PAYLOAD = 256 * 1024
+_KIND = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_REASON_MAX = 200
 KINDS = ("events", "status", "telemetry", "cmd-result")
 # Always kept, whatever the event schema lists: the marker of a test event.
 _EXTRA_EVENT_KEYS = frozenset({"test"})
@@ -131,8 +134,8 @@ def _event(site: str, gate: str, document: dict[str, Any], payload: bytes) -> Ev
     if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq < 2**62:
         raise RefusedMessageError("seq is not a positive integer")
     kind = document.get("kind")
-    if not isinstance(kind, str) or not kind or len(kind) > 32:
-        raise RefusedMessageError("kind is not a short string")
+    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+        raise RefusedMessageError("kind is not a short lower-case name")
     decision = document.get("decision")
     if decision not in ("pass", "deny", None):
         raise RefusedMessageError("decision is not pass, deny or null")
@@ -170,6 +173,9 @@ def _result(
     reason = document.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise RefusedMessageError("reason is not a string")
+    if reason is not None:
+        # Text a database column can hold: no NUL, no lone surrogate; as long as the schema's.
+        reason = reason.replace("\x00", "").encode("utf-8", "replace").decode()[:_REASON_MAX]
     ts = _int(document, "ts", received_ms)
     return ResultRecord(command_id, site, gate, str(outcome), reason, ts, _encode(document))
 

@@ -48,6 +48,10 @@ _R = TypeVar("_R", EventRecord, StatusRecord, TelemetryRecord, ResultRecord)
 _MIGRATION_LOCK = 7_021_001  # PostgreSQL advisory lock: one collector migrates at a time
 
 
+class StoreUnavailableError(CentralError):
+    """The database cannot be reached or is busy now: the same write may succeed later."""
+
+
 @dataclass(frozen=True)
 class Gap:
     """Events a gate numbered but central never stored: seq first..last."""
@@ -116,7 +120,8 @@ class FleetStore:
         return int(self.query("SELECT MAX(version) FROM schema_migrations")[0][0])
 
     def write(self, records: Sequence[Record], received_ms: int) -> None:
-        """Store a batch in one transaction (duplicates absorbed); CentralError if it failed."""
+        """Store a batch in one transaction (duplicates absorbed). StoreUnavailableError when
+        the database cannot take it now; CentralError when it refuses the batch's content."""
         events = [
             (r.event_id, r.site, r.gate, r.seq, r.ts, r.kind, r.decision, int(r.test),
              received_ms, r.document)
@@ -211,10 +216,12 @@ class SqliteFleetStore(FleetStore):
                     self._conn.rollback()
                     raise
                 cursor.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, ValueError) as exc:
                 if self._conn.in_transaction:
                     self._conn.rollback()
-                raise CentralError(f"fleet store: {exc}") from None
+                if isinstance(exc, sqlite3.OperationalError):  # locked, busy, I/O, no file
+                    raise StoreUnavailableError(f"fleet store: {exc}") from None
+                raise CentralError(f"fleet store refused: {exc}") from None
 
     def close(self) -> None:
         with self._lock:
@@ -233,6 +240,12 @@ class PostgresFleetStore(FleetStore):
         except ImportError:
             raise CentralError("PostgreSQL needs psycopg: install the 'central' extra") from None
         self._errors: tuple[type[BaseException], ...] = (psycopg.Error, PoolTimeout)
+        self._unavailable: tuple[type[BaseException], ...] = (
+            psycopg.OperationalError,
+            psycopg.InterfaceError,
+            PoolTimeout,
+        )
+        self._refused: tuple[type[BaseException], ...] = (psycopg.Error, ValueError)
         self._pool = ConnectionPool(
             url,
             min_size=1,
@@ -260,8 +273,10 @@ class PostgresFleetStore(FleetStore):
         try:
             with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
                 yield cursor
-        except self._errors as exc:
-            raise CentralError(f"fleet store: {exc}") from None
+        except self._unavailable as exc:
+            raise StoreUnavailableError(f"fleet store: {exc}") from None
+        except self._refused as exc:
+            raise CentralError(f"fleet store refused: {exc}") from None
 
     def close(self) -> None:
         self._pool.close()
