@@ -1,1 +1,2 @@
-"""The central side of the gates: a reference health-code platform the gates verify against."""
+"""The central side of the gates: the collector, the fleet views, trust and command tools, and a
+reference health-code platform."""
