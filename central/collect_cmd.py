@@ -113,7 +113,7 @@ def _collect(args: argparse.Namespace) -> int:
 
 
 def _count(args: argparse.Namespace) -> int:
-    store = open_store(args.db)
+    store = open_store(args.db, migrate=False)
     try:
         print(json.dumps(store.count()))
     finally:
@@ -122,7 +122,7 @@ def _count(args: argparse.Namespace) -> int:
 
 
 def _gaps(args: argparse.Namespace) -> int:
-    store = open_store(args.db)
+    store = open_store(args.db, migrate=False)
     try:
         for gap in store.gaps():
             print(json.dumps({"site": gap.site, "gate": gap.gate, "first": gap.first,

@@ -74,7 +74,7 @@ def _line(row: FleetRow) -> tuple[str, ...]:
 
 
 def _fleet(args: argparse.Namespace) -> int:
-    store = open_store(args.db)
+    store = open_store(args.db, migrate=False)
     try:
         now_ms = int(time.time() * 1000)
         rows = fleet(gate_facts(store, now_ms), now_ms)
@@ -105,7 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
     from central.fleet.server import serve_forever  # noqa: PLC0415  (web stack only here)
 
     token = read_token(args.token_file)
-    store = open_store(args.db)
+    store = open_store(args.db, migrate=False)
     print(f"fleet page on http://{args.host}:{args.port} ({store.kind} store)", flush=True)
     try:
         serve_forever(store, token, args.host, args.port, args.refresh_s)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,6 +142,12 @@ def test_events_count_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["events", "gaps", "--db", url]) == 0
     assert json.loads(capsys.readouterr().out)["missing"] == 1
     assert main(["events", "count", "--db", "mysql://x"]) == 2
+    # Readers never create or migrate a store: a missing or empty one is a clear error.
+    assert main(["events", "count", "--db", str(tmp_path / "none.db")]) == 2
+    assert not (tmp_path / "none.db").exists()
+    sqlite3.connect(tmp_path / "empty.db").close()
+    assert main(["fleet", "--db", f"sqlite:///{tmp_path / 'empty.db'}"]) == 2
+    assert "schema version 0" in capsys.readouterr().err
 
 
 NASTY = ["a\x00b", "\ud800", "\U0010ffff", "'; DROP TABLE events; --", "\u202e", "x" * 5000]

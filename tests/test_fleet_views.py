@@ -181,6 +181,7 @@ def test_any_login_or_gate_address_gets_a_clear_answer(store: FleetStore) -> Non
 
 def test_the_serve_command_listens_on_loopback(tmp_path: Path) -> None:
     (tmp_path / "token").write_text(TOKEN + "\n")
+    open_store(f"sqlite:///{tmp_path / 'f.db'}").close()  # as a collector leaves it
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "central", "serve", "--db", f"sqlite:///{tmp_path / 'f.db'}",

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from central.collect.messages import (
@@ -17,7 +18,7 @@ from central.collect.messages import (
     StatusRecord,
     TelemetryRecord,
 )
-from central.collect.migrations import MIGRATIONS
+from central.collect.migrations import LATEST, MIGRATIONS
 from central.errors import CentralError
 
 _INSERT_EVENT = (
@@ -77,8 +78,22 @@ class FleetStore:
 
     kind = "sqlite"
 
-    def __init__(self) -> None:
-        self._migrate()
+    def __init__(self, migrate: bool) -> None:
+        """`migrate`: bring the schema up to date (collectors); else only check it is (readers,
+        which may be on a read-only replica)."""
+        if migrate:
+            self._migrate()
+            return
+        try:
+            version = self.schema_version()
+        except CentralError:
+            version = 0
+        if version < LATEST:
+            self.close()
+            raise CentralError(
+                f"the fleet store has schema version {version}, this program reads {LATEST}: "
+                "a collector of this version creates or migrates it"
+            )
 
     # ---- backend --------------------------------------------------------------------------
 
@@ -116,8 +131,8 @@ class FleetStore:
                 )
 
     def schema_version(self) -> int:
-        """The newest migration applied."""
-        return int(self.query("SELECT MAX(version) FROM schema_migrations")[0][0])
+        """The newest migration applied (0: none)."""
+        return int(self.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")[0][0])
 
     def write(self, records: Sequence[Record], received_ms: int) -> None:
         """Store a batch in one transaction (duplicates absorbed). StoreUnavailableError when
@@ -193,8 +208,10 @@ def _of(records: Sequence[Record], kind: type[_R]) -> list[_R]:
 class SqliteFleetStore(FleetStore):
     """One SQLite file in WAL mode; one connection shared under a lock."""
 
-    def __init__(self, path: str, busy_timeout_ms: int = 1000) -> None:
+    def __init__(self, path: str, busy_timeout_ms: int = 1000, *, migrate: bool = True) -> None:
         self._lock = threading.Lock()
+        if not migrate and not Path(path).is_file():
+            raise CentralError(f"no fleet store at {path}: a collector creates it")
         try:
             self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -202,7 +219,7 @@ class SqliteFleetStore(FleetStore):
             self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         except sqlite3.Error as exc:
             raise CentralError(f"cannot open the fleet store {path}: {exc}") from None
-        super().__init__()
+        super().__init__(migrate)
 
     @contextlib.contextmanager
     def _transaction(self, write: bool = True) -> Iterator[Cursor]:
@@ -233,7 +250,9 @@ class PostgresFleetStore(FleetStore):
 
     kind = "postgresql"
 
-    def __init__(self, url: str, pool_size: int = 2, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, url: str, pool_size: int = 2, timeout_s: float = 5.0, *, migrate: bool = True
+    ) -> None:
         try:
             import psycopg  # noqa: PLC0415  (only with a PostgreSQL URL)
             from psycopg_pool import ConnectionPool, PoolTimeout  # noqa: PLC0415
@@ -260,7 +279,7 @@ class PostgresFleetStore(FleetStore):
         except self._errors as exc:
             self._pool.close()
             raise CentralError(f"cannot connect to the fleet store: {exc}") from None
-        super().__init__()
+        super().__init__(migrate)
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s")
@@ -282,12 +301,11 @@ class PostgresFleetStore(FleetStore):
         self._pool.close()
 
 
-def open_store(target: str) -> FleetStore:
-    """sqlite:///path (or a plain path) for SQLite; postgresql://… for PostgreSQL."""
+def open_store(target: str, *, migrate: bool = True) -> FleetStore:
+    """sqlite:///path (or a plain path) for SQLite; postgresql://… for PostgreSQL. Readers pass
+    migrate=False: they never write the schema (a replica is read-only)."""
     if target.startswith(("postgresql://", "postgres://")):
-        return PostgresFleetStore(target)
-    if target.startswith("sqlite:///"):
-        return SqliteFleetStore(target[len("sqlite:///") :])
-    if "://" in target:
+        return PostgresFleetStore(target, migrate=migrate)
+    if "://" in target and not target.startswith("sqlite:///"):
         raise CentralError(f"{target!r}: the store is sqlite:///PATH or postgresql://…")
-    return SqliteFleetStore(target)
+    return SqliteFleetStore(target.removeprefix("sqlite:///"), migrate=migrate)
