@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from hypothesis import given, settings
 
 from central.cli import main
 from central.collect.collector import Collector, CollectorSettings
@@ -26,6 +27,7 @@ from edge.mqtt.schema_files import load_schema
 from edge.mqtt.settings import MqttSettings
 from edge.storage.outbox import Outbox
 from tests.broker import Broker
+from tests.hostile import commands
 from tests.test_mqtt_control import KEY, PUBLIC_HEX, FakeHandler, FakeStatus, FakeTrust
 
 
@@ -124,3 +126,10 @@ def test_command_send_prints_the_gates_answer(
 )
 def test_a_payload_without_a_well_formed_command_id_gets_no_answer(payload: bytes) -> None:
     assert claimed_command_id(payload) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(commands)
+def test_any_payload_names_a_canonical_command_id_or_none(payload: bytes) -> None:
+    claimed = claimed_command_id(payload)
+    assert claimed is None or str(uuid.UUID(claimed)) == claimed

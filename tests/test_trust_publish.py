@@ -8,11 +8,15 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from paho.mqtt import subscribe
 
 from central.cli import main
+from central.trust_deny import parse_entry
 from edge.credentials.dcc.claims import uci_hash
 from edge.credentials.trust.trustlist import parse_denylist
+from edge.errors import TrustListError
 from edge.storage.trust_store import load_root_public_key
 from tests.broker import Broker
 
@@ -103,3 +107,13 @@ def test_publish_verifies_and_never_goes_back(
     assert main([*base, str(tmp_path / "bad.json")]) == 2
     capsys.readouterr()
     assert _retained(mqtt_broker) == v2.read_bytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_any_entry_is_parsed_or_refused_clearly(spec: str) -> None:
+    try:
+        field, value = parse_entry(spec)
+    except TrustListError:
+        return
+    assert (field, len(value)) in (("code_ids", 16), ("subjects", 32))
