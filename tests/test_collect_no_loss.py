@@ -51,7 +51,16 @@ def _wait_stored(db: str, at_least: int, timeout_s: float = 60.0) -> int:
         time.sleep(0.05)
 
 
-def _run(db: str, tmp_path: Path, disturb: Callable[[list[CollectorProcess]], None]) -> str:
+def _until(predicate: Callable[[], bool], timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _run(db: str, tmp_path: Path, disturb: Callable[[list[CollectorProcess]], None]) -> None:
     with Broker(tmp_path / "broker") as broker:
         log = tmp_path / "collectors.log"
         collectors = [
@@ -77,7 +86,6 @@ def _run(db: str, tmp_path: Path, disturb: Callable[[list[CollectorProcess]], No
             assert store.gaps() == []
         finally:
             store.close()
-        return log.read_text()
 
 
 def test_a_killed_collector_loses_nothing(fleet_db: str, tmp_path: Path) -> None:
@@ -101,20 +109,25 @@ def test_a_killed_collector_loses_nothing(fleet_db: str, tmp_path: Path) -> None
 def test_a_database_outage_loses_nothing(
     fleet_db: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    log = tmp_path / "collectors.log"
+
+    def felt() -> bool:
+        """A batch failed and waits to be retried, or waits for a new connection."""
+        text = log.read_text()
+        return "not stored, retry" in text or "error connecting" in text
+
     def database_away(collectors: list[CollectorProcess]) -> None:
         if fleet_db.startswith("sqlite:///"):
             # Another writer holds the file locked: every commit fails until it lets go.
             holder = sqlite3.connect(fleet_db[len("sqlite:///") :], isolation_level=None)
             holder.execute("BEGIN EXCLUSIVE")
-            time.sleep(2.0)
+            assert _until(felt)
             holder.execute("ROLLBACK")
             holder.close()
         else:
             server: PostgresServer = request.getfixturevalue("postgres_server")
             server.stop()
-            time.sleep(0.5)
+            assert _until(felt)
             server.start()
 
-    log = _run(fleet_db, tmp_path, database_away)
-    # The outage was felt: a batch failed and was retried, or waited for a new connection.
-    assert "not stored, retry" in log or "error connecting" in log
+    _run(fleet_db, tmp_path, database_away)
