@@ -34,6 +34,7 @@ from tests.postgres import free_port
 NOW_MS = 1_800_000_000_000
 DAY_S = 86_400
 TOKEN = "a-long-enough-token"
+COMMAND_ID = "0b5bd1f2-8a3e-4c1d-9b7e-2f0a6c1d3e4f"
 
 
 def _status(state: str, ts: int | None, *, faults: dict[str, str] | None = None) -> bytes:
@@ -60,6 +61,19 @@ def store(tmp_path: Path) -> FleetStore:
         parse("gates/east/g1/events", event_payload("east", "g1", 3, test=True), 0),
         parse("gates/east/g1/events", event_payload("east", "g1", 6), 0),
         parse("gates/west/g9/events", event_payload("west", "g9", 1), 0),
+        parse(
+            f"gates/east/g1/cmd-result/{COMMAND_ID}",
+            json.dumps(
+                {
+                    "command_id": COMMAND_ID,
+                    "command": "clear-fault",
+                    "outcome": "refused",
+                    "reason": "command expired",
+                    "ts": now,
+                }
+            ).encode(),
+            0,
+        ),
     ]
     opened.write(records, now)
     return opened
@@ -124,6 +138,10 @@ def _login_flow(client: httpx.Client, bearer: httpx.Client) -> None:
     detail = client.get("/api/gates/east/g1").json()
     assert sorted(d["decision"] for d in detail["decisions"]) == ["deny", "pass", "pass"]
     assert len(detail["hourly"]) == 24
+    assert detail["commands"] == [
+        {"ts_ms": detail["commands"][0]["ts_ms"], "command_id": COMMAND_ID,
+         "command": "clear-fault", "outcome": "refused", "reason": "command expired"}
+    ]  # fmt: skip
     assert client.get("/api/gates/east/nope").status_code == 404
     assert client.get("/api/gates/east/g%2F1").status_code == 404
     assert client.get("/static/../web.py").status_code == 404

@@ -127,3 +127,24 @@ def hourly(
         }
         for hour in range(start, start + hours)
     ]
+
+
+def recent_results(
+    store: FleetStore, site: str, gate: str, limit: int = 10
+) -> list[dict[str, Any]]:
+    """The gate's newest command results, newest first."""
+    rows = store.query(
+        "SELECT ts, command_id, outcome, reason, document FROM command_results"
+        " WHERE site = ? AND gate = ? ORDER BY ts DESC LIMIT ?",
+        (site, gate, limit),
+    )
+    return [
+        {
+            "ts_ms": int(ts),
+            "command_id": str(command_id),
+            "command": _text((loads_object(document) or {}).get("command")),
+            "outcome": str(outcome),
+            "reason": reason,
+        }
+        for ts, command_id, outcome, reason, document in rows
+    ]

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from central.collect.store import FleetStore
 from central.errors import CentralError
-from central.fleet.queries import gate_facts, hourly, recent_decisions
+from central.fleet.queries import gate_facts, hourly, recent_decisions, recent_results
 from central.fleet.view import fleet
 from edge.ids import id_problem
 
@@ -155,6 +155,7 @@ def create_app(
                 raise HTTPException(status_code=404)
             decisions = recent_decisions(store, site, gate)
             hours = hourly(store, site, gate, now)
+            results = recent_results(store, site, gate)
         except CentralError as exc:
             raise HTTPException(status_code=503, detail=str(exc)) from None
         return JSONResponse(
@@ -163,6 +164,7 @@ def create_app(
                 "gate": rows[0].as_dict(),
                 "decisions": [asdict(d) for d in decisions],
                 "hourly": hours,
+                "commands": results,
             }
         )
 

@@ -121,6 +121,17 @@ function drawDetail(data) {
     cell(row, decision.colour || "-");
     body.appendChild(row);
   }
+  const commands = document.querySelector("#commands tbody");
+  commands.replaceChildren();
+  for (const result of data.commands) {
+    const row = document.createElement("tr");
+    cell(row, when(result.ts_ms));
+    cell(row, result.command || "-");
+    cell(row, result.outcome, result.outcome === "refused" ? "warn" : "");
+    cell(row, result.reason || "-");
+    cell(row, result.command_id);
+    commands.appendChild(row);
+  }
 }
 
 async function fetchJson(url) {
