@@ -41,7 +41,7 @@ def _status(state: str, ts: int | None, *, faults: dict[str, str] | None = None)
     expires = NOW_MS / 1000 + 3 * DAY_S
     lists = {"version": 4, "expires_at": expires}
     return json.dumps(
-        {"state": state, "ts": ts, "faults": faults or {}, "version": "1.2.3",
+        {"state": state, "ts": ts, "faults": faults or {}, "version": "1.2.3", "dropped_events": 0,
          "trust": {"trust_list": lists, "denylist": {**lists, "version": 9}},
          "certificate_expires_at": NOW_MS / 1000 + 40 * DAY_S}
     ).encode()  # fmt: skip
@@ -107,6 +107,7 @@ def test_the_fleet_command_puts_faulted_and_offline_gates_first(
     g1 = rows[-1]
     assert (g1["passes_today"], g1["denies_today"], g1["outbox_backlog"]) == (2, 1, 12)
     assert (g1["missing_events"], rows[0]["missing_events"]) == (2, 0)
+    assert (g1["dropped_events"], rows[2]["dropped_events"]) == (0, None)
     assert rows[0]["faults"] == {"relay_fault": "stuck"}
     assert main(["fleet", "--db", url]) == 0
     table = capsys.readouterr().out.splitlines()

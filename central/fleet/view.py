@@ -45,6 +45,8 @@ class FleetRow:
     denies_today: int = 0
     missing_events: int = 0
     """Sequence numbers the gate used that central never stored (see `events gaps`)."""
+    dropped_events: int | None = None
+    """Events the gate's outbox bound dropped, ever (its status): they explain missing ones."""
     certificate_days_left: float | None = None
     version: str | None = None
 
@@ -98,6 +100,7 @@ def fleet_row(facts: GateFacts, now_ms: int) -> FleetRow:
         passes_today=facts.passes_today,
         denies_today=facts.denies_today,
         missing_events=facts.missing_events,
+        dropped_events=_int_or_none(status.get("dropped_events")),
         certificate_days_left=_days_left(status.get("certificate_expires_at"), now_ms),
         version=version if isinstance(version, str) else None,
     )

@@ -106,7 +106,12 @@ def create_app(
             return RedirectResponse("/login?failed=1", status_code=303)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
-            COOKIE, sessions.open(), max_age=SESSION_S, httponly=True, samesite="strict"
+            COOKIE,
+            sessions.open(),
+            max_age=SESSION_S,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",  # behind a TLS proxy (X-Forwarded-Proto)
         )
         return response
 

@@ -50,7 +50,8 @@ function drawFleet(data) {
     cell(row, list(gate.denylist_version, gate.denylist_days_left),
       gate.denylist_days_left !== null && gate.denylist_days_left < 7 ? "warn" : "");
     cell(row, gate.outbox_backlog === null ? "-" : String(gate.outbox_backlog));
-    cell(row, String(gate.missing_events), gate.missing_events > 0 ? "warn" : "");
+    const missing = cell(row, String(gate.missing_events), gate.missing_events > 0 ? "warn" : "");
+    missing.title = "dropped by the gate's outbox bound: " + (gate.dropped_events ?? "unknown");
     cell(row, when(gate.last_event_ms));
     cell(row, String(gate.passes_today));
     cell(row, String(gate.denies_today));
