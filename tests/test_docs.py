@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from central.cli import build_parser as central_parser
 from edge.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,3 +44,11 @@ def test_readme_opens_with_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     assert readme.index("make demo") < readme.index("## Architecture")
     assert readme.index("make test") < readme.index("## Architecture")
+
+
+def test_every_central_command_is_documented_in_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    subparsers = next(a for a in central_parser()._actions if a.dest == "command")
+    assert subparsers.choices is not None
+    for name in subparsers.choices:
+        assert f"gate-central {name}" in readme, name
