@@ -99,6 +99,7 @@ class Collector:
         self._queue: queue.Queue[_Delivery] = queue.Queue()
         self._stop = threading.Event()
         self._generation = 0  # bumped on every connect: a packet id belongs to one connection
+        self._generation_lock = threading.Lock()
         self._writer: threading.Thread | None = None
         self._last_activity = time.monotonic()
         address = parse_broker_url(settings.broker)
@@ -165,7 +166,8 @@ class Collector:
         if reason.is_failure:
             log.warning("broker refused the connection: %s", reason)
             return
-        self._generation += 1
+        with self._generation_lock:
+            self._generation += 1
         filters = topic_filters(self.settings.group)
         if self.settings.retire:
             # No new share comes to this session; what it holds is delivered all the same.
@@ -285,9 +287,9 @@ class Collector:
             return True
 
     def _acknowledge(self, batch: list[_Delivery]) -> None:
-        generation = self._generation
-        for delivery in batch:
-            # A packet id from an earlier connection may name another message by now; that
-            # message comes again on this connection, is absorbed as a duplicate and acked then.
-            if delivery.qos > 0 and delivery.generation == generation:
-                self.client.ack(delivery.mid, delivery.qos)
+        # A packet id from an earlier connection is not acknowledged on a later one: that
+        # message comes again on the new connection, is absorbed as a duplicate and acked then.
+        with self._generation_lock:
+            for delivery in batch:
+                if delivery.qos > 0 and delivery.generation == self._generation:
+                    self.client.ack(delivery.mid, delivery.qos)
