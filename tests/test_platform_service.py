@@ -15,6 +15,7 @@ import pytest
 
 from edge.app.config import Config, parse_config
 from edge.app.gate import GateService
+from edge.app.supervision import platform_faults
 from edge.clock import SystemClock
 from edge.core.documents import telemetry_document
 from edge.core.records import DecisionRecord
@@ -221,7 +222,7 @@ def test_a_dead_platform_opens_the_breaker_and_shows_on_status_and_telemetry(
         made.sim.person_arrives(NORMAL_SKIN_C)
         made.sim.card_reader.swipe(ELDER)
         assert made.wait_decision().reasons == ("platform_unavailable",)
-        assert made.service._platform_faults() == {
+        assert platform_faults(made.service.credentials.client) == {
             "platform_breaker": f"fallback in use: {dead} open"
         }
         metrics = made.service.metrics()

@@ -59,6 +59,8 @@ class Debouncer:
 class ScanLoop:
     """Turns camera frames (and optional serial scanner lines) into verified ScanResults."""
 
+    name = "scan"
+
     def __init__(
         self,
         verify: Verify,
