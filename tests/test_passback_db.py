@@ -14,7 +14,7 @@ from edge.core.controller import GateController
 from edge.core.decision import DecisionInput, ScanPresentation, decide
 from edge.core.records import DecisionRecord
 from edge.core.settings import PolicySettings
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.errors import StorageError
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C

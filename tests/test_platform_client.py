@@ -11,10 +11,11 @@ import pytest
 
 from edge.clock import SystemClock
 from edge.credentials.formats import gate_verifiers
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.platform.client import PlatformClient
 from edge.platform.provider import with_platform
 from edge.platform.verifier import CredentialChecker
+from edge.reasons import Reason
 from edge.sim.credentials import SimCredentials
 from edge.storage.trust_store import TrustStore
 from tests.independent_platform import (
@@ -44,7 +45,7 @@ def independent() -> Iterator[IndependentPlatform]:
 
 
 def _offline_nothing(text: str) -> VerificationResult:
-    return VerificationResult.invalid("malformed")
+    return VerificationResult.invalid(Reason.MALFORMED)
 
 
 def _checker(url: str, **kwargs: object) -> CredentialChecker:

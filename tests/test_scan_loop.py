@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from edge.clock import FakeClock
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.drivers.camera_replay import ReplayFrameSource
 from edge.errors import CameraError
 from edge.ports import GrayFrame
+from edge.reasons import Reason
 from edge.scan.frames import thumbnail
 from edge.scan.loop import MAX_HELD_SKIPS, Debouncer, ScanLoop
 from edge.scan.preprocess import to_gray
@@ -39,7 +40,7 @@ class Verifier:
         self.seen.append(text)
         if text.startswith("HC1:"):
             return VerificationResult(valid=True, colour="green", issuer="test")
-        return VerificationResult.invalid("malformed")
+        return VerificationResult.invalid(Reason.MALFORMED)
 
 
 def test_replay_returns_the_newest_frame_and_skips_stale_ones() -> None:

@@ -11,6 +11,7 @@ from edge.core.controller import GateController
 from edge.core.faults import fault_reason
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
+from edge.reasons import Reason
 from edge.storage.outbox import Outbox
 from edge.storage.trust_store import TrustStore
 
@@ -61,7 +62,7 @@ class GateCommands:
         refusal = GateEvent(
             kind="decision",
             decision="deny",
-            reasons=("gate_busy",),
+            reasons=(Reason.GATE_BUSY,),
             method="manual",
             operator=operator,
             detail=f"open-once {command_id[:64]} arrived during another presentation",

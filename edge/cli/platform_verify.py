@@ -8,7 +8,7 @@ import sys
 from edge.app.config import load_config
 from edge.app.verification import platform_checker, trust_store
 from edge.clock import SystemClock
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.errors import TrustListError
 
 

@@ -24,6 +24,7 @@ from edge.drivers.serial_lines import ReconnectingPort
 from edge.drivers.serial_scanner import SerialQrScanner
 from edge.errors import CameraError, TrustListError
 from edge.ports import FrameSource, LineSource
+from edge.reasons import Reason
 from edge.scan.chain import DecoderChain
 from edge.scan.loop import ScanLoop
 from edge.scan.preprocess import u8
@@ -186,7 +187,7 @@ def load_verifier(
 
 def _not_verified(text: str) -> VerificationResult:
     # never shown: without trust material the command prints "not verified" instead of a verdict
-    return VerificationResult.invalid("unsupported")
+    return VerificationResult.invalid(Reason.UNSUPPORTED)
 
 
 def scan_line(result: ScanResult, verified: bool) -> dict[str, object]:

@@ -29,7 +29,8 @@ from edge.core.decision import (
     decide,
     screen,
 )
-from edge.core.faults import FaultBoard, FaultObserver, faults_blocking
+from edge.core.fault_board import FaultBoard, FaultObserver
+from edge.core.faults import faults_blocking
 from edge.core.identity import IdentityOutcome
 from edge.core.passback import PassbackLedger
 from edge.core.records import (

@@ -12,6 +12,7 @@ from edge.clock import Clock
 from edge.credentials.result import VerificationResult
 from edge.errors import CameraError
 from edge.ports import FrameSource, GrayFrame, LineSource, ReconnectingLineSource
+from edge.reasons import Reason
 from edge.scan.chain import DecoderChain
 from edge.scan.decoders import Quad
 from edge.scan.frames import thumbnail
@@ -195,7 +196,7 @@ class ScanLoop:
             verification = self._verify(text)
         except Exception as exc:  # noqa: BLE001 - a verifier bug must deny, not kill the scanner
             log.error("verifier raised %s; treating the code as malformed", type(exc).__name__)
-            verification = VerificationResult.invalid("malformed")
+            verification = VerificationResult.invalid(Reason.MALFORMED)
         identity = verification.code_key
         if identity is not None and not self._debounce.admit(identity, now):
             self._stats.count("duplicates")

@@ -24,7 +24,7 @@ from edge.credentials.dcc.issue import (
 )
 from edge.credentials.hcn1.claims import HealthClaims, encode_claims, parse_claims
 from edge.credentials.hcn1.envelope import cose_to_text, text_to_cose
-from edge.credentials.hcn1.result import Colour
+from edge.credentials.result import Colour
 from edge.credentials.trust.trustlist import (
     IssuerKey,
     SignerEntry,

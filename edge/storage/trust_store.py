@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from edge.clock import Clock
 from edge.credentials.common.canonical import canonical_json
 from edge.credentials.common.keys import read_public_key_pem
-from edge.credentials.hcn1.result import VerificationResult
 from edge.credentials.hcn1.verify import verify_code
+from edge.credentials.result import VerificationResult
 from edge.credentials.trust.health import LIST_LABELS, ListKind, TrustHealth, assess_list
 from edge.credentials.trust.trustlist import Denylist, TrustList, parse_denylist, parse_trust_list
 from edge.errors import TrustListError
