@@ -115,7 +115,7 @@ def test_retained_trust_update_is_verified_installed_or_refused(
         _publish(mqtt_broker, TRUST_LIST_TOPIC, v2, retain=True)
         assert _wait(lambda: gate.service.trust.status()["trust_list_version"] == 2)
         code = issue_code("CN-440000", private_key_pem(newcomer), "green", now)
-        assert gate.service.trust.verify(code).valid
+        assert gate.service.verifier.verify(code).valid
 
         tampered = v2.replace(b'\\"version\\":2', b'\\"version\\":3')
         assert tampered != v2

@@ -26,8 +26,9 @@ from edge.credentials.trust.trustlist import (
     parse_trust_list,
 )
 from edge.errors import TrustListError
-from edge.storage.trust_store import TrustStore, load_root_public_key
+from edge.storage.trust_store import load_root_public_key
 from tests.dcc_support import CI, NOW, Signer, World, make_signer
+from tests.trust_support import VerifyingStore
 
 
 @pytest.fixture
@@ -248,12 +249,12 @@ def test_the_gates_trust_store_verifies_both_formats_and_refuses_rollback(tmp_pa
     world = World()
     signer = make_signer()
     hcn1_issuer = generate_private_key("ES256")
-    store = TrustStore(
+    store = VerifyingStore(
         public_key_pem(world.root.public_key()),
         tmp_path / "trust.json",
         tmp_path / "deny.json",
         FakeClock(NOW),
-        verify=gate_verifiers().verify,
+        formats=gate_verifiers(),
     )
     store.load()
     assert store.verify(signer.issue()).reason == "unknown_key"
@@ -281,12 +282,12 @@ def test_the_gates_trust_store_verifies_both_formats_and_refuses_rollback(tmp_pa
     )
     with pytest.raises(TrustListError):
         store.update_trust_list(older)
-    reloaded = TrustStore(
+    reloaded = VerifyingStore(
         public_key_pem(world.root.public_key()),
         tmp_path / "trust.json",
         tmp_path / "deny.json",
         FakeClock(NOW),
-        verify=gate_verifiers().verify,
+        formats=gate_verifiers(),
     )
     reloaded.load()
     assert reloaded.verify(signer.issue()).valid

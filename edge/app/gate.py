@@ -15,7 +15,7 @@ from edge.app.hardware import Hardware
 from edge.app.metrics import GateMetrics, gather_metrics
 from edge.app.status_faults import StatusFaults
 from edge.app.supervision import ClockJudge, Supervision, TrustJudge
-from edge.app.verification import platform_checker, trust_store
+from edge.app.verification import gate_verifier, platform_checker, trust_store
 from edge.app.workers import ControllerWorker, mqtt_threads
 from edge.clock import Clock, SystemClock
 from edge.core.button import ButtonWatch
@@ -80,7 +80,8 @@ class GateService:
         self.credentials = platform_checker(config, self.clock)
         if self.credentials.client is not None:
             self._lifecycle.started("platform client", self.credentials.client.close)
-        self.trust = trust_store(config, self.credentials, self.clock)
+        self.trust = trust_store(config, self.clock)
+        self.verifier = gate_verifier(config, self.trust, self.credentials, self.clock)
         self.documents: DocumentDesk | None = None
         identity_source = hardware.document_reader
         if self.credentials.client is not None and hardware.document_reader is not None:
@@ -122,7 +123,7 @@ class GateService:
         )
         self.controller.add_listener(log_decision)
         self.scan = ScanLoop(
-            self.trust.verify,
+            self.verifier.verify,
             config.scan,
             self.clock,
             frames=hardware.frames,

@@ -1,18 +1,22 @@
-"""The verifier of a configured gate: trust files, offline formats and the platform, built once."""
+"""The one builder of the gate's verifier: trust material, offline formats and the platform."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from edge.app.config import Config
 from edge.clock import Clock
+from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.formats import gate_verifiers
-from edge.errors import ConfigError
+from edge.credentials.trust.snapshot import TrustSnapshot
+from edge.credentials.trust.trustlist import parse_denylist, parse_trust_list
+from edge.errors import ConfigError, TrustListError
 from edge.platform.client import PlatformClient
-from edge.platform.provider import with_platform
+from edge.platform.dispatch import CredentialDispatch
 from edge.platform.secret import read_platform_secret
 from edge.platform.verifier import CredentialChecker
-from edge.storage.trust_store import TrustStore
+from edge.storage.trust_store import TrustStore, load_root_public_key
 
 
 def read_root_key(config: Config) -> bytes:
@@ -39,16 +43,58 @@ def platform_checker(config: Config, clock: Clock) -> CredentialChecker:
     return CredentialChecker(config.platform, client, secret)
 
 
-def trust_store(config: Config, credentials: CredentialChecker, clock: Clock) -> TrustStore:
-    """The trust store verifying through the credential seam, the platform's prefixes first."""
-    verifiers = with_platform(
-        credentials, config.platform.code_prefixes, gate_verifiers(config.credentials.dcc)
-    )
+def trust_store(config: Config, clock: Clock) -> TrustStore:
+    """The store of the gate's signed trust list and denylist (not loaded yet)."""
     return TrustStore(
         read_root_key(config),
         config.state_path(config.trust.trust_list),
         config.state_path(config.trust.denylist),
         clock,
-        config.trust.clock_skew_s,
-        verify=verifiers.verify,
     )
+
+
+def gate_verifier(
+    config: Config, trust: TrustStore, platform: CredentialChecker, clock: Clock
+) -> CredentialDispatch:
+    """The configured gate's verifier: the platform's prefixes first, every other text offline
+    against the store's snapshot (used by `run`, `verify --config`, `doctor` and the demo)."""
+    return build_verifier(
+        trust.snapshot,
+        clock,
+        config.trust.clock_skew_s,
+        dcc=config.credentials.dcc,
+        platform=platform,
+        prefixes=config.platform.code_prefixes,
+    )
+
+
+def build_verifier(
+    trust: Callable[[], TrustSnapshot],
+    clock: Clock,
+    skew_s: int,
+    *,
+    dcc: DccSettings | None = None,
+    platform: CredentialChecker | None = None,
+    prefixes: Sequence[str] = (),
+) -> CredentialDispatch:
+    """A verifier reading the snapshot `trust()` returns: every offline format (with the EU
+    certificate rules `dcc`, else the defaults) and, when given, the platform."""
+    formats = gate_verifiers(dcc)
+    return CredentialDispatch(formats, trust, clock, skew_s, platform=platform, prefixes=prefixes)
+
+
+def snapshot_from_files(trust: Path, root: Path, denylist: Path | None = None) -> TrustSnapshot:
+    """Signed trust material read from files (the tools' --trust, --root and --denylist).
+
+    Raises TrustListError on an unreadable file or a bad signature."""
+    root_key = load_root_public_key(_read(root))
+    trust_list = parse_trust_list(_read(trust), root_key)
+    deny = parse_denylist(_read(denylist), root_key) if denylist is not None else None
+    return TrustSnapshot(trust_list, deny)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise TrustListError(f"cannot read {path}: {exc.strerror}") from None
