@@ -33,12 +33,12 @@ from edge.credentials.formats import gate_verifiers
 from edge.platform.cache import AnswerCache
 from edge.platform.client import PlatformClient
 from edge.platform.dispatch import CredentialDispatch
-from edge.platform.idcard import check_character
 from edge.platform.settings import PlatformSettings
 from edge.platform.verifier import CredentialChecker
 from edge.sim.credentials import SimCredentials
 from edge.sim.network import SilentPort
 from edge.storage.trust_store import TrustStore
+from edge.wire.idcard import check_character
 
 APP_ID = "bench-operator"
 SECRET = b"bench-shared-secret-0123456789"

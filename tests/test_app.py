@@ -16,7 +16,6 @@ from edge.app.config import Config, parse_config
 from edge.app.gate import GateService
 from edge.app.verification import read_root_key
 from edge.clock import SystemClock
-from edge.core.documents import telemetry_document
 from edge.core.records import DecisionRecord
 from edge.errors import ConfigError
 from edge.mqtt.schema_files import load_schema
@@ -25,6 +24,7 @@ from edge.service.clockguard import EARLIEST_PLAUSIBLE_EPOCH, ClockWatch, judge_
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
+from edge.wire.documents import telemetry_document
 
 
 def test_clock_before_2026_is_unusable() -> None:

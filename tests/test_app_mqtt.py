@@ -22,10 +22,10 @@ from edge.app.gate import GateService
 from edge.clock import SystemClock
 from edge.core.records import DecisionRecord
 from edge.credentials.trust.trustlist import IssuerKey, build_trust_list
-from edge.mqtt.topics import TRUST_LIST_TOPIC
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
+from edge.wire.topics import TRUST_LIST_TOPIC
 from tests.broker import Broker, Subscriber
 
 pytestmark = pytest.mark.slow

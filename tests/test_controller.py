@@ -13,7 +13,6 @@ import pytest
 
 from edge.clock import FakeClock
 from edge.core.controller import GateController
-from edge.core.documents import EventStamp, event_document
 from edge.core.identity import subject_binding
 from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.core.settings import PolicySettings
@@ -23,6 +22,7 @@ from edge.events import GateEvent
 from edge.mqtt.schema_files import load_schema
 from edge.reasons import Reason
 from edge.thermo.reading import Measurement, TemperatureReading
+from edge.wire.documents import EventStamp, event_document
 
 DOCUMENT = "G12345678"
 BINDING = subject_binding("CN-GD", DOCUMENT)

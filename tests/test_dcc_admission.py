@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from central.dcc_issue import negative_test_entry, recovery_entry, vaccination_entry
 from edge.app.config import parse_config
 from edge.core.decision import DecisionInput, ScanPresentation, decide
 from edge.core.passback import PassbackLedger
@@ -14,7 +15,6 @@ from edge.core.settings import PolicySettings
 from edge.credentials.common import cbor
 from edge.credentials.dcc.admission import refusal
 from edge.credentials.dcc.claims import CertificateType, DccClaims
-from edge.credentials.dcc.issue import negative_test_entry, recovery_entry, vaccination_entry
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.dcc.verifier import DccVerifier
 from edge.errors import ConfigError

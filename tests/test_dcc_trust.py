@@ -11,14 +11,15 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from central.gateway import import_gateway_trust_list
 from central.issue import issue_code
 from central.keys import generate_private_key, private_key_pem, public_key_pem
 from edge.cli import main
 from edge.clock import FakeClock
 from edge.credentials.dcc import DccVerifier
-from edge.credentials.dcc.gateway import import_gateway_trust_list
 from edge.credentials.formats import gate_verifiers
 from edge.credentials.trust.dsc import dsc_kid, parse_dsc
+from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.trustlist import (
     IssuerKey,
     SignerEntry,
@@ -26,7 +27,6 @@ from edge.credentials.trust.trustlist import (
     parse_trust_list,
 )
 from edge.errors import TrustListError
-from edge.storage.trust_store import load_root_public_key
 from tests.dcc_support import CI, NOW, Signer, World, make_signer
 from tests.trust_support import VerifyingStore
 

@@ -17,13 +17,13 @@ from edge.app.config import Config, parse_config
 from edge.app.gate import GateService
 from edge.app.supervision import platform_faults
 from edge.clock import SystemClock
-from edge.core.documents import telemetry_document
 from edge.core.records import DecisionRecord
 from edge.errors import ConfigError
 from edge.mqtt.schema_files import load_schema
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate, render_code_frames
 from edge.sim.scenario import FEVER_SKIN_C, NORMAL_SKIN_C
+from edge.wire.documents import telemetry_document
 from tests.platform_support import APP_ID, SECRET, ReferencePlatform, resident_id
 
 ELDER = resident_id("15010219400101123")

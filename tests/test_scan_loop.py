@@ -17,8 +17,9 @@ from edge.errors import CameraError
 from edge.ports import GrayFrame
 from edge.reasons import Reason
 from edge.scan.frames import thumbnail
-from edge.scan.loop import MAX_HELD_SKIPS, Debouncer, ScanLoop
+from edge.scan.loop import MAX_HELD_SKIPS, ScanLoop
 from edge.scan.preprocess import to_gray
+from edge.scan.repeats import RepeatWindow as Debouncer
 from edge.scan.result import ScanResult
 from edge.scan.settings import ScanSettings
 from edge.sim.screens import ScreenStyle, render_scene

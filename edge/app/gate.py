@@ -24,7 +24,7 @@ from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.mqtt.control import ControlPlane
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.telemetry import TelemetryPublisher
-from edge.platform.documents import DocumentDesk
+from edge.platform.desk import DocumentDesk
 from edge.ports import Heartbeat
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanFault, ScanResult

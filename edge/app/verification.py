@@ -9,6 +9,7 @@ from edge.app.config import Config
 from edge.clock import Clock
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.formats import gate_verifiers
+from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.snapshot import TrustSnapshot
 from edge.credentials.trust.trustlist import parse_denylist, parse_trust_list
 from edge.errors import ConfigError, TrustListError
@@ -16,7 +17,7 @@ from edge.platform.client import PlatformClient
 from edge.platform.dispatch import CredentialDispatch
 from edge.platform.secret import read_platform_secret
 from edge.platform.verifier import CredentialChecker
-from edge.storage.trust_store import TrustStore, load_root_public_key
+from edge.storage.trust_store import TrustStore
 
 
 def read_root_key(config: Config) -> bytes:

@@ -13,7 +13,6 @@ import paho.mqtt.client as mqtt
 
 from edge import __version__
 from edge.clock import Clock
-from edge.core.documents import encode
 from edge.errors import GateEdgeError, PublishError
 from edge.ids import client_id as gate_client_id
 from edge.mqtt.connection import (
@@ -27,8 +26,9 @@ from edge.mqtt.dispatcher import DISPATCH_THREAD, OutboxDispatcher
 from edge.mqtt.settings import MqttSettings
 from edge.mqtt.status import GateStatus
 from edge.mqtt.subscriptions import MessageHandler, Subscriptions
-from edge.mqtt.topics import GateTopics
 from edge.storage.outbox import Outbox
+from edge.wire.documents import encode
+from edge.wire.topics import GateTopics
 
 log = logging.getLogger(__name__)
 

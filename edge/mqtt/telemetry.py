@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from edge.clock import Clock
-from edge.core.documents import encode, telemetry_document
 from edge.errors import GateEdgeError
 from edge.mqtt.publisher import EventPublisher
 from edge.storage.outbox import Outbox
+from edge.wire.documents import encode, telemetry_document
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from dataclasses import replace
 
 from edge.credentials.result import Colour, DecisionPath, VerificationResult
 from edge.platform.client import PlatformClient, PlatformOutcome
-from edge.platform.idcard import normalise_id
-from edge.platform.protocol import CertType, VerifyAnswer
 from edge.platform.settings import PlatformSettings
 from edge.reasons import Reason
+from edge.wire.idcard import normalise_id
+from edge.wire.platform import CertType, VerifyAnswer
 
 OfflineVerify = Callable[[str], VerificationResult]
 FORMAT = "platform"

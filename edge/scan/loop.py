@@ -17,6 +17,7 @@ from edge.scan.chain import DecoderChain
 from edge.scan.decoders import Quad
 from edge.scan.frames import thumbnail
 from edge.scan.preprocess import to_gray
+from edge.scan.repeats import RepeatWindow
 from edge.scan.result import ScanComponent, ScanFault, ScanResult, ScanSource
 from edge.scan.settings import ScanSettings
 from edge.scan.stats import LoopStats
@@ -28,33 +29,6 @@ FAULT_RETRY_S = 1.0
 # A held, already-reported code is re-read at least every this many frames even if the picture
 # looks the same, so a phone switching to another code in place is noticed within a few frames.
 MAX_HELD_SKIPS = 4
-
-
-class Debouncer:
-    """Lets the same key (a code's identity, or the text of a code without one) through once per
-    window (monotonic seconds)."""
-
-    def __init__(self, window_s: float) -> None:
-        self.window_s = window_s
-        self._last: dict[str | bytes, float] = {}
-        self._lock = threading.Lock()
-
-    def admit(self, key: str | bytes, now: float) -> bool:
-        """True if `key` was not admitted within the window before `now`."""
-        with self._lock:
-            if len(self._last) > 256:
-                self._last = {k: at for k, at in self._last.items() if now - at < self.window_s}
-            last = self._last.get(key)
-            if last is not None and now - last < self.window_s:
-                return False
-            self._last[key] = now
-            return True
-
-    def suppresses(self, key: str | bytes, now: float) -> bool:
-        """True if `key` would not be admitted at `now` (seen within the window)."""
-        with self._lock:
-            last = self._last.get(key)
-            return last is not None and now - last < self.window_s
 
 
 class ScanLoop:
@@ -87,7 +61,7 @@ class ScanLoop:
         self._on_result = on_result
         self._on_fault = on_fault
         self._on_recover = on_recover
-        self._debounce = Debouncer(settings.debounce_s)
+        self._debounce = RepeatWindow(settings.debounce_s)
         self._stats = LoopStats()
         self._reference: GrayFrame | None = None  # thumbnail of the last decoded frame
         self._empty: GrayFrame | None = None  # thumbnail of the last decoded frame with no code

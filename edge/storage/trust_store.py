@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edge.clock import Clock
 from edge.credentials.common.canonical import canonical_json
-from edge.credentials.common.keys import read_public_key_pem
 from edge.credentials.trust.health import LIST_LABELS, ListKind, TrustHealth, assess_list
+from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.snapshot import TrustSnapshot
 from edge.credentials.trust.trustlist import Denylist, TrustList, parse_denylist, parse_trust_list
 from edge.errors import TrustListError
@@ -37,17 +37,6 @@ class _Snapshot:
     @property
     def view(self) -> TrustSnapshot:
         return TrustSnapshot(self.trust or TrustList.empty(), self.denylist)
-
-
-def load_root_public_key(pem: bytes) -> ed25519.Ed25519PublicKey:
-    """Load the trust-root public key, which must be Ed25519."""
-    try:
-        key = read_public_key_pem(pem)
-    except ValueError as exc:
-        raise TrustListError(f"cannot read trust-root public key: {exc}") from None
-    if not isinstance(key, ed25519.Ed25519PublicKey):
-        raise TrustListError("trust-root public key must be Ed25519")
-    return key
 
 
 class TrustStore:
