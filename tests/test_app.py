@@ -25,6 +25,7 @@ from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
 from edge.wire.documents import telemetry_document
+from tests.gate_support import gate_settings
 
 
 def test_clock_before_2026_is_unusable() -> None:
@@ -51,19 +52,7 @@ def test_clock_watch_keeps_a_high_water_mark(tmp_path: Path) -> None:
 
 
 def _config(state: Path, root: Path, **policy: object) -> Config:
-    return parse_config(
-        {
-            "gate": {"site": "t", "gate": "g"},
-            "policy": {"cooldown_s": 0.0, "deny_signal_s": 0.0, **policy},
-            "trust": {"root_public_key": str(root)},
-            "camera": {"source": "none"},
-            "thermo": {"backend": "fake"},
-            "relay": {"backend": "fake"},
-            "io": {"backend": "fake"},
-            "mqtt": {"enabled": False},
-            "storage": {"state_dir": str(state)},
-        }
-    )
+    return parse_config(gate_settings(state, root, policy=policy))
 
 
 class Rig:

@@ -27,6 +27,7 @@ from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
 from edge.wire.topics import TRUST_LIST_TOPIC
 from tests.broker import Broker, Subscriber
+from tests.gate_support import gate_settings
 
 pytestmark = pytest.mark.slow
 
@@ -49,17 +50,13 @@ class LiveGate:
         key_file = tmp / "command.pub.pem"
         key_file.write_bytes(public_key_pem(self.command_key.public_key()))
         config = parse_config(
-            {
-                "gate": {"site": "s1", "gate": "g1"},
-                "policy": {"cooldown_s": 0.0, "deny_signal_s": 0.0},
-                "trust": {"root_public_key": str(root)},
-                "camera": {"source": "none"},
-                "thermo": {"backend": "fake"},
-                "relay": {"backend": "fake"},
-                "io": {"backend": "fake"},
-                "mqtt": {"broker": broker.url, "command_public_key": str(key_file)},
-                "storage": {"state_dir": str(state)},
-            }
+            gate_settings(
+                state,
+                root,
+                site="s1",
+                gate="g1",
+                mqtt={"enabled": True, "broker": broker.url, "command_public_key": str(key_file)},
+            )
         )
         self.sim = SimGate(SystemClock())
         self.sim.turnstile.walk_delay_s = 0.01

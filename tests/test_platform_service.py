@@ -24,6 +24,7 @@ from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate, render_code_frames
 from edge.sim.scenario import FEVER_SKIN_C, NORMAL_SKIN_C
 from edge.wire.documents import telemetry_document
+from tests.gate_support import gate_settings
 from tests.platform_support import APP_ID, SECRET, ReferencePlatform, resident_id
 
 ELDER = resident_id("15010219400101123")
@@ -34,24 +35,18 @@ def _config(state: Path, root: Path, url: str, **policy: object) -> Config:
     # The card reader of the simulated gate stands in for the configured one.
     reader = {"enabled": True, "port": "loop://"} if policy.get("person_code_match") else {}
     return parse_config(
-        {
-            "gate": {"site": "t", "gate": "g"},
-            "document_reader": reader,
-            "policy": {"cooldown_s": 0.0, "deny_signal_s": 0.0, **policy},
-            "trust": {"root_public_key": str(root)},
-            "camera": {"source": "none"},
-            "thermo": {"backend": "fake"},
-            "relay": {"backend": "fake"},
-            "io": {"backend": "fake"},
-            "mqtt": {"enabled": False},
-            "storage": {"state_dir": str(state)},
-            "platform": {
+        gate_settings(
+            state,
+            root,
+            document_reader=reader,
+            policy=dict(policy),
+            platform={
                 "url": url,
                 "app_id": APP_ID,
                 "app_secret_file": "platform.secret",
                 "code_prefixes": ["PLT1:"],
             },
-        }
+        )
     )
 
 
