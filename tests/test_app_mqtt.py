@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -28,6 +27,7 @@ from edge.sim.scenario import NORMAL_SKIN_C
 from edge.wire.topics import TRUST_LIST_TOPIC
 from tests.broker import Broker, Subscriber
 from tests.gate_support import gate_settings
+from tests.waiting import wait_until as _wait
 
 pytestmark = pytest.mark.slow
 
@@ -83,15 +83,6 @@ def gate(tmp_path: Path, mqtt_broker: Broker) -> Iterator[LiveGate]:
     status.close()
     yield live
     live.service.stop()
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_retained_trust_update_is_verified_installed_or_refused(

@@ -23,6 +23,7 @@ from edge.storage.trust_store import TrustStore
 from edge.wire.commands import verify_command
 from tests.hostile import FIELD_POISON, commands, trust_documents
 from tests.test_mqtt_control import KEY, PUBLIC_HEX, FakeStatus, _cmd
+from tests.waiting import wait_until as _wait
 
 COMMAND_NAMES = ("open-once", "reload-config", "refresh-trust", "clear-fault")
 _WAIT_S = 10.0
@@ -135,15 +136,6 @@ class Gate:
 
     def close(self) -> None:
         self.plane.stop()
-
-
-def _wait(predicate: Callable[[], bool]) -> bool:
-    done = threading.Event()
-    for _ in range(int(_WAIT_S / 0.01)):
-        if predicate():
-            return True
-        done.wait(0.01)
-    return False
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -23,6 +21,7 @@ from edge.scan.repeats import RepeatWindow as Debouncer
 from edge.scan.result import ScanResult
 from edge.scan.settings import ScanSettings
 from edge.sim.screens import ScreenStyle, render_scene
+from tests.waiting import wait_until as _wait_for
 
 CODE_A, CODE_B = "HC1:CODE-A-0001", "HC1:CODE-B-0002"
 
@@ -291,15 +290,6 @@ class FlakySerial:
 
     def close(self) -> None:
         pass
-
-
-def _wait_for(predicate: Callable[[], bool], timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def test_camera_recovery_is_reported_once_after_a_fault(monkeypatch: pytest.MonkeyPatch) -> None:
