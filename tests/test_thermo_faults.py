@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.clock import FakeClock
-from edge.drivers.fake_smbus import FakeMlx90614Bus, Fault
+from edge.drivers.fake_smbus import BusFault as Fault
+from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.thermometer import open_thermometer
 from edge.thermo.body import ConversionModel
 from edge.thermo.reading import TemperatureReading

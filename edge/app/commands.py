@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Protocol
 
 from edge.app.configcheck import check_config_file
+from edge.app.status_faults import FaultDisplay
 from edge.core.controller import GateController
 from edge.core.faults import fault_reason
 from edge.errors import ConfigError, GateEdgeError
@@ -18,14 +18,6 @@ from edge.storage.trust_store import TrustStore
 log = logging.getLogger(__name__)
 
 EXIT_RESTART = 75  # reload-config accepted: systemd restarts the unit (RestartForceExitStatus)
-
-
-class StatusFaults(Protocol):
-    """Where the commands show a refused configuration or trust file (the status document)."""
-
-    def set_fault(self, name: str, detail: str) -> None: ...
-
-    def clear_fault(self, name: str) -> None: ...
 
 
 class GateCommands:
@@ -42,7 +34,7 @@ class GateCommands:
         trust: TrustStore,
         *,
         unopened: Mapping[str, str],
-        status: StatusFaults | None,
+        status: FaultDisplay | None,
         config_path: str | None,
         restart: Callable[[int], None],
         refetch_trust: Callable[[], bool],
