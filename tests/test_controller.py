@@ -13,9 +13,9 @@ import pytest
 
 from edge.clock import FakeClock
 from edge.core.controller import GateController
-from edge.core.identity import subject_binding
 from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.core.settings import PolicySettings
+from edge.credentials.binding import subject_binding
 from edge.credentials.result import VerificationResult
 from edge.errors import RelayError, SensorError, StorageError
 from edge.events import GateEvent

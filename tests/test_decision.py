@@ -16,9 +16,10 @@ from edge.core.decision import (
     decide,
     temperature_reasons,
 )
-from edge.core.identity import IdentityOutcome, subject_binding
+from edge.core.identity import IdentityOutcome
 from edge.core.passback import PassbackLedger
 from edge.core.settings import PolicySettings
+from edge.credentials.binding import subject_binding
 from edge.credentials.hcn1.verify import verify_code
 from edge.credentials.result import VerificationResult
 from edge.credentials.trust.trustlist import IssuerKey, build_trust_list, parse_trust_list
