@@ -17,7 +17,7 @@ from central.listing import add_command
 from central.mqtt_link import add_broker_arguments
 from edge.errors import GateEdgeError
 from edge.ids import id_problem
-from edge.mqtt.topics import COMMAND_NAMES, GateTopics
+from edge.wire.topics import COMMAND_NAMES, GateTopics
 
 
 def register(subparsers: Any, *, listed: bool = True) -> None:

@@ -13,7 +13,7 @@ import paho.mqtt.client as mqtt
 
 from central.commands import sign_command
 from central.mqtt_link import ToolLink
-from edge.mqtt.topics import GateTopics
+from edge.wire.topics import GateTopics
 
 EXIT_EXECUTED, EXIT_REFUSED, EXIT_NO_ANSWER = 0, 1, 2
 

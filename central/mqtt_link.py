@@ -16,7 +16,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from central.errors import CentralError
 from edge.errors import PublishError
-from edge.mqtt.broker_url import parse_broker_url
+from edge.wire.broker_url import parse_broker_url
 
 
 def add_broker_arguments(parser: argparse.ArgumentParser) -> None:

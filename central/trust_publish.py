@@ -12,10 +12,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from central.mqtt_link import ToolLink, add_broker_arguments
+from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.trustlist import parse_denylist, parse_trust_list
 from edge.errors import TrustListError
-from edge.mqtt.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC
-from edge.storage.trust_store import load_root_public_key
+from edge.wire.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC
 
 RETAINED_GRACE_S = 1.0  # how long to wait for the retained document after the subscription
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.core.documents import EventStamp, encode, event_document
 from edge.events import Decision, GateEvent, TemperatureFacts
+from edge.wire.documents import EventStamp, encode, event_document
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = "station-east"

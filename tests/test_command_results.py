@@ -22,10 +22,10 @@ from central.collect.store import open_store
 from edge.clock import SystemClock
 from edge.mqtt.control import ControlPlane
 from edge.mqtt.publisher import EventPublisher
-from edge.mqtt.results import claimed_command_id
-from edge.mqtt.schema_files import load_schema
 from edge.mqtt.settings import MqttSettings
 from edge.storage.outbox import Outbox
+from edge.wire.results import claimed_command_id
+from edge.wire.schema_files import load_schema
 from tests.broker import Broker
 from tests.hostile import commands
 from tests.test_mqtt_control import KEY, PUBLIC_HEX, FakeHandler, FakeStatus, FakeTrust

@@ -17,8 +17,8 @@ from edge.app.config import parse_config
 from edge.clock import SystemClock
 from edge.doctor.checks import check_certificate, check_disk, check_trust
 from edge.doctor.devices import focus_score
-from edge.mqtt.schema_files import load_schema
 from edge.sim.credentials import SimCredentials
+from edge.wire.schema_files import load_schema
 from tests.broker import Broker, Subscriber
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from edge.mqtt.schema_files import load_schema
 from edge.sim.demo import GATE, SITE, run_demo
+from edge.wire.schema_files import load_schema
 from tests.broker import Broker, Subscriber
 
 pytestmark = pytest.mark.slow

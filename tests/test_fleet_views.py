@@ -24,9 +24,9 @@ from central.fleet.view import GateFacts, fleet_row
 from edge.clock import FakeClock
 from edge.mqtt.certinfo import certificate_expiry
 from edge.mqtt.publisher import EventPublisher
-from edge.mqtt.schema_files import load_schema
 from edge.mqtt.settings import MqttSettings
 from edge.storage.outbox import Outbox
+from edge.wire.schema_files import load_schema
 from tests.broker import CertificateAuthority
 from tests.fleet_support import event_payload
 from tests.postgres import free_port

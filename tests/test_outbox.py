@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from edge.clock import FakeClock, SystemClock
 from edge.errors import StorageError
 from edge.events import GateEvent, TemperatureFacts
-from edge.mqtt.schema_files import load_schema
 from edge.storage.outbox import Outbox
+from edge.wire.schema_files import load_schema
 
 EVENT_SCHEMA = load_schema("event")
 

@@ -15,9 +15,9 @@ from central.keys import public_key_pem
 from edge.clock import FakeClock, SystemClock
 from edge.credentials.trust.health import assess_list, iso_utc
 from edge.credentials.trust.trustlist import IssuerKey, build_denylist, build_trust_list
-from edge.mqtt.schema_files import load_schema
 from edge.sim.credentials import SimCredentials
 from edge.storage.trust_store import TrustStore
+from edge.wire.schema_files import load_schema
 from tests.broker import Broker, Subscriber
 
 DAY = 86400

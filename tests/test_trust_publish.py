@@ -15,9 +15,9 @@ from paho.mqtt import subscribe
 from central.cli import main
 from central.trust_deny import parse_entry
 from edge.credentials.dcc.claims import uci_hash
+from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.trustlist import parse_denylist
 from edge.errors import TrustListError
-from edge.storage.trust_store import load_root_public_key
 from tests.broker import Broker
 
 CODE_A, CODE_B = "a6" * 16, "b7" * 16

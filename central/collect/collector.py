@@ -20,7 +20,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from central.collect.messages import Record, RefusedMessageError, parse
 from central.collect.store import FleetStore, StoreUnavailableError
 from central.errors import CentralError
-from edge.mqtt.broker_url import parse_broker_url
+from edge.wire.broker_url import parse_broker_url
 
 log = logging.getLogger(__name__)
 

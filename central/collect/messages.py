@@ -11,7 +11,7 @@ from typing import Any
 
 from central.errors import CentralError
 from edge.ids import id_problem
-from edge.mqtt.schema_files import load_schema
+from edge.wire.schema_files import load_schema
 
 MAX_PAYLOAD = 256 * 1024
 _KIND = re.compile(r"[a-z][a-z0-9_-]{0,31}")

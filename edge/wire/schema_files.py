@@ -1,4 +1,4 @@
-"""The JSON Schemas of the MQTT API, shipped beside this module in edge/mqtt/schemas/."""
+"""The JSON Schemas of the MQTT API, shipped in edge/mqtt/schemas/."""
 
 from __future__ import annotations
 

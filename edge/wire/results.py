@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from edge.mqtt.topics import COMMAND_NAMES
+from edge.wire.topics import COMMAND_NAMES
 
 RESULT_SCHEMA = "gate-edge/command-result"
 RESULT_SCHEMA_VERSION = 1

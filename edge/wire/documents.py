@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from edge.core.faults import fault_kind
+from edge.core.faults import fault_scope
 from edge.events import GateEvent
 
 EVENT_SCHEMA = "gate-edge/event"
@@ -112,7 +112,7 @@ def status_document(
         document["trust"] = trust
     if certificate_expires_at is not None:
         document["certificate_expires_at"] = certificate_expires_at
-    document["blocks"] = {name: fault_kind(name).blocks for name in sorted(faults)}
+    document["blocks"] = {name: fault_scope(name) for name in sorted(faults)}
     return document
 
 
