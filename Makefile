@@ -1,5 +1,5 @@
 # gate-edge: `make demo` runs the gate on simulated hardware; `make test` runs every check.
-.PHONY: demo test lint types unit bench bootstrap clean
+.PHONY: demo test lint types unit bench bootstrap clean lock
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -32,6 +32,11 @@ bench: bootstrap
 	$(BIN)/python bench/e2e.py
 	$(BIN)/python bench/gateio.py
 	$(BIN)/python bench/platform.py
+
+# Re-lock the dependencies (requirements/*.txt) after changing them in pyproject.toml.
+lock: bootstrap
+	$(BIN)/python -m pip install -q "uv>=0.5"
+	$(BIN)/python scripts/lock.py --uv $(BIN)/uv
 
 clean:
 	rm -rf $(VENV) .firmware-stubs .firmware-node .mypy_cache .ruff_cache .pytest_cache

@@ -15,6 +15,7 @@ from central.platform.api import PlatformSetup
 from central.platform.privacy import load_or_create_key, lookup_key, mask_name
 from central.platform.server import serve_forever
 from central.platform.store import PlatformStore, Record
+from edge import __version__
 from edge.errors import GateEdgeError
 from edge.platform.idcard import normalise_id
 
@@ -25,6 +26,7 @@ ADMIN_STATUSES = ("green", "yellow", "red", "expired", "failed")
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     parser = argparse.ArgumentParser(prog="gate-central", description="Central side of the gates.")
+    parser.add_argument("--version", action="version", version=f"gate-central {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     platform = commands.add_parser("platform", help="the reference health-code platform")
     actions = platform.add_subparsers(dest="action", metavar="ACTION", required=True)
