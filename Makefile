@@ -11,8 +11,8 @@ demo: bootstrap
 	$(BIN)/gate-edge demo
 
 lint: bootstrap
-	$(BIN)/python -m ruff check edge central tests bench hil_tests firmware
-	$(BIN)/python -m ruff format --check edge central tests bench hil_tests firmware
+	$(BIN)/python -m ruff check edge central tests bench hil_tests firmware deploy
+	$(BIN)/python -m ruff format --check edge central tests bench hil_tests firmware deploy
 	$(BIN)/lint-imports
 
 types: bootstrap

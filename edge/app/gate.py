@@ -35,6 +35,7 @@ from edge.scan.result import ScanFault, ScanResult
 from edge.service.clockguard import ClockWatch, judge_clock, kernel_sync_state
 from edge.service.journal import log_decision
 from edge.service.lifecycle import Lifecycle
+from edge.service.release import rollback_notice
 from edge.service.sdnotify import Notifier, Watchdog
 from edge.service.supervisor import WorkerSupervisor
 from edge.storage.outbox import Outbox
@@ -256,6 +257,10 @@ class GateService:
             self._lifecycle.started("MQTT connection", self._stop_mqtt)
             telemetry.start()
             self._lifecycle.started("telemetry", telemetry.stop)
+            notice = rollback_notice(Path(self.config.storage.state_dir))
+            if notice is not None:
+                log.warning("%s", notice)
+                publisher.set_fault("release", notice)
             # The MQTT workers have no heartbeat of their own; a dead one must stop the pings.
             for name, thread_name in MQTT_WORKER_THREADS.items():
                 self.watchdog.register_thread(name, thread_name)

@@ -184,6 +184,15 @@ FAULTS: tuple[FaultKind, ...] = (
         "broker ACL for the gate's CN; restart the service after the fix",
     ),
     _status_only(
+        "release",
+        "automatic",
+        "an update did not reach READY in time and the previous release was put back",
+        (
+            "`gate-edge-release status` and the journal name the failed release and why; the next "
+            "release that becomes ready clears it"
+        ),
+    ),
+    _status_only(
         "trust-list",
         "automatic",
         (
