@@ -218,11 +218,16 @@ def _await_ready(
     return False, f"not READY within {bound_s:.0f} s"
 
 
-def check_ready(version: str, bound_s: float) -> tuple[bool, str] | None:
-    """Whether the release became ready; None when there is nothing to run it with."""
+def unit_active() -> bool:
+    return subprocess.run(["systemctl", "is-active", "--quiet", UNIT], check=False).returncode == 0
+
+
+def check_ready(version: str, bound_s: float, *, was_running: bool) -> tuple[bool, str] | None:
+    """Whether the release became ready; None when it is not to be started: under systemd a
+    gate that was not running (not enrolled yet), elsewhere a first install or no configuration."""
     if systemd_running():
-        return ready_under_systemd(bound_s)
-    if CONFIG.exists():
+        return ready_under_systemd(bound_s) if was_running else None
+    if was_running and CONFIG.exists():
         return ready_in_trial(version, bound_s)
     return None
 
@@ -241,10 +246,12 @@ def activate(version: str, bound_s: float) -> int:
         say(f"release {version} is not installed")
         return 1
     before = link_target("current")
+    # Outside systemd a previous release stands for a gate that ran: a trial shows if this one runs.
+    was_running = unit_active() if systemd_running() else before not in (None, version)
     if before != version:
         set_link("previous", before)
         set_link("current", version)
-    verdict = check_ready(version, bound_s)
+    verdict = check_ready(version, bound_s, was_running=was_running)
     now = time.time()
     if verdict is None or verdict[0]:
         how = "not started (nothing to run it with yet)" if verdict is None else "READY"
