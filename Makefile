@@ -1,5 +1,5 @@
 # gate-edge: `make demo` runs the gate on simulated hardware; `make test` runs every check.
-.PHONY: demo test lint types unit bench bootstrap clean lock
+.PHONY: demo test lint types unit bench bootstrap clean lock release check-arm64
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -32,6 +32,15 @@ bench: bootstrap
 	$(BIN)/python bench/e2e.py
 	$(BIN)/python bench/gateio.py
 	$(BIN)/python bench/platform.py
+
+# Debian packages for the gates (amd64, arm64) in dist/, each with its locked wheels.
+release: bootstrap
+	deploy/debian/build-deb.sh
+
+# The arm64 package installed, run, upgraded and rolled back in a bookworm arm64 root under qemu
+# (slow: not part of `make test`; says SKIPPED where the machine cannot).
+check-arm64: bootstrap
+	deploy/debian/check-arm64.sh
 
 # Re-lock the dependencies (requirements/*.txt) after changing them in pyproject.toml.
 lock: bootstrap
