@@ -154,6 +154,18 @@ def test_a_used_token_serves_only_the_key_it_was_used_for(central: Central, tmp_
         _enrol(central, boot, other)
 
 
+def test_a_replacement_board_revokes_the_old_board_s_certificate(
+    central: Central, tmp_path: Path
+) -> None:
+    for board in ("old", "new"):
+        token = central.authority.issue_token("east", "g05", 3600)
+        boot, layout = _gate(central, tmp_path / board, "east", "g05", token)
+        _enrol(central, boot, layout)
+    issued = [g for g in central.authority.store.gates() if g.device_id == "east.g05"]
+    assert [g.revoked_at is not None for g in issued] == [True, False]
+    assert "user east.g05\n" in (central.dir / ACL).read_text()
+
+
 def test_an_expired_token_is_refused(central: Central, tmp_path: Path) -> None:
     token = central.authority.issue_token("east", "g04", 60)
     boot, layout = _gate(central, tmp_path, "east", "g04", token)
