@@ -139,7 +139,7 @@ class EnrolStore:
         """Every certificate issued, oldest first."""
         _, rows = self._run(
             "SELECT device_id, site, gate, serial, not_after, enrolled_at, revoked_at FROM gates"
-            " ORDER BY enrolled_at, serial",
+            " ORDER BY enrolled_at, rowid",
             (),
         )
         return [
