@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 
+from central.cli import main as central_main
 from central.enrol.api import Enrolment, enrolment_router
 from central.enrol.authority import ACL, Authority, Settings
 from central.enrol.ca import CRL
@@ -23,6 +24,7 @@ from central.platform.api import PlatformSetup
 from central.platform.server import RunningPlatform
 from central.platform.store import PlatformStore
 from edge.app.config import load_config
+from edge.cli import main as edge_main
 from edge.errors import EnrolmentError
 from edge.provision.bootfile import read_boot_file
 from edge.provision.enrol import Layout, enrol, http_post, read_state
@@ -280,3 +282,39 @@ def test_any_bundle_that_is_not_central_s_is_an_enrolment_error(
 ) -> None:
     with pytest.raises(EnrolmentError):
         EnrolBundle.parse(body, signature, b"s" * 43, "0" * 32)
+
+
+@given(text=st.text(max_size=300))
+@settings(max_examples=150, deadline=None)
+def test_any_boot_file_is_read_or_refused_with_an_enrolment_error(text: str) -> None:
+    import tempfile  # noqa: PLC0415 - hypothesis forbids function-scoped tmp_path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "gate-edge-enrol.toml"
+        path.write_text(text, errors="surrogatepass")
+        try:
+            read_boot_file(path)
+        except EnrolmentError as exc:
+            assert str(path) in str(exc)
+
+
+def test_the_commands_enrol_a_gate_and_manage_the_register(
+    central: Central, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = ["--dir", str(central.dir)]
+    assert central_main(["enrol", "token", *directory, "--site", "south", "--gate", "g1"]) == 0
+    token = capsys.readouterr().out.strip()
+    boot = central.boot_file(tmp_path / "boot", "south", "g1", token)
+    gate = ["--boot-file", str(boot), "--config", str(tmp_path / "etc" / "gate-edge.toml")]
+    gate += ["--state-dir", str(tmp_path / "state"), "--template", str(TEMPLATE)]
+    assert edge_main(["enrol", *gate]) == 0
+    assert "enrolled as south.g1" in capsys.readouterr().out
+    assert edge_main(["enrol", *gate]) == 0  # the boot file is gone: already enrolled
+    assert "already enrolled as south.g1" in capsys.readouterr().out
+    assert central_main(["enrol", "list", *directory]) == 0
+    assert "south.g1" in capsys.readouterr().out
+    assert central_main(["enrol", "revoke", *directory, "south.g1"]) == 0
+    assert central_main(["enrol", "revoke", *directory, "south.g1"]) == 1  # nothing left to revoke
+    assert central_main(["enrol", "revoke", *directory, "no-dot"]) == 2
+    lonely = ["--boot-file", str(tmp_path / "none.toml"), "--state-dir", str(tmp_path / "other")]
+    assert edge_main(["enrol", *lonely]) == 2

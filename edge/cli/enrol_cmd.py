@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import pwd
 import time
 from pathlib import Path
@@ -13,8 +12,6 @@ from edge.errors import EnrolmentError
 from edge.provision.bootfile import DEFAULT_PATH, read_boot_file
 from edge.provision.enrol import Layout, enrol, http_post, read_state
 from edge.service import sdnotify
-
-log = logging.getLogger("edge.enrol")
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +28,6 @@ def register(subparsers: Any) -> None:
 
 
 def _enrol(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     owner = None
     if args.owner:
         try:
@@ -50,10 +46,9 @@ def _enrol(args: argparse.Namespace) -> int:
     try:
         result = enrol(boot, layout, http_post(boot), time.time)
     except EnrolmentError as exc:
-        log.error("enrolment failed: %s", exc)
+        # The message reaches the journal through main(); the unit's status line keeps it.
         sdnotify.status(f"enrolment failed: {exc}")
         raise
-    log.info("%s", result)
     sdnotify.status(result)
     print(result)
     return 0
