@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,7 +29,7 @@ from edge.app.config import load_config
 from edge.cli import main as edge_main
 from edge.errors import EnrolmentError
 from edge.provision.bootfile import read_boot_file
-from edge.provision.enrol import Layout, enrol, http_post, read_state
+from edge.provision.enrol import Layout, check_bundle, enrol, http_post, read_state
 from edge.provision.protocol import EnrolBundle, EnrolToken
 from edge.sim.broker import LocalBroker
 
@@ -318,3 +320,31 @@ def test_the_commands_enrol_a_gate_and_manage_the_register(
     assert central_main(["enrol", "revoke", *directory, "no-dot"]) == 2
     lonely = ["--boot-file", str(tmp_path / "none.toml"), "--state-dir", str(tmp_path / "other")]
     assert edge_main(["enrol", *lonely]) == 2
+
+
+def test_a_bundle_for_another_key_or_gate_is_refused(central: Central, tmp_path: Path) -> None:
+    token = central.authority.issue_token("east", "g06", 3600)
+    boot = read_boot_file(central.boot_file(tmp_path, "east", "g06", token))
+    other = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "east.g06")]))
+        .sign(other, hashes.SHA256())
+    )
+    cert = central.authority.ca.sign_gate(csr, "east.g06", central.clock(), 1)
+    bundle = EnrolBundle(
+        site="east",
+        gate="g06",
+        broker="mqtts://127.0.0.1:8883",
+        certificate=cert.public_bytes(serialization.Encoding.PEM).decode(),
+        ca=central.authority.ca.pem,
+        trust_root=central.authority.trust_root,
+        command_key=None,
+        nonce="0" * 32,
+    )
+    mine = ec.generate_private_key(ec.SECP256R1())
+    with pytest.raises(EnrolmentError, match="not for this gate's key"):
+        check_bundle(bundle, boot, mine)
+    with pytest.raises(EnrolmentError, match="not this gate"):
+        check_bundle(replace(bundle, gate="g07"), boot, other)
+    assert check_bundle(bundle, boot, other).serial_number == cert.serial_number

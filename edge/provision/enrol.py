@@ -119,12 +119,20 @@ def http_post(boot: BootFile) -> Post:
             raise EnrolmentError(f"central_ca {boot.central_ca}: {exc}") from None
 
     def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+        received = bytearray()
         try:
-            with httpx.Client(verify=verify, timeout=20.0, trust_env=False) as client:
-                answer = client.post(url, content=body, headers=headers)
+            with (
+                httpx.Client(verify=verify, timeout=20.0, trust_env=False) as client,
+                client.stream("POST", url, content=body, headers=headers) as answer,
+            ):
+                # Read no more than a bundle can be: the parser refuses anything longer.
+                for chunk in answer.iter_bytes():
+                    received.extend(chunk)
+                    if len(received) > MAX_BODY_BYTES:
+                        break
+                return answer.status_code, bytes(received), dict(answer.headers)
         except httpx.HTTPError as exc:
             raise EnrolmentError(f"central unreachable at {url}: {exc}") from None
-        return answer.status_code, answer.content[: MAX_BODY_BYTES + 1], dict(answer.headers)
 
     return post
 
@@ -164,7 +172,7 @@ def _reason(body: bytes) -> str:
     return error if isinstance(error, str) else "no reason given"
 
 
-def _check_bundle(
+def check_bundle(
     bundle: EnrolBundle, boot: BootFile, key: ec.EllipticCurvePrivateKey
 ) -> x509.Certificate:
     """The certificate must be for this key and name, issued by the CA that came with it."""
@@ -245,7 +253,7 @@ def enrol(boot: BootFile, layout: Layout, post: Post, now_s: Callable[[], float]
     try:
         key = device_key(layout)
         bundle = _request_bundle(boot, key, post, int(now_s() * 1000))
-        cert = _check_bundle(bundle, boot, key)
+        cert = check_bundle(bundle, boot, key)
         _write_config(bundle, boot, layout)
     except (GateEdgeError, OSError, ValueError) as exc:
         reason = str(exc)
