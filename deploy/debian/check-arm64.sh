@@ -117,11 +117,19 @@ offline() { unshare --net chroot "$run" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:
 current() { basename "$(readlink "$run/opt/gate-edge/current")"; }
 previous() { basename "$(readlink "$run/opt/gate-edge/previous" 2>/dev/null || echo none)"; }
 expect() { [[ $2 == "$3" ]] || fail "$1: expected $3, got $2"; }
+apt_offline() {  # apt-get ARGS... with no network; its last lines shown, all of them on failure
+    local log=$work/apt.log
+    if ! offline apt-get -y -q --no-install-recommends "$@" >"$log" 2>&1; then
+        sed "s/^/    /" "$log" >&2
+        fail "apt-get $* failed"
+    fi
+    grep -E "gate-edge|^Setting up|^Removing|^Purging" "$log" | sed "s/^/    /"
+}
 version_of() { dpkg-deb -f "$1" Description | sed -n 's/.*Installs release \([^ ]*\) into.*/\1/p'; }
 
 # ---- install, demo, doctor ---------------------------------------------------------------------
 say "install $(basename "$first") with no network"
-offline apt-get install -y -q "/tmp/$(basename "$first")" 2>&1 | tail -n 4 | sed "s/^/    /"
+apt_offline install "/tmp/$(basename "$first")"
 v1=$(version_of "$first")
 expect "installed release" "$(current)" "$v1"
 inside gate-edge --version | sed "s/^/    /"
@@ -158,14 +166,14 @@ inside gate-edge doctor --config /etc/gate-edge/gate-edge.toml 2>&1 | sed "s/^/ 
 
 # ---- upgrade, rollback, purge ------------------------------------------------------------------
 say "upgrade to $(basename "$newer")"
-offline apt-get install -y -q "/tmp/$(basename "$newer")" 2>&1 | grep -E "gate-edge" | sed "s/^/    /"
+apt_offline install "/tmp/$(basename "$newer")"
 v2=$(version_of "$newer")
 expect "release after upgrade" "$(current)" "$v2"
 expect "previous release kept" "$(previous)" "$v1"
 [[ -x $run/opt/gate-edge/releases/$v1/venv/bin/gate-edge ]] || fail "previous release removed"
 
 say "upgrade to $(basename "$broken"), which never becomes READY"
-offline apt-get install -y -q "/tmp/$(basename "$broken")" 2>&1 | grep -E "gate-edge" | sed "s/^/    /"
+apt_offline install "/tmp/$(basename "$broken")"
 v3=$(version_of "$broken")
 expect "release after the failed upgrade" "$(current)" "$v2"
 inside gate-edge-release status | sed "s/^/    /"
@@ -175,7 +183,7 @@ say "the gate's status will show: $(inside /opt/gate-edge/current/venv/bin/pytho
     'from pathlib import Path; from edge.service.release import rollback_notice; print(rollback_notice(Path("/var/lib/gate-edge")))')"
 
 say "purge"
-offline apt-get purge -y -q gate-edge 2>&1 | tail -n 2 | sed "s/^/    /"
+apt_offline purge gate-edge
 for gone in /opt/gate-edge /etc/gate-edge /var/lib/gate-edge /usr/bin/gate-edge; do
     [[ ! -e $run$gone ]] || fail "$gone left after purge"
 done
