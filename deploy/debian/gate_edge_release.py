@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import grp
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -28,12 +30,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 PREFIX = Path(os.environ.get("GATE_EDGE_PREFIX", "/opt/gate-edge"))
 STATE = Path(os.environ.get("GATE_EDGE_STATE", "/var/lib/gate-edge")) / "release.json"
 CONFIG = Path(os.environ.get("GATE_EDGE_CONFIG", "/etc/gate-edge/gate-edge.toml"))
 PAYLOAD = Path("/usr/lib/gate-edge")
 UNIT = "gate-edge.service"
+SERVICE_USER = "gate-edge"
 DEFAULT_BOUND_S = 90.0
 
 
@@ -182,6 +186,7 @@ def ready_in_trial(version: str, bound_s: float) -> tuple[bool, str]:
         process = subprocess.Popen(
             [str(gate_edge(version)), "run", "--config", str(CONFIG)],
             env=env,
+            **_as_service_user(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -197,6 +202,18 @@ def ready_in_trial(version: str, bound_s: float) -> tuple[bool, str]:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
             sock.close()
+
+
+def _as_service_user() -> dict[str, Any]:
+    """Run the trial as the service would (its files in the state directory stay its own)."""
+    if os.geteuid() != 0:
+        return {}
+    try:
+        entry = pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        return {}
+    groups = [g.gr_gid for g in grp.getgrall() if SERVICE_USER in g.gr_mem]
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": groups}
 
 
 def _await_ready(
