@@ -110,7 +110,6 @@ PY
     install -m 0644 "$ROOT/deploy/rpi/README.md" "$stage/usr/share/doc/gate-edge/README-rpi.md"
     install -m 0644 "$HERE/copyright" "$stage/usr/share/doc/gate-edge/copyright"
     ln -s /opt/gate-edge/current/venv/bin/gate-edge "$stage/usr/bin/gate-edge"
-    ln -s /opt/gate-edge/current/venv/bin/gate-central "$stage/usr/bin/gate-central"
     ln -s /usr/lib/gate-edge/gate-edge-release "$stage/usr/sbin/gate-edge-release"
     install -m 0755 "$HERE/postinst" "$HERE/prerm" "$HERE/postrm" "$stage/DEBIAN/"
     size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
