@@ -10,6 +10,8 @@ from types import ModuleType
 
 import pytest
 
+from edge.service.release import rollback_notice
+
 TOOL = Path(__file__).resolve().parent.parent / "deploy" / "debian" / "gate_edge_release.py"
 
 # A stand-in for a release's `gate-edge`: names its version, and `run` either notifies READY
@@ -72,6 +74,12 @@ def test_a_release_that_does_not_become_ready_is_rolled_back(tool: ModuleType) -
     assert state["state"] == "rolled-back" and state["failed"] == "1.1"
     assert "exited with status 3 before READY" in str(state["reason"])
     assert "broken" in str(state["reason"])
+    notice = rollback_notice(tool.STATE.parent)  # what the gate then shows on its status
+    assert notice is not None and notice.startswith("release 1.1 rolled back at ")
+    assert notice.endswith("running 1.0")
+    _release(tool, "1.2")
+    assert tool.activate("1.2", 20.0) == 0
+    assert rollback_notice(tool.STATE.parent) is None
 
 
 def test_a_manual_rollback_swaps_current_and_previous(tool: ModuleType) -> None:
