@@ -182,12 +182,16 @@ def ready_in_trial(version: str, bound_s: float) -> tuple[bool, str]:
         address = str(Path(tmp) / "notify")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(address)
+        user = _as_service_user()
+        if user:  # the trial runs as the service user: the socket and its directory are its own
+            for path in (tmp, address):
+                os.chown(path, user["user"], user["group"])
         env = {**os.environ, "NOTIFY_SOCKET": address}
         env.pop("WATCHDOG_USEC", None)
         process = subprocess.Popen(
             [str(gate_edge(version)), "run", "--config", str(CONFIG)],
             env=env,
-            **_as_service_user(),
+            **user,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
