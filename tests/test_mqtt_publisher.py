@@ -18,12 +18,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 from edge.clock import SystemClock
 from edge.errors import PublishError
 from edge.events import GateEvent
-from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.schema_files import load_schema
 from edge.mqtt.settings import MqttSettings
 from edge.mqtt.telemetry import TelemetryPublisher
 from edge.storage.outbox import Outbox
+from edge.wire.broker_url import parse_broker_url
 from tests.broker import Broker, Subscriber
 
 EVENTS = "gates/s1/g1/events"

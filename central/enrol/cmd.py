@@ -15,7 +15,7 @@ from central.enrol.authority import ACL, Authority, Settings
 from central.enrol.ca import CRL, write_private
 from central.errors import CentralError
 from edge.ids import device_id_problem
-from edge.mqtt.broker_url import parse_broker_url
+from edge.wire.broker_url import parse_broker_url
 
 
 def register(commands: Any) -> None:

@@ -20,12 +20,12 @@ from edge.clock import SystemClock
 from edge.errors import GateEdgeError
 from edge.events import GateEvent
 from edge.ids import device_id, device_id_problem
-from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.diagnose import probe_broker, tool_client_id
 from edge.mqtt.publisher import OutboxPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.storage.outbox import Outbox
 from edge.storage.settings import StorageSettings
+from edge.wire.broker_url import parse_broker_url
 
 OUTBOX_FILE = "outbox.db"
 DEFAULT_SITE = DEFAULT_GATE = "test"

@@ -16,9 +16,9 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.clock import Clock
 from edge.errors import PublishError
-from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.diagnose import TroubleReporter, diagnose_connack, diagnose_disconnect
 from edge.mqtt.settings import MqttSettings
+from edge.wire.broker_url import parse_broker_url
 
 log = logging.getLogger("edge.mqtt.publisher")  # one journal name for the gate's MQTT link
 

@@ -18,8 +18,8 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.errors import PublishError
-from edge.mqtt.broker_url import BrokerAddress, parse_broker_url
 from edge.mqtt.settings import MqttSettings
+from edge.wire.broker_url import BrokerAddress, parse_broker_url
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from edge.configschema import setting
 from edge.errors import PublishError
 from edge.ids import visible_text_problem
-from edge.mqtt.broker_url import parse_broker_url
+from edge.wire.broker_url import parse_broker_url
 
 
 def _broker_url(value: str) -> str | None:

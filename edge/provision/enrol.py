@@ -24,10 +24,10 @@ from cryptography.x509.oid import NameOID
 from edge.app.config import load_config
 from edge.errors import EnrolmentError, GateEdgeError
 from edge.ids import device_id
-from edge.platform.protocol import SIGNATURE_HEADER, sign
 from edge.provision.bootfile import BootFile, retire_boot_file
 from edge.provision.configfile import set_strings
 from edge.provision.protocol import ENROL_PATH, MAX_BODY_BYTES, EnrolBundle, EnrolRequest
+from edge.wire.platform import SIGNATURE_HEADER, sign
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge.errors import EnrolmentError
-from edge.platform.protocol import SIGNATURE_HEADER, encode, sign, signature_ok
+from edge.wire.platform import SIGNATURE_HEADER, encode, sign, signature_ok
 
 __all__ = ["ENROL_PATH", "SIGNATURE_HEADER", "EnrolBundle", "EnrolRequest", "EnrolToken"]
 
