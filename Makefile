@@ -1,5 +1,5 @@
 # gate-edge: `make demo` runs the gate on simulated hardware; `make test` runs every check.
-.PHONY: demo test lint types unit bench bootstrap clean
+.PHONY: demo test lint types unit bench bootstrap clean lock release check-arm64
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,8 +11,8 @@ demo: bootstrap
 	$(BIN)/gate-edge demo
 
 lint: bootstrap
-	$(BIN)/python -m ruff check edge central tests bench hil_tests firmware
-	$(BIN)/python -m ruff format --check edge central tests bench hil_tests firmware
+	$(BIN)/python -m ruff check edge central tests bench hil_tests firmware deploy
+	$(BIN)/python -m ruff format --check edge central tests bench hil_tests firmware deploy
 	$(BIN)/lint-imports
 
 types: bootstrap
@@ -33,6 +33,20 @@ bench: bootstrap
 	$(BIN)/python bench/gateio.py
 	$(BIN)/python bench/platform.py
 	$(BIN)/python bench/collect.py
+
+# Debian packages for the gates (amd64, arm64) in dist/, each with its locked wheels.
+release: bootstrap
+	deploy/debian/build-deb.sh
+
+# The arm64 package installed, run, upgraded and rolled back in a bookworm arm64 root under qemu
+# (slow: not part of `make test`; says SKIPPED where the machine cannot).
+check-arm64: bootstrap
+	deploy/debian/check-arm64.sh
+
+# Re-lock the dependencies (requirements/*.txt) after changing them in pyproject.toml.
+lock: bootstrap
+	$(BIN)/python -m pip install -q "uv>=0.5"
+	$(BIN)/python scripts/lock.py --uv $(BIN)/uv
 
 clean:
 	rm -rf $(VENV) .firmware-stubs .firmware-node .mypy_cache .ruff_cache .pytest_cache

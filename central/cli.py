@@ -11,12 +11,16 @@ from pathlib import Path
 from central.collect_cmd import register as register_collect
 from central.command_cmd import register as register_command
 from central.credentials_cmd import register as register_credentials
+from central.enrol.api import enrolment_router
+from central.enrol.authority import Authority
+from central.enrol.cmd import register as register_enrol
 from central.errors import CentralError
 from central.fleet_cmd import register as register_fleet
 from central.platform.api import PlatformSetup
 from central.platform.privacy import load_or_create_key, lookup_key, mask_name
 from central.platform.server import serve_forever
 from central.platform.store import PlatformStore, Record
+from edge import __version__
 from edge.errors import GateEdgeError
 from edge.wire.idcard import normalise_id
 
@@ -27,6 +31,7 @@ ADMIN_STATUSES = ("green", "yellow", "red", "expired", "failed")
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     parser = argparse.ArgumentParser(prog="gate-central", description="Central side of the gates.")
+    parser.add_argument("--version", action="version", version=f"gate-central {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     platform = commands.add_parser("platform", help="the reference health-code platform")
     actions = platform.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -37,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--issuer", default="CN-150000", help="issuer named in not_found answers")
     serve.add_argument("--ttl-s", type=int, default=30, help="how long gates may reuse an answer")
+    serve.add_argument(
+        "--enrol", type=Path, metavar="DIR", help="also serve gate enrolment from DIR"
+    )
     serve.set_defaults(func=_serve)
 
     app = actions.add_parser("app", help="register an application and its signing secret")
@@ -59,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.set_defaults(func=_token)
 
     register_credentials(commands)
+    register_enrol(commands)
     register_command(commands)
     register_collect(commands)
     register_fleet(commands)
@@ -112,11 +121,19 @@ def _record(args: argparse.Namespace, expires_at: float | None = None) -> Record
 
 def _serve(args: argparse.Namespace) -> int:
     store, key = _open(args)
+    routers = []
+    authority = None
+    if args.enrol is not None:
+        authority = Authority(args.enrol, time.time)
+        routers.append(enrolment_router(authority))
     print(f"platform on http://{args.host}:{args.port} ({store.kind} store)", flush=True)
     try:
-        serve_forever(PlatformSetup(store, key, args.issuer, args.ttl_s), args.host, args.port)
+        setup = PlatformSetup(store, key, args.issuer, args.ttl_s)
+        serve_forever(setup, args.host, args.port, routers)
     finally:
         store.close()
+        if authority is not None:
+            authority.close()
     return 0
 
 

@@ -61,3 +61,7 @@ class CommandError(GateEdgeError):
 
 class PlatformError(GateEdgeError):
     """The verification platform gave no trustworthy answer (refused, unreachable, spoofed)."""
+
+
+class EnrolmentError(GateEdgeError):
+    """First-boot enrolment failed: bad boot file, central refused or answered nonsense."""

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(mosquitto libzbar0 python3-venv)
 # The fleet page is tested in a real headless browser.
 APT_PACKAGES+=(chromium chromium-driver)
+# The release checks: shell scripts through shellcheck, units through systemd-analyze verify.
+APT_PACKAGES+=(shellcheck systemd)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from central.errors import CentralError
@@ -113,9 +113,13 @@ def _refusal(status: int, message: str) -> tuple[int, bytes, dict[str, str]]:
     return status, json.dumps({"error": message}).encode(), {}
 
 
-def create_app(setup: PlatformSetup, now_ms: Callable[[], int]) -> FastAPI:
-    """The platform's ASGI application."""
+def create_app(
+    setup: PlatformSetup, now_ms: Callable[[], int], routers: Sequence[APIRouter] = ()
+) -> FastAPI:
+    """The platform's ASGI application, with further endpoints (enrolment) from `routers`."""
     app = FastAPI(title="Health-code platform", docs_url=None, redoc_url=None, openapi_url=None)
+    for router in routers:
+        app.include_router(router)
     verifier = Verifier(setup, now_ms)
 
     @app.post(VERIFY_PATH)

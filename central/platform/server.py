@@ -5,9 +5,11 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from types import TracebackType
 
 import uvicorn
+from fastapi import APIRouter
 
 from central.errors import CentralError
 from central.platform.api import PlatformSetup, create_app
@@ -18,9 +20,11 @@ def wall_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _config(setup: PlatformSetup, host: str, port: int) -> uvicorn.Config:
+def _config(
+    setup: PlatformSetup, host: str, port: int, routers: Sequence[APIRouter]
+) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(setup, wall_ms),
+        create_app(setup, wall_ms, routers),
         host=host,
         port=port,
         log_level="warning",
@@ -30,20 +34,28 @@ def _config(setup: PlatformSetup, host: str, port: int) -> uvicorn.Config:
     )
 
 
-def serve_forever(setup: PlatformSetup, host: str, port: int) -> None:
+def serve_forever(
+    setup: PlatformSetup, host: str, port: int, routers: Sequence[APIRouter] = ()
+) -> None:
     """Serve until interrupted."""
-    uvicorn.Server(_config(setup, host, port)).run()
+    uvicorn.Server(_config(setup, host, port, routers)).run()
 
 
 class RunningPlatform:
     """A platform serving on a free loopback port on a background thread."""
 
-    def __init__(self, setup: PlatformSetup, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        setup: PlatformSetup,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        routers: Sequence[APIRouter] = (),
+    ) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.host, self.port = self._sock.getsockname()[:2]
-        self._server = uvicorn.Server(_config(setup, host, self.port))
+        self._server = uvicorn.Server(_config(setup, host, self.port, routers))
         self._thread: threading.Thread | None = None
 
     @property

@@ -20,6 +20,7 @@ from edge.app.workers import ControllerWorker, mqtt_threads
 from edge.clock import Clock, SystemClock
 from edge.core.button import ButtonWatch
 from edge.core.controller import GateController
+from edge.core.faults import Fault
 from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.mqtt.control import ControlPlane
 from edge.mqtt.publisher import EventPublisher
@@ -31,6 +32,7 @@ from edge.scan.result import ScanFault, ScanResult
 from edge.service.clockguard import ClockWatch
 from edge.service.journal import log_decision
 from edge.service.lifecycle import Lifecycle
+from edge.service.release import rollback_notice
 from edge.service.sdnotify import Notifier, Watchdog
 from edge.service.supervisor import WorkerSupervisor
 from edge.service.workers import Watch, WorkerRegistry
@@ -236,6 +238,10 @@ class GateService:
             workers.start(self.telemetry, "telemetry", Watch(max_age_s=5.0))
             for thread in mqtt_threads(self.publisher, self.control):
                 workers.watch(thread, Watch(max_age_s=5.0))
+            notice = rollback_notice(Path(self.config.storage.state_dir))
+            if notice is not None:
+                log.warning("%s", notice)
+                self.publisher.set_fault(Fault.RELEASE, notice)
         hardware.start()
         self._lifecycle.started("relay", hardware.relay.release)
         controller_age_s = self.controller.longest_wait_s + 10.0

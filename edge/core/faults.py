@@ -187,6 +187,17 @@ class Fault(StrEnum):
         "the broker refused events (e.g. not authorised); they stay in the outbox",
         "broker ACL for the gate's CN; restart the service after the fix",
     )
+    RELEASE = (
+        "release",
+        "status",
+        "nothing",
+        "automatic",
+        "an update did not reach READY in time and the previous release was put back",
+        (
+            "`gate-edge-release status` and the journal name the failed release and why; the next "
+            "release that becomes ready clears it"
+        ),
+    )
     TRUST_LIST = (
         "trust-list",
         "status",

@@ -1,0 +1,1 @@
+"""Fleet provisioning on the gate: first-boot enrolment and the installed release."""
