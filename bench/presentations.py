@@ -126,6 +126,8 @@ class Figures:
     loop_ms: list[float] = field(default_factory=list)
     taken: int = 0
     offered: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    rows: list[tuple[str, int, int, int]] = field(default_factory=list)  # photo, codes, loop, zx
 
 
 def _bgr(gray: GrayFrame) -> Frame:
@@ -183,10 +185,11 @@ def run(root: Path, quick: bool, seed: int, half: str | None, budget_ms: float) 
             started = time.perf_counter()
             zx_reads.append(plain_zxing(gray))
             figures.zxing_ms.append((time.perf_counter() - started) * 1000.0)
-        union = [text for texts in zx_reads for text in texts]
-        figures.zxing.add(sample, which, score(sample, union), _first_read(sample, zx_reads))
+        zx_union = [text for texts in zx_reads for text in texts]
+        figures.zxing.add(sample, which, score(sample, zx_union), _first_read(sample, zx_reads))
 
         source.present([_bgr(gray) for gray in grays])
+        counters = loop.stats()
         loop_reads: list[list[str]] = [[] for _ in grays]
         while True:
             started = time.perf_counter()
@@ -198,9 +201,14 @@ def run(root: Path, quick: bool, seed: int, half: str | None, budget_ms: float) 
             clock.advance(elapsed)
             loop_reads[source.taken[-1]].extend(result.text for result in results)
         figures.taken += len(source.taken)
+        after = loop.stats()
+        for counter in ("idle_skipped", "held_skipped"):
+            skipped = int(after.get(counter, 0.0) - counters.get(counter, 0.0))
+            figures.skipped[counter] = figures.skipped.get(counter, 0) + skipped
         figures.offered += len(grays)
         union = [text for texts in loop_reads for text in texts]
         figures.loop.add(sample, which, score(sample, union), _first_read(sample, loop_reads))
+        figures.rows.append((name, sample.capacity, score(sample, union), score(sample, zx_union)))
 
         clock.advance(settings.debounce_s + 1.0)  # the next visitor comes later
         source.present(blank)
@@ -236,7 +244,9 @@ def report(figures: Figures, budget_ms: float) -> None:
     print(f"{'total':24s} {capacity.codes:>6d} {loop.codes:>8d} {zxing.codes:>10d}")
     print(
         f"frames offered {figures.offered}, taken by the loop {figures.taken} "
-        f"(the rest arrived while it was decoding)"
+        f"(the rest arrived while it was decoding); of those taken, skipped as unchanged "
+        f"{figures.skipped.get('idle_skipped', 0)} while idle, "
+        f"{figures.skipped.get('held_skipped', 0)} while holding a code already read"
     )
     print(
         f"codes read within 0.5 s: live loop {loop.codes}, plain zxing-cpp on every frame "
@@ -275,11 +285,16 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--half", choices=("a", "b"), help="even (a) or odd (b) photos only")
     parser.add_argument("--budget-ms", type=float, default=ScanSettings().frame_budget_ms)
+    parser.add_argument("--list", action="store_true", help="list photos the two read apart")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     started = time.perf_counter()
     figures = run(args.dataset, args.quick, args.seed, args.half, args.budget_ms)
     report(figures, args.budget_ms)
+    if args.list:
+        for name, codes, loop, zxing in figures.rows:
+            if loop != zxing or loop < codes:
+                print(f"  {name}: {codes} codes, loop {loop}, zxing-cpp {zxing}")
     print(
         f"seed {args.seed}; {time.perf_counter() - started:.0f} s; load average "
         f"{load:.2f} at start, {os.getloadavg()[0]:.2f} at end (2 cores)"

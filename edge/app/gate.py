@@ -24,7 +24,6 @@ from edge.events import GateEvent
 from edge.mqtt.control import CONTROL_THREAD, ControlPlane
 from edge.mqtt.publisher import DISPATCH_THREAD, NETWORK_THREAD_PREFIX, EventPublisher
 from edge.mqtt.telemetry import TELEMETRY_THREAD, TelemetryPublisher
-from edge.platform.client import PlatformClient
 from edge.platform.documents import DESK_THREAD, DocumentDesk
 from edge.platform.provider import with_platform
 from edge.platform.secret import read_platform_secret
@@ -74,6 +73,8 @@ def platform_checker(config: Config, clock: Clock) -> CredentialChecker:
     """The platform of a configuration (without a client when [platform] names none)."""
     if not config.platform.enabled:
         return CredentialChecker(config.platform, None)
+    from edge.platform.client import PlatformClient  # noqa: PLC0415 - httpx only when used
+
     secret = read_gate_platform_secret(config)
     terminal = f"{config.gate.site}/{config.gate.gate}"
     client = PlatformClient(config.platform, secret, terminal, clock)

@@ -6,12 +6,15 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from edge.credentials.result import Colour, DecisionPath, InvalidReason, VerificationResult
-from edge.platform.client import PlatformClient, PlatformOutcome
 from edge.platform.idcard import normalise_id
 from edge.platform.protocol import CertType, VerifyAnswer
 from edge.platform.settings import PlatformSettings
+
+if TYPE_CHECKING:  # the client (httpx) is loaded only where a platform is configured
+    from edge.platform.client import PlatformClient, PlatformOutcome
 
 OfflineVerify = Callable[[str], VerificationResult]
 FORMAT = "platform"
