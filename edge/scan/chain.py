@@ -76,6 +76,8 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
 # Round 0 is cheap (a few ms on a 1280x720 frame) and reads most of what the fallbacks read, so
 # it always runs: a busy processor must not make the result depend on the clock.
 GUARANTEED_ROUNDS = 1
+# Weight of the newest measurement in a pass's running cost (ms per megapixel).
+COST_WEIGHT = 0.2
 
 
 @dataclass
@@ -110,6 +112,9 @@ class DecoderChain:
         self._roi_small = roi_small
         self._max_rois = max_rois
         self._timer = timer
+        # what each pass has cost so far, in ms per megapixel: a later pass starts only when its
+        # expected cost fits in what is left of the frame's budget
+        self._cost: dict[str, float] = {}
 
     def decode(
         self,
@@ -145,15 +150,39 @@ class DecoderChain:
                 if frame_rounds is None
                 else {index % len(ROUNDS) for index in frame_rounds}
             )
-            self._run_fallbacks(gray, result, lambda: spent_ms() > budget_ms, rounds)
+            self._run_fallbacks(gray, result, lambda: budget_ms - spent_ms(), rounds)
         result.ms = spent_ms()
         return result
+
+    def expected_ms(self, name: str, pixels: int) -> float:
+        """What pass `name` is expected to cost on an image of `pixels` (0 before its first run)."""
+        return self._cost.get(name, 0.0) * pixels / 1e6
+
+    def _fits(self, name: str, pixels: int, left_ms: float) -> bool:
+        return left_ms > 0.0 and self.expected_ms(name, pixels) <= left_ms
+
+    def _run_pass(
+        self,
+        name: str,
+        run: Callable[[GrayFrame, float, tuple[float, float]], Detection],
+        image: GrayFrame,
+        scale: float,
+        offset: tuple[float, float],
+    ) -> Detection:
+        started = self._timer()
+        detection = run(image, scale, offset)
+        per_megapixel = (self._timer() - started) * 1000.0 * 1e6 / max(1, image.size)
+        known = self._cost.get(name)
+        self._cost[name] = (
+            per_megapixel if known is None else known + COST_WEIGHT * (per_megapixel - known)
+        )
+        return detection
 
     def _run_fallbacks(
         self,
         gray: GrayFrame,
         result: ChainResult,
-        over_budget: Callable[[], bool],
+        left_ms: Callable[[], float],
         frame_rounds: Container[int],
     ) -> None:
         rois = self._prepare_rois(gray, result)
@@ -166,17 +195,17 @@ class DecoderChain:
                 if image is None:
                     continue
                 for name, run in roi_passes:
-                    if not guaranteed and over_budget():
-                        return
-                    if self._absorb(result, name, run(image, scale, offset)):
+                    if not guaranteed and not self._fits(name, image.size, left_ms()):
+                        continue
+                    if self._absorb(result, name, self._run_pass(name, run, image, scale, offset)):
                         rois[index] = (None, scale, offset)
                         break
             for name, run in frame_passes:
                 if result.codes or round_index not in frame_rounds:
                     break
-                if not guaranteed and over_budget():
-                    return
-                self._absorb(result, name, run(frame, frame_scale, (0.0, 0.0)))
+                if not guaranteed and not self._fits(name, frame.size, left_ms()):
+                    continue
+                self._absorb(result, name, self._run_pass(name, run, frame, frame_scale, (0, 0)))
 
     def _prepare_rois(
         self, gray: GrayFrame, result: ChainResult
