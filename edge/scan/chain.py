@@ -76,8 +76,10 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
 # Round 0 is cheap (a few ms on a 1280x720 frame) and reads most of what the fallbacks read, so
 # it always runs: a busy processor must not make the result depend on the clock.
 GUARANTEED_ROUNDS = 1
-# Weight of the newest measurement in a pass's running cost (ms per megapixel).
-COST_WEIGHT = 0.2
+# Weight of the newest measurement in a pass's running cost (ms per megapixel): a dearer run
+# counts much, a cheaper one little, so the estimate follows the slow end of what a pass costs
+# (its cost varies with the picture) and a pass rarely overruns the budget it was let into.
+COST_RISE, COST_FALL = 0.5, 0.05
 
 
 @dataclass
@@ -173,9 +175,11 @@ class DecoderChain:
         detection = run(image, scale, offset)
         per_megapixel = (self._timer() - started) * 1000.0 * 1e6 / max(1, image.size)
         known = self._cost.get(name)
-        self._cost[name] = (
-            per_megapixel if known is None else known + COST_WEIGHT * (per_megapixel - known)
-        )
+        if known is None:
+            self._cost[name] = per_megapixel
+        else:
+            weight = COST_RISE if per_megapixel > known else COST_FALL
+            self._cost[name] = known + weight * (per_megapixel - known)
         return detection
 
     def _run_fallbacks(
