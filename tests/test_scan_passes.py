@@ -51,3 +51,17 @@ def test_a_pass_starts_only_when_its_learned_cost_fits_the_budget_left(
     # later frames skip it, yet still run the cheaper passes behind it
     assert chain.decode(EMPTY).passes == ["frame", "cheap-first", "cheap", "cheap-last"]
     assert chain.expected_ms("slow", EMPTY.size) > 20.0
+
+
+def test_the_round_a_live_frame_names_runs_right_after_the_guaranteed_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = SteppedClock()
+    located = ((100.0, 100.0), (200.0, 100.0), (200.0, 200.0), (100.0, 200.0))
+    monkeypatch.setattr(chain_module, "read_zxing", lambda *_, **__: Detection([], [located]))
+    rounds = tuple(((name, _costing(clock, 1.0)),) for name in ("roi-0", "roi-1", "roi-2"))
+    monkeypatch.setattr(chain_module, "ROUNDS", tuple((roi, ()) for roi in rounds))
+    chain = DecoderChain(budget_ms=100.0, timer=clock)
+    # a symbol was located but not read: every round's passes try its region
+    assert chain.decode(EMPTY, frame_rounds=[2]).passes == ["frame", "roi-0", "roi-2", "roi-1"]
+    assert chain.decode(EMPTY).passes == ["frame", "roi-0", "roi-1", "roi-2"]

@@ -127,8 +127,9 @@ class DecoderChain:
         """Decode `gray`; `hint` is where a code was last seen (tried first, cheaply).
 
         `frame_rounds` limits the whole-frame fallback passes to those rounds (indices taken
-        modulo the number of rounds): a live loop runs one round per frame, so a code held up for
-        a few frames meets every pass while no single frame pays for all of them."""
+        modulo the number of rounds) and runs those rounds right after the guaranteed ones: a
+        live loop names one round per frame, so a code held up for a few frames meets every pass
+        first in some frame's budget, while no single frame pays for all of them."""
         start = self._timer()
         result = ChainResult()
         # The budget is stated for a camera frame of `REFERENCE_PIXELS`; larger stills (snapshots
@@ -193,7 +194,10 @@ class DecoderChain:
         frame, frame_scale = pp.resize_to(gray, self._frame_side)
         if max(frame.shape) < self._roi_side:
             frame, frame_scale = pp.scale_for_code(frame, self._roi_side, self._roi_small)
-        for round_index, (roi_passes, frame_passes) in enumerate(ROUNDS):
+        chosen = [index for index in range(len(ROUNDS)) if index in frame_rounds]
+        order = sorted(range(len(ROUNDS)), key=lambda i: (i >= GUARANTEED_ROUNDS, i not in chosen))
+        for round_index in order:
+            roi_passes, frame_passes = ROUNDS[round_index]
             guaranteed = round_index < GUARANTEED_ROUNDS
             for index, (image, scale, offset) in enumerate(rois):
                 if image is None:
