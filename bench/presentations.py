@@ -151,6 +151,53 @@ def _first_read(sample: Sample, reads: list[list[str]]) -> int | None:
     return None
 
 
+def _through_loop(
+    loop: ScanLoop,
+    source: CameraOnVirtualClock,
+    clock: FakeClock,
+    grays: list[GrayFrame],
+    figures: Figures,
+) -> list[list[str]]:
+    """One presentation through the live loop: the texts read from each frame it took."""
+    source.present([_bgr(gray) for gray in grays])
+    counters = loop.stats()
+    reads: list[list[str]] = [[] for _ in grays]
+    while True:
+        before = len(source.taken)
+        started = time.perf_counter()
+        results = loop.step(0.0)
+        elapsed = time.perf_counter() - started
+        if len(source.taken) == before:
+            break
+        clock.advance(elapsed)
+        reads[source.taken[-1]].extend(result.text for result in results)
+    figures.taken += len(source.taken)
+    after = loop.stats()
+    for counter in ("idle_skipped", "held_skipped"):
+        skipped = int(after.get(counter, 0.0) - counters.get(counter, 0.0))
+        figures.skipped[counter] = figures.skipped.get(counter, 0) + skipped
+    return reads
+
+
+def _idle_scene(
+    loop: ScanLoop,
+    source: CameraOnVirtualClock,
+    clock: FakeClock,
+    blank: list[Frame],
+    figures: Figures,
+) -> None:
+    """The empty scene until the next visitor: the time of each frame judged unchanged."""
+    source.present(blank)
+    for _ in blank:
+        before = int(loop.stats()["idle_skipped"])
+        started = time.perf_counter()
+        loop.step(0.0)
+        elapsed = time.perf_counter() - started
+        if int(loop.stats()["idle_skipped"]) > before:
+            figures.idle_ms.append(elapsed * 1000.0)
+        clock.advance(1.0 / FPS)
+
+
 def run(root: Path, quick: bool, seed: int, half: str | None, budget_ms: float) -> Figures:
     """Every presentation through the live loop and through plain zxing-cpp, same frames."""
     samples = list(iter_samples(root))
@@ -188,38 +235,14 @@ def run(root: Path, quick: bool, seed: int, half: str | None, budget_ms: float) 
         zx_union = [text for texts in zx_reads for text in texts]
         figures.zxing.add(sample, which, score(sample, zx_union), _first_read(sample, zx_reads))
 
-        source.present([_bgr(gray) for gray in grays])
-        counters = loop.stats()
-        loop_reads: list[list[str]] = [[] for _ in grays]
-        while True:
-            started = time.perf_counter()
-            before = len(source.taken)
-            results = loop.step(0.0)
-            elapsed = time.perf_counter() - started
-            if len(source.taken) == before:
-                break
-            clock.advance(elapsed)
-            loop_reads[source.taken[-1]].extend(result.text for result in results)
-        figures.taken += len(source.taken)
-        after = loop.stats()
-        for counter in ("idle_skipped", "held_skipped"):
-            skipped = int(after.get(counter, 0.0) - counters.get(counter, 0.0))
-            figures.skipped[counter] = figures.skipped.get(counter, 0) + skipped
+        loop_reads = _through_loop(loop, source, clock, grays, figures)
         figures.offered += len(grays)
         union = [text for texts in loop_reads for text in texts]
         figures.loop.add(sample, which, score(sample, union), _first_read(sample, loop_reads))
         figures.rows.append((name, sample.capacity, score(sample, union), score(sample, zx_union)))
 
         clock.advance(settings.debounce_s + 1.0)  # the next visitor comes later
-        source.present(blank)
-        for _ in blank:
-            started = time.perf_counter()
-            before = int(loop.stats()["idle_skipped"])
-            loop.step(0.0)
-            elapsed = time.perf_counter() - started
-            if int(loop.stats()["idle_skipped"]) > before:
-                figures.idle_ms.append(elapsed * 1000.0)
-            clock.advance(1.0 / FPS)
+        _idle_scene(loop, source, clock, blank, figures)
     figures.loop_ms = chain.ms
     return figures
 
