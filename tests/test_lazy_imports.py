@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 
 from edge.clock import SystemClock
+from edge.credentials.dcc import DccVerifier
+from edge.credentials.dcc.settings import DccSettings
+from edge.credentials.formats import gate_verifiers
 from edge.sim.credentials import SimCredentials
 from edge.sim.scenario import demo_gate_settings
+from tests.dcc_support import NOW, World, make_signer
 
 # Loaded by `gate-edge run` for a gate with no platform, DCC off, simulated hardware and no
 # EU signer in its trust list, they would only cost memory.
@@ -103,3 +107,12 @@ def test_run_imports_nothing_its_configuration_does_not_use(
 def test_run_still_loads_what_it_uses(modules_without_dcc: list[str]) -> None:
     for needed in ("edge.scan.loop", "edge.credentials.hcn1.verifier", "paho.mqtt.client"):
         assert needed in modules_without_dcc
+
+
+def test_with_dcc_off_the_gate_answers_as_the_switched_off_verifier_without_loading_it() -> None:
+    off = DccSettings(enabled=False)
+    signer = make_signer("ES256")
+    text, trust = signer.issue(), World().trust(signer)
+    answer = gate_verifiers(off).verify(text, trust, None, NOW, 30)
+    assert answer == DccVerifier(off).verify(text, trust, None, NOW, 30)
+    assert answer.reason == "unsupported"
