@@ -8,6 +8,7 @@ from edge.credentials.hcn1 import Hcn1Verifier
 from edge.credentials.result import VerificationResult
 from edge.credentials.seam import CredentialVerifier, CredentialVerifiers
 from edge.credentials.trust.trustlist import Denylist, TrustList
+from edge.reasons import Reason
 
 
 class TurnedOff:
@@ -22,7 +23,7 @@ class TurnedOff:
         self, text: str, trust: TrustList, denylist: Denylist | None, now: float, skew_s: int
     ) -> VerificationResult:
         """Every text of a format turned off is unsupported."""
-        return VerificationResult.invalid("unsupported", format=self.format)
+        return VerificationResult.invalid(Reason.UNSUPPORTED, format=self.format)
 
 
 def gate_verifiers(dcc: DccSettings | None = None) -> CredentialVerifiers:
