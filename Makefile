@@ -28,8 +28,10 @@ bench: bootstrap
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/decode.py --dataset ../shared/testdata/qr-photos
 	$(BIN)/python bench/loop.py
+	$(BIN)/python bench/presentations.py --dataset ../shared/testdata/qr-photos
 	$(BIN)/python bench/mqtt.py
 	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/gateio.py
 	$(BIN)/python bench/platform.py
 	$(BIN)/python bench/collect.py

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge.clock import Clock
 from edge.core.controller import GateController
 from edge.credentials.trust.health import TrustHealth
-from edge.platform.client import PlatformClient
 from edge.scan.loop import ScanLoop
 from edge.service.clockguard import judge_clock, kernel_sync_state
 from edge.thermo.reading import ThermometerDevice
+
+if TYPE_CHECKING:  # the client (httpx) is loaded only where a platform is configured
+    from edge.platform.client import PlatformClient
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from edge.app.status_faults import StatusFaults
 from edge.clock import Clock
 from edge.core.controller import GateController
 from edge.errors import GateEdgeError
-from edge.platform.client import PlatformClient
 from edge.service.clockguard import ClockWatch
 from edge.service.workers import WorkerRegistry
 from edge.storage.trust_store import TrustStore
+
+if TYPE_CHECKING:  # the client (httpx) is loaded only where a platform is configured
+    from edge.platform.client import PlatformClient
 
 log = logging.getLogger(__name__)
 

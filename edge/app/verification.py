@@ -13,7 +13,6 @@ from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.snapshot import TrustSnapshot
 from edge.credentials.trust.trustlist import parse_denylist, parse_trust_list
 from edge.errors import ConfigError, TrustListError
-from edge.platform.client import PlatformClient
 from edge.platform.dispatch import CredentialDispatch
 from edge.platform.secret import read_platform_secret
 from edge.platform.verifier import CredentialChecker
@@ -38,6 +37,8 @@ def platform_checker(config: Config, clock: Clock) -> CredentialChecker:
     """The platform of a configuration (without a client when [platform] names none)."""
     if not config.platform.enabled:
         return CredentialChecker(config.platform, None)
+    from edge.platform.client import PlatformClient  # noqa: PLC0415 - httpx only when used
+
     secret = read_gate_platform_secret(config)
     terminal = f"{config.gate.site}/{config.gate.gate}"
     client = PlatformClient(config.platform, secret, terminal, clock)

@@ -34,6 +34,8 @@ _CENTRAL_NOTE = (
 )
 
 EXIT_USAGE = 2
+# `run` registers its own command only: the service never loads what the tools import.
+_ALONE = {"run": "edge.cli.service_cmd"}
 
 
 class DefaultsHelpFormatter(argparse.HelpFormatter):
@@ -63,14 +65,14 @@ def _show_defaults(parser: argparse.ArgumentParser) -> None:
                 _show_defaults(child)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Assemble the parser from every command module that is present."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Assemble the parser from every command module that is present (or just `only`)."""
     parser = argparse.ArgumentParser(
         prog="gate-edge", description="Health-code entry gate terminal.", epilog=_CENTRAL_NOTE
     )
     parser.add_argument("--version", action="version", version=f"gate-edge {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _COMMAND_MODULES:
+    for name in (only,) if only else _COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -78,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
-    for name in _CENTRAL_ALIASES:
+    for name in () if only else _CENTRAL_ALIASES:
         importlib.import_module(name).register(subparsers, listed=False)
     _show_defaults(parser)
     return parser
@@ -86,8 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; errors become a one-line message and a non-zero exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_ALONE.get(words[0]) if words else None)
+    args = parser.parse_args(words)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)

@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from edge.app.runner import run_service
-from edge.sim.demo import main as demo_main
-
 
 def register(subparsers: Any) -> None:
     """Add the `run` and `demo` commands."""
@@ -24,8 +21,12 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from edge.app.runner import run_service  # noqa: PLC0415 - the demo does not need it
+
     return run_service(args.config)
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from edge.sim.demo import main as demo_main  # noqa: PLC0415 - the service never needs it
+
     return demo_main(gateio=args.gateio)

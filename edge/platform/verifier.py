@@ -6,13 +6,16 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from edge.credentials.result import Colour, DecisionPath, VerificationResult
-from edge.platform.client import PlatformClient, PlatformOutcome
 from edge.platform.settings import PlatformSettings
 from edge.reasons import Reason
 from edge.wire.idcard import normalise_id
 from edge.wire.platform import CertType, VerifyAnswer
+
+if TYPE_CHECKING:  # the client (httpx) is loaded only where a platform is configured
+    from edge.platform.client import PlatformClient, PlatformOutcome
 
 OfflineVerify = Callable[[str], VerificationResult]
 FORMAT = "platform"

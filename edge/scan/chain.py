@@ -76,6 +76,10 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
 # Round 0 is cheap (a few ms on a 1280x720 frame) and reads most of what the fallbacks read, so
 # it always runs: a busy processor must not make the result depend on the clock.
 GUARANTEED_ROUNDS = 1
+# Weight of the newest measurement in a pass's running cost (ms per megapixel): a dearer run
+# counts much, a cheaper one little, so the estimate follows the slow end of what a pass costs
+# (its cost varies with the picture) and a pass rarely overruns the budget it was let into.
+COST_RISE, COST_FALL = 0.5, 0.05
 
 
 @dataclass
@@ -110,6 +114,9 @@ class DecoderChain:
         self._roi_small = roi_small
         self._max_rois = max_rois
         self._timer = timer
+        # what each pass has cost so far, in ms per megapixel: a later pass starts only when its
+        # expected cost fits in what is left of the frame's budget
+        self._cost: dict[str, float] = {}
 
     def decode(
         self,
@@ -120,8 +127,9 @@ class DecoderChain:
         """Decode `gray`; `hint` is where a code was last seen (tried first, cheaply).
 
         `frame_rounds` limits the whole-frame fallback passes to those rounds (indices taken
-        modulo the number of rounds): a live loop runs one round per frame, so a code held up for
-        a few frames meets every pass while no single frame pays for all of them."""
+        modulo the number of rounds) and runs those rounds right after the guaranteed ones: a
+        live loop names one round per frame, so a code held up for a few frames meets every pass
+        first in some frame's budget, while no single frame pays for all of them."""
         start = self._timer()
         result = ChainResult()
         # The budget is stated for a camera frame of `REFERENCE_PIXELS`; larger stills (snapshots
@@ -145,38 +153,67 @@ class DecoderChain:
                 if frame_rounds is None
                 else {index % len(ROUNDS) for index in frame_rounds}
             )
-            self._run_fallbacks(gray, result, lambda: spent_ms() > budget_ms, rounds)
+            self._run_fallbacks(gray, result, lambda: budget_ms - spent_ms(), rounds)
         result.ms = spent_ms()
         return result
+
+    def expected_ms(self, name: str, pixels: int) -> float:
+        """What pass `name` is expected to cost on an image of `pixels` (0 before its first run)."""
+        return self._cost.get(name, 0.0) * pixels / 1e6
+
+    def _fits(self, name: str, pixels: int, left_ms: float) -> bool:
+        return left_ms > 0.0 and self.expected_ms(name, pixels) <= left_ms
+
+    def _run_pass(
+        self,
+        name: str,
+        run: Callable[[GrayFrame, float, tuple[float, float]], Detection],
+        image: GrayFrame,
+        scale: float,
+        offset: tuple[float, float],
+    ) -> Detection:
+        started = self._timer()
+        detection = run(image, scale, offset)
+        per_megapixel = (self._timer() - started) * 1000.0 * 1e6 / max(1, image.size)
+        known = self._cost.get(name)
+        if known is None:
+            self._cost[name] = per_megapixel
+        else:
+            weight = COST_RISE if per_megapixel > known else COST_FALL
+            self._cost[name] = known + weight * (per_megapixel - known)
+        return detection
 
     def _run_fallbacks(
         self,
         gray: GrayFrame,
         result: ChainResult,
-        over_budget: Callable[[], bool],
+        left_ms: Callable[[], float],
         frame_rounds: Container[int],
     ) -> None:
         rois = self._prepare_rois(gray, result)
         frame, frame_scale = pp.resize_to(gray, self._frame_side)
         if max(frame.shape) < self._roi_side:
             frame, frame_scale = pp.scale_for_code(frame, self._roi_side, self._roi_small)
-        for round_index, (roi_passes, frame_passes) in enumerate(ROUNDS):
+        chosen = [index for index in range(len(ROUNDS)) if index in frame_rounds]
+        order = sorted(range(len(ROUNDS)), key=lambda i: (i >= GUARANTEED_ROUNDS, i not in chosen))
+        for round_index in order:
+            roi_passes, frame_passes = ROUNDS[round_index]
             guaranteed = round_index < GUARANTEED_ROUNDS
             for index, (image, scale, offset) in enumerate(rois):
                 if image is None:
                     continue
                 for name, run in roi_passes:
-                    if not guaranteed and over_budget():
-                        return
-                    if self._absorb(result, name, run(image, scale, offset)):
+                    if not guaranteed and not self._fits(name, image.size, left_ms()):
+                        continue
+                    if self._absorb(result, name, self._run_pass(name, run, image, scale, offset)):
                         rois[index] = (None, scale, offset)
                         break
             for name, run in frame_passes:
                 if result.codes or round_index not in frame_rounds:
                     break
-                if not guaranteed and over_budget():
-                    return
-                self._absorb(result, name, run(frame, frame_scale, (0.0, 0.0)))
+                if not guaranteed and not self._fits(name, frame.size, left_ms()):
+                    continue
+                self._absorb(result, name, self._run_pass(name, run, frame, frame_scale, (0, 0)))
 
     def _prepare_rois(
         self, gray: GrayFrame, result: ChainResult

@@ -64,8 +64,16 @@ class SimCredentials:
             dsc=make_dsc(dsc_key, DCC_COUNTRY),
         )
 
-    def write(self, directory: Path, now: float, revoked: list[bytes] | None = None) -> Path:
-        """Write root public key, trust list and denylist; return the root key path."""
+    def write(
+        self,
+        directory: Path,
+        now: float,
+        revoked: list[bytes] | None = None,
+        *,
+        with_signer: bool = True,
+    ) -> Path:
+        """Write root public key, trust list (with the DCC signer unless told otherwise) and
+        denylist; return the root key path."""
         directory.mkdir(parents=True, exist_ok=True)
         root_path = directory / "trust-root.pub.pem"
         root_path.write_bytes(public_key_pem(self.root.public_key()))
@@ -81,7 +89,7 @@ class SimCredentials:
                 version=1,
                 issued_at=issued,
                 expires_at=issued + 7 * _DAY,
-                signers=[SignerEntry(self.dsc, DCC_COUNTRY)],
+                signers=[SignerEntry(self.dsc, DCC_COUNTRY)] if with_signer else [],
             )
         )
         (directory / "denylist.json").write_bytes(

@@ -8,15 +8,16 @@ import hashlib
 import re
 import warnings
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtensionOID, NameOID
 
 from edge.errors import TrustListError
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 ALG_ES256 = -7
 ALG_ES384 = -35
@@ -65,6 +66,8 @@ def dsc_kid(der: bytes) -> bytes:
 def certificate_ders(data: bytes) -> list[bytes]:
     """The DER of every certificate in a file: DER, PEM (one or a bundle), or bare base64."""
     if data.lstrip().startswith(b"-----"):
+        from cryptography import x509  # noqa: PLC0415 - X.509 loads with the first certificate
+
         try:
             certificates = x509.load_pem_x509_certificates(data)
         except ValueError as exc:
@@ -88,6 +91,8 @@ def parse_dsc(der: bytes, country: str | None = None) -> DocumentSigner:
     """
     if len(der) > MAX_CERTIFICATE_BYTES:
         raise TrustListError("certificate larger than 16 KiB")
+    from cryptography import x509  # noqa: PLC0415 - X.509 loads with the first certificate
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -127,6 +132,8 @@ def _subject_country(certificate: x509.Certificate | None, der: bytes) -> str:
     value: object = ""
     try:
         if certificate is not None:
+            from cryptography.x509.oid import NameOID  # noqa: PLC0415 - see parse_dsc
+
             found = certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
             value = found[0].value if found else ""
         else:
@@ -212,6 +219,9 @@ def _signer_key(key: object) -> SignerKey:
 
 
 def _allowed_types(certificate: x509.Certificate) -> frozenset[str]:
+    from cryptography import x509  # noqa: PLC0415 - see parse_dsc
+    from cryptography.x509.oid import ExtensionOID  # noqa: PLC0415 - see parse_dsc
+
     try:
         usage = certificate.extensions.get_extension_for_oid(ExtensionOID.EXTENDED_KEY_USAGE)
     except x509.ExtensionNotFound:
