@@ -19,6 +19,7 @@ from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.commands import load_command_key
 from edge.mqtt.settings import MqttSettings
 from edge.platform.secret import read_platform_secret
+from edge.screen.catalogue import load_catalogues
 from edge.storage.trust_store import load_root_public_key
 
 
@@ -57,10 +58,24 @@ def machine_problems(config: Config | PartialConfig) -> list[str]:
             read_platform_secret(secret)
         except ConfigError as exc:
             problems += exc.problems
+    problems += _screen_problems(config)
     for key, port in serial_ports_in_use(config):
         if "://" not in port and os.path.isdir(port):
             problems.append(f"{key}: {port} is a directory; name the device in it")
     return problems
+
+
+def _screen_problems(config: Config | PartialConfig) -> list[str]:
+    """The text catalogues the screen and the voice would load (shipped and operator's)."""
+    screen, voice = config.screen, config.voice
+    if screen is None or voice is None or not (screen.enabled or voice.enabled):
+        return []
+    tags = list(dict.fromkeys([*screen.languages, *(voice.languages if voice.enabled else [])]))
+    try:
+        load_catalogues(tags, screen.texts_dir)
+    except ConfigError as exc:
+        return exc.problems
+    return []
 
 
 def _root_key_problem(path: str) -> str | None:

@@ -32,6 +32,8 @@ from edge.platform.verifier import CredentialChecker
 from edge.ports import Heartbeat
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanFault, ScanResult
+from edge.screen.audio import AudioOut
+from edge.screen.service import visitor_screen
 from edge.service.clockguard import ClockWatch, judge_clock, kernel_sync_state
 from edge.service.journal import log_decision
 from edge.service.lifecycle import Lifecycle
@@ -107,8 +109,10 @@ class GateService:
         config_path: str | None = None,
         notifier: Notifier | None = None,
         on_decision: Callable[[DecisionRecord], None] | None = None,
+        audio_out: AudioOut | None = None,
     ) -> None:
         self.config, self.hardware = config, hardware
+        self._audio_out = audio_out
         self.clock = clock or SystemClock()
         self._config_path = config_path
         self._notifier = notifier or Notifier.from_env()
@@ -177,6 +181,11 @@ class GateService:
             ledger=self.passback,
         )
         self.controller.add_listener(log_decision)
+        self.screen = visitor_screen(
+            config.screen, config.voice, self.clock, state_dir, self._audio_out
+        )
+        if self.screen is not None:
+            self.screen.attach(self.controller)
         self.scan = ScanLoop(
             self.trust.verify,
             config.scan,
@@ -261,6 +270,9 @@ class GateService:
                 self.watchdog.register_thread(name, thread_name)
         self.hardware.start()
         self._lifecycle.started("relay", self.hardware.relay.release)
+        if self.screen is not None:
+            self.screen.start()
+            self._lifecycle.started("visitor screen", self.screen.stop)
         self.controller.start()
         self._lifecycle.started("gate controller", self.controller.close)
         self.scan.start()

@@ -66,6 +66,16 @@ FAULTS: tuple[FaultKind, ...] = (
         ),
     ),
     _latched(
+        "audio_fault",
+        "nothing",
+        "automatic",
+        "the voice prompts cannot be played (no sound device, or the player failed)",
+        (
+            "automatic: cleared when a prompt plays again. `aplay -l` lists the sound device; "
+            "`voice.player` names the command"
+        ),
+    ),
+    _latched(
         "denylist_fault",
         "nothing",
         "automatic",
