@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 SITE, GATE = DEMO_SITE, "gate-1"
 _DECISION_TIMEOUT_S = 15.0
 
-StepObserver = Callable[[int, Step, "DecisionRecord | None", GateService], None]
-"""Called after each visitor, while the decision is still on the screen."""
+StepObserver = Callable[[int, "Step | None", "DecisionRecord | None", GateService], None]
+"""Called once the gate has started (index 0, no step) and after each visitor, while the
+decision is still on the screen."""
 
 
 @dataclass
@@ -214,6 +215,8 @@ def _run_steps(  # noqa: PLR0917
     screen_url = service.screen.url if service.screen is not None else None
     print(f"visitor screen: {screen_url}; voice prompts below each visitor\n", file=out)
     try:
+        if observer is not None:
+            observer(0, None, None, service)
         table.header()
         for index, step in enumerate(steps, 1):
             spoken = len(voice.prompts)

@@ -26,7 +26,12 @@ function render(state) {
   });
   document.getElementById("languages").replaceChildren(...blocks);
   body.dataset.seq = String(state.seq);
-  body.dataset.shownAt = String(Date.now());
+  const decidedAt = state.decided_at === null ? "" : String(state.decided_at);
+  if (body.dataset.decidedAt !== decidedAt) {
+    // When this decision first appeared (for the push latency; kept only while it is shown).
+    body.dataset.decidedAt = decidedAt;
+    body.dataset.shownAt = String(Date.now());
+  }
 }
 
 const stream = new EventSource("/events");
