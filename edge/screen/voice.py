@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 VOICE_THREAD = "voice"
 QUEUE_DEPTH = 4
+SETTLE_S = 0.05
+"""A prompt starts this long after its moment: the controller's next steps (the relay pulse
+follows a pass within milliseconds) never wait for the player's process to start."""
 _SPOKEN_PHASES = ("identity", "measuring", "out_of_service")
 
 
@@ -82,6 +85,7 @@ class VoicePlayer:
         self._phase = "idle"
         self._faulted = False
         self._espeak = audio.wants_sound and espeak_available()
+        self._ready: dict[tuple[str, str, int], bytes | None] = {}  # at a volume, ready to play
         self._thread: threading.Thread | None = None
 
     def on_moment(self, moment: Moment) -> None:
@@ -152,6 +156,7 @@ class VoicePlayer:
             key = self._queue.get()
             if key is None:
                 return
+            self._clock.sleep(SETTLE_S)
             try:
                 self._speak(key)
             except Exception as exc:
@@ -163,8 +168,10 @@ class VoicePlayer:
         if volume <= 0:
             return
         for prompt in self.prompts(key):
-            wav = None if prompt.wav is None else scaled(prompt.wav, volume)
-            self._audio.play(Prompt(prompt.language, key, prompt.text, wav))
+            ready = (prompt.language, key, volume)
+            if ready not in self._ready:  # scaled once per volume, not per visitor
+                self._ready[ready] = None if prompt.wav is None else scaled(prompt.wav, volume)
+            self._audio.play(Prompt(prompt.language, key, prompt.text, self._ready[ready]))
         if self._faulted:
             self._faulted = False
             self._on_recover()
