@@ -113,4 +113,5 @@ def _texts(catalogue: Catalogue, phase: str, moment: Moment) -> dict[str, Any]:
         "headline": headline,
         "next": next_texts,
         "notes": notes,
+        "offline": catalogue.state("out_of_service").screen,
     }

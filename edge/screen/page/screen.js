@@ -34,5 +34,21 @@ function render(state) {
   }
 }
 
+let last = null;
+
+// The gate stopped answering: out of service (nothing of the last visitor stays on show) until
+// the stream reconnects, which EventSource does on its own.
+function offline() {
+  if (last === null) return;
+  render({...last, phase: "out_of_service", colour: null, verdict: null, temperature_c: null,
+          name: null, decided_at: null, reasons: [],
+          languages: last.languages.map((language) => ({...language, headline: language.offline,
+                                                        next: [], notes: []}))});
+}
+
 const stream = new EventSource("/events");
-stream.onmessage = (message) => render(JSON.parse(message.data));
+stream.onmessage = (message) => {
+  last = JSON.parse(message.data);
+  render(last);
+};
+stream.onerror = offline;
