@@ -19,8 +19,9 @@ from selenium.webdriver.chrome.service import Service
 from edge.app.gate import GateService
 from edge.core.records import DecisionRecord
 from edge.screen.catalogue import load_catalogues
+from edge.sim.credentials import SimCredentials
 from edge.sim.demo import run_demo
-from edge.sim.scenario import Step
+from edge.sim.scenario import Step, demo_scenario
 
 pytestmark = pytest.mark.slow
 
@@ -139,7 +140,21 @@ def test_every_demo_visitor_is_shown_in_every_language(browser: Any) -> None:
         state["visitor"] = step.label
         state["latency_ms"] = round(state["shownAt"] - record.at * 1000.0, 1)
         seen.append(state)
+        if index == len(outcome_steps):  # after the last visitor: the relay fails
+            service.controller.report_fault("relay", "pulse failed")
+            broken = {tag: catalogues[tag].state("out_of_service").screen for tag in LANGUAGES}
+            shown = _wait_for(
+                browser,
+                lambda page: (
+                    page["phase"] == "out_of_service"
+                    and {block["tag"]: block["headline"] for block in page["blocks"]} == broken
+                ),
+            )
+            browser.save_screenshot(str(ARTEFACTS / "99-out-of-service.png"))
+            if shown["phase"] != "out_of_service" or shown["name"] or shown["temperature"]:
+                problems.append(f"out of service not shown: {shown}")
 
+    outcome_steps = demo_scenario(SimCredentials.generate(), time.time()).steps
     out = io.StringIO()
     outcome = run_demo(out, use_broker=False, online_gate=False, pace_s=0.0, observer=observe)
     assert outcome.mismatches == [], out.getvalue()

@@ -3,8 +3,10 @@ moment and then forgotten, pushed to the page as server-sent events; hostile req
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -220,6 +222,21 @@ def test_hostile_requests_are_refused(
     assert connection.getresponse().status == status
     connection.close()
     assert _get(server.url + "state")[0] == 200  # still serving
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(request=st.binary(max_size=300))
+def test_garbage_requests_never_stop_the_server(server: ScreenServer, request: bytes) -> None:
+    assert server.url is not None
+    host, port = server.url.removeprefix("http://").rstrip("/").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(request + b"\r\n\r\n")
+        raw.shutdown(socket.SHUT_WR)
+        with contextlib.suppress(OSError):
+            raw.recv(256)
+    assert _get(server.url + "state")[0] == 200
 
 
 def test_streams_are_capped(server: ScreenServer) -> None:

@@ -29,12 +29,14 @@ class Moment:
 
 
 def phase_of(moment: Moment) -> str:
-    """idle, reading, identity, measuring, decision or out_of_service."""
+    """idle, reading, identity, measuring, decision or out_of_service (which, once the gate is
+    idle, goes before a decision still on show: it is what the next visitor needs to know)."""
+    idle = moment.state == GateState.IDLE
+    if idle and out_of_service(moment.faults):
+        return "out_of_service"
     if moment.record is not None:
         return "decision"
-    if moment.state == GateState.IDLE:
-        return "out_of_service" if out_of_service(moment.faults) else "idle"
-    return _PHASES.get(moment.state, "reading")
+    return "idle" if idle else _PHASES.get(moment.state, "reading")
 
 
 def out_of_service(faults: tuple[str, ...]) -> tuple[str, ...]:
