@@ -173,6 +173,6 @@ def test_every_demo_visitor_is_shown_in_every_language(browser: Any) -> None:
         assert state["stored"] == 0, "nothing stored in the browser"
     colours = [state["colour"] for state in seen]
     assert colours[:3] == ["green", "yellow", "red"]
-    assert seen[0]["temperature"].endswith("°C")
+    assert seen[0]["temperature"].endswith("°C") and seen[0]["name"] == "张*"
     latencies = sorted(state["latency_ms"] for state in seen)
     print(f"decision → page: median {latencies[len(latencies) // 2]} ms, max {latencies[-1]} ms")
