@@ -144,6 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.end_headers()
             self.close_connection = True
+            self.wfile.write(b"retry: 1000\n\n")  # reconnect within a second of a restart
             self._push_until_closed()
         except OSError:
             pass  # the browser went away
