@@ -246,10 +246,13 @@ def test_streams_are_capped(server: ScreenServer) -> None:
     for _ in range(MAX_STREAMS):
         connection = http.client.HTTPConnection(host, int(port), timeout=5)
         connection.request("GET", "/events")
-        assert connection.getresponse().status == 200
-        streams.append(connection)
+        answer = connection.getresponse()  # holds the socket open: keep it
+        assert answer.status == 200
+        streams.append((connection, answer))
     extra = http.client.HTTPConnection(host, int(port), timeout=5)
     extra.request("GET", "/events")
     assert extra.getresponse().status == 503
-    for connection in [*streams, extra]:
+    for connection, answer in streams:
+        answer.close()
         connection.close()
+    extra.close()

@@ -103,6 +103,7 @@ class SimCredentials:
         issuer: str = PRIMARY_ISSUER,
         ttl_s: int = 300,
         document: str | None = None,
+        *,
         masked_name: str | None = None,
     ) -> str:
         """A genuine code (bound to a document number when one is given)."""
