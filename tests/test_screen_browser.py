@@ -174,5 +174,7 @@ def test_every_demo_visitor_is_shown_in_every_language(browser: Any) -> None:
     colours = [state["colour"] for state in seen]
     assert colours[:3] == ["green", "yellow", "red"]
     assert seen[0]["temperature"].endswith("°C") and seen[0]["name"] == "张*"
+    dcc = next(state for state in seen if state["visitor"] == "EU DCC, vaccinated")
+    assert dcc["name"] == "T* T*"  # the certificate's initials only
     latencies = sorted(state["latency_ms"] for state in seen)
     print(f"decision → page: median {latencies[len(latencies) // 2]} ms, max {latencies[-1]} ms")

@@ -3,10 +3,13 @@ language, each with a screen text and a voice prompt; correctable by the operato
 
 from __future__ import annotations
 
+import tempfile
 import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.app.config import parse_config
 from edge.app.configcheck import machine_problems
@@ -133,3 +136,34 @@ def test_screen_and_voice_settings_are_validated(
     with pytest.raises(ConfigError) as raised:
         parse_config({"gate": {"site": "s", "gate": "g"}, section: value})
     assert any(problem.startswith(message) for problem in raised.value.problems)
+
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=80)
+@given(
+    document=st.dictionaries(
+        st.sampled_from(["language", "states", "reasons", "faults", "other"]), _VALUES, max_size=5
+    )
+)
+def test_any_catalogue_document_gives_problems_never_a_crash(document: dict[str, object]) -> None:
+    problems = catalogue_problems(document)
+    assert isinstance(problems, list) and problems
+
+
+@settings(max_examples=40, deadline=None)
+@given(content=st.binary(max_size=200))
+def test_any_operator_file_is_loaded_or_refused_clearly(content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        (Path(directory) / "en.toml").write_bytes(content)
+        try:
+            load_catalogues(["en"], directory)
+        except ConfigError as exc:
+            assert exc.problems

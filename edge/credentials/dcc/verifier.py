@@ -125,4 +125,5 @@ class DccVerifier:
             not_before=claims.issued_at,
             certificate_type=kind,
             refusal=refused,
+            masked_name=claims.masked_name,
         )
