@@ -70,7 +70,8 @@ def demo_config(state_dir: Path, root_key: Path, broker_url: str | None) -> Conf
     """A gate configured for simulated hardware with short, demo-friendly timings."""
     settings = demo_gate_settings(GATE, "warning", state_dir, root_key, broker_url)
     settings["mqtt"]["telemetry_interval_s"] = 5.0
-    settings["screen"] = {"enabled": True, "listen": "127.0.0.1:0"}
+    # The next visitor replaces a decision at once; until then it stays (for a test to look).
+    settings["screen"] = {"enabled": True, "listen": "127.0.0.1:0", "decision_hold_s": 10.0}
     settings["voice"] = {"enabled": True}
     return parse_config(settings)
 
