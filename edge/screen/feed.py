@@ -10,7 +10,7 @@ from typing import Any
 from edge.clock import Clock
 from edge.core.records import DecisionRecord, GateState
 from edge.screen.catalogue import Catalogue
-from edge.screen.view import Moment, view
+from edge.screen.view import Moment, phase_of, view
 
 MomentListener = Callable[[Moment], None]
 
@@ -40,11 +40,13 @@ class ScreenFeed:
     def on_state(self, state: GateState) -> None:
         """A state entered by the controller."""
         with self._changed:
+            before = phase_of(self._moment())
             if state == GateState.CODE_READ:
                 self._record = None  # the next visitor: the last one's decision goes
             self._expire()
             self._state = state
-            self._bump()
+            if phase_of(self._moment()) != before:  # signal, relay, passage change nothing shown
+                self._bump()
 
     def on_decision(self, record: DecisionRecord) -> None:
         """A decision (its later passage update changes nothing on the screen)."""
@@ -73,7 +75,7 @@ class ScreenFeed:
         """The moment on show as the page's document, with its sequence number."""
         with self._changed:
             self._expire()
-            moment = Moment(self._state, self._record, self._faults)
+            moment = self._moment()
             seq = self._seq
         return seq, view(moment, self._catalogues, seq)
 
@@ -112,9 +114,12 @@ class ScreenFeed:
             self._record = None
             self._bump()
 
+    def _moment(self) -> Moment:
+        return Moment(self._state, self._record, self._faults)
+
     def _bump(self) -> None:
         self._seq += 1
-        moment = Moment(self._state, self._record, self._faults)
+        moment = self._moment()
         for listener in self._listeners:
             listener(moment)
         self._changed.notify_all()

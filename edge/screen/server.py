@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -20,6 +21,9 @@ log = logging.getLogger(__name__)
 MONGOLIAN_FONT = Path("/usr/share/fonts/truetype/noto/NotoSansMongolian-Regular.ttf")
 MAX_STREAMS = 8
 KEEPALIVE_S = 15.0
+PUSH_SETTLE_S = 0.01
+"""A change is pushed this long after it happened, with whatever followed it: the controller
+goes from its decision to the relay pulse first, and a burst of changes is rendered once."""
 SERVER_THREAD = "screen-http"
 _ASSETS = {
     "/": ("page.html", "text/html; charset=utf-8"),
@@ -156,6 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         seq = -1
         while not feed.closed:
             if feed.wait_after(seq, KEEPALIVE_S):
+                time.sleep(PUSH_SETTLE_S)
                 seq, document = feed.current()
                 self.wfile.write(b"data: " + _json(document) + b"\n\n")
             else:
