@@ -120,6 +120,17 @@ def test_out_of_service_and_limited_inputs(feed: ScreenFeed) -> None:
     assert en["notes"] == [CATALOGUES["en"].fault("camera_fault").screen]
 
 
+def test_out_of_service_hides_a_decision_once_the_gate_is_idle(feed: ScreenFeed) -> None:
+    feed.on_state(GateState.DECISION)
+    feed.on_decision(record())
+    feed.on_faults({"storage_fault": "disk full"})
+    assert feed.current()[1]["phase"] == "decision"  # still handling that visitor
+    feed.on_state(GateState.IDLE)
+    _, document = feed.current()
+    assert document["phase"] == "out_of_service"
+    assert (document["name"], document["temperature_c"], document["verdict"]) == (None, None, None)
+
+
 def test_a_passage_update_changes_nothing(feed: ScreenFeed) -> None:
     feed.on_decision(record("pass", ()))
     seq, _ = feed.current()

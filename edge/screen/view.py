@@ -68,7 +68,8 @@ def colour_of(record: DecisionRecord) -> str:
 def view(moment: Moment, catalogues: Mapping[str, Catalogue], seq: int) -> dict[str, Any]:
     """The document the page renders (also served as /state)."""
     phase = phase_of(moment)
-    record = moment.record
+    record = moment.record if phase == "decision" else None  # out of service hides it
+    moment = Moment(moment.state, record, moment.faults)
     document: dict[str, Any] = {
         "seq": seq,
         "phase": phase,
