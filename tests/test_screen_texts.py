@@ -117,6 +117,16 @@ def test_config_check_reports_catalogue_problems_by_key_path(tmp_path: Path) -> 
     )
     problems = machine_problems(config)
     assert "screen.languages: zh: reasons.colour_yelow: unknown" in problems
+    missing = parse_config(
+        {
+            "gate": {"site": "s", "gate": "g"},
+            "screen": {"enabled": True, "texts_dir": str(tmp_path / "none")},
+            "voice": {"enabled": True, "recordings_dir": str(tmp_path / "nothing")},
+        }
+    )
+    problems = machine_problems(missing)
+    assert f"screen.texts_dir: {tmp_path / 'none'} is not a directory" in problems
+    assert f"voice.recordings_dir: {tmp_path / 'nothing'} is not a directory" in problems
 
 
 @pytest.mark.parametrize(

@@ -70,12 +70,19 @@ def _screen_problems(config: Config | PartialConfig) -> list[str]:
     screen, voice = config.screen, config.voice
     if screen is None or voice is None or not (screen.enabled or voice.enabled):
         return []
+    problems = []
+    for key, directory in (
+        ("screen.texts_dir", screen.texts_dir),
+        ("voice.recordings_dir", voice.recordings_dir if voice.enabled else ""),
+    ):
+        if directory and not os.path.isdir(directory):
+            problems.append(f"{key}: {directory} is not a directory")
     tags = list(dict.fromkeys([*screen.languages, *(voice.languages if voice.enabled else [])]))
     try:
         load_catalogues(tags, screen.texts_dir)
     except ConfigError as exc:
-        return exc.problems
-    return []
+        problems += exc.problems
+    return problems
 
 
 def _root_key_problem(path: str) -> str | None:
