@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge import __version__
 from edge.app.config import Config
@@ -32,8 +32,6 @@ from edge.platform.verifier import CredentialChecker
 from edge.ports import Heartbeat
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanFault, ScanResult
-from edge.screen.audio import AudioOut
-from edge.screen.service import visitor_screen
 from edge.service.clockguard import ClockWatch, judge_clock, kernel_sync_state
 from edge.service.journal import log_decision
 from edge.service.lifecycle import Lifecycle
@@ -42,6 +40,10 @@ from edge.service.supervisor import WorkerSupervisor
 from edge.storage.outbox import Outbox
 from edge.storage.passback_db import DurablePassbackLedger
 from edge.storage.trust_store import TrustStore
+
+if TYPE_CHECKING:
+    from edge.screen.audio import AudioOut
+    from edge.screen.service import VisitorScreen
 
 log = logging.getLogger(__name__)
 
@@ -181,10 +183,14 @@ class GateService:
             ledger=self.passback,
         )
         self.controller.add_listener(log_decision)
-        self.screen = visitor_screen(
-            config.screen, config.voice, self.clock, state_dir, self._audio_out
-        )
-        if self.screen is not None:
+        self.screen: VisitorScreen | None = None
+        if config.screen.enabled or config.voice.enabled:
+            # Only a gate with a screen or a voice loads them (HTTP server, audio).
+            from edge.screen.service import VisitorScreen  # noqa: PLC0415
+
+            self.screen = VisitorScreen(
+                config.screen, config.voice, self.clock, state_dir, self._audio_out
+            )
             self.screen.attach(self.controller)
         self.scan = ScanLoop(
             self.trust.verify,

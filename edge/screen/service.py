@@ -105,16 +105,3 @@ class VisitorScreen:
         if self.server is not None:
             self.server.stop()
         self.feed.close()
-
-
-def visitor_screen(
-    screen: ScreenSettings,
-    voice: VoiceSettings,
-    clock: Clock,
-    state_dir: Path,
-    audio: AudioOut | None = None,
-) -> VisitorScreen | None:
-    """The screen part of a gate, or None when neither the screen nor the voice is enabled."""
-    if not screen.enabled and not voice.enabled:
-        return None
-    return VisitorScreen(screen, voice, clock, state_dir, audio)
