@@ -138,6 +138,18 @@ def test_a_missing_sound_device_is_reported_at_start(tmp_path: Path) -> None:
     assert "not found" in (CommandAudioOut("no-such-player -q").problem() or "")
 
 
+def test_the_player_command_gets_the_sound_and_its_failure_is_an_audio_error(
+    tmp_path: Path,
+) -> None:
+    heard = tmp_path / "heard.wav"
+    CommandAudioOut(f"sh -c 'cat > {heard}'").play(Prompt("zh", "states.pass", "请通行", b"RIFF"))
+    assert heard.read_bytes() == b"RIFF"
+    with pytest.raises(AudioError, match="exited 3"):
+        CommandAudioOut("sh -c 'echo no card >&2; exit 3'").play(
+            Prompt("zh", "states.pass", "请通行", b"RIFF")
+        )
+
+
 def test_silent_during_quiet_hours_at_volume_zero() -> None:
     log = PromptLog()
     settings = VoiceSettings(enabled=True, languages=["zh"], volume_percent=0)
