@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import pytest
 
 from edge.core.records import GateState
 from edge.screen.feed import ScreenFeed
+from edge.screen.service import VisitorScreen
+from edge.screen.settings import ScreenSettings, VoiceSettings
 from edge.screen.view import Moment, phase_of
 from tests.test_controller import Rig, green
 from tests.test_screen_feed import CATALOGUES
@@ -49,3 +53,25 @@ def test_a_gate_fault_turns_the_idle_screen_out_of_service() -> None:
     rig.controller.clear_fault("storage")
     assert feed.current()[1]["phase"] == "idle"
     assert phase_of(Moment(GateState.IDLE, None, ("audio_fault",))) == "idle"
+
+
+def test_a_screen_that_cannot_listen_is_a_screen_fault_and_the_gate_runs_on(
+    tmp_path: Path,
+) -> None:
+    rig = Rig()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        screen = VisitorScreen(
+            ScreenSettings(enabled=True, listen=f"127.0.0.1:{port}"),
+            VoiceSettings(),
+            rig.clock,
+            tmp_path,
+        )
+        screen.attach(rig.controller)
+        screen.start()
+    assert "screen_fault" in rig.controller.faults and screen.url is None
+    assert rig.scan(green())  # blocks nothing
+    assert rig.decisions() == [("pass", ())]
+    screen.stop()

@@ -76,6 +76,13 @@ FAULTS: tuple[FaultKind, ...] = (
         ),
     ),
     _latched(
+        "screen_fault",
+        "nothing",
+        "restart",
+        "the visitor screen cannot serve its page (`screen.listen` in use or not on this machine)",
+        "free the address or change `screen.listen`, then restart the service",
+    ),
+    _latched(
         "denylist_fault",
         "nothing",
         "automatic",

@@ -13,7 +13,7 @@ from edge.core.faults import FaultObserver
 from edge.screen.audio import AudioOut, CommandAudioOut
 from edge.screen.catalogue import load_catalogues
 from edge.screen.feed import ScreenFeed
-from edge.screen.server import ScreenServer
+from edge.screen.server import ScreenServer, ScreenServerError
 from edge.screen.settings import ScreenSettings, VoiceSettings, parse_listen
 from edge.screen.voice import VoicePlayer
 
@@ -85,10 +85,17 @@ class VisitorScreen:
         return self.server.url if self.server is not None else None
 
     def start(self) -> None:
-        """Serve the page and speak."""
+        """Serve the page and speak. A page that cannot be served is a screen fault: the gate
+        runs on without it."""
         if self.server is not None:
-            self.server.start()
-            log.info("visitor screen on %s", self.server.url)
+            try:
+                self.server.start()
+                log.info("visitor screen on %s", self.server.url)
+            except ScreenServerError as exc:
+                log.error("%s", exc)
+                if self._controller is not None:
+                    self._controller.report_fault("screen", str(exc))
+                self.server = None
         if self.voice is not None:
             self.voice.start()
 
