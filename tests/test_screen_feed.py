@@ -267,3 +267,39 @@ def test_streams_are_capped(server: ScreenServer) -> None:
         answer.close()
         connection.close()
     extra.close()
+
+
+_EVENTS = st.lists(
+    st.one_of(
+        st.tuples(st.just("state"), st.sampled_from(list(GateState))),
+        st.tuples(st.just("decision"), st.sampled_from(["pass", "deny"])),
+        st.tuples(st.just("faults"), st.sets(st.sampled_from(["relay_fault", "camera_fault"]))),
+        st.tuples(st.just("wait"), st.floats(min_value=0.0, max_value=8.0)),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=60)
+@given(events=_EVENTS)
+def test_any_sequence_of_events_keeps_the_screen_consistent(events: list[tuple[str, Any]]) -> None:
+    clock = FakeClock()
+    feed = ScreenFeed(CATALOGUES, clock, hold_s=5.0)
+    last_seq, decided_at = 0, None
+    for kind, value in events:
+        if kind == "state":
+            feed.on_state(value)
+        elif kind == "decision":
+            feed.on_decision(record(value, () if value == "pass" else ("fever",)))
+            decided_at = clock.monotonic()
+        elif kind == "faults":
+            feed.on_faults(dict.fromkeys(value, "x"))
+        else:
+            clock.advance(value)
+        seq, document = feed.current()
+        assert seq >= last_seq
+        last_seq = seq
+        if decided_at is None or clock.monotonic() - decided_at >= 5.0:
+            assert document["name"] is None  # nothing personal beyond its moment
+        if document["phase"] != "decision":
+            assert document["name"] is None and document["temperature_c"] is None
