@@ -87,6 +87,7 @@ class VoicePlayer:
         self._espeak = audio.wants_sound and espeak_available()
         self._ready: dict[tuple[str, str, int], bytes | None] = {}  # at a volume, ready to play
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def on_moment(self, moment: Moment) -> None:
         """Called by the feed for every moment: queue its prompt, never wait."""
@@ -116,6 +117,7 @@ class VoicePlayer:
 
     def stop(self) -> None:
         """Finish the prompt being spoken and stop."""
+        self._stopping.set()  # also ends rendering ahead
         if self._thread is None:
             return
         while True:
@@ -123,7 +125,8 @@ class VoicePlayer:
                 self._queue.put_nowait(None)
                 break
             except queue.Full:
-                self._queue.get_nowait()
+                with contextlib.suppress(queue.Empty):
+                    self._queue.get_nowait()
         self._thread.join(5.0)
 
     def prompts(self, key: str) -> list[Prompt]:
@@ -141,6 +144,8 @@ class VoicePlayer:
         count = 0
         for catalogue in self._catalogues:
             for key in catalogue.entries:
+                if self._stopping.is_set():
+                    return count
                 if self._recording(catalogue.tag, key) is None and self._speakable(catalogue):
                     try:
                         self._sound(catalogue, key)
