@@ -181,6 +181,32 @@ def test_prompts_are_rendered_once_with_espeak_and_scaled(tmp_path: Path) -> Non
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_an_unwritable_render_directory_is_an_audio_error_not_a_dead_thread(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(AudioError):
+        render_espeak("请通行", "cmn", blocker / "voice")
+    settings = VoiceSettings(enabled=True, languages=["zh"])
+    faults: list[str] = []
+    player = VoicePlayer(
+        settings,
+        CATALOGUES,
+        PromptLog(wants_sound=True),
+        FakeClock(),
+        blocker,
+        faults.append,
+        lambda: None,
+    )
+    player.start()
+    player.on_moment(Moment(GateState.DECISION, record("pass", ()), ()))
+    assert _wait(lambda: faults)
+    assert player.alive()
+    player.stop()
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 def test_recordings_come_first_and_mongolian_is_spoken_only_from_them(tmp_path: Path) -> None:
     recordings = tmp_path / "recordings"
     (recordings / "mn-Mong").mkdir(parents=True)

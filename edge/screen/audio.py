@@ -120,19 +120,27 @@ def render_espeak(text: str, voice: str, cache_dir: Path) -> bytes:
     """The WAV of `text` spoken by espeak-ng's `voice`, rendered once into `cache_dir`."""
     digest = hashlib.sha256(f"{voice}|{text}".encode()).hexdigest()[:20]
     path = cache_dir / f"{digest}.wav"
-    if path.is_file():
-        return path.read_bytes()
-    cache_dir.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part")
     argv = ["espeak-ng", "-v", voice, "-w", str(partial), "--", text]
     try:
+        if path.is_file():
+            return path.read_bytes()
+        cache_dir.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(argv, check=False, capture_output=True, timeout=RENDER_TIMEOUT_S)
+        if done.returncode != 0 or not partial.is_file():
+            raise AudioError(f"espeak-ng exited {done.returncode}")
+        partial.replace(path)
+        return path.read_bytes()
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise AudioError(f"espeak-ng failed: {exc}") from exc
-    if done.returncode != 0 or not partial.is_file():
-        raise AudioError(f"espeak-ng exited {done.returncode}")
-    partial.replace(path)
-    return path.read_bytes()
+        raise AudioError(f"espeak-ng: {exc}") from exc
+
+
+def read_recording(path: Path) -> bytes:
+    """An operator's recording."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise AudioError(f"recording {path}: {exc.strerror or exc}") from exc
 
 
 def scaled(wav: bytes, percent: int) -> bytes:

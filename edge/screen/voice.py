@@ -13,7 +13,14 @@ from pathlib import Path
 
 from edge.clock import Clock
 from edge.errors import GateEdgeError
-from edge.screen.audio import AudioOut, Prompt, espeak_available, render_espeak, scaled
+from edge.screen.audio import (
+    AudioOut,
+    Prompt,
+    espeak_available,
+    read_recording,
+    render_espeak,
+    scaled,
+)
 from edge.screen.catalogue import Catalogue
 from edge.screen.settings import VoiceSettings, quiet_window
 from edge.screen.view import Moment, phase_of
@@ -199,7 +206,7 @@ class VoicePlayer:
             return None
         recording = self._recording(catalogue.tag, key)
         if recording is not None:
-            return recording.read_bytes()
+            return read_recording(recording)
         entry = catalogue.entries.get(key)
         if entry is None or not entry.voice or not self._speakable(catalogue):
             return None
