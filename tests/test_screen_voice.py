@@ -229,3 +229,20 @@ def test_recordings_come_first_and_mongolian_is_spoken_only_from_them(tmp_path: 
     assert passed[0].wav == recorded
     fever = player.prompts("reasons.fever")
     assert [(p.language, p.wav is not None) for p in fever] == [("mn-Mong", False), ("zh", True)]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dead_voice_thread_is_revived_and_not_after_stop() -> None:
+    class Fatal(PromptLog):
+        def play(self, prompt: Prompt) -> None:
+            raise SystemExit("killed")
+
+    player = _player(Fatal(), [])
+    player.start()
+    player.on_moment(Moment(GateState.DECISION, record("pass", ()), ()))
+    assert _wait(lambda: not player.alive())
+    player.revive()
+    assert player.alive()
+    player.stop()
+    player.revive()
+    assert not player.alive()

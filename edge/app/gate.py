@@ -479,6 +479,8 @@ class GateService:
             "gate-controller", self.controller.worker_alive, self.controller.revive_worker
         )
         self.workers.watch("scan", self.scan.alive, self.scan.revive)
+        if self.screen is not None:
+            self.workers.watch("visitor-screen", self.screen.alive, self.screen.revive)
         if self._button_thread is not None:
             self.workers.watch("manual-button", self._button_alive, self._start_button_watch)
         if self.publisher is not None:

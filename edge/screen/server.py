@@ -77,6 +77,12 @@ class ScreenServer:
         except OSError as exc:
             raise ScreenServerError(f"screen: cannot listen on {host}:{port}: {exc}") from exc
         self._httpd.daemon_threads = True
+        self.revive()
+
+    def revive(self) -> None:
+        """Serve from a fresh thread should the serving one have died (not after stop())."""
+        if self._httpd is None or self.feed.closed or self.alive():
+            return
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name=SERVER_THREAD, daemon=True
         )

@@ -105,6 +105,13 @@ class VisitorScreen:
         speaking = self.voice is None or self.voice.alive()
         return serving and speaking
 
+    def revive(self) -> None:
+        """Start again a thread of the screen that died."""
+        if self.server is not None:
+            self.server.revive()
+        if self.voice is not None:
+            self.voice.revive()
+
     def stop(self) -> None:
         """Stop speaking and serving."""
         if self.voice is not None:

@@ -115,6 +115,12 @@ class VoicePlayer:
         problem = self._audio.problem()
         if problem is not None:
             self._fault(problem)
+        self.revive()
+
+    def revive(self) -> None:
+        """Start the voice thread (again, should it have died); not after stop()."""
+        if self._stopping.is_set() or self.alive():
+            return
         self._thread = threading.Thread(target=self._run, name=VOICE_THREAD, daemon=True)
         self._thread.start()
 
