@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from edge.app.config import parse_config
 from edge.app.configcheck import machine_problems
 from edge.clock import FakeClock
-from edge.core.faults import FAULT_CATALOGUE
-from edge.core.reasons import DENY_REASON_CATALOGUE
+from edge.core.faults import Fault
 from edge.errors import ConfigError
+from edge.reasons import Reason
 from edge.screen.audio import PromptLog
 from edge.screen.catalogue import (
     SHIPPED,
@@ -40,9 +40,7 @@ def test_shipped_catalogue_is_complete(tag: str) -> None:
 
 def test_every_deny_reason_and_fault_has_a_screen_text_and_a_voice_prompt() -> None:
     catalogues = load_catalogues(list(SHIPPED))
-    names = [f"reasons.{r}" for r in DENY_REASON_CATALOGUE] + [
-        f"faults.{f}" for f in FAULT_CATALOGUE
-    ]
+    names = [f"reasons.{r}" for r in Reason] + [f"faults.{f}" for f in Fault]
     voice = VoicePlayer(
         VoiceSettings(enabled=True, languages=list(SHIPPED)),
         catalogues,

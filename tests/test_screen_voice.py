@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from edge.clock import FakeClock
-from edge.core.faults import fault_kind, faults_blocking
+from edge.core.faults import Fault, faults_blocking
 from edge.core.records import GateState
 from edge.screen.audio import AudioError, CommandAudioOut, Prompt, PromptLog, render_espeak, scaled
 from edge.screen.catalogue import load_catalogues
@@ -124,8 +124,7 @@ def test_an_unplayable_prompt_is_an_audio_fault_cleared_when_it_plays_again() ->
         assert _wait(lambda: "cleared" in faults)
     finally:
         player.stop()
-    kind = fault_kind("audio_fault")
-    assert kind.blocks == "nothing"
+    assert Fault.AUDIO_FAULT.blocks == "nothing"
     assert faults_blocking(["audio_fault"], "camera", None) == ()
 
 

@@ -9,17 +9,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from edge.core.faults import FAULT_CATALOGUE
-from edge.core.reasons import DENY_REASON_CATALOGUE
+from edge.core.faults import Fault
 from edge.errors import ConfigError
+from edge.reasons import Reason
 
 STATES = ("idle", "reading", "identity", "measuring", "pass", "deny", "out_of_service")
 """The screen states every catalogue names (voice may be "" for a silent state)."""
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "states": STATES,
-    "reasons": tuple(DENY_REASON_CATALOGUE),
-    "faults": tuple(FAULT_CATALOGUE),
+    "reasons": tuple(str(reason) for reason in Reason),
+    "faults": tuple(str(fault) for fault in Fault),
 }
 MAX_TEXT_CHARS = 300
 SHIPPED = ("mn-Mong", "zh", "en")

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from edge.clock import Clock
 from edge.core.controller import DecisionListener, StateListener
-from edge.core.faults import FaultObserver
+from edge.core.fault_board import FaultObserver
 from edge.screen.audio import AudioOut, CommandAudioOut
 from edge.screen.catalogue import load_catalogues
 from edge.screen.feed import ScreenFeed
@@ -35,7 +35,10 @@ class ControllerEvents(Protocol):
 
 
 class VisitorScreen:
-    """The page's feed and server, and the voice player, for one controller."""
+    """The page's feed and server, and the voice player, for one controller: one worker of the
+    service (`visitor-screen`), restarted by its supervisor when a thread of it died."""
+
+    name = "visitor-screen"
 
     def __init__(
         self,
@@ -104,6 +107,10 @@ class VisitorScreen:
         serving = self.server is None or self.server.alive()
         speaking = self.voice is None or self.voice.alive()
         return serving and speaking
+
+    def heartbeat(self) -> float | None:
+        """No heartbeat of its own: the screen counts as fresh while its threads run."""
+        return None
 
     def revive(self) -> None:
         """Start again a thread of the screen that died."""

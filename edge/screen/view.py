@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edge.core.faults import fault_kind
+from edge.core.faults import fault_scope
 from edge.core.records import DecisionRecord, GateState
 from edge.screen.catalogue import Catalogue
 
@@ -41,12 +41,12 @@ def phase_of(moment: Moment) -> str:
 
 def out_of_service(faults: tuple[str, ...]) -> tuple[str, ...]:
     """The faults that keep every presentation shut."""
-    return tuple(f for f in faults if fault_kind(f).blocks == "everything")
+    return tuple(f for f in faults if fault_scope(f) == "everything")
 
 
 def limiting(faults: tuple[str, ...]) -> tuple[str, ...]:
     """The faults that shut one way of presenting (camera, scanner, document reader)."""
-    return tuple(f for f in faults if fault_kind(f).blocks in ("camera", "serial", "document"))
+    return tuple(f for f in faults if fault_scope(f) in ("camera", "serial", "document"))
 
 
 def mask_name(name: str | None) -> str | None:
