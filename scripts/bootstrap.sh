@@ -8,6 +8,8 @@ APT_PACKAGES=(mosquitto libzbar0 python3-venv)
 APT_PACKAGES+=(chromium chromium-driver)
 # The release checks: shell scripts through shellcheck, units through systemd-analyze verify.
 APT_PACKAGES+=(shellcheck systemd)
+# The visitor screen's browser test and voice: Chromium and its driver, the Mongolian and CJK fonts, espeak-ng.
+APT_PACKAGES+=(chromium chromium-driver fonts-noto-core fonts-noto-cjk espeak-ng)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -26,6 +26,7 @@ from edge.ids import DEVICE_ID_MAX, device_id
 from edge.mqtt.settings import MqttSettings
 from edge.platform.settings import PlatformSettings
 from edge.scan.settings import ScanSettings
+from edge.screen.settings import ScreenSettings, VoiceSettings
 from edge.service.settings import ServiceSettings
 from edge.storage.settings import StorageSettings
 from edge.thermo.settings import ThermoSettings
@@ -50,6 +51,8 @@ class Config:
     storage: StorageSettings = field(default_factory=StorageSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     platform: PlatformSettings = field(default_factory=PlatformSettings)
+    screen: ScreenSettings = field(default_factory=ScreenSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
 
     def state_path(self, name: str) -> Path:
         """Resolve a path setting: absolute as given, relative inside storage.state_dir."""
@@ -97,6 +100,8 @@ class PartialConfig:
     storage: StorageSettings | None
     service: ServiceSettings | None
     platform: PlatformSettings | None
+    screen: ScreenSettings | None
+    voice: VoiceSettings | None
 
 
 def cross_check(config: Config | PartialConfig) -> list[str]:

@@ -18,6 +18,7 @@ from edge.credentials.trust.root import load_root_public_key
 from edge.errors import ConfigError, GateEdgeError
 from edge.mqtt.settings import MqttSettings
 from edge.platform.secret import read_platform_secret
+from edge.screen.catalogue import load_catalogues
 from edge.wire.broker_url import parse_broker_url
 from edge.wire.commands import load_command_key
 
@@ -57,9 +58,30 @@ def machine_problems(config: Config | PartialConfig) -> list[str]:
             read_platform_secret(secret)
         except ConfigError as exc:
             problems += exc.problems
+    problems += _screen_problems(config)
     for key, port in serial_ports_in_use(config):
         if "://" not in port and os.path.isdir(port):
             problems.append(f"{key}: {port} is a directory; name the device in it")
+    return problems
+
+
+def _screen_problems(config: Config | PartialConfig) -> list[str]:
+    """The text catalogues the screen and the voice would load (shipped and operator's)."""
+    screen, voice = config.screen, config.voice
+    if screen is None or voice is None or not (screen.enabled or voice.enabled):
+        return []
+    problems = []
+    for key, directory in (
+        ("screen.texts_dir", screen.texts_dir),
+        ("voice.recordings_dir", voice.recordings_dir if voice.enabled else ""),
+    ):
+        if directory and not os.path.isdir(directory):
+            problems.append(f"{key}: {directory} is not a directory")
+    tags = list(dict.fromkeys([*screen.languages, *(voice.languages if voice.enabled else [])]))
+    try:
+        load_catalogues(tags, screen.texts_dir)
+    except ConfigError as exc:
+        problems += exc.problems
     return problems
 
 

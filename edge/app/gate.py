@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge import __version__
 from edge.app.commands import GateCommands
@@ -39,6 +39,10 @@ from edge.service.workers import Watch, WorkerRegistry
 from edge.storage.outbox import Outbox
 from edge.storage.passback_db import DurablePassbackLedger
 
+if TYPE_CHECKING:
+    from edge.screen.audio import AudioOut
+    from edge.screen.service import VisitorScreen
+
 log = logging.getLogger(__name__)
 
 
@@ -54,8 +58,10 @@ class GateService:
         config_path: str | None = None,
         notifier: Notifier | None = None,
         on_decision: Callable[[DecisionRecord], None] | None = None,
+        audio_out: AudioOut | None = None,
     ) -> None:
         self.config, self.hardware = config, hardware
+        self._audio_out = audio_out
         self.clock = clock or SystemClock()
         self._notifier = notifier or Notifier.from_env()
         self._stop = threading.Event()
@@ -124,6 +130,15 @@ class GateService:
             ledger=self.passback,
         )
         self.controller.add_listener(log_decision)
+        self.screen: VisitorScreen | None = None
+        if config.screen.enabled or config.voice.enabled:
+            # Only a gate with a screen or a voice loads them (HTTP server, audio).
+            from edge.screen.service import VisitorScreen  # noqa: PLC0415
+
+            self.screen = VisitorScreen(
+                config.screen, config.voice, self.clock, state_dir, self._audio_out
+            )
+            self.screen.attach(self.controller)
         self.scan = ScanLoop(
             self.verifier.verify,
             config.scan,
@@ -244,6 +259,9 @@ class GateService:
                 self.publisher.set_fault(Fault.RELEASE, notice)
         hardware.start()
         self._lifecycle.started("relay", hardware.relay.release)
+        if self.screen is not None:
+            # Before the controller, so the page shows its first state.
+            workers.start(self.screen, "visitor screen", Watch())
         controller_age_s = self.controller.longest_wait_s + 10.0
         workers.start(ControllerWorker(self.controller), "gate controller", Watch(controller_age_s))
         scanning = hardware.frames is not None or hardware.scanner is not None

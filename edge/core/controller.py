@@ -52,6 +52,7 @@ from edge.thermo.reading import BodyThermometer, TemperatureReading
 log = logging.getLogger(__name__)
 
 DecisionListener = Callable[[DecisionRecord], None]
+StateListener = Callable[[GateState], None]
 
 
 class GateController:
@@ -76,6 +77,7 @@ class GateController:
         self._clock = clock
         self.ledger = ledger if ledger is not None else PassbackLedger(policy.anti_passback_s)
         self._listeners: list[DecisionListener] = [on_decision] if on_decision else []
+        self._state_listeners: list[StateListener] = []
         self._faults = FaultBoard(events, clock)
         self._flight = SingleFlight("gate-controller", on_tick=self._beat)
         self._lock = threading.Lock()
@@ -123,6 +125,11 @@ class GateController:
     def add_listener(self, listener: DecisionListener) -> None:
         """Call `listener` with every DecisionRecord (exceptions are logged, never propagated)."""
         self._listeners.append(listener)
+
+    def watch_state(self, listener: StateListener) -> None:
+        """Call `listener` with every state entered, on the controller's thread: it must only
+        note the state and return (exceptions are logged, never propagated)."""
+        self._state_listeners.append(listener)
 
     # ---- faults and status ----------------------------------------------------------------
 
@@ -311,6 +318,11 @@ class GateController:
         with self._lock:
             self._state = state
             self._heartbeat = now
+        for listener in self._state_listeners:
+            try:
+                listener(state)
+            except Exception:
+                log.exception("state listener failed")
         return now
 
     def _count(self, decision: Decision) -> int:

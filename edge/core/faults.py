@@ -57,6 +57,25 @@ class Fault(StrEnum):
             "presentations; cleared when that works. Check the lamp/buzzer GPIO lines"
         ),
     )
+    AUDIO_FAULT = (
+        "audio_fault",
+        "latched",
+        "nothing",
+        "automatic",
+        "the voice prompts cannot be played (no sound device, or the player failed)",
+        (
+            "automatic: cleared when a prompt plays again. `aplay -l` lists the sound device; "
+            "`voice.player` names the command"
+        ),
+    )
+    SCREEN_FAULT = (
+        "screen_fault",
+        "latched",
+        "nothing",
+        "restart",
+        "the visitor screen cannot serve its page (`screen.listen` in use or not on this machine)",
+        "free the address or change `screen.listen`, then restart the service",
+    )
     DENYLIST_FAULT = (
         "denylist_fault",
         "latched",

@@ -59,6 +59,8 @@ class DecisionRecord:
     emitted: bool
     outcome: PassageOutcome | None = None
     path: Path | None = None
+    masked_name: str | None = None
+    """For the visitor screen only: never logged or published."""
 
 
 @dataclass(frozen=True)
@@ -191,4 +193,9 @@ def decision_record(
         timings_ms=dict(timings_ms),
         emitted=emitted,
         path=_path(presentation),
+        masked_name=(
+            presentation.verification.masked_name
+            if isinstance(presentation, ScanPresentation)
+            else None
+        ),
     )

@@ -29,6 +29,8 @@ class VerificationResult:
     - `certificate_type`: what the credential certifies, where the format says (e.g. "vaccination").
     - `path`: who judged it: the gate offline, the platform online, or a cached platform answer;
       `platform_ms` is how long the platform took (None when it was not asked).
+    - `masked_name`: the holder's masked name where the credential carries one, for the visitor
+      screen only (never in events, logs or central storage).
     """
 
     valid: bool
@@ -45,6 +47,7 @@ class VerificationResult:
     issued_at: int | None = None
     path: DecisionPath = "offline"
     platform_ms: float | None = None
+    masked_name: str | None = None
 
     @classmethod
     def invalid(

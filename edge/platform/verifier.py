@@ -96,6 +96,7 @@ class CredentialChecker:
                 issuer=issuer,
                 code_id=code_id[:16],
                 format=FORMAT,
+                masked_name=answer.masked_name,
             )
         return replace(result, path=path, platform_ms=outcome.latency_ms)
 

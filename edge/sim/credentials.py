@@ -111,10 +111,14 @@ class SimCredentials:
         issuer: str = PRIMARY_ISSUER,
         ttl_s: int = 300,
         document: str | None = None,
+        *,
+        masked_name: str | None = None,
     ) -> str:
         """A genuine code (bound to a document number when one is given)."""
         key_pem = private_key_pem(self.issuer_keys[issuer])
-        return issue_code(issuer, key_pem, colour, now, ttl_s, document=document)
+        return issue_code(
+            issuer, key_pem, colour, now, ttl_s, document=document, masked_name=masked_name
+        )
 
     def forge(self, now: float, issuer: str = PRIMARY_ISSUER) -> str:
         """A green code naming a genuine issuer key but signed by someone else."""

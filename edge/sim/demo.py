@@ -8,6 +8,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,6 +21,7 @@ from edge.app.gate import GateService
 from edge.clock import SystemClock
 from edge.core.records import DecisionRecord
 from edge.errors import GateEdgeError
+from edge.screen.audio import Prompt, PromptLog
 from edge.sim.broker import BrokerUnavailableError, LocalBroker
 from edge.sim.credentials import SimCredentials
 from edge.sim.demo_platform import OnlineStep, run_online_gate
@@ -32,6 +34,10 @@ log = logging.getLogger(__name__)
 
 SITE, GATE = DEMO_SITE, "gate-1"
 _DECISION_TIMEOUT_S = 15.0
+
+StepObserver = Callable[[int, "Step | None", "DecisionRecord | None", GateService], None]
+"""Called once the gate has started (index 0, no step) and after each visitor, while the
+decision is still on the screen."""
 
 
 @dataclass
@@ -64,6 +70,9 @@ def demo_config(state_dir: Path, root_key: Path, broker_url: str | None) -> Conf
     """A gate configured for simulated hardware with short, demo-friendly timings."""
     settings = demo_gate_settings(GATE, "warning", state_dir, root_key, broker_url)
     settings["mqtt"]["telemetry_interval_s"] = 5.0
+    # The next visitor replaces a decision at once; until then it stays (for a test to look).
+    settings["screen"] = {"enabled": True, "listen": "127.0.0.1:0", "decision_hold_s": 10.0}
+    settings["voice"] = {"enabled": True}
     return parse_config(settings)
 
 
@@ -97,6 +106,12 @@ class _Table:
             flush=True,
         )
 
+    def voice(self, prompts: list[Prompt]) -> None:
+        languages = dict.fromkeys(prompt.language for prompt in prompts)
+        for language in languages:
+            texts = [prompt.text for prompt in prompts if prompt.language == language]
+            print(f"    voice {language}: {' | '.join(texts)}", file=self.out, flush=True)
+
 
 def _central_subscriber(url: str, outcome: DemoOutcome) -> mqtt.Client:
     host, port = url.removeprefix("mqtt://").rsplit(":", 1)
@@ -124,13 +139,15 @@ def run_demo(
     pace_s: float = 0.3,
     gateio: bool = False,
     online_gate: bool = True,
+    observer: StepObserver | None = None,
 ) -> DemoOutcome:
     """Run the scripted scenario end to end; returns what was decided and received.
 
     Starts its own mosquitto unless `broker_url` names one (or use_broker is False). With
     `gateio` the relay, inputs and lamps sit on a gate I/O board running the firmware's logic
     behind a pty, driven by the real host driver. Then, with `online_gate`, a second gate
-    verifies online against reference platforms."""
+    verifies online against reference platforms. The first gate serves its visitor screen on
+    a free port and logs the voice prompts it would play; `observer` sees each of its visitors."""
     outcome = DemoOutcome(broker_url=broker_url)
     with tempfile.TemporaryDirectory(prefix="gate-edge-demo-") as tmp:
         state = Path(tmp)
@@ -148,7 +165,7 @@ def run_demo(
                 print(f"No local broker ({exc}); events stay in the outbox.", file=out)
                 broker = None
         try:
-            _run_steps(state, root, scenario.steps, outcome, out, pace_s, gateio)
+            _run_steps(state, root, scenario.steps, outcome, out, pace_s, gateio, observer)
             if online_gate:
                 outcome.online_rows = run_online_gate(
                     state / "online", outcome.broker_url, out, pace_s
@@ -167,6 +184,7 @@ def _run_steps(  # noqa: PLR0917
     out: TextIO,
     pace_s: float,
     gateio: bool = False,
+    observer: StepObserver | None = None,
 ) -> None:
     config = demo_config(state, root, outcome.broker_url)
     clock = SystemClock()
@@ -180,7 +198,10 @@ def _run_steps(  # noqa: PLR0917
         decided.set()
 
     central = _central_subscriber(outcome.broker_url, outcome) if outcome.broker_url else None
-    service = GateService(config, sim.hardware, clock=clock, on_decision=on_decision)
+    voice = PromptLog()
+    service = GateService(
+        config, sim.hardware, clock=clock, on_decision=on_decision, audio_out=voice
+    )
     table = _Table(out)
     if board is None:
         print(f"gate {SITE}/{GATE}: simulated camera, thermometer, relay and turnstile", file=out)
@@ -190,14 +211,22 @@ def _run_steps(  # noqa: PLR0917
             f"and lamps on a gate I/O board (firmware logic on {board.link})",
             file=out,
         )
-    print(f"events: {outcome.broker_url or 'outbox only'}\n", file=out)
+    print(f"events: {outcome.broker_url or 'outbox only'}", file=out)
     service.start()
+    screen_url = service.screen.url if service.screen is not None else None
+    print(f"visitor screen: {screen_url}; voice prompts below each visitor\n", file=out)
     try:
+        if observer is not None:
+            observer(0, None, None, service)
         table.header()
         for index, step in enumerate(steps, 1):
+            spoken = len(voice.prompts)
             record, relay_ms = _present(sim, service, step, records, decided, index)
             outcome.rows.append((step, record))
             table.row(index, step, record, relay_ms)
+            table.voice(voice.prompts[spoken:])
+            if observer is not None:
+                observer(index, step, record, service)
             time.sleep(pace_s)
         if service.publisher is not None:
             service.publisher.wait_drained(10.0)

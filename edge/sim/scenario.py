@@ -62,7 +62,7 @@ def demo_gate_settings(
 
 def demo_scenario(creds: SimCredentials, now: float) -> Scenario:
     """The scripted series: every rule of the gate shown once."""
-    green = creds.issue("green", now)
+    green = creds.issue("green", now, masked_name="张*")  # the visitor screen shows it
     revoked = creds.issue("green", now)
     steps = (
         Step("green code", green, NORMAL_SKIN_C, "pass", ()),

@@ -26,7 +26,8 @@ TYPE_KEYS: dict[str, CertificateType] = {"v": "vaccination", "t": "test", "r": "
 
 @dataclass(frozen=True)
 class DccClaims:
-    """What the gate reads from a DCC payload; names and birth date are never kept."""
+    """What the gate reads from a DCC payload; names (but their masked initials, for the
+    visitor screen) and birth date are never kept."""
 
     issuer: str | None
     issued_at: int | None
@@ -35,6 +36,7 @@ class DccClaims:
     entry: dict[str, cbor.CborValue]
     certificate_id: str | None
     payload_digest: bytes = b""
+    masked_name: str | None = None
 
     @property
     def code_id(self) -> bytes:
@@ -97,7 +99,17 @@ def parse_dcc_claims(payload: bytes) -> DccClaims:
         entry=entry,
         certificate_id=certificate_id,
         payload_digest=hashlib.sha256(b"dcc payload|" + payload).digest(),
+        masked_name=_masked_initials(certificate.get("nam")),
     )
+
+
+def _masked_initials(names: cbor.CborValue) -> str | None:
+    """ "G* F*" from the holder's standardised given and family names (nam.gnt, nam.fnt)."""
+    if not isinstance(names, dict):
+        return None
+    parts = [names.get("gnt"), names.get("fnt")]
+    initials = [f"{part[0]}*" for part in parts if isinstance(part, str) and part[:1].isalpha()]
+    return " ".join(initials) or None
 
 
 def _latest(entries: list[dict[str, cbor.CborValue]]) -> dict[str, cbor.CborValue]:

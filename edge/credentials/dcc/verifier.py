@@ -126,4 +126,5 @@ class DccVerifier:
             not_before=claims.issued_at,
             certificate_type=kind,
             refusal=refused,
+            masked_name=claims.masked_name,
         )

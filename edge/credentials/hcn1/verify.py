@@ -59,4 +59,5 @@ def verify_code(
         expires_at=claims.expires_at,
         subject_binding=claims.subject_binding,
         issued_at=claims.issued_at,
+        masked_name=claims.masked_name,
     )
