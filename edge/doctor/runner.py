@@ -53,7 +53,7 @@ def run_doctor(
     add(*checks.check_files(config))
     add(_guarded("device.camera", lambda: devices.check_camera(config)))
     add(_guarded("device.thermometer", lambda: devices.check_thermometer(config, clock)))
-    add(_guarded("device.relay", lambda: devices.check_relay(config)))
+    add(_guarded("device.relay", lambda: devices.check_relay(config, config_path)))
     add(_guarded("device.io", lambda: devices.check_inputs(config)))
     try:
         add(*devices.check_serial_parts(config, clock))
