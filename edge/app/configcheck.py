@@ -76,14 +76,20 @@ def _root_key_problem(path: str) -> str | None:
 def _mqtt_problems(mqtt: MqttSettings) -> list[str]:
     problems = []
     files = {"ca_file": mqtt.ca_file, "cert_file": mqtt.cert_file, "key_file": mqtt.key_file}
-    unreadable = False
+    unreadable = set()
     for name, value in files.items():
         problem = _readable(value) if value else None
         if problem is not None:
             problems.append(f"mqtt.{name}: {problem}")
-            unreadable = True
-    if not unreadable and parse_broker_url(mqtt.broker).tls:
-        problems += _tls_problems(mqtt.ca_file, mqtt.cert_file, mqtt.key_file)
+            unreadable.add(name)
+    if parse_broker_url(mqtt.broker).tls:
+        # Each readable file is still loaded, so a garbage CA shows beside a missing certificate.
+        problems += _tls_problems(
+            "" if "ca_file" in unreadable else mqtt.ca_file,
+            mqtt.cert_file,
+            mqtt.key_file,
+            chain_readable=not unreadable & {"cert_file", "key_file"},
+        )
     if mqtt.command_public_key:
         try:
             load_command_key(mqtt.command_public_key)
@@ -92,7 +98,9 @@ def _mqtt_problems(mqtt: MqttSettings) -> list[str]:
     return problems
 
 
-def _tls_problems(ca_file: str, cert_file: str, key_file: str) -> list[str]:
+def _tls_problems(
+    ca_file: str, cert_file: str, key_file: str, *, chain_readable: bool = True
+) -> list[str]:
     """Load the TLS material the way the client will, so a bad file is found now."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     problems = []
@@ -101,7 +109,7 @@ def _tls_problems(ca_file: str, cert_file: str, key_file: str) -> list[str]:
             context.load_verify_locations(cafile=ca_file)
         except (OSError, ssl.SSLError, ValueError) as exc:
             problems.append(f"mqtt.ca_file: {ca_file}: not a CA bundle ({exc})")
-    if cert_file or key_file:
+    if (cert_file or key_file) and chain_readable:
         if not cert_file:
             problems.append("mqtt.cert_file: mqtt.key_file is set, the certificate is missing")
         else:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edge.app.config import Config, load_config
+from edge.app.configcheck import check_config_file
 from edge.clock import Clock, SystemClock
 from edge.doctor import checks, devices
 from edge.doctor.report import CheckResult, DoctorReport, failed, passed, skipped
@@ -39,7 +40,7 @@ def run_doctor(
                 progress(result)
 
     try:
-        config = load_config(config_path)  # the same validation as `run` and `config check`
+        config = check_config_file(config_path)  # the one validation of `run` and `config check`
     except ConfigError as exc:
         add(
             failed(
@@ -48,8 +49,13 @@ def run_doctor(
                 f"correct the keys listed, then: gate-edge config check {config_path}",
             )
         )
-        return report
-    add(passed("config", f"{config_path} valid (site {config.gate.site}, gate {config.gate.gate})"))
+        try:  # content that parses still lets the other checks name their causes
+            config = load_config(config_path)
+        except ConfigError:
+            return report
+    else:
+        detail = f"{config_path} valid (site {config.gate.site}, gate {config.gate.gate})"
+        add(passed("config", detail))
     add(*checks.check_files(config))
     add(_guarded("device.camera", lambda: devices.check_camera(config)))
     add(_guarded("device.thermometer", lambda: devices.check_thermometer(config, clock)))
@@ -66,7 +72,7 @@ def run_doctor(
     add(*checks.check_trust(config, now))
     add(checks.check_clock(config, now))
     add(checks.check_disk(config))
-    add(checks.check_certificate(config, now))
+    add(checks.check_certificate(config, now, config_path))
     if broker.status == "pass":
         _publish_result(config, report)
     return report
