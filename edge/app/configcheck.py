@@ -14,6 +14,7 @@ from edge.app.config import (
     sections_that_build,
     serial_ports_in_use,
 )
+from edge.drivers.serial_ports import candidates_text
 from edge.errors import ConfigError, GateEdgeError
 from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.commands import load_command_key
@@ -60,7 +61,47 @@ def machine_problems(config: Config | PartialConfig) -> list[str]:
     for key, port in serial_ports_in_use(config):
         if "://" not in port and os.path.isdir(port):
             problems.append(f"{key}: {port} is a directory; name the device in it")
+        elif key == "relay.port" and port.startswith("/") and not os.path.exists(port):
+            # The relay is required: the gate cannot start without it.
+            problems.append(f"{key}: {port} does not exist; {candidates_text()}")
     return problems
+
+
+def config_warnings(config: Config | PartialConfig) -> list[str]:
+    """What does not stop the gate but a technician must know: simulated parts, a trust list
+    not received yet, optional serial devices not plugged in (invalid sections are skipped)."""
+    warnings = []
+    fakes = {
+        "thermo.backend": config.thermo.backend if config.thermo else None,
+        "relay.backend": config.relay.backend if config.relay else None,
+        "io.backend": config.io.backend if config.io else None,
+    }
+    for key, backend in fakes.items():
+        if backend == "fake":
+            warnings.append(f"{key}: fake (a simulated part: nothing real is measured or switched)")
+    if config.camera is not None and config.camera.source == "replay":
+        warnings.append("camera.source: replay (recorded frames, not a camera)")
+    if config.trust is not None and config.storage is not None:
+        trust_list = Path(config.trust.trust_list)
+        if not trust_list.is_absolute():
+            trust_list = Path(config.storage.state_dir) / trust_list
+        if not trust_list.is_file():
+            warnings.append(
+                f"trust.trust_list: {trust_list} not there yet: every code is denied "
+                "unknown_issuer until central publishes the list (or it is copied in)"
+            )
+    for key, port in serial_ports_in_use(config):
+        if key != "relay.port" and port.startswith("/") and not os.path.exists(port):
+            warnings.append(f"{key}: {port} does not exist now; {candidates_text()}")
+    return warnings
+
+
+def file_warnings(path: str | Path) -> list[str]:
+    """config_warnings() of a file whatever its problems (its valid sections only)."""
+    try:
+        return config_warnings(sections_that_build(read_toml(path)))
+    except ConfigError:
+        return []
 
 
 def _root_key_problem(path: str) -> str | None:
