@@ -31,7 +31,7 @@ bench: bootstrap
 	$(BIN)/python bench/mqtt.py
 	$(BIN)/python bench/e2e.py
 	$(BIN)/python bench/gateio.py
-	$(BIN)/python bench/platform.py
+	$(BIN)/python bench/online.py
 
 clean:
 	rm -rf $(VENV) .firmware-stubs .firmware-node .mypy_cache .ruff_cache .pytest_cache
