@@ -37,6 +37,7 @@ from edge.service.journal import log_decision
 from edge.service.lifecycle import Lifecycle
 from edge.service.sdnotify import Notifier, Watchdog
 from edge.service.supervisor import WorkerSupervisor
+from edge.storage.decision_log import DECISIONS_FILE, DecisionLog
 from edge.storage.outbox import Outbox
 from edge.storage.passback_db import DurablePassbackLedger
 from edge.storage.trust_store import TrustStore
@@ -154,6 +155,8 @@ class GateService:
             state_dir / "passback.db", config.policy.anti_passback_s, self.clock
         )
         self._lifecycle.started("anti-passback ledger", self.passback.close)
+        self.decisions = DecisionLog(state_dir / DECISIONS_FILE)
+        self._lifecycle.started("decisions log", self.decisions.close)
         self.outbox = Outbox(
             state_dir / "outbox.db",
             site=config.gate.site,
@@ -177,6 +180,7 @@ class GateService:
             ledger=self.passback,
         )
         self.controller.add_listener(log_decision)
+        self.controller.add_listener(self.decisions.record)
         self.scan = ScanLoop(
             self.trust.verify,
             config.scan,
