@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import sys
 import time
 from collections.abc import Sequence
@@ -15,16 +17,19 @@ from central.platform.api import PlatformSetup
 from central.platform.privacy import load_or_create_key, lookup_key, mask_name
 from central.platform.server import serve_forever
 from central.platform.store import PlatformStore, Record
+from edge import __version__
 from edge.errors import GateEdgeError
 from edge.platform.idcard import normalise_id
 
 EXIT_USAGE = 2
+SECRET_BYTES = 32
 ADMIN_STATUSES = ("green", "yellow", "red", "expired", "failed")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     parser = argparse.ArgumentParser(prog="gate-central", description="Central side of the gates.")
+    parser.add_argument("--version", action="version", version=f"gate-central {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     platform = commands.add_parser("platform", help="the reference health-code platform")
     actions = platform.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -41,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     _store_arguments(app)
     app.add_argument("--app-id", required=True)
     app.add_argument("--secret-file", required=True, type=Path)
+    app.add_argument(
+        "--new-secret",
+        action="store_true",
+        help="write a new strong secret to --secret-file (mode 0600) first, then register it",
+    )
     app.set_defaults(func=_app)
 
     holder = actions.add_parser("holder", help="register a holder by ID number, or set a status")
@@ -117,6 +127,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _app(args: argparse.Namespace) -> int:
+    if args.new_secret:
+        _write_new_secret(args.secret_file)
     try:
         secret = args.secret_file.read_bytes().strip()
     except OSError as exc:
@@ -132,6 +144,22 @@ def _app(args: argparse.Namespace) -> int:
         store.close()
     print(f"application {args.app_id} registered")
     return 0
+
+
+def _write_new_secret(path: Path) -> None:
+    """32 random bytes as URL-safe text, created 0600; an existing file is never replaced."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CentralError(f"{path} exists: register it without --new-secret") from None
+    except OSError as exc:
+        raise CentralError(f"cannot create {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(SECRET_BYTES) + "\n")
+    print(
+        f"new secret in {path} (mode 0600): install it on each gate of this application as "
+        "storage.state_dir/platform.secret, owner gate-edge, mode 0600"
+    )
 
 
 def _holder(args: argparse.Namespace) -> int:

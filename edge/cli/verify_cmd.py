@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import math
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from edge.clock import parse_instant
 from edge.core.decision import ScanPresentation, screen
 from edge.core.settings import PolicySettings
 from edge.credentials.formats import gate_verifiers
@@ -53,7 +52,7 @@ def register(subparsers: Any) -> None:
     verify.add_argument("--root", type=Path, metavar="ROOT.pub.pem")
     verify.add_argument("--denylist", type=Path, metavar="FILE")
     verify.add_argument(
-        "--at", type=_instant, metavar="TIME", help="verification time: epoch or ISO 8601"
+        "--at", type=instant, metavar="TIME", help="verification time: epoch or ISO 8601"
     )
     verify.add_argument("--skew", type=int, default=30, metavar="S", help="clock skew (s)")
     verify.add_argument("text", nargs="?", default="-", metavar="TEXT | -")
@@ -67,23 +66,12 @@ def _read(path: Path, error: type[GateEdgeError]) -> bytes:
         raise error(f"cannot read {path}: {exc.strerror}") from None
 
 
-def _instant(text: str) -> float:
-    """An epoch number, or an ISO 8601 date-time (UTC when no offset is given)."""
+def instant(text: str) -> float:
+    """An argparse type: an epoch number, or an ISO 8601 date-time (UTC when no offset)."""
     try:
-        epoch = float(text)
-    except ValueError:
-        pass
-    else:
-        if not math.isfinite(epoch):
-            raise argparse.ArgumentTypeError(f"not a finite time: {text!r}")
-        return epoch
-    try:
-        moment = datetime.datetime.fromisoformat(text.strip().replace("z", "Z"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an epoch or ISO 8601 time: {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.timestamp()
+        return parse_instant(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _verify(args: argparse.Namespace) -> int:
