@@ -1,13 +1,17 @@
 # gate-edge: `make demo` runs the gate on simulated hardware; `make test` runs every check.
-.PHONY: demo test lint types unit bench bootstrap clean
+.PHONY: demo test lint types unit bench bootstrap bootstrap-demo clean
 
 VENV := .venv
 BIN := $(VENV)/bin
 
+# `make demo` installs only what the demo uses; `make test` (and its parts) everything else too.
 bootstrap:
-	@scripts/bootstrap.sh
+	@scripts/bootstrap.sh test
 
-demo: bootstrap
+bootstrap-demo:
+	@scripts/bootstrap.sh demo
+
+demo: bootstrap-demo
 	$(BIN)/gate-edge demo
 
 lint: bootstrap
@@ -24,7 +28,7 @@ unit: bootstrap
 
 test: lint types unit
 
-bench: bootstrap
+bench: bootstrap-demo
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/decode.py --dataset ../shared/testdata/qr-photos
 	$(BIN)/python bench/loop.py
