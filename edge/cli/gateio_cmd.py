@@ -102,10 +102,12 @@ def board_state(port: str) -> dict[str, Any]:
 def _status(args: argparse.Namespace) -> int:
     if not args.json:
         return _print_status(board_state(_port(args)))
+    port = args.port
     try:
-        state = board_state(_port(args))
+        port = _port(args)
+        state = board_state(port)
     except GateEdgeError as exc:
-        failure = {"port": args.port, "ok": False, "error": str(exc)}
+        failure = {"port": port, "ok": False, "error": str(exc)}
         print(json.dumps({**failure, "candidates": candidate_ports()}, sort_keys=True))
         return EXIT_ERROR
     print(json.dumps({**state, "ok": True}, sort_keys=True))

@@ -17,6 +17,7 @@ from edge.drivers.gateio import GateIoRelay
 from edge.drivers.gateio_frames import FIRMWARE_VERSION
 from edge.drivers.relay import open_relay
 from edge.drivers.serial_lines import open_line_reader
+from edge.drivers.serial_ports import candidates_text
 from edge.drivers.serial_scanner import open_serial_scanner
 from edge.drivers.thermometer import open_sensor
 from edge.errors import GateEdgeError, SensorError
@@ -141,9 +142,9 @@ def _relay_fix(config: Config, config_path: str) -> str:
     settings = config.relay
     if settings.backend == "gateio":
         return (
-            f"plug the board in and name its port in relay.port; `gate-edge gateio status "
-            f"--config {config_path}` shows what answers (a board without the gate firmware: "
-            f"gate-edge gateio flash --config {config_path}); {_HELD}"
+            f"plug the board in and name its port in relay.port ({candidates_text()}); "
+            f"`gate-edge gateio status --config {config_path}` shows what answers (a board "
+            f"without the gate firmware: gate-edge gateio flash --config {config_path}); {_HELD}"
         )
     if settings.backend == "serial":
         return f"name the LCUS board's port in relay.port (ls /dev/serial/by-id/); {_HELD}"
