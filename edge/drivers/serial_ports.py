@@ -34,7 +34,7 @@ def candidates_text() -> str:
 def port_trouble(port: str, exc: BaseException) -> str:
     """The cause of a failed open of `port` and what to do about it."""
     text = str(exc)
-    code = getattr(exc, "errno", None)
+    code = exc.errno if isinstance(exc, OSError) else None
     if "://" not in port and not Path(port).exists():
         return f"{port} does not exist; {candidates_text()}"
     if "exclusively lock" in text or code == errno.EBUSY or "Errno 16" in text:
