@@ -65,6 +65,8 @@ def test_doctor_passes_the_board_for_relay_and_io(sim: SimGateIoBoard, tmp_path:
     assert sim.io.relay is False  # never pulsed
     device_failures = [name for name in report.failures if name.startswith("device.")]
     assert device_failures == []
+    simulated = checks["config.warnings"]  # a gate left on a simulated part never looks done
+    assert simulated.status == "warn" and "thermo.backend: fake" in simulated.detail
 
 
 def test_doctor_names_an_old_board_firmware_with_the_flash_command(tmp_path: Path) -> None:

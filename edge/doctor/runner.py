@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edge.app.config import Config, load_config
-from edge.app.configcheck import check_config_file
+from edge.app.configcheck import check_config_file, config_warnings
 from edge.clock import Clock, SystemClock
 from edge.doctor import checks, devices
-from edge.doctor.report import CheckResult, DoctorReport, failed, passed, skipped
+from edge.doctor.report import CheckResult, DoctorReport, failed, passed, skipped, warned
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
 from edge.mqtt.diagnose import probe_broker, tool_client_id
@@ -24,6 +24,11 @@ Progress = Callable[[CheckResult], None]
 EVENT_WAIT_S = 10.0
 OUTBOX_FILE = "outbox.db"
 _SEE_GUIDE = "see the technician guide (section 2) for this part"
+_WARNINGS_FIX = (
+    "a gate in service uses its real parts: set the backends named to their drivers "
+    "(they are listed by: gate-edge config reference); a trust list arrives once central reaches "
+    "the gate (trust.trust_list below); plug in the serial devices named"
+)
 
 
 def run_doctor(
@@ -56,6 +61,9 @@ def run_doctor(
     else:
         detail = f"{config_path} valid (site {config.gate.site}, gate {config.gate.gate})"
         add(passed("config", detail))
+    warnings = config_warnings(config)
+    if warnings:
+        add(warned("config.warnings", "; ".join(warnings), _WARNINGS_FIX))
     add(*checks.check_files(config))
     add(_guarded("device.camera", lambda: devices.check_camera(config)))
     add(_guarded("device.thermometer", lambda: devices.check_thermometer(config, clock)))
