@@ -7,8 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.cli import main
+from edge.cli.decisions_cmd import _line
 from edge.core.records import DecisionRecord
 from edge.storage.decision_log import DecisionLog, read_decisions
 
@@ -71,3 +74,29 @@ def test_decisions_command_text_and_json(
     assert [d["verdict"] for d in document["decisions"]] == ["pass", "deny"]
     assert main(["decisions", "--state-dir", str(tmp_path / "none")]) == 2
     assert "no decisions log" in capsys.readouterr().err
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "at",
+                "method",
+                "verdict",
+                "reasons",
+                "colour",
+                "temperature_c",
+                "latency_ms",
+                "outcome",
+            ]
+        ),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+            max_leaves=5,
+        ),
+    )
+)
+def test_any_stored_entry_prints_as_one_line(entry: dict[str, object]) -> None:
+    assert _line(entry)  # never raises, whatever the file holds

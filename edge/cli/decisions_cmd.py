@@ -48,25 +48,36 @@ def _decisions(args: argparse.Namespace) -> int:
 
 
 def _line(entry: dict[str, Any]) -> str:
+    """One decision for people; any value of the wrong type shows as "-" (the file is data)."""
     at = entry.get("at")
-    when = (
-        datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
-        if isinstance(at, (int, float))
-        else "?"
-    )
-    verdict = str(entry.get("verdict", "?")).upper()
-    reasons = ",".join(entry.get("reasons") or []) or "-"
-    temperature = entry.get("temperature_c")
-    latency = entry.get("latency_ms")
+    when = "?"
+    if isinstance(at, (int, float)) and not isinstance(at, bool):
+        try:
+            when = datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
+        except (OverflowError, OSError, ValueError):
+            when = "?"
+    reasons = entry.get("reasons")
+    reason_text = ",".join(str(r) for r in reasons) if isinstance(reasons, list) else ""
     parts = [
         when,
-        f"{verdict:<4}",
-        f"{entry.get('method', '?'):<7}",
-        f"reason {reasons}",
-        f"colour {entry.get('colour') or '-'}",
-        f"temp {'-' if temperature is None else f'{temperature:.1f} °C'}",
-        f"latency {'-' if latency is None else f'{latency:.0f} ms'}",
+        f"{_text(entry.get('verdict')).upper():<4}",
+        f"{_text(entry.get('method')):<7}",
+        f"reason {reason_text or '-'}",
+        f"colour {_text(entry.get('colour'))}",
+        f"temp {_number(entry.get('temperature_c'), '.1f', ' °C')}",
+        f"latency {_number(entry.get('latency_ms'), '.0f', ' ms')}",
     ]
-    if entry.get("outcome"):
-        parts.append(f"passage {entry['outcome']}")
+    outcome = entry.get("outcome")
+    if isinstance(outcome, str) and outcome:
+        parts.append(f"passage {outcome}")
     return "  ".join(parts)
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) and value else "-"
+
+
+def _number(value: object, spec: str, unit: str) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:{spec}}{unit}"
+    return "-"
