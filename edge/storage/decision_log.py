@@ -103,7 +103,7 @@ def read_decisions(path: str | Path, last: int) -> list[dict[str, Any]]:
     for (text,) in reversed(rows):
         try:
             entry = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError, TypeError):
             continue
         if isinstance(entry, dict):
             entries.append(entry)

@@ -42,7 +42,7 @@ def _is_test(payload: bytes) -> bool:
     """A stored test event (marked, or of kind "test" from before the mark existed)."""
     try:
         document = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(document, dict) and (
         document.get("test") is True or document.get("kind") == "test"
