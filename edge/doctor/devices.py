@@ -158,7 +158,11 @@ def check_inputs(config: Config) -> CheckResult:
     try:
         io = open_gate_io(config.relay, settings)
     except GateEdgeError as exc:
-        fix = "relay.port (the board)" if settings.backend == "gateio" else "line numbers in [io]"
+        fix = (
+            f"name the board's port in relay.port ({candidates_text()})"
+            if settings.backend == "gateio"
+            else "line numbers in [io] (gpioinfo shows the lines)"
+        )
         return failed(name, f"{where}: {exc}", f"{fix}; {_HELD}")
     states = []
     try:
