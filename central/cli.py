@@ -19,7 +19,7 @@ from central.platform.server import serve_forever
 from central.platform.store import PlatformStore, Record
 from edge import __version__
 from edge.errors import GateEdgeError
-from edge.platform.idcard import normalise_id
+from edge.wire.idcard import normalise_id
 
 EXIT_USAGE = 2
 SECRET_BYTES = 32

@@ -12,8 +12,8 @@ from typing import Any
 from edge.app.config import load_config
 from edge.drivers.gate_parts import describe_io, describe_relay, io_places, open_gate_io
 from edge.drivers.io import GateIo
-from edge.drivers.relay import install_release_handlers, open_relay
-from edge.drivers.relay_pulse import PulsedRelay, clamp_pulse_ms
+from edge.drivers.relay import open_relay
+from edge.drivers.relay_pulse import PulsedRelay, clamp_pulse_ms, install_release_handlers
 from edge.errors import GateEdgeError
 from edge.ports import DigitalInput, GateRelay
 

@@ -6,9 +6,9 @@ import argparse
 import sys
 
 from edge.app.config import load_config
-from edge.app.gate import platform_checker, trust_store
+from edge.app.verification import gate_verifier, platform_checker, trust_store
 from edge.clock import SystemClock
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.errors import TrustListError
 
 
@@ -20,12 +20,12 @@ def verify_with_config(args: argparse.Namespace) -> VerificationResult:
     try:
         if args.id_card is not None:
             return checker.verify_id(args.id_card)
-        trust = trust_store(config, checker, clock)
+        trust = trust_store(config, clock)
         trust.load()
         if trust.problems:
             raise TrustListError("; ".join(trust.problems))
         text = sys.stdin.read().strip() if args.text == "-" else args.text
-        return trust.verify(text)
+        return gate_verifier(config, trust, checker, clock).verify(text)
     finally:
         if checker.client is not None:
             checker.client.close()

@@ -5,18 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from edge.clock import parse_instant
+from edge.app.verification import build_verifier, snapshot_from_files
+from edge.clock import StoppedClock, SystemClock, parse_instant
 from edge.core.decision import ScanPresentation, screen
 from edge.core.settings import PolicySettings
-from edge.credentials.formats import gate_verifiers
 from edge.credentials.result import VerificationResult
-from edge.credentials.trust.trustlist import TrustList, parse_denylist, parse_trust_list
-from edge.errors import GateEdgeError, TrustListError
-from edge.storage.trust_store import load_root_public_key
+from edge.errors import TrustListError
 
 # 0: the gate would admit the holder (temperature, person-code match and anti-passback aside);
 # 1: it would not (invalid code, or valid but not admissible: see deny_reason); 2: an error.
@@ -59,13 +56,6 @@ def register(subparsers: Any) -> None:
     verify.set_defaults(func=_verify)
 
 
-def _read(path: Path, error: type[GateEdgeError]) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise error(f"cannot read {path}: {exc.strerror}") from None
-
-
 def instant(text: str) -> float:
     """An argparse type: an epoch number, or an ISO 8601 date-time (UTC when no offset)."""
     try:
@@ -91,14 +81,10 @@ def _verify(args: argparse.Namespace) -> int:
         raise SystemExit(2)  # a usage error, as argparse reports one
     if args.skew < 0:
         raise TrustListError("--skew must not be negative")
-    root = load_root_public_key(_read(args.root, TrustListError))
-    trust: TrustList = parse_trust_list(_read(args.trust, TrustListError), root)
-    denylist = None
-    if args.denylist is not None:
-        denylist = parse_denylist(_read(args.denylist, TrustListError), root)
+    snapshot = snapshot_from_files(args.trust, args.root, args.denylist)
     text = sys.stdin.read().strip() if args.text == "-" else args.text
-    now = time.time() if args.at is None else args.at
-    result = gate_verifiers().verify(text, trust, denylist, now, args.skew)
+    clock = SystemClock() if args.at is None else StoppedClock(args.at)
+    result = build_verifier(lambda: snapshot, clock, args.skew).verify(text)
     document = result_json(result, PolicySettings())
     print(json.dumps(document))
     return EXIT_ADMIT if document["admit"] else EXIT_NOT_ADMITTED

@@ -15,7 +15,8 @@ from edge.clock import Clock
 from edge.errors import PlatformError
 from edge.platform.breaker import BreakerState, CircuitBreaker
 from edge.platform.cache import AnswerCache
-from edge.platform.protocol import (
+from edge.platform.settings import PlatformSettings
+from edge.wire.platform import (
     MAX_BODY_BYTES,
     SIGNATURE_HEADER,
     VERIFY_PATH,
@@ -25,7 +26,6 @@ from edge.platform.protocol import (
     parse_answer,
     sign,
 )
-from edge.platform.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
 
