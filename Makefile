@@ -1,13 +1,17 @@
 # gate-edge: `make demo` runs the gate on simulated hardware; `make test` runs every check.
-.PHONY: demo test lint types unit bench bootstrap clean lock release check-arm64
+.PHONY: demo test lint types unit bench bootstrap bootstrap-demo clean lock release check-arm64
 
 VENV := .venv
 BIN := $(VENV)/bin
 
+# `make demo` installs only what the demo uses; `make test` (and its parts) everything else too.
 bootstrap:
-	@scripts/bootstrap.sh
+	@scripts/bootstrap.sh test
 
-demo: bootstrap
+bootstrap-demo:
+	@scripts/bootstrap.sh demo
+
+demo: bootstrap-demo
 	$(BIN)/gate-edge demo
 
 lint: bootstrap
@@ -33,7 +37,7 @@ bench: bootstrap
 	$(BIN)/python bench/e2e.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/gateio.py
-	$(BIN)/python bench/platform.py
+	$(BIN)/python bench/online.py
 	$(BIN)/python bench/collect.py
 
 # Debian packages for the gates (amd64, arm64) in dist/, each with its locked wheels.

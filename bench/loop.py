@@ -58,7 +58,7 @@ def pct(values: list[float], fraction: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="a few seconds' smoke run")
     parser.add_argument("--codes", type=int, default=12, help="codes held up in the sequence")
     parser.add_argument("--difficulty", type=float, default=0.6)
     parser.add_argument("--seed", type=int, default=1)
@@ -67,15 +67,15 @@ def main() -> int:
         "--blank", type=int, default=60, help="frames without a code before each code"
     )
     args = parser.parse_args()
-    count = 3 if args.quick else args.codes
+    count = 2 if args.quick else args.codes
     texts = [f"HC1:BENCH-{i:04d}-{'X' * (20 + 7 * i)}" for i in range(count)]
     started = time.perf_counter()
     sequence = render_sequence(
         texts,
         seed=args.seed,
         difficulty=args.difficulty,
-        hold_frames=args.hold,
-        blank_frames=args.blank,
+        hold_frames=3 if args.quick else args.hold,
+        blank_frames=6 if args.quick else args.blank,
     )
     print(f"rendered {len(sequence)} frames in {time.perf_counter() - started:.1f} s")
     frames = [frame for _, frame in sequence]

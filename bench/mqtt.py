@@ -103,10 +103,10 @@ def plain(broker: LocalBroker, count: int, payload: bytes) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run (500 events)")
+    parser.add_argument("--quick", action="store_true", help="smoke run (200 events)")
     parser.add_argument("--count", type=int, default=5000)
     args = parser.parse_args()
-    count = 500 if args.quick else args.count
+    count = 200 if args.quick else args.count
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         with LocalBroker() as broker:

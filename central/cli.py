@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import sys
 import time
 from collections.abc import Sequence
@@ -25,6 +27,7 @@ from edge.errors import GateEdgeError
 from edge.wire.idcard import normalise_id
 
 EXIT_USAGE = 2
+SECRET_BYTES = 32
 ADMIN_STATUSES = ("green", "yellow", "red", "expired", "failed")
 
 
@@ -51,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     _store_arguments(app)
     app.add_argument("--app-id", required=True)
     app.add_argument("--secret-file", required=True, type=Path)
+    app.add_argument(
+        "--new-secret",
+        action="store_true",
+        help="write a new strong secret to --secret-file (mode 0600) first, then register it",
+    )
     app.set_defaults(func=_app)
 
     holder = actions.add_parser("holder", help="register a holder by ID number, or set a status")
@@ -138,6 +146,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _app(args: argparse.Namespace) -> int:
+    if args.new_secret:
+        _write_new_secret(args.secret_file)
     try:
         secret = args.secret_file.read_bytes().strip()
     except OSError as exc:
@@ -153,6 +163,22 @@ def _app(args: argparse.Namespace) -> int:
         store.close()
     print(f"application {args.app_id} registered")
     return 0
+
+
+def _write_new_secret(path: Path) -> None:
+    """32 random bytes as URL-safe text, created 0600; an existing file is never replaced."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CentralError(f"{path} exists: register it without --new-secret") from None
+    except OSError as exc:
+        raise CentralError(f"cannot create {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(SECRET_BYTES) + "\n")
+    print(
+        f"new secret in {path} (mode 0600): install it on each gate of this application as "
+        "storage.state_dir/platform.secret, owner gate-edge, mode 0600"
+    )
 
 
 def _holder(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from edge.clock import parse_instant
 from edge.credentials.common.keys import ALG_IDS
 from edge.credentials.trust.dsc import ALG_ES256, ALG_ES384, ALG_ES512
 from edge.credentials.trust.health import iso_utc
@@ -24,9 +25,21 @@ def add_show_parser(trust_sub: Any) -> None:
     """Add `trust show` under the `trust` command."""
     show = trust_sub.add_parser("show", help="check and print a trust list or denylist")
     show.add_argument("--root", required=True, type=Path, metavar="ROOT.pub.pem")
-    show.add_argument("--at", type=float, metavar="EPOCH", help="judge expiry at (default: now)")
+    show.add_argument(
+        "--at",
+        type=_instant,
+        metavar="TIME",
+        help="judge expiry at this epoch or ISO 8601 time (default: now)",
+    )
     show.add_argument("file", type=Path, metavar="FILE")
     show.set_defaults(func=_show)
+
+
+def _instant(text: str) -> float:
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _times(issued_at: int, expires_at: float, now: float) -> dict[str, Any]:

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import datetime
+import math
 import threading
 import time
 from typing import Protocol
+
+
+def parse_instant(text: str) -> float:
+    """Epoch seconds from an epoch number or an ISO 8601 date-time (UTC when no offset is
+    given); ValueError for anything else."""
+    try:
+        epoch = float(text)
+    except ValueError:
+        pass
+    else:
+        if not math.isfinite(epoch):
+            raise ValueError(f"not a finite time: {text!r}")
+        return epoch
+    try:
+        moment = datetime.datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise ValueError(f"not an epoch or ISO 8601 time: {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.timestamp()
 
 
 class Clock(Protocol):

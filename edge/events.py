@@ -53,6 +53,8 @@ class GateEvent:
     identity: str | None = None
     """Decisions: the person-code match outcome (not_required, matched, missing, mismatched,
     not_bound); never the document number."""
+    test: bool = False
+    """A technician's test event (`gate-edge events test`): central keeps it apart."""
 
 
 class EventSink(Protocol):

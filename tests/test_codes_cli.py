@@ -60,8 +60,9 @@ def test_issue_and_verify_round_trip(keys: Path, capsys: pytest.CaptureFixture[s
     for key in ("nm", "nm2"):
         text = issue(keys, capsys, "--colour", "yellow", "--document", "X1", key=key)
         code, result = verify(keys, capsys, text)
-        assert code == 0
+        assert code == 1  # valid, but a yellow code is not admitted
         assert result["valid"] is True and result["reason"] is None
+        assert result["admit"] is False and result["deny_reason"] == "colour_yellow"
         assert result["colour"] == "yellow" and result["issuer"] == "CN-150000"
         assert result["expires_at"] == NOW + 300
         assert isinstance(result["code_id"], str) and len(result["code_id"]) == 32
@@ -75,6 +76,8 @@ def test_issue_and_verify_round_trip(keys: Path, capsys: pytest.CaptureFixture[s
             "format",
             "certificate_type",
             "refusal",
+            "admit",
+            "deny_reason",
         ]
         assert result["format"] == "hcn1" and result["certificate_type"] is None
 
@@ -85,7 +88,7 @@ def test_verify_reads_stdin(
     text = issue(keys, capsys, "--colour", "red")
     monkeypatch.setattr("sys.stdin", io.StringIO(text + "\n"))
     code, result = verify(keys, capsys, "-")
-    assert code == 0 and result["colour"] == "red"
+    assert code == 1 and result["colour"] == "red" and result["deny_reason"] == "colour_red"
 
 
 def test_verify_invalid_exits_1(keys: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,7 +96,12 @@ def test_verify_invalid_exits_1(keys: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 1
     empty = dict.fromkeys(("valid", "reason", "colour", "issuer", "code_id", "expires_at"))
     empty |= {"format": "hcn1", "certificate_type": None, "refusal": None}
-    assert result == empty | {"valid": False, "reason": "malformed"}
+    assert result == empty | {
+        "valid": False,
+        "reason": "malformed",
+        "admit": False,
+        "deny_reason": "malformed",
+    }
     cross = issue(keys, capsys, "--colour", "green", key="bj")
     assert verify(keys, capsys, cross)[1]["reason"] == "unknown_key"
     short = issue(keys, capsys, "--colour", "green", "--ttl", "5")

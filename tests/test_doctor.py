@@ -134,7 +134,7 @@ def test_doctor_judges_trust_lists_disk_and_certificate(tmp_path: Path) -> None:
     expired = check_trust(config, now + 8 * 86400)[0]
     assert expired.status == "fail" and "expired" in expired.detail
     assert check_disk(config).status == "pass"
-    cert = check_certificate(config, now)
+    cert = check_certificate(config, now, "gate.toml")
     assert cert.status == "fail" and "absent.crt" in cert.detail
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from edge.sim.demo import GATE, SITE, run_demo
+from edge.sim.demo import GATE, LEGEND, SITE, event_counts, run_demo
 from edge.wire.schema_files import load_schema
 from tests.broker import Broker, Subscriber
 
@@ -41,6 +41,12 @@ def test_demo_scenario_reaches_central_exactly(mqtt_broker: Broker) -> None:
         assert central.wait_for(lambda msgs: len(msgs) >= len(EXPECTED) + passes, timeout=20)
     finally:
         central.close()
+    # The demo's own central counts every gate of the site, each on its own line.
+    gates = {event["gate"] for event in outcome.central_events}
+    assert len(gates) == 2 and GATE in gates
+    lines = event_counts(outcome.central_events)
+    assert [line.split(":")[0] for line in lines] == sorted(gates)
+    assert all(" decision" in line for line in lines)
 
     documents: list[dict[str, Any]] = [json.loads(payload) for _, payload, _ in central.messages]
     schema = load_schema("event")
@@ -65,6 +71,20 @@ def test_demo_scenario_reaches_central_exactly(mqtt_broker: Broker) -> None:
     for document in documents:
         assert "HCN1:" not in json.dumps(document)
         assert "HC1:" not in json.dumps(document) and "URN:UVCI" not in json.dumps(document)
+
+
+def test_event_counts_per_gate_by_kind() -> None:
+    events = [
+        {"gate": "g2", "kind": "decision"},
+        {"gate": "g1", "kind": "decision"},
+        {"gate": "g1", "kind": "passage"},
+        {"gate": "g1", "kind": "decision"},
+    ]
+    assert event_counts(events) == [
+        "g1: 3 events (2 decision, 1 passage)",
+        "g2: 1 events (1 decision)",
+    ]
+    assert "passage: after each PASS" in LEGEND
 
 
 def test_demo_runs_outbox_only_without_broker() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import serial
 
 from edge.cli import main
 from edge.drivers.gateio_flash import firmware_files, firmware_version
@@ -91,13 +92,71 @@ def test_flash_onto_a_board_that_never_answers(
 ) -> None:
     with SimGateIoBoard(tmp_path / "ttyACM-new") as board:
         board.to_board = lambda data: b""  # plain MicroPython: no gate firmware listens
-        assert flash(board.link) == 1
+        assert flash(board.link) == 2
         assert board.io.maintenance_requests == 0
-    out = capsys.readouterr().out
-    assert "no gate firmware answered" in out
-    assert "the board did not answer" in out
-    assert "VERSION MISMATCH" in out and "reports nothing" in out
+    captured = capsys.readouterr()
+    assert "no gate firmware answered" in captured.out
+    assert "[7/7] failed: the board on" in captured.err and "did not answer" in captured.err
     assert recorded(recorder)[-1][-1] == "reset"
+
+
+@pytest.fixture
+def by_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stand-in for /dev/serial/by-id with one other device plugged in."""
+    folder = tmp_path / "by-id"
+    folder.mkdir()
+    (folder / "usb-Other_Device-if00").touch()
+    monkeypatch.setattr("edge.drivers.serial_ports.BY_ID_DIR", folder)
+    return folder
+
+
+def test_flash_without_a_board_stops_at_the_first_step_and_lists_the_ports(
+    tmp_path: Path, recorder: Path, by_id: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert flash(tmp_path / "usb-MicroPython_Board-if00") == 2
+    captured = capsys.readouterr()
+    assert "[1/" in captured.out and "copying" not in captured.out
+    assert "[1/7] failed:" in captured.err and "does not exist" in captured.err
+    assert f"serial devices present: {by_id / 'usb-Other_Device-if00'}" in captured.err
+    assert "in use by another program" not in captured.err
+    assert not recorder.exists()  # mpremote never ran
+
+
+def test_flash_names_a_port_held_by_another_program(
+    sim: SimGateIoBoard, recorder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    held = serial.serial_for_url(str(sim.link), exclusive=True)
+    try:
+        assert flash(sim.link) == 2
+    finally:
+        held.close()
+    err = capsys.readouterr().err
+    assert "[1/7] failed:" in err and "in use by another program" in err
+    assert "systemctl stop gate-edge" in err
+    assert not recorder.exists()
+
+
+def test_status_json_names_the_cause_and_the_candidates(
+    tmp_path: Path, by_id: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = str(tmp_path / "nothing")
+    assert main(["gateio", "status", "--port", missing, "--json"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert document["ok"] is False and document["port"] == missing
+    assert "does not exist" in document["error"]
+    assert document["candidates"] == [str(by_id / "usb-Other_Device-if00")]
+    config = tmp_path / "gate.toml"
+    config.write_text('[gate]\nsite = "s"\ngate = "g"\n')
+    assert main(["gateio", "status", "--config", str(config), "--json"]) == 2
+    assert "relay.backend is not gateio" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_flash_without_firmware_names_where_it_looked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["gateio", "flash", "--port", "x", "--firmware", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"no gate I/O firmware (main.py) in {tmp_path}" in err and "--firmware DIR" in err
 
 
 def test_firmware_version_is_read_from_the_source(tmp_path: Path) -> None:
@@ -123,7 +182,7 @@ def test_status_text_and_json(sim: SimGateIoBoard, capsys: pytest.CaptureFixture
 
 def test_status_of_a_missing_board(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gateio", "status", "--port", str(tmp_path / "nothing")]) == 2
-    assert "cannot open gate I/O board" in capsys.readouterr().err
+    assert f"{tmp_path / 'nothing'} does not exist" in capsys.readouterr().err
 
 
 def test_status_from_config(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from edge.cli import io_cmd, main
+from edge.drivers import gate_parts
 from edge.drivers import io as io_driver
 from edge.drivers import relay as relay_driver
 from edge.drivers.fake_gpio import FakeChip, FakeLineRequest
@@ -52,10 +53,10 @@ def io_chip(monkeypatch: pytest.MonkeyPatch) -> FakeChip:
     """The command's inputs opened by the real open_io (debounced gpiod code) on a FakeChip."""
     chip = FakeChip()
 
-    def opener(settings: IoSettings) -> GateIo:
+    def opener(settings: IoSettings, **_: object) -> GateIo:
         return io_driver.open_io(settings, gpio=chip)
 
-    monkeypatch.setattr(io_cmd, "open_io", opener)
+    monkeypatch.setattr(gate_parts, "open_io", opener)
     return chip
 
 

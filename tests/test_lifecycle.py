@@ -63,7 +63,8 @@ def _open_files(directory: Path) -> list[str]:
 def test_the_service_stops_what_it_started_in_reverse_order(tmp_path: Path) -> None:
     sim, raw = _gate(tmp_path)
     service = GateService(parse_config(raw), sim.hardware)
-    assert service.stopping_order() == ("outbox", "anti-passback ledger", "hardware")
+    stores = ("outbox", "decisions log", "anti-passback ledger")
+    assert service.stopping_order() == (*stores, "hardware")
     service.start()
     assert service.stopping_order() == (
         "watchdog",
@@ -73,8 +74,7 @@ def test_the_service_stops_what_it_started_in_reverse_order(tmp_path: Path) -> N
         "scan",
         "gate controller",
         "relay",
-        "outbox",
-        "anti-passback ledger",
+        *stores,
         "hardware",
     )
     service.stop()

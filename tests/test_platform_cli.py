@@ -70,8 +70,9 @@ def test_verify_with_a_config_asks_the_platform_and_says_the_path(
     assert (code, line["valid"], line["colour"], line["path"]) == (0, True, "green", "online")
     assert HOLDER not in json.dumps(line)
     code, line = _run(["verify", "--config", str(config), "PLT1:abc"], capsys)
+    assert line["admit"] is False and line["deny_reason"] == "colour_yellow"
     assert (code, line["colour"], line["path"], line["format"]) == (
-        0,
+        1,
         "yellow",
         "online",
         "platform",

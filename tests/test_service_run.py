@@ -18,6 +18,7 @@ import pytest
 from edge.clock import SystemClock
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import render_code_frames
+from edge.storage.decision_log import DECISIONS_FILE, read_decisions
 from tests.broker import Broker, Subscriber
 
 pytestmark = pytest.mark.slow
@@ -121,6 +122,11 @@ def test_run_notifies_systemd_publishes_and_stops_on_sigterm(
     output = proc.stdout.read().decode() if proc.stdout else ""
     messages = listener.close()
     assert code == 0, output
+    assert "configuration: thermo.backend: fake" in output  # simulated parts are announced
+    logged = read_decisions(state / DECISIONS_FILE, 5)  # the decision outlives the process
+    assert [(d["verdict"], d["reasons"]) for d in logged][:1] == [
+        ("deny", ["temperature_unavailable"])
+    ]
     assert any("READY=1" in m for m in messages)
     assert sum("WATCHDOG=1" in m for m in messages) >= 2
     assert any("STOPPING=1" in m for m in messages)

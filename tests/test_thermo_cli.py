@@ -22,7 +22,7 @@ def test_read_on_the_emulator(capsys: pytest.CaptureFixture[str]) -> None:
 def test_emissivity_show_and_set(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["thermo", "emissivity", "--fake"]) == 0
     assert "emissivity 1.0000" in capsys.readouterr().out
-    assert main(["thermo", "emissivity", "--fake", "--set", "0.98"]) == 0
+    assert main(["thermo", "emissivity", "--fake", "--set", "0.98", "--yes"]) == 0
     out = capsys.readouterr().out
     assert "emissivity set to 0.9800 (verified by read-back)" in out
     assert "config 0x9FB4" in out
@@ -78,3 +78,28 @@ def test_emissivity_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["thermo", "emissivity", "--fake", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["emissivity"] == 1.0 and document["written"] is False
+
+
+def test_emissivity_set_asks_before_writing_the_eeprom(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["thermo", "emissivity", "--fake", "--set", "0.95"]) == 2
+    assert "add --yes" in capsys.readouterr().err  # no terminal to ask on: nothing written
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    answers = iter(["n", "y"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    assert main(["thermo", "emissivity", "--fake", "--set", "0.95"]) == 2
+    assert "set to" not in capsys.readouterr().out
+    assert main(["thermo", "emissivity", "--fake", "--set", "0.95"]) == 0
+    assert "emissivity set to 0.9500" in capsys.readouterr().out
+
+
+def test_thermo_json_is_rounded_to_hundredths(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["thermo", "read", "--fake", "approaching", "--count", "2", "--json"]) == 0
+    for row in json.loads(capsys.readouterr().out)["readings"]:
+        for key in ("ambient_c", "object_c"):
+            assert row[key] == round(row[key], 2)
+    assert main(["thermo", "measure", "--fake", "hot", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    for key in ("estimate_c", "object_c", "ambient_c"):
+        assert document[key] == round(document[key], 2)

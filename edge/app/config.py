@@ -77,7 +77,14 @@ def sections_that_build(data: Any) -> PartialConfig:
     hints = typing.get_type_hints(Config)
     built: dict[str, Any] = {}
     for section in dataclasses.fields(Config):
-        built[section.name] = build(hints[section.name], table.get(section.name, {}), "", [])
+        raw = table.get(section.name, {})
+        problems: list[str] = []
+        built[section.name] = build(hints[section.name], raw, "", problems)
+        if built[section.name] is None and isinstance(raw, dict):
+            # The section's valid keys still count: the bad ones fall back to their defaults.
+            bad = {problem.split(":")[0].split(".")[0].split("[")[0] for problem in problems}
+            kept = {key: value for key, value in raw.items() if key not in bad}
+            built[section.name] = build(hints[section.name], kept, "", [])
     return PartialConfig(**built)
 
 

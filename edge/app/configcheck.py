@@ -15,6 +15,7 @@ from edge.app.config import (
     serial_ports_in_use,
 )
 from edge.credentials.trust.root import load_root_public_key
+from edge.drivers.serial_ports import candidates_text
 from edge.errors import ConfigError, GateEdgeError
 from edge.mqtt.settings import MqttSettings
 from edge.platform.secret import read_platform_secret
@@ -62,6 +63,9 @@ def machine_problems(config: Config | PartialConfig) -> list[str]:
     for key, port in serial_ports_in_use(config):
         if "://" not in port and os.path.isdir(port):
             problems.append(f"{key}: {port} is a directory; name the device in it")
+        elif key == "relay.port" and port.startswith("/") and not os.path.exists(port):
+            # The relay is required: the gate cannot start without it.
+            problems.append(f"{key}: {port} does not exist; {candidates_text()}")
     return problems
 
 
@@ -85,6 +89,43 @@ def _screen_problems(config: Config | PartialConfig) -> list[str]:
     return problems
 
 
+def config_warnings(config: Config | PartialConfig) -> list[str]:
+    """What does not stop the gate but a technician must know: simulated parts, a trust list
+    not received yet, optional serial devices not plugged in (invalid sections are skipped)."""
+    warnings = []
+    fakes = {
+        "thermo.backend": config.thermo.backend if config.thermo else None,
+        "relay.backend": config.relay.backend if config.relay else None,
+        "io.backend": config.io.backend if config.io else None,
+    }
+    for key, backend in fakes.items():
+        if backend == "fake":
+            warnings.append(f"{key}: fake (a simulated part: nothing real is measured or switched)")
+    if config.camera is not None and config.camera.source == "replay":
+        warnings.append("camera.source: replay (recorded frames, not a camera)")
+    if config.trust is not None and config.storage is not None:
+        trust_list = Path(config.trust.trust_list)
+        if not trust_list.is_absolute():
+            trust_list = Path(config.storage.state_dir) / trust_list
+        if not trust_list.is_file():
+            warnings.append(
+                f"trust.trust_list: {trust_list} not there yet: every code is denied "
+                "unknown_issuer until central publishes the list (or it is copied in)"
+            )
+    for key, port in serial_ports_in_use(config):
+        if key != "relay.port" and port.startswith("/") and not os.path.exists(port):
+            warnings.append(f"{key}: {port} does not exist now; {candidates_text()}")
+    return warnings
+
+
+def file_warnings(path: str | Path) -> list[str]:
+    """config_warnings() of a file whatever its problems (its valid sections only)."""
+    try:
+        return config_warnings(sections_that_build(read_toml(path)))
+    except ConfigError:
+        return []
+
+
 def _root_key_problem(path: str) -> str | None:
     problem = _readable(path)
     if problem is None:
@@ -98,14 +139,20 @@ def _root_key_problem(path: str) -> str | None:
 def _mqtt_problems(mqtt: MqttSettings) -> list[str]:
     problems = []
     files = {"ca_file": mqtt.ca_file, "cert_file": mqtt.cert_file, "key_file": mqtt.key_file}
-    unreadable = False
+    unreadable = set()
     for name, value in files.items():
         problem = _readable(value) if value else None
         if problem is not None:
             problems.append(f"mqtt.{name}: {problem}")
-            unreadable = True
-    if not unreadable and parse_broker_url(mqtt.broker).tls:
-        problems += _tls_problems(mqtt.ca_file, mqtt.cert_file, mqtt.key_file)
+            unreadable.add(name)
+    if parse_broker_url(mqtt.broker).tls:
+        # Each readable file is still loaded, so a garbage CA shows beside a missing certificate.
+        problems += _tls_problems(
+            "" if "ca_file" in unreadable else mqtt.ca_file,
+            mqtt.cert_file,
+            mqtt.key_file,
+            chain_readable=not unreadable & {"cert_file", "key_file"},
+        )
     if mqtt.command_public_key:
         try:
             load_command_key(mqtt.command_public_key)
@@ -114,7 +161,9 @@ def _mqtt_problems(mqtt: MqttSettings) -> list[str]:
     return problems
 
 
-def _tls_problems(ca_file: str, cert_file: str, key_file: str) -> list[str]:
+def _tls_problems(
+    ca_file: str, cert_file: str, key_file: str, *, chain_readable: bool = True
+) -> list[str]:
     """Load the TLS material the way the client will, so a bad file is found now."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     problems = []
@@ -123,7 +172,7 @@ def _tls_problems(ca_file: str, cert_file: str, key_file: str) -> list[str]:
             context.load_verify_locations(cafile=ca_file)
         except (OSError, ssl.SSLError, ValueError) as exc:
             problems.append(f"mqtt.ca_file: {ca_file}: not a CA bundle ({exc})")
-    if cert_file or key_file:
+    if (cert_file or key_file) and chain_readable:
         if not cert_file:
             problems.append("mqtt.cert_file: mqtt.key_file is set, the certificate is missing")
         else:

@@ -36,6 +36,7 @@ from edge.service.release import rollback_notice
 from edge.service.sdnotify import Notifier, Watchdog
 from edge.service.supervisor import WorkerSupervisor
 from edge.service.workers import Watch, WorkerRegistry
+from edge.storage.decision_log import DECISIONS_FILE, DecisionLog
 from edge.storage.outbox import Outbox
 from edge.storage.passback_db import DurablePassbackLedger
 
@@ -107,6 +108,8 @@ class GateService:
             state_dir / "passback.db", config.policy.anti_passback_s, self.clock
         )
         self._lifecycle.started("anti-passback ledger", self.passback.close)
+        self.decisions = DecisionLog(state_dir / DECISIONS_FILE)
+        self._lifecycle.started("decisions log", self.decisions.close)
         self.outbox = Outbox(
             state_dir / "outbox.db",
             site=config.gate.site,
@@ -130,6 +133,7 @@ class GateService:
             ledger=self.passback,
         )
         self.controller.add_listener(log_decision)
+        self.controller.add_listener(self.decisions.record)
         self.screen: VisitorScreen | None = None
         if config.screen.enabled or config.voice.enabled:
             # Only a gate with a screen or a voice loads them (HTTP server, audio).

@@ -6,7 +6,7 @@ import logging
 import signal
 from types import FrameType
 
-from edge.app.configcheck import check_config_file
+from edge.app.configcheck import check_config_file, config_warnings
 from edge.app.gate import GateService
 from edge.app.hardware import Hardware, open_hardware
 from edge.clock import SystemClock
@@ -21,6 +21,8 @@ def run_service(config_path: str) -> int:
     # The same validation as `config check`: every problem, before any hardware is touched.
     config = check_config_file(config_path)
     setup_logging(config.gate.log_level)
+    for warning in config_warnings(config):
+        log.warning("configuration: %s", warning)
     clock = SystemClock()
     hardware: Hardware | None = None
     service: GateService | None = None

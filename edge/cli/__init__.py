@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "edge.cli.io_cmd",
     "edge.cli.gateio_cmd",
     "edge.cli.doctor_cmd",
+    "edge.cli.decisions_cmd",
     "edge.cli.enrol_cmd",
 )
 

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from edge.app.config import Config
-from edge.app.configcheck import check_config_file
+from edge.app.configcheck import check_config_file, file_warnings
 from edge.configschema import describe
 from edge.errors import ConfigError
 
@@ -29,18 +29,26 @@ def _check(args: argparse.Namespace) -> int:
     try:
         config = check_config_file(args.file)  # the same validation `run` does before starting
     except ConfigError as exc:
+        warnings = file_warnings(args.file)
         if args.json:
-            print(json.dumps({"file": args.file, "valid": False, "problems": exc.problems}))
+            invalid = {"file": args.file, "valid": False, "problems": exc.problems}
+            print(json.dumps({**invalid, "warnings": warnings}))
             return 2
         print(f"{args.file}: {len(exc.problems)} problem(s)", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
+        for warning in warnings:
+            print(f"  warning: {warning}", file=sys.stderr)
         return 2
+    warnings = file_warnings(args.file)
     if args.json:
         gate = {"site": config.gate.site, "gate": config.gate.gate}
-        print(json.dumps({"file": args.file, "valid": True, "problems": [], **gate}))
+        valid = {"file": args.file, "valid": True, "problems": [], "warnings": warnings}
+        print(json.dumps({**valid, **gate}))
         return 0
     print(f"{args.file}: OK (site {config.gate.site}, gate {config.gate.gate})")
+    for warning in warnings:
+        print(f"  warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,21 @@ from edge.wire.broker_url import parse_broker_url
 OUTBOX_FILE = "outbox.db"
 DEFAULT_SITE = DEFAULT_GATE = "test"
 _BATCH = 500
+WAIT_SLICE_S = 0.2
+PROGRESS_EVERY_S = 2.0
+# Causes that waiting does not cure: the tool stops at once and names them.
+FATAL_CAUSES = frozenset(
+    {
+        "dns",
+        "refused",
+        "tls_not_offered",
+        "tls_files",
+        "tls_verify",
+        "certificate_rejected",
+        "not_authorised",
+        "taken_over",
+    }
+)
 
 
 def default_state_dir() -> Path:
@@ -46,7 +62,12 @@ def register(subparsers: Any) -> None:
     test.add_argument("--count", type=int, required=True, help="number of test events")
     flush = sub.add_parser("flush", help="deliver what is pending and exit")
     pending = sub.add_parser("pending", help="show how many events await delivery")
-    for parser in (test, flush, pending):
+    discard = sub.add_parser("discard", help="delete undelivered events from the outbox")
+    discard.add_argument(
+        "--test", action="store_true", required=True, help="the test events (the only kind)"
+    )
+    discard.set_defaults(func=_discard)
+    for parser in (test, flush, pending, discard):
         parser.add_argument("--config", help="gate-edge TOML (default: built-in defaults)")
         parser.add_argument("--broker", help="mqtt://host:port or mqtts://host:port")
         parser.add_argument("--state-dir", help="directory holding outbox.db")
@@ -110,7 +131,7 @@ def _open_outbox(target: _Target) -> Outbox:
     )
 
 
-def _deliver(target: _Target, outbox: Outbox, timeout_s: float) -> int:
+def _deliver(target: _Target, outbox: Outbox, timeout_s: float, config_hint: str = "") -> int:
     # Only the outbox delivery: own client id and a throw-away session, no status or Last Will,
     # no commands; the service may be running with the same config and keeps its session.
     publisher = OutboxPublisher(
@@ -121,17 +142,55 @@ def _deliver(target: _Target, outbox: Outbox, timeout_s: float) -> int:
         clock=SystemClock(),
     )
     publisher.start()
+    started = time.monotonic()
     try:
-        drained = publisher.wait_drained(timeout_s)
+        drained, cause = _wait(publisher, outbox, target, started + timeout_s)
     finally:
         publisher.stop()
+    waited = time.monotonic() - started
     left = outbox.depth()
     if drained and left == 0:
         print(f"all events acknowledged by {target.mqtt.broker}")
         return 0
-    print(f"pending: {left} event(s) not acknowledged after {timeout_s:g} s", file=sys.stderr)
-    print(f"broker: {_why_undelivered(target, publisher)}", file=sys.stderr)
+    print(f"pending: {left} event(s) not acknowledged after {waited:.1f} s", file=sys.stderr)
+    print(f"broker: {cause or _why_undelivered(target, publisher)}", file=sys.stderr)
+    if left:
+        print(
+            "the service delivers them when the broker is reachable (test events marked as "
+            f"tests); to drop the test events instead: gate-edge events discard --test"
+            f"{config_hint}",
+            file=sys.stderr,
+        )
     return 1
+
+
+def _wait(
+    publisher: OutboxPublisher, outbox: Outbox, target: _Target, deadline: float
+) -> tuple[bool, str | None]:
+    """Wait until every event is acknowledged, the deadline passes, or the broker refuses in a
+    way waiting does not cure (then its cause); progress goes to stderr meanwhile."""
+    started = time.monotonic()
+    next_progress = started + PROGRESS_EVERY_S
+    while True:
+        if publisher.wait_drained(max(0.0, min(WAIT_SLICE_S, deadline - time.monotonic()))):
+            return True, None
+        if publisher.refused:
+            return False, _why_undelivered(target, publisher)
+        known = publisher.trouble.last
+        if known is not None and not known.ok and known.cause in FATAL_CAUSES:
+            return False, known.describe()
+        now = time.monotonic()
+        if now >= deadline:
+            return False, None
+        if now >= next_progress:
+            next_progress += PROGRESS_EVERY_S
+            state = "connected" if publisher.connected else "connecting"
+            print(
+                f"waiting for {target.mqtt.broker} ({state}): {outbox.depth()} event(s) "
+                f"pending, {now - started:.0f} s of {deadline - started:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def _why_undelivered(target: _Target, publisher: OutboxPublisher) -> str:
@@ -158,12 +217,12 @@ def _test(args: argparse.Namespace) -> int:
         while done < args.count:
             size = min(_BATCH, args.count - done)
             outbox.emit_many(
-                GateEvent(kind="test", detail=f"test event {done + i + 1}/{args.count}")
+                GateEvent(kind="test", detail=f"test event {done + i + 1}/{args.count}", test=True)
                 for i in range(size)
             )
             done += size
         print(f"stored {args.count} test event(s); outbox depth {outbox.depth()}")
-        return _deliver(target, outbox, args.timeout)
+        return _deliver(target, outbox, args.timeout, _config_hint(args))
     finally:
         outbox.close()
 
@@ -172,9 +231,31 @@ def _flush(args: argparse.Namespace) -> int:
     target = _target(args)
     outbox = _open_outbox(target)
     try:
-        return _deliver(target, outbox, args.timeout)
+        return _deliver(target, outbox, args.timeout, _config_hint(args))
     finally:
         outbox.close()
+
+
+def _config_hint(args: argparse.Namespace) -> str:
+    """The options that name the same outbox, for a command suggested to the technician."""
+    if args.state_dir:
+        return f" --state-dir {args.state_dir}"
+    return f" --config {args.config}" if args.config else ""
+
+
+def _discard(args: argparse.Namespace) -> int:
+    target = _target(args)
+    path = Path(target.storage.state_dir) / OUTBOX_FILE
+    if not path.is_file():
+        raise GateEdgeError(f"no outbox at {path}: wrong --config/--state-dir")
+    outbox = _open_outbox(target)
+    try:
+        removed = outbox.discard_tests()
+        left = outbox.depth()
+    finally:
+        outbox.close()
+    print(f"discarded {removed} undelivered test event(s); {left} other event(s) still pending")
+    return 0
 
 
 def _pending(args: argparse.Namespace) -> int:

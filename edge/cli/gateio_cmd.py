@@ -10,8 +10,11 @@ from typing import Any
 
 from edge.app.config import load_config
 from edge.drivers.gateio_flash import DEFAULT_MPREMOTE, Flasher, read_status
-from edge.drivers.gateio_frames import FIRMWARE_VERSION, default_firmware_dir
-from edge.errors import GateEdgeError
+from edge.drivers.gateio_frames import FIRMWARE_VERSION, default_firmware_dir, firmware_dirs
+from edge.drivers.serial_ports import candidate_ports, candidates_text, port_trouble
+from edge.errors import DriverError, GateEdgeError
+
+EXIT_ERROR = 2
 
 _NUMBERS = ("proto", "left", "pn", "bn", "opens", "hbloss", "bad", "dup", "up")
 _FLAGS = ("armed", "relay", "passage", "button", "fault")
@@ -54,14 +57,20 @@ def _port(args: argparse.Namespace) -> str:
 def _flash(args: argparse.Namespace) -> int:
     port = _port(args)
     firmware = args.firmware or default_firmware_dir()
+    if not (firmware / "main.py").is_file():
+        searched = [str(args.firmware)] if args.firmware else [str(d) for d in firmware_dirs()]
+        raise DriverError(
+            f"no gate I/O firmware (main.py) in {' or '.join(searched)}: reinstall gate-edge, "
+            "or name the firmware directory with --firmware DIR"
+        )
     mpremote = shlex.split(args.mpremote) if args.mpremote else DEFAULT_MPREMOTE
     result = Flasher(port, firmware, mpremote=mpremote, say=_say).flash()
     if result.ok:
         print(f"flashed: the board on {port} reports firmware {result.reported}")
         return 0
     print(
-        f"VERSION MISMATCH: flashed {result.expected}, the board reports "
-        f"{result.reported or 'nothing'}; check the cable and flash again"
+        f"VERSION MISMATCH: flashed {result.expected}, the board reports {result.reported}; "
+        "the copy did not take: check the cable and flash again"
     )
     return 1
 
@@ -71,8 +80,14 @@ def _say(line: str) -> None:
 
 
 def board_state(port: str) -> dict[str, Any]:
-    """STATUS as typed JSON-ready values."""
-    fields = read_status(port)
+    """STATUS as typed JSON-ready values; a port that cannot be opened is named with its cause."""
+    try:
+        fields = read_status(port)
+    except DriverError as exc:
+        cause = exc.__cause__
+        if cause is not None and not isinstance(cause, DriverError):
+            raise DriverError(port_trouble(port, cause)) from exc
+        raise DriverError(f"{exc}; {candidates_text()}") from exc
     state: dict[str, Any] = {"port": port, "expected_firmware": FIRMWARE_VERSION}
     for key, value in fields.items():
         if key in _NUMBERS and value.isdigit():
@@ -85,10 +100,21 @@ def board_state(port: str) -> dict[str, Any]:
 
 
 def _status(args: argparse.Namespace) -> int:
-    state = board_state(_port(args))
-    if args.json:
-        print(json.dumps(state, sort_keys=True))
-        return 0
+    if not args.json:
+        return _print_status(board_state(_port(args)))
+    port = args.port
+    try:
+        port = _port(args)
+        state = board_state(port)
+    except GateEdgeError as exc:
+        failure = {"port": port, "ok": False, "error": str(exc)}
+        print(json.dumps({**failure, "candidates": candidate_ports()}, sort_keys=True))
+        return EXIT_ERROR
+    print(json.dumps({**state, "ok": True}, sort_keys=True))
+    return 0
+
+
+def _print_status(state: dict[str, Any]) -> int:
     on = {True: "ON", False: "off"}
     fw = state.get("fw", "?")
     note = "" if fw == FIRMWARE_VERSION else f"  (this release ships {FIRMWARE_VERSION})"

@@ -10,12 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from edge.app.config import load_config
-from edge.drivers.io import open_io
+from edge.drivers.gate_parts import describe_io, describe_relay, io_places, open_gate_io
+from edge.drivers.io import GateIo
 from edge.drivers.relay import open_relay
 from edge.drivers.relay_pulse import PulsedRelay, clamp_pulse_ms, install_release_handlers
-from edge.drivers.settings import IoSettings, RelaySettings
 from edge.errors import GateEdgeError
 from edge.ports import DigitalInput, GateRelay
+
+__all__ = ["describe_relay", "register"]
 
 # Extra time allowed for the pulse timer to release after the planned end of the pulse.
 RELEASE_GRACE_S = 1.0
@@ -35,7 +37,7 @@ def register(subparsers: Any) -> None:
     )
     pulse.set_defaults(func=_pulse)
 
-    io = subparsers.add_parser("io", help="check the gate's inputs")
+    io = subparsers.add_parser("io", help="check the gate's inputs, lamps and buzzer")
     io_sub = io.add_subparsers(dest="io_command", metavar="ACTION", required=True)
     watch = io_sub.add_parser(
         "watch", help="print every change of the passage and manual-button inputs"
@@ -46,17 +48,15 @@ def register(subparsers: Any) -> None:
         "--json", action="store_true", help="JSON lines: one per change, then a summary"
     )
     watch.set_defaults(func=_watch)
-
-
-def describe_relay(settings: RelaySettings) -> str:
-    """Where the relay is, in the technician's terms."""
-    if settings.backend == "serial":
-        return f"LCUS board {settings.port or '(no port)'} channel {settings.channel}"
-    if settings.backend == "gateio":
-        return f"gate I/O board {settings.port or '(no port)'}"
-    polarity = "active-low" if settings.active_low else "active-high"
-    kind = "fake line" if settings.backend == "fake" else "GPIO"
-    return f"{kind} {settings.chip} line {settings.line} ({polarity})"
+    test = io_sub.add_parser(
+        "test", help="switch each lamp and the buzzer on for a moment, one after the other"
+    )
+    test.add_argument("--config", required=True, help="gate-edge TOML configuration file")
+    test.add_argument(
+        "--seconds", type=float, default=1.0, help="how long each output stays on (default 1)"
+    )
+    test.add_argument("--json", action="store_true", help="one JSON document for scripts")
+    test.set_defaults(func=_test_outputs)
 
 
 def _pulse(args: argparse.Namespace) -> int:
@@ -93,10 +93,11 @@ def _wait_pulse_end(relay: GateRelay, length_s: float) -> None:
 def _watch(args: argparse.Namespace) -> int:
     if args.seconds <= 0:
         raise GateEdgeError("--seconds must be more than 0")
-    settings = load_config(args.config).io
-    gate_io = open_io(settings)
+    config = load_config(args.config)
+    places = io_places(config.io)
+    gate_io = open_gate_io(config.relay, config.io)
     try:
-        inputs = _configured_inputs(settings, gate_io.passage, gate_io.manual_button)
+        inputs = _configured_inputs(gate_io, places)
         if not inputs:
             print(
                 "gate-edge: no input configured (io.passage_line and io.manual_button_line are -1)",
@@ -117,17 +118,51 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _configured_inputs(
-    settings: IoSettings, passage: DigitalInput | None, manual_button: DigitalInput | None
-) -> dict[str, tuple[int, DigitalInput]]:
-    found = {
-        "passage": (settings.passage_line, passage),
-        "manual_button": (settings.manual_button_line, manual_button),
-    }
-    return {name: (line, part) for name, (line, part) in found.items() if part is not None}
+    gate_io: GateIo, places: dict[str, str]
+) -> dict[str, tuple[str, DigitalInput]]:
+    found = {"passage": gate_io.passage, "manual_button": gate_io.manual_button}
+    return {name: (places[name], part) for name, part in found.items() if part is not None}
+
+
+def _test_outputs(args: argparse.Namespace) -> int:
+    """Each output on for --seconds, then off, so the technician can see and hear each one."""
+    if not 0 < args.seconds <= 10:
+        raise GateEdgeError("--seconds must be more than 0 and at most 10")
+    config = load_config(args.config)
+    places = io_places(config.io)
+    where = describe_io(config.relay, config.io)
+    gate_io = open_gate_io(config.relay, config.io)
+    tested: list[dict[str, str]] = []
+    try:
+        outputs = gate_io.outputs()
+        if not outputs:
+            print(
+                "gate-edge: no output configured (io.green_lamp_line, io.red_lamp_line and "
+                "io.buzzer_line are -1)",
+                file=sys.stderr,
+            )
+            return 1
+        for name, output in outputs.items():
+            label = name.replace("_", " ")
+            if not args.json:
+                print(f"{label} ({places[name]}) on for {args.seconds:g} s ...", flush=True)
+            try:
+                output.on()
+                time.sleep(args.seconds)
+            finally:
+                output.off()
+            tested.append({"output": name, "at": places[name]})
+    finally:
+        gate_io.close()
+    if args.json:
+        print(json.dumps({"where": where, "seconds": args.seconds, "tested": tested}))
+        return 0
+    print(f"{where}: {len(tested)} output(s) switched on and off; each should have lit or sounded")
+    return 0
 
 
 def _watch_inputs(
-    inputs: dict[str, tuple[int, DigitalInput]], seconds: float, *, as_json: bool = False
+    inputs: dict[str, tuple[str, DigitalInput]], seconds: float, *, as_json: bool = False
 ) -> dict[str, int]:
     """Print the initial state and every change until `seconds` pass or Ctrl-C."""
     start = time.monotonic()
@@ -150,13 +185,16 @@ def _watch_inputs(
 
 
 def _report(
-    start: float, name: str, line: int, active: bool, mark: str, *, as_json: bool = False
+    start: float, name: str, line: str, active: bool, mark: str, *, as_json: bool = False
 ) -> None:
     stamp = datetime.now().astimezone().isoformat(timespec="milliseconds")
     elapsed = time.monotonic() - start
     if as_json:
-        change = {"ts": stamp, "elapsed_s": round(elapsed, 3), "input": name, "line": line}
+        change: dict[str, object] = {"ts": stamp, "elapsed_s": round(elapsed, 3), "input": name}
+        change["at"] = line
+        if line.startswith("line "):
+            change["line"] = int(line.removeprefix("line "))
         print(json.dumps({**change, "active": active, "initial": mark == "now"}), flush=True)
         return
     state = "ACTIVE" if active else "inactive"
-    print(f"{stamp} +{elapsed:7.3f} s  {name} (line {line}) {mark} {state}", flush=True)
+    print(f"{stamp} +{elapsed:7.3f} s  {name} ({line}) {mark} {state}", flush=True)

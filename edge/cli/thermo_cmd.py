@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import replace
 from typing import Any
@@ -41,6 +42,9 @@ def register(subparsers: Any) -> None:
     )
     _sensor_arguments(emissivity)
     emissivity.add_argument("--set", type=float, dest="value", help="new emissivity, 0.1-1.0")
+    emissivity.add_argument(
+        "--yes", action="store_true", help="write the EEPROM without asking (for scripts)"
+    )
     emissivity.set_defaults(func=_emissivity)
 
     measure = sub.add_parser(
@@ -131,7 +135,7 @@ def _read(args: argparse.Namespace) -> int:
                 if not args.json:
                     print(f"{index + 1}: {exc}", file=sys.stderr)
                 continue
-            rows.append({"n": index + 1, "ambient_c": ambient, "object_c": obj})
+            rows.append({"n": index + 1, "ambient_c": _c(ambient), "object_c": _c(obj)})
             if not args.json:
                 print(f"{index + 1}: ambient {ambient:6.2f} °C  object {obj:6.2f} °C")
     finally:
@@ -143,10 +147,40 @@ def _read(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _c(value: float | None) -> float | None:
+    """A temperature for JSON: hundredths of a degree (the sensor's resolution), None if unknown."""
+    return None if value is None or not math.isfinite(value) else round(value, 2)
+
+
+def _confirm_write(args: argparse.Namespace, current: float) -> bool:
+    """The EEPROM has a limited number of writes and the value changes every reading: ask."""
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        print(
+            "gate-edge: thermo emissivity --set writes the sensor's EEPROM; add --yes to write "
+            "without asking",
+            file=sys.stderr,
+        )
+        return False
+    answer = input(
+        f"write emissivity {args.value:.4f} to the sensor's EEPROM (now {current:.4f})? [y/N] "
+    )
+    return answer.strip().lower() in ("y", "yes")
+
+
 def _emissivity(args: argparse.Namespace) -> int:
     sensor, clock = _open(args)
     try:
         written = False
+        if args.value is not None:
+            try:
+                commissioning.emissivity_to_word(args.value)  # out of range: refused before asking
+            except ValueError as exc:
+                print(f"gate-edge: {exc}", file=sys.stderr)
+                return 2
+            if not _confirm_write(args, commissioning.read_emissivity(sensor)):
+                return 2
         if args.value is not None:
             try:
                 value = commissioning.set_emissivity(sensor, clock, args.value)
@@ -184,23 +218,23 @@ def _measure(args: argparse.Namespace) -> int:
     if args.json:
         document = {
             "state": reading.state,
-            "estimate_c": reading.estimate_c,
-            "object_c": reading.object_c,
-            "ambient_c": reading.ambient_c,
+            "estimate_c": _c(reading.estimate_c),
+            "object_c": _c(reading.object_c),
+            "ambient_c": _c(reading.ambient_c),
             "samples": reading.samples,
             "model": reading.model,
             "threshold_c": threshold,
             "detail": reading.detail,
             "measurements": [
-                {"state": m.state, "estimate_c": m.estimate_c} for m in reading.measurements
+                {"state": m.state, "estimate_c": _c(m.estimate_c)} for m in reading.measurements
             ],
         }
         print(json.dumps(document))
     else:
         estimate = "-" if reading.estimate_c is None else f"{reading.estimate_c:.2f} °C"
         print(
-            f"{reading.state}: estimate {estimate}, object {reading.object_c} °C, "
-            f"ambient {reading.ambient_c} °C, {reading.samples} sample(s), model "
+            f"{reading.state}: estimate {estimate}, object {_c(reading.object_c)} °C, "
+            f"ambient {_c(reading.ambient_c)} °C, {reading.samples} sample(s), model "
             f"{reading.model}, threshold {threshold:.2f} °C"
             + (f" ({reading.detail})" if reading.detail else "")
         )

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
 from edge.app.verification import build_verifier, snapshot_from_files
-from edge.clock import StoppedClock, SystemClock
+from edge.clock import StoppedClock, SystemClock, parse_instant
+from edge.core.decision import ScanPresentation, screen
+from edge.core.settings import PolicySettings
 from edge.credentials.result import VerificationResult
 from edge.errors import TrustListError
 
-EXIT_VALID, EXIT_INVALID = 0, 1
+# 0: the gate would admit the holder (temperature, person-code match and anti-passback aside);
+# 1: it would not (invalid code, or valid but not admissible: see deny_reason); 2: an error.
+EXIT_ADMIT, EXIT_NOT_ADMITTED = 0, 1
+
+
+class _NoPasses:
+    """Anti-passback aside: no earlier pass is known to `verify`."""
+
+    def last_pass(self, code_id: bytes | None, subject_binding: bytes | None) -> float | None:
+        return None
 
 
 def register(subparsers: Any) -> None:
@@ -23,6 +32,9 @@ def register(subparsers: Any) -> None:
     verify = subparsers.add_parser(
         "verify",
         help="verify a code (offline, or as the gate's config says); prints one JSON line",
+        epilog="exit status: 0 the gate would admit this credential (temperature, person-code "
+        'match and anti-passback aside); 1 it would not ("admit": false, the cause in '
+        '"deny_reason"); 2 an error (unreadable or unverifiable trust files, bad arguments)',
     )
     verify.add_argument(
         "--config",
@@ -37,39 +49,31 @@ def register(subparsers: Any) -> None:
     verify.add_argument("--root", type=Path, metavar="ROOT.pub.pem")
     verify.add_argument("--denylist", type=Path, metavar="FILE")
     verify.add_argument(
-        "--at", type=_instant, metavar="TIME", help="verification time: epoch or ISO 8601"
+        "--at", type=instant, metavar="TIME", help="verification time: epoch or ISO 8601"
     )
     verify.add_argument("--skew", type=int, default=30, metavar="S", help="clock skew (s)")
     verify.add_argument("text", nargs="?", default="-", metavar="TEXT | -")
     verify.set_defaults(func=_verify)
 
 
-def _instant(text: str) -> float:
-    """An epoch number, or an ISO 8601 date-time (UTC when no offset is given)."""
+def instant(text: str) -> float:
+    """An argparse type: an epoch number, or an ISO 8601 date-time (UTC when no offset)."""
     try:
-        epoch = float(text)
-    except ValueError:
-        pass
-    else:
-        if not math.isfinite(epoch):
-            raise argparse.ArgumentTypeError(f"not a finite time: {text!r}")
-        return epoch
-    try:
-        moment = datetime.datetime.fromisoformat(text.strip().replace("z", "Z"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an epoch or ISO 8601 time: {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.timestamp()
+        return parse_instant(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _verify(args: argparse.Namespace) -> int:
     if args.config is not None:
+        from edge.app.config import load_config  # noqa: PLC0415
         from edge.cli.platform_verify import verify_with_config  # noqa: PLC0415
 
         result = verify_with_config(args)
-        print(json.dumps({**result_json(result), "path": result.path}))
-        return EXIT_VALID if result.valid else EXIT_INVALID
+        policy = load_config(args.config).policy
+        document = {**result_json(result, policy), "path": result.path}
+        print(json.dumps(document))
+        return EXIT_ADMIT if document["admit"] else EXIT_NOT_ADMITTED
     if args.id_card is not None:
         raise TrustListError("--id-card needs --config (the platform to ask)")
     if args.trust is None or args.root is None:
@@ -81,12 +85,22 @@ def _verify(args: argparse.Namespace) -> int:
     text = sys.stdin.read().strip() if args.text == "-" else args.text
     clock = SystemClock() if args.at is None else StoppedClock(args.at)
     result = build_verifier(lambda: snapshot, clock, args.skew).verify(text)
-    print(json.dumps(result_json(result)))
-    return EXIT_VALID if result.valid else EXIT_INVALID
+    document = result_json(result, PolicySettings())
+    print(json.dumps(document))
+    return EXIT_ADMIT if document["admit"] else EXIT_NOT_ADMITTED
 
 
-def result_json(result: VerificationResult) -> dict[str, object]:
+def admission(result: VerificationResult, policy: PolicySettings) -> tuple[bool, str | None]:
+    """Whether the gate's rules admit this credential, and the deny reason when they do not
+    (the same screen the gate applies before it asks for a document or a temperature)."""
+    presentation = ScanPresentation(result, "camera")
+    reasons = screen(presentation, (), policy, _NoPasses(), 0.0)
+    return (not reasons, reasons[0] if reasons else None)
+
+
+def result_json(result: VerificationResult, policy: PolicySettings) -> dict[str, object]:
     """The verify command's JSON object for one result."""
+    admit, deny_reason = admission(result, policy)
     return {
         "valid": result.valid,
         "reason": result.reason,
@@ -97,4 +111,6 @@ def result_json(result: VerificationResult) -> dict[str, object]:
         "format": result.format,
         "certificate_type": result.certificate_type,
         "refusal": result.refusal,
+        "admit": admit,
+        "deny_reason": deny_reason,
     }

@@ -6,6 +6,7 @@ import datetime
 import os
 import shutil
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
@@ -16,7 +17,7 @@ from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.trustlist import Denylist, TrustList, parse_denylist, parse_trust_list
 from edge.doctor.report import CheckResult, failed, passed, skipped, warned
 from edge.errors import CommandError, TrustListError
-from edge.service.clockguard import judge_clock
+from edge.service.clockguard import judge_clock, kernel_sync_state
 from edge.wire.commands import load_command_key
 
 DISK_FAIL_MB = 50.0
@@ -27,7 +28,7 @@ CLOCK_MARK_FILE = "clock-mark"
 
 def check_files(config: Config) -> list[CheckResult]:
     """Trust root key, state directory, TLS files and command key: present, readable, safe."""
-    results = [_root_key(config), _state_dir(config)]
+    results = [root_key_check(config), _state_dir(config)]
     mqtt = config.mqtt
     for key, path in (("ca_file", mqtt.ca_file), ("cert_file", mqtt.cert_file)):
         if path:
@@ -43,24 +44,28 @@ def check_files(config: Config) -> list[CheckResult]:
                 failed(
                     "files.command_key",
                     str(exc),
-                    "install the Ed25519 public key central signs commands with",
+                    "install the Ed25519 public key central signs commands with: sudo install "
+                    f"-m 0644 command.pub.pem {mqtt.command_public_key}",
                 )
             )
     return results
 
 
-def _root_key(config: Config) -> CheckResult:
-    name, path = "files.trust_root", Path(config.trust.root_public_key)
+def root_key_check(config: Config, name: str = "files.trust_root") -> CheckResult:
+    """The trust root's public key: present, readable and an Ed25519 key."""
+    path = Path(config.trust.root_public_key)
+    fix = (
+        f"copy the trust root's public key from central into place: sudo install -m 0644 "
+        f"trust-root.pub.pem {path} (or correct trust.root_public_key)"
+    )
     try:
         load_root_public_key(path.read_bytes())
+    except FileNotFoundError:
+        return failed(name, f"trust root key missing: {path} not found", fix)
     except OSError as exc:
-        return failed(
-            name,
-            f"cannot read {path}: {exc.strerror}",
-            "install trust-root.pub.pem from central (0644) or fix trust.root_public_key",
-        )
+        return failed(name, f"trust root key unreadable: {path}: {exc.strerror}", fix)
     except TrustListError as exc:
-        return failed(name, f"{path}: {exc}", "the file must be the trust root's Ed25519 SPKI PEM")
+        return failed(name, f"trust root key not usable: {path}: {exc}", fix)
     return passed(name, f"{path} is an Ed25519 public key")
 
 
@@ -70,13 +75,14 @@ def _state_dir(config: Config) -> CheckResult:
         return failed(
             name,
             f"{path} does not exist",
-            "run deploy/rpi/install.sh, or create it owned by the service user (mode 0750)",
+            f"sudo install -d -m 0750 -o gate-edge -g gate-edge {path}",
         )
     if not os.access(path, os.W_OK | os.X_OK):
         return failed(
             name,
             f"{path} is not writable by uid {os.getuid()}",
-            f"chown gate-edge:gate-edge {path}; run the doctor as the service user",
+            f"sudo chown gate-edge:gate-edge {path}, and run the doctor as the service user "
+            "(sudo -u gate-edge)",
         )
     return passed(name, f"{path} exists and is writable")
 
@@ -87,7 +93,10 @@ def _readable(name: str, path: Path) -> CheckResult:
             pass
     except OSError as exc:
         return failed(
-            name, f"cannot read {path}: {exc.strerror}", f"install {path} or fix its path"
+            name,
+            f"cannot read {path}: {exc.strerror}",
+            f"install the file from central as {path} (readable by gate-edge), or correct the "
+            "path in [mqtt]",
         )
     return passed(name, f"{path} is readable")
 
@@ -136,18 +145,27 @@ def check_trust(config: Config, now: float) -> list[CheckResult]:
     """The trust list and denylist: verified, not expired, days left."""
     results = []
     kinds: tuple[ListKind, ...] = ("trust_list", "denylist")
+    root = root_key_check(config)
     for kind in kinds:
+        if root.status == "fail":  # nothing can be verified: the root is the cause, not the list
+            results.append(failed(f"trust.{kind}", f"cannot verify: {root.detail}", root.fix))
+            continue
         document, problem = read_list(kind, config, now)
         health = assess_list(kind, document, problem, now, config.trust.expiry_warning_days)
-        results.append(_trust_result(health))
+        results.append(_trust_result(health, config))
     return results
 
 
-def _trust_result(health: ListHealth) -> CheckResult:
+def _trust_result(health: ListHealth, config: Config) -> CheckResult:
     name = f"trust.{health.kind}"
+    path = config.state_path(
+        config.trust.trust_list if health.kind == "trust_list" else config.trust.denylist
+    )
     fix = (
-        "central must publish a fresh signed list (retained trust/ topic), or copy one to the "
-        "state directory and restart; check it with `gate-edge trust show`"
+        "central publishes signed lists as retained messages (trust/ topics) once the broker "
+        f"is reachable; or copy one in: sudo install -o gate-edge -g gate-edge -m 0640 "
+        f"{path.name} {path}, then check it: gate-edge trust show --root "
+        f"{config.trust.root_public_key} {path}"
     )
     if health.problem:
         return failed(name, health.problem, fix)
@@ -160,7 +178,11 @@ def _trust_result(health: ListHealth) -> CheckResult:
     return passed(name, detail)
 
 
-def check_clock(config: Config, now: float) -> CheckResult:
+def check_clock(
+    config: Config,
+    now: float,
+    sync_state: Callable[[], tuple[bool, float, float] | None] = kernel_sync_state,
+) -> CheckResult:
     """Plausible, not behind the recorded mark, synchronised, small offset."""
     name = "clock"
     mark: float | None
@@ -168,12 +190,12 @@ def check_clock(config: Config, now: float) -> CheckResult:
         mark = float((Path(config.storage.state_dir) / CLOCK_MARK_FILE).read_text().strip())
     except (OSError, ValueError):
         mark = None
-    verdict = judge_clock(now, mark, config.trust.clock_skew_s)
+    verdict = judge_clock(now, mark, config.trust.clock_skew_s, sync_state())
     if not verdict.usable:
         return failed(
             name,
             verdict.problem or "clock unusable",
-            "timedatectl: enable NTP (timedatectl set-ntp true), check the RTC battery",
+            "sudo timedatectl set-ntp true, then check the RTC battery",
         )
     offset = f"offset {verdict.offset_s:+.3f} s" if verdict.offset_s is not None else "offset ?"
     error = f"max error {verdict.max_error_ms:.0f} ms" if verdict.max_error_ms is not None else ""
@@ -182,12 +204,20 @@ def check_clock(config: Config, now: float) -> CheckResult:
         return warned(
             name,
             f"not synchronised ({detail})",
-            "timedatectl set-ntp true; check that the NTP servers are reachable",
+            "sudo timedatectl set-ntp true; check that the NTP servers are reachable",
+        )
+    if verdict.synchronized is None:
+        return warned(
+            name,
+            f"synchronisation unknown ({detail}): codes and certificates are judged by this clock",
+            "timedatectl status (install systemd-timesyncd or chrony if it shows no NTP "
+            "service), then: sudo timedatectl set-ntp true",
         )
     if verdict.offset_s is not None and abs(verdict.offset_s) > config.trust.clock_skew_s:
-        return warned(name, f"large offset ({detail})", "check the NTP servers")
-    state = "synchronised" if verdict.synchronized else "synchronisation unknown"
-    return passed(name, f"{state}, {detail}")
+        return warned(
+            name, f"large offset ({detail})", "timedatectl timesync-status; check the NTP servers"
+        )
+    return passed(name, f"synchronised, {detail}")
 
 
 def check_disk(config: Config) -> CheckResult:
@@ -200,7 +230,7 @@ def check_disk(config: Config) -> CheckResult:
         return failed(name, f"cannot stat {target}: {exc.strerror}", "check the file system")
     free_mb = usage.free / 1e6
     detail = f"{free_mb:.0f} MB free of {usage.total / 1e6:.0f} MB on {target}"
-    fix = "free space (journalctl --vacuum-size=100M, old logs), or a larger SD card"
+    fix = "free space: sudo journalctl --vacuum-size=100M, remove old logs; or a larger SD card"
     if free_mb < DISK_FAIL_MB:
         return failed(name, detail, fix)
     if free_mb < DISK_WARN_MB:
@@ -208,7 +238,7 @@ def check_disk(config: Config) -> CheckResult:
     return passed(name, detail)
 
 
-def check_certificate(config: Config, now: float) -> CheckResult:
+def check_certificate(config: Config, now: float, config_path: str) -> CheckResult:
     """The device certificate for mutual TLS: readable and not close to expiry."""
     name, path_text = "certificate", config.mqtt.cert_file
     if not path_text:
@@ -220,13 +250,17 @@ def check_certificate(config: Config, now: float) -> CheckResult:
         return failed(
             name,
             f"cannot load {path}: {getattr(exc, 'strerror', None) or exc}",
-            "install the PEM certificate signed for this gate (gate-edge certs csr)",
+            f"make a key and request: gate-edge certs csr --config {config_path}; install the "
+            f"certificate the broker's CA signs as {path}",
         )
     expires = cert.not_valid_after_utc.timestamp()
     days = round((expires - now) / 86400.0, 1)
     subject = cert.subject.rfc4514_string()
     detail = f"{subject}, expires {iso_utc(expires)} ({days} days left)"
-    fix = "request a new certificate: gate-edge certs csr --config FILE, signed by the broker's CA"
+    fix = (
+        f"request a new certificate: gate-edge certs csr --config {config_path} --force, signed "
+        "by the broker's CA"
+    )
     if now > expires:
         return failed(name, f"{subject} expired at {iso_utc(expires)}", fix)
     if now < cert.not_valid_before_utc.timestamp():

@@ -12,9 +12,12 @@ from edge.app.config import Config
 from edge.clock import Clock
 from edge.doctor.report import CheckResult, failed, passed, skipped, warned
 from edge.drivers.camera import open_frame_source
-from edge.drivers.io import open_io
+from edge.drivers.gate_parts import describe_io, describe_relay, io_places, open_gate_io
+from edge.drivers.gateio import GateIoRelay
+from edge.drivers.gateio_frames import FIRMWARE_VERSION
 from edge.drivers.relay import open_relay
 from edge.drivers.serial_lines import open_line_reader
+from edge.drivers.serial_ports import candidates_text
 from edge.drivers.serial_scanner import open_serial_scanner
 from edge.drivers.thermometer import open_sensor
 from edge.errors import GateEdgeError, SensorError
@@ -106,47 +109,76 @@ def check_thermometer(config: Config, clock: Clock) -> CheckResult:
     return passed(name, detail)
 
 
-def check_relay(config: Config) -> CheckResult:
+def check_relay(config: Config, config_path: str) -> CheckResult:
     name, settings = "device.relay", config.relay
-    where = (
-        settings.port if settings.backend == "serial" else f"{settings.chip} line {settings.line}"
-    )
+    where = describe_relay(settings)
     try:
         relay = open_relay(settings)
     except GateEdgeError as exc:
-        return failed(name, f"{settings.backend} {where}: {exc}", f"chip/line or port; {_HELD}")
+        return failed(name, f"{where}: {exc}", _relay_fix(config, config_path))
+    firmware = ""
     try:
         relay.release()
+        if isinstance(relay, GateIoRelay):
+            firmware = relay.board.link.info.firmware if relay.board.link.info else "?"
     except GateEdgeError as exc:
-        return failed(name, f"{where}: cannot drive the line: {exc}", "check the relay board")
+        return failed(name, f"{where}: cannot drive the relay: {exc}", "check the relay board")
     finally:
         with contextlib.suppress(Exception):
             relay.close()
-    return passed(
-        name, f"{settings.backend} {where}: opened and held released (not pulsed: ge relay pulse)"
-    )
+    detail = f"{where}: opened and held released (not pulsed: gate-edge relay pulse)"
+    if firmware and firmware != FIRMWARE_VERSION:
+        return warned(
+            name,
+            f"{where}: the board runs firmware {firmware}, this release ships {FIRMWARE_VERSION}",
+            f"sudo systemctl stop gate-edge; gate-edge gateio flash --config {config_path}",
+        )
+    if firmware:
+        detail = f"{where} (firmware {firmware}): opened and held released (not pulsed)"
+    return passed(name, detail)
+
+
+def _relay_fix(config: Config, config_path: str) -> str:
+    settings = config.relay
+    if settings.backend == "gateio":
+        return (
+            f"plug the board in and name its port in relay.port ({candidates_text()}); "
+            f"`gate-edge gateio status --config {config_path}` shows what answers (a board "
+            f"without the gate firmware: gate-edge gateio flash --config {config_path}); {_HELD}"
+        )
+    if settings.backend == "serial":
+        return f"name the LCUS board's port in relay.port (ls /dev/serial/by-id/); {_HELD}"
+    return f"relay.chip and relay.line (gpioinfo {settings.chip}); {_HELD}"
 
 
 def check_inputs(config: Config) -> CheckResult:
     name, settings = "device.io", config.io
+    where = describe_io(config.relay, settings)
+    places = io_places(settings)
     try:
-        io = open_io(settings)
+        io = open_gate_io(config.relay, settings)
     except GateEdgeError as exc:
-        return failed(name, f"{settings.chip}: {exc}", f"line numbers in [io]; {_HELD}")
+        fix = (
+            f"name the board's port in relay.port ({candidates_text()})"
+            if settings.backend == "gateio"
+            else "line numbers in [io] (gpioinfo shows the lines)"
+        )
+        return failed(name, f"{where}: {exc}", f"{fix}; {_HELD}")
     states = []
     try:
         for label, line in io.inputs().items():
-            states.append(f"{label} {'active' if line.is_active() else 'inactive'}")
+            active = "active" if line.is_active() else "inactive"
+            states.append(f"{label} ({places.get(label, '?')}) {active}")
         for label, output in io.outputs().items():
             output.off()
-            states.append(f"{label} off")
+            states.append(f"{label} ({places.get(label, '?')}) off")
     except GateEdgeError as exc:
-        return failed(name, f"{settings.chip}: {exc}", "check wiring and the lines in [io]")
+        return failed(name, f"{where}: {exc}", "check wiring and the lines in [io]")
     finally:
         io.close()
     if not states:
         return skipped(name, "no input or output lines configured")
-    return passed(name, f"{settings.backend} {settings.chip}: " + ", ".join(states))
+    return passed(name, f"{where}: " + ", ".join(states) + " (outputs: gate-edge io test)")
 
 
 def check_serial_parts(config: Config, clock: Clock) -> list[CheckResult]:

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edge.app.config import Config, load_config
+from edge.app.configcheck import check_config_file, config_warnings
 from edge.clock import Clock, SystemClock
 from edge.doctor import checks, devices
-from edge.doctor.report import CheckResult, DoctorReport, failed, passed, skipped
+from edge.doctor.report import CheckResult, DoctorReport, failed, passed, skipped, warned
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
 from edge.mqtt.diagnose import probe_broker, tool_client_id
@@ -23,6 +24,11 @@ Progress = Callable[[CheckResult], None]
 EVENT_WAIT_S = 10.0
 OUTBOX_FILE = "outbox.db"
 _SEE_GUIDE = "see the technician guide (section 2) for this part"
+_WARNINGS_FIX = (
+    "a gate in service uses its real parts: set the backends named to their drivers "
+    "(they are listed by: gate-edge config reference); a trust list arrives once central reaches "
+    "the gate (trust.trust_list below); plug in the serial devices named"
+)
 
 
 def run_doctor(
@@ -39,7 +45,7 @@ def run_doctor(
                 progress(result)
 
     try:
-        config = load_config(config_path)  # the same validation as `run` and `config check`
+        config = check_config_file(config_path)  # the one validation of `run` and `config check`
     except ConfigError as exc:
         add(
             failed(
@@ -48,12 +54,20 @@ def run_doctor(
                 f"correct the keys listed, then: gate-edge config check {config_path}",
             )
         )
-        return report
-    add(passed("config", f"{config_path} valid (site {config.gate.site}, gate {config.gate.gate})"))
+        try:  # content that parses still lets the other checks name their causes
+            config = load_config(config_path)
+        except ConfigError:
+            return report
+    else:
+        detail = f"{config_path} valid (site {config.gate.site}, gate {config.gate.gate})"
+        add(passed("config", detail))
+    warnings = config_warnings(config)
+    if warnings:
+        add(warned("config.warnings", "; ".join(warnings), _WARNINGS_FIX))
     add(*checks.check_files(config))
     add(_guarded("device.camera", lambda: devices.check_camera(config)))
     add(_guarded("device.thermometer", lambda: devices.check_thermometer(config, clock)))
-    add(_guarded("device.relay", lambda: devices.check_relay(config)))
+    add(_guarded("device.relay", lambda: devices.check_relay(config, config_path)))
     add(_guarded("device.io", lambda: devices.check_inputs(config)))
     try:
         add(*devices.check_serial_parts(config, clock))
@@ -66,7 +80,7 @@ def run_doctor(
     add(*checks.check_trust(config, now))
     add(checks.check_clock(config, now))
     add(checks.check_disk(config))
-    add(checks.check_certificate(config, now))
+    add(checks.check_certificate(config, now, config_path))
     if broker.status == "pass":
         _publish_result(config, report)
     return report

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.drivers.gateio_link import GateIoError, GateIoLink, parse_status
+from edge.drivers.serial_ports import candidates_text, check_port
 from edge.errors import DriverError
 
 MAINTENANCE_WAIT_S = 10.0
@@ -19,6 +20,15 @@ VERSION_WAIT_S = 15.0
 DEFAULT_MPREMOTE = (sys.executable, "-m", "mpremote")
 
 Say = Callable[[str], None]
+
+
+class FlashError(DriverError):
+    """A step of the flash failed; nothing after it ran."""
+
+    def __init__(self, step: str, cause: str) -> None:
+        super().__init__(f"{step} failed: {cause}")
+        self.step = step
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -79,22 +89,35 @@ class Flasher:
         self.say = say
 
     def flash(self) -> FlashResult:
+        """Every step in order; the first that fails raises FlashError with its cause."""
         files = firmware_files(self.firmware_dir)
         expected = firmware_version(self.firmware_dir)
         steps = len(files) + 3
-        self.say(f"[1/{steps}] asking the board on {self.port} for maintenance mode")
-        self._maintenance()
+        step = f"[1/{steps}]"
+        self.say(f"{step} asking the board on {self.port} for maintenance mode")
+        try:
+            check_port(self.port)
+        except DriverError as exc:
+            raise FlashError(step, str(exc)) from None
+        self._maintenance(step)
         for index, path in enumerate(files, 2):
             size = path.stat().st_size
             self.say(f"[{index}/{steps}] copying {path.name} ({size} bytes)")
-            self._mpremote("fs", "cp", str(path), f":{path.name}")
+            self._mpremote(f"[{index}/{steps}]", "fs", "cp", str(path), f":{path.name}")
         self.say(f"[{steps - 1}/{steps}] restarting the board")
-        self._mpremote("reset")
+        self._mpremote(f"[{steps - 1}/{steps}]", "reset")
         self.say(f"[{steps}/{steps}] asking the board for its version (expecting {expected})")
         reported = self._reported_version()
+        if reported is None:
+            raise FlashError(
+                f"[{steps}/{steps}]",
+                f"the board on {self.port} did not answer after the restart (the files are "
+                "copied): check that main.py runs (mpremote connect PORT repl shows errors), "
+                "then flash again",
+            )
         return FlashResult(expected, reported, tuple(p.name for p in files))
 
-    def _maintenance(self) -> None:
+    def _maintenance(self, step: str) -> None:
         link = GateIoLink(self.port)
         try:
             link.query("MAINT")
@@ -104,22 +127,27 @@ class Flasher:
         finally:
             link.close()
         self.say("      the board restarts with the relay off and its watchdog stopped")
-        _wait_for_port(self.port, MAINTENANCE_WAIT_S)
+        if not _wait_for_port(self.port, MAINTENANCE_WAIT_S):
+            raise FlashError(
+                step,
+                f"{self.port} did not come back within {MAINTENANCE_WAIT_S:g} s after the "
+                f"restart; {candidates_text()}",
+            )
 
-    def _mpremote(self, *args: str) -> None:
+    def _mpremote(self, step: str, *args: str) -> None:
         command = [*self.mpremote, "connect", self.port, *args]
         try:
             result = subprocess.run(
                 command, capture_output=True, text=True, timeout=MPREMOTE_TIMEOUT_S, check=False
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise DriverError(f"mpremote {' '.join(args)} failed: {exc}") from exc
+            raise FlashError(step, f"mpremote {' '.join(args)}: {exc}") from exc
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()
-            raise DriverError(
-                f"mpremote {' '.join(args)} failed (exit {result.returncode}): "
-                + (detail[-1] if detail else "no output")
-            )
+            cause = detail[-1] if detail else "no output"
+            if self.port.startswith("/") and not Path(self.port).exists():
+                cause += f"; {self.port} has gone: {candidates_text()}"
+            raise FlashError(step, f"mpremote {' '.join(args)} (exit {result.returncode}): {cause}")
 
     def _reported_version(self) -> str | None:
         deadline = time.monotonic() + VERSION_WAIT_S
@@ -146,12 +174,13 @@ def read_status(port: str) -> dict[str, str]:
         link.close()
 
 
-def _wait_for_port(port: str, timeout_s: float) -> None:
-    """After a restart the USB port disappears for a moment and comes back."""
+def _wait_for_port(port: str, timeout_s: float) -> bool:
+    """After a restart the USB port disappears for a moment and comes back; False if not."""
     path = Path(port)
     if not port.startswith("/"):
-        return
+        return True
     time.sleep(0.5)
     deadline = time.monotonic() + timeout_s
     while not path.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
+    return path.exists()

@@ -92,6 +92,14 @@ class FrameReader:
         return frames
 
 
+def firmware_dirs() -> tuple[Path, Path]:
+    """Where this release's firmware may be: inside the installed package (wheel, .deb), then
+    firmware/ of the source tree an editable install runs from."""
+    package = Path(__file__).resolve().parents[1]
+    return package / "firmware", package.parent / "firmware"
+
+
 def default_firmware_dir() -> Path:
-    """The firmware/ directory of the source tree this package runs from."""
-    return Path(__file__).resolve().parents[2] / "firmware"
+    """The first of firmware_dirs() that holds the firmware (main.py), else the packaged one."""
+    dirs = firmware_dirs()
+    return next((d for d in dirs if (d / "main.py").is_file()), dirs[0])

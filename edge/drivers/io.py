@@ -13,7 +13,7 @@ from edge.drivers.io_gpiod import GpiodInput, GpiodOutput
 from edge.drivers.relay_gpiod import CONSUMER
 from edge.drivers.settings import IoSettings
 from edge.errors import DriverError
-from edge.ports import DigitalInput, DigitalOutput
+from edge.ports import Closeable, DigitalInput, DigitalOutput
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ class GateIo:
     red_lamp: DigitalOutput | None = None
     buzzer: DigitalOutput | None = None
     _request: Any = field(default=None, repr=False)
+    owner: Closeable | None = field(default=None, repr=False)  # closed last (the gate I/O board)
 
     def inputs(self) -> dict[str, DigitalInput]:
         """The fitted inputs by name (passage, manual_button, presence)."""
@@ -56,6 +57,12 @@ class GateIo:
             except OSError as exc:
                 log.warning("releasing I/O lines: %s", exc)
             self._request = None
+        if self.owner is not None:
+            owner, self.owner = self.owner, None
+            try:
+                owner.close()
+            except DriverError as exc:
+                log.warning("closing I/O: %s", exc)
 
 
 def open_io(

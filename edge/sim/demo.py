@@ -116,7 +116,7 @@ class _Table:
 def _central_subscriber(url: str, outcome: DemoOutcome) -> mqtt.Client:
     host, port = url.removeprefix("mqtt://").rsplit(":", 1)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="demo-central")
-    topic = GateTopics(SITE, GATE).events
+    topic = GateTopics(SITE, "+").events  # every gate of the demo site
 
     def on_connect(c: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         c.subscribe(topic, qos=1)
@@ -164,6 +164,7 @@ def run_demo(
             except BrokerUnavailableError as exc:
                 print(f"No local broker ({exc}); events stay in the outbox.", file=out)
                 broker = None
+        central = _central_subscriber(outcome.broker_url, outcome) if outcome.broker_url else None
         try:
             _run_steps(state, root, scenario.steps, outcome, out, pace_s, gateio, observer)
             if online_gate:
@@ -171,9 +172,24 @@ def run_demo(
                     state / "online", outcome.broker_url, out, pace_s
                 )
         finally:
+            if central is not None:
+                _await_central(outcome)
+                central.loop_stop()
+                central.disconnect()
             if broker is not None:
                 broker.stop()
     return outcome
+
+
+def _await_central(outcome: DemoOutcome) -> None:
+    """Give the broker a moment to hand central every decision and passage event."""
+    records = [record for _, record in outcome.rows]
+    records += [record for _, record in outcome.online_rows]
+    decided = [record for record in records if record is not None]
+    expected = len(decided) + sum(1 for record in decided if record.verdict == "pass")
+    deadline = time.monotonic() + 5.0
+    while len(outcome.central_events) < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _run_steps(  # noqa: PLR0917
@@ -197,7 +213,6 @@ def _run_steps(  # noqa: PLR0917
         records.append(record)
         decided.set()
 
-    central = _central_subscriber(outcome.broker_url, outcome) if outcome.broker_url else None
     voice = PromptLog()
     service = GateService(
         config, sim.hardware, clock=clock, on_decision=on_decision, audio_out=voice
@@ -235,13 +250,6 @@ def _run_steps(  # noqa: PLR0917
         log.debug("service stopped with %d", exit_code)
         if board is not None:
             board.stop()
-    if central is not None:
-        expected = len(steps) + sum(1 for step in steps if step.decision == "pass")
-        deadline = time.monotonic() + 5.0
-        while len(outcome.central_events) < expected and time.monotonic() < deadline:
-            time.sleep(0.05)
-        central.loop_stop()
-        central.disconnect()
 
 
 def _present(  # noqa: PLR0917
@@ -274,6 +282,29 @@ def _present(  # noqa: PLR0917
     return record, relay_ms
 
 
+LEGEND = """legend:
+  PASS / DENY   the gate opened once / stayed shut; reasons are the deny reasons (technician
+                guide, section 7); frame→relay is the time from the first camera frame that
+                showed the code to the relay pulse
+  events        decision: one per presentation; passage: after each PASS, whether the visitor
+                walked through (passed) or not (granted_not_passed); fault, prompt: a part
+                failed or recovered, the gate asked for a document"""
+
+
+def event_counts(events: list[dict[str, Any]]) -> list[str]:
+    """One line per gate: its events in all, then by kind."""
+    by_gate: dict[str, dict[str, int]] = {}
+    for event in events:
+        kinds = by_gate.setdefault(str(event.get("gate", "?")), {})
+        kind = str(event.get("kind", "?"))
+        kinds[kind] = kinds.get(kind, 0) + 1
+    lines = []
+    for gate, kinds in sorted(by_gate.items()):
+        detail = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+        lines.append(f"{gate}: {sum(kinds.values())} events ({detail})")
+    return lines or ["no events"]
+
+
 def main(out: TextIO = sys.stdout, *, gateio: bool = False) -> int:
     """Run the demo and print a summary; exit 0 when every decision matched the script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -286,13 +317,11 @@ def main(out: TextIO = sys.stdout, *, gateio: bool = False) -> int:
     wrong = outcome.mismatches
     for line in wrong:
         print(f"unexpected: {line}", file=out)
-    decisions = [e for e in outcome.central_events if e.get("kind") == "decision"]
     if outcome.broker_url:
-        print(
-            f"central received {len(outcome.central_events)} events "
-            f"({len(decisions)} decisions) over MQTT",
-            file=out,
-        )
+        print("central received over MQTT:", file=out)
+        for line in event_counts(outcome.central_events):
+            print(f"  {line}", file=out)
+    print(LEGEND, file=out)
     print(
         "demo finished: " + ("all decisions as expected" if not wrong else "MISMATCHES"), file=out
     )

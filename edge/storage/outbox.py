@@ -8,6 +8,7 @@ right whoever adds or deletes rows.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import uuid
@@ -35,6 +36,19 @@ CREATE INDEX IF NOT EXISTS events_created ON events (created_ms);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 _ACK_BATCH = 256
+
+
+def _is_test(payload: bytes) -> bool:
+    """A stored test event (marked, or of kind "test" from before the mark existed)."""
+    try:
+        document = json.loads(payload)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and (
+        document.get("test") is True or document.get("kind") == "test"
+    )
+
+
 _AGE_CHECK_INTERVAL_S = 30.0
 
 
@@ -183,6 +197,28 @@ class Outbox:
                 if not isinstance(exc, sqlite3.Error):
                     raise
                 raise StorageError(f"outbox: cannot delete acknowledged events: {exc}") from exc
+
+    def discard_tests(self) -> int:
+        """Delete every stored test event not yet delivered; returns how many."""
+        self.flush_acks()
+        doomed = [
+            (int(rowid),)
+            for rowid, payload in self._query("SELECT id, payload FROM events", ())
+            if _is_test(bytes(payload))
+        ]
+        if not doomed:
+            return 0
+        with self._db_lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.executemany("DELETE FROM events WHERE id = ?", doomed)
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                rollback_quietly(self._conn)
+                if not isinstance(exc, sqlite3.Error):
+                    raise
+                raise StorageError(f"outbox: cannot discard test events: {exc}") from exc
+        return len(doomed)
 
     # --- figures -----------------------------------------------------------------------------
 

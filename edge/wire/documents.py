@@ -73,6 +73,7 @@ def event_document(event: GateEvent, stamp: EventStamp) -> dict[str, Any]:
         "detail": _clip(event.detail, _DETAIL_MAX),
         "path": event.path,
         "identity": event.identity,
+        "test": event.test,
     }
 
 
