@@ -155,7 +155,7 @@ _VALUES = st.recursive(
 )
 
 
-@settings(max_examples=80)
+@settings(max_examples=80, deadline=None)
 @given(
     document=st.dictionaries(
         st.sampled_from(["language", "states", "reasons", "faults", "other"]), _VALUES, max_size=5
