@@ -25,9 +25,13 @@ from edge.mqtt.control import CONTROL_THREAD, ControlPlane
 from edge.mqtt.publisher import DISPATCH_THREAD, NETWORK_THREAD_PREFIX, EventPublisher
 from edge.mqtt.telemetry import TELEMETRY_THREAD, TelemetryPublisher
 from edge.platform.client import PlatformClient
-from edge.platform.documents import DESK_THREAD, DocumentDesk
+from edge.platform.documents import DocumentDesk
 from edge.platform.provider import with_platform
-from edge.platform.secret import read_platform_secret
+from edge.platform.secret import (
+    REFERENCE_KEY_FILE,
+    load_or_create_reference_key,
+    read_platform_secret,
+)
 from edge.platform.verifier import CredentialChecker
 from edge.ports import Heartbeat
 from edge.scan.loop import ScanLoop
@@ -70,14 +74,19 @@ def read_gate_platform_secret(config: Config) -> bytes:
     return read_platform_secret(config.state_path(config.platform.app_secret_file))
 
 
-def platform_checker(config: Config, clock: Clock) -> CredentialChecker:
-    """The platform of a configuration (without a client when [platform] names none)."""
+def platform_checker(
+    config: Config, clock: Clock, reference_key: bytes | None = None
+) -> CredentialChecker:
+    """The platform of a configuration (without a client when [platform] names none); references
+    are keyed by `reference_key`, by default the gate's own key in its state directory."""
     if not config.platform.enabled:
-        return CredentialChecker(config.platform, None)
+        return CredentialChecker(config.platform, None, b"")
     secret = read_gate_platform_secret(config)
+    if reference_key is None:
+        reference_key = load_or_create_reference_key(config.state_path(REFERENCE_KEY_FILE))
     terminal = f"{config.gate.site}/{config.gate.gate}"
     client = PlatformClient(config.platform, secret, terminal, clock)
-    return CredentialChecker(config.platform, client, secret)
+    return CredentialChecker(config.platform, client, reference_key)
 
 
 def trust_store(config: Config, credentials: CredentialChecker, clock: Clock) -> TrustStore:
@@ -219,7 +228,7 @@ class GateService:
                 config.mqtt.telemetry_interval_s,
                 self.clock,
             )
-        self.watchdog = Watchdog(self._notifier)
+        self.watchdog = Watchdog(self._notifier, self.clock)
         self._supervisor_beat = self.watchdog.register("supervisor", 10.0)
         self.watchdog.register_probe(
             "controller", self.controller.heartbeat, self.controller.longest_wait_s + 10.0
@@ -273,7 +282,9 @@ class GateService:
         if self.documents is not None:
             self.documents.start()
             self._lifecycle.started("document desk", self.documents.stop)
-            self.watchdog.register_thread("document_desk", DESK_THREAD, 10.0)
+            # Beats once per card at most: one platform check plus a reader poll and margin.
+            desk_max_age_s = self.config.platform.timeout_ms / 1000.0 + 5.0
+            self.watchdog.register_probe("document_desk", self.documents.heartbeat, desk_max_age_s)
         self._thread = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
         self._thread.start()
         self._lifecycle.started("supervisor", self._join_supervisor)
@@ -552,8 +563,11 @@ class GateService:
         client = self.credentials.client
         if client is None:
             return {}
+        causes = client.last_failures()
         tripped = [
-            f"{url} {state}" for url, state in client.breakers().items() if state != "closed"
+            f"{url} {state}" + (f" ({causes[url]})" if url in causes else "")
+            for url, state in client.breakers().items()
+            if state != "closed"
         ]
         if not tripped:
             return {}

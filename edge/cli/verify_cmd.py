@@ -77,7 +77,8 @@ def _verify(args: argparse.Namespace) -> int:
         from edge.cli.platform_verify import verify_with_config  # noqa: PLC0415
 
         result = verify_with_config(args)
-        print(json.dumps({**result_json(result), "path": result.path}))
+        online = {"path": result.path, "platform_cause": result.platform_cause}
+        print(json.dumps({**result_json(result), **online}))
         return EXIT_VALID if result.valid else EXIT_INVALID
     if args.id_card is not None:
         raise TrustListError("--id-card needs --config (the platform to ask)")

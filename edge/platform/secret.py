@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from edge.errors import ConfigError
 
 SECRET_MIN_BYTES = 16
+REFERENCE_KEY_BYTES = 32
+REFERENCE_KEY_FILE = "platform-reference.key"
 
 
 def read_platform_secret(path: Path) -> bytes:
@@ -22,3 +25,28 @@ def read_platform_secret(path: Path) -> bytes:
             [f"platform.app_secret_file: {path} holds fewer than {SECRET_MIN_BYTES} bytes"]
         )
     return secret
+
+
+def load_or_create_reference_key(path: Path) -> bytes:
+    """The gate's own random key for references to platform-judged credentials (created on first
+    use, mode 0600; it never leaves the gate); ConfigError when it cannot be read or made."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConfigError([f"storage.state_dir: cannot create {path}: {exc.strerror}"]) from exc
+    else:
+        with os.fdopen(fd, "wb") as out:
+            out.write(os.urandom(REFERENCE_KEY_BYTES))
+            out.flush()
+            os.fsync(out.fileno())
+    try:
+        key = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"storage.state_dir: cannot read {path}: {exc.strerror}"]) from exc
+    if len(key) != REFERENCE_KEY_BYTES:
+        raise ConfigError(
+            [f"storage.state_dir: {path} is not a {REFERENCE_KEY_BYTES}-byte reference key"]
+        )
+    return key
