@@ -10,6 +10,8 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,7 +42,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
+def postgres_cluster() -> Iterator[Cluster]:
     """A throw-away PostgreSQL cluster on a free loopback port (initdb into a temp dir)."""
     bin_dir = _postgres_bin()
     if bin_dir is None:
@@ -72,18 +74,38 @@ def postgres_url() -> Iterator[str]:
         check=True,
         capture_output=True,
     )
-    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-    pg_ctl = [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data)]
-    subprocess.run(
-        [*pg_ctl, "-o", options, "-l", str(directory / "log"), "-w", "-t", "60", "start"],
-        check=True,
-        capture_output=True,
-    )
+    cluster = Cluster([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data)], directory, port)
+    cluster.start()
     try:
-        yield f"postgresql://gate@127.0.0.1:{port}/postgres"
+        yield cluster
     finally:
-        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], check=False, capture_output=True)
+        cluster.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres_url(postgres_cluster: Cluster) -> str:
+    return postgres_cluster.url
+
+
+class Cluster:
+    """A PostgreSQL cluster in a temporary directory, started and stopped with pg_ctl."""
+
+    def __init__(self, pg_ctl: list[str], directory: Path, port: int) -> None:
+        self._pg_ctl, self._directory, self.port = pg_ctl, directory, port
+        self.url = f"postgresql://gate@127.0.0.1:{port}/postgres"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self._directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self._directory / "log")
+        subprocess.run(
+            [*self._pg_ctl, "-o", options, "-l", log, "-w", "-t", "60", "start"],
+            check=True,
+            capture_output=True,
+        )
+
+    def stop(self) -> None:
+        subprocess.run([*self._pg_ctl, "-m", "immediate", "stop"], check=False, capture_output=True)
 
 
 def _has_user(name: str) -> bool:
@@ -142,3 +164,32 @@ def test_statuses_replay_and_privacy_in_the_store(platform: ReferencePlatform) -
 def test_an_unreachable_database_is_a_clear_error() -> None:
     with pytest.raises(CentralError, match="cannot connect"):
         PlatformStore(f"postgresql://gate@127.0.0.1:{_free_port()}/postgres?connect_timeout=2")
+
+
+def _health(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url + "/v1/health", timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_the_platform_recovers_after_a_database_restart(
+    postgres_cluster: Cluster, tmp_path: Path
+) -> None:
+    _reset(postgres_cluster.url)
+    platform = ReferencePlatform(tmp_path / "platform", target=postgres_cluster.url).start()
+    try:
+        platform.holder(HOLDER, "green")
+        url = platform.url
+        assert independent_request(url, APP_ID, SECRET, "id_card", HOLDER)[0] == 200
+        assert _health(url) == 200
+        postgres_cluster.stop()
+        assert independent_request(url, APP_ID, SECRET, "id_card", HOLDER)[0] == 503
+        assert _health(url) == 503
+        postgres_cluster.start()
+        status, answer, trusted = independent_request(url, APP_ID, SECRET, "id_card", HOLDER)
+        assert (status, trusted, answer and answer["status"]) == (200, True, "green")
+        assert _health(url) == 200
+    finally:
+        platform.stop()
