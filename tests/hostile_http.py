@@ -6,6 +6,7 @@ Written on raw sockets so that every byte and every pause is the test's choice.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import hmac
 import json
@@ -23,7 +24,9 @@ class Shape:
 
     kind: "delay" (wait, then all of it), "trickle" (one byte per `pause_s`), "interim" (`102
     Processing` every `pause_s`, `count` times, then the answer), "stall" (headers and `count`
-    body bytes, then silence), "truncate" (headers and `count` body bytes, then close).
+    body bytes, then silence), "truncate" (headers and `count` body bytes, then close), "gzip"
+    (the answer gzip-encoded, padded with `count` spaces before compression: a small download
+    that inflates large; signed over the inflated bytes).
     """
 
     kind: str
@@ -37,6 +40,7 @@ class HostilePlatform:
     def __init__(self, secret: bytes) -> None:
         self.secret = secret
         self.shape = Shape("delay")
+        self.request_headers: list[dict[str, str]] = []
         self._stop = threading.Event()
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
@@ -59,12 +63,13 @@ class HostilePlatform:
     def _serve(self, conn: socket.socket, shape: Shape) -> None:
         with conn:
             try:
-                request = _read_request(conn)
-                self._deliver(conn, shape, self._answer(request))
+                headers, request = _read_request(conn)
+                self.request_headers.append(headers)
+                self._deliver(conn, shape, self._answer(request, shape))
             except (OSError, ValueError):
                 pass  # the gate gave up on us: that is the point
 
-    def _answer(self, request: bytes) -> tuple[bytes, bytes]:
+    def _answer(self, request: bytes, shape: Shape) -> tuple[bytes, bytes]:
         nonce = json.loads(request)["nonce"]
         body = json.dumps(
             {
@@ -76,16 +81,22 @@ class HostilePlatform:
                 "nonce": nonce,
             }
         ).encode()
-        signature = hmac.new(self.secret, body, hashlib.sha256).hexdigest()
+        encoding = ""
+        if shape.kind == "gzip":
+            body += b" " * shape.count
+            signature = hmac.new(self.secret, body, hashlib.sha256).hexdigest()
+            body, encoding = gzip.compress(body), "Content-Encoding: gzip\r\n"
+        else:
+            signature = hmac.new(self.secret, body, hashlib.sha256).hexdigest()
         head = (
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{encoding}"
             f"Content-Length: {len(body)}\r\nX-Signature: {signature}\r\n\r\n"
         ).encode()
         return head, body
 
     def _deliver(self, conn: socket.socket, shape: Shape, answer: tuple[bytes, bytes]) -> None:
         head, body = answer
-        if shape.kind == "delay":
+        if shape.kind in ("delay", "gzip"):
             self._stop.wait(shape.pause_s)
             conn.sendall(head + body)
         elif shape.kind == "trickle":
@@ -108,7 +119,7 @@ class HostilePlatform:
         self._stop.wait(_HOLD_S if shape.kind != "truncate" else 0.0)
 
 
-def _read_request(conn: socket.socket) -> bytes:
+def _read_request(conn: socket.socket) -> tuple[dict[str, str], bytes]:
     conn.settimeout(_HOLD_S)
     data = b""
     while b"\r\n\r\n" not in data:
@@ -117,14 +128,14 @@ def _read_request(conn: socket.socket) -> bytes:
             raise ValueError("closed before the headers")
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
+    headers = {}
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
+        headers[name.strip().lower().decode()] = value.strip().decode()
+    length = int(headers.get("content-length", "0"))
     while len(body) < length:
         chunk = conn.recv(4096)
         if not chunk:
             raise ValueError("closed before the body")
         body += chunk
-    return body
+    return headers, body

@@ -81,6 +81,16 @@ def test_an_honest_answer_in_time_is_taken(hostile: HostilePlatform) -> None:
     assert (result.valid, result.colour, result.issuer) == (True, "green", "CN-HOSTILE")
 
 
+def test_the_gate_asks_for_identity_encoding_and_never_inflates_an_answer(
+    hostile: HostilePlatform,
+) -> None:
+    hostile.shape = Shape("gzip", count=4 * 1024 * 1024)  # 4 KiB on the wire, 4 MiB inflated
+    result, _ = _timed(_checker(hostile.url))
+    assert hostile.request_headers[-1].get("accept-encoding") == "identity"
+    assert not result.valid and result.reason == "platform_untrusted"
+    assert result.platform_cause is not None and "gzip" in result.platform_cause
+
+
 def test_a_resolver_that_never_answers_is_abandoned_at_the_deadline() -> None:
     release = threading.Event()
 

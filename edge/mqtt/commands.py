@@ -21,6 +21,7 @@ from edge.mqtt.topics import COMMAND_NAMES
 
 COMMAND_SCHEMA = "gate-edge/command"
 COMMAND_SCHEMA_VERSION = 1
+MAX_COMMAND_BYTES = 4096  # a signed command is a few hundred bytes; larger is refused unread
 _OPERATOR = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 _FAULT = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _BODY_KEYS = {
@@ -88,7 +89,10 @@ def verify_command(
 
 def _open_envelope(data: bytes) -> tuple[dict[str, Any], bytes, bytes]:
     """Body, signature and the bytes the signature covers; CommandError for any malformed
-    input (invalid UTF-8, nesting too deep to parse, strings that cannot be encoded)."""
+    input (invalid UTF-8, nesting too deep to parse, strings that cannot be encoded). Payloads
+    over MAX_COMMAND_BYTES are refused before any decoding."""
+    if len(data) > MAX_COMMAND_BYTES:
+        raise CommandError(f"malformed command: {len(data)} bytes, over {MAX_COMMAND_BYTES}")
     try:
         envelope = json.loads(data)
         if not isinstance(envelope, dict) or set(envelope) != {"body", "signature"}:
