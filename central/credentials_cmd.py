@@ -20,6 +20,7 @@ from edge.credentials.dcc.claims import uci_hash
 from edge.credentials.dcc.gateway import import_gateway_trust_list
 from edge.credentials.trust.dsc import certificate_ders, parse_dsc
 from edge.credentials.trust.trustlist import (
+    DCC_HASH_TYPES,
     IssuerKey,
     SignerEntry,
     build_denylist,
@@ -86,7 +87,15 @@ def register(subparsers: Any, *, listed: bool = True) -> None:
         action="extend",
         default=[],
         metavar="CI",
-        help="EU DCC certificate identifier (UVCI) to revoke; stored as its hash",
+        help="EU DCC certificate identifier (UVCI) to revoke; stored as its UCI hash",
+    )
+    deny.add_argument(
+        "--dcc-hash",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="TYPE:HEX",
+        help="an EU revocation list entry: UCI, COUNTRYCODEUCI or SIGNATURE, and its 16-byte hash",
     )
     _list_arguments(deny)
     deny.set_defaults(func=_trust_deny)
@@ -212,19 +221,43 @@ def _trust_deny(args: argparse.Namespace) -> int:
     issued_at, expires_at = _validity(args)
     try:
         code_ids = [bytes.fromhex(value) for value in args.code_id]
-        code_ids += [uci_hash(ci) for ci in args.dcc_ci]
         subjects = [bytes.fromhex(value) for value in args.subject]
     except ValueError:
         raise TrustListError("--code-id and --subject take hex values") from None
+    dcc = _dcc_hashes(args.dcc_hash)
+    dcc["UCI"] += [uci_hash(ci) for ci in args.dcc_ci]
     document = build_denylist(
-        root, code_ids, subjects, version=args.version, issued_at=issued_at, expires_at=expires_at
+        root,
+        code_ids,
+        subjects,
+        version=args.version,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        dcc_revocations=dcc,
     )
     _write(args.out, document)
     print(
         f"{args.out}: denylist version {args.version}, {len(code_ids)} code id(s), "
-        f"{len(subjects)} subject(s)"
+        f"{len(subjects)} subject(s), {sum(map(len, dcc.values()))} EU DCC revocation(s)"
     )
     return EXIT_VALID
+
+
+def _dcc_hashes(entries: list[str]) -> dict[str, list[bytes]]:
+    found: dict[str, list[bytes]] = {kind: [] for kind in DCC_HASH_TYPES}
+    for entry in entries:
+        kind, _, digest = entry.partition(":")
+        try:
+            value = bytes.fromhex(digest)
+        except ValueError:
+            value = b""
+        if kind not in found or len(value) != 16:
+            raise TrustListError(
+                f"--dcc-hash {entry!r}: TYPE:HEX with TYPE one of {', '.join(DCC_HASH_TYPES)} "
+                "and 32 hex digits"
+            )
+        found[kind].append(value)
+    return found
 
 
 def _issue(args: argparse.Namespace) -> int:
