@@ -19,6 +19,7 @@ from edge.mqtt.broker_url import parse_broker_url
 from edge.mqtt.commands import load_command_key
 from edge.mqtt.settings import MqttSettings
 from edge.platform.secret import read_platform_secret
+from edge.readfiles import MAX_KEY_BYTES, read_capped
 from edge.storage.trust_store import load_root_public_key
 
 
@@ -67,7 +68,7 @@ def _root_key_problem(path: str) -> str | None:
     problem = _readable(path)
     if problem is None:
         try:
-            load_root_public_key(Path(path).read_bytes())
+            load_root_public_key(read_capped(path, MAX_KEY_BYTES))
         except (OSError, GateEdgeError) as exc:
             problem = f"{path}: {exc}"
     return problem
@@ -114,8 +115,7 @@ def _tls_problems(ca_file: str, cert_file: str, key_file: str) -> list[str]:
 
 def _readable(path: str) -> str | None:
     try:
-        with open(path, "rb") as handle:
-            handle.read(1)
+        read_capped(path, MAX_KEY_BYTES)
     except OSError as exc:
         return f"cannot read {path}: {exc.strerror or exc}"
     return None

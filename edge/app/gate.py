@@ -34,6 +34,7 @@ from edge.platform.secret import (
 )
 from edge.platform.verifier import CredentialChecker
 from edge.ports import Heartbeat
+from edge.readfiles import MAX_KEY_BYTES, read_capped
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanFault, ScanResult
 from edge.service.clockguard import ClockWatch, judge_clock, kernel_sync_state
@@ -64,7 +65,7 @@ def read_root_key(config: Config) -> bytes:
     """The trust-root public key, read before any hardware is touched."""
     path = Path(config.trust.root_public_key)
     try:
-        return path.read_bytes()
+        return read_capped(path, MAX_KEY_BYTES)
     except OSError as exc:
         raise ConfigError([f"trust.root_public_key: cannot read {path}: {exc.strerror}"]) from exc
 

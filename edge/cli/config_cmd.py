@@ -11,6 +11,7 @@ from edge.app.config import Config
 from edge.app.configcheck import check_config_file
 from edge.configschema import describe
 from edge.errors import ConfigError
+from edge.readfiles import printable
 
 
 def register(subparsers: Any) -> None:
@@ -32,15 +33,16 @@ def _check(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"file": args.file, "valid": False, "problems": exc.problems}))
             return 2
-        print(f"{args.file}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        print(f"{printable(args.file)}: {len(exc.problems)} problem(s)", file=sys.stderr)
         for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+            print(f"  {printable(problem)}", file=sys.stderr)
         return 2
     if args.json:
         gate = {"site": config.gate.site, "gate": config.gate.gate}
         print(json.dumps({"file": args.file, "valid": True, "problems": [], **gate}))
         return 0
-    print(f"{args.file}: OK (site {config.gate.site}, gate {config.gate.gate})")
+    gate_name = f"site {config.gate.site}, gate {config.gate.gate}"
+    print(printable(f"{args.file}: OK ({gate_name})"))
     return 0
 
 

@@ -13,8 +13,10 @@ from typing import Any
 
 from edge.credentials.formats import gate_verifiers
 from edge.credentials.result import VerificationResult
+from edge.credentials.trust.signed_document import MAX_DOCUMENT_BYTES
 from edge.credentials.trust.trustlist import TrustList, parse_denylist, parse_trust_list
 from edge.errors import GateEdgeError, TrustListError
+from edge.readfiles import read_capped
 from edge.storage.trust_store import load_root_public_key
 
 EXIT_VALID, EXIT_INVALID = 0, 1
@@ -48,7 +50,7 @@ def register(subparsers: Any) -> None:
 
 def _read(path: Path, error: type[GateEdgeError]) -> bytes:
     try:
-        return path.read_bytes()
+        return read_capped(path, MAX_DOCUMENT_BYTES)
     except OSError as exc:
         raise error(f"cannot read {path}: {exc.strerror}") from None
 

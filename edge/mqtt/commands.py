@@ -8,7 +8,6 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -18,6 +17,7 @@ from edge.credentials.common.canonical import canonical_json
 from edge.credentials.common.keys import read_public_key_pem
 from edge.errors import CommandError
 from edge.mqtt.topics import COMMAND_NAMES
+from edge.readfiles import MAX_KEY_BYTES, read_capped
 
 COMMAND_SCHEMA = "gate-edge/command"
 COMMAND_SCHEMA_VERSION = 1
@@ -147,7 +147,7 @@ def load_command_key(value: str) -> ed25519.Ed25519PublicKey:
     try:
         if re.fullmatch(r"[0-9a-fA-F]{64}", text):
             return ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
-        pem = text.encode() if text.startswith("-----BEGIN") else Path(text).read_bytes()
+        pem = text.encode() if text.startswith("-----BEGIN") else read_capped(text, MAX_KEY_BYTES)
         key = read_public_key_pem(pem)
     except (OSError, ValueError) as exc:
         raise CommandError(f"command public key {text[:40]!r}: {exc}") from exc

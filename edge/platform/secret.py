@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from edge.errors import ConfigError
+from edge.readfiles import MAX_KEY_BYTES, read_capped
 
 SECRET_MIN_BYTES = 16
 REFERENCE_KEY_BYTES = 32
@@ -15,7 +16,7 @@ REFERENCE_KEY_FILE = "platform-reference.key"
 def read_platform_secret(path: Path) -> bytes:
     """The request-signing secret in `path`; ConfigError naming the key when it is unusable."""
     try:
-        secret = path.read_bytes().strip()
+        secret = read_capped(path, MAX_KEY_BYTES).strip()
     except OSError as exc:
         raise ConfigError(
             [f"platform.app_secret_file: cannot read {path}: {exc.strerror or exc}"]
@@ -42,7 +43,7 @@ def load_or_create_reference_key(path: Path) -> bytes:
             out.flush()
             os.fsync(out.fileno())
     try:
-        key = path.read_bytes()
+        key = read_capped(path, MAX_KEY_BYTES)
     except OSError as exc:
         raise ConfigError([f"storage.state_dir: cannot read {path}: {exc.strerror}"]) from exc
     if len(key) != REFERENCE_KEY_BYTES:
