@@ -11,6 +11,13 @@ import uvicorn
 
 from central.errors import CentralError
 from central.platform.api import PlatformSetup, create_app
+from central.platform.limits import (
+    KEEP_ALIVE_S,
+    MAX_CONNECTIONS,
+    MAX_HEADER_BYTES,
+    REQUEST_TIMEOUT_S,
+    bounded_protocol,
+)
 
 
 def wall_ms() -> int:
@@ -18,11 +25,17 @@ def wall_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _config(setup: PlatformSetup, host: str, port: int) -> uvicorn.Config:
+def _config(
+    setup: PlatformSetup, host: str, port: int, request_timeout_s: float = REQUEST_TIMEOUT_S
+) -> uvicorn.Config:
     return uvicorn.Config(
         create_app(setup, wall_ms),
         host=host,
         port=port,
+        http=bounded_protocol(request_timeout_s),
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_keep_alive=int(KEEP_ALIVE_S),
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -38,12 +51,19 @@ def serve_forever(setup: PlatformSetup, host: str, port: int) -> None:
 class RunningPlatform:
     """A platform serving on a free loopback port on a background thread."""
 
-    def __init__(self, setup: PlatformSetup, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        setup: PlatformSetup,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        request_timeout_s: float = REQUEST_TIMEOUT_S,
+    ) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.host, self.port = self._sock.getsockname()[:2]
-        self._server = uvicorn.Server(_config(setup, host, self.port))
+        self._server = uvicorn.Server(_config(setup, host, self.port, request_timeout_s))
         self._thread: threading.Thread | None = None
 
     @property
