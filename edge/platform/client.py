@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import os
 import threading
@@ -86,6 +87,18 @@ class RouteFailure:
         return f"{self.failure}: {self.cause}"
 
 
+@dataclass(frozen=True)
+class RouteProbe:
+    """One question to one route: its trusted answer and clock, or why there is none."""
+
+    url: str
+    answer: VerifyAnswer | None = None
+    server_time: float | None = None
+    failure: Failure | None = None
+    cause: str | None = None
+    status: int | None = None
+
+
 def route_url(settings: PlatformSettings, cert_type: CertType, value: str) -> str:
     """Where to ask: an ID number goes to the route with the longest matching prefix."""
     if cert_type == "id_card":
@@ -164,7 +177,7 @@ class PlatformClient:
         while deadline.remaining() >= _MIN_ATTEMPT_S and breaker.allow():
             attempts += 1
             try:
-                answer = self._ask(url, cert_type, value, deadline)
+                answer, _ = self._ask(url, cert_type, value, deadline)
             except _NoAnswerError as exc:
                 failure, cause = exc.failure, str(exc)
                 if exc.status in CONTENT_STATUSES:
@@ -207,7 +220,25 @@ class PlatformClient:
             return f"request body over {MAX_BODY_BYTES} bytes: not sent"
         return None
 
-    def _ask(self, url: str, cert_type: CertType, value: str, deadline: Deadline) -> VerifyAnswer:
+    def probe(self, url: str, value: str) -> RouteProbe:
+        """Ask `url` once about `value` (an ID number), within the budget, past its breaker and
+        the cache: how the route answers, and the platform's clock (its Date header)."""
+        deadline = Deadline(self._clock, self._settings.timeout_ms / 1000.0)
+        try:
+            answer, headers = self._ask(url, "id_card", value, deadline)
+        except _NoAnswerError as exc:
+            return RouteProbe(
+                url,
+                failure=exc.failure,
+                cause=str(exc),
+                status=exc.status,
+                server_time=_http_date(exc.date),
+            )
+        return RouteProbe(url, answer=answer, server_time=_http_date(headers.get("date")))
+
+    def _ask(
+        self, url: str, cert_type: CertType, value: str, deadline: Deadline
+    ) -> tuple[VerifyAnswer, dict[str, str]]:
         request = self._request(cert_type, value)
         body = request.to_bytes()
         headers = [
@@ -236,11 +267,10 @@ class PlatformClient:
         except (httpcore.ProtocolError, httpcore.NetworkError) as exc:
             raise _NoAnswerError("unreachable", f"broken connection: {exc}") from None
         if status != 200:
-            raise _NoAnswerError("http_status", f"HTTP {status}", status)
+            raise _NoAnswerError("http_status", f"HTTP {status}", status, header.get("date"))
         try:
-            return parse_answer(
-                payload, header.get(SIGNATURE_HEADER.lower()), self._secret, request.nonce
-            )
+            signature = header.get(SIGNATURE_HEADER.lower())
+            return parse_answer(payload, signature, self._secret, request.nonce), header
         except PlatformError as exc:
             kind: Failure = "bad_signature" if "signature" in str(exc) else "untrusted"
             raise _NoAnswerError(kind, str(exc)) from None
@@ -252,6 +282,16 @@ class PlatformClient:
     def _count(self, key: str) -> None:
         with self._lock:
             self.counts[key] += 1
+
+
+def _http_date(value: str | None) -> float | None:
+    """An HTTP Date header as epoch seconds (None when absent or unreadable)."""
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -283,10 +323,13 @@ def _read_body(response: httpcore.Response, deadline: Deadline) -> bytes:
 class _NoAnswerError(PlatformError):
     """An attempt ended without a trusted answer, for `failure` (and an HTTP status, if any)."""
 
-    def __init__(self, failure: Failure, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, failure: Failure, message: str, status: int | None = None, date: str | None = None
+    ) -> None:
         super().__init__(message)
         self.failure: Failure = failure
         self.status = status
+        self.date = date
 
 
 def _ms(seconds: float) -> float:
