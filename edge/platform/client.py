@@ -196,8 +196,6 @@ class PlatformClient:
             self._cache.put(cert_type, value, answer)
             self._count("online")
             return PlatformOutcome(answer, latency_ms=_ms(self._clock.monotonic() - started))
-        if attempts and failure == "breaker_open":
-            failure, cause = "timeout", "no time left for another attempt"
         self._count("failed")
         latency = _ms(self._clock.monotonic() - started) if attempts else None
         return PlatformOutcome(None, failure=failure, latency_ms=latency, cause=cause)
