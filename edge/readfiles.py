@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 MAX_CONFIG_BYTES = 1024 * 1024
-MAX_KEY_BYTES = 64 * 1024  # keys, certificates, secrets: a few KiB at most
+MAX_KEY_BYTES = 1024 * 1024  # keys, secrets and certificates (a CA bundle may hold hundreds)
 
 
 def read_capped(path: str | Path, max_bytes: int) -> bytes:
