@@ -192,20 +192,24 @@ def test_arbitrary_bytes_on_the_trust_topics(gate: Gate) -> None:
     assert gate.trust.problems == []
 
 
+def _verify_open_once(payload: bytes) -> None:
+    verify_command(
+        payload,
+        KEY.public_key(),
+        topic_name="open-once",
+        site="s1",
+        gate="g1",
+        now=1_767_225_600.0,
+        max_ttl_s=600,
+        skew_s=30,
+    )
+
+
 @settings(max_examples=300, deadline=None)
 @given(payload=commands)
 def test_command_verification_raises_only_command_errors(payload: bytes) -> None:
     with pytest.raises(CommandError):
-        verify_command(
-            payload,
-            KEY.public_key(),
-            topic_name="open-once",
-            site="s1",
-            gate="g1",
-            now=1_767_225_600.0,
-            max_ttl_s=600,
-            skew_s=30,
-        )
+        _verify_open_once(payload)
 
 
 @settings(max_examples=300, deadline=None)
@@ -266,14 +270,5 @@ def test_an_oversized_command_is_refused_before_it_is_decoded(
     monkeypatch.setattr(json, "loads", loads)
     payload = b'{"body": {}, "signature": "' + b"A" * (8 * 1024 * 1024) + b'"}'
     with pytest.raises(CommandError, match="over 4096"):
-        verify_command(
-            payload,
-            KEY.public_key(),
-            topic_name="open-once",
-            site="s1",
-            gate="g1",
-            now=1_767_225_600.0,
-            max_ttl_s=600,
-            skew_s=30,
-        )
+        _verify_open_once(payload)
     assert decoded == []
