@@ -155,22 +155,27 @@ class DeadlineBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         deadline = _deadline()
-        addresses = resolve_within(self._resolve, host, port, deadline)
-        try:
-            stream = self._inner.connect_tcp(
-                addresses[0],
-                port,
-                deadline.limit(timeout, "connecting"),
-                local_address,
-                socket_options,
-            )
-        except httpcore.ConnectTimeout:
-            raise TransportError("timeout", f"no connection to {host}:{port} in time") from None
-        except httpcore.ConnectError as exc:
-            cause = exc.__cause__ or exc
-            kind: Cause = "refused" if isinstance(cause, ConnectionRefusedError) else "unreachable"
-            raise TransportError(kind, f"cannot connect to {host}:{port}: {cause}") from None
-        return _DeadlineStream(stream)
+        failure = TransportError("unreachable", f"no address for {host}")
+        for address in resolve_within(self._resolve, host, port, deadline):
+            try:
+                stream = self._inner.connect_tcp(
+                    address,
+                    port,
+                    deadline.limit(timeout, "connecting"),
+                    local_address,
+                    socket_options,
+                )
+            except httpcore.ConnectTimeout:
+                raise TransportError("timeout", f"no connection to {host}:{port} in time") from None
+            except httpcore.ConnectError as exc:
+                cause = exc.__cause__ or exc
+                kind: Cause = (
+                    "refused" if isinstance(cause, ConnectionRefusedError) else "unreachable"
+                )
+                failure = TransportError(kind, f"cannot connect to {host}:{port}: {cause}")
+                continue  # the next address, while time remains
+            return _DeadlineStream(stream)
+        raise failure
 
     def connect_unix_socket(
         self,
