@@ -32,13 +32,13 @@ from edge.clock import SystemClock
 from edge.credentials.formats import gate_verifiers
 from edge.platform.cache import AnswerCache
 from edge.platform.client import PlatformClient
-from edge.platform.idcard import check_character
-from edge.platform.provider import with_platform
+from edge.platform.dispatch import CredentialDispatch
 from edge.platform.settings import PlatformSettings
 from edge.platform.verifier import CredentialChecker
 from edge.sim.credentials import SimCredentials
 from edge.sim.network import SilentPort
 from edge.storage.trust_store import TrustStore
+from edge.wire.idcard import check_character
 
 APP_ID = "bench-operator"
 SECRET = b"bench-shared-secret-0123456789"
@@ -114,18 +114,21 @@ def checker(url: str, prefixes: list[str]) -> CredentialChecker:
     return CredentialChecker(config, client, b"gate-reference-key")
 
 
-def trust_store(directory: Path, platform: CredentialChecker, prefixes: list[str]) -> TrustStore:
+def trust_store(
+    directory: Path, platform: CredentialChecker, prefixes: list[str]
+) -> CredentialDispatch:
+    """The gate's verifier over the trust files in `directory`, the platform's prefixes first."""
     clock = SystemClock()
-    verifiers = with_platform(platform, prefixes, gate_verifiers())
     store = TrustStore(
         (directory / "trust-root.pub.pem").read_bytes(),
         directory / "trust-list.json",
         directory / "denylist.json",
         clock,
-        verify=verifiers.verify,
     )
     store.load()
-    return store
+    return CredentialDispatch(
+        gate_verifiers(), store.snapshot, clock, 30, platform=platform, prefixes=prefixes
+    )
 
 
 def main() -> int:

@@ -12,16 +12,16 @@ from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from central.issue import issue_code
-from central.keys import generate_private_key, private_key_pem
-from edge.credentials.common.cose import parse_sign1
-from edge.credentials.common.keys import AlgName, verify_signature
-from edge.credentials.dcc.issue import (
+from central.dcc_issue import (
     generate_signer_key,
     issue_dcc,
     make_dsc,
     negative_test_entry,
 )
+from central.issue import issue_code
+from central.keys import generate_private_key, private_key_pem
+from edge.credentials.common.cose import parse_sign1
+from edge.credentials.common.keys import AlgName, verify_signature
 from edge.credentials.dcc.signature import verify_dcc_signature
 from edge.credentials.dcc.verifier import decode_dcc, find_signer
 from edge.credentials.formats import gate_verifiers

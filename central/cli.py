@@ -16,7 +16,7 @@ from central.platform.privacy import load_or_create_key, lookup_key, mask_name
 from central.platform.server import serve_forever
 from central.platform.store import PlatformStore, Record
 from edge.errors import GateEdgeError
-from edge.platform.idcard import normalise_id
+from edge.wire.idcard import normalise_id
 
 EXIT_USAGE = 2
 ADMIN_STATUSES = ("green", "yellow", "red", "expired", "failed")

@@ -15,7 +15,7 @@ from central.commands import sign_command
 from central.listing import add_command
 from edge.errors import GateEdgeError
 from edge.ids import id_problem
-from edge.mqtt.topics import COMMAND_NAMES, GateTopics
+from edge.wire.topics import COMMAND_NAMES, GateTopics
 
 
 def register(subparsers: Any, *, listed: bool = True) -> None:

@@ -1,4 +1,4 @@
-"""Signing control-plane commands for a gate (the central side of edge.mqtt.commands)."""
+"""Signing control-plane commands for a gate (the central side of edge.wire.commands)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from edge.mqtt.commands import COMMAND_SCHEMA, COMMAND_SCHEMA_VERSION, signed_bytes
+from edge.wire.commands import COMMAND_SCHEMA, COMMAND_SCHEMA_VERSION, signed_bytes
 
 
 def sign_command(

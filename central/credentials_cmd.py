@@ -11,13 +11,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from central.gateway import import_gateway_trust_list
 from central.issue import issue_code
 from central.keys import generate_private_key, private_key_pem, public_key_pem
 from central.listing import add_command
 from central.trust_show import add_show_parser
 from edge.credentials.common.keys import compute_kid, load_private_key, load_public_key
 from edge.credentials.dcc.claims import uci_hash
-from edge.credentials.dcc.gateway import import_gateway_trust_list
 from edge.credentials.trust.dsc import certificate_ders, parse_dsc
 from edge.credentials.trust.trustlist import (
     DCC_HASH_TYPES,

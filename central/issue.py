@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from typing import get_args
 
+from edge.credentials.binding import subject_binding
 from edge.credentials.common.cose import build_sign1
 from edge.credentials.common.keys import ALG_IDS, compute_kid, key_alg, load_private_key, sign
-from edge.credentials.hcn1.claims import HealthClaims, encode_claims, parse_claims, subject_binding
+from edge.credentials.hcn1.claims import HealthClaims, encode_claims, parse_claims
 from edge.credentials.hcn1.envelope import MAX_TEXT_CHARS, cose_to_text
-from edge.credentials.hcn1.result import Colour
+from edge.credentials.result import Colour
 from edge.errors import CodeFormatError
 
 

@@ -11,9 +11,9 @@ from typing import Any
 from edge.credentials.common.keys import ALG_IDS
 from edge.credentials.trust.dsc import ALG_ES256, ALG_ES384, ALG_ES512
 from edge.credentials.trust.health import iso_utc
+from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.trustlist import parse_denylist, parse_trust_list
 from edge.errors import TrustListError
-from edge.storage.trust_store import load_root_public_key
 
 _ALG_NAMES = {number: name for name, number in ALG_IDS.items()}
 

@@ -41,6 +41,22 @@ SYSTEM_CLOCK = SystemClock()
 """The machine's clock, for drivers built without one (a tool, a test of the driver alone)."""
 
 
+class StoppedClock:
+    """A clock standing at one instant: verifying as of a given time."""
+
+    def __init__(self, epoch: float) -> None:
+        self._epoch = epoch
+
+    def now(self) -> float:
+        return self._epoch
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
 class FakeClock:
     """A manually advanced clock for tests; sleep() advances time instantly."""
 

@@ -78,7 +78,7 @@ def test_pulse_length_and_cap_on_hardware(loopback: RelayTarget) -> None:
 
 CHILD = """
 import sys, time
-from edge.drivers.relay import install_release_handlers
+from edge.drivers.relay_pulse import install_release_handlers
 from edge.drivers.relay_gpiod import GpiodRelay
 relay = GpiodRelay.open(sys.argv[1], int(sys.argv[2]), active_low=sys.argv[3] == "1")
 install_release_handlers()

@@ -7,8 +7,8 @@ import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from edge.core.faults import FAULTS, FaultKind, FaultScope
-from edge.core.reasons import DENY_REASONS
+from edge.core.faults import Fault, FaultScope
+from edge.reasons import Reason
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "technician-guide.md"
 
@@ -47,15 +47,15 @@ def _table(
     return "\n".join(lines)
 
 
-def _faults(shown: str, faults: Sequence[FaultKind] = FAULTS) -> list[FaultKind]:
+def _faults(shown: str, faults: Sequence[Fault] = tuple(Fault)) -> list[Fault]:
     return [kind for kind in faults if kind.shown == shown]
 
 
-def latched_table(faults: Sequence[FaultKind] = FAULTS) -> str:
+def latched_table(faults: Sequence[Fault] = tuple(Fault)) -> str:
     """Latched faults: what each blocks and its way back."""
     return _table(
         ("fault", "meaning", "blocks", "way back"),
-        ((k.reason, (k.meaning, SCOPE_WORDS[k.blocks], k.how)) for k in _faults("latched", faults)),
+        ((k.value, (k.meaning, SCOPE_WORDS[k.blocks], k.how)) for k in _faults("latched", faults)),
     )
 
 
@@ -63,13 +63,13 @@ def status_table() -> str:
     """Faults shown on the status topic only."""
     return _table(
         ("fault", "meaning", "what to do"),
-        ((k.reason, (k.meaning, k.how)) for k in _faults("status")),
+        ((k.value, (k.meaning, k.how)) for k in _faults("status")),
     )
 
 
 def presentation_faults() -> str:
     """Faults announced for one presentation only."""
-    named = ", ".join(f"`{k.reason}` ({k.meaning})" for k in _faults("presentation"))
+    named = ", ".join(f"`{k.value}` ({k.meaning})" for k in _faults("presentation"))
     text = f"Fault events only (per presentation, not latched): {named}."
     return textwrap.fill(text, 100, break_long_words=False, break_on_hyphens=False)
 
@@ -78,7 +78,7 @@ def deny_table() -> str:
     """Every deny reason with its cause and what to do."""
     return _table(
         ("reason", "cause", "what to check / tell the visitor"),
-        ((r.name, (r.cause, r.advice)) for r in DENY_REASONS),
+        ((r.value, (r.cause, r.advice)) for r in Reason),
         first_rows=("| any `*_fault` above | the gate is faulty | section 6.1 |",),
     )
 

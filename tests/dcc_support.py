@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from edge.credentials.common import cbor
-from edge.credentials.dcc.issue import (
+from central.dcc_issue import (
     SignerPrivateKey,
     generate_signer_key,
     issue_dcc,
@@ -17,6 +16,7 @@ from edge.credentials.dcc.issue import (
     recovery_entry,
     vaccination_entry,
 )
+from edge.credentials.common import cbor
 from edge.credentials.trust.trustlist import (
     Denylist,
     SignerEntry,

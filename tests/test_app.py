@@ -11,10 +11,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from edge.app.commands import EXIT_RESTART
 from edge.app.config import Config, parse_config
-from edge.app.gate import EXIT_RESTART, GateService, read_root_key
+from edge.app.gate import GateService
+from edge.app.verification import read_root_key
 from edge.clock import SystemClock
-from edge.core.documents import telemetry_document
 from edge.core.records import DecisionRecord
 from edge.errors import ConfigError
 from edge.mqtt.schema_files import load_schema
@@ -23,6 +24,8 @@ from edge.service.clockguard import EARLIEST_PLAUSIBLE_EPOCH, ClockWatch, judge_
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
+from edge.wire.documents import telemetry_document
+from tests.gate_support import gate_settings
 
 
 def test_clock_before_2026_is_unusable() -> None:
@@ -49,19 +52,7 @@ def test_clock_watch_keeps_a_high_water_mark(tmp_path: Path) -> None:
 
 
 def _config(state: Path, root: Path, **policy: object) -> Config:
-    return parse_config(
-        {
-            "gate": {"site": "t", "gate": "g"},
-            "policy": {"cooldown_s": 0.0, "deny_signal_s": 0.0, **policy},
-            "trust": {"root_public_key": str(root)},
-            "camera": {"source": "none"},
-            "thermo": {"backend": "fake"},
-            "relay": {"backend": "fake"},
-            "io": {"backend": "fake"},
-            "mqtt": {"enabled": False},
-            "storage": {"state_dir": str(state)},
-        }
-    )
+    return parse_config(gate_settings(state, root, policy=policy))
 
 
 class Rig:
@@ -106,7 +97,7 @@ def test_missing_root_key_is_a_config_error_before_hardware(tmp_path: Path) -> N
 
 def test_central_open_once_is_a_manual_pass_with_temperature(rig: Rig) -> None:
     rig.sim.person_arrives(NORMAL_SKIN_C)
-    rig.service.open_once("operator-17", "cmd-1")
+    rig.service.commands.open_once("operator-17", "cmd-1")
     record = rig.wait_decision()
     assert (record.verdict, record.method, record.operator) == ("pass", "manual", "operator-17")
     assert record.temperature_c is not None
@@ -125,7 +116,7 @@ def test_scan_faults_map_to_their_component_and_leave_manual_passes_possible(rig
     rig.service._on_scan_fault(ScanFault(ScanComponent.SERIAL_SCANNER, "port closed"))
     assert {"camera_fault", "serial_scanner_fault"} <= set(rig.service.controller.faults)
     rig.sim.person_arrives(NORMAL_SKIN_C)
-    rig.service.open_once("operator-1", "cmd-2")
+    rig.service.commands.open_once("operator-1", "cmd-2")
     record = rig.wait_decision()
     assert record.verdict == "pass"  # the camera is broken, the attendant's pass still works
 
@@ -133,17 +124,17 @@ def test_scan_faults_map_to_their_component_and_leave_manual_passes_possible(rig
 def test_clear_fault_lifts_a_relay_fault_and_restarts_for_an_unopened_device(rig: Rig) -> None:
     rig.service.controller.report_fault("relay", "pulse failed: board not answering")
     rig.sim.person_arrives(NORMAL_SKIN_C)
-    rig.service.open_once("operator-1", "cmd-4")
+    rig.service.commands.open_once("operator-1", "cmd-4")
     assert rig.wait_decision().reasons == ("relay_fault",)
-    rig.service.clear_fault("relay_fault", "cmd-5")
+    rig.service.commands.clear_fault("relay_fault", "cmd-5")
     assert "relay_fault" not in rig.service.controller.faults
     rig.sim.person_arrives(NORMAL_SKIN_C)
-    rig.service.open_once("operator-1", "cmd-6")
+    rig.service.commands.open_once("operator-1", "cmd-6")
     assert rig.wait_decision().verdict == "pass"
 
     rig.service.hardware.faults["document_reader"] = "could not be opened"
     rig.service.controller.report_fault("document_reader", "could not be opened")
-    rig.service.clear_fault("document_reader_fault", "cmd-7")
+    rig.service.commands.clear_fault("document_reader_fault", "cmd-7")
     assert rig.service.wait(2.0)  # asked to stop: systemd restarts it and it opens the reader
     assert rig.service._exit_code == EXIT_RESTART
 
@@ -158,7 +149,7 @@ def test_a_clock_behind_the_mark_latches_clock_fault(
     try:
         assert "clock_fault" in made.service.controller.faults
         made.sim.person_arrives(NORMAL_SKIN_C)
-        made.service.open_once("operator-1", "cmd-3")
+        made.service.commands.open_once("operator-1", "cmd-3")
         record = made.wait_decision()
         assert record.verdict == "deny"
         assert "clock_fault" in record.reasons
@@ -171,13 +162,13 @@ def test_reload_config_refuses_an_invalid_file_and_restarts_on_a_valid_one(
 ) -> None:
     made = Rig(tmp_path)
     path = tmp_path / "gate.toml"
-    made.service._config_path = str(path)
+    made.service.commands._config_path = str(path)
     path.write_text('[gate]\nsite = "t"\n')
-    made.service.reload_config()
+    made.service.commands.reload_config()
     assert not made.service.wait(0.01)
     valid = f'[gate]\nsite = "t"\ngate = "g"\n[trust]\nroot_public_key = "{made.root}"\n'
     path.write_text(valid.replace("[trust]", "[mqtt]\nenabled = false\n[trust]"))
-    made.service.reload_config()
+    made.service.commands.reload_config()
     assert made.service.wait(0.01)
     assert made.service.stop() == EXIT_RESTART
 
@@ -192,12 +183,14 @@ def test_telemetry_metrics_match_the_published_schema(rig: Rig) -> None:
 
 
 def test_open_once_while_busy_is_refused_with_an_event(rig: Rig) -> None:
-    rig.service.open_once("operator-1", "cmd-busy-1")  # nobody in front: waits for a temperature
+    rig.service.commands.open_once(
+        "operator-1", "cmd-busy-1"
+    )  # nobody in front: waits for a temperature
     deadline = time.monotonic() + 5
     while rig.service.controller.status().state.name == "IDLE":
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    rig.service.open_once("operator-2", "cmd-busy-2")
+    rig.service.commands.open_once("operator-2", "cmd-busy-2")
     events = [json.loads(entry.payload) for entry in rig.service.outbox.pending()]
     refused = [e for e in events if e["reasons"] == ["gate_busy"]]
     assert len(refused) == 1

@@ -18,6 +18,7 @@ from edge.drivers.serial_lines import open_line_reader
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate, render_code_frames
 from edge.sim.scenario import NORMAL_SKIN_C
+from tests.gate_support import gate_settings
 
 pytestmark = pytest.mark.slow
 
@@ -29,23 +30,13 @@ class IdentityGate:
         root = self.creds.write(state, SystemClock().now())
         self.master, slave = os.openpty()
         config = parse_config(
-            {
-                "gate": {"site": "s", "gate": "g"},
-                "policy": {
-                    "person_code_match": "always",
-                    "identity_timeout_s": 3.0,
-                    "cooldown_s": 0.0,
-                    "deny_signal_s": 0.0,
-                },
-                "trust": {"root_public_key": str(root)},
-                "document_reader": {"enabled": True, "port": os.ttyname(slave)},
-                "camera": {"source": "none"},
-                "thermo": {"backend": "fake"},
-                "relay": {"backend": "fake"},
-                "io": {"backend": "fake"},
-                "mqtt": {"enabled": False},
-                "storage": {"state_dir": str(state)},
-            }
+            gate_settings(
+                state,
+                root,
+                site="s",
+                policy={"person_code_match": "always", "identity_timeout_s": 3.0},
+                document_reader={"enabled": True, "port": os.ttyname(slave)},
+            )
         )
         self.sim = SimGate(SystemClock())
         self.sim.turnstile.walk_delay_s = 0.01

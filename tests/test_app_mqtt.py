@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -22,11 +21,13 @@ from edge.app.gate import GateService
 from edge.clock import SystemClock
 from edge.core.records import DecisionRecord
 from edge.credentials.trust.trustlist import IssuerKey, build_trust_list
-from edge.mqtt.topics import TRUST_LIST_TOPIC
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
+from edge.wire.topics import TRUST_LIST_TOPIC
 from tests.broker import Broker, Subscriber
+from tests.gate_support import gate_settings
+from tests.waiting import wait_until as _wait
 
 pytestmark = pytest.mark.slow
 
@@ -49,17 +50,13 @@ class LiveGate:
         key_file = tmp / "command.pub.pem"
         key_file.write_bytes(public_key_pem(self.command_key.public_key()))
         config = parse_config(
-            {
-                "gate": {"site": "s1", "gate": "g1"},
-                "policy": {"cooldown_s": 0.0, "deny_signal_s": 0.0},
-                "trust": {"root_public_key": str(root)},
-                "camera": {"source": "none"},
-                "thermo": {"backend": "fake"},
-                "relay": {"backend": "fake"},
-                "io": {"backend": "fake"},
-                "mqtt": {"broker": broker.url, "command_public_key": str(key_file)},
-                "storage": {"state_dir": str(state)},
-            }
+            gate_settings(
+                state,
+                root,
+                site="s1",
+                gate="g1",
+                mqtt={"enabled": True, "broker": broker.url, "command_public_key": str(key_file)},
+            )
         )
         self.sim = SimGate(SystemClock())
         self.sim.turnstile.walk_delay_s = 0.01
@@ -88,15 +85,6 @@ def gate(tmp_path: Path, mqtt_broker: Broker) -> Iterator[LiveGate]:
     live.service.stop()
 
 
-def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_retained_trust_update_is_verified_installed_or_refused(
     gate: LiveGate, mqtt_broker: Broker
 ) -> None:
@@ -115,7 +103,7 @@ def test_retained_trust_update_is_verified_installed_or_refused(
         _publish(mqtt_broker, TRUST_LIST_TOPIC, v2, retain=True)
         assert _wait(lambda: gate.service.trust.status()["trust_list_version"] == 2)
         code = issue_code("CN-440000", private_key_pem(newcomer), "green", now)
-        assert gate.service.trust.verify(code).valid
+        assert gate.service.verifier.verify(code).valid
 
         tampered = v2.replace(b'\\"version\\":2', b'\\"version\\":3')
         assert tampered != v2

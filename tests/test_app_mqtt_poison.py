@@ -22,6 +22,7 @@ from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
 from tests.broker import Broker, Subscriber
+from tests.gate_support import gate_settings
 from tests.hostile import FIELD_POISON
 
 pytestmark = pytest.mark.slow
@@ -60,17 +61,13 @@ def _gate_config(tmp: Path, broker: Broker, command_key: ed25519.Ed25519PrivateK
     key_file = tmp / "command.pub.pem"
     key_file.write_bytes(public_key_pem(command_key.public_key()))
     return parse_config(
-        {
-            "gate": {"site": "s1", "gate": "g1"},
-            "policy": {"cooldown_s": 0.0, "deny_signal_s": 0.0},
-            "trust": {"root_public_key": str(root)},
-            "camera": {"source": "none"},
-            "thermo": {"backend": "fake"},
-            "relay": {"backend": "fake"},
-            "io": {"backend": "fake"},
-            "mqtt": {"broker": broker.url, "command_public_key": str(key_file)},
-            "storage": {"state_dir": str(state)},
-        }
+        gate_settings(
+            state,
+            root,
+            site="s1",
+            gate="g1",
+            mqtt={"enabled": True, "broker": broker.url, "command_public_key": str(key_file)},
+        )
     )
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from edge.cli import main
+from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.trustlist import parse_trust_list
-from edge.storage.trust_store import load_root_public_key
 from tests.test_codes_support import NOW
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 
 from edge.credentials.hcn1.verify import verify_code
+from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.trustlist import parse_denylist, parse_trust_list
-from edge.storage.trust_store import load_root_public_key
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "code-format.md"
 

@@ -14,6 +14,7 @@ from edge.credentials.trust.trustlist import build_denylist
 from edge.errors import TrustListError
 from edge.storage.trust_store import TrustStore
 from tests.test_codes_support import DAY, NOW, TrustWorld, make_issuer, signed_text
+from tests.trust_support import VerifyingStore
 
 
 @pytest.fixture
@@ -21,8 +22,8 @@ def world() -> TrustWorld:
     return TrustWorld()
 
 
-def make_store(world: TrustWorld, tmp_path: Path, clock: FakeClock | None = None) -> TrustStore:
-    return TrustStore(
+def make_store(world: TrustWorld, tmp_path: Path, clock: FakeClock | None = None) -> VerifyingStore:
+    return VerifyingStore(
         public_key_pem(world.root.public_key()),
         tmp_path / "trust.json",
         tmp_path / "deny.json",

@@ -7,13 +7,14 @@ import zlib
 import pytest
 
 from central.issue import issue_code
+from edge.credentials.binding import subject_binding
 from edge.credentials.common import cbor
 from edge.credentials.common.base45 import ALPHABET, b45encode
 from edge.credentials.common.keys import AlgName, key_alg
-from edge.credentials.hcn1.claims import encode_claims, subject_binding
+from edge.credentials.hcn1.claims import encode_claims
 from edge.credentials.hcn1.envelope import cose_to_text, text_to_cose
-from edge.credentials.hcn1.result import Colour
 from edge.credentials.hcn1.verify import verify_code
+from edge.credentials.result import Colour
 from edge.credentials.trust.trustlist import (
     Denylist,
     TrustList,

@@ -13,15 +13,16 @@ import pytest
 
 from edge.clock import FakeClock
 from edge.core.controller import GateController
-from edge.core.documents import EventStamp, event_document
-from edge.core.identity import subject_binding
 from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.core.settings import PolicySettings
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.binding import subject_binding
+from edge.credentials.result import VerificationResult
 from edge.errors import RelayError, SensorError, StorageError
 from edge.events import GateEvent
 from edge.mqtt.schema_files import load_schema
+from edge.reasons import Reason
 from edge.thermo.reading import Measurement, TemperatureReading
+from edge.wire.documents import EventStamp, event_document
 
 DOCUMENT = "G12345678"
 BINDING = subject_binding("CN-GD", DOCUMENT)
@@ -249,8 +250,8 @@ def test_decision_event_is_stored_before_the_relay_moves() -> None:
     [
         (replace(green(), colour="yellow"), "colour_yellow"),
         (replace(green(), colour="red"), "colour_red"),
-        (VerificationResult.invalid("bad_signature"), "bad_signature"),
-        (VerificationResult.invalid("revoked", "CN-GD", b"code-1"), "revoked"),
+        (VerificationResult.invalid(Reason.BAD_SIGNATURE), "bad_signature"),
+        (VerificationResult.invalid(Reason.REVOKED, "CN-GD", b"code-1"), "revoked"),
     ],
 )
 def test_bad_code_denies_without_measuring(result: VerificationResult, reason: str) -> None:
@@ -563,7 +564,7 @@ def test_listener_sees_decision_then_outcome_and_cannot_break_the_gate() -> None
 def test_cooldown_and_signals_follow_the_decision() -> None:
     rig = Rig(PolicySettings(cooldown_s=2.0, deny_signal_s=1.5))
     before = rig.clock.monotonic()
-    rig.scan(VerificationResult.invalid("expired"))
+    rig.scan(VerificationResult.invalid(Reason.EXPIRED))
     assert rig.clock.monotonic() - before == pytest.approx(3.5)
     assert rig.signals[:4] == [("red", True), ("buzzer", True), ("buzzer", False), ("red", False)]
     rig.signals.clear()

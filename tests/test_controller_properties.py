@@ -11,9 +11,10 @@ from edge.clock import FakeClock
 from edge.core.controller import GateController
 from edge.core.faults import faults_blocking
 from edge.core.settings import PolicySettings
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.errors import RelayError, StorageError
 from edge.events import GateEvent
+from edge.reasons import Reason
 from edge.thermo.reading import TemperatureReading
 
 
@@ -80,7 +81,10 @@ CODES = st.one_of(
         st.sampled_from(["green", "green", "yellow", "red"]),
     ),
     st.sampled_from(
-        [VerificationResult.invalid("expired"), VerificationResult.invalid("bad_signature")]
+        [
+            VerificationResult.invalid(Reason.EXPIRED),
+            VerificationResult.invalid(Reason.BAD_SIGNATURE),
+        ]
     ),
 )
 TEMPERATURES = st.one_of(

@@ -16,6 +16,7 @@ from edge.credentials.formats import gate_verifiers
 from edge.credentials.result import VerificationResult
 from edge.credentials.seam import CredentialVerifiers
 from edge.credentials.trust.trustlist import Denylist, TrustList
+from edge.reasons import Reason
 from tests.test_codes_support import NOW, TrustWorld, make_issuer
 
 CORE = Path(__file__).resolve().parents[1] / "edge" / "core"
@@ -81,7 +82,7 @@ def test_code_id_hash_depends_on_the_format() -> None:
 
 def test_a_refusal_is_the_deny_reason() -> None:
     refused = VerificationResult(
-        valid=True, colour="red", format="dcc", code_id=b"c", refusal="dcc_test_too_old"
+        valid=True, colour="red", format="dcc", code_id=b"c", refusal=Reason.DCC_TEST_TOO_OLD
     )
     reasons = screen(
         ScanPresentation(refused, "camera"), (), PolicySettings(), PassbackLedger(300.0), 0.0

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import pytest
 
+from central.gateway import import_gateway_trust_list
 from central.keys import generate_private_key, private_key_pem, public_key_pem
 from edge.cli import main
 from edge.credentials.common import cbor
@@ -32,7 +33,6 @@ from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import parse_dcc_claims
 from edge.credentials.dcc.cose import parse_dcc_sign1
 from edge.credentials.dcc.envelope import unprefix
-from edge.credentials.dcc.gateway import import_gateway_trust_list
 from edge.credentials.dcc.verifier import DecodedDcc, find_signer
 from edge.credentials.trust.dsc import DocumentSigner, certificate_ders, dsc_kid, parse_dsc
 from edge.credentials.trust.trustlist import TrustList

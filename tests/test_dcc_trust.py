@@ -11,15 +11,16 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from central.gateway import import_gateway_trust_list
 from central.issue import issue_code
 from central.keys import generate_private_key, private_key_pem, public_key_pem
 from edge.cli import main
 from edge.clock import FakeClock
 from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import uci_hash
-from edge.credentials.dcc.gateway import import_gateway_trust_list
 from edge.credentials.formats import gate_verifiers
 from edge.credentials.trust.dsc import dsc_kid, parse_dsc
+from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.trustlist import (
     IssuerKey,
     SignerEntry,
@@ -27,8 +28,8 @@ from edge.credentials.trust.trustlist import (
     parse_trust_list,
 )
 from edge.errors import TrustListError
-from edge.storage.trust_store import TrustStore, load_root_public_key
 from tests.dcc_support import CI, NOW, Signer, World, make_signer
+from tests.trust_support import VerifyingStore
 
 
 @pytest.fixture
@@ -259,12 +260,12 @@ def test_the_gates_trust_store_verifies_both_formats_and_refuses_rollback(tmp_pa
     world = World()
     signer = make_signer()
     hcn1_issuer = generate_private_key("ES256")
-    store = TrustStore(
+    store = VerifyingStore(
         public_key_pem(world.root.public_key()),
         tmp_path / "trust.json",
         tmp_path / "deny.json",
         FakeClock(NOW),
-        verify=gate_verifiers().verify,
+        formats=gate_verifiers(),
     )
     store.load()
     assert store.verify(signer.issue()).reason == "unknown_key"
@@ -292,12 +293,12 @@ def test_the_gates_trust_store_verifies_both_formats_and_refuses_rollback(tmp_pa
     )
     with pytest.raises(TrustListError):
         store.update_trust_list(older)
-    reloaded = TrustStore(
+    reloaded = VerifyingStore(
         public_key_pem(world.root.public_key()),
         tmp_path / "trust.json",
         tmp_path / "deny.json",
         FakeClock(NOW),
-        verify=gate_verifiers().verify,
+        formats=gate_verifiers(),
     )
     reloaded.load()
     assert reloaded.verify(signer.issue()).valid

@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from central.dcc_issue import make_dsc, vaccination_entry
 from edge.credentials.common import cbor
 from edge.credentials.common.base45 import b45decode, b45encode
 from edge.credentials.common.cose import sig_structure
@@ -19,7 +20,6 @@ from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import uci_hash
 from edge.credentials.dcc.cose import parse_dcc_sign1
 from edge.credentials.dcc.envelope import PREFIX, cose_to_text
-from edge.credentials.dcc.issue import make_dsc, vaccination_entry
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.dcc.signature import sign_dcc
 from edge.credentials.formats import gate_verifiers

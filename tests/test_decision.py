@@ -16,12 +16,14 @@ from edge.core.decision import (
     decide,
     temperature_reasons,
 )
-from edge.core.identity import IdentityOutcome, subject_binding
+from edge.core.identity import IdentityOutcome
 from edge.core.passback import PassbackLedger
 from edge.core.settings import PolicySettings
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.binding import subject_binding
 from edge.credentials.hcn1.verify import verify_code
+from edge.credentials.result import VerificationResult
 from edge.credentials.trust.trustlist import IssuerKey, build_trust_list, parse_trust_list
+from edge.reasons import Reason
 from edge.sim.credentials import SimCredentials
 from edge.thermo.reading import TemperatureReading
 
@@ -83,13 +85,14 @@ CASES: list[tuple[str, DecisionInput, PolicySettings, PassbackLedger, str, tuple
      "deny", ("colour_unknown",)),
     ("valid without code id", DecisionInput(scan(green(code_id=None)), temp()), POLICY, EMPTY,
      "deny", ("code_id_missing",)),
-    ("expired", DecisionInput(scan(VerificationResult.invalid("expired")), temp()), POLICY,
+    ("expired", DecisionInput(scan(VerificationResult.invalid(Reason.EXPIRED)), temp()), POLICY,
      EMPTY, "deny", ("expired",)),
-    ("forged", DecisionInput(scan(VerificationResult.invalid("bad_signature")), temp()), POLICY,
-     EMPTY, "deny", ("bad_signature",)),
-    ("unknown issuer", DecisionInput(scan(VerificationResult.invalid("unknown_issuer")), None),
+    ("forged", DecisionInput(scan(VerificationResult.invalid(Reason.BAD_SIGNATURE)), temp()),
+     POLICY, EMPTY, "deny", ("bad_signature",)),
+    ("unknown issuer", DecisionInput(scan(VerificationResult.invalid(Reason.UNKNOWN_ISSUER)), None),
      POLICY, EMPTY, "deny", ("unknown_issuer",)),
-    ("revoked", DecisionInput(scan(VerificationResult.invalid("revoked", "CN-GD", CODE)), temp()),
+    ("revoked",
+     DecisionInput(scan(VerificationResult.invalid(Reason.REVOKED, "CN-GD", CODE)), temp()),
      POLICY, EMPTY, "deny", ("revoked",)),
     ("invalid without reason", DecisionInput(scan(VerificationResult(valid=False)), temp()),
      POLICY, EMPTY, "deny", ("invalid",)),

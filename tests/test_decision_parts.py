@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.core.identity import identity_required, match_identity, subject_binding
+from edge.core.identity import identity_required, match_identity
 from edge.core.passback import PassbackLedger
 from edge.core.settings import PolicySettings
+from edge.credentials.binding import subject_binding
 
 
 def test_subject_binding_follows_the_format() -> None:

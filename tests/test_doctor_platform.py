@@ -13,7 +13,7 @@ from edge.app.config import Config, parse_config
 from edge.clock import SystemClock
 from edge.doctor.platform import PROBE_ID, check_platforms
 from edge.doctor.report import CheckResult
-from edge.platform.idcard import normalise_id
+from edge.wire.idcard import normalise_id
 from tests.platform_support import APP_ID, SECRET, ReferencePlatform
 
 

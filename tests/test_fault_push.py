@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from edge.app.status_faults import StatusFaults
 from edge.clock import FakeClock
-from edge.core.faults import RECENT_FAULT_WINDOW_S, FaultBoard
+from edge.core.fault_board import RECENT_FAULT_WINDOW_S, FaultBoard
 from edge.events import GateEvent
 from edge.scan.result import ScanComponent, ScanFault
 

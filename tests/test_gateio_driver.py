@@ -34,6 +34,7 @@ from edge.drivers.gateio_frames import (
 from edge.drivers.gateio_link import GateIoError
 from edge.errors import ConfigError, RelayError
 from edge.sim.gateio_board import SimGateIoBoard, load_firmware
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 core = load_firmware()
@@ -65,15 +66,6 @@ def host(sim: SimGateIoBoard) -> Iterator[GateIoBoard]:
 
 def relay_on(sim: SimGateIoBoard) -> bool:
     return sim.io.relay
-
-
-def wait_until(predicate: object, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.01)
-    return False
 
 
 # ---- the two implementations of the framing agree ----------------------------------------------

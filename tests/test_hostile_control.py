@@ -16,14 +16,15 @@ from edge.clock import FakeClock
 from edge.credentials.trust.signed_document import open_document
 from edge.credentials.trust.trustlist import IssuerKey, build_denylist, build_trust_list
 from edge.errors import CommandError, TrustListError
-from edge.mqtt.commands import verify_command
 from edge.mqtt.control import CONTROL_THREAD, ControlPlane
 from edge.mqtt.settings import MqttSettings
 from edge.service.supervisor import WorkerSupervisor
 from edge.sim.credentials import SimCredentials
 from edge.storage.trust_store import TrustStore
+from edge.wire.commands import verify_command
 from tests.hostile import FIELD_POISON, commands, trust_documents
 from tests.test_mqtt_control import KEY, PUBLIC_HEX, FakeStatus, _cmd
+from tests.waiting import wait_until as _wait
 
 COMMAND_NAMES = ("open-once", "reload-config", "refresh-trust", "clear-fault")
 _WAIT_S = 10.0
@@ -136,15 +137,6 @@ class Gate:
 
     def close(self) -> None:
         self.plane.stop()
-
-
-def _wait(predicate: Callable[[], bool]) -> bool:
-    done = threading.Event()
-    for _ in range(int(_WAIT_S / 0.01)):
-        if predicate():
-            return True
-        done.wait(0.01)
-    return False
 
 
 @pytest.fixture

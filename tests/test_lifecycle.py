@@ -15,6 +15,7 @@ from edge.errors import GateEdgeError
 from edge.service.lifecycle import Lifecycle
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
+from tests.gate_support import gate_settings
 
 
 def test_stops_run_newest_first_and_a_failing_stop_never_skips_the_rest(
@@ -43,17 +44,7 @@ def _gate(tmp_path: Path, **mqtt: object) -> tuple[SimGate, dict[str, object]]:
     creds = SimCredentials.generate()
     state = tmp_path / "state"
     root = creds.write(state, SystemClock().now())
-    raw: dict[str, object] = {
-        "gate": {"site": "t", "gate": "g"},
-        "policy": {"cooldown_s": 0.0, "deny_signal_s": 0.0},
-        "trust": {"root_public_key": str(root)},
-        "camera": {"source": "none"},
-        "thermo": {"backend": "fake"},
-        "relay": {"backend": "fake"},
-        "io": {"backend": "fake"},
-        "mqtt": {"enabled": False, **mqtt},
-        "storage": {"state_dir": str(state)},
-    }
+    raw: dict[str, object] = gate_settings(state, root, mqtt=dict(mqtt))
     return SimGate(SystemClock()), raw
 
 

@@ -10,7 +10,8 @@ from smbus2 import i2c_msg
 
 from edge.clock import FakeClock
 from edge.drivers import mlx90614_commissioning as commissioning
-from edge.drivers.fake_smbus import FakeMlx90614Bus, Fault
+from edge.drivers.fake_smbus import BusFault as Fault
+from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.mlx90614 import (
     EEPROM_EMISSIVITY,
     Mlx90614,

@@ -20,12 +20,12 @@ from edge.cli.events_cmd import default_state_dir
 from edge.clock import SystemClock
 from edge.errors import PublishError
 from edge.events import GateEvent
-from edge.mqtt.commands import verify_command
 from edge.mqtt.publisher import EventPublisher, OutboxPublisher
 from edge.mqtt.schema_files import load_schema
 from edge.mqtt.settings import MqttSettings
-from edge.mqtt.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC, GateTopics
 from edge.storage.outbox import Outbox
+from edge.wire.commands import verify_command
+from edge.wire.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC, GateTopics
 from tests.broker import Broker, Subscriber, free_port
 
 

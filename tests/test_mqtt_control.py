@@ -22,12 +22,12 @@ from edge.clock import FakeClock, SystemClock
 from edge.credentials.trust.signed_document import sign_document
 from edge.errors import CommandError, TrustListError
 from edge.events import GateEvent
-from edge.mqtt.commands import load_command_key
 from edge.mqtt.control import ControlPlane
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.schema_files import load_schema
 from edge.mqtt.settings import MqttSettings
 from edge.storage.outbox import Outbox
+from edge.wire.commands import load_command_key
 from tests.broker import Broker
 
 KEY = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from edge.sim.broker import LocalBroker
 from edge.sim.credentials import SimCredentials
 from edge.storage.outbox import Outbox
 from tests.broker import Broker, CertificateAuthority, free_port
+from tests.waiting import wait_until as _wait
 
 pytestmark = pytest.mark.slow
 
@@ -180,15 +180,6 @@ def test_not_authorised_and_client_id_taken_over_are_named(
         assert all(
             r.levelno == logging.WARNING for r in caplog.records if "taken_over" in r.getMessage()
         )
-
-
-def _wait(predicate: Callable[[], bool], timeout_s: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_the_service_logs_a_wrong_ca_at_warning_level_naming_the_file(

@@ -14,7 +14,7 @@ from edge.core.controller import GateController
 from edge.core.decision import DecisionInput, ScanPresentation, decide
 from edge.core.records import DecisionRecord
 from edge.core.settings import PolicySettings
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.errors import StorageError
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
@@ -122,7 +122,7 @@ def test_the_gate_refuses_a_reused_code_after_a_restart(tmp_path: Path) -> None:
 
 def _present(rig: Rig, text: str) -> None:
     service = rig.service
-    verification = service.trust.verify(text)
+    verification = service.verifier.verify(text)
     assert verification.valid, verification.reason
     service.controller.handle_scan("camera", verification, 1.0, service.clock.monotonic())
 
@@ -176,7 +176,7 @@ def test_a_turnstile_that_did_not_turn_drops_the_entry_on_disk(tmp_path: Path) -
         _present(made, text)
         assert made.wait_decision().verdict == "pass"
         assert made.service.controller.wait_idle(10.0)
-        code = made.service.trust.verify(text)
+        code = made.service.verifier.verify(text)
     finally:
         made.service.stop()
     assert len(made.sim.turnstile.pulses) == 1

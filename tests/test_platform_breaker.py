@@ -5,7 +5,7 @@ from __future__ import annotations
 from edge.clock import FakeClock
 from edge.platform.breaker import CircuitBreaker
 from edge.platform.cache import AnswerCache
-from edge.platform.protocol import VerifyAnswer
+from edge.wire.platform import VerifyAnswer
 
 
 def _state(breaker: CircuitBreaker) -> str:

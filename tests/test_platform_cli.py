@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from edge.clock import SystemClock
 from edge.sim.credentials import SimCredentials
 from tests.independent_platform import independent_request
 from tests.platform_support import APP_ID, SECRET, ReferencePlatform, resident_id
+from tests.waiting import free_port as _free_port
 
 HOLDER = resident_id("15020319551111222")
 
@@ -155,12 +155,6 @@ def test_the_serve_command_answers_over_http(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(10)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_verify_with_a_config_judges_at_the_time_given(

@@ -11,10 +11,11 @@ import pytest
 
 from edge.clock import SystemClock
 from edge.credentials.formats import gate_verifiers
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.platform.client import PlatformClient
-from edge.platform.provider import with_platform
+from edge.platform.dispatch import CredentialDispatch
 from edge.platform.verifier import CredentialChecker
+from edge.reasons import Reason
 from edge.sim.credentials import SimCredentials
 from edge.storage.trust_store import TrustStore
 from tests.independent_platform import (
@@ -44,7 +45,7 @@ def independent() -> Iterator[IndependentPlatform]:
 
 
 def _offline_nothing(text: str) -> VerificationResult:
-    return VerificationResult.invalid("malformed")
+    return VerificationResult.invalid(Reason.MALFORMED)
 
 
 def _checker(url: str, **kwargs: object) -> CredentialChecker:
@@ -220,7 +221,9 @@ def test_the_breaker_opens_after_repeated_failures_and_closes_after_a_probe(
     assert client.breakers() == {independent.url: "closed"}
 
 
-def _gate_trust(tmp_path: Path, url: str, **kwargs: object) -> tuple[TrustStore, SimCredentials]:
+def _gate_trust(
+    tmp_path: Path, url: str, **kwargs: object
+) -> tuple[CredentialDispatch, SimCredentials]:
     """A trust store verifying through the credential seam with the platform's prefixes first,
     composed as the gate composes it."""
     creds = SimCredentials.generate()
@@ -228,16 +231,14 @@ def _gate_trust(tmp_path: Path, url: str, **kwargs: object) -> tuple[TrustStore,
     root = creds.write(tmp_path, clock.now())
     checker = _checker(url, **kwargs)
     prefixes = list(kwargs.get("code_prefixes", ("PLT1:",)))  # type: ignore[call-overload]
-    verifiers = with_platform(checker, prefixes, gate_verifiers())
     store = TrustStore(
-        root.read_bytes(),
-        tmp_path / "trust-list.json",
-        tmp_path / "denylist.json",
-        clock,
-        verify=verifiers.verify,
+        root.read_bytes(), tmp_path / "trust-list.json", tmp_path / "denylist.json", clock
     )
     store.load()
-    return store, creds
+    verifier = CredentialDispatch(
+        gate_verifiers(), store.snapshot, clock, 30, platform=checker, prefixes=prefixes
+    )
+    return verifier, creds
 
 
 def test_fallback_offline_decides_an_offline_code_and_denies_an_online_only_token(

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edge.clock import SystemClock
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.platform.client import PlatformClient
 from edge.platform.transport import Resolve
 from edge.platform.verifier import CredentialChecker

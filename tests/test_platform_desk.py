@@ -6,7 +6,7 @@ import threading
 
 from edge.clock import SystemClock
 from edge.errors import SerialDeviceError
-from edge.platform.documents import DocumentDesk
+from edge.platform.desk import DocumentDesk
 from edge.sim.rig import SimDocumentReader
 
 

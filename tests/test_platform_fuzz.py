@@ -15,9 +15,10 @@ from edge.credentials.result import VerificationResult
 from edge.errors import PlatformError
 from edge.platform.cache import AnswerCache
 from edge.platform.client import PlatformClient
-from edge.platform.idcard import normalise_id
-from edge.platform.protocol import parse_answer, parse_request, sign
 from edge.platform.verifier import CredentialChecker
+from edge.reasons import Reason
+from edge.wire.idcard import normalise_id
+from edge.wire.platform import parse_answer, parse_request, sign
 from tests.independent_platform import Behaviour, IndependentPlatform
 from tests.platform_support import APP_ID, SECRET, WEIGHTS, resident_id
 from tests.platform_support import settings as platform_settings
@@ -125,7 +126,7 @@ def test_no_answer_from_a_platform_passes_unless_signed_echoed_and_a_colour(
             checker.verify_id(resident_id("11010519491231002"))
             if via_id
             else checker.verify_code(
-                "PLT1:token", lambda text: VerificationResult.invalid("malformed")
+                "PLT1:token", lambda text: VerificationResult.invalid(Reason.MALFORMED)
             )
         )
     finally:

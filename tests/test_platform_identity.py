@@ -13,19 +13,18 @@ from pathlib import Path
 import pytest
 
 from edge.app.config import Config, parse_config
-from edge.app.gate import platform_checker
+from edge.app.verification import build_verifier, platform_checker
 from edge.clock import SystemClock
 from edge.core.passback import PassbackLedger
 from edge.credentials.common.base45 import b45decode, b45encode
-from edge.credentials.formats import gate_verifiers
 from edge.credentials.result import VerificationResult
 from edge.platform.client import PlatformClient
-from edge.platform.protocol import MAX_VALUE_CHARS
-from edge.platform.provider import with_platform
 from edge.platform.secret import REFERENCE_KEY_FILE
 from edge.platform.verifier import CredentialChecker
+from edge.reasons import Reason
 from edge.sim.credentials import SimCredentials
 from edge.storage.trust_store import TrustStore
+from edge.wire.platform import MAX_VALUE_CHARS
 from tests.independent_platform import Behaviour, IndependentPlatform
 from tests.platform_support import APP_ID, SECRET, resident_id, settings
 
@@ -50,16 +49,17 @@ class Gate:
         config = settings(url, timeout_ms=500, code_prefixes=("HCN1:", "PLT1:"))
         self.client = PlatformClient(config, SECRET, "t/g", clock)
         self.checker = CredentialChecker(config, self.client, b"k" * 32)
-        verifiers = with_platform(self.checker, ["HCN1:", "PLT1:"], gate_verifiers())
         self.store = TrustStore(
-            root.read_bytes(), tmp / "trust-list.json", tmp / "denylist.json", clock,
-            verify=verifiers.verify,
-        )  # fmt: skip
+            root.read_bytes(), tmp / "trust-list.json", tmp / "denylist.json", clock
+        )
         self.store.load()
+        self.verifier = build_verifier(
+            self.store.snapshot, clock, 30, platform=self.checker, prefixes=("HCN1:", "PLT1:")
+        )
 
 
 def _not_offline(text: str) -> VerificationResult:
-    return VerificationResult.invalid("unsupported")
+    return VerificationResult.invalid(Reason.UNSUPPORTED)
 
 
 def _reencoded(code: str) -> str:
@@ -77,9 +77,9 @@ def test_one_code_has_one_identity_online_and_offline(
     gate = Gate(tmp_path, independent.url)
     code = gate.creds.issue("green", SystemClock().now())
     independent.tokens[code] = "green"
-    online = gate.store.verify(code)
+    online = gate.verifier.verify(code)
     independent.behaviour = Behaviour("http_error")  # the platform stops answering
-    offline = gate.store.verify(_reencoded(code) if online_first else code)
+    offline = gate.verifier.verify(_reencoded(code) if online_first else code)
     assert (online.path, offline.path) == ("online", "offline")
     assert online.valid and offline.valid
     first, second = (online, offline) if online_first else (offline, online)
@@ -95,8 +95,8 @@ def test_a_re_encoded_code_online_is_the_same_credential(
     code = gate.creds.issue("green", SystemClock().now())
     again = _reencoded(code)
     independent.tokens[code] = independent.tokens[again] = "green"
-    assert gate.store.verify(code).code_key == gate.store.verify(again).code_key
-    assert gate.store.verify(code).path == "online"
+    assert gate.verifier.verify(code).code_key == gate.verifier.verify(again).code_key
+    assert gate.verifier.verify(code).path == "online"
 
 
 def test_an_opaque_token_is_keyed_by_its_normalised_text(
@@ -117,7 +117,7 @@ def test_text_the_api_cannot_carry_is_refused_without_a_request(
     long_text = "PLT1:" + "A" * MAX_VALUE_CHARS
     escaped = "PLT1:" + "\x01" * 3000  # 3,005 characters, but over 16 KiB once JSON-escaped
     for text in (long_text, escaped):
-        result = gate.store.verify(text)
+        result = gate.verifier.verify(text)
         assert (result.valid, result.reason) == (False, "malformed")
         assert result.platform_cause is not None and "not sent" in result.platform_cause
     assert independent.requests == []

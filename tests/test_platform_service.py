@@ -15,14 +15,16 @@ import pytest
 
 from edge.app.config import Config, parse_config
 from edge.app.gate import GateService
+from edge.app.supervision import platform_faults
 from edge.clock import SystemClock
-from edge.core.documents import telemetry_document
 from edge.core.records import DecisionRecord
 from edge.errors import ConfigError
 from edge.mqtt.schema_files import load_schema
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate, render_code_frames
 from edge.sim.scenario import FEVER_SKIN_C, NORMAL_SKIN_C
+from edge.wire.documents import telemetry_document
+from tests.gate_support import gate_settings
 from tests.platform_support import APP_ID, SECRET, ReferencePlatform, resident_id
 
 ELDER = resident_id("15010219400101123")
@@ -33,24 +35,18 @@ def _config(state: Path, root: Path, url: str, **policy: object) -> Config:
     # The card reader of the simulated gate stands in for the configured one.
     reader = {"enabled": True, "port": "loop://"} if policy.get("person_code_match") else {}
     return parse_config(
-        {
-            "gate": {"site": "t", "gate": "g"},
-            "document_reader": reader,
-            "policy": {"cooldown_s": 0.0, "deny_signal_s": 0.0, **policy},
-            "trust": {"root_public_key": str(root)},
-            "camera": {"source": "none"},
-            "thermo": {"backend": "fake"},
-            "relay": {"backend": "fake"},
-            "io": {"backend": "fake"},
-            "mqtt": {"enabled": False},
-            "storage": {"state_dir": str(state)},
-            "platform": {
+        gate_settings(
+            state,
+            root,
+            document_reader=reader,
+            policy=dict(policy),
+            platform={
                 "url": url,
                 "app_id": APP_ID,
                 "app_secret_file": "platform.secret",
                 "code_prefixes": ["PLT1:"],
             },
-        }
+        )
     )
 
 
@@ -235,7 +231,7 @@ def test_a_dead_platform_opens_the_breaker_and_shows_on_status_and_telemetry(
         made.sim.person_arrives(NORMAL_SKIN_C)
         made.sim.card_reader.swipe(ELDER)
         assert made.wait_decision().reasons == ("platform_unavailable",)
-        shown = made.service._platform_faults()["platform_breaker"]
+        shown = platform_faults(made.service.credentials.client)["platform_breaker"]
         assert shown.startswith(f"fallback in use: {dead} open (refused: cannot connect")
         metrics = made.service.metrics()
         metrics.update(outbox_depth=0, outbox_oldest_age_s=None, outbox_dropped=0, uptime_s=1.0)

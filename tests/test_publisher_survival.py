@@ -8,7 +8,9 @@ from pathlib import Path
 
 from edge.clock import SystemClock
 from edge.events import GateEvent
-from edge.mqtt.publisher import DISPATCH_THREAD, NETWORK_FAULT, EventPublisher
+from edge.mqtt.connection import NETWORK_FAULT
+from edge.mqtt.dispatcher import DISPATCH_THREAD
+from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.service.supervisor import WorkerSupervisor
 from edge.storage.outbox import Outbox, OutboxEntry

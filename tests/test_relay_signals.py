@@ -12,7 +12,7 @@ import pytest
 CHILD = """
 import sys, time
 from edge.drivers.fake_gpio import FakeChip
-from edge.drivers.relay import install_release_handlers
+from edge.drivers.relay_pulse import install_release_handlers
 from edge.drivers.relay_gpiod import GpiodRelay
 
 chip = FakeChip(log_path=sys.argv[1])

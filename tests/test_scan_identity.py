@@ -15,7 +15,7 @@ from edge.credentials.hcn1.envelope import PREFIX, text_to_cose
 from edge.scan.loop import ScanLoop
 from edge.scan.settings import ScanSettings
 from edge.sim.credentials import SECOND_ISSUER, SimCredentials
-from edge.storage.trust_store import TrustStore
+from tests.trust_support import VerifyingStore
 
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
@@ -52,10 +52,10 @@ class Lines:
         pass
 
 
-def _store(tmp_path: Path) -> tuple[SimCredentials, TrustStore]:
+def _store(tmp_path: Path) -> tuple[SimCredentials, VerifyingStore]:
     creds = SimCredentials.generate()
     root = creds.write(tmp_path, SystemClock().now())
-    store = TrustStore(
+    store = VerifyingStore(
         root.read_bytes(),
         tmp_path / "trust-list.json",
         tmp_path / "denylist.json",

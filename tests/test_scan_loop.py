@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 import cv2
 import numpy as np
 import pytest
 
 from edge.clock import FakeClock
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.drivers.camera_replay import ReplayFrameSource
 from edge.errors import CameraError
 from edge.ports import GrayFrame
+from edge.reasons import Reason
 from edge.scan.frames import thumbnail
-from edge.scan.loop import MAX_HELD_SKIPS, Debouncer, ScanLoop
+from edge.scan.loop import MAX_HELD_SKIPS, ScanLoop
 from edge.scan.preprocess import to_gray
+from edge.scan.repeats import RepeatWindow as Debouncer
 from edge.scan.result import ScanResult
 from edge.scan.settings import ScanSettings
 from edge.sim.screens import ScreenStyle, render_scene
+from tests.waiting import wait_until as _wait_for
 
 CODE_A, CODE_B = "HC1:CODE-A-0001", "HC1:CODE-B-0002"
 
@@ -39,7 +40,7 @@ class Verifier:
         self.seen.append(text)
         if text.startswith("HC1:"):
             return VerificationResult(valid=True, colour="green", issuer="test")
-        return VerificationResult.invalid("malformed")
+        return VerificationResult.invalid(Reason.MALFORMED)
 
 
 def test_replay_returns_the_newest_frame_and_skips_stale_ones() -> None:
@@ -289,15 +290,6 @@ class FlakySerial:
 
     def close(self) -> None:
         pass
-
-
-def _wait_for(predicate: Callable[[], bool], timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def test_camera_recovery_is_reported_once_after_a_fault(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -170,7 +170,12 @@ def test_a_worker_thread_that_died_stops_the_pings() -> None:
     release = threading.Event()
     worker = threading.Thread(target=release.wait, name="probe-worker", daemon=True)
     worker.start()
-    dog.register_thread("mqtt_outbox", "probe-worker", max_age_s=5.0)
+    running = [worker]
+
+    def alive() -> bool:
+        return running[0].is_alive()
+
+    dog.register_liveness("mqtt_outbox", alive, max_age_s=5.0)
     assert dog.stale() == []
     release.set()
     worker.join()
@@ -180,4 +185,5 @@ def test_a_worker_thread_that_died_stops_the_pings() -> None:
     restarted = threading.Thread(target=threading.Event().wait, args=(5,), name="probe-worker-2")
     restarted.daemon = True
     restarted.start()
+    running[0] = restarted
     assert dog.stale() == []

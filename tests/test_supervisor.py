@@ -8,7 +8,8 @@ import time
 import pytest
 
 from edge.clock import FakeClock, SystemClock
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.result import VerificationResult
+from edge.reasons import Reason
 from edge.scan.loop import ScanLoop
 from edge.scan.result import ScanResult
 from edge.scan.settings import ScanSettings
@@ -163,7 +164,7 @@ class QueuedLines:
 def test_a_dead_scan_thread_is_started_again_and_reads_on() -> None:
     lines, results = QueuedLines(), queue.Queue[ScanResult]()
     loop = ScanLoop(
-        lambda text: VerificationResult.invalid("malformed"),
+        lambda text: VerificationResult.invalid(Reason.MALFORMED),
         ScanSettings(),
         SystemClock(),
         lines=lines,

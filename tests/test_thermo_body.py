@@ -7,10 +7,11 @@ from dataclasses import replace
 import pytest
 
 from edge.clock import FakeClock
-from edge.drivers.fake_smbus import FakeMlx90614Bus, Fault
+from edge.drivers.fake_smbus import BusFault as Fault
+from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.thermometer import open_thermometer
 from edge.thermo import scene as profiles
-from edge.thermo.body import ConversionModel, reject_outliers
+from edge.thermo.model import ConversionModel, reject_outliers
 from edge.thermo.reading import BodyThermometer
 from edge.thermo.scene import PersonScene
 from edge.thermo.settings import ThermoSettings

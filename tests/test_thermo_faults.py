@@ -6,9 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.clock import FakeClock
-from edge.drivers.fake_smbus import FakeMlx90614Bus, Fault
+from edge.drivers.fake_smbus import BusFault as Fault
+from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.thermometer import open_thermometer
-from edge.thermo.body import ConversionModel
+from edge.thermo.model import ConversionModel
 from edge.thermo.reading import TemperatureReading
 from edge.thermo.scene import PersonScene
 from edge.thermo.settings import ThermoSettings

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.clock import FakeClock, SystemClock
-from edge.drivers.fake_smbus import FakeMlx90614Bus, Fault
+from edge.drivers.fake_smbus import BusFault as Fault
+from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.thermometer import open_thermometer
 from edge.errors import SensorError
 from edge.thermo.body import BodyMeter

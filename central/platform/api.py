@@ -15,8 +15,8 @@ from central.errors import CentralError
 from central.platform.privacy import lookup_key
 from central.platform.store import PlatformStore, Record
 from edge.errors import PlatformError
-from edge.platform.idcard import normalise_id
-from edge.platform.protocol import (
+from edge.wire.idcard import normalise_id
+from edge.wire.platform import (
     HEALTH_PATH,
     MAX_BODY_BYTES,
     SIGNATURE_HEADER,

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge.app.settings import GateSettings
 from edge.configschema import build
-from edge.core.settings import GateSettings, PolicySettings
+from edge.core.settings import PolicySettings
 from edge.credentials.settings import CredentialSettings
 from edge.credentials.trust.settings import TrustSettings
 from edge.drivers.settings import (

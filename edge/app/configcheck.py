@@ -14,13 +14,13 @@ from edge.app.config import (
     sections_that_build,
     serial_ports_in_use,
 )
+from edge.credentials.trust.root import load_root_public_key
 from edge.errors import ConfigError, GateEdgeError
 from edge.mqtt.broker_url import parse_broker_url
-from edge.mqtt.commands import load_command_key
 from edge.mqtt.settings import MqttSettings
 from edge.platform.secret import read_platform_secret
 from edge.readfiles import MAX_KEY_BYTES, read_capped
-from edge.storage.trust_store import load_root_public_key
+from edge.wire.commands import load_command_key
 
 
 def check_config_file(path: str | Path) -> Config:

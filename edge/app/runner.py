@@ -10,7 +10,7 @@ from edge.app.configcheck import check_config_file
 from edge.app.gate import GateService
 from edge.app.hardware import Hardware, open_hardware
 from edge.clock import SystemClock
-from edge.drivers.relay import install_release_handlers
+from edge.drivers.relay_pulse import install_release_handlers
 from edge.service.logs import setup_logging
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from typing import Any
 
 from edge.app.config import load_config
 from edge.drivers.io import open_io
-from edge.drivers.relay import install_release_handlers, open_relay
-from edge.drivers.relay_pulse import PulsedRelay, clamp_pulse_ms
+from edge.drivers.relay import open_relay
+from edge.drivers.relay_pulse import PulsedRelay, clamp_pulse_ms, install_release_handlers
 from edge.drivers.settings import IoSettings, RelaySettings
 from edge.errors import GateEdgeError
 from edge.ports import DigitalInput, GateRelay

@@ -7,9 +7,9 @@ import os
 import sys
 
 from edge.app.config import load_config
-from edge.app.gate import platform_checker, trust_store
+from edge.app.verification import gate_verifier, platform_checker, trust_store
 from edge.clock import SystemClock
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.errors import TrustListError
 
 
@@ -23,12 +23,12 @@ def verify_with_config(args: argparse.Namespace) -> VerificationResult:
         if args.id_card is not None:
             return checker.verify_id(args.id_card)
         judged_at = clock if args.at is None else _WallClockAt(args.at)
-        trust = trust_store(config, checker, judged_at)
+        trust = trust_store(config, judged_at)
         trust.load()
         if trust.problems:
             raise TrustListError("; ".join(trust.problems))
         text = sys.stdin.read().strip() if args.text == "-" else args.text
-        return trust.verify(text)
+        return gate_verifier(config, trust, checker, judged_at).verify(text)
     finally:
         if checker.client is not None:
             checker.client.close()

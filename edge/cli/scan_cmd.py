@@ -14,22 +14,21 @@ from typing import Any
 
 import cv2
 
+from edge.app.verification import build_verifier, snapshot_from_files
 from edge.clock import SystemClock
-from edge.credentials.formats import gate_verifiers
 from edge.credentials.result import VerificationResult
-from edge.credentials.trust.trustlist import Denylist, parse_denylist, parse_trust_list
 from edge.drivers.camera import CsiCamera, UsbCamera
 from edge.drivers.camera_replay import ReplayFrameSource
 from edge.drivers.serial_lines import ReconnectingPort
 from edge.drivers.serial_scanner import SerialQrScanner
 from edge.errors import CameraError, TrustListError
 from edge.ports import FrameSource, LineSource
+from edge.reasons import Reason
 from edge.scan.chain import DecoderChain
 from edge.scan.loop import ScanLoop
 from edge.scan.preprocess import u8
 from edge.scan.result import ScanResult
 from edge.scan.settings import ScanSettings
-from edge.storage.trust_store import load_root_public_key
 
 
 def register(subparsers: Any) -> None:
@@ -149,13 +148,6 @@ def open_source_spec(spec: str) -> tuple[FrameSource | None, LineSource | None]:
 Verifier = Callable[[str], VerificationResult]
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise TrustListError(f"cannot read {path}: {exc.strerror}") from None
-
-
 def load_verifier(
     trust: Path | None, root: Path | None, denylist: Path | None, skew_s: int = 30
 ) -> Verifier | None:
@@ -170,23 +162,13 @@ def load_verifier(
         raise TrustListError("--trust needs --root (the trust-root public key)")
     if skew_s < 0:
         raise TrustListError("--skew must not be negative")
-    root_key = load_root_public_key(_read(root))
-    trust_list = parse_trust_list(_read(trust), root_key)
-    deny: Denylist | None = None
-    if denylist is not None:
-        deny = parse_denylist(_read(denylist), root_key)
-
-    verifiers = gate_verifiers()
-
-    def verify(text: str) -> VerificationResult:
-        return verifiers.verify(text, trust_list, deny, time.time(), skew_s)
-
-    return verify
+    snapshot = snapshot_from_files(trust, root, denylist)
+    return build_verifier(lambda: snapshot, SystemClock(), skew_s).verify
 
 
 def _not_verified(text: str) -> VerificationResult:
     # never shown: without trust material the command prints "not verified" instead of a verdict
-    return VerificationResult.invalid("unsupported")
+    return VerificationResult.invalid(Reason.UNSUPPORTED)
 
 
 def scan_line(result: ScanResult, verified: bool) -> dict[str, object]:

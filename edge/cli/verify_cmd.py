@@ -7,17 +7,15 @@ import datetime
 import json
 import math
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from edge.credentials.formats import gate_verifiers
+from edge.app.verification import build_verifier, snapshot_from_files
+from edge.clock import StoppedClock, SystemClock
 from edge.credentials.result import VerificationResult
 from edge.credentials.trust.signed_document import MAX_DOCUMENT_BYTES
-from edge.credentials.trust.trustlist import TrustList, parse_denylist, parse_trust_list
 from edge.errors import GateEdgeError, TrustListError
 from edge.readfiles import read_capped
-from edge.storage.trust_store import load_root_public_key
 
 EXIT_VALID, EXIT_INVALID = 0, 1
 
@@ -89,14 +87,10 @@ def _verify(args: argparse.Namespace) -> int:
         raise SystemExit(2)  # a usage error, as argparse reports one
     if args.skew < 0:
         raise TrustListError("--skew must not be negative")
-    root = load_root_public_key(_read(args.root, TrustListError))
-    trust: TrustList = parse_trust_list(_read(args.trust, TrustListError), root)
-    denylist = None
-    if args.denylist is not None:
-        denylist = parse_denylist(_read(args.denylist, TrustListError), root)
+    snapshot = snapshot_from_files(args.trust, args.root, args.denylist)
     text = sys.stdin.read().strip() if args.text == "-" else args.text
-    now = time.time() if args.at is None else args.at
-    result = gate_verifiers().verify(text, trust, denylist, now, args.skew)
+    clock = SystemClock() if args.at is None else StoppedClock(args.at)
+    result = build_verifier(lambda: snapshot, clock, args.skew).verify(text)
     print(json.dumps(result_json(result)))
     return EXIT_VALID if result.valid else EXIT_INVALID
 

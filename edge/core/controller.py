@@ -29,7 +29,8 @@ from edge.core.decision import (
     decide,
     screen,
 )
-from edge.core.faults import FaultBoard, FaultObserver, faults_blocking
+from edge.core.fault_board import FaultBoard, FaultObserver
+from edge.core.faults import faults_blocking
 from edge.core.identity import IdentityOutcome
 from edge.core.passback import PassbackLedger
 from edge.core.records import (
@@ -104,15 +105,12 @@ class GateController:
         verification: VerificationResult,
         decode_ms: float,
         frame_time: float,
-        verify_ms: float | None = None,
     ) -> bool:
         """Handle a verified code; frame_time is the monotonic capture (or line) time.
 
         Returns False when dropped because a presentation is in progress.
         """
         timings = {"decode_ms": float(decode_ms)}
-        if verify_ms is not None:
-            timings["verify_ms"] = float(verify_ms)
         if verification.platform_ms is not None:
             timings["platform_ms"] = float(verification.platform_ms)
         presentation = ScanPresentation(verification, text_source)

@@ -18,16 +18,17 @@ from edge.core.passback import PassbackView
 from edge.core.settings import PolicySettings
 from edge.credentials.result import VerificationResult
 from edge.events import Method
+from edge.reasons import Reason
 from edge.thermo.reading import TemperatureReading
 
 Verdict = Literal["pass", "deny"]
 ScanMethod = Literal["camera", "serial", "id_card"]
 ManualSource = Literal["button", "central"]
 
-_IDENTITY_REASONS: dict[IdentityOutcome, str] = {
-    "missing": "identity_missing",
-    "mismatched": "identity_mismatch",
-    "not_bound": "identity_not_bound",
+_IDENTITY_REASONS: dict[IdentityOutcome, Reason] = {
+    "missing": Reason.IDENTITY_MISSING,
+    "mismatched": Reason.IDENTITY_MISMATCH,
+    "not_bound": Reason.IDENTITY_NOT_BOUND,
 }
 
 
@@ -104,26 +105,26 @@ def screen(
         return tuple(dict.fromkeys(faults))
     if isinstance(presentation, ManualPresentation):
         if not policy.manual_pass_allowed:
-            return ("manual_pass_disabled",)
+            return (Reason.MANUAL_PASS_DISABLED,)
         if not presentation.operator.strip():
-            return ("operator_missing",)
+            return (Reason.OPERATOR_MISSING,)
         return ()
     result = presentation.verification
     if not result.valid:
-        return (result.reason or "invalid",)
+        return (result.reason or Reason.INVALID,)
     if result.refusal is not None:
         return (result.refusal,)
     if _lifetime_too_long(result, policy):
-        return ("lifetime_too_long",)
+        return (Reason.LIFETIME_TOO_LONG,)
     if result.colour is None:
-        return ("colour_unknown",)
+        return (Reason.COLOUR_UNKNOWN,)
     if result.colour != "green":
-        return (f"colour_{result.colour}",)
+        return (Reason.COLOUR_YELLOW if result.colour == "yellow" else Reason.COLOUR_RED,)
     if result.code_id is None:
-        return ("code_id_missing",)
+        return (Reason.CODE_ID_MISSING,)
     last = history.last_pass(result.code_key, result.subject_binding)
     if policy.anti_passback_s > 0 and last is not None and now - last < policy.anti_passback_s:
-        return ("already_used",)
+        return (Reason.ALREADY_USED,)
     return ()
 
 
@@ -140,16 +141,16 @@ def temperature_reasons(
 ) -> tuple[str, ...]:
     """Deny reasons from the temperature; a fever state is final (re-measures already done)."""
     if reading is None or reading.state == "no_subject":
-        return ("temperature_unavailable",)
+        return (Reason.TEMPERATURE_UNAVAILABLE,)
     if reading.state == "sensor_fault":
-        return ("sensor_fault",)
+        return (Reason.SENSOR_FAULT,)
     if reading.state == "fever":
-        return ("fever",)
+        return (Reason.FEVER,)
     estimate = reading.estimate_c
     if estimate is None or not math.isfinite(estimate):
-        return ("temperature_unavailable",)
+        return (Reason.TEMPERATURE_UNAVAILABLE,)
     if estimate >= policy.fever_threshold_c:
-        return ("fever",)
+        return (Reason.FEVER,)
     return ()
 
 

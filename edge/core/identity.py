@@ -10,15 +10,6 @@ from edge.core.settings import PolicySettings
 from edge.credentials.binding import subject_binding
 from edge.ports import LineSource
 
-__all__ = [
-    "IdentityOutcome",
-    "discard_stale_lines",
-    "identity_required",
-    "match_identity",
-    "read_document",
-    "subject_binding",
-]
-
 _STALE_LINES_MAX = 16
 
 IdentityOutcome = Literal["not_required", "matched", "missing", "mismatched", "not_bound"]

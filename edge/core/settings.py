@@ -1,4 +1,4 @@
-"""Configuration of the gate identity and its admission policy."""
+"""Configuration of the gate's admission policy."""
 
 from __future__ import annotations
 
@@ -6,26 +6,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from edge.configschema import setting
-from edge.ids import id_problem, visible_text_problem
+from edge.ids import visible_text_problem
 
 
 def _operator(value: str) -> str | None:
     if not value.strip():
         return "must name the operator"
     return visible_text_problem(value, spaces=True, limit=64)
-
-
-@dataclass(frozen=True)
-class GateSettings:
-    """Who this gate is."""
-
-    site: str = setting(
-        check=id_problem,
-        doc="Site id: 1-64 ASCII letters, digits, '-' or '_', starting with a letter or digit "
-        "(MQTT topic level; device id and certificate CN {site}.{gate}).",
-    )
-    gate: str = setting(check=id_problem, doc="Gate id, the same alphabet (MQTT topic level).")
-    log_level: Literal["debug", "info", "warning", "error"] = setting("info", doc="Log level.")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from typing import TypeVar
 
 from edge.clock import Clock
 from edge.core.decision import Decision, ManualPresentation, Presentation, ScanPresentation
-from edge.core.faults import FaultBoard, faults_blocking, faults_of_scope
+from edge.core.fault_board import FaultBoard
+from edge.core.faults import faults_blocking, faults_of_scope
 from edge.core.identity import (
     IdentityOutcome,
     discard_stale_lines,
@@ -25,6 +26,7 @@ from edge.credentials.result import VerificationResult
 from edge.errors import GateEdgeError
 from edge.events import EventSink, GateEvent, PassageOutcome
 from edge.ports import DigitalInput, DigitalOutput, GateRelay, LineSource
+from edge.reasons import Reason
 from edge.thermo.reading import BodyThermometer, TemperatureReading
 
 log = logging.getLogger(__name__)
@@ -121,7 +123,7 @@ class PresentationSteps:
             return action(source)
         except Exception as exc:
             log.exception("document reader failed")
-            transient.append("document_reader_fault")
+            transient.append(Reason.DOCUMENT_READER_FAULT)
             self._faults.announce("document_reader_fault", type(exc).__name__)
             return None
 
@@ -139,7 +141,7 @@ class PresentationSteps:
             )
         except Exception as exc:
             log.exception("thermometer failed")
-            transient.append("sensor_fault")
+            transient.append(Reason.SENSOR_FAULT)
             self._faults.announce("sensor_fault", type(exc).__name__)
             return None
         finally:

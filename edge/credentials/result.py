@@ -6,26 +6,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
+from edge.reasons import Reason
+
 Colour = Literal["green", "yellow", "red"]
 
-InvalidReason = Literal[
-    "malformed",
-    "unsupported",
-    "unknown_issuer",
-    "unknown_key",
-    "bad_signature",
-    "expired",
-    "not_yet_valid",
-    "key_usage",
-    "revoked",
-    "trust_list_expired",
-    "id_invalid",
-    "platform_expired",
-    "platform_not_found",
-    "platform_failed",
-    "platform_unavailable",
-    "platform_untrusted",
-]
 
 DecisionPath = Literal["offline", "online", "cache"]
 """Who judged the credential: the gate itself, the platform now, or a recent platform answer."""
@@ -52,7 +36,7 @@ class VerificationResult:
     """
 
     valid: bool
-    reason: InvalidReason | None = None
+    reason: Reason | None = None
     colour: Colour | None = None
     issuer: str | None = None
     code_id: bytes | None = None
@@ -61,7 +45,7 @@ class VerificationResult:
     format: str | None = "hcn1"
     not_before: int | None = None
     certificate_type: str | None = None
-    refusal: str | None = None
+    refusal: Reason | None = None
     issued_at: int | None = None
     path: DecisionPath = "offline"
     platform_ms: float | None = None
@@ -71,7 +55,7 @@ class VerificationResult:
     @classmethod
     def invalid(
         cls,
-        reason: InvalidReason,
+        reason: Reason,
         issuer: str | None = None,
         code_id: bytes | None = None,
         *,

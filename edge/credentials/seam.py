@@ -8,6 +8,7 @@ from typing import Protocol
 
 from edge.credentials.result import VerificationResult
 from edge.credentials.trust.trustlist import Denylist, TrustList
+from edge.reasons import Reason
 
 MAX_TEXT_CHARS = 8192
 """No credential format the gate reads is longer; longer text is malformed before any parsing."""
@@ -50,10 +51,10 @@ class CredentialVerifiers:
     ) -> VerificationResult:
         """Verify a scanned text with the verifier its prefix selects."""
         if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
-            return VerificationResult.invalid("malformed", format=None)
+            return VerificationResult.invalid(Reason.MALFORMED, format=None)
         for verifier in self._verifiers:
             if text.startswith(verifier.prefix):
                 return verifier.verify(text, trust, denylist, now, skew_s)
         if _PREFIX_LIKE.match(text):
-            return VerificationResult.invalid("unsupported", format=None)
-        return VerificationResult.invalid("malformed", format=None)
+            return VerificationResult.invalid(Reason.UNSUPPORTED, format=None)
+        return VerificationResult.invalid(Reason.MALFORMED, format=None)

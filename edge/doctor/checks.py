@@ -12,12 +12,12 @@ from cryptography import x509
 
 from edge.app.config import Config
 from edge.credentials.trust.health import ListHealth, ListKind, assess_list, iso_utc
+from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.trustlist import Denylist, TrustList, parse_denylist, parse_trust_list
 from edge.doctor.report import CheckResult, failed, passed, skipped, warned
 from edge.errors import CommandError, TrustListError
-from edge.mqtt.commands import load_command_key
 from edge.service.clockguard import judge_clock
-from edge.storage.trust_store import load_root_public_key
+from edge.wire.commands import load_command_key
 
 DISK_FAIL_MB = 50.0
 DISK_WARN_MB = 500.0

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from edge.app.config import Config
-from edge.app.gate import read_gate_platform_secret
+from edge.app.verification import read_gate_platform_secret
 from edge.clock import Clock
 from edge.doctor.report import CheckResult, failed, passed, skipped, warned
 from edge.errors import ConfigError
 from edge.platform.client import PlatformClient, RouteProbe
-from edge.platform.idcard import check_character
-from edge.platform.protocol import TS_WINDOW_S
+from edge.wire.idcard import check_character
+from edge.wire.platform import TS_WINDOW_S
 
 SKEW_WARN_S = 30.0
 PROBE_BODY = "00000019700101000"

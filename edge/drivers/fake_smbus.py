@@ -45,7 +45,7 @@ FACTORY_EEPROM = {
 }
 
 
-class Fault(enum.Enum):
+class BusFault(enum.Enum):
     """A fault that the emulated bus applies to one transaction."""
 
     NACK = "nack"  # OSError errno 6 (ENXIO): the device did not acknowledge
@@ -69,7 +69,7 @@ class FakeMlx90614Bus:
         clock: Clock,
         address: int = DEFAULT_ADDRESS,
         powered_at: float | None = None,
-        fault_plan: Callable[[int], Fault | None] | None = None,
+        fault_plan: Callable[[int], BusFault | None] | None = None,
     ) -> None:
         self.scene = scene
         self._clock = clock
@@ -78,12 +78,12 @@ class FakeMlx90614Bus:
         self.fault_plan = fault_plan
         self.eeprom: dict[int, int] = dict.fromkeys(range(0x20, 0x40), 0x0000) | FACTORY_EEPROM
         self.transactions = 0
-        self.faults_applied: list[Fault] = []
+        self.faults_applied: list[BusFault] = []
         self.reads_before_ready = 0
         self.ignored_writes = 0
         self.writes_without_erase = 0
         self.closed = False
-        self._queue: deque[Fault] = deque()
+        self._queue: deque[BusFault] = deque()
         self._stuck: dict[int, int] | None = None
         self._stuck_forever = False
         self._busy_until = -1.0
@@ -92,7 +92,7 @@ class FakeMlx90614Bus:
 
     # ---- test and demo controls ---------------------------------------------------------------
 
-    def inject(self, fault: Fault, count: int = 1) -> None:
+    def inject(self, fault: BusFault, count: int = 1) -> None:
         """Apply `fault` to each of the next `count` transactions."""
         with self._lock:
             self._queue.extend([fault] * count)
@@ -147,19 +147,19 @@ class FakeMlx90614Bus:
             fault = self.fault_plan(index)
         if fault is not None:
             self.faults_applied.append(fault)
-        if fault is not Fault.STUCK and not self._stuck_forever:
+        if fault is not BusFault.STUCK and not self._stuck_forever:
             self._stuck = None
         wrong_address = any(msg.addr not in (self.address, 0x00) for msg in msgs)
         unpowered = self._powered_at == float("inf")
-        if wrong_address or unpowered or fault is Fault.NACK:
+        if wrong_address or unpowered or fault is BusFault.NACK:
             raise OSError(errno.ENXIO, "No such device or address")
-        if fault is Fault.REMOTE_IO:
+        if fault is BusFault.REMOTE_IO:
             raise OSError(errno.EREMOTEIO, "Remote I/O error")
         if self._clock.monotonic() < self._busy_until:
             raise OSError(errno.ENXIO, "No such device or address")
         first = bytes(msgs[0]) if msgs else b""
         if len(msgs) == 1 and not msgs[0].flags & I2C_M_RD and len(first) == 4:
-            if fault in (Fault.BAD_PEC, Fault.CORRUPT_DATA):
+            if fault in (BusFault.BAD_PEC, BusFault.CORRUPT_DATA):
                 first = first[:3] + bytes([first[3] ^ 0x5A])
             self._write(msgs[0].addr, first)
             return
@@ -167,18 +167,18 @@ class FakeMlx90614Bus:
             raise OSError(errno.EIO, "Input/output error")
         self._read(msgs[0].addr, first[0], msgs[1], fault)
 
-    def _read(self, addr: int, command: int, out: Any, fault: Fault | None) -> None:
+    def _read(self, addr: int, command: int, out: Any, fault: BusFault | None) -> None:
         word = self._word(command, fault)
         lsb, msb = word & 0xFF, word >> 8
         pec = read_pec(addr, command, lsb, msb)
-        if fault is Fault.BAD_PEC:
+        if fault is BusFault.BAD_PEC:
             pec ^= 0x5A
-        elif fault is Fault.CORRUPT_DATA:
+        elif fault is BusFault.CORRUPT_DATA:
             msb ^= 0x04  # about 20 °C off: a wrong temperature only the PEC can catch
         reply = bytes([lsb, msb, pec, 0xFF])[: out.len]
         ctypes.memmove(out.buf, reply, len(reply))
 
-    def _word(self, command: int, fault: Fault | None) -> int:
+    def _word(self, command: int, fault: BusFault | None) -> int:
         if 0x20 <= command <= 0x3F:
             return self.eeprom[command]
         if command not in (RAM_RAW_IR_1, RAM_AMBIENT, RAM_OBJECT_1, RAM_OBJECT_2):
@@ -186,11 +186,11 @@ class FakeMlx90614Bus:
         if self._clock.monotonic() < self._powered_at + STARTUP_SETTLE_S:
             self.reads_before_ready += 1
             return 0x0000
-        if fault is Fault.STUCK and self._stuck is None:
+        if fault is BusFault.STUCK and self._stuck is None:
             self._stuck = self._snapshot()
         ram = self._stuck if self._stuck is not None else self._snapshot()
         word = ram[command]
-        if fault is Fault.ERROR_FLAG:
+        if fault is BusFault.ERROR_FLAG:
             word |= ERROR_FLAG
         return word
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from edge.drivers.gateio_link import (
@@ -19,6 +18,7 @@ from edge.drivers.gateio_link import (
 from edge.drivers.io import GateIo
 from edge.drivers.relay_pulse import MAX_PULSE_MS, clamp_pulse_ms
 from edge.errors import DriverError, RelayError
+from edge.ports import FaultClear, FaultReport
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,6 @@ FAULT_COMPONENT = "gateio"
 COUNTER_MODULO = 65536
 HEARTBEATS_PER_DEADLINE = 5  # a heartbeat every fifth of the board's deadline
 HEARTBEAT_THREAD = "gateio-heartbeat"
-
-FaultReport = Callable[[str, str], None]
-FaultClear = Callable[[str], None]
 
 
 @dataclass(frozen=True)

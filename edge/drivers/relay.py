@@ -9,12 +9,9 @@ from edge.drivers.gateio import GateIoBoard
 from edge.drivers.gpio_lines import GpioBackend, libgpiod
 from edge.drivers.relay_gpiod import GpiodRelay
 from edge.drivers.relay_lcus import LcusRelay
-from edge.drivers.relay_pulse import install_release_handlers, release_all
 from edge.drivers.settings import RelaySettings
 from edge.errors import RelayError
 from edge.ports import GateRelay
-
-__all__ = ["install_release_handlers", "open_relay", "release_all"]
 
 
 def open_relay(

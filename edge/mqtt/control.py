@@ -12,10 +12,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edge.clock import Clock
 from edge.errors import CommandError, GateEdgeError, TrustListError
-from edge.mqtt.commands import Command, load_command_key, verify_command
 from edge.mqtt.settings import MqttSettings
-from edge.mqtt.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC, GateTopics
 from edge.storage.replay import ReplayGuard
+from edge.wire.commands import Command, load_command_key, verify_command
+from edge.wire.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC, GateTopics
 
 log = logging.getLogger(__name__)
 

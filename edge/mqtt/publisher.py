@@ -13,36 +13,21 @@ import paho.mqtt.client as mqtt
 
 from edge import __version__
 from edge.clock import Clock
-from edge.core.documents import encode
 from edge.errors import GateEdgeError, PublishError
 from edge.ids import client_id as gate_client_id
 from edge.mqtt.connection import (
-    CONTENT_TYPE,
-    NETWORK_FAULT,
-    NETWORK_THREAD_PREFIX,
     BrokerConnection,
-    json_properties,
 )
-from edge.mqtt.dispatcher import DISPATCH_THREAD, OutboxDispatcher
+from edge.mqtt.dispatcher import OutboxDispatcher
 from edge.mqtt.settings import MqttSettings
 from edge.mqtt.status import GateStatus
 from edge.mqtt.subscriptions import MessageHandler, Subscriptions
-from edge.mqtt.topics import GateTopics
 from edge.storage.outbox import Outbox
+from edge.wire.documents import encode
+from edge.wire.topics import GateTopics
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "CONTENT_TYPE",
-    "DISPATCH_THREAD",
-    "NETWORK_FAULT",
-    "NETWORK_THREAD_PREFIX",
-    "STATUS_REFRESH_S",
-    "EventPublisher",
-    "MessageHandler",
-    "OutboxPublisher",
-    "json_properties",
-]
 
 STATUS_REFRESH_S = 5.0  # how often the dropped-events count is compared with the status
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from edge.core.documents import status_document
+from edge.wire.documents import status_document
 
 
 class GateStatus:

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from edge.clock import Clock
-from edge.core.documents import encode, telemetry_document
 from edge.errors import GateEdgeError
 from edge.mqtt.publisher import EventPublisher
 from edge.storage.outbox import Outbox
+from edge.wire.documents import encode, telemetry_document
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,8 @@ class TelemetryPublisher:
     def publish_once(self) -> None:
         self._publisher.publish(self._publisher.topics.telemetry, encode(self.sample()))
 
+    name = TELEMETRY_THREAD
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=TELEMETRY_THREAD, daemon=True)
         self._thread.start()
@@ -70,6 +72,10 @@ class TelemetryPublisher:
         """Start the telemetry thread again if it died (not after stop)."""
         if self._thread is not None and not self._stop.is_set() and not self.alive():
             self.start()
+
+    def heartbeat(self) -> float | None:
+        """None: the telemetry thread is watched by its liveness."""
+        return None
 
     def stop(self) -> None:
         self._stop.set()

@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 
 from edge.clock import Clock
-from edge.platform.protocol import CertType, VerifyAnswer
+from edge.wire.platform import CertType, VerifyAnswer
 
 MAX_CACHE_S = 60.0
 MAX_ENTRIES = 1024

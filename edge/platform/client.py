@@ -16,7 +16,16 @@ from edge.clock import Clock
 from edge.errors import PlatformError
 from edge.platform.breaker import BreakerState, CircuitBreaker
 from edge.platform.cache import AnswerCache
-from edge.platform.protocol import (
+from edge.platform.settings import PlatformSettings
+from edge.platform.transport import (
+    Deadline,
+    DeadlineBackend,
+    Resolve,
+    TransportError,
+    deadline_of,
+    system_resolve,
+)
+from edge.wire.platform import (
     MAX_BODY_BYTES,
     MAX_VALUE_CHARS,
     SIGNATURE_HEADER,
@@ -26,15 +35,6 @@ from edge.platform.protocol import (
     VerifyRequest,
     parse_answer,
     sign,
-)
-from edge.platform.settings import PlatformSettings
-from edge.platform.transport import (
-    Deadline,
-    DeadlineBackend,
-    Resolve,
-    TransportError,
-    deadline_of,
-    system_resolve,
 )
 
 log = logging.getLogger(__name__)

@@ -7,30 +7,31 @@ import hmac
 from collections.abc import Callable
 from dataclasses import replace
 
-from edge.credentials.result import Colour, DecisionPath, InvalidReason, VerificationResult
+from edge.credentials.result import Colour, DecisionPath, VerificationResult
 from edge.platform.client import PlatformClient, PlatformOutcome
-from edge.platform.idcard import normalise_id
-from edge.platform.protocol import CertType, VerifyAnswer
 from edge.platform.settings import PlatformSettings
+from edge.reasons import Reason
+from edge.wire.idcard import normalise_id
+from edge.wire.platform import CertType, VerifyAnswer
 
 OfflineVerify = Callable[[str], VerificationResult]
 FORMAT = "platform"
 """The format of credentials judged by the platform (an opaque token, an ID card)."""
 
 _COLOURS: dict[str, Colour] = {"green": "green", "yellow": "yellow", "red": "red"}
-_DENIALS: dict[str, InvalidReason] = {
-    "expired": "platform_expired",
-    "not_found": "platform_not_found",
-    "failed": "platform_failed",
+_DENIALS: dict[str, Reason] = {
+    "expired": Reason.PLATFORM_EXPIRED,
+    "not_found": Reason.PLATFORM_NOT_FOUND,
+    "failed": Reason.PLATFORM_FAILED,
 }
 # Texts the offline verifier cannot even read: not an offline-verifiable code.
-_NOT_OFFLINE: frozenset[str | None] = frozenset({"malformed", "unsupported"})
+_NOT_OFFLINE: frozenset[Reason | None] = frozenset({Reason.MALFORMED, Reason.UNSUPPORTED})
 # Offline results whose identity is not proven by a verified signature.
-_UNVERIFIED: frozenset[str | None] = _NOT_OFFLINE | {
-    "unknown_issuer",
-    "unknown_key",
-    "bad_signature",
-    "trust_list_expired",
+_UNVERIFIED: frozenset[Reason | None] = _NOT_OFFLINE | {
+    Reason.UNKNOWN_ISSUER,
+    Reason.UNKNOWN_KEY,
+    Reason.BAD_SIGNATURE,
+    Reason.TRUST_LIST_EXPIRED,
 }
 
 
@@ -69,7 +70,7 @@ class CredentialChecker:
             return result if own is None else replace(result, credential_key=own)
         if outcome.failure == "not_sent":
             return replace(
-                VerificationResult.invalid("malformed", format=FORMAT),
+                VerificationResult.invalid(Reason.MALFORMED, format=FORMAT),
                 platform_cause=_cause(outcome),
             )
         if self._settings.fallback == "offline":
@@ -87,9 +88,9 @@ class CredentialChecker:
         """Judge a resident ID number read from the card; an invalid one is never sent."""
         number = normalise_id(text)
         if number is None:
-            return VerificationResult.invalid("id_invalid", format=FORMAT)
+            return VerificationResult.invalid(Reason.ID_INVALID, format=FORMAT)
         if self._client is None:
-            return VerificationResult.invalid("platform_unavailable", format=FORMAT)
+            return VerificationResult.invalid(Reason.PLATFORM_UNAVAILABLE, format=FORMAT)
         outcome = self._client.check("id_card", number)
         if outcome.answer is None:
             return self._no_answer(outcome)  # an ID number cannot be judged offline
@@ -124,10 +125,10 @@ class CredentialChecker:
         return replace(result, path=path, platform_ms=outcome.latency_ms, credential_key=key)
 
     def _no_answer(self, outcome: PlatformOutcome) -> VerificationResult:
-        reason: InvalidReason = (
-            "platform_untrusted"
+        reason: Reason = (
+            Reason.PLATFORM_UNTRUSTED
             if outcome.failure in ("untrusted", "bad_signature")
-            else "platform_unavailable"
+            else Reason.PLATFORM_UNAVAILABLE
         )
         return replace(
             VerificationResult.invalid(reason, format=FORMAT),

@@ -12,10 +12,12 @@ from edge.clock import Clock
 from edge.credentials.result import VerificationResult
 from edge.errors import CameraError
 from edge.ports import FrameSource, GrayFrame, LineSource, ReconnectingLineSource
+from edge.reasons import Reason
 from edge.scan.chain import DecoderChain
 from edge.scan.decoders import Quad
 from edge.scan.frames import thumbnail
 from edge.scan.preprocess import to_gray
+from edge.scan.repeats import RepeatWindow
 from edge.scan.result import ScanComponent, ScanFault, ScanResult, ScanSource
 from edge.scan.settings import ScanSettings
 from edge.scan.stats import LoopStats
@@ -29,35 +31,10 @@ FAULT_RETRY_S = 1.0
 MAX_HELD_SKIPS = 4
 
 
-class Debouncer:
-    """Lets the same key (a code's identity, or the text of a code without one) through once per
-    window (monotonic seconds)."""
-
-    def __init__(self, window_s: float) -> None:
-        self.window_s = window_s
-        self._last: dict[str | bytes, float] = {}
-        self._lock = threading.Lock()
-
-    def admit(self, key: str | bytes, now: float) -> bool:
-        """True if `key` was not admitted within the window before `now`."""
-        with self._lock:
-            if len(self._last) > 256:
-                self._last = {k: at for k, at in self._last.items() if now - at < self.window_s}
-            last = self._last.get(key)
-            if last is not None and now - last < self.window_s:
-                return False
-            self._last[key] = now
-            return True
-
-    def suppresses(self, key: str | bytes, now: float) -> bool:
-        """True if `key` would not be admitted at `now` (seen within the window)."""
-        with self._lock:
-            last = self._last.get(key)
-            return last is not None and now - last < self.window_s
-
-
 class ScanLoop:
     """Turns camera frames (and optional serial scanner lines) into verified ScanResults."""
+
+    name = "scan"
 
     def __init__(
         self,
@@ -84,7 +61,7 @@ class ScanLoop:
         self._on_result = on_result
         self._on_fault = on_fault
         self._on_recover = on_recover
-        self._debounce = Debouncer(settings.debounce_s)
+        self._debounce = RepeatWindow(settings.debounce_s)
         self._stats = LoopStats()
         self._reference: GrayFrame | None = None  # thumbnail of the last decoded frame
         self._empty: GrayFrame | None = None  # thumbnail of the last decoded frame with no code
@@ -193,7 +170,7 @@ class ScanLoop:
             verification = self._verify(text)
         except Exception as exc:  # noqa: BLE001 - a verifier bug must deny, not kill the scanner
             log.error("verifier raised %s; treating the code as malformed", type(exc).__name__)
-            verification = VerificationResult.invalid("malformed")
+            verification = VerificationResult.invalid(Reason.MALFORMED)
         identity = verification.code_key
         if identity is not None and not self._debounce.admit(identity, now):
             self._stats.count("duplicates")

@@ -164,14 +164,16 @@ class Watchdog:
         with self._lock:
             self._probes[name] = (heartbeat, max_age_s)
 
-    def register_thread(self, name: str, thread_name: str, max_age_s: float = 5.0) -> None:
-        """Register a worker thread found by name (prefix) that has no heartbeat of its own: it
-        counts as fresh while a live thread of that name exists, and goes stale once it died."""
+    def register_liveness(
+        self, name: str, alive: Callable[[], bool], max_age_s: float = 5.0
+    ) -> None:
+        """Register a worker that has no heartbeat of its own: it counts as fresh while
+        `alive()`, and goes stale max_age_s after it was last seen alive."""
         missing_since: list[float] = []
 
         def alive_at() -> float:
             now = self._clock.monotonic()
-            if any(t.name.startswith(thread_name) and t.is_alive() for t in threading.enumerate()):
+            if alive():
                 missing_since.clear()
                 return now
             if not missing_since:

@@ -10,11 +10,7 @@ from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from central.issue import issue_code
-from central.keys import generate_private_key, private_key_pem, public_key_pem
-from edge.credentials.common.cose import build_sign1, parse_sign1
-from edge.credentials.common.keys import ALG_IDS, PrivateKey, compute_kid, key_alg, sign
-from edge.credentials.dcc.issue import (
+from central.dcc_issue import (
     SignerPrivateKey,
     generate_signer_key,
     issue_dcc,
@@ -22,9 +18,13 @@ from edge.credentials.dcc.issue import (
     negative_test_entry,
     vaccination_entry,
 )
+from central.issue import issue_code
+from central.keys import generate_private_key, private_key_pem, public_key_pem
+from edge.credentials.common.cose import build_sign1, parse_sign1
+from edge.credentials.common.keys import ALG_IDS, PrivateKey, compute_kid, key_alg, sign
 from edge.credentials.hcn1.claims import HealthClaims, encode_claims, parse_claims
 from edge.credentials.hcn1.envelope import cose_to_text, text_to_cose
-from edge.credentials.hcn1.result import Colour
+from edge.credentials.result import Colour
 from edge.credentials.trust.trustlist import (
     IssuerKey,
     SignerEntry,

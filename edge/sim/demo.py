@@ -20,13 +20,13 @@ from edge.app.gate import GateService
 from edge.clock import SystemClock
 from edge.core.records import DecisionRecord
 from edge.errors import GateEdgeError
-from edge.mqtt.topics import GateTopics
 from edge.sim.broker import BrokerUnavailableError, LocalBroker
 from edge.sim.credentials import SimCredentials
 from edge.sim.demo_platform import OnlineStep, run_online_gate
 from edge.sim.gateio_rig import fit_gateio_board
 from edge.sim.rig import SimGate, render_code_frames
 from edge.sim.scenario import DEMO_SITE, Step, demo_gate_settings, demo_scenario
+from edge.wire.topics import GateTopics
 
 log = logging.getLogger(__name__)
 

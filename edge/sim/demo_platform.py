@@ -13,11 +13,11 @@ from edge.app.config import Config, parse_config
 from edge.app.gate import GateService
 from edge.clock import SystemClock
 from edge.core.records import DecisionRecord
-from edge.platform.idcard import check_character
 from edge.sim.credentials import SimCredentials
 from edge.sim.network import SilentPort
 from edge.sim.rig import SimGate, render_code_frames
 from edge.sim.scenario import NORMAL_SKIN_C, demo_gate_settings
+from edge.wire.idcard import check_character
 
 GATE_ONLINE = "gate-2"
 APP_ID = "demo-operator"

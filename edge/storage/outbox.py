@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from edge.clock import Clock
-from edge.core.documents import EventStamp, encode, event_document
 from edge.errors import StorageError
 from edge.events import GateEvent
 from edge.storage.sqlite_files import open_durable, rollback_quietly
+from edge.wire.documents import EventStamp, encode, event_document
 
 _COUNTER_SQL = "SELECT value FROM counters WHERE name = ?"
 _SCHEMA = """

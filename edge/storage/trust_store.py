@@ -13,20 +13,16 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edge.clock import Clock
 from edge.credentials.common.canonical import canonical_json
-from edge.credentials.common.keys import read_public_key_pem
-from edge.credentials.hcn1.result import VerificationResult
-from edge.credentials.hcn1.verify import verify_code
 from edge.credentials.trust.health import LIST_LABELS, ListKind, TrustHealth, assess_list
+from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.signed_document import MAX_DOCUMENT_BYTES
+from edge.credentials.trust.snapshot import TrustSnapshot
 from edge.credentials.trust.trustlist import Denylist, TrustList, parse_denylist, parse_trust_list
 from edge.errors import TrustListError
 from edge.readfiles import MAX_KEY_BYTES, read_capped
 from edge.storage.files import write_atomically
 
 _Doc = TypeVar("_Doc", TrustList, Denylist)
-
-VerifyFunction = Callable[[str, TrustList, Denylist | None, float, int], VerificationResult]
-"""Verifies a scanned text against trust material at a time with a skew (the credential seam)."""
 
 MARKS_FILE = "trust-versions.json"
 """Highest trust list and denylist versions ever accepted, beside the trust list (rollback)."""
@@ -40,23 +36,17 @@ class _Snapshot:
     denylist: Denylist | None
     deny_bytes: bytes | None
 
-
-def load_root_public_key(pem: bytes) -> ed25519.Ed25519PublicKey:
-    """Load the trust-root public key, which must be Ed25519."""
-    try:
-        key = read_public_key_pem(pem)
-    except ValueError as exc:
-        raise TrustListError(f"cannot read trust-root public key: {exc}") from None
-    if not isinstance(key, ed25519.Ed25519PublicKey):
-        raise TrustListError("trust-root public key must be Ed25519")
-    return key
+    @property
+    def view(self) -> TrustSnapshot:
+        return TrustSnapshot(self.trust or TrustList.empty(), self.denylist)
 
 
 class TrustStore:
-    """Holds the last good trust list and denylist; readers never block on an update.
+    """Holds the last good signed trust list and denylist, on disk and in force; readers take
+    an immutable snapshot and never block on an update.
 
-    With no trust list loaded every well-formed code is unknown_issuer (nobody is trusted);
-    with an expired one, or an expired denylist, every well-formed code is trust_list_expired.
+    With no trust list loaded the snapshot trusts nobody (codes read unknown_issuer); with an
+    expired one, or an expired denylist, every well-formed code reads trust_list_expired.
     """
 
     def __init__(
@@ -65,17 +55,13 @@ class TrustStore:
         trust_path: Path,
         denylist_path: Path,
         clock: Clock,
-        skew_s: int = 30,
-        *,
-        verify: VerifyFunction = verify_code,
     ) -> None:
-        self._verify = verify
         self._root = load_root_public_key(root_public_key_pem)
         self._trust_path = Path(trust_path)
         self._deny_path = Path(denylist_path)
         self._clock = clock
-        self._skew_s = skew_s
         self._snapshot = _Snapshot(None, None, None, None)
+        self._view = self._snapshot.view
         self._update_lock = threading.Lock()
         self._marks_path = self._trust_path.parent / MARKS_FILE
         self._marks: dict[str, int] = {}
@@ -102,7 +88,7 @@ class TrustStore:
             deny, deny_bytes = self._load_file(
                 self._deny_path, parse_denylist, current, problems, file_problems
             )
-            self._snapshot = _Snapshot(trust, trust_bytes, deny, deny_bytes)
+            self._install(_Snapshot(trust, trust_bytes, deny, deny_bytes))
             self._file_problems = file_problems
             marks = self._raised_marks(trust, deny)
             if marks != self._marks or self._marks_unsaved:
@@ -124,7 +110,7 @@ class TrustStore:
             if trust is not current.trust:
                 _write_atomically(self._trust_path, data)
                 self._install_marks(self._raised_marks(trust, current.denylist))
-                self._snapshot = _Snapshot(trust, data, current.denylist, current.deny_bytes)
+                self._install(_Snapshot(trust, data, current.denylist, current.deny_bytes))
             self._file_problems.pop("trust_list", None)
             return trust.version
 
@@ -137,18 +123,13 @@ class TrustStore:
             if deny is not current.denylist:
                 _write_atomically(self._deny_path, data)
                 self._install_marks(self._raised_marks(current.trust, deny))
-                self._snapshot = _Snapshot(current.trust, current.trust_bytes, deny, data)
+                self._install(_Snapshot(current.trust, current.trust_bytes, deny, data))
             self._file_problems.pop("denylist", None)
             return deny.version
 
-    def verify(self, text: str) -> VerificationResult:
-        """Verify a credential against the current snapshot at the clock's time.
-
-        The verify function given at construction chooses the format (HCN1 alone by default).
-        """
-        snapshot = self._snapshot
-        trust = snapshot.trust if snapshot.trust is not None else TrustList.empty()
-        return self._verify(text, trust, snapshot.denylist, self._clock.now(), self._skew_s)
+    def snapshot(self) -> TrustSnapshot:
+        """The trust material in force now (what verification reads)."""
+        return self._view
 
     def status(self) -> dict[str, object]:
         """Versions, expiries, issuer count and problems, for health reports."""
@@ -175,6 +156,9 @@ class TrustStore:
         trust = assess_list("trust_list", snapshot.trust, problems.get("trust_list"), now, days)
         deny = assess_list("denylist", snapshot.denylist, problems.get("denylist"), now, days)
         return TrustHealth(trust, deny)
+
+    def _install(self, snapshot: _Snapshot) -> None:
+        self._snapshot, self._view = snapshot, snapshot.view
 
     def _load_file(
         self,

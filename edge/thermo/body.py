@@ -9,13 +9,10 @@ from dataclasses import replace
 
 from edge.clock import Clock
 from edge.ports import Closeable
-from edge.thermo.model import ConversionModel, reject_outliers
 from edge.thermo.reading import TemperatureReading
 from edge.thermo.sampler import Sample, SamplerStats, SensorSampler, TemperatureSensor
 from edge.thermo.settings import ThermoSettings
 from edge.thermo.window import Judgement, WindowRules, give_up, judge
-
-__all__ = ["BodyMeter", "ConversionModel", "TemperatureSensor", "reject_outliers"]
 
 
 class BodyMeter:

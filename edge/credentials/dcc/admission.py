@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 from edge.credentials.common.cbor import CborValue, Tagged
 from edge.credentials.dcc.claims import DccClaims
 from edge.credentials.dcc.settings import DccSettings
+from edge.reasons import Reason
 
 DAY_S = 86_400
 HOUR_S = 3_600
@@ -15,41 +15,12 @@ TEST_NEGATIVE = "260415000"
 TEST_NAAT = "LP6464-4"
 TEST_ANTIGEN = "LP217198-3"
 
-Refusal = Literal[
-    "dcc_type_not_accepted",
-    "dcc_disease",
-    "dcc_entry_incomplete",
-    "dcc_vaccination_incomplete",
-    "dcc_vaccination_too_recent",
-    "dcc_vaccination_too_old",
-    "dcc_test_type",
-    "dcc_test_not_negative",
-    "dcc_test_in_future",
-    "dcc_test_too_old",
-    "dcc_recovery_not_yet_valid",
-    "dcc_recovery_expired",
-]
-REFUSALS: dict[Refusal, str] = {
-    "dcc_type_not_accepted": "this gate does not accept that certificate type",
-    "dcc_disease": "the certificate is not for COVID-19 (tg)",
-    "dcc_entry_incomplete": "a field the rules need is missing or unreadable",
-    "dcc_vaccination_incomplete": "vaccination series not complete (dn < sd)",
-    "dcc_vaccination_too_recent": "too few days since the last dose",
-    "dcc_vaccination_too_old": "too many days since the last dose of the primary series",
-    "dcc_test_type": "test type not accepted (NAAT and rapid antigen by default)",
-    "dcc_test_not_negative": "test result is not 'not detected'",
-    "dcc_test_in_future": "sample time is in the future",
-    "dcc_test_too_old": "sample taken too long ago",
-    "dcc_recovery_not_yet_valid": "recovery certificate not yet valid (df)",
-    "dcc_recovery_expired": "recovery certificate no longer valid (du)",
-}
-
 
 class _IncompleteError(Exception):
     """A field a rule needs is missing or unreadable."""
 
 
-def refusal(claims: DccClaims, rules: DccSettings, now: float, skew_s: int) -> Refusal | None:
+def refusal(claims: DccClaims, rules: DccSettings, now: float, skew_s: int) -> Reason | None:
     """The first admission rule the certificate fails, or None when it admits."""
     entry = claims.entry
     kind = claims.certificate_type
@@ -59,55 +30,55 @@ def refusal(claims: DccClaims, rules: DccSettings, now: float, skew_s: int) -> R
         "recovery": rules.accept_recovery,
     }
     if not accepted[kind]:
-        return "dcc_type_not_accepted"
+        return Reason.DCC_TYPE_NOT_ACCEPTED
     try:
         if _text(entry, "tg") != rules.disease:
-            return "dcc_disease"
+            return Reason.DCC_DISEASE
         if kind == "vaccination":
             return _vaccination(entry, rules, now)
         if kind == "test":
             return _test(entry, rules, now, skew_s)
         return _recovery(entry, now)
     except _IncompleteError:
-        return "dcc_entry_incomplete"
+        return Reason.DCC_ENTRY_INCOMPLETE
 
 
-def _vaccination(entry: dict[str, CborValue], rules: DccSettings, now: float) -> Refusal | None:
+def _vaccination(entry: dict[str, CborValue], rules: DccSettings, now: float) -> Reason | None:
     dose, series = _count(entry, "dn"), _count(entry, "sd")
     if dose < series:
-        return "dcc_vaccination_incomplete"
+        return Reason.DCC_VACCINATION_INCOMPLETE
     days = (now - _date(entry, "dt")) // DAY_S
     if days < rules.vaccination_min_days:
-        return "dcc_vaccination_too_recent"
+        return Reason.DCC_VACCINATION_TOO_RECENT
     booster = dose > series or dose >= 3
     limited = rules.vaccination_max_days > 0 and not (booster and rules.booster_without_limit)
     if limited and days > rules.vaccination_max_days:
-        return "dcc_vaccination_too_old"
+        return Reason.DCC_VACCINATION_TOO_OLD
     return None
 
 
 def _test(
     entry: dict[str, CborValue], rules: DccSettings, now: float, skew_s: int
-) -> Refusal | None:
+) -> Reason | None:
     limits = {TEST_NAAT: rules.naat_max_hours, TEST_ANTIGEN: rules.antigen_max_hours}
     max_hours = limits.get(_text(entry, "tt"), 0.0)
     if max_hours <= 0:
-        return "dcc_test_type"
+        return Reason.DCC_TEST_TYPE
     if _text(entry, "tr") != TEST_NEGATIVE:
-        return "dcc_test_not_negative"
+        return Reason.DCC_TEST_NOT_NEGATIVE
     sampled = _instant(entry, "sc")
     if sampled > now + skew_s:
-        return "dcc_test_in_future"
+        return Reason.DCC_TEST_IN_FUTURE
     if now - sampled > max_hours * HOUR_S:
-        return "dcc_test_too_old"
+        return Reason.DCC_TEST_TOO_OLD
     return None
 
 
-def _recovery(entry: dict[str, CborValue], now: float) -> Refusal | None:
+def _recovery(entry: dict[str, CborValue], now: float) -> Reason | None:
     if now < _date(entry, "df"):
-        return "dcc_recovery_not_yet_valid"
+        return Reason.DCC_RECOVERY_NOT_YET_VALID
     if now >= _date(entry, "du") + DAY_S:  # valid through the whole last day
-        return "dcc_recovery_expired"
+        return Reason.DCC_RECOVERY_EXPIRED
     return None
 
 

@@ -12,9 +12,10 @@ from edge.credentials.dcc.envelope import PREFIX, text_to_cose
 from edge.credentials.dcc.revocation import revocation_hashes
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.dcc.signature import verify_dcc_signature
-from edge.credentials.result import InvalidReason, VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.credentials.trust.dsc import DocumentSigner
 from edge.credentials.trust.trustlist import Denylist, TrustList
+from edge.reasons import Reason
 
 FORMAT = "dcc"
 
@@ -68,13 +69,13 @@ class DccVerifier:
     ) -> VerificationResult:
         """Verify one HC1 text; never raises."""
         if not self.rules.enabled:
-            return VerificationResult.invalid("unsupported", format=FORMAT)
+            return VerificationResult.invalid(Reason.UNSUPPORTED, format=FORMAT)
         try:
             decoded = decode_dcc(text)
         except UnsupportedCodeError:
-            return VerificationResult.invalid("unsupported", format=FORMAT)
+            return VerificationResult.invalid(Reason.UNSUPPORTED, format=FORMAT)
         except MalformedCodeError:
-            return VerificationResult.invalid("malformed", format=FORMAT)
+            return VerificationResult.invalid(Reason.MALFORMED, format=FORMAT)
         return self.judge(decoded, trust, denylist, now, skew_s)
 
     def judge(
@@ -90,32 +91,32 @@ class DccVerifier:
         kind = claims.certificate_type
         if now > trust.expires_at or (denylist is not None and now > denylist.expires_at):
             return VerificationResult.invalid(
-                "trust_list_expired", format=FORMAT, certificate_type=kind
+                Reason.TRUST_LIST_EXPIRED, format=FORMAT, certificate_type=kind
             )
         message = decoded.message
         if message.kid is None or message.kid not in trust.signers:
             return VerificationResult.invalid(
-                "unknown_key", claims.issuer, format=FORMAT, certificate_type=kind
+                Reason.UNKNOWN_KEY, claims.issuer, format=FORMAT, certificate_type=kind
             )
         signer = find_signer(decoded, trust)
         if signer is None:
-            return VerificationResult.invalid("bad_signature", format=FORMAT)
+            return VerificationResult.invalid(Reason.BAD_SIGNATURE, format=FORMAT)
         issuer = signer.country or claims.issuer
         code_id = claims.code_id
 
-        def invalid(reason: InvalidReason) -> VerificationResult:
+        def invalid(reason: Reason) -> VerificationResult:
             return VerificationResult.invalid(
                 reason, issuer, code_id, format=FORMAT, certificate_type=kind
             )
 
         if not signer.may_sign(kind):
-            return invalid("key_usage")
+            return invalid(Reason.KEY_USAGE)
         if denylist is not None and _revoked(decoded, signer_alg(decoded, signer), denylist):
-            return invalid("revoked")
+            return invalid(Reason.REVOKED)
         if claims.issued_at is None or claims.issued_at > now + skew_s:
-            return invalid("not_yet_valid")
+            return invalid(Reason.NOT_YET_VALID)
         if claims.expires_at is None or claims.expires_at < now - skew_s:
-            return invalid("expired")
+            return invalid(Reason.EXPIRED)
         refused = refusal(claims, self.rules, now, skew_s)
         return VerificationResult(
             valid=True,

@@ -5,12 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import get_args
 
-from edge.credentials.binding import subject_binding
 from edge.credentials.common import cbor
 from edge.credentials.common.errors import MalformedCodeError
 from edge.credentials.result import Colour
-
-__all__ = ["HealthClaims", "encode_claims", "parse_claims", "subject_binding"]
 
 CLAIM_ISS = 1
 CLAIM_EXP = 4

@@ -7,8 +7,9 @@ from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeEr
 from edge.credentials.common.keys import verify_signature
 from edge.credentials.hcn1.claims import parse_claims
 from edge.credentials.hcn1.envelope import text_to_cose
-from edge.credentials.hcn1.result import VerificationResult
+from edge.credentials.result import VerificationResult
 from edge.credentials.trust.trustlist import Denylist, TrustList
+from edge.reasons import Reason
 
 
 def verify_code(
@@ -26,30 +27,30 @@ def verify_code(
         message = parse_sign1(text_to_cose(text))
         claims = parse_claims(message.payload)
     except UnsupportedCodeError:
-        return VerificationResult.invalid("unsupported")
+        return VerificationResult.invalid(Reason.UNSUPPORTED)
     except MalformedCodeError:
-        return VerificationResult.invalid("malformed")
+        return VerificationResult.invalid(Reason.MALFORMED)
     if now > trust.expires_at or (denylist is not None and now > denylist.expires_at):
-        return VerificationResult.invalid("trust_list_expired")
+        return VerificationResult.invalid(Reason.TRUST_LIST_EXPIRED)
     issuer = claims.issuer
     if issuer not in trust.issuers:
-        return VerificationResult.invalid("unknown_issuer", issuer=issuer)
+        return VerificationResult.invalid(Reason.UNKNOWN_ISSUER, issuer=issuer)
     key = trust.keys.get((issuer, message.kid))
     if key is None or not key.covers(claims.issued_at, claims.expires_at, skew_s):
-        return VerificationResult.invalid("unknown_key", issuer=issuer)
+        return VerificationResult.invalid(Reason.UNKNOWN_KEY, issuer=issuer)
     if key.alg != message.alg or not verify_signature(
         key.public_key, message.signature, message.to_be_signed()
     ):
-        return VerificationResult.invalid("bad_signature")
+        return VerificationResult.invalid(Reason.BAD_SIGNATURE)
     code_id = claims.code_id
     if denylist is not None and (
         code_id in denylist.code_ids or claims.subject_binding in denylist.subjects
     ):
-        return VerificationResult.invalid("revoked", issuer=issuer, code_id=code_id)
+        return VerificationResult.invalid(Reason.REVOKED, issuer=issuer, code_id=code_id)
     if claims.issued_at > now + skew_s:
-        return VerificationResult.invalid("not_yet_valid", issuer=issuer, code_id=code_id)
+        return VerificationResult.invalid(Reason.NOT_YET_VALID, issuer=issuer, code_id=code_id)
     if claims.expires_at < now - skew_s:
-        return VerificationResult.invalid("expired", issuer=issuer, code_id=code_id)
+        return VerificationResult.invalid(Reason.EXPIRED, issuer=issuer, code_id=code_id)
     return VerificationResult(
         valid=True,
         colour=claims.colour,

@@ -71,16 +71,27 @@ class DocumentDesk:
         self.identity_lines = QueuedLines()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._beat = clock.monotonic()
 
-    def heartbeat(self) -> float:
-        """Monotonic time of the desk's last loop."""
-        return self._beat
+    name = DESK_THREAD
+
+    def heartbeat(self) -> float | None:
+        """None: the desk is watched by its liveness (a card lookup may take a while)."""
+        return None
 
     def start(self) -> None:
         """Start reading on a thread."""
         self._thread = threading.Thread(target=self._run, name=DESK_THREAD, daemon=True)
         self._thread.start()
+
+    def alive(self) -> bool:
+        """The reading thread runs."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    def revive(self) -> None:
+        """Start reading again if the thread died (not after stop)."""
+        if self._thread is not None and not self._stop.is_set() and not self.alive():
+            self.start()
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """Stop reading (the device is closed by its owner)."""
@@ -100,7 +111,6 @@ class DocumentDesk:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._beat = self._clock.monotonic()
             try:
                 self.step()
             except Exception as exc:

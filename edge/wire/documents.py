@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from edge.core.faults import fault_kind
+from edge.core.faults import fault_scope
 from edge.events import GateEvent
 
 EVENT_SCHEMA = "gate-edge/event"
@@ -109,7 +109,7 @@ def status_document(
     }
     if trust is not None:
         document["trust"] = trust
-    document["blocks"] = {name: fault_kind(name).blocks for name in sorted(faults)}
+    document["blocks"] = {name: fault_scope(name) for name in sorted(faults)}
     return document
 
 

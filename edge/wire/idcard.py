@@ -29,8 +29,3 @@ def normalise_id(text: str) -> str | None:
     if check_character(body) != check:
         return None
     return value
-
-
-def division_code(number: str) -> str:
-    """The first six digits: the administrative division of registration (GB/T 2260)."""
-    return number[:6]

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from edge.credentials.common.canonical import canonical_json
 from edge.credentials.common.keys import read_public_key_pem
 from edge.errors import CommandError
-from edge.mqtt.topics import COMMAND_NAMES
 from edge.readfiles import MAX_KEY_BYTES, read_capped
+from edge.wire.topics import COMMAND_NAMES
 
 COMMAND_SCHEMA = "gate-edge/command"
 COMMAND_SCHEMA_VERSION = 1

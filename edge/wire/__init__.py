@@ -1,0 +1,1 @@
+"""The wire formats gate and central share: MQTT topics, commands, documents, platform API."""
