@@ -189,7 +189,7 @@ class GateService:
             check_trust=self.trust_judge.check,
         )
         self._build_mqtt(config, state_dir)
-        self.watchdog = Watchdog(self._notifier)
+        self.watchdog = Watchdog(self._notifier, self.clock)
         self.workers = WorkerRegistry(
             self._lifecycle, self.watchdog, WorkerSupervisor(self.publisher, self.clock)
         )
