@@ -259,11 +259,11 @@ def test_a_hung_document_desk_stops_the_watchdog(
     desk._on_card = hang  # a card whose handling never returns
     made.service.start()
     try:
-        assert "document_desk" not in made.service.watchdog.stale()
+        assert "document-desk" not in made.service.watchdog.stale()
         made.sim.card_reader.swipe(ELDER)
         assert entered.wait(5)
         clock.jumped_s = 3.0 + 5.0 + 1.0  # longer than one platform check and a margin
-        assert "document_desk" in made.service.watchdog.stale()
+        assert "document-desk" in made.service.watchdog.stale()
     finally:
         release.set()
         made.service.stop()
