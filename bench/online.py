@@ -111,7 +111,7 @@ def checker(url: str, prefixes: list[str], budget_ms: int = BUDGET_MS) -> Creden
         code_prefixes=prefixes,
     )
     client = PlatformClient(config, SECRET, "bench/1", clock, cache=AnswerCache(clock, max_s=0))
-    return CredentialChecker(config, client, SECRET)
+    return CredentialChecker(config, client, b"gate-reference-key")
 
 
 def trust_store(

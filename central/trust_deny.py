@@ -12,12 +12,21 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edge.credentials.common.keys import load_private_key
 from edge.credentials.dcc.claims import uci_hash
-from edge.credentials.trust.trustlist import Denylist, build_denylist, parse_denylist
+from edge.credentials.trust.trustlist import (
+    DCC_HASH_TYPES,
+    Denylist,
+    build_denylist,
+    parse_denylist,
+)
 from edge.errors import CodeFormatError, TrustListError
 
 DAY_S = 86_400
-KINDS = ("code-id", "subject", "dcc-ci")
-_KIND_HELP = "code-id=HEX (16 bytes), subject=HEX (32 bytes) or dcc-ci=UVCI (stored as its hash)"
+_DCC_KINDS = {f"dcc-{kind.lower()}": kind for kind in DCC_HASH_TYPES}
+KINDS = ("code-id", "subject", "dcc-ci", *_DCC_KINDS)
+_KIND_HELP = (
+    "code-id=HEX (16 bytes), subject=HEX (32 bytes), dcc-ci=UVCI (stored as its UCI hash), or an "
+    "EU revocation hash dcc-uci|dcc-countrycodeuci|dcc-signature=HEX (16 bytes)"
+)
 
 
 def add_deny_parser(trust_sub: Any) -> None:
@@ -43,7 +52,15 @@ def add_deny_parser(trust_sub: Any) -> None:
         action="extend",
         default=[],
         metavar="CI",
-        help="EU DCC certificate identifier (UVCI) to revoke; stored as its hash",
+        help="EU DCC certificate identifier (UVCI) to revoke; stored as its UCI hash",
+    )
+    deny.add_argument(
+        "--dcc-hash",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="TYPE:HEX",
+        help="an EU revocation list entry: UCI, COUNTRYCODEUCI or SIGNATURE, and its 16-byte hash",
     )
     deny.add_argument("--version", type=int, metavar="N", help="default: the current version + 1")
     deny.add_argument("--valid-days", type=float, default=30.0, metavar="D")
@@ -53,12 +70,20 @@ def add_deny_parser(trust_sub: Any) -> None:
 
 
 def parse_entry(spec: str) -> tuple[str, bytes]:
-    """KIND=VALUE as ("code_ids" | "subjects", the stored bytes)."""
+    """KIND=VALUE as (the field: "code_ids", "subjects" or "dcc:<hash type>", the stored bytes)."""
     kind, sep, value = spec.partition("=")
     if not sep or kind not in KINDS or not value:
         raise TrustListError(f"{spec!r}: expected {_KIND_HELP}")
     if kind == "dcc-ci":
-        return "code_ids", uci_hash(value)
+        return "dcc:UCI", uci_hash(value)
+    if kind in _DCC_KINDS:
+        try:
+            digest = bytes.fromhex(value)
+        except ValueError:
+            digest = b""
+        if len(digest) != 16:
+            raise TrustListError(f"{spec!r}: a {kind} hash is 16 bytes (32 hex digits)")
+        return f"dcc:{_DCC_KINDS[kind]}", digest
     try:
         raw = bytes.fromhex(value)
     except ValueError:
@@ -94,10 +119,20 @@ def _trust_deny(args: argparse.Namespace) -> int:
     entries: dict[str, set[bytes]] = {
         "code_ids": set(current.code_ids) if current else set(),
         "subjects": set(current.subjects) if current else set(),
+        **{f"dcc:{kind}": set() for kind in DCC_HASH_TYPES},
     }
+    for kind, digest in current.dcc_revoked if current else ():
+        entries[f"dcc:{kind}"].add(digest)
     adds = [*args.add]
     adds += [f"code-id={v}" for v in args.code_id] + [f"subject={v}" for v in args.subject]
     adds += [f"dcc-ci={v}" for v in args.dcc_ci]
+    for entry in args.dcc_hash:
+        kind, _, digest = entry.partition(":")
+        if kind not in DCC_HASH_TYPES:
+            raise TrustListError(
+                f"--dcc-hash {entry!r}: TYPE:HEX with TYPE one of {', '.join(DCC_HASH_TYPES)}"
+            )
+        adds.append(f"dcc-{kind.lower()}={digest}")
     for spec in adds:
         field, value = parse_entry(spec)
         entries[field].add(value)
@@ -117,6 +152,7 @@ def _trust_deny(args: argparse.Namespace) -> int:
         version=version,
         issued_at=issued_at,
         expires_at=issued_at + int(args.valid_days * DAY_S),
+        dcc_revocations={kind: sorted(entries[f"dcc:{kind}"]) for kind in DCC_HASH_TYPES},
     )
     try:
         args.out.write_bytes(document)
@@ -124,7 +160,8 @@ def _trust_deny(args: argparse.Namespace) -> int:
         raise CodeFormatError(f"cannot write {args.out}: {exc.strerror}") from None
     print(
         f"{args.out}: denylist version {version}, {len(entries['code_ids'])} code id(s), "
-        f"{len(entries['subjects'])} subject(s)"
+        f"{len(entries['subjects'])} subject(s), "
+        f"{sum(len(entries[f'dcc:{kind}']) for kind in DCC_HASH_TYPES)} EU DCC revocation(s)"
     )
     return 0
 

@@ -23,6 +23,11 @@ def ticks_add(start: int, delta: int) -> int:
     return (start + delta) % TICKS_PERIOD
 
 
+def _number(text: str) -> bool:
+    """1-6 ASCII digits: the only numbers the protocol carries."""
+    return 0 < len(text) <= 6 and all("0" <= char <= "9" for char in text)
+
+
 class BoardIO:
     """What the logic drives and reads; the hardware module and the tests subclass it."""
 
@@ -141,6 +146,14 @@ class GateBoard:
         if self._resting and ticks_diff(now, self._next_on) >= 0:
             self._resting = False
 
+    def fail_safe(self, now: int) -> None:
+        """After an unforeseen error: relay off, counted as a bad frame; serving goes on."""
+        self._reader.bad += 1
+        try:
+            self._release(now)
+        finally:
+            self.relay_on = False
+
     def relay_left_ms(self, now: int) -> int:
         """How long the current pulse still runs (0 when off)."""
         return max(0, ticks_diff(self._off_at, now)) if self.relay_on else 0
@@ -163,7 +176,7 @@ class GateBoard:
         self._last_seen = now
         if verb == "HB" and not args:
             return "OK HB " + self._inputs(now)
-        if verb == "OPEN" and len(args) == 1 and args[0].isdigit():
+        if verb == "OPEN" and len(args) == 1 and _number(args[0]):
             if self._resting and not self.relay_on:
                 return f"ERR BUSY {max(1, ticks_diff(self._next_on, now))}"
             return f"OK OPEN {self._open(int(args[0]), now)}"
@@ -176,7 +189,7 @@ class GateBoard:
         return "ERR ARG " + verb
 
     def _hello(self, args: list[str], now: int) -> str:
-        if len(args) != 1 or not args[0].isdigit():
+        if len(args) != 1 or not _number(args[0]):
             return "ERR ARG HELLO"
         if int(args[0]) != PROTOCOL_VERSION:
             return f"ERR PROTO {PROTOCOL_VERSION}"

@@ -33,20 +33,36 @@ def _printable(body: bytes) -> bool:
     return True
 
 
+HEX_DIGITS = b"0123456789ABCDEFabcdef"
+
+
+def hex_field(field: bytes) -> int | None:
+    """The value of a field of hex digits only (no sign, space or prefix), else None."""
+    if not field:
+        return None
+    value = 0
+    for byte in field:
+        digit = HEX_DIGITS.find(bytes([byte]))
+        if digit < 0:
+            return None
+        value = value * 16 + (digit if digit < 16 else digit - 6)
+    return value
+
+
 def decode(frame: bytes) -> tuple[int, str] | None:
-    """(seq, text) of one frame without its ":" and "\\n", or None when it is not valid."""
+    """(seq, text) of one frame without its ":" and "\\n", or None when it is not valid: the
+    sequence number is exactly 2 hex digits and the CRC exactly 4, nothing else allowed."""
     if frame.endswith(b"\r"):
         frame = frame[:-1]
     mark = len(frame) - 5
     if mark < 3 or frame[mark] != CRC_MARK:
         return None
     body = frame[:mark]
-    try:
-        crc = int(frame[mark + 1 :].decode(), 16)
-        seq = int(body[:2].decode(), 16)
-    except ValueError:
+    crc = hex_field(frame[mark + 1 :])
+    seq = hex_field(body[:2])
+    if crc is None or seq is None or crc != crc16(body):
         return None
-    if crc != crc16(body) or body[2:3] != b" " or not _printable(body):
+    if body[2:3] != b" " or not _printable(body):
         return None
     return seq, body[3:].decode()
 

@@ -32,17 +32,29 @@ def maintenance_requested() -> bool:
     return True
 
 
-def pump(board: GateBoard, poller: Any, stdin: Any, stdout: Any, watchdog: Any) -> None:
-    """One round of the loop: read what the host sent, answer, tick the logic, feed the dog."""
-    data = b""
-    while poller.poll(0 if data else POLL_MS) and len(data) < READ_CHUNK:
-        data += stdin.read(1)
-    now = now_ms()
-    if data:
-        reply = board.receive(data, now)
-        if reply:
-            stdout.write(reply)
-    board.tick(now)
+def pump(
+    board: GateBoard, poller: Any, stdin: Any, stdout: Any, watchdog: Any, clock: Any = None
+) -> None:
+    """One round of the loop: read what the host sent, answer, tick the logic, feed the dog.
+
+    Nothing that one round meets may stop the board serving: an unforeseen error drops the
+    relay, counts as a bad frame, and the next round runs as usual."""
+    clock = clock or now_ms
+    try:
+        data = b""
+        while poller.poll(0 if data else POLL_MS) and len(data) < READ_CHUNK:
+            data += stdin.read(1)
+        now = clock()
+        if data:
+            reply = board.receive(data, now)
+            if reply:
+                stdout.write(reply)
+        board.tick(now)
+    except Exception:  # the board must outlive any surprise; the relay drops
+        try:
+            board.fail_safe(clock())
+        except Exception:  # even a failing relay pin must not stop the loop
+            pass
     watchdog.feed()
 
 

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from central.platform.api import PlatformSetup
+from central.platform.limits import REQUEST_TIMEOUT_S
 from central.platform.privacy import load_or_create_key, lookup_key
 from central.platform.server import RunningPlatform
 from central.platform.store import PlatformStore, Record
@@ -27,14 +28,20 @@ class ReferencePlatform:
     """`gate-central`'s platform over a store (SQLite file by default) on a free port."""
 
     def __init__(
-        self, directory: Path, *, issuer: str = "CN-150000", target: str | None = None
+        self,
+        directory: Path,
+        *,
+        issuer: str = "CN-150000",
+        target: str | None = None,
+        request_timeout_s: float = REQUEST_TIMEOUT_S,
     ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.store = PlatformStore(target or str(directory / "platform.db"))
         self.key = load_or_create_key(directory / "lookup.key")
         self.store.put_app(APP_ID, SECRET.decode())
         self.issuer = issuer
-        self.running = RunningPlatform(PlatformSetup(self.store, self.key, issuer, ttl_s=30))
+        setup = PlatformSetup(self.store, self.key, issuer, ttl_s=30)
+        self.running = RunningPlatform(setup, request_timeout_s=request_timeout_s)
 
     @property
     def url(self) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from central.errors import CentralError
 from central.platform.store import PlatformStore
 from tests.independent_platform import independent_request
 from tests.platform_support import APP_ID, SECRET, ReferencePlatform, resident_id
-from tests.postgres import free_port
+from tests.postgres import PostgresServer, free_port
 
 HOLDER = resident_id("15010419700707333")
 UNKNOWN = resident_id("11010119800808444")
@@ -67,3 +69,32 @@ def test_statuses_replay_and_privacy_in_the_store(platform: ReferencePlatform) -
 def test_an_unreachable_database_is_a_clear_error() -> None:
     with pytest.raises(CentralError, match="cannot connect"):
         PlatformStore(f"postgresql://gate@127.0.0.1:{free_port()}/postgres?connect_timeout=2")
+
+
+def _health(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url + "/v1/health", timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_the_platform_recovers_after_a_database_restart(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    _reset(postgres_server.url)
+    platform = ReferencePlatform(tmp_path / "platform", target=postgres_server.url).start()
+    try:
+        platform.holder(HOLDER, "green")
+        url = platform.url
+        assert independent_request(url, APP_ID, SECRET, "id_card", HOLDER)[0] == 200
+        assert _health(url) == 200
+        postgres_server.stop()
+        assert independent_request(url, APP_ID, SECRET, "id_card", HOLDER)[0] == 503
+        assert _health(url) == 503
+        postgres_server.start()
+        status, answer, trusted = independent_request(url, APP_ID, SECRET, "id_card", HOLDER)
+        assert (status, trusted, answer and answer["status"]) == (200, True, "green")
+        assert _health(url) == 200
+    finally:
+        platform.stop()

@@ -17,6 +17,7 @@ from central.keys import generate_private_key, private_key_pem, public_key_pem
 from edge.cli import main
 from edge.clock import FakeClock
 from edge.credentials.dcc import DccVerifier
+from edge.credentials.dcc.claims import uci_hash
 from edge.credentials.formats import gate_verifiers
 from edge.credentials.trust.dsc import dsc_kid, parse_dsc
 from edge.credentials.trust.root import load_root_public_key
@@ -188,6 +189,16 @@ def test_denylist_revokes_by_certificate_identifier(
         str(root_files / "deny.json"),
     )
     assert (code, result["reason"]) == (1, "revoked")
+    deny = json.loads(json.loads((root_files / "deny.json").read_text())["payload"])
+    assert deny["dcc_revocations"] == {"UCI": [uci_hash(CI).hex()]}  # the type is recorded
+    country_uci = hashlib.sha256(("SE" + CI).encode()).digest()[:16].hex()
+    out = ["--out", str(root_files / "deny2.json")]
+    assert main(["trust", "deny", *base, "--dcc-hash", f"COUNTRYCODEUCI:{country_uci}", *out]) == 0
+    code, result = verify_json(
+        root_files, capsys, signer.issue(), "--at", str(NOW), "--denylist", out[1]
+    )
+    assert (code, result["reason"]) == (1, "revoked")
+    assert main(["trust", "deny", *base, "--dcc-hash", "MD5:00", *out]) == 2
 
 
 def test_trust_list_refuses_tampered_dsc_entries() -> None:

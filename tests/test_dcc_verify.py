@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import zlib
 from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from central.dcc_issue import make_dsc, vaccination_entry
 from edge.credentials.common import cbor
@@ -17,11 +18,18 @@ from edge.credentials.common.base45 import b45decode, b45encode
 from edge.credentials.common.cose import sig_structure
 from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import uci_hash
+from edge.credentials.dcc.cose import parse_dcc_sign1
 from edge.credentials.dcc.envelope import PREFIX, cose_to_text
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.dcc.signature import sign_dcc
 from edge.credentials.formats import gate_verifiers
 from edge.credentials.trust.dsc import parse_dsc
+from edge.credentials.trust.trustlist import (
+    Denylist,
+    build_denylist,
+    parse_deny_payload,
+    parse_denylist,
+)
 from edge.errors import TrustListError
 from tests.dcc_support import (
     CI,
@@ -340,25 +348,53 @@ def test_two_types_or_no_entry_or_too_many_are_malformed(
     assert VERIFY.verify(text, World().trust(es256), None, NOW, 30).reason == "malformed"
 
 
-def test_a_certificate_without_identifier_is_known_by_its_signed_payload(es256: Signer) -> None:
-    """Some issuers left out ci: such a certificate still verifies, with a stable identity."""
+def test_a_certificate_without_identifier_is_malformed(es256: Signer) -> None:
+    """ci is required: without it neither UCI revocation nor anti-passback could know it."""
     trust = World().trust(es256)
-
-    def without_ci(day_offset: int) -> Callable[[dict[cbor.CborKey, cbor.CborValue]], None]:
-        entry = {k: v for k, v in vaccination_entry(CI, day(day_offset)).items() if k != "ci"}
-        return lambda certificate: certificate.update(v=[entry])
-
-    first = resigned(es256, es256.issue(), without_ci(-30))
-    second = resigned(es256, es256.issue(), without_ci(-31))
-    results = [VERIFY.verify(text, trust, None, NOW, 30) for text in (first, first, second)]
-    assert all(result.valid and result.colour == "green" for result in results)
-    codes = [result.code_id for result in results]
-    assert codes[0] == codes[1] != codes[2] and all(code and len(code) == 16 for code in codes)
-    assert codes[0] != uci_hash(CI)
+    entry = {k: v for k, v in vaccination_entry(CI, day(-30)).items() if k != "ci"}
+    without = resigned(es256, es256.issue(), lambda certificate: certificate.update(v=[entry]))
+    assert VERIFY.verify(without, trust, None, NOW, 30).reason == "malformed"
     not_text = resigned(
         es256, es256.issue(), lambda c: c.update(v=[{**entry_of("vaccination"), "ci": 7}])
     )
     assert VERIFY.verify(not_text, trust, None, NOW, 30).reason == "malformed"
+
+
+def _revoking(kind: str, digest: bytes) -> Denylist:
+    return Denylist(1, NOW - DAY, NOW + DAY, dcc_revoked=frozenset({(kind, digest)}))
+
+
+@pytest.mark.parametrize("signer", ["es256", "ps256"])
+def test_revocation_by_each_eu_hash_type(signer: str, request: pytest.FixtureRequest) -> None:
+    issuer: Signer = request.getfixturevalue(signer)
+    trust = World().trust(issuer)
+    text = issuer.issue()
+    signature = parse_dcc_sign1(cose_of(text)).signature
+    # ECDSA: the r half only (s may be re-encoded); RSA: the whole signature
+    signed_part = signature[: len(signature) // 2] if signer == "es256" else signature
+    by_type = {
+        "UCI": hashlib.sha256(CI.encode()).digest()[:16],
+        "COUNTRYCODEUCI": hashlib.sha256(("SE" + CI).encode()).digest()[:16],
+        "SIGNATURE": hashlib.sha256(signed_part).digest()[:16],
+    }
+    for kind, digest in by_type.items():
+        assert VERIFY.verify(text, trust, _revoking(kind, digest), NOW, 30).reason == "revoked"
+        other = next(k for k in by_type if k != kind)  # a hash only counts as its own type
+        assert VERIFY.verify(text, trust, _revoking(other, digest), NOW, 30).valid, kind
+
+
+def test_a_typed_denylist_round_trips_through_its_signed_document(es256: Signer) -> None:
+    root = ed25519.Ed25519PrivateKey.generate()
+    hashes = {"COUNTRYCODEUCI": [hashlib.sha256(("SE" + CI).encode()).digest()[:16]]}
+    document = build_denylist(
+        root, [], [], version=3, issued_at=NOW - DAY, expires_at=NOW + DAY, dcc_revocations=hashes
+    )
+    parsed = parse_denylist(document, root.public_key())
+    assert parsed.dcc_revoked == {("COUNTRYCODEUCI", hashes["COUNTRYCODEUCI"][0])}
+    assert VERIFY.verify(es256.issue(), World().trust(es256), parsed, NOW, 30).reason == "revoked"
+    payload = json.loads(json.loads(document)["payload"])
+    with pytest.raises(TrustListError, match="dcc_revocations"):
+        parse_deny_payload({**payload, "dcc_revocations": {"MD5": []}})
 
 
 @pytest.mark.parametrize(("claim", "reason"), [(4, "expired"), (6, "not_yet_valid")])

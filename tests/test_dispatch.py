@@ -42,7 +42,7 @@ def test_the_verifier_reads_the_snapshot_in_force_at_each_call(tmp_path: Path) -
 def test_without_a_platform_client_prefixed_codes_are_verified_offline(tmp_path: Path) -> None:
     world, issuer, clock = TrustWorld(), make_issuer("CN-150000", "EdDSA"), FakeClock(NOW)
     snapshot = TrustSnapshot(world.trust_list([issuer]))
-    checker = CredentialChecker(PlatformSettings(), None)
+    checker = CredentialChecker(PlatformSettings(), None, b"")
     verifier = build_verifier(lambda: snapshot, clock, 30, platform=checker, prefixes=("HCN1:",))
     assert verifier.platform is None
     result = verifier.verify(signed_text(issuer))

@@ -364,3 +364,21 @@ def test_protocol_document_examples_are_valid_frames() -> None:
     assert len(examples) == 4
     for example in examples:
         assert FrameReader().feed(example.encode() + b"\n"), example
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "1 1.0.0 3600000 2000",  # a lost host noticed after an hour
+        "1 1.0.0 50 2000",
+        "1 1.0.0 500 60000",
+        "1 1.0.0 -500 2000",
+        "1 1.0.0 +500 2000",
+        "1 1.0.0 5_00 2000",
+        "1 1.0.0 500 2000 extra",
+    ],
+)
+def test_a_hello_outside_the_protocols_range_is_refused(payload: str) -> None:
+    with pytest.raises(GateIoError):
+        gateio_link.parse_hello(payload)
+    assert gateio_link.parse_hello("1 1.0.0 500 2000").heartbeat_deadline_ms == 500

@@ -199,20 +199,24 @@ def test_arbitrary_bytes_on_the_trust_topics(gate: Gate) -> None:
     assert gate.trust.problems == []
 
 
+def _verify_open_once(payload: bytes) -> None:
+    verify_command(
+        payload,
+        KEY.public_key(),
+        topic_name="open-once",
+        site="s1",
+        gate="g1",
+        now=1_767_225_600.0,
+        max_ttl_s=600,
+        skew_s=30,
+    )
+
+
 @settings(max_examples=300, deadline=None)
 @given(payload=commands)
 def test_command_verification_raises_only_command_errors(payload: bytes) -> None:
     with pytest.raises(CommandError):
-        verify_command(
-            payload,
-            KEY.public_key(),
-            topic_name="open-once",
-            site="s1",
-            gate="g1",
-            now=1_767_225_600.0,
-            max_ttl_s=600,
-            skew_s=30,
-        )
+        _verify_open_once(payload)
 
 
 @settings(max_examples=300, deadline=None)
@@ -258,3 +262,20 @@ def test_a_dead_control_worker_is_restarted_by_its_supervisor(gate: Gate) -> Non
     supervisor.check()
     assert "worker-mqtt-control" not in gate.status.faults
     assert supervisor.restarts("mqtt-control") == 1
+
+
+def test_an_oversized_command_is_refused_before_it_is_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decoded: list[bytes] = []
+    real_loads = json.loads
+
+    def loads(data: bytes, **kwargs: object) -> object:
+        decoded.append(data)
+        return real_loads(data)
+
+    monkeypatch.setattr(json, "loads", loads)
+    payload = b'{"body": {}, "signature": "' + b"A" * (8 * 1024 * 1024) + b'"}'
+    with pytest.raises(CommandError, match="over 4096"):
+        _verify_open_once(payload)
+    assert decoded == []

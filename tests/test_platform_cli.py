@@ -156,3 +156,32 @@ def test_the_serve_command_answers_over_http(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_verify_with_a_config_judges_at_the_time_given(
+    tmp_path: Path, platform: ReferencePlatform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, creds = _gate_config(tmp_path, platform.url)
+    now = time.time()
+    code = creds.issue("green", now, ttl_s=300)
+    at = ["verify", "--config", str(config), "--at"]
+    assert _run([*at, str(now + 10), code], capsys)[1]["valid"] is True
+    late = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3600))
+    status, line = _run([*at, late, code], capsys)
+    assert (status, line["valid"], line["reason"]) == (1, False, "expired")
+
+
+def test_verify_names_the_cause_of_a_platform_failure(
+    tmp_path: Path, platform: ReferencePlatform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, _ = _gate_config(tmp_path, f"http://127.0.0.1:{_free_port()}")
+    status, line = _run(["verify", "--config", str(config), "--id-card", HOLDER], capsys)
+    assert (status, line["reason"]) == (1, "platform_unavailable")
+    assert str(line["platform_cause"]).startswith("refused: cannot connect to 127.0.0.1")
+    config, _ = _gate_config(tmp_path / "wrong", platform.url)
+    (tmp_path / "wrong" / "state" / "platform.secret").write_bytes(b"not-the-shared-secret!")
+    status, line = _run(["verify", "--config", str(config), "--id-card", HOLDER], capsys)
+    assert (line["reason"], line["platform_cause"]) == (
+        "platform_unavailable",
+        "http_status: HTTP 401",
+    )

@@ -52,7 +52,7 @@ def _checker(url: str, **kwargs: object) -> CredentialChecker:
     breaker_open_s = float(kwargs.pop("breaker_open_s", 30.0))  # type: ignore[arg-type]
     config = settings(url, **kwargs)  # type: ignore[arg-type]
     client = PlatformClient(config, SECRET, "t/g", SystemClock(), breaker_open_s=breaker_open_s)
-    return CredentialChecker(config, client, SECRET)
+    return CredentialChecker(config, client, b"gate-reference-key")
 
 
 def _code(checker: CredentialChecker, text: str) -> VerificationResult:
@@ -166,7 +166,8 @@ def test_a_gate_with_the_wrong_secret_is_refused(reference: ReferencePlatform) -
     config = settings(reference.url)
     client = PlatformClient(config, b"not-the-shared-secret!", "t/g", SystemClock())
     outcome = client.check("id_card", INNER_MONGOLIA)
-    assert outcome.answer is None and outcome.failure == "refused"
+    assert outcome.answer is None and outcome.failure == "http_status"
+    assert outcome.cause == "HTTP 401"
 
 
 def test_platform_refuses_bad_signature_stale_ts_and_replayed_nonce(

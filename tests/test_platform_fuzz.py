@@ -120,7 +120,7 @@ def test_no_answer_from_a_platform_passes_unless_signed_echoed_and_a_colour(
     config = platform_settings(shaped_platform.url, timeout_ms=2000)
     clock = SystemClock()
     client = PlatformClient(config, SECRET, "t/g", clock, cache=AnswerCache(clock, max_s=0.0))
-    checker = CredentialChecker(config, client, SECRET)
+    checker = CredentialChecker(config, client, b"gate-reference-key")
     try:
         result = (
             checker.verify_id(resident_id("11010519491231002"))
@@ -173,7 +173,7 @@ def test_any_card_reading_is_judged_and_only_valid_numbers_are_sent(
     clock = SystemClock()
     client = PlatformClient(config, SECRET, "t/g", clock, cache=AnswerCache(clock, max_s=0.0))
     try:
-        result = CredentialChecker(config, client, SECRET).verify_id(text)
+        result = CredentialChecker(config, client, b"gate-reference-key").verify_id(text)
     finally:
         client.close()
     if number is None:

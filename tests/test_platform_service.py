@@ -50,8 +50,20 @@ def _config(state: Path, root: Path, url: str, **policy: object) -> Config:
     )
 
 
+class JumpClock(SystemClock):
+    """The system clock, whose monotonic time a test can move forward at once."""
+
+    def __init__(self) -> None:
+        self.jumped_s = 0.0
+
+    def monotonic(self) -> float:
+        return super().monotonic() + self.jumped_s
+
+
 class PlatformRig:
-    def __init__(self, tmp: Path, url: str, **policy: object) -> None:
+    def __init__(
+        self, tmp: Path, url: str, clock: SystemClock | None = None, **policy: object
+    ) -> None:
         self.creds = SimCredentials.generate()
         self.state = tmp / "state"
         self.root = self.creds.write(self.state, SystemClock().now())
@@ -61,7 +73,9 @@ class PlatformRig:
         self.sim.turnstile.walk_delay_s = 0.01
         self.records: list[DecisionRecord] = []
         self.decided = threading.Event()
-        self.service = GateService(self.config, self.sim.hardware, on_decision=self._record)
+        self.service = GateService(
+            self.config, self.sim.hardware, clock=clock, on_decision=self._record
+        )
 
     def _record(self, record: DecisionRecord) -> None:
         if record.outcome is None:
@@ -217,9 +231,8 @@ def test_a_dead_platform_opens_the_breaker_and_shows_on_status_and_telemetry(
         made.sim.person_arrives(NORMAL_SKIN_C)
         made.sim.card_reader.swipe(ELDER)
         assert made.wait_decision().reasons == ("platform_unavailable",)
-        assert platform_faults(made.service.credentials.client) == {
-            "platform_breaker": f"fallback in use: {dead} open"
-        }
+        shown = platform_faults(made.service.credentials.client)["platform_breaker"]
+        assert shown.startswith(f"fallback in use: {dead} open (refused: cannot connect")
         metrics = made.service.metrics()
         metrics.update(outbox_depth=0, outbox_oldest_age_s=None, outbox_dropped=0, uptime_s=1.0)
         document = telemetry_document(1_795_000_000_000, metrics)
@@ -227,4 +240,30 @@ def test_a_dead_platform_opens_the_breaker_and_shows_on_status_and_telemetry(
         assert document["platform_breakers"] == f"{dead}=open"
         assert document["platform_failed"] == 1
     finally:
+        made.service.stop()
+
+
+def test_a_hung_document_desk_stops_the_watchdog(
+    tmp_path: Path, platform: ReferencePlatform
+) -> None:
+    clock = JumpClock()
+    made = PlatformRig(tmp_path, platform.url, clock)
+    desk = made.service.documents
+    assert desk is not None
+    entered, release = threading.Event(), threading.Event()
+
+    def hang(line: str, read_at: float) -> None:
+        entered.set()
+        release.wait(10)
+
+    desk._on_card = hang  # a card whose handling never returns
+    made.service.start()
+    try:
+        assert "document-desk" not in made.service.watchdog.stale()
+        made.sim.card_reader.swipe(ELDER)
+        assert entered.wait(5)
+        clock.jumped_s = 3.0 + 5.0 + 1.0  # longer than one platform check and a margin
+        assert "document-desk" in made.service.watchdog.stale()
+    finally:
+        release.set()
         made.service.stop()

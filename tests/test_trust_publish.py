@@ -39,7 +39,8 @@ def _entries(root: Path, path: Path) -> tuple[int, set[bytes], set[bytes]]:
     deny = parse_denylist(
         path.read_bytes(), load_root_public_key(Path(f"{root}.pub.pem").read_bytes())
     )
-    return deny.version, set(deny.code_ids), set(deny.subjects)
+    revoked = {digest for _kind, digest in deny.dcc_revoked}  # EU revocations, by hash type
+    return deny.version, set(deny.code_ids) | revoked, set(deny.subjects)
 
 
 def _retained(broker: Broker) -> bytes:

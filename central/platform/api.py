@@ -17,6 +17,7 @@ from central.platform.store import PlatformStore, Record
 from edge.errors import PlatformError
 from edge.wire.idcard import normalise_id
 from edge.wire.platform import (
+    HEALTH_PATH,
     MAX_BODY_BYTES,
     SIGNATURE_HEADER,
     STATUSES,
@@ -137,6 +138,12 @@ def create_app(
             log.error("verification failed: %s", exc)
             return _json(503, b'{"error":"store unavailable"}', {})
         return _json(status, payload, headers)
+
+    @app.get(HEALTH_PATH)
+    async def health() -> Response:
+        if await run_in_threadpool(setup.store.reachable):
+            return _json(200, b'{"status":"ok","store":"reachable"}', {})
+        return _json(503, b'{"status":"unavailable","store":"unreachable"}', {})
 
     return app
 

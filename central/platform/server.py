@@ -13,6 +13,13 @@ from fastapi import APIRouter
 
 from central.errors import CentralError
 from central.platform.api import PlatformSetup, create_app
+from central.platform.limits import (
+    KEEP_ALIVE_S,
+    MAX_CONNECTIONS,
+    MAX_HEADER_BYTES,
+    REQUEST_TIMEOUT_S,
+    bounded_protocol,
+)
 
 
 def wall_ms() -> int:
@@ -21,12 +28,20 @@ def wall_ms() -> int:
 
 
 def _config(
-    setup: PlatformSetup, host: str, port: int, routers: Sequence[APIRouter]
+    setup: PlatformSetup,
+    host: str,
+    port: int,
+    routers: Sequence[APIRouter],
+    request_timeout_s: float = REQUEST_TIMEOUT_S,
 ) -> uvicorn.Config:
     return uvicorn.Config(
         create_app(setup, wall_ms, routers),
         host=host,
         port=port,
+        http=bounded_protocol(request_timeout_s),
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_keep_alive=int(KEEP_ALIVE_S),
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -50,12 +65,14 @@ class RunningPlatform:
         host: str = "127.0.0.1",
         port: int = 0,
         routers: Sequence[APIRouter] = (),
+        *,
+        request_timeout_s: float = REQUEST_TIMEOUT_S,
     ) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.host, self.port = self._sock.getsockname()[:2]
-        self._server = uvicorn.Server(_config(setup, host, self.port, routers))
+        self._server = uvicorn.Server(_config(setup, host, self.port, routers, request_timeout_s))
         self._thread: threading.Thread | None = None
 
     @property

@@ -10,6 +10,8 @@ from typing import Any
 from central.errors import CentralError
 
 NONCE_KEEP_MS = 600_000  # twice the ts window: a nonce is known for as long as its ts is valid
+POOL_MAX = 8  # PostgreSQL connections: as many as the server's worker threads can use at once
+POOL_WAIT_S = 2.0  # a request waits this long for a usable connection, then gets 503
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS apps (app_id TEXT PRIMARY KEY, secret TEXT NOT NULL)",
@@ -35,25 +37,18 @@ class Record:
 
 
 class PlatformStore:
-    """One connection, used by one thread at a time; every call is its own transaction."""
+    """SQLite: one connection, used by one thread at a time. PostgreSQL: a pool that checks each
+    connection before use and replaces broken ones, so the store recovers by itself once the
+    database is back after a restart. Every call is its own transaction."""
 
     def __init__(self, target: str) -> None:
         self._lock = threading.Lock()
         self._postgres = target.startswith(("postgresql://", "postgres://"))
+        self._pool: Any = None
         if self._postgres:
-            try:
-                import psycopg  # noqa: PLC0415  (only with a PostgreSQL URL)
-            except ImportError:
-                raise CentralError(
-                    "PostgreSQL needs psycopg: install the 'central' extra"
-                ) from None
-            self._errors: tuple[type[BaseException], ...] = (psycopg.Error,)
-            try:
-                self._conn: Any = psycopg.connect(target, autocommit=True)
-            except psycopg.Error as exc:
-                raise CentralError(f"cannot connect to the platform store: {exc}") from None
+            self._open_pool(target)
         else:
-            self._errors = (sqlite3.Error,)
+            self._errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
             try:
                 self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
                 self._conn.execute("PRAGMA journal_mode=WAL")
@@ -63,19 +58,60 @@ class PlatformStore:
         for statement in _SCHEMA:
             self._execute(statement, ())
 
+    def _open_pool(self, target: str) -> None:
+        try:
+            import psycopg  # noqa: PLC0415  (only with a PostgreSQL URL)
+            from psycopg_pool import ConnectionPool, PoolTimeout  # noqa: PLC0415
+        except ImportError:
+            raise CentralError("PostgreSQL needs psycopg: install the 'central' extra") from None
+        self._errors = (psycopg.Error, PoolTimeout)
+        self._pool = ConnectionPool(
+            target,
+            min_size=1,
+            max_size=POOL_MAX,
+            kwargs={"autocommit": True},
+            check=ConnectionPool.check_connection,
+            timeout=POOL_WAIT_S,
+            reconnect_timeout=0,  # keep trying for as long as the database is away
+            open=False,
+            name="platform-store",
+        )
+        try:
+            self._pool.open(wait=True, timeout=POOL_WAIT_S)
+        except self._errors as exc:
+            self._pool.close()
+            raise CentralError(f"cannot connect to the platform store: {exc}") from None
+
     @property
     def kind(self) -> str:
         """postgresql or sqlite."""
         return "postgresql" if self._postgres else "sqlite"
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (or the pool)."""
+        if self._pool is not None:
+            self._pool.close()
+            return
         with self._lock:
             self._conn.close()
 
+    def reachable(self) -> bool:
+        """Whether the store answers a trivial query now."""
+        try:
+            self._execute("SELECT 1", ())
+        except CentralError:
+            return False
+        return True
+
     def _execute(self, sql: str, params: tuple[Any, ...]) -> tuple[int, list[tuple[Any, ...]]]:
-        if self._postgres:
-            sql = sql.replace("?", "%s")
+        if self._pool is not None:
+            try:
+                with self._pool.connection() as conn:
+                    cursor = conn.execute(sql.replace("?", "%s"), params)
+                    rows = cursor.fetchall() if cursor.description is not None else []
+                    return int(cursor.rowcount), rows
+            except self._errors as exc:
+                raise CentralError(f"platform store: {exc}") from None
         with self._lock:
             try:
                 cursor = self._conn.execute(sql, params)

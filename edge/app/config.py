@@ -25,6 +25,7 @@ from edge.errors import ConfigError
 from edge.ids import DEVICE_ID_MAX, device_id
 from edge.mqtt.settings import MqttSettings
 from edge.platform.settings import PlatformSettings
+from edge.readfiles import MAX_CONFIG_BYTES, read_capped
 from edge.scan.settings import ScanSettings
 from edge.screen.settings import ScreenSettings, VoiceSettings
 from edge.service.settings import ServiceSettings
@@ -219,8 +220,7 @@ def load_config(path: str | Path) -> Config:
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Parse a TOML file; any unreadable or malformed content is a ConfigError."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        raw = read_capped(path, MAX_CONFIG_BYTES)
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from exc
     try:

@@ -19,6 +19,7 @@ from edge.drivers.serial_ports import candidates_text
 from edge.errors import ConfigError, GateEdgeError
 from edge.mqtt.settings import MqttSettings
 from edge.platform.secret import read_platform_secret
+from edge.readfiles import MAX_KEY_BYTES, read_capped
 from edge.screen.catalogue import load_catalogues
 from edge.wire.broker_url import parse_broker_url
 from edge.wire.commands import load_command_key
@@ -130,7 +131,7 @@ def _root_key_problem(path: str) -> str | None:
     problem = _readable(path)
     if problem is None:
         try:
-            load_root_public_key(Path(path).read_bytes())
+            load_root_public_key(read_capped(path, MAX_KEY_BYTES))
         except (OSError, GateEdgeError) as exc:
             problem = f"{path}: {exc}"
     return problem
@@ -185,8 +186,7 @@ def _tls_problems(
 
 def _readable(path: str) -> str | None:
     try:
-        with open(path, "rb") as handle:
-            handle.read(1)
+        read_capped(path, MAX_KEY_BYTES)
     except OSError as exc:
         return f"cannot read {path}: {exc.strerror or exc}"
     return None

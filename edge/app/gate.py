@@ -189,7 +189,7 @@ class GateService:
             check_trust=self.trust_judge.check,
         )
         self._build_mqtt(config, state_dir)
-        self.watchdog = Watchdog(self._notifier)
+        self.watchdog = Watchdog(self._notifier, self.clock)
         self.workers = WorkerRegistry(
             self._lifecycle, self.watchdog, WorkerSupervisor(self.publisher, self.clock)
         )
@@ -278,7 +278,9 @@ class GateService:
             self.watchdog.register_probe("thermometer", hardware.thermometer.heartbeat, 5.0)
         self._lifecycle.started("worker supervision", workers.stop)
         if self.documents is not None:
-            workers.start(self.documents, "document desk", Watch(10.0, restart=False))
+            # A card lookup is bounded by the platform's deadline; a loop stuck longer is hung.
+            desk_max_age_s = self.config.platform.timeout_ms / 1000 + 5.0
+            workers.start(self.documents, "document desk", Watch(desk_max_age_s, restart=False))
         self.supervision.start()
         self._lifecycle.started("supervisor", self.supervision.stop)
         self.watchdog.start()

@@ -85,7 +85,12 @@ def platform_faults(client: PlatformClient | None) -> dict[str, str]:
     """Platforms whose circuit breaker is open: the gate is not waiting for them."""
     if client is None:
         return {}
-    tripped = [f"{url} {state}" for url, state in client.breakers().items() if state != "closed"]
+    causes = client.last_failures()
+    tripped = [
+        f"{url} {state}" + (f" ({causes[url]})" if url in causes else "")
+        for url, state in client.breakers().items()
+        if state != "closed"
+    ]
     if not tripped:
         return {}
     return {"platform_breaker": "fallback in use: " + ", ".join(tripped)}

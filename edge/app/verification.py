@@ -10,12 +10,18 @@ from edge.clock import Clock
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.formats import gate_verifiers
 from edge.credentials.trust.root import load_root_public_key
+from edge.credentials.trust.signed_document import MAX_DOCUMENT_BYTES
 from edge.credentials.trust.snapshot import TrustSnapshot
 from edge.credentials.trust.trustlist import parse_denylist, parse_trust_list
 from edge.errors import ConfigError, TrustListError
 from edge.platform.dispatch import CredentialDispatch
-from edge.platform.secret import read_platform_secret
+from edge.platform.secret import (
+    REFERENCE_KEY_FILE,
+    load_or_create_reference_key,
+    read_platform_secret,
+)
 from edge.platform.verifier import CredentialChecker
+from edge.readfiles import MAX_KEY_BYTES, read_capped
 from edge.storage.trust_store import TrustStore
 
 
@@ -23,7 +29,7 @@ def read_root_key(config: Config) -> bytes:
     """The trust-root public key, read before any hardware is touched."""
     path = Path(config.trust.root_public_key)
     try:
-        return path.read_bytes()
+        return read_capped(path, MAX_KEY_BYTES)
     except OSError as exc:
         raise ConfigError([f"trust.root_public_key: cannot read {path}: {exc.strerror}"]) from exc
 
@@ -33,16 +39,21 @@ def read_gate_platform_secret(config: Config) -> bytes:
     return read_platform_secret(config.state_path(config.platform.app_secret_file))
 
 
-def platform_checker(config: Config, clock: Clock) -> CredentialChecker:
-    """The platform of a configuration (without a client when [platform] names none)."""
+def platform_checker(
+    config: Config, clock: Clock, reference_key: bytes | None = None
+) -> CredentialChecker:
+    """The platform of a configuration (without a client when [platform] names none); references
+    are keyed by `reference_key`, by default the gate's own key in its state directory."""
     if not config.platform.enabled:
-        return CredentialChecker(config.platform, None)
+        return CredentialChecker(config.platform, None, b"")
     from edge.platform.client import PlatformClient  # noqa: PLC0415 - httpx only when used
 
     secret = read_gate_platform_secret(config)
+    if reference_key is None:
+        reference_key = load_or_create_reference_key(config.state_path(REFERENCE_KEY_FILE))
     terminal = f"{config.gate.site}/{config.gate.gate}"
     client = PlatformClient(config.platform, secret, terminal, clock)
-    return CredentialChecker(config.platform, client, secret)
+    return CredentialChecker(config.platform, client, reference_key)
 
 
 def trust_store(config: Config, clock: Clock) -> TrustStore:
@@ -97,6 +108,6 @@ def snapshot_from_files(trust: Path, root: Path, denylist: Path | None = None) -
 
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        return read_capped(path, MAX_DOCUMENT_BYTES)
     except OSError as exc:
         raise TrustListError(f"cannot read {path}: {exc.strerror}") from None

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from edge import __version__
 from edge.errors import GateEdgeError
+from edge.readfiles import printable
 
 # Each module defines register(subparsers) and sets `func` on its parsers; func(args) -> exit code.
 _COMMAND_MODULES = (
@@ -99,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(func(args))
     except GateEdgeError as exc:
-        print(f"gate-edge: {exc}", file=sys.stderr)
+        print(f"gate-edge: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -11,6 +11,7 @@ from edge.app.config import Config
 from edge.app.configcheck import check_config_file, file_warnings
 from edge.configschema import describe
 from edge.errors import ConfigError
+from edge.readfiles import printable
 
 
 def register(subparsers: Any) -> None:
@@ -34,11 +35,11 @@ def _check(args: argparse.Namespace) -> int:
             invalid = {"file": args.file, "valid": False, "problems": exc.problems}
             print(json.dumps({**invalid, "warnings": warnings}))
             return 2
-        print(f"{args.file}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        print(f"{printable(args.file)}: {len(exc.problems)} problem(s)", file=sys.stderr)
         for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+            print(f"  {printable(problem)}", file=sys.stderr)
         for warning in warnings:
-            print(f"  warning: {warning}", file=sys.stderr)
+            print(f"  warning: {printable(warning)}", file=sys.stderr)
         return 2
     warnings = file_warnings(args.file)
     if args.json:
@@ -46,9 +47,10 @@ def _check(args: argparse.Namespace) -> int:
         valid = {"file": args.file, "valid": True, "problems": [], "warnings": warnings}
         print(json.dumps({**valid, **gate}))
         return 0
-    print(f"{args.file}: OK (site {config.gate.site}, gate {config.gate.gate})")
+    gate_name = f"site {config.gate.site}, gate {config.gate.gate}"
+    print(printable(f"{args.file}: OK ({gate_name})"))
     for warning in warnings:
-        print(f"  warning: {warning}", file=sys.stderr)
+        print(f"  warning: {printable(warning)}", file=sys.stderr)
     return 0
 
 

@@ -71,7 +71,8 @@ def _verify(args: argparse.Namespace) -> int:
 
         result = verify_with_config(args)
         policy = load_config(args.config).policy
-        document = {**result_json(result, policy), "path": result.path}
+        online = {"path": result.path, "platform_cause": result.platform_cause}
+        document = {**result_json(result, policy), **online}
         print(json.dumps(document))
         return EXIT_ADMIT if document["admit"] else EXIT_NOT_ADMITTED
     if args.id_card is not None:

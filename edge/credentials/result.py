@@ -28,9 +28,13 @@ class VerificationResult:
     - `not_before` .. `expires_at`: the credential's own validity window (epoch seconds).
     - `certificate_type`: what the credential certifies, where the format says (e.g. "vaccination").
     - `path`: who judged it: the gate offline, the platform online, or a cached platform answer;
-      `platform_ms` is how long the platform took (None when it was not asked).
+      `platform_ms` is how long the platform took (None when it was not asked), and
+      `platform_cause` why it gave no answer when it was asked and did not (e.g. "timeout: ...").
     - `masked_name`: the holder's masked name where the credential carries one, for the visitor
       screen only (never in events, logs or central storage).
+    - `credential_key`: the credential's identity when the path that judged it is not its own
+      format (a code judged online keeps the identity its offline format gives it), so one
+      credential has one identity whichever path judged it.
     """
 
     valid: bool
@@ -48,6 +52,8 @@ class VerificationResult:
     path: DecisionPath = "offline"
     platform_ms: float | None = None
     masked_name: str | None = None
+    platform_cause: str | None = None
+    credential_key: bytes | None = None
 
     @classmethod
     def invalid(
@@ -87,6 +93,8 @@ class VerificationResult:
         """The code's identity as one unambiguous key: each part length-prefixed (None until the
         signature verified). One code has several valid QR texts (zlib level bits, either ECDSA
         s form, kid in either header), so every per-code step keys on this, never on the text."""
+        if self.credential_key is not None:
+            return self.credential_key
         if self.issuer is None or self.code_id is None:
             return None
         parts = ((self.format or "").encode(), self.issuer.encode("utf-8", "surrogatepass"))

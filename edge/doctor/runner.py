@@ -11,6 +11,7 @@ from edge.app.config import Config, load_config
 from edge.app.configcheck import check_config_file, config_warnings
 from edge.clock import Clock, SystemClock
 from edge.doctor import checks, devices
+from edge.doctor.platform import check_platforms
 from edge.doctor.report import CheckResult, DoctorReport, failed, passed, skipped, warned
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
@@ -76,6 +77,7 @@ def run_doctor(
         add(failed("device.serial", f"{type(exc).__name__}: {exc}", "see the journal"))
     broker = _check_broker(config)
     add(broker)
+    add(*check_platforms(config, clock))
     now = clock.now()
     add(*checks.check_trust(config, now))
     add(checks.check_clock(config, now))

@@ -26,6 +26,8 @@ BAUDRATE = 115200
 REPLY_TIMEOUT_S = 0.15
 ATTEMPTS = 3
 READ_SLICE_S = 0.01
+HEARTBEAT_DEADLINE_RANGE_MS = (100, 2000)  # the protocol's range for the board's deadline
+MAX_PULSE_RANGE_MS = (100, 2000)  # and for the board's own pulse cap
 
 
 class GateIoError(DriverError):
@@ -237,14 +239,25 @@ class GateIoLink:
 
 
 def parse_hello(payload: str) -> BoardInfo:
-    """`<protocol> <firmware> <deadline ms> <max pulse ms>` from the HELLO reply."""
+    """`<protocol> <firmware> <deadline ms> <max pulse ms>` from the HELLO reply; a board whose
+    heartbeat deadline or pulse cap lies outside the protocol's range is refused."""
     parts = payload.split(" ")
-    try:
-        protocol, firmware, deadline, cap = int(parts[0]), parts[1], int(parts[2]), int(parts[3])
-    except (IndexError, ValueError) as exc:
-        raise GateIoError(f"gate I/O board sent a malformed HELLO reply {payload!r}") from exc
-    if protocol != PROTOCOL_VERSION or deadline <= 0 or cap <= 0:
+    if len(parts) != 4 or not all(_digits(parts[i]) for i in (0, 2, 3)):
+        raise GateIoError(f"gate I/O board sent a malformed HELLO reply {payload!r}")
+    protocol, firmware, deadline, cap = int(parts[0]), parts[1], int(parts[2]), int(parts[3])
+    if protocol != PROTOCOL_VERSION:
         raise GateIoError(f"gate I/O board sent an unusable HELLO reply {payload!r}")
+    low, high = HEARTBEAT_DEADLINE_RANGE_MS
+    if not low <= deadline <= high:
+        raise GateIoError(
+            f"gate I/O board refused: its heartbeat deadline {deadline} ms is outside "
+            f"{low}-{high} ms (a lost host would not be noticed in time)"
+        )
+    low, high = MAX_PULSE_RANGE_MS
+    if not low <= cap <= high:
+        raise GateIoError(
+            f"gate I/O board refused: its pulse cap {cap} ms is outside {low}-{high} ms"
+        )
     return BoardInfo(protocol, firmware, deadline, cap)
 
 
@@ -257,3 +270,7 @@ def parse_status(payload: str) -> dict[str, str]:
             raise GateIoError(f"gate I/O board sent a malformed STATUS reply {payload!r}")
         fields[key] = value
     return fields
+
+
+def _digits(text: str) -> bool:
+    return 0 < len(text) <= 9 and text.isascii() and text.isdigit()

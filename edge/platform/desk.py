@@ -71,15 +71,17 @@ class DocumentDesk:
         self.identity_lines = QueuedLines()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._beat = clock.monotonic()
 
     name = DESK_THREAD
 
     def heartbeat(self) -> float | None:
-        """None: the desk is watched by its liveness (a card lookup may take a while)."""
-        return None
+        """When the reading loop last came round (a card whose lookup hangs stops it)."""
+        return self._beat
 
     def start(self) -> None:
         """Start reading on a thread."""
+        self._beat = self._clock.monotonic()
         self._thread = threading.Thread(target=self._run, name=DESK_THREAD, daemon=True)
         self._thread.start()
 
@@ -111,6 +113,7 @@ class DocumentDesk:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._beat = self._clock.monotonic()
             try:
                 self.step()
             except Exception as exc:

@@ -15,9 +15,11 @@ from edge.clock import Clock
 from edge.credentials.common.canonical import canonical_json
 from edge.credentials.trust.health import LIST_LABELS, ListKind, TrustHealth, assess_list
 from edge.credentials.trust.root import load_root_public_key
+from edge.credentials.trust.signed_document import MAX_DOCUMENT_BYTES
 from edge.credentials.trust.snapshot import TrustSnapshot
 from edge.credentials.trust.trustlist import Denylist, TrustList, parse_denylist, parse_trust_list
 from edge.errors import TrustListError
+from edge.readfiles import MAX_KEY_BYTES, read_capped
 from edge.storage.files import write_atomically
 
 _Doc = TypeVar("_Doc", TrustList, Denylist)
@@ -176,7 +178,7 @@ class TrustStore:
         else:
             current, current_bytes = snapshot.denylist, snapshot.deny_bytes  # type: ignore[assignment]
         try:
-            data = path.read_bytes()
+            data = read_capped(path, MAX_DOCUMENT_BYTES)
         except FileNotFoundError:
             file_problems[kind] = f"{label} missing: {path} not found"
             return current, current_bytes
@@ -258,7 +260,7 @@ class TrustStore:
         self._marks_read = True
         path = self._marks_path
         try:
-            raw = json.loads(path.read_bytes())
+            raw = json.loads(read_capped(path, MAX_KEY_BYTES))
         except FileNotFoundError:
             return
         except OSError as exc:

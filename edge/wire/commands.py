@@ -8,7 +8,6 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -17,10 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from edge.credentials.common.canonical import canonical_json
 from edge.credentials.common.keys import read_public_key_pem
 from edge.errors import CommandError
+from edge.readfiles import MAX_KEY_BYTES, read_capped
 from edge.wire.topics import COMMAND_NAMES
 
 COMMAND_SCHEMA = "gate-edge/command"
 COMMAND_SCHEMA_VERSION = 1
+MAX_COMMAND_BYTES = 4096  # a signed command is a few hundred bytes; larger is refused unread
 _OPERATOR = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 _FAULT = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _BODY_KEYS = {
@@ -88,7 +89,10 @@ def verify_command(
 
 def _open_envelope(data: bytes) -> tuple[dict[str, Any], bytes, bytes]:
     """Body, signature and the bytes the signature covers; CommandError for any malformed
-    input (invalid UTF-8, nesting too deep to parse, strings that cannot be encoded)."""
+    input (invalid UTF-8, nesting too deep to parse, strings that cannot be encoded). Payloads
+    over MAX_COMMAND_BYTES are refused before any decoding."""
+    if len(data) > MAX_COMMAND_BYTES:
+        raise CommandError(f"malformed command: {len(data)} bytes, over {MAX_COMMAND_BYTES}")
     try:
         envelope = json.loads(data)
         if not isinstance(envelope, dict) or set(envelope) != {"body", "signature"}:
@@ -143,7 +147,7 @@ def load_command_key(value: str) -> ed25519.Ed25519PublicKey:
     try:
         if re.fullmatch(r"[0-9a-fA-F]{64}", text):
             return ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
-        pem = text.encode() if text.startswith("-----BEGIN") else Path(text).read_bytes()
+        pem = text.encode() if text.startswith("-----BEGIN") else read_capped(text, MAX_KEY_BYTES)
         key = read_public_key_pem(pem)
     except (OSError, ValueError) as exc:
         raise CommandError(f"command public key {text[:40]!r}: {exc}") from exc

@@ -22,6 +22,7 @@ CERT_TYPES: tuple[CertType, ...] = ("qr_code", "id_card")
 STATUSES: tuple[Status, ...] = ("green", "yellow", "red", "expired", "not_found", "failed")
 SIGNATURE_HEADER = "X-Signature"
 VERIFY_PATH = "/v1/verify"
+HEALTH_PATH = "/v1/health"
 TS_WINDOW_S = 300
 MAX_VALUE_CHARS = 4096
 MAX_TTL_S = 86_400

@@ -34,18 +34,14 @@ class DccClaims:
     expires_at: int | None
     certificate_type: CertificateType
     entry: dict[str, cbor.CborValue]
-    certificate_id: str | None
+    certificate_id: str
     payload_digest: bytes = b""
     masked_name: str | None = None
+    country: str | None = None
 
     @property
     def code_id(self) -> bytes:
-        """First 16 bytes of SHA-256 of the certificate identifier (as revocation lists use).
-
-        A certificate some issuer wrote without its identifier is known by its signed payload.
-        """
-        if self.certificate_id is None:
-            return self.payload_digest[:16]
+        """First 16 bytes of SHA-256 of the certificate identifier (as revocation lists use)."""
         return uci_hash(self.certificate_id)
 
 
@@ -86,11 +82,14 @@ def parse_dcc_claims(payload: bytes) -> DccClaims:
     entry = _latest(
         [{key: value for key, value in item.items() if isinstance(key, str)} for item in maps]
     )
+    # The identifier is required: without it neither UCI revocation nor anti-passback can
+    # know the certificate, so a certificate without one is refused (malformed).
     certificate_id = entry.get("ci")
-    if certificate_id is not None and (
-        not isinstance(certificate_id, str) or not 0 < len(certificate_id) <= MAX_TEXT_CHARS
-    ):
+    if certificate_id is None:
+        raise MalformedCodeError("certificate identifier ci is missing")
+    if not isinstance(certificate_id, str) or not 0 < len(certificate_id) <= MAX_TEXT_CHARS:
         raise MalformedCodeError("certificate identifier ci is not text")
+    country = entry.get("co")
     return DccClaims(
         issuer=issuer or None,
         issued_at=issued_at,
@@ -100,6 +99,7 @@ def parse_dcc_claims(payload: bytes) -> DccClaims:
         certificate_id=certificate_id,
         payload_digest=hashlib.sha256(b"dcc payload|" + payload).digest(),
         masked_name=_masked_initials(certificate.get("nam")),
+        country=country if isinstance(country, str) and len(country) <= MAX_TEXT_CHARS else None,
     )
 
 

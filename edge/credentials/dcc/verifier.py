@@ -9,6 +9,7 @@ from edge.credentials.dcc.admission import refusal
 from edge.credentials.dcc.claims import DccClaims, parse_dcc_claims
 from edge.credentials.dcc.cose import DccSign1, parse_dcc_sign1
 from edge.credentials.dcc.envelope import PREFIX, text_to_cose
+from edge.credentials.dcc.revocation import revocation_hashes
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.dcc.signature import verify_dcc_signature
 from edge.credentials.result import VerificationResult
@@ -51,7 +52,8 @@ class DccVerifier:
     Checks run in this order and the first failure is the reason: format (malformed,
     unsupported), trust material expiry, key (unknown_key: no trusted DSC with that kid),
     signature, key usage (the DSC's extended key usage against the certificate type),
-    denylist (first 16 bytes of SHA-256 of ci), then the certificate's iat..exp against `now`.
+    denylist (the EU revocation hashes: UCI, COUNTRYCODEUCI, SIGNATURE), then iat..exp against
+    `now`.
     A certificate that verifies is then judged by the admission rules: green when they admit,
     red with the failing rule as `refusal` when not.
     """
@@ -109,7 +111,7 @@ class DccVerifier:
 
         if not signer.may_sign(kind):
             return invalid(Reason.KEY_USAGE)
-        if denylist is not None and code_id in denylist.code_ids:
+        if denylist is not None and _revoked(decoded, signer_alg(decoded, signer), denylist):
             return invalid(Reason.REVOKED)
         if claims.issued_at is None or claims.issued_at > now + skew_s:
             return invalid(Reason.NOT_YET_VALID)
@@ -128,3 +130,17 @@ class DccVerifier:
             refusal=refused,
             masked_name=claims.masked_name,
         )
+
+
+def signer_alg(decoded: DecodedDcc, signer: DocumentSigner) -> int:
+    """The algorithm the certificate was verified with."""
+    return signer.alg if decoded.message.alg is None else decoded.message.alg
+
+
+def _revoked(decoded: DecodedDcc, alg: int, denylist: Denylist) -> bool:
+    """On the denylist by any EU revocation hash type (or by its UCI hash as a code id)."""
+    claims = decoded.claims
+    if claims.code_id in denylist.code_ids:
+        return True
+    hashes = revocation_hashes(claims, decoded.message.signature, alg)
+    return any(entry in denylist.dcc_revoked for entry in hashes)

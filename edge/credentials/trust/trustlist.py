@@ -26,6 +26,8 @@ from edge.errors import CodeFormatError, TrustListError
 
 TRUST_LIST_TYPE = "hcn1-trust-list"
 DENYLIST_TYPE = "hcn1-denylist"
+DCC_REVOCATIONS = "dcc_revocations"
+DCC_HASH_TYPES = ("UCI", "COUNTRYCODEUCI", "SIGNATURE")  # the EU revocation lists' hash types
 _ISSUER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _MAX_EPOCH = 2**53
 
@@ -75,13 +77,15 @@ class TrustList:
 
 @dataclass(frozen=True)
 class Denylist:
-    """Revoked code ids (16 bytes) and subject bindings (32 bytes)."""
+    """Revoked code ids (16 bytes), subject bindings (32 bytes) and EU DCC revocations: hashes
+    (16 bytes) by their type, UCI, COUNTRYCODEUCI or SIGNATURE."""
 
     version: int
     issued_at: int
     expires_at: float
     code_ids: frozenset[bytes] = frozenset()
     subjects: frozenset[bytes] = frozenset()
+    dcc_revoked: frozenset[tuple[str, bytes]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -146,11 +150,18 @@ def build_denylist(
     version: int,
     issued_at: int,
     expires_at: int,
+    dcc_revocations: Mapping[str, Sequence[bytes]] | None = None,
 ) -> bytes:
-    """Sign a denylist document."""
+    """Sign a denylist document (EU DCC revocations by hash type, when any are given)."""
     payload = _header(DENYLIST_TYPE, version, issued_at, expires_at)
     payload["code_ids"] = sorted({c.hex() for c in code_ids})
     payload["subjects"] = sorted({s.hex() for s in subjects})
+    if dcc_revocations and any(dcc_revocations.values()):
+        payload[DCC_REVOCATIONS] = {
+            kind: sorted({h.hex() for h in hashes})
+            for kind, hashes in sorted(dcc_revocations.items())
+            if hashes
+        }
     parse_deny_payload(payload)
     return sign_document(payload, root_key)
 
@@ -218,10 +229,23 @@ def _parse_signers(entries: object) -> dict[bytes, tuple[DocumentSigner, ...]]:
 
 def parse_deny_payload(payload: dict[str, Any]) -> Denylist:
     """Validate a denylist payload."""
-    version, issued_at, expires_at = _read_header(payload, DENYLIST_TYPE, {"code_ids", "subjects"})
+    extra = {"code_ids", "subjects"} | ({DCC_REVOCATIONS} & set(payload))
+    version, issued_at, expires_at = _read_header(payload, DENYLIST_TYPE, extra)
     code_ids = _hex_set(payload["code_ids"], 16, "denylist: code_ids")
     subjects = _hex_set(payload["subjects"], 32, "denylist: subjects")
-    return Denylist(version, issued_at, expires_at, code_ids, subjects)
+    dcc = _dcc_revocations(payload.get(DCC_REVOCATIONS, {}))
+    return Denylist(version, issued_at, expires_at, code_ids, subjects, dcc)
+
+
+def _dcc_revocations(value: object) -> frozenset[tuple[str, bytes]]:
+    where = f"denylist: {DCC_REVOCATIONS}"
+    if not isinstance(value, dict) or not set(value) <= set(DCC_HASH_TYPES):
+        raise TrustListError(f"{where}: an object with keys among {', '.join(DCC_HASH_TYPES)}")
+    return frozenset(
+        (kind, digest)
+        for kind, hashes in value.items()
+        for digest in _hex_set(hashes, 16, f"{where}.{kind}")
+    )
 
 
 def _header(kind: str, version: int, issued_at: int, expires_at: int) -> dict[str, Any]:
