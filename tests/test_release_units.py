@@ -64,7 +64,7 @@ def test_the_scripts_are_shellcheck_clean() -> None:
 
 def test_install_sh_still_dry_runs() -> None:
     result = subprocess.run(
-        ["bash", str(ROOT / "deploy" / "rpi" / "install.sh"), "--dry-run", "--no-apt"],
+        ["bash", str(ROOT / "deploy" / "rpi" / "install.sh"), "--dry-run"],
         capture_output=True,
         text=True,
         check=False,

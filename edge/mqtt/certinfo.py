@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from cryptography import x509
-
 log = logging.getLogger(__name__)
 
 
@@ -15,6 +13,9 @@ def certificate_expiry(path: str) -> float | None:
     cannot be read (`gate-edge doctor` says why)."""
     if not path:
         return None
+    # X.509 parsing is loaded only by a gate that has a device certificate.
+    from cryptography import x509  # noqa: PLC0415
+
     try:
         cert = x509.load_pem_x509_certificate(Path(path).read_bytes())
     except (OSError, ValueError) as exc:
