@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import uvicorn
 
+from central.background import BackgroundServer
 from central.collect.store import FleetStore
-from central.errors import CentralError
 from central.fleet.web import create_app
 
 
@@ -36,31 +32,21 @@ class RunningFleetPage:
     """The fleet page on a free loopback port on a background thread."""
 
     def __init__(self, store: FleetStore, token: str, refresh_s: float = 0.5) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self.port = int(self._sock.getsockname()[1])
-        self._server = uvicorn.Server(_config(store, token, "127.0.0.1", self.port, refresh_s))
-        self._thread: threading.Thread | None = None
+        self._server = BackgroundServer(
+            "fleet page",
+            "127.0.0.1",
+            0,
+            lambda bound: _config(store, token, "127.0.0.1", bound, refresh_s),
+        )
+        self.port = self._server.port
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self._server.url
 
     def start(self, timeout_s: float = 10.0) -> RunningFleetPage:
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise CentralError("the fleet page did not start")
-            time.sleep(0.02)
+        self._server.start(timeout_s)
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(5.0)
-        self._sock.close()
+        self._server.stop()

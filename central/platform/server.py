@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Sequence
 from types import TracebackType
@@ -11,7 +9,7 @@ from types import TracebackType
 import uvicorn
 from fastapi import APIRouter
 
-from central.errors import CentralError
+from central.background import BackgroundServer
 from central.platform.api import PlatformSetup, create_app
 from central.platform.limits import (
     KEEP_ALIVE_S,
@@ -68,37 +66,27 @@ class RunningPlatform:
         *,
         request_timeout_s: float = REQUEST_TIMEOUT_S,
     ) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, port))
-        self.host, self.port = self._sock.getsockname()[:2]
-        self._server = uvicorn.Server(_config(setup, host, self.port, routers, request_timeout_s))
-        self._thread: threading.Thread | None = None
+        self._server = BackgroundServer(
+            "platform",
+            host,
+            port,
+            lambda bound: _config(setup, host, bound, routers, request_timeout_s),
+        )
+        self.host, self.port = self._server.host, self._server.port
 
     @property
     def url(self) -> str:
         """The base URL gates are configured with."""
-        return f"http://{self.host}:{self.port}"
+        return self._server.url
 
     def start(self, timeout_s: float = 10.0) -> RunningPlatform:
         """Start serving; returns once the port accepts requests."""
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise CentralError("the platform did not start")
-            time.sleep(0.02)
+        self._server.start(timeout_s)
         return self
 
     def stop(self) -> None:
         """Stop serving and close the port (connections are then refused)."""
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(5.0)
-        self._sock.close()
+        self._server.stop()
 
     def __enter__(self) -> RunningPlatform:
         return self.start()
