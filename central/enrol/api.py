@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from central.enrol.authority import Authority, key_fingerprint
 from central.errors import CentralError
+from central.http_bodies import TOO_LARGE, json_response, read_capped_body
 from edge.errors import EnrolmentError
 from edge.provision.protocol import (
     ENROL_PATH,
@@ -105,24 +106,16 @@ def enrolment_router(authority: Authority) -> APIRouter:
 
     @router.post(ENROL_PATH)
     async def enrol(request: Request) -> Response:
-        body = bytearray()
-        async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > MAX_BODY_BYTES:
-                return _response(413, b'{"error":"body too large"}', {})
+        body = await read_capped_body(request, MAX_BODY_BYTES)
+        if body is None:
+            return json_response(413, TOO_LARGE, {})
         try:
             status, payload, headers = await run_in_threadpool(
-                enrolment.answer, bytes(body), request.headers.get(SIGNATURE_HEADER)
+                enrolment.answer, body, request.headers.get(SIGNATURE_HEADER)
             )
         except CentralError as exc:
             log.error("enrolment failed: %s", exc)
-            return _response(503, b'{"error":"register unavailable"}', {})
-        return _response(status, payload, headers)
+            return json_response(503, b'{"error":"register unavailable"}', {})
+        return json_response(status, payload, headers)
 
     return router
-
-
-def _response(status: int, payload: bytes, headers: dict[str, str]) -> Response:
-    return Response(
-        content=payload, status_code=status, headers=headers, media_type="application/json"
-    )

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from central.errors import CentralError
+from central.http_bodies import TOO_LARGE, json_response, read_capped_body
 from central.platform.privacy import lookup_key
 from central.platform.store import PlatformStore, Record
 from edge.errors import PlatformError
@@ -125,30 +126,22 @@ def create_app(
 
     @app.post(VERIFY_PATH)
     async def verify(request: Request) -> Response:
-        body = bytearray()
-        async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > MAX_BODY_BYTES:
-                return _json(413, b'{"error":"body too large"}', {})
+        body = await read_capped_body(request, MAX_BODY_BYTES)
+        if body is None:
+            return json_response(413, TOO_LARGE, {})
         try:
             status, payload, headers = await run_in_threadpool(
-                verifier.answer, bytes(body), request.headers.get(SIGNATURE_HEADER)
+                verifier.answer, body, request.headers.get(SIGNATURE_HEADER)
             )
         except CentralError as exc:
             log.error("verification failed: %s", exc)
-            return _json(503, b'{"error":"store unavailable"}', {})
-        return _json(status, payload, headers)
+            return json_response(503, b'{"error":"store unavailable"}', {})
+        return json_response(status, payload, headers)
 
     @app.get(HEALTH_PATH)
     async def health() -> Response:
         if await run_in_threadpool(setup.store.reachable):
-            return _json(200, b'{"status":"ok","store":"reachable"}', {})
-        return _json(503, b'{"status":"unavailable","store":"unreachable"}', {})
+            return json_response(200, b'{"status":"ok","store":"reachable"}', {})
+        return json_response(503, b'{"status":"unavailable","store":"unreachable"}', {})
 
     return app
-
-
-def _json(status: int, payload: bytes, headers: dict[str, str]) -> Response:
-    return Response(
-        content=payload, status_code=status, headers=headers, media_type="application/json"
-    )
