@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from central.mqtt_link import ToolLink, add_broker_arguments
 from edge.credentials.trust.root import load_root_public_key
-from edge.credentials.trust.trustlist import parse_denylist, parse_trust_list
+from edge.credentials.trust.trustlist import Denylist, parse_signed_list
 from edge.errors import TrustListError
 from edge.wire.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC
 
@@ -33,17 +33,12 @@ def add_publish_parser(trust_sub: Any) -> None:
 
 def judge(data: bytes, root: ed25519.Ed25519PublicKey, now: float) -> tuple[str, str, int]:
     """(kind, topic, version) of a document that verifies and has not expired."""
-    try:
-        trust = parse_trust_list(data, root)
-    except TrustListError as trust_error:
-        try:
-            deny = parse_denylist(data, root)
-        except TrustListError:
-            raise trust_error from None
-        kind, topic, version, expires_at = "denylist", DENYLIST_TOPIC, deny.version, deny.expires_at
+    document = parse_signed_list(data, root)
+    if isinstance(document, Denylist):
+        kind, topic = "denylist", DENYLIST_TOPIC
     else:
-        kind, topic, version = "trust list", TRUST_LIST_TOPIC, trust.version
-        expires_at = trust.expires_at
+        kind, topic = "trust list", TRUST_LIST_TOPIC
+    version, expires_at = document.version, document.expires_at
     if now > expires_at:
         raise TrustListError(f"the {kind} expired; gates would refuse it")
     return kind, topic, version

@@ -13,7 +13,7 @@ from edge.credentials.common.keys import ALG_IDS
 from edge.credentials.trust.dsc import ALG_ES256, ALG_ES384, ALG_ES512
 from edge.credentials.trust.health import iso_utc
 from edge.credentials.trust.root import load_root_public_key
-from edge.credentials.trust.trustlist import parse_denylist, parse_trust_list
+from edge.credentials.trust.trustlist import Denylist, parse_signed_list
 from edge.errors import TrustListError
 
 _ALG_NAMES = {number: name for name, number in ALG_IDS.items()}
@@ -62,21 +62,17 @@ def _show(args: argparse.Namespace) -> int:
         raise TrustListError(f"cannot read: {exc}") from None
     now = time.time() if args.at is None else args.at
     summary: dict[str, Any]
-    try:
-        trust = parse_trust_list(data, root)
-    except TrustListError as trust_error:
-        try:
-            deny = parse_denylist(data, root)
-        except TrustListError:
-            raise trust_error from None
+    document = parse_signed_list(data, root)
+    if isinstance(document, Denylist):
         summary = {
             "kind": "denylist",
-            "version": deny.version,
-            **_times(deny.issued_at, deny.expires_at, now),
-            "code_ids": len(deny.code_ids),
-            "subjects": len(deny.subjects),
+            "version": document.version,
+            **_times(document.issued_at, document.expires_at, now),
+            "code_ids": len(document.code_ids),
+            "subjects": len(document.subjects),
         }
     else:
+        trust = document
         issuers: dict[str, list[dict[str, Any]]] = {name: [] for name in sorted(trust.issuers)}
         for key in sorted(trust.keys.values(), key=lambda k: (k.issuer, k.not_before)):
             issuers[key.issuer].append(

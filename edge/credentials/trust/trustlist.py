@@ -176,6 +176,18 @@ def parse_denylist(data: bytes, root: ed25519.Ed25519PublicKey) -> Denylist:
     return parse_deny_payload(open_document(data, root, DENYLIST_TYPE))
 
 
+def parse_signed_list(data: bytes, root: ed25519.Ed25519PublicKey) -> TrustList | Denylist:
+    """A trust list or a denylist, whichever the document verifies as (the trust list's error
+    when it is neither)."""
+    try:
+        return parse_trust_list(data, root)
+    except TrustListError as trust_error:
+        try:
+            return parse_denylist(data, root)
+        except TrustListError:
+            raise trust_error from None
+
+
 def parse_trust_payload(payload: dict[str, Any]) -> TrustList:
     """Validate a trust list payload and pre-parse every public key."""
     extra = {"issuers", "dscs"} if "dscs" in payload else {"issuers"}
