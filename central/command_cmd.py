@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from central.command_send import send
-from central.commands import sign_command
+from central.command_send import send, signed_command
 from central.listing import add_command
 from central.mqtt_link import add_broker_arguments
 from edge.errors import GateEdgeError
@@ -67,17 +65,7 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    key = _key(args)
-    payload = sign_command(
-        key,
-        name=args.command,
-        site=args.site,
-        gate=args.gate,
-        now=time.time(),
-        ttl_s=args.ttl,
-        operator=args.operator,
-        fault=args.fault,
-    )
+    payload = signed_command(args, _key(args))
     print(f"# topic: {GateTopics(args.site, args.gate).command(args.command)}", file=sys.stderr)
     print(payload.decode())
     return 0

@@ -18,11 +18,9 @@ from edge.wire.topics import GateTopics
 EXIT_EXECUTED, EXIT_REFUSED, EXIT_NO_ANSWER = 0, 1, 2
 
 
-def send(args: argparse.Namespace, key: Any) -> int:
-    """Subscribe to the result topic, publish the command, wait up to --wait seconds."""
-    topics = GateTopics(args.site, args.gate)
-    command_id = str(uuid.uuid4())
-    payload = sign_command(
+def signed_command(args: argparse.Namespace, key: Any, command_id: str | None = None) -> bytes:
+    """The command the options name, signed now (`command sign` and `command send`)."""
+    return sign_command(
         key,
         name=args.command,
         site=args.site,
@@ -33,6 +31,13 @@ def send(args: argparse.Namespace, key: Any) -> int:
         command_id=command_id,
         fault=args.fault,
     )
+
+
+def send(args: argparse.Namespace, key: Any) -> int:
+    """Subscribe to the result topic, publish the command, wait up to --wait seconds."""
+    topics = GateTopics(args.site, args.gate)
+    command_id = str(uuid.uuid4())
+    payload = signed_command(args, key, command_id)
     answered = threading.Event()
     result: dict[str, Any] = {}
 
