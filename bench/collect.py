@@ -9,14 +9,13 @@ acknowledgement that stores nothing; the others are `gate-central collect` proce
 shared-subscription group, storing in batches and acknowledging after each commit.
 """
 
-# ruff: noqa: E402  (the path is set before the imports it is for)
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-# The repository instead of bench/ on the path: bench/platform.py would shadow the standard library.
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
+# The repository on the path, for the test harness it drives (tests.fleet_support).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 import tempfile

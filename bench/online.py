@@ -10,15 +10,11 @@ Usage: python bench/online.py [--quick]. The reference platform runs as its own 
 
 from __future__ import annotations
 
-import sys
-
-if sys.path and sys.path[0] == __file__.rsplit("/", 1)[0]:
-    sys.path.pop(0)
-
 import argparse
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
