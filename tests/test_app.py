@@ -77,6 +77,8 @@ class Rig:
     def wait_decision(self) -> DecisionRecord:
         assert self.decided.wait(10), "no decision"
         self.decided.clear()
+        # The decision is told before the cooldown ends; the next presentation waits for it.
+        assert self.service.controller.wait_idle(10), "the gate stayed busy"
         return self.records[-1]
 
 

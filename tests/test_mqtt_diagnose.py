@@ -11,7 +11,7 @@ import pytest
 from edge.cli import main
 from edge.clock import SystemClock
 from edge.doctor.runner import run_doctor
-from edge.mqtt.diagnose import diagnose_transport, probe_broker
+from edge.mqtt.diagnose import TroubleReporter, diagnose_transport, probe_broker
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.sim.broker import LocalBroker
@@ -266,3 +266,19 @@ def test_the_service_names_a_refused_login_once_as_not_authorised(
                 outbox.close()
     messages = [r.getMessage() for r in caplog.records if "broker connection" in r.getMessage()]
     assert len(messages) == 1 and "not_authorised" in messages[0], messages
+
+
+def test_closes_right_after_each_publish_are_a_refusal_not_a_taken_over_id() -> None:
+    settings = MqttSettings(broker="mqtt://127.0.0.1:1")
+    logger = logging.getLogger("test.trouble")
+    refusing = TroubleReporter(settings, "gate-a", logger=logger, quiet=True)
+    for _ in range(3):
+        refusing.session_ended(0.05, unacked_topic="gates/s/g/events")
+    assert refusing.last is not None and refusing.last.cause == "not_authorised"
+    assert "gates/s/g/events" in refusing.last.detail
+
+    flapping = TroubleReporter(settings, "gate-a", logger=logger, quiet=True)
+    flapping.session_ended(0.05, unacked_topic="gates/s/g/events")
+    flapping.session_ended(0.05)  # one close with nothing in flight: not the ACL
+    flapping.session_ended(0.05, unacked_topic="gates/s/g/events")
+    assert flapping.last is not None and flapping.last.cause == "taken_over"

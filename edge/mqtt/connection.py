@@ -25,6 +25,10 @@ log = logging.getLogger("edge.mqtt.publisher")  # one journal name for the gate'
 NETWORK_FAULT = "mqtt-network"
 NETWORK_THREAD_PREFIX = "paho-mqtt-client-"  # paho names its network loop thread so
 CONTENT_TYPE = "application/json"
+# A broker may answer a write its ACL forbids by closing the connection (MQTT 3.1.1 §3.3.5;
+# mosquitto ≥ 2.0.18 sends the refusing PUBACK and then resets): a close this soon after an
+# unacknowledged publish is told to the diagnosis as such.
+CLOSED_AFTER_PUBLISH_S = 2.0
 
 AckListener = Callable[[int, ReasonCode], None]
 """Told when the broker acknowledges a publish made with a token: (token, reason)."""
@@ -76,6 +80,7 @@ class BrokerConnection:
         self._connected_at = 0.0
         self._json = json_properties()
         self._inflight: dict[int, int | None] = {}  # mid -> token of a tracked publish
+        self._last_sent: tuple[str, float] = ("", 0.0)  # topic and time of the latest publish
         self._early_acks: dict[int, ReasonCode] = {}
         self._connect_listeners: list[Callable[[mqtt.Client], None]] = []
         self._ack_listeners: list[AckListener] = []
@@ -160,6 +165,7 @@ class BrokerConnection:
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
             raise PublishError(f"cannot publish to {topic}: {mqtt.error_string(info.rc)}")
         with self.changed:
+            self._last_sent = (topic, self._clock.monotonic())
             early = self._early_acks.pop(info.mid, None)
             if early is None:
                 self._inflight[info.mid] = token
@@ -187,8 +193,11 @@ class BrokerConnection:
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
     ) -> None:
+        now = self._clock.monotonic()
         with self.changed:
             was_connected, self._connected = self._connected, False
+            topic, sent_at = self._last_sent
+            unacked = topic if self._inflight and now - sent_at < CLOSED_AFTER_PUBLISH_S else None
         named = diagnose_disconnect(reason, self.client_id)
         if named is not None:
             self.trouble.report(named)
@@ -197,7 +206,7 @@ class BrokerConnection:
         else:
             log.info("disconnected from broker: %s", reason)
             if not self._stopping:
-                self.trouble.session_ended(self._clock.monotonic() - self._connected_at)
+                self.trouble.session_ended(now - self._connected_at, unacked_topic=unacked)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         self.trouble.connection_failed()

@@ -280,7 +280,7 @@ class TroubleReporter:
         self._last: BrokerDiagnosis | None = None
         self._logged: BrokerDiagnosis | None = None
         self._logged_at = 0.0
-        self._short_sessions: list[float] = []
+        self._short_sessions: list[tuple[float, str | None]] = []
 
     @property
     def last(self) -> BrokerDiagnosis | None:
@@ -312,28 +312,44 @@ class TroubleReporter:
         with self._lock:
             self._last = None
 
-    def session_ended(self, lasted_s: float) -> None:
+    def session_ended(self, lasted_s: float, *, unacked_topic: str | None = None) -> None:
         """An accepted connection was closed by the broker. Brokers that do not send "session
         taken over" simply close the older of two clients sharing an id; both then flap, so
-        several short sessions in a row are reported as a client id taken over."""
+        several short sessions in a row are reported as a client id taken over. When each of
+        them ended right after an unacknowledged publish (`unacked_topic`), the broker is
+        refusing the writes by closing the connection instead."""
         now = time.monotonic()
         with self._lock:
             if lasted_s < _SHORT_SESSION_S:
-                self._short_sessions = [t for t in self._short_sessions if now - t < 60.0]
-                self._short_sessions.append(now)
+                self._short_sessions = [s for s in self._short_sessions if now - s[0] < 60.0]
+                self._short_sessions.append((now, unacked_topic))
             else:
                 self._short_sessions = []
-            flapping = len(self._short_sessions) >= _FLAPS
-        if flapping:
+            recent = list(self._short_sessions)
+        if len(recent) < _FLAPS:
+            return
+        topics = {topic for _, topic in recent[-_FLAPS:]}
+        if None not in topics:
             self.report(
                 _fail(
-                    "taken_over",
-                    f"the broker closed the connection {_FLAPS} times within a minute right after "
-                    f"accepting it: another client probably uses the same client id "
-                    f"{self._client_id}",
-                    "every gate needs its own mqtt.client_id (or site/gate); stop the other client",
+                    "not_authorised",
+                    f"the broker closed the connection {_FLAPS} times right after this client "
+                    f"({self._client_id}) published to {', '.join(sorted(t or '' for t in topics))}"
+                    ": it refuses those writes",
+                    "the broker's ACL must let this gate write its topics "
+                    "(deploy/rpi/mosquitto/acl.example shows the lines)",
                 )
             )
+            return
+        self.report(
+            _fail(
+                "taken_over",
+                f"the broker closed the connection {_FLAPS} times within a minute right after "
+                f"accepting it: another client probably uses the same client id "
+                f"{self._client_id}",
+                "every gate needs its own mqtt.client_id (or site/gate); stop the other client",
+            )
+        )
 
     def _diagnose(self) -> None:
         try:
