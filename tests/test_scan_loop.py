@@ -14,8 +14,9 @@ from edge.drivers.camera_replay import ReplayFrameSource
 from edge.errors import CameraError
 from edge.ports import GrayFrame
 from edge.reasons import Reason
+from edge.scan.decoders import read_zxing
 from edge.scan.frames import thumbnail
-from edge.scan.loop import MAX_HELD_SKIPS, ScanLoop
+from edge.scan.loop import MAX_HELD_SKIPS, MAX_LOCATED_RETRIES, ScanLoop
 from edge.scan.preprocess import to_gray
 from edge.scan.repeats import RepeatWindow as Debouncer
 from edge.scan.result import ScanResult
@@ -178,6 +179,37 @@ def test_return_to_the_empty_scene_is_not_decoded_again() -> None:
         clock.advance(0.1)
     stats = loop.stats()
     assert stats["decoded"] == 2 and stats["idle_skipped"] == 3
+
+
+def _damaged(seed: int) -> GrayFrame:
+    """A code whose finder patterns survive but whose data area is scribbled over: the decoder
+    locates it and cannot read it."""
+    frame = _frame(CODE_A, 6)
+    found = read_zxing(frame).codes
+    assert found
+    xs, ys = [int(p[0]) for p in found[0].quad], [int(p[1]) for p in found[0].quad]
+    side = max(xs) - min(xs)
+    top, left, end = min(ys) + side * 3 // 10, min(xs) + side * 3 // 10, side // 20
+    area = frame[top : max(ys) - end, left : max(xs) - end]
+    scribble = np.random.default_rng(0).random(area.shape) < 0.5
+    area[:] = np.where(scribble, 30, 220)
+    noise = np.random.default_rng(seed).integers(-2, 3, frame.shape)
+    return np.clip(frame.astype(int) + noise, 0, 255).astype(np.uint8)
+
+
+def test_a_located_symbol_that_cannot_be_read_is_retried_then_its_scene_counts_as_empty() -> None:
+    clock = FakeClock()
+    frames = [_damaged(seed) for seed in range(MAX_LOCATED_RETRIES + 5)]
+    source = ReplayFrameSource(frames, fps=10.0, loop=False, clock=clock)
+    loop = ScanLoop(Verifier(), ScanSettings(), clock, frames=source)
+    for _ in frames:
+        assert loop.step(0.0) == []
+        clock.advance(0.1)
+    stats = loop.stats()
+    # the same picture is decoded again (each time with the next fallback round) while a symbol
+    # is located in it, then skipped as unchanged like any empty scene
+    assert stats["decoded"] == MAX_LOCATED_RETRIES + 1
+    assert stats["idle_skipped"] == 4
 
 
 def test_verifier_exception_becomes_an_invalid_result() -> None:

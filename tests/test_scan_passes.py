@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from edge.ports import GrayFrame
 from edge.scan import chain as chain_module
+from edge.scan import preprocess as pp
 from edge.scan.chain import DecoderChain
-from edge.scan.decoders import Detection
+from edge.scan.decoders import Detection, Quad, read_zxing
+from edge.scan.preprocess import to_gray
+from edge.sim.screens import ScreenStyle, render_scene
 
 EMPTY = np.full((360, 640), 200, dtype=np.uint8)
 
@@ -65,3 +69,66 @@ def test_the_round_a_live_frame_names_runs_right_after_the_guaranteed_one(
     # a symbol was located but not read: every round's passes try its region
     assert chain.decode(EMPTY, frame_rounds=[2]).passes == ["frame", "roi-0", "roi-2", "roi-1"]
     assert chain.decode(EMPTY).passes == ["frame", "roi-0", "roi-1", "roi-2"]
+
+
+TEXT = "HC1:6BFOXN%TS3DH0YOJ58S S-W5HDC *M0II5XHC9B5G2+$N IOP-IA%NFQGRJPC%OQHIZC4.OI1RM8ZA"
+CENTRE = (900.0, 300.0)
+REGION_PASSES = (
+    "roi-zoom-darken",
+    "roi-zoom-clahe",
+    "roi-zoom-sharpen",
+    "roi-pyzbar-smooth",
+    "roi-zoom-pyzbar-smooth",
+)
+
+
+def _located_region(
+    style: ScreenStyle, seed: int
+) -> tuple[GrayFrame, tuple[float, float], tuple[float, float]]:
+    """The region around the code of `style` as the chain crops it, its offset, and the code's
+    centre in the frame (located on a clean copy)."""
+    frame = to_gray(render_scene(TEXT, style, seed))
+    clean = to_gray(render_scene(TEXT, replace(style, blur_sigma=0.0, noise_sigma=0.0), seed))
+    quad = read_zxing(clean).codes[0].quad
+    crop = pp.crop_quad(frame, quad, margin=0.25)
+    assert crop is not None
+    return crop[0], crop[1], _centre(quad)
+
+
+def _centre(quad: Quad) -> tuple[float, float]:
+    return sum(p[0] for p in quad) / 4, sum(p[1] for p in quad) / 4
+
+
+def test_each_zoom_and_pyzbar_region_pass_reads_a_located_code_and_keeps_it_in_place() -> None:
+    image, offset, centre = _located_region(ScreenStyle(code_width=260.0, centre=CENTRE), 2)
+    region, scale = pp.scale_for_code(image, 640, 360)  # as the chain prepares a region
+    passes = [(n, run) for roi, _ in chain_module.ROUNDS for n, run in roi if n in REGION_PASSES]
+    assert sorted(n for n, _ in passes) == sorted(REGION_PASSES)
+    for name, run in passes:
+        found = run(region, scale, offset).codes
+        assert [code.text for code in found] == [TEXT], name
+        x, y = _centre(found[0].quad)
+        assert abs(x - centre[0]) < 10 and abs(y - centre[1]) < 10, name
+
+
+def test_a_zoomed_region_pass_reads_a_small_soft_code_the_region_at_its_own_size_does_not() -> None:
+    # modules under 2 px, smeared: upscaled, the binariser finds their edges again
+    image, offset, centre = _located_region(
+        ScreenStyle(code_width=80.0, blur_sigma=0.9, noise_sigma=2.0, centre=CENTRE), 0
+    )
+    same_size = chain_module._zx(pp.sharpen, "global")
+    zoomed = chain_module._zoomed(1.5, same_size)
+    assert same_size(image, 1.0, offset).codes == []
+    assert chain_module._zx()(image, 1.0, offset).codes == []
+    found = zoomed(image, 1.0, offset).codes
+    assert [code.text for code in found] == [TEXT]
+    x, y = _centre(found[0].quad)
+    assert abs(x - centre[0]) < 10 and abs(y - centre[1]) < 10
+
+
+def test_zoom_upscales_within_its_cap_and_never_shrinks() -> None:
+    region = np.zeros((200, 300), dtype=np.uint8)
+    assert pp.zoom(region, 2.0, 1280)[0].shape == (400, 600)
+    capped, scale = pp.zoom(region, 8.0, 900)
+    assert capped.shape == (600, 900) and scale == 3.0
+    assert pp.zoom(region, 2.0, 250) == (region, 1.0)

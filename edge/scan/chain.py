@@ -11,6 +11,7 @@ from edge.scan import preprocess as pp
 from edge.scan.decoders import DecodedCode, Detection, Quad, read_pyzbar, read_zxing
 
 REFERENCE_PIXELS = 1280 * 720
+ZOOM_CAP = 1280  # longest side of an upscaled region: a region pass stays a fraction of a frame's
 
 Pass = tuple[str, Callable[[GrayFrame, float, tuple[float, float]], Detection]]
 
@@ -23,6 +24,19 @@ def _zx(
         return read_zxing(image, binarizer=binarizer, scale=scale, offset=offset)
 
     return run
+
+
+def _zoomed(
+    factor: float, run: Callable[[GrayFrame, float, tuple[float, float]], Detection]
+) -> Callable[[GrayFrame, float, tuple[float, float]], Detection]:
+    """`run` on the region upscaled by `factor`: modules a few pixels wide, smeared by blur or
+    eaten by glare, get enough pixels for the binariser to find their edges again."""
+
+    def run_zoomed(gray: GrayFrame, scale: float, offset: tuple[float, float]) -> Detection:
+        image, zoom = pp.zoom(gray, factor, ZOOM_CAP)
+        return run(image, scale * zoom, offset)
+
+    return run_zoomed
 
 
 def _zx_half(gray: GrayFrame, scale: float, offset: tuple[float, float]) -> Detection:
@@ -57,15 +71,29 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
         ),
     ),
     (
-        (("roi-clahe", _zx(pp.clahe)), ("roi-sharpen", _zx(pp.sharpen))),
+        (
+            ("roi-clahe", _zx(pp.clahe)),
+            ("roi-sharpen", _zx(pp.sharpen)),
+            ("roi-zoom-darken", _zoomed(1.5, _zx(pp.darken))),
+        ),
         (("frame-adaptive", _zx(pp.adaptive, "fixed")), ("frame-median", _zx(pp.median))),
     ),
     (
-        (("roi-adaptive", _zx(pp.adaptive, "fixed")), ("roi-otsu", _zx(pp.otsu))),
+        (
+            ("roi-adaptive", _zx(pp.adaptive, "fixed")),
+            ("roi-otsu", _zx(pp.otsu)),
+            ("roi-pyzbar-smooth", _zbar(pp.smooth)),
+            ("roi-zoom-clahe", _zoomed(2.5, _zx(pp.clahe))),
+        ),
         (("frame-sharpen", _zx(pp.sharpen)), ("frame-clahe", _zx(pp.clahe))),
     ),
     (
-        (("roi-pyzbar", _zbar()), ("roi-smooth", _zx(pp.smooth))),
+        (
+            ("roi-pyzbar", _zbar()),
+            ("roi-smooth", _zx(pp.smooth)),
+            ("roi-zoom-pyzbar-smooth", _zoomed(2.0, _zbar(pp.smooth))),
+            ("roi-zoom-sharpen", _zoomed(1.5, _zx(pp.sharpen, "global"))),
+        ),
         (
             ("frame-pyzbar-half", _zbar_half),
             ("frame-pyzbar", _zbar()),

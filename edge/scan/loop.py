@@ -29,6 +29,10 @@ FAULT_RETRY_S = 1.0
 # A held, already-reported code is re-read at least every this many frames even if the picture
 # looks the same, so a phone switching to another code in place is noticed within a few frames.
 MAX_HELD_SKIPS = 4
+# A scene where the decoder located a symbol but read nothing is not skipped as unchanged for this
+# many frames: each names the next fallback round, so a hard code held still meets every pass
+# (twice) before the scene counts as empty; a code-like pattern in the background costs no more.
+MAX_LOCATED_RETRIES = 8
 
 
 class ScanLoop:
@@ -65,6 +69,8 @@ class ScanLoop:
         self._stats = LoopStats()
         self._reference: GrayFrame | None = None  # thumbnail of the last decoded frame
         self._empty: GrayFrame | None = None  # thumbnail of the last decoded frame with no code
+        self._located: GrayFrame | None = None  # the scene whose located symbol is being retried
+        self._located_retries = 0
         self._idle = True  # the last decoded frame held no code
         self._held: list[str] = []  # texts of the last decoded frame, when it held codes
         self._held_skips = 0
@@ -112,7 +118,7 @@ class ScanLoop:
         self._hint = outcome.codes[0].quad if outcome.codes else None
         self._held = [code.text for code in outcome.codes]
         self._held_skips = 0
-        if self._idle:
+        if self._idle and not self._retry_located(thumb, bool(outcome.located)):
             self._empty = thumb
         results = []
         for code in outcome.codes:
@@ -151,6 +157,17 @@ class ScanLoop:
             self._held_skips += 1
             return "held_skipped"
         return None
+
+    def _retry_located(self, thumb: GrayFrame, located: bool) -> bool:
+        """Whether the next frames of this scene are decoded again although nothing was read:
+        a symbol was located in it, and it has not yet been retried `MAX_LOCATED_RETRIES` times."""
+        if not located:
+            self._located = None
+            return False
+        if self._located is None or not self._similar(thumb, self._located):
+            self._located, self._located_retries = thumb, 0
+        self._located_retries += 1
+        return self._located_retries <= MAX_LOCATED_RETRIES
 
     def _similar(self, thumb: GrayFrame, reference: GrayFrame) -> bool:
         change = float(cv2.absdiff(thumb, reference).mean())

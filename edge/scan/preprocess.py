@@ -57,6 +57,14 @@ def scale_for_code(gray: GrayFrame, target: int, small: int) -> tuple[GrayFrame,
     return resize_to(gray, target)
 
 
+def zoom(gray: GrayFrame, factor: float, cap: int) -> tuple[GrayFrame, float]:
+    """Upscale by `factor` (cubic), the longest side at most `cap`; returns (image, scale)."""
+    scale = min(factor, cap / max(1, *gray.shape[:2]))
+    if scale <= 1.0:
+        return gray, 1.0
+    return u8(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)), scale
+
+
 def crop_quad(
     gray: GrayFrame, quad: Quad, margin: float = 0.2
 ) -> tuple[GrayFrame, tuple[float, float]] | None:
