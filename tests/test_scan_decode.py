@@ -87,6 +87,16 @@ def test_hint_region_is_used_and_maps_back_to_frame_coordinates() -> None:
     assert 750 < sum(xs) / 4 < 1050
 
 
+def test_a_second_code_beside_the_hinted_one_is_read() -> None:
+    left = to_gray(render_scene(TEXT, ScreenStyle(code_width=200.0, centre=(320.0, 360.0)), 6))
+    right = to_gray(render_scene("HC1:B", ScreenStyle(code_width=200.0, centre=(960.0, 360.0)), 7))
+    frame = np.ascontiguousarray(np.concatenate([left[:, :640], right[:, 640:]], axis=1))
+    held = [c.quad for c in DecoderChain().decode(frame).codes if c.text == TEXT]
+    assert held
+    again = DecoderChain().decode(frame, hint=held[0])
+    assert again.found_by == {TEXT: "hint", "HC1:B": "frame"}
+
+
 def test_every_decoder_sees_grayscale_only() -> None:
     bgr = render_scene(TEXT, ScreenStyle(code_width=300.0), seed=4)
     gray = to_gray(bgr)

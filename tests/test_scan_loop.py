@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -181,13 +182,17 @@ def test_return_to_the_empty_scene_is_not_decoded_again() -> None:
     assert stats["decoded"] == 2 and stats["idle_skipped"] == 3
 
 
-def _damaged(seed: int) -> GrayFrame:
+def _damaged(seed: int, beside: str | None = None) -> GrayFrame:
     """A code whose finder patterns survive but whose data area is scribbled over: the decoder
-    locates it and cannot read it."""
-    frame = _frame(CODE_A, 6)
-    found = read_zxing(frame).codes
+    locates it and cannot read it. `beside`: a readable code in the left half of the frame."""
+    style = ScreenStyle(code_width=200.0, centre=(960.0, 360.0), noise_sigma=2.0)
+    frame = to_gray(render_scene(CODE_B, style, 6))
+    if beside is not None:
+        readable = to_gray(render_scene(beside, replace(style, centre=(320.0, 360.0)), 7))
+        frame[:, :640] = readable[:, :640]
+    found = [code.quad for code in read_zxing(frame).codes if code.text == CODE_B]
     assert found
-    xs, ys = [int(p[0]) for p in found[0].quad], [int(p[1]) for p in found[0].quad]
+    xs, ys = [int(p[0]) for p in found[0]], [int(p[1]) for p in found[0]]
     side = max(xs) - min(xs)
     top, left, end = min(ys) + side * 3 // 10, min(xs) + side * 3 // 10, side // 20
     area = frame[top : max(ys) - end, left : max(xs) - end]
@@ -210,6 +215,22 @@ def test_a_located_symbol_that_cannot_be_read_is_retried_then_its_scene_counts_a
     # is located in it, then skipped as unchanged like any empty scene
     assert stats["decoded"] == MAX_LOCATED_RETRIES + 1
     assert stats["idle_skipped"] == 4
+
+
+def test_a_held_code_is_decoded_again_while_a_symbol_beside_it_is_retried() -> None:
+    clock = FakeClock()
+    frames = [_damaged(seed, beside=CODE_A) for seed in range(MAX_LOCATED_RETRIES + 5)]
+    source = ReplayFrameSource(frames, fps=10.0, loop=False, clock=clock)
+    loop = ScanLoop(Verifier(), ScanSettings(debounce_s=30.0), clock, frames=source)
+    results = []
+    for _ in frames:
+        results += loop.step(0.0)
+        clock.advance(0.1)
+    stats = loop.stats()
+    assert [r.text for r in results] == [CODE_A]
+    # not skipped as "holding a code already read" until the symbol beside it was retried
+    assert stats["decoded"] == MAX_LOCATED_RETRIES + 1
+    assert stats["held_skipped"] == 4
 
 
 def test_verifier_exception_becomes_an_invalid_result() -> None:

@@ -173,8 +173,9 @@ class DecoderChain:
                 # the code was upright and dark-on-light a frame ago: skip rotations/inversion
                 hinted = read_zxing(crop[0], try_harder=False, offset=crop[1])
                 self._absorb(result, "hint", hinted)
-        if not result.codes:
-            self._absorb(result, "frame", read_zxing(gray))
+        # the whole frame even when the hint read its code: another code beside it (a second
+        # phone, a document with two) would otherwise never be looked for while one is held
+        self._absorb(result, "frame", read_zxing(gray))
         if self.fallbacks:
             rounds = (
                 range(len(ROUNDS))
@@ -276,6 +277,15 @@ class DecoderChain:
                 added = True
         result.located.extend(detection.failed_quads)
         return added
+
+
+def unread_regions(result: ChainResult) -> list[Quad]:
+    """Symbols the chain located but read nowhere in the frame (outside every decoded code)."""
+    return [
+        quad
+        for quad in result.located
+        if not any(_contains(code.quad, _centre(quad)) for code in result.codes)
+    ]
 
 
 def _centre(quad: Quad) -> tuple[float, float]:

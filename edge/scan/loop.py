@@ -13,7 +13,7 @@ from edge.credentials.result import VerificationResult
 from edge.errors import CameraError
 from edge.ports import FrameSource, GrayFrame, LineSource, ReconnectingLineSource
 from edge.reasons import Reason
-from edge.scan.chain import DecoderChain
+from edge.scan.chain import DecoderChain, unread_regions
 from edge.scan.decoders import Quad
 from edge.scan.frames import thumbnail
 from edge.scan.preprocess import to_gray
@@ -29,9 +29,9 @@ FAULT_RETRY_S = 1.0
 # A held, already-reported code is re-read at least every this many frames even if the picture
 # looks the same, so a phone switching to another code in place is noticed within a few frames.
 MAX_HELD_SKIPS = 4
-# A scene where the decoder located a symbol but read nothing is not skipped as unchanged for this
-# many frames: each names the next fallback round, so a hard code held still meets every pass
-# (twice) before the scene counts as empty; a code-like pattern in the background costs no more.
+# A scene where the decoder located a symbol it could not read is not skipped as unchanged (empty,
+# or holding a code already read) for this many frames: each names the next fallback round, so a
+# hard code held still meets every pass twice; a code-like pattern in the background costs no more.
 MAX_LOCATED_RETRIES = 8
 
 
@@ -71,6 +71,7 @@ class ScanLoop:
         self._empty: GrayFrame | None = None  # thumbnail of the last decoded frame with no code
         self._located: GrayFrame | None = None  # the scene whose located symbol is being retried
         self._located_retries = 0
+        self._retrying = False  # the last decoded frame located a symbol it did not read
         self._idle = True  # the last decoded frame held no code
         self._held: list[str] = []  # texts of the last decoded frame, when it held codes
         self._held_skips = 0
@@ -111,6 +112,8 @@ class ScanLoop:
             self._stats.count(skip)
             return []
         self._reference = thumb
+        if self._idle and not self._retrying:
+            self._round = 0  # a new scene: its first frame gets the first round, and so on
         outcome = self._chain.decode(to_gray(frame), self._hint, frame_rounds=[self._round])
         self._round += 1
         self._stats.decoded(outcome.ms)
@@ -118,7 +121,8 @@ class ScanLoop:
         self._hint = outcome.codes[0].quad if outcome.codes else None
         self._held = [code.text for code in outcome.codes]
         self._held_skips = 0
-        if self._idle and not self._retry_located(thumb, bool(outcome.located)):
+        self._retrying = self._retry_located(thumb, bool(unread_regions(outcome)))
+        if self._idle and not self._retrying:
             self._empty = thumb
         results = []
         for code in outcome.codes:
@@ -142,7 +146,8 @@ class ScanLoop:
 
         Skipped: the scene looks like the last frame decoded without a code (unchanged while
         idle, or back to that empty scene after a code left), or like the last decoded frame
-        while every code it held is still inside its debounce window (it would be suppressed)."""
+        while every code it held is still inside its debounce window (it would be suppressed).
+        Neither while a symbol located in the scene is being retried (`MAX_LOCATED_RETRIES`)."""
         if not self._settings.idle_skip:
             return None
         if self._empty is not None and self._similar(thumb, self._empty):
@@ -150,6 +155,7 @@ class ScanLoop:
         if (
             self._held
             and self._held_skips < MAX_HELD_SKIPS
+            and not self._retrying
             and self._reference is not None
             and self._similar(thumb, self._reference)
             and all(self._debounce.suppresses(text, now) for text in self._held)
@@ -159,8 +165,9 @@ class ScanLoop:
         return None
 
     def _retry_located(self, thumb: GrayFrame, located: bool) -> bool:
-        """Whether the next frames of this scene are decoded again although nothing was read:
-        a symbol was located in it, and it has not yet been retried `MAX_LOCATED_RETRIES` times."""
+        """Whether the next frames of this scene are decoded although they look unchanged: a
+        symbol was located in it and not read, and it has not yet been retried
+        `MAX_LOCATED_RETRIES` times."""
         if not located:
             self._located = None
             return False
