@@ -74,7 +74,6 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
         (
             ("roi-clahe", _zx(pp.clahe)),
             ("roi-sharpen", _zx(pp.sharpen)),
-            ("roi-zoom-darken", _zoomed(1.5, _zx(pp.darken))),
         ),
         (("frame-adaptive", _zx(pp.adaptive, "fixed")), ("frame-median", _zx(pp.median))),
     ),
@@ -82,8 +81,6 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
         (
             ("roi-adaptive", _zx(pp.adaptive, "fixed")),
             ("roi-otsu", _zx(pp.otsu)),
-            ("roi-pyzbar-smooth", _zbar(pp.smooth)),
-            ("roi-zoom-clahe", _zoomed(2.5, _zx(pp.clahe))),
         ),
         (("frame-sharpen", _zx(pp.sharpen)), ("frame-clahe", _zx(pp.clahe))),
     ),
@@ -91,14 +88,23 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
         (
             ("roi-pyzbar", _zbar()),
             ("roi-smooth", _zx(pp.smooth)),
-            ("roi-zoom-pyzbar-smooth", _zoomed(2.0, _zbar(pp.smooth))),
-            ("roi-zoom-sharpen", _zoomed(1.5, _zx(pp.sharpen, "global"))),
         ),
         (
             ("frame-pyzbar-half", _zbar_half),
             ("frame-pyzbar", _zbar()),
             ("frame-clahe-strong", _zx(pp.clahe_strong)),
         ),
+    ),
+    # regions only, last: they spend what the whole-frame passes of the round a frame names left
+    (
+        (
+            ("roi-zoom-darken", _zoomed(1.5, _zx(pp.darken))),
+            ("roi-pyzbar-smooth", _zbar(pp.smooth)),
+            ("roi-zoom-sharpen", _zoomed(1.5, _zx(pp.sharpen, "global"))),
+            ("roi-zoom-clahe", _zoomed(2.5, _zx(pp.clahe))),
+            ("roi-zoom-pyzbar-smooth", _zoomed(2.0, _zbar(pp.smooth))),
+        ),
+        (),
     ),
 )
 # Round 0 is cheap (a few ms on a 1280x720 frame) and reads most of what the fallbacks read, so
