@@ -31,7 +31,8 @@ FAULT_RETRY_S = 1.0
 MAX_HELD_SKIPS = 4
 # A scene where the decoder located a symbol it could not read is not skipped as unchanged (empty,
 # or holding a code already read) for this many frames: each names the next fallback round, so a
-# hard code held still meets every pass twice; a code-like pattern in the background costs no more.
+# hard code held still meets every round at least once; a code-like pattern in the background
+# costs no more.
 MAX_LOCATED_RETRIES = 8
 
 
@@ -112,8 +113,6 @@ class ScanLoop:
             self._stats.count(skip)
             return []
         self._reference = thumb
-        if self._idle and not self._retrying:
-            self._round = 0  # a new scene: its first frame gets the first round, and so on
         outcome = self._chain.decode(to_gray(frame), self._hint, frame_rounds=[self._round])
         self._round += 1
         self._stats.decoded(outcome.ms)
