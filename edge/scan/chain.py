@@ -11,7 +11,7 @@ from edge.scan import preprocess as pp
 from edge.scan.decoders import DecodedCode, Detection, Quad, read_pyzbar, read_zxing
 
 REFERENCE_PIXELS = 1280 * 720
-ZOOM_CAP = 1280  # longest side of an upscaled region: a region pass stays a fraction of a frame's
+ZOOM_CAP = 1280  # longest side of an upscaled region, so a region pass costs at most a frame pass
 
 Pass = tuple[str, Callable[[GrayFrame, float, tuple[float, float]], Detection]]
 
@@ -71,24 +71,15 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
         ),
     ),
     (
-        (
-            ("roi-clahe", _zx(pp.clahe)),
-            ("roi-sharpen", _zx(pp.sharpen)),
-        ),
+        (("roi-clahe", _zx(pp.clahe)), ("roi-sharpen", _zx(pp.sharpen))),
         (("frame-adaptive", _zx(pp.adaptive, "fixed")), ("frame-median", _zx(pp.median))),
     ),
     (
-        (
-            ("roi-adaptive", _zx(pp.adaptive, "fixed")),
-            ("roi-otsu", _zx(pp.otsu)),
-        ),
+        (("roi-adaptive", _zx(pp.adaptive, "fixed")), ("roi-otsu", _zx(pp.otsu))),
         (("frame-sharpen", _zx(pp.sharpen)), ("frame-clahe", _zx(pp.clahe))),
     ),
     (
-        (
-            ("roi-pyzbar", _zbar()),
-            ("roi-smooth", _zx(pp.smooth)),
-        ),
+        (("roi-pyzbar", _zbar()), ("roi-smooth", _zx(pp.smooth))),
         (
             ("frame-pyzbar-half", _zbar_half),
             ("frame-pyzbar", _zbar()),
