@@ -9,13 +9,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import cv2
 import numpy as np
 
 from edge.drivers.camera_replay import ReplayFrameSource
 from edge.drivers.settings import CameraSettings
 from edge.errors import CameraError
 from edge.ports import Frame, FrameSource
+from edge.scan.opencv import cv2
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 import zxingcpp
 
 from edge.ports import GrayFrame
+from edge.scan.opencv import cv2
 
 log = logging.getLogger(__name__)
 

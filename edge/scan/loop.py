@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-import cv2
+import numpy as np
 
 from edge.clock import Clock
 from edge.credentials.result import VerificationResult
@@ -153,7 +153,7 @@ class ScanLoop:
         return None
 
     def _similar(self, thumb: GrayFrame, reference: GrayFrame) -> bool:
-        change = float(cv2.absdiff(thumb, reference).mean())
+        change = float(np.abs(thumb.astype(np.int16) - reference).mean())
         return change < self._settings.idle_diff_threshold
 
     def _admit(
