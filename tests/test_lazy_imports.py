@@ -72,6 +72,8 @@ def _write_config(tmp: Path, dcc: bool, replay: Path | None = None) -> Path:
         for index, frame in enumerate(render_code_frames(creds.issue("green", now), 3, 3)):
             cv2.imwrite(str(replay / f"{index:03d}.pgm"), frame)
         settings["camera"] = {"source": "replay", "replay_path": str(replay), "replay_fps": 20.0}
+        # zxing-cpp alone: the image-preparing fallback passes are what would load OpenCV
+        settings.setdefault("scan", {})["fallbacks"] = False
     for table, values in settings.items():
         for key, value in _flatten(values):
             lines.append(f"{table}.{key} = {json.dumps(value)}")
@@ -129,7 +131,7 @@ def test_run_still_loads_what_it_uses(modules_without_dcc: list[str]) -> None:
         assert needed in modules_without_dcc
 
 
-def test_a_gate_replaying_pgm_frames_decodes_codes_without_loading_opencv(
+def test_a_gate_without_fallbacks_decodes_replayed_pgm_frames_without_loading_opencv(
     tmp_path: Path,
 ) -> None:
     report = _run(_write_config(tmp_path, dcc=False, replay=tmp_path / "frames"), codes=1)
@@ -145,3 +147,20 @@ def test_with_dcc_off_the_gate_answers_as_the_switched_off_verifier_without_load
     answer = gate_verifiers(off).verify(text, trust, None, NOW, 30)
     assert answer == DccVerifier(off).verify(text, trust, None, NOW, 30)
     assert answer.reason == "unsupported"
+
+
+def test_opencv_loads_with_the_first_pass_that_uses_it() -> None:
+    probe = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from edge.scan import chain, preprocess\n"
+        "from edge.drivers import camera\n"
+        "before = 'cv2' in sys.modules\n"
+        "preprocess.clahe(np.zeros((16, 16), np.uint8))\n"
+        "print(before, 'cv2' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["False", "True"]
