@@ -140,8 +140,8 @@ def test_open_checks_version_and_pulse_closes_by_itself(
     assert host.link.info.firmware == FIRMWARE_VERSION
     assert host.link.info.heartbeat_deadline_ms == core.HEARTBEAT_DEADLINE_MS
     host.relay.pulse(150)
-    assert sim.io.relay is True
-    assert wait_until(lambda: sim.io.relay is False)
+    # The pulse may already be over when a loaded machine gets here: judge by its history.
+    assert wait_until(lambda: len(sim.io.relay_changes) == 3 and sim.io.relay is False)
     assert [on for _, on in sim.io.relay_changes] == [False, True, False]
     changes = sim.io.relay_changes
     assert changes[2][0] - changes[1][0] >= 150
@@ -153,9 +153,9 @@ def test_back_to_back_pulses_wait_out_the_boards_rest(
     host.relay.pulse(150)
     assert wait_until(lambda: not relay_on(sim))
     host.relay.pulse(150)  # refused BUSY by the board at first, then granted
-    assert relay_on(sim)
+    assert wait_until(lambda: len(sim.io.relay_changes) >= 4)
     changes = sim.io.relay_changes
-    assert [on for _, on in changes] == [False, True, False, True]
+    assert [on for _, on in changes][:4] == [False, True, False, True]
     assert changes[3][0] - changes[2][0] >= 150
     assert sim.board.opens == 2
 
