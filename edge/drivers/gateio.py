@@ -277,12 +277,14 @@ class GateIoRelay:
                 raise RelayError(f"{self.name}: open failed: {exc}") from exc
 
     def release(self) -> None:
+        """Ask the board to drop the relay now; RelayError when it does not answer."""
         try:
             self._board.command("CLOSE")
         except DriverError as exc:
             raise RelayError(f"{self.name}: release failed: {exc}") from exc
 
     def close(self) -> None:
+        """Close the board: relay released, heartbeat stopped, port closed."""
         self._board.close()
 
 
@@ -299,10 +301,12 @@ class GateIoInput:
         return self._board.activations(self.name)
 
     def is_active(self) -> bool:
+        """Tell whether the last heartbeat reported this input active."""
         inputs = self._board.inputs
         return inputs.passage if self.name == "passage" else inputs.button
 
     def wait_for_active(self, timeout_s: float) -> bool:
+        """Wait for an activation reported by a heartbeat; False on timeout."""
         return self._board.wait_for(self.name, timeout_s)
 
     def close(self) -> None:
@@ -318,12 +322,15 @@ class GateIoOutput:
         self.name = name
 
     def on(self) -> None:
+        """Switch on; DriverError when the board refuses or does not answer."""
         self._set(True)
 
     def off(self) -> None:
+        """Switch off; DriverError when the board refuses or does not answer."""
         self._set(False)
 
     def close(self) -> None:
+        """Switch off, logging instead of raising when the board cannot be reached."""
         try:
             self._set(False)
         except DriverError as exc:

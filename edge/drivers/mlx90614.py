@@ -32,9 +32,13 @@ OBJECT_RANGE_C = (-70.0, 380.0)
 class I2CBus(Protocol):
     """The part of smbus2.SMBus the driver uses: one combined transaction of i2c_msg objects."""
 
-    def i2c_rdwr(self, *i2c_msgs: Any) -> None: ...
+    def i2c_rdwr(self, *i2c_msgs: Any) -> None:
+        """Run one combined I2C transaction; OSError when the bus or the device fails."""
+        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the bus device."""
+        ...
 
 
 def crc8(data: bytes | bytearray | list[int]) -> int:

@@ -18,9 +18,13 @@ CONSUMER = "gate-edge"
 class LineRequestLike(Protocol):
     """The part of gpiod.LineRequest the relay uses."""
 
-    def set_value(self, line: int, value: Value) -> None: ...
+    def set_value(self, line: int, value: Value) -> None:
+        """Drive the relay line to `value`; OSError when the chip is gone."""
+        ...
 
-    def release(self) -> None: ...
+    def release(self) -> None:
+        """Give the line back to the kernel."""
+        ...
 
 
 def request_output(backend: GpioBackend, chip: str, line: int, active_low: bool) -> LineRequestLike:

@@ -31,6 +31,7 @@ class ReopeningSMBus:
         self._bus: Any = None
 
     def i2c_rdwr(self, *i2c_msgs: Any) -> None:
+        """Run one combined I2C transaction, opening the bus first if needed."""
         if self._bus is None:
             self._bus = self._open()
         try:
@@ -60,6 +61,7 @@ class ReopeningSMBus:
             raise I2cBusError(f"{device} cannot be opened: {exc.strerror or exc}") from None
 
     def close(self) -> None:
+        """Close the bus device if open; the next transaction opens it again."""
         bus, self._bus = self._bus, None
         if bus is not None:
             try:

@@ -139,10 +139,12 @@ class BrokerConnection:
 
     @property
     def connected(self) -> bool:
+        """Tell whether the broker has accepted the connection and it still stands."""
         return self._connected
 
     @property
     def is_stopping(self) -> bool:
+        """Tell whether stopping() was called: a disconnect from now on is expected."""
         return self._stopping
 
     def inflight(self) -> int:

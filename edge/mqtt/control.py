@@ -31,9 +31,13 @@ class CommandHandler(Protocol):
         """A manual pass by `operator` (still subject to the temperature check, audited)."""
         ...
 
-    def reload_config(self) -> None: ...
+    def reload_config(self) -> None:
+        """Validate the configuration file again and, when it is valid, apply it."""
+        ...
 
-    def refresh_trust(self) -> None: ...
+    def refresh_trust(self) -> None:
+        """Reload the trust list and denylist, and fetch the retained ones again."""
+        ...
 
     def clear_fault(self, fault: str, command_id: str) -> None:
         """Lift a latched fault that has no automatic way back (e.g. relay_fault)."""
@@ -55,18 +59,26 @@ class TrustUpdater(Protocol):
 class StatusReporter(Protocol):
     """Where problems are reported (the retained status document)."""
 
-    def set_fault(self, name: str, detail: str) -> None: ...
+    def set_fault(self, name: str, detail: str) -> None:
+        """Show the fault `name` with a one-line `detail` until it is cleared."""
+        ...
 
-    def clear_fault(self, name: str) -> None: ...
+    def clear_fault(self, name: str) -> None:
+        """Stop showing the fault `name`; nothing when it is not shown."""
+        ...
 
 
 class Subscriber(Protocol):
     """Anything that delivers MQTT messages for a topic filter and sends the gate's answers
     (the EventPublisher)."""
 
-    def subscribe(self, topic_filter: str, handler: _Handler) -> None: ...
+    def subscribe(self, topic_filter: str, handler: _Handler) -> None:
+        """Deliver messages matching `topic_filter` to `handler`, across reconnects."""
+        ...
 
-    def resubscribe(self, topic_filter: str) -> bool: ...
+    def resubscribe(self, topic_filter: str) -> bool:
+        """Have the broker send a subscribed filter's retained messages again; False if offline."""
+        ...
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> None:
         """Send now if connected; dropped otherwise."""
@@ -135,6 +147,7 @@ class ControlPlane:
             subscriber.subscribe(topic_filter, self._enqueue)
 
     def stop(self) -> None:
+        """Stop handling messages once those already queued are done; close the replay guard."""
         with self._thread_lock:
             self._stopped = True
             thread = self._thread

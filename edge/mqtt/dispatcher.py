@@ -57,6 +57,7 @@ class OutboxDispatcher:
 
     @property
     def started(self) -> bool:
+        """Tell whether start() was called."""
         return self._thread is not None
 
     def alive(self) -> bool:

@@ -123,6 +123,7 @@ class OutboxPublisher:
 
     @property
     def connected(self) -> bool:
+        """Tell whether the gate is connected to the broker now."""
         return self.connection.connected
 
     @property
@@ -143,6 +144,7 @@ class OutboxPublisher:
             self._republish_status()
 
     def faults(self) -> dict[str, str]:
+        """The faults on the status document now, by name."""
         return self.status.faults()
 
     def set_trust(self, summary: dict[str, Any]) -> None:

@@ -56,11 +56,13 @@ class TelemetryPublisher:
         return telemetry_document(int(self._clock.now() * 1000), metrics)
 
     def publish_once(self) -> None:
+        """Build a telemetry document and send it now (dropped when offline)."""
         self._publisher.publish(self._publisher.topics.telemetry, encode(self.sample()))
 
     name = TELEMETRY_THREAD
 
     def start(self) -> None:
+        """Start the thread that sends a telemetry document every interval."""
         self._thread = threading.Thread(target=self._run, name=TELEMETRY_THREAD, daemon=True)
         self._thread.start()
 
@@ -78,6 +80,7 @@ class TelemetryPublisher:
         return None
 
     def stop(self) -> None:
+        """Stop the telemetry thread and wait for it."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -30,6 +30,7 @@ class ScanFault(str):
     component: ScanComponent
 
     def __new__(cls, component: ScanComponent, detail: str) -> ScanFault:
+        """Make the fault for `component`, its message prefixed with the component's label."""
         fault = super().__new__(cls, f"{component.label}: {detail}")
         fault.component = component
         return fault

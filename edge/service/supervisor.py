@@ -18,9 +18,13 @@ RESTART_FAULT_PREFIX = "worker-"
 class FaultReporter(Protocol):
     """Where a worker that is down or restarting is shown (the retained status document)."""
 
-    def set_fault(self, name: str, detail: str) -> None: ...
+    def set_fault(self, name: str, detail: str) -> None:
+        """Show the fault `name` with a one-line `detail` until it is cleared."""
+        ...
 
-    def clear_fault(self, name: str) -> None: ...
+    def clear_fault(self, name: str) -> None:
+        """Stop showing the fault `name`; nothing when it is not shown."""
+        ...
 
 
 @dataclass

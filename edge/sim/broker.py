@@ -95,10 +95,12 @@ class LocalBroker:
 
     @property
     def log_file(self) -> Path | None:
+        """Where mosquitto writes its log; None while the broker has no directory yet."""
         return None if self.directory is None else self.directory / "mosquitto.log"
 
     @property
     def running(self) -> bool:
+        """Tell whether the mosquitto process runs."""
         return self._process is not None and self._process.poll() is None
 
     def config_text(self, directory: Path) -> str:

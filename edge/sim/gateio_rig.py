@@ -20,6 +20,7 @@ class BoardContact(FakeInput):
         self._board_io = board_io
 
     def set_active(self, active: bool) -> None:
+        """Open or close the contact on the board as well."""
         super().set_active(active)
         setattr(self._board_io, self.name, active)
 

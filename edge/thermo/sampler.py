@@ -31,16 +31,22 @@ SampleKind = Literal["ok", "fault", "frozen"]
 class TemperatureSensor(Protocol):
     """An IR sensor giving ambient and object temperatures; raises GateEdgeError on faults."""
 
-    def ambient_c(self) -> float: ...
+    def ambient_c(self) -> float:
+        """Read the ambient (die) temperature in °C; GateEdgeError on a fault."""
+        ...
 
-    def object_c(self) -> float: ...
+    def object_c(self) -> float:
+        """Read the object (skin) temperature in °C; GateEdgeError on a fault."""
+        ...
 
 
 @runtime_checkable
 class RawIrSensor(Protocol):
     """A sensor that also gives its raw IR word (used to notice a stuck sensor)."""
 
-    def raw_ir(self) -> int: ...
+    def raw_ir(self) -> int:
+        """Read the raw IR word of the object channel; one value for long means a stuck sensor."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,7 @@ class SensorSampler:
 
     @property
     def running(self) -> bool:
+        """Tell whether the sampling thread runs."""
         thread = self._thread
         return thread is not None and thread.is_alive()
 

@@ -32,6 +32,7 @@ class WindowRules:
 
     @classmethod
     def from_settings(cls, settings: ThermoSettings) -> WindowRules:
+        """Build the rules the thermometer settings configure."""
         interval = settings.sample_interval_ms / 1000
         return cls(
             samples=settings.samples,
