@@ -81,6 +81,7 @@ def make_signer(
     alg: str = "ES256",
     country: str | None = "SE",
     usages: tuple[str, ...] = (),
+    *,
     legacy: bool = False,
 ) -> Signer:
     key = generate_signer_key(alg)

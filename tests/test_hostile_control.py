@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -19,6 +19,7 @@ from edge.credentials.trust.trustlist import IssuerKey, build_denylist, build_tr
 from edge.errors import CommandError, TrustListError
 from edge.mqtt.control import CONTROL_THREAD, ControlPlane
 from edge.mqtt.settings import MqttSettings
+from edge.mqtt.subscriptions import MessageHandler
 from edge.service.supervisor import WorkerSupervisor
 from edge.sim.credentials import SimCredentials
 from edge.storage.trust_store import TrustStore
@@ -69,10 +70,10 @@ class Wire:
     """Delivers messages to the plane's subscriptions the way the MQTT publisher does."""
 
     def __init__(self) -> None:
-        self.handlers: dict[str, Callable[[str, bytes, bool], None]] = {}
+        self.handlers: dict[str, MessageHandler] = {}
         self.results: list[tuple[str, bytes]] = []
 
-    def subscribe(self, topic_filter: str, handler: Callable[[str, bytes, bool], None]) -> None:
+    def subscribe(self, topic_filter: str, handler: MessageHandler) -> None:
         self.handlers[topic_filter] = handler
 
     def resubscribe(self, topic_filter: str) -> bool:
@@ -81,9 +82,9 @@ class Wire:
     def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> None:
         self.results.append((topic, payload))
 
-    def send(self, topic: str, payload: bytes, retain: bool = False) -> None:
+    def send(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         key = "gates/s1/g1/cmd/#" if topic.startswith("gates/") else topic
-        self.handlers[key](topic, payload, retain)
+        self.handlers[key](topic, payload, retain=retain)
 
 
 class Gate:

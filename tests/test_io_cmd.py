@@ -175,7 +175,7 @@ def drive_after_open(chip: FakeChip, steps: list[tuple[int, bool, float]]) -> th
         request = chip.requests[0]
         time.sleep(0.1)
         for line, active, hold_s in steps:
-            request.drive(line, active)
+            request.drive(line, active=active)
             time.sleep(hold_s)
 
     thread = threading.Thread(target=run, daemon=True)

@@ -49,7 +49,7 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 
-def _write_config(tmp: Path, dcc: bool) -> Path:
+def _write_config(tmp: Path, *, dcc: bool) -> Path:
     creds = SimCredentials.generate()
     state = tmp / "state"
     root = creds.write(state, SystemClock().now(), with_signer=False)

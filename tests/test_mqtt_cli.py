@@ -207,7 +207,9 @@ class _Service:
             settings, site="s1", gate="g1", outbox=self.outbox, clock=SystemClock()
         )
         topics = GateTopics("s1", "g1")
-        self.publisher.subscribe(topics.commands, lambda t, p, r: self.commands.append(p.decode()))
+        self.publisher.subscribe(
+            topics.commands, lambda t, p, *, retain: self.commands.append(p.decode())
+        )
         self.publisher.start()
 
     def wait(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -289,7 +291,7 @@ def test_tool_publisher_has_its_own_client_id_and_never_subscribes(tmp_path: Pat
     assert tool._client._client_id == f"gate-7-cli-{os.getpid()}".encode()
     assert tool._client._will is False
     with pytest.raises(PublishError):
-        tool.subscribe("gates/s1/g1/cmd/#", lambda t, p, r: None)
+        tool.subscribe("gates/s1/g1/cmd/#", lambda t, p, *, retain: None)
     service = EventPublisher(settings, site="s1", gate="g1", outbox=outbox, clock=SystemClock())
     assert service._client._client_id == b"gate-7"
     assert service._client._will is True

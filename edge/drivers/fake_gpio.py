@@ -93,7 +93,7 @@ class FakeLineRequest:
 
     # ---- test controls ------------------------------------------------------------------------
 
-    def drive(self, line: int, active: bool) -> None:
+    def drive(self, line: int, *, active: bool) -> None:
         """Set the logical level an input line reads."""
         with self._lock:
             self._inputs[line] = int(active)
@@ -171,7 +171,7 @@ class FakeInput:
         self._edges = 0
         self.closed = False
 
-    def set_active(self, active: bool) -> None:
+    def set_active(self, *, active: bool) -> None:
         """Set the input's level; going active counts as an activation."""
         with self._cond:
             if active and not self._active:
@@ -181,11 +181,11 @@ class FakeInput:
 
     def press(self, hold_s: float = 0.0) -> None:
         """Activate then release (after hold_s seconds, on a timer, without blocking)."""
-        self.set_active(True)
+        self.set_active(active=True)
         if hold_s <= 0:
-            self.set_active(False)
+            self.set_active(active=False)
         else:
-            threading.Timer(hold_s, self.set_active, args=(False,)).start()
+            threading.Timer(hold_s, self.set_active, kwargs={"active": False}).start()
 
     def is_active(self) -> bool:
         """Tell whether the input is active now."""
@@ -220,18 +220,18 @@ class FakeOutput:
 
     def on(self) -> None:
         """Switch on, recording the change."""
-        self._set(True)
+        self._set(on=True)
 
     def off(self) -> None:
         """Switch off, recording the change."""
-        self._set(False)
+        self._set(on=False)
 
     def close(self) -> None:
         """Switch off and mark the output closed."""
-        self._set(False)
+        self._set(on=False)
         self.closed = True
 
-    def _set(self, on: bool) -> None:
+    def _set(self, *, on: bool) -> None:
         if self.is_on != on or not self.history:
             self.history.append((time.monotonic(), on))
 

@@ -323,20 +323,20 @@ class GateIoOutput:
 
     def on(self) -> None:
         """Switch on; DriverError when the board refuses or does not answer."""
-        self._set(True)
+        self._set(on=True)
 
     def off(self) -> None:
         """Switch off; DriverError when the board refuses or does not answer."""
-        self._set(False)
+        self._set(on=False)
 
     def close(self) -> None:
         """Switch off, logging instead of raising when the board cannot be reached."""
         try:
-            self._set(False)
+            self._set(on=False)
         except DriverError as exc:
             log.warning("%s", exc)
 
-    def _set(self, on: bool) -> None:
+    def _set(self, *, on: bool) -> None:
         try:
             self._board.command(f"OUT {self.code} {int(on)}")
         except DriverError as exc:

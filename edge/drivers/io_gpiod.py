@@ -32,13 +32,13 @@ class OutputRequest(Protocol):
 class Debouncer:
     """A level is accepted once the raw input has held it for `debounce_s` without a change."""
 
-    def __init__(self, debounce_s: float, initial: bool = False) -> None:
+    def __init__(self, debounce_s: float, *, initial: bool = False) -> None:
         self.debounce_s = debounce_s
         self.state = initial
         self._raw = initial
         self._since = float("-inf")
 
-    def update(self, raw: bool, now: float) -> bool:
+    def update(self, *, raw: bool, now: float) -> bool:
         """Feed one raw sample taken at `now`; return the debounced state."""
         if raw != self._raw:
             self._raw = raw
@@ -120,7 +120,7 @@ class GpiodInput:
             raw = self._sample()
             with self._cond:
                 before = self._debouncer.state
-                after = self._debouncer.update(raw, self._monotonic())
+                after = self._debouncer.update(raw=raw, now=self._monotonic())
                 if after != before:
                     self._activations += int(after)
                     self._cond.notify_all()

@@ -154,7 +154,7 @@ class BrokerConnection:
     # --- publishing --------------------------------------------------------------------------
 
     def send(
-        self, topic: str, payload: bytes, qos: int, retain: bool, token: int | None = None
+        self, topic: str, payload: bytes, *, qos: int, retain: bool, token: int | None = None
     ) -> Any:
         """Publish a JSON document; its acknowledgement goes to the ack listeners with `token`
         (publishes without a token are tracked too, so that no ack is mistaken for another)."""

@@ -86,7 +86,7 @@ class Subscriber(Protocol):
 
 
 class _Handler(Protocol):
-    def __call__(self, topic: str, payload: bytes, retain: bool) -> None: ...
+    def __call__(self, topic: str, payload: bytes, *, retain: bool) -> None: ...
 
 
 _TRUST_FAULTS = {TRUST_LIST_TOPIC: "trust-list", DENYLIST_TOPIC: "denylist"}
@@ -289,7 +289,7 @@ class ControlPlane:
         log.info("%s version %d installed", fault, version)
         return f"installed {version}"
 
-    def _enqueue(self, topic: str, payload: bytes, retain: bool) -> None:
+    def _enqueue(self, topic: str, payload: bytes, *, retain: bool) -> None:
         self._queue.put((topic, payload))
 
     def _work(self) -> None:

@@ -127,7 +127,9 @@ class OutboxDispatcher:
                 self._outbox.flush_acks()
                 entries = self._outbox.pending(self._cursor, room) if room > 0 else []
                 for entry in entries:
-                    connection.send(self._topic, entry.payload, 1, False, entry.rowid)
+                    connection.send(
+                        self._topic, entry.payload, qos=1, retain=False, token=entry.rowid
+                    )
                     self._cursor = entry.rowid
                 self._after_round()
             except GateEdgeError as exc:

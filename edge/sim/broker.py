@@ -189,9 +189,9 @@ class LocalBroker:
                     parts.append(text[-2000:])
         return "\n".join(parts)
 
-    def stop(self, graceful: bool = True) -> None:
+    def stop(self, *, graceful: bool = True) -> None:
         """Stop mosquitto (SIGTERM saves sessions, graceful=False kills it); drop an owned dir."""
-        self._terminate(graceful)
+        self._terminate(graceful=graceful)
         owned, self._owned_directory = self._owned_directory, None
         if owned is not None:
             shutil.rmtree(owned, ignore_errors=True)
@@ -201,7 +201,7 @@ class LocalBroker:
         self._terminate(graceful=True)
         self.start(timeout)
 
-    def _terminate(self, graceful: bool) -> None:
+    def _terminate(self, *, graceful: bool) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM if graceful else signal.SIGKILL)

@@ -52,7 +52,8 @@ class SimBoardIO:
         self.maintenance_requests = 0
         self.on_relay: Callable[[bool], None] | None = None
 
-    def set_relay(self, on: bool) -> None:
+    # The BoardIO of firmware/gateio_core.py, whose board logic calls io.set_relay(on).
+    def set_relay(self, on: bool) -> None:  # noqa: FBT001
         """Energise or drop the relay, recording each change with the board's time."""
         if on != self.relay or not self.relay_changes:
             self.relay_changes.append((self._clock_ms(), on))
@@ -60,7 +61,7 @@ class SimBoardIO:
         if self.on_relay is not None:
             self.on_relay(on)
 
-    def set_output(self, name: str, on: bool) -> None:
+    def set_output(self, name: str, on: bool) -> None:  # noqa: FBT001 - BoardIO, as set_relay
         """Switch the indicator `name` (lamp or buzzer) on or off."""
         self.outputs[name] = on
 
@@ -185,11 +186,11 @@ class SimGateIoBoard:
                 ready = []
                 time.sleep(LOOP_WAIT_S)
             with self._cond:
-                self._serve(bool(ready))
+                self._serve(readable=bool(ready))
                 self._rounds += 1
                 self._cond.notify_all()
 
-    def _serve(self, readable: bool) -> None:
+    def _serve(self, *, readable: bool) -> None:
         if self._board is None or self._master < 0:
             return
         now = self.clock_ms()

@@ -115,7 +115,7 @@ class BodyMeter:
             last = replace(last, seen_person=seen_person, last_good=last_good)
         return give_up(last, self.rules), used
 
-    def _sample_in_time(self, deadline: float, first: bool) -> bool:
+    def _sample_in_time(self, deadline: float, *, first: bool) -> bool:
         """Without the thread: take the next sample on cadence, unless it would miss deadline."""
         if not first:
             wait = self.sampler.last_attempt_at() + self.sampler.interval_s

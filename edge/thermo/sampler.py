@@ -154,6 +154,7 @@ class SensorSampler:
         kind: SampleKind,
         obj: float | None = None,
         ambient: float | None = None,
+        *,
         fault: str = "",
         presence: bool | None = None,
     ) -> Sample:
