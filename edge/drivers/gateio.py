@@ -277,7 +277,7 @@ class GateIoRelay:
                 raise RelayError(f"{self.name}: open failed: {exc}") from exc
 
     def release(self) -> None:
-        """Ask the board to drop the relay now; RelayError when it does not answer."""
+        """Ask the board to drop the relay now; RelayError when that fails."""
         try:
             self._board.command("CLOSE")
         except DriverError as exc:

@@ -147,7 +147,7 @@ class ControlPlane:
             subscriber.subscribe(topic_filter, self._enqueue)
 
     def stop(self) -> None:
-        """Stop handling messages once those already queued are done; close the replay guard."""
+        """Handle the messages already queued (up to 5 s), then stop; close the replay guard."""
         with self._thread_lock:
             self._stopped = True
             thread = self._thread
