@@ -78,8 +78,8 @@ class _NewestFrame:
 
 @dataclass(frozen=True)
 class Reconnect:
-    """How a failed camera is opened again: `attempts` times with a delay growing by `delay_s`
-    per attempt, then on and on, every `max_delay_s` at most."""
+    """How a failed camera is opened again: the delay grows by `delay_s` per attempt up to
+    `max_delay_s`; after `attempts` the failure is reported, and the attempts go on."""
 
     attempts: int = 5
     delay_s: float = 1.0
