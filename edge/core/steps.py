@@ -111,7 +111,7 @@ class PresentationSteps:
             finally:
                 self._prompt(on=False)
         timings["identity_ms"] = to_ms(self._clock.monotonic() - began)
-        return match_identity(True, result.issuer, result.subject_binding, document)
+        return match_identity(result.issuer, result.subject_binding, document, required=True)
 
     def _read_document(self, source: LineSource) -> str | None:
         return read_document(source, self._clock, self._policy.identity_timeout_s)
