@@ -13,6 +13,7 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from central.dcc_issue import (
+    DccSigner,
     generate_signer_key,
     issue_dcc,
     make_dsc,
@@ -94,7 +95,7 @@ def measure_dcc(alg: str, seconds: float, signers: int) -> tuple[float, float]:
     trust = parse_trust_list(document, root.public_key())
     sampled = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(NOW - 3_600))
     entry = negative_test_entry("URN:UVCI:01:SE:BENCH/0001", sampled)
-    text = issue_dcc(keys[0], dscs[0], "test", entry, NOW - 3_600, NOW + 86_400)
+    text = issue_dcc(DccSigner(keys[0], dscs[0]), "test", entry, NOW - 3_600, NOW + 86_400)
     verifiers = gate_verifiers()
     assert verifiers.verify(text, trust, None, NOW, 30).admissible
     decoded = decode_dcc(text)
