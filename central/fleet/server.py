@@ -46,7 +46,7 @@ class RunningFleetPage:
         return self._server.url
 
     def start(self, timeout_s: float = 10.0) -> RunningFleetPage:
-        """Serve on the background thread once it answers (within `timeout_s`)."""
+        """Serve on a background thread; return once it answers (within `timeout_s`)."""
         self._server.start(timeout_s)
         return self
 

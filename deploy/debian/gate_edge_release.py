@@ -156,7 +156,7 @@ def install(version: str, wheels: Path, requirements: Path, firmware: Path | Non
 
 
 def systemd_running() -> bool:
-    """True when systemd manages this machine (not a bare chroot or container)."""
+    """True when the machine runs systemd (not a chroot or a container without it)."""
     return Path("/run/systemd/system").is_dir()
 
 

@@ -31,7 +31,7 @@ class TrustStatus(Protocol):
     """Where the trust lists in force are described (the retained status document)."""
 
     def set_trust(self, summary: dict[str, Any]) -> None:
-        """Publish the summary of the trust list and denylist in force."""
+        """Describe the trust list and denylist in force on the status."""
 
 
 class TrustJudge:

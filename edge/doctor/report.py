@@ -25,7 +25,7 @@ class CheckResult:
 
 
 def passed(name: str, detail: str) -> CheckResult:
-    """A passing result."""
+    """A check that found its part working, with what it saw."""
     return CheckResult(name, "pass", detail)
 
 

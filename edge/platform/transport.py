@@ -154,7 +154,7 @@ class DeadlineBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        """Connect to each resolved address in turn within the current deadline."""
+        """Connect to the first resolved address that accepts, within the current deadline."""
         deadline = _deadline()
         failure = TransportError("unreachable", f"no address for {host}")
         for address in resolve_within(self._resolve, host, port, deadline):
