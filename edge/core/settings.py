@@ -46,9 +46,7 @@ class PolicySettings:
         maximum=8760.0,
         doc="Codes valid longer than this (exp - iat, hours) are refused lifetime_too_long; 0 off.",
     )
-    manual_pass_allowed: bool = setting(
-        default=True, doc="Allow manual passes (button or central)."
-    )
+    manual_pass_allowed: bool = setting(True, doc="Allow manual passes (button or central).")
     button_operator: str = setting(
         "gate-attendant",
         check=_operator,

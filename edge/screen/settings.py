@@ -54,7 +54,7 @@ def quiet_window(value: str) -> tuple[int, int] | None:
 class ScreenSettings:
     """The visitor screen: a local page a kiosk browser shows full screen."""
 
-    enabled: bool = setting(default=False, doc="Serve the visitor screen.")
+    enabled: bool = setting(False, doc="Serve the visitor screen.")
     listen: str = setting(
         "127.0.0.1:8088",
         doc="HOST:PORT of the page (/), its state as JSON (/state) and its updates (/events).",
@@ -84,7 +84,7 @@ class ScreenSettings:
 class VoiceSettings:
     """Spoken prompts for the same moments as the screen."""
 
-    enabled: bool = setting(default=False, doc="Speak prompts.")
+    enabled: bool = setting(False, doc="Speak prompts.")
     languages: list[str] = setting(  # noqa: RUF009 (setting() is a dataclasses.field)
         default_factory=lambda: ["mn-Mong", "zh"],
         doc=(
