@@ -38,7 +38,7 @@ EVERYTHING = (
 _RUN = "import sys\n{imports}from edge.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
 
-def _config(tmp: Path, broker_url: str, dcc: bool, signer: bool) -> Path:
+def _config(tmp: Path, broker_url: str, *, dcc: bool, signer: bool) -> Path:
     creds = SimCredentials.generate()
     now = SystemClock().now()
     state = tmp / "state"
@@ -59,7 +59,7 @@ def _config(tmp: Path, broker_url: str, dcc: bool, signer: bool) -> Path:
     return path
 
 
-def _rss_mb(config: Path, seconds: float, eager: bool) -> float:
+def _rss_mb(config: Path, seconds: float, *, eager: bool) -> float:
     imports = "".join(f"import {name}\n" for name in EVERYTHING) if eager else ""
     process = subprocess.Popen(
         [sys.executable, "-c", _RUN.format(imports=imports), "run", "--config", str(config)],
@@ -80,6 +80,7 @@ def _rss_mb(config: Path, seconds: float, eager: bool) -> float:
 
 
 def main() -> int:
+    """Run the gate in each configuration and print its resident memory, lean and eager."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one configuration, a short run")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each gate runs")
@@ -95,7 +96,7 @@ def main() -> int:
             for index, (label, dcc, signer) in enumerate(cases):
                 case = Path(tmp) / f"case{index}"
                 case.mkdir()
-                config = _config(case, broker.url, dcc, signer)
+                config = _config(case, broker.url, dcc=dcc, signer=signer)
                 lean = _rss_mb(config, seconds, eager=False)
                 eager = _rss_mb(config, seconds, eager=True)
                 print(

@@ -25,7 +25,7 @@ DB_HELP = "sqlite:///PATH (default kind) or postgresql://USER@HOST:PORT/DB"
 
 def register(subparsers: Any, *, listed: bool = True) -> None:
     """Add `collect` and `events`."""
-    collect = add_command(subparsers, "collect", "store every gate's messages", listed)
+    collect = add_command(subparsers, "collect", "store every gate's messages", listed=listed)
     collect.add_argument("--broker", required=True, metavar="URL", help="mqtt:// or mqtts://")
     collect.add_argument("--db", required=True, metavar="URL", help=DB_HELP)
     collect.add_argument(
@@ -47,7 +47,7 @@ def register(subparsers: Any, *, listed: bool = True) -> None:
     )
     collect.set_defaults(func=_collect)
 
-    events = add_command(subparsers, "events", "what the store holds", listed)
+    events = add_command(subparsers, "events", "what the store holds", listed=listed)
     events_sub = events.add_subparsers(dest="events_action", metavar="ACTION", required=True)
     count = events_sub.add_parser("count", help='print {"events": N, "test_events": M}')
     count.add_argument("--db", required=True, metavar="URL", help=DB_HELP)

@@ -20,7 +20,7 @@ from edge.wire.topics import COMMAND_NAMES, GateTopics
 
 def register(subparsers: Any, *, listed: bool = True) -> None:
     """Add the `command sign` command; unlisted it works but stays out of --help."""
-    command = add_command(subparsers, "command", "control-plane command tools", listed)
+    command = add_command(subparsers, "command", "control-plane command tools", listed=listed)
     command_sub = command.add_subparsers(dest="command_action", metavar="ACTION", required=True)
     sign = command_sub.add_parser("sign", help="print a signed command payload")
     _command_arguments(sign)

@@ -33,7 +33,7 @@ DAY_S = 86_400
 
 def register(subparsers: Any, *, listed: bool = True) -> None:
     """Add the `keys`, `trust` and `issue` commands; unlisted ones work but stay out of --help."""
-    keys = add_command(subparsers, "keys", "manage signing keys", listed)
+    keys = add_command(subparsers, "keys", "manage signing keys", listed=listed)
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     generate = keys_sub.add_parser("generate", help="generate a key pair (PKCS#8 + SPKI PEM)")
     generate.add_argument("--alg", choices=("ES256", "EdDSA"), required=True)
@@ -41,7 +41,9 @@ def register(subparsers: Any, *, listed: bool = True) -> None:
     generate.add_argument("--force", action="store_true", help="overwrite existing files")
     generate.set_defaults(func=_keys_generate)
 
-    trust = add_command(subparsers, "trust", "build signed trust lists and denylists", listed)
+    trust = add_command(
+        subparsers, "trust", "build signed trust lists and denylists", listed=listed
+    )
     trust_sub = trust.add_subparsers(dest="trust_command", metavar="ACTION", required=True)
     build = trust_sub.add_parser(
         "build", help="sign a trust list of issuers and their keys, and DCC signer certificates"
@@ -80,7 +82,9 @@ def register(subparsers: Any, *, listed: bool = True) -> None:
     add_publish_parser(trust_sub)
     add_show_parser(trust_sub)
 
-    issue = add_command(subparsers, "issue", "mint a health code and print its QR text", listed)
+    issue = add_command(
+        subparsers, "issue", "mint a health code and print its QR text", listed=listed
+    )
     issue.add_argument("--issuer", required=True, metavar="ID")
     issue.add_argument("--key", required=True, type=Path, metavar="KEY.pem")
     issue.add_argument("--colour", required=True, choices=("green", "yellow", "red"))

@@ -24,13 +24,13 @@ _COLUMNS = ("SITE", "GATE", "STATE", "SINCE", "FAULTS", "TRUST", "DENY", "BACKLO
 def register(subparsers: Any, *, listed: bool = True) -> None:
     """Add `fleet` and `serve`."""
     fleet_parser = add_command(
-        subparsers, "fleet", "one row per gate: state, faults, lists", listed
+        subparsers, "fleet", "one row per gate: state, faults, lists", listed=listed
     )
     fleet_parser.add_argument("--db", required=True, metavar="URL", help=DB_HELP)
     fleet_parser.add_argument("--json", action="store_true", help="one JSON array")
     fleet_parser.set_defaults(func=_fleet)
 
-    serve = add_command(subparsers, "serve", "the fleet page for operators", listed)
+    serve = add_command(subparsers, "serve", "the fleet page for operators", listed=listed)
     serve.add_argument("--db", required=True, metavar="URL", help=DB_HELP)
     serve.add_argument(
         "--token-file", required=True, type=Path, metavar="FILE",

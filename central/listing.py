@@ -7,7 +7,7 @@ from typing import Any
 
 
 def add_command(
-    subparsers: Any, name: str, help_text: str, listed: bool
+    subparsers: Any, name: str, help_text: str, *, listed: bool
 ) -> argparse.ArgumentParser:
     """A sub-command parser; argparse lists a sub-command only when it is given a help text."""
     if listed:

@@ -103,6 +103,7 @@ def generated(section: str) -> str:
 
 
 def main() -> int:
+    """Regenerate every generated section of the technician guide in place."""
     text = GUIDE.read_text()
     for section in SECTIONS:
         start, end = markers(section)

@@ -15,6 +15,7 @@ from edge.clock import FakeClock
 from edge.core.controller import GateController
 from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.core.settings import PolicySettings
+from edge.core.steps import GateDevices
 from edge.credentials.binding import subject_binding
 from edge.credentials.result import VerificationResult
 from edge.errors import RelayError, SensorError, StorageError
@@ -175,17 +176,19 @@ class Rig:
         self.draws = deque([0.5])
         self.controller = GateController(
             policy=self.policy,
-            relay=self.relay,
-            thermometer=self.thermo,
+            devices=GateDevices(
+                relay=self.relay,
+                thermometer=self.thermo,
+                identity_source=self.lines,
+                passage_input=self.passage if passage else None,
+                indicators=Indicators(
+                    green=FakeOutput("green", self.signals),
+                    red=FakeOutput("red", self.signals),
+                    buzzer=FakeOutput("buzzer", self.signals),
+                ),
+            ),
             events=self.sink,
             clock=self.clock,
-            identity_source=self.lines,
-            passage_input=self.passage if passage else None,
-            indicators=Indicators(
-                green=FakeOutput("green", self.signals),
-                red=FakeOutput("red", self.signals),
-                buzzer=FakeOutput("buzzer", self.signals),
-            ),
             draw=lambda: self.draws[0],
             on_decision=self.records.append,
         )

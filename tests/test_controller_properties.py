@@ -11,6 +11,7 @@ from edge.clock import FakeClock
 from edge.core.controller import GateController
 from edge.core.faults import faults_blocking
 from edge.core.settings import PolicySettings
+from edge.core.steps import GateDevices
 from edge.credentials.result import VerificationResult
 from edge.errors import RelayError, StorageError
 from edge.events import GateEvent
@@ -115,11 +116,9 @@ def test_gate_opens_only_after_a_stored_pass(
     policy = PolicySettings(manual_pass_allowed=manual_allowed)
     controller = GateController(
         policy=policy,
-        relay=world,
-        thermometer=world,
+        devices=GateDevices(relay=world, thermometer=world, passage_input=None),
         events=Sink(world),
         clock=world.clock,
-        passage_input=None,
     )
     world.controller = controller
     for kind, first, second in actions:

@@ -22,6 +22,7 @@ from edge.core.button import ButtonWatch
 from edge.core.controller import GateController
 from edge.core.faults import Fault
 from edge.core.records import DecisionRecord, GateState, Indicators
+from edge.core.steps import GateDevices
 from edge.mqtt.control import ControlPlane
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.telemetry import TelemetryPublisher
@@ -122,13 +123,15 @@ class GateService:
         io = hardware.io
         self.controller = GateController(
             policy=config.policy,
-            relay=hardware.relay,
-            thermometer=hardware.thermometer,
+            devices=GateDevices(
+                relay=hardware.relay,
+                thermometer=hardware.thermometer,
+                identity_source=identity_source,
+                passage_input=io.passage,
+                indicators=Indicators(green=io.green_lamp, red=io.red_lamp, buzzer=io.buzzer),
+            ),
             events=self.outbox,
             clock=self.clock,
-            identity_source=identity_source,
-            passage_input=io.passage,
-            indicators=Indicators(green=io.green_lamp, red=io.red_lamp, buzzer=io.buzzer),
             on_decision=on_decision,
             ledger=self.passback,
         )

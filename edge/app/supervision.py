@@ -30,7 +30,8 @@ _REPROBE_EVERY_S = 30.0
 class TrustStatus(Protocol):
     """Where the trust lists in force are described (the retained status document)."""
 
-    def set_trust(self, summary: dict[str, Any]) -> None: ...
+    def set_trust(self, summary: dict[str, Any]) -> None:
+        """Describe the trust list and denylist in force on the status."""
 
 
 class TrustJudge:

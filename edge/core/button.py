@@ -47,13 +47,16 @@ class ButtonWatch:
         self._thread.start()
 
     def alive(self) -> bool:
+        """True while the watching thread runs."""
         thread = self._thread
         return thread is not None and thread.is_alive()
 
     def revive(self) -> None:
+        """Watch on a fresh thread after the last one died."""
         self.start()
 
     def heartbeat(self) -> float | None:
+        """None: the watch has no heartbeat of its own and counts as fresh while alive."""
         return None
 
     def stop(self) -> None:

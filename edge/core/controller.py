@@ -37,17 +37,15 @@ from edge.core.records import (
     ControllerStatus,
     DecisionRecord,
     GateState,
-    Indicators,
     decision_event,
     decision_record,
 )
 from edge.core.settings import PolicySettings
-from edge.core.steps import PresentationSteps, to_ms
+from edge.core.steps import GateDevices, PresentationSteps, to_ms
 from edge.core.worker import SingleFlight
 from edge.credentials.result import VerificationResult
 from edge.events import EventSink
-from edge.ports import DigitalInput, GateRelay, LineSource
-from edge.thermo.reading import BodyThermometer, TemperatureReading
+from edge.thermo.reading import TemperatureReading
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +60,9 @@ class GateController:
         self,
         *,
         policy: PolicySettings,
-        relay: GateRelay,
-        thermometer: BodyThermometer,
+        devices: GateDevices,
         events: EventSink,
         clock: Clock,
-        identity_source: LineSource | None = None,
-        passage_input: DigitalInput | None = None,
-        indicators: Indicators | None = None,
         draw: Callable[[], float] = random.random,
         ledger: PassbackLedger | None = None,
         on_decision: DecisionListener | None = None,
@@ -86,16 +80,12 @@ class GateController:
         self._counts = {"presentations": 0, "passes": 0, "denies": 0}
         self._steps = PresentationSteps(
             policy=policy,
-            relay=relay,
-            thermometer=thermometer,
+            devices=devices,
             events=events,
             clock=clock,
             faults=self._faults,
             ledger=self.ledger,
             enter=self._set_state,
-            identity_source=identity_source,
-            passage_input=passage_input,
-            indicators=indicators or Indicators(),
             draw=draw,
         )
 

@@ -40,6 +40,7 @@ class Fault(StrEnum):
         meaning: str,
         how: str,
     ) -> Fault:
+        """A catalogue member from its tuple: value, display, what it blocks, way back, texts."""
         member = str.__new__(cls, value)
         member._value_ = value
         member.shown, member.blocks, member.way_back = shown, blocks, way_back

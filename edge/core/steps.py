@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from edge.clock import Clock
@@ -39,6 +40,17 @@ StateMarker = Callable[[GateState], float]
 """Enters a state and returns the monotonic time it was entered."""
 
 
+@dataclass(frozen=True)
+class GateDevices:
+    """The devices one controller drives: relay and thermometer, and those a gate may lack."""
+
+    relay: GateRelay
+    thermometer: BodyThermometer
+    identity_source: LineSource | None = None
+    passage_input: DigitalInput | None = None
+    indicators: Indicators = field(default_factory=Indicators)
+
+
 def to_ms(seconds: float) -> float:
     """A duration in seconds as milliseconds, rounded to the microsecond."""
     return round(seconds * 1000.0, 3)
@@ -55,29 +67,25 @@ class PresentationSteps:
         self,
         *,
         policy: PolicySettings,
-        relay: GateRelay,
-        thermometer: BodyThermometer,
+        devices: GateDevices,
         events: EventSink,
         clock: Clock,
         faults: FaultBoard,
         ledger: PassbackLedger,
         enter: StateMarker,
-        identity_source: LineSource | None,
-        passage_input: DigitalInput | None,
-        indicators: Indicators,
         draw: Callable[[], float],
     ) -> None:
         self._policy = policy
-        self._relay = relay
-        self._thermometer = thermometer
+        self._relay = devices.relay
+        self._thermometer = devices.thermometer
         self._events = events
         self._clock = clock
         self._faults = faults
         self._ledger = ledger
         self._enter = enter
-        self._identity_source = identity_source
-        self._passage_input = passage_input
-        self._indicators = indicators
+        self._identity_source = devices.identity_source
+        self._passage_input = devices.passage_input
+        self._indicators = devices.indicators
         self._draw = draw
 
     # ---- before the decision --------------------------------------------------------------
@@ -111,7 +119,7 @@ class PresentationSteps:
             finally:
                 self._prompt(on=False)
         timings["identity_ms"] = to_ms(self._clock.monotonic() - began)
-        return match_identity(True, result.issuer, result.subject_binding, document)
+        return match_identity(result.issuer, result.subject_binding, document, required=True)
 
     def _read_document(self, source: LineSource) -> str | None:
         return read_document(source, self._clock, self._policy.identity_timeout_s)

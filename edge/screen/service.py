@@ -23,15 +23,20 @@ log = logging.getLogger(__name__)
 class ControllerEvents(Protocol):
     """What the screen needs of the controller: its events, and a place for its fault."""
 
-    def watch_state(self, listener: StateListener) -> None: ...
+    def watch_state(self, listener: StateListener) -> None:
+        """Call `listener` with every state the controller enters."""
 
-    def add_listener(self, listener: DecisionListener) -> None: ...
+    def add_listener(self, listener: DecisionListener) -> None:
+        """Call `listener` with every decision record."""
 
-    def watch_faults(self, observer: FaultObserver) -> None: ...
+    def watch_faults(self, observer: FaultObserver) -> None:
+        """Push the faults to show to `observer` now and after every change."""
 
-    def report_fault(self, component: str, detail: str) -> None: ...
+    def report_fault(self, component: str, detail: str) -> None:
+        """Latch a fault: presentations are denied with "<component>_fault" until it is cleared."""
 
-    def clear_fault(self, component: str) -> None: ...
+    def clear_fault(self, component: str) -> None:
+        """Clear the fault latched for `component`."""
 
 
 class VisitorScreen:
