@@ -27,7 +27,7 @@ class GateCommands:
     `restart(code)` asks the service to stop with that exit code; `refetch_trust()` asks the
     broker for the retained trust documents again; `check_trust()` judges the loaded ones."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  keyword-only: the objects and hooks the composition root wires in
         self,
         controller: GateController,
         outbox: Outbox,

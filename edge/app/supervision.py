@@ -104,7 +104,7 @@ class Supervision:
 
     name = SUPERVISOR_THREAD
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  keyword-only: the judges and hooks the composition root wires in
         self,
         *,
         workers: WorkerRegistry,
