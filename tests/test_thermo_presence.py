@@ -7,10 +7,10 @@ import pytest
 from edge.app.config import parse_config
 from edge.clock import FakeClock
 from edge.drivers.fake_smbus import FakeMlx90614Bus
+from edge.drivers.settings import ThermoSettings
 from edge.drivers.thermometer import open_thermometer
 from edge.errors import ConfigError
 from edge.thermo.scene import PersonScene
-from edge.thermo.settings import ThermoSettings
 from tests.judged_thermometer import JudgedMeter
 
 INPUT = ThermoSettings(backend="fake", presence="input")

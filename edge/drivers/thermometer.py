@@ -12,10 +12,10 @@ from smbus2 import SMBus
 from edge.clock import Clock
 from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.mlx90614 import I2CBus, Mlx90614
+from edge.drivers.settings import ThermoSettings
 from edge.errors import I2cBusError
 from edge.thermo.body import BodyMeter
 from edge.thermo.scene import PersonScene
-from edge.thermo.settings import ThermoSettings
 
 log = logging.getLogger(__name__)
 

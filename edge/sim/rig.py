@@ -15,11 +15,11 @@ from edge.drivers.fake_gpio import FakeChip, FakeInput, FakeOutput
 from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.io import GateIo
 from edge.drivers.relay_gpiod import GpiodRelay
+from edge.drivers.settings import ThermoSettings
 from edge.drivers.thermometer import open_thermometer
 from edge.ports import GateRelay, GrayFrame
 from edge.sim.screens import ScreenStyle, render_scene
 from edge.thermo.scene import PersonScene
-from edge.thermo.settings import ThermoSettings
 
 RELAY_LINE = 17
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from edge.thermo.settings import ThermoSettings
+from edge.thermo.settings import BodyTemperatureSettings
 
 MAD_SCALE = 1.4826  # makes the median absolute deviation estimate a gaussian sigma
 MAD_CUTOFF = 3.0
@@ -36,8 +36,8 @@ class ConversionModel:
         return f"ambient(k={self.k:.3f},offset={self.offset_c:+.2f})"
 
     @classmethod
-    def from_settings(cls, settings: ThermoSettings) -> ConversionModel:
-        """Build the model the thermometer settings configure."""
+    def from_settings(cls, settings: BodyTemperatureSettings) -> ConversionModel:
+        """Build the model the body-temperature settings configure."""
         return cls(kind=settings.model, offset_c=settings.offset_c, k=settings.k)
 
 

@@ -12,7 +12,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from edge.clock import Clock
 from edge.errors import GateEdgeError
-from edge.thermo.settings import ThermoSettings
+from edge.thermo.settings import BodyTemperatureSettings
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class SensorSampler:
         self,
         sensor: TemperatureSensor,
         clock: Clock,
-        settings: ThermoSettings,
+        settings: BodyTemperatureSettings,
         presence: Callable[[], bool] | None = None,
     ) -> None:
         self._sensor = sensor
