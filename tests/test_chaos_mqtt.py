@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.broker import Broker, Subscriber
+from tests.gate_support import GateConfig
 
 TOTAL = 5000
 EVENTS = "gates/s1/g1/events"
@@ -59,7 +60,9 @@ def _until(condition: Callable[[], bool], timeout: float) -> None:
 
 
 @pytest.mark.slow
-def test_no_event_is_lost_through_broker_restarts_and_sigkill(tmp_path: Path) -> None:
+def test_no_event_is_lost_through_broker_restarts_and_sigkill(
+    tmp_path: Path, gate_config: GateConfig
+) -> None:
     state = tmp_path / "state"
     state.mkdir()
     script = tmp_path / "gate.py"
@@ -113,10 +116,8 @@ def test_no_event_is_lost_through_broker_restarts_and_sigkill(tmp_path: Path) ->
         assert _stored_seq(state) == TOTAL
 
         # And the CLI agrees nothing is pending.
-        config = tmp_path / "gate.toml"
-        config.write_text(
-            f'[gate]\nsite = "s1"\ngate = "g1"\n[mqtt]\nbroker = "{broker.url}"\n'
-            f'[storage]\nstate_dir = "{state}"\n'
+        config = gate_config.file(
+            state=state, site="s1", gate="g1", mqtt={"enabled": True, "broker": broker.url}
         )
         out = subprocess.run(
             [sys.executable, "-m", "edge", "events", "pending", "--config", str(config)],

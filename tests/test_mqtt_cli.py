@@ -27,6 +27,7 @@ from edge.wire.commands import verify_command
 from edge.wire.schema_files import load_schema
 from edge.wire.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC, GateTopics
 from tests.broker import Broker, Subscriber, free_port
+from tests.gate_support import GateConfig
 
 
 def test_events_test_delivers_and_exits_zero(
@@ -63,13 +64,17 @@ def test_events_test_without_a_broker_reports_pending_then_flush_delivers(
 
 
 def test_config_file_sets_site_gate_and_broker(
-    tmp_path: Path, mqtt_broker: Broker, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    mqtt_broker: Broker,
+    capsys: pytest.CaptureFixture[str],
+    gate_config: GateConfig,
 ) -> None:
     sub = Subscriber(mqtt_broker, "gates/#")
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        f'[gate]\nsite = "east"\ngate = "g07"\n[mqtt]\nbroker = "mqtt://127.0.0.1:{free_port()}"\n'
-        f'[storage]\nstate_dir = "{tmp_path / "cfg-state"}"\n'
+    config = gate_config.file(
+        state=tmp_path / "cfg-state",
+        site="east",
+        gate="g07",
+        mqtt={"enabled": True, "broker": f"mqtt://127.0.0.1:{free_port()}"},
     )
     argv = ["events", "test", "--count", "3", "--config", str(config)]
     assert main([*argv, "--broker", mqtt_broker.url, "--timeout", "20"]) == 0
@@ -113,13 +118,11 @@ def test_certs_csr_writes_a_private_key_and_a_csr(
 
 
 def test_certs_csr_takes_its_defaults_from_the_gate_config(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], gate_config: GateConfig
 ) -> None:
     state = tmp_path / "state"
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        f'[gate]\nsite = "east"\ngate = "g07"\n[storage]\nstate_dir = "{state}"\n'
-        '[mqtt]\nkey_file = "pki/device.key"\n'
+    config = gate_config.file(
+        state=state, site="east", gate="g07", mqtt={"enabled": True, "key_file": "pki/device.key"}
     )
     assert main(["certs", "csr", "--config", str(config)]) == 0
     key, csr_file = state / "pki" / "device.key", state / "pki" / "device.csr"
@@ -184,14 +187,17 @@ def test_api_document_names_every_topic_and_schema() -> None:
         assert load_schema(name)["$id"] == f"gate-edge/{name}/1"
 
 
-def _gate_config(tmp_path: Path, broker: Broker) -> Path:
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        f'[gate]\nsite = "s1"\ngate = "g1"\n[mqtt]\nbroker = "{broker.url}"\n'
-        f"reconnect_min_s = 0.1\nreconnect_max_s = 0.5\n"
-        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
+def _gate_config(gate_config: GateConfig, broker: Broker) -> Path:
+    return gate_config.file(
+        site="s1",
+        gate="g1",
+        mqtt={
+            "enabled": True,
+            "broker": broker.url,
+            "reconnect_min_s": 0.1,
+            "reconnect_max_s": 0.5,
+        },
     )
-    return config
 
 
 class _Service:
@@ -226,9 +232,12 @@ class _Service:
 
 
 def test_events_cli_beside_the_running_service_leaves_its_session_and_status(
-    tmp_path: Path, mqtt_broker: Broker, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    mqtt_broker: Broker,
+    capsys: pytest.CaptureFixture[str],
+    gate_config: GateConfig,
 ) -> None:
-    config = _gate_config(tmp_path, mqtt_broker)
+    config = _gate_config(gate_config, mqtt_broker)
     topics = GateTopics("s1", "g1")
     status = Subscriber(mqtt_broker, topics.status, client_id="status-watch")
     events = Subscriber(mqtt_broker, topics.events, client_id="event-watch")
@@ -263,9 +272,12 @@ def test_events_cli_beside_the_running_service_leaves_its_session_and_status(
 
 
 def test_events_flush_while_the_service_is_away_leaves_its_queued_commands(
-    tmp_path: Path, mqtt_broker: Broker, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    mqtt_broker: Broker,
+    capsys: pytest.CaptureFixture[str],
+    gate_config: GateConfig,
 ) -> None:
-    config = _gate_config(tmp_path, mqtt_broker)
+    config = _gate_config(gate_config, mqtt_broker)
     topics = GateTopics("s1", "g1")
     service = _Service(tmp_path, mqtt_broker)
     assert service.wait(lambda: service.publisher.connected)
