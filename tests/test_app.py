@@ -25,7 +25,7 @@ from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
 from edge.wire.documents import telemetry_document
 from edge.wire.schema_files import load_schema
-from tests.gate_support import gate_settings
+from tests.gate_support import GateConfig, gate_settings
 
 
 def test_clock_before_2026_is_unusable() -> None:
@@ -160,7 +160,7 @@ def test_a_clock_behind_the_mark_latches_clock_fault(
 
 
 def test_reload_config_refuses_an_invalid_file_and_restarts_on_a_valid_one(
-    tmp_path: Path,
+    tmp_path: Path, gate_config: GateConfig
 ) -> None:
     made = Rig(tmp_path)
     path = tmp_path / "gate.toml"
@@ -168,8 +168,7 @@ def test_reload_config_refuses_an_invalid_file_and_restarts_on_a_valid_one(
     path.write_text('[gate]\nsite = "t"\n')
     made.service.commands.reload_config()
     assert not made.service.wait(0.01)
-    valid = f'[gate]\nsite = "t"\ngate = "g"\n[trust]\nroot_public_key = "{made.root}"\n'
-    path.write_text(valid.replace("[trust]", "[mqtt]\nenabled = false\n[trust]"))
+    gate_config.file(path, root=made.root)
     made.service.commands.reload_config()
     assert made.service.wait(0.01)
     assert made.service.stop() == EXIT_RESTART

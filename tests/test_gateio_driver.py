@@ -34,6 +34,7 @@ from edge.drivers.gateio_frames import (
 from edge.drivers.gateio_link import GateIoError
 from edge.errors import ConfigError, RelayError
 from edge.sim.gateio_board import SimGateIoBoard, load_firmware
+from tests.gate_support import GateConfig
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -318,15 +319,15 @@ def test_host_that_stops_heartbeating_loses_the_relay_within_the_deadline(
         assert sim.board.heartbeat_losses == 1
 
 
-def test_configured_gate_uses_the_board_for_relay_and_io(sim: SimGateIoBoard) -> None:
+def test_configured_gate_uses_the_board_for_relay_and_io(
+    sim: SimGateIoBoard, gate_config: GateConfig
+) -> None:
     config = parse_config(
-        {
-            "gate": {"site": "s", "gate": "g"},
-            "camera": {"source": "none"},
-            "thermo": {"backend": "fake"},
-            "relay": {"backend": "gateio", "port": str(sim.link)},
-            "io": {"backend": "gateio"},
-        }
+        gate_config(
+            site="s",
+            relay={"backend": "gateio", "port": str(sim.link)},
+            io={"backend": "gateio"},
+        )
     )
     hardware = open_hardware(config, SystemClock())
     faults: list[tuple[str, str]] = []
@@ -343,17 +344,17 @@ def test_configured_gate_uses_the_board_for_relay_and_io(sim: SimGateIoBoard) ->
         hardware.close()
 
 
-def test_config_refuses_half_a_board() -> None:
+def test_config_refuses_half_a_board(gate_config: GateConfig) -> None:
     with pytest.raises(ConfigError) as caught:
-        parse_config({"gate": {"site": "s", "gate": "g"}, "io": {"backend": "gateio"}})
+        parse_config(gate_config(site="s", io={"backend": "gateio"}))
     assert 'io.backend: "gateio" needs relay.backend "gateio"' in str(caught.value)
     with pytest.raises(ConfigError) as caught:
         parse_config(
-            {
-                "gate": {"site": "s", "gate": "g"},
-                "relay": {"backend": "gateio"},
-                "io": {"backend": "gateio", "presence_line": 4},
-            }
+            gate_config(
+                site="s",
+                relay={"backend": "gateio"},
+                io={"backend": "gateio", "presence_line": 4},
+            )
         )
     assert "relay.port" in str(caught.value) and "io.presence_line" in str(caught.value)
 
