@@ -24,7 +24,7 @@ from edge.sim.rig import SimGate, render_code_frames
 from edge.sim.scenario import FEVER_SKIN_C, NORMAL_SKIN_C
 from edge.wire.documents import telemetry_document
 from edge.wire.schema_files import load_schema
-from tests.gate_support import gate_settings
+from tests.gate_support import GateConfig, gate_settings
 from tests.platform_support import APP_ID, SECRET, ReferencePlatform, resident_id
 
 ELDER = resident_id("15010219400101123")
@@ -181,17 +181,16 @@ def test_a_missing_platform_secret_is_a_config_error(tmp_path: Path) -> None:
     assert caught.value.problems[0].startswith("platform.app_secret_file: cannot read")
 
 
-def test_platform_settings_are_validated_together() -> None:
+def test_platform_settings_are_validated_together(gate_config: GateConfig) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(
-            {
-                "gate": {"site": "t", "gate": "g"},
-                "platform": {
+            gate_config(
+                platform={
                     "routes": [{"id_prefix": "15x", "url": "ftp://x"}, {"id_prefix": "11"}],
                     "code_prefixes": ["PLT1:", ""],
                     "fallback": "maybe",
                 },
-            }
+            )
         )
     problems = caught.value.problems
     assert (
@@ -204,13 +203,12 @@ def test_platform_settings_are_validated_together() -> None:
     assert any(p.startswith("platform.code_prefixes: an empty prefix") for p in problems)
     with pytest.raises(ConfigError) as caught:
         parse_config(
-            {
-                "gate": {"site": "t", "gate": "g"},
-                "platform": {
+            gate_config(
+                platform={
                     "routes": [{"id_prefix": "15", "url": "http://p"}],
                     "code_prefixes": ["P"],
                 },
-            }
+            )
         )
     assert caught.value.problems == [
         "platform.app_id: required when a platform url or route is set",
