@@ -88,9 +88,10 @@ def test_doctor_names_the_missing_trust_list_then_passes_once_it_is_in_place(
         events.close()
 
 
-def test_doctor_reports_an_invalid_configuration_with_the_same_validation(tmp_path: Path) -> None:
-    config = tmp_path / "gate.toml"
-    config.write_text('[gate]\nsite = "s"\ngate = "g"\n[policy]\nfever_threshold_c = 99\n')
+def test_doctor_reports_an_invalid_configuration_with_the_same_validation(
+    gate_config: GateConfig,
+) -> None:
+    config = gate_config.file(site="s", policy={"fever_threshold_c": 99})
     code, report, _ = _doctor(config)
     assert code == 1 and report["failed"] == ["config"]
     checks = report["checks"]

@@ -14,8 +14,8 @@ from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.formats import gate_verifiers
 from edge.sim.credentials import SimCredentials
-from edge.sim.scenario import demo_gate_settings
 from tests.dcc_support import NOW, World, make_signer
+from tests.gate_support import GateConfig
 
 # Loaded by `gate-edge run` for a gate with no platform, DCC off, simulated hardware and no
 # EU signer in its trust list, they would only cost memory.
@@ -49,29 +49,10 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 
-def _write_config(tmp: Path, *, dcc: bool) -> Path:
-    creds = SimCredentials.generate()
-    state = tmp / "state"
-    root = creds.write(state, SystemClock().now(), with_signer=False)
-    settings = demo_gate_settings("g1", "warning", state, root, None)
-    lines = []
-    settings.setdefault("credentials", {})["dcc"] = {"enabled": dcc}
-    for table, values in settings.items():
-        for key, value in _flatten(values):
-            lines.append(f"{table}.{key} = {json.dumps(value)}")
-    path = tmp / "gate.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def _flatten(values: dict[str, object], prefix: str = "") -> list[tuple[str, object]]:
-    out: list[tuple[str, object]] = []
-    for key, value in values.items():
-        if isinstance(value, dict):
-            out.extend(_flatten(value, f"{prefix}{key}."))
-        else:
-            out.append((f"{prefix}{key}", value))
-    return out
+def _write_config(directory: Path, *, dcc: bool) -> Path:
+    state = directory / "state"
+    root = SimCredentials.generate().write(state, SystemClock().now(), with_signer=False)
+    return GateConfig(directory).file(root=root, gate="g1", credentials={"dcc": {"enabled": dcc}})
 
 
 def _modules_of_run(config: Path) -> list[str]:
