@@ -3,7 +3,6 @@ failure names its cause and a fix."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +14,7 @@ from edge.doctor.report import CheckResult
 from edge.wire.idcard import normalise_id
 from tests.gate_support import GateConfig
 from tests.platform_support import APP_ID, SECRET, ReferencePlatform
+from tests.waiting import free_port
 
 
 class SkewedClock(SystemClock):
@@ -77,9 +77,7 @@ def test_a_wrong_secret_fails_the_doctor_with_its_cause(
 
 
 def test_a_stopped_platform_is_refused(gate_config: GateConfig) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    url = f"http://127.0.0.1:{free_port()}"
     results = check_platforms(_config(gate_config, url), SystemClock())
     assert [(r.name, r.status) for r in results] == [("platform.reach", "fail")]
     assert "refused" in results[0].detail and "port" in results[0].fix

@@ -28,6 +28,7 @@ from edge.wire.schema_files import load_schema
 from edge.wire.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC, GateTopics
 from tests.broker import Broker, Subscriber, free_port
 from tests.gate_support import GateConfig
+from tests.waiting import wait_until
 
 
 def test_events_test_delivers_and_exits_zero(
@@ -219,12 +220,7 @@ class _Service:
         self.publisher.start()
 
     def wait(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)
-        return True
+        return wait_until(predicate, timeout)
 
     def stop(self) -> None:
         self.publisher.stop()

@@ -4,7 +4,6 @@ online, a card during a person-code match is the match's document, events name t
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from edge.wire.documents import telemetry_document
 from edge.wire.schema_files import load_schema
 from tests.gate_support import GateConfig, gate_settings
 from tests.platform_support import APP_ID, SECRET, ReferencePlatform, resident_id
+from tests.waiting import free_port
 
 ELDER = resident_id("15010219400101123")
 RED_HOLDER = resident_id("15010219600101456")
@@ -220,9 +220,7 @@ def test_platform_settings_are_validated_together(gate_config: GateConfig) -> No
 def test_a_dead_platform_opens_the_breaker_and_shows_on_status_and_telemetry(
     tmp_path: Path,
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"  # nothing listens once closed
+    dead = f"http://127.0.0.1:{free_port()}"
     made = PlatformRig(tmp_path, dead)
     made.service.start()
     try:

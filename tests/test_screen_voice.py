@@ -22,6 +22,7 @@ from edge.screen.settings import VoiceSettings
 from edge.screen.view import Moment
 from edge.screen.voice import VoicePlayer, prompt_key, volume_now
 from tests.test_screen_feed import record
+from tests.waiting import wait_until as _wait
 
 CATALOGUES = load_catalogues(["mn-Mong", "zh", "en"])
 
@@ -81,13 +82,6 @@ def _player(audio: object, faults: list[str], settings: VoiceSettings | None = N
         on_fault=faults.append,
         on_recover=lambda: faults.append("cleared"),
     )
-
-
-def _wait(condition: object, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition() and time.monotonic() < deadline:  # type: ignore[operator]
-        time.sleep(0.01)
-    return bool(condition())  # type: ignore[operator]
 
 
 def test_a_busy_speaker_never_holds_up_the_controller() -> None:
