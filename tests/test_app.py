@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from edge.sim.scenario import NORMAL_SKIN_C
 from edge.wire.documents import telemetry_document
 from edge.wire.schema_files import load_schema
 from tests.gate_support import GateConfig, gate_settings
+from tests.waiting import wait_until
 
 
 def test_clock_before_2026_is_unusable() -> None:
@@ -187,10 +187,7 @@ def test_open_once_while_busy_is_refused_with_an_event(rig: Rig) -> None:
     rig.service.commands.open_once(
         "operator-1", "cmd-busy-1"
     )  # nobody in front: waits for a temperature
-    deadline = time.monotonic() + 5
-    while rig.service.controller.status().state.name == "IDLE":
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    assert wait_until(lambda: rig.service.controller.status().state.name != "IDLE", 5)
     rig.service.commands.open_once("operator-2", "cmd-busy-2")
     events = [json.loads(entry.payload) for entry in rig.service.outbox.pending()]
     refused = [e for e in events if e["reasons"] == ["gate_busy"]]

@@ -22,6 +22,7 @@ from edge.drivers.io import GateIo
 from edge.drivers.settings import IoSettings, RelaySettings
 from edge.ports import GateRelay
 from tests.gate_support import GateConfig
+from tests.waiting import wait_until
 
 RELAY_LINE = 17
 PASSAGE_LINE = 27
@@ -169,9 +170,7 @@ def drive_after_open(chip: FakeChip, steps: list[tuple[int, bool, float]]) -> th
     """Once the command has requested its lines, drive (line, level) and hold for seconds."""
 
     def run() -> None:
-        deadline = time.monotonic() + 10
-        while not chip.requests and time.monotonic() < deadline:
-            time.sleep(0.005)
+        wait_until(lambda: bool(chip.requests), 10)
         request = chip.requests[0]
         time.sleep(0.1)
         for line, active, hold_s in steps:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from edge.clock import SystemClock
@@ -15,6 +14,7 @@ from edge.mqtt.settings import MqttSettings
 from edge.service.supervisor import WorkerSupervisor
 from edge.storage.outbox import Outbox, OutboxEntry
 from tests.broker import Broker, Subscriber
+from tests.waiting import wait_until
 
 EVENTS = "gates/s1/g1/events"
 
@@ -89,10 +89,7 @@ def test_a_failing_callback_does_not_end_the_network_loop(
         assert "on_publish: RuntimeError" in publisher.faults()[NETWORK_FAULT]
         # The event whose acknowledgement failed stays stored and goes again (at least once);
         # the other is deleted once its PUBACK is handled, which may come after its delivery.
-        deadline = time.monotonic() + 10.0
-        while outbox.depth() != 1 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert outbox.depth() == 1
+        assert wait_until(lambda: outbox.depth() == 1, 10.0)
     finally:
         publisher.stop()
         sub.close()

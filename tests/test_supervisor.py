@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import time
 
 import pytest
 
@@ -15,6 +14,7 @@ from edge.scan.result import ScanResult
 from edge.scan.settings import ScanSettings
 from edge.service.supervisor import WorkerSupervisor
 from tests.test_mqtt_control import FakeStatus
+from tests.waiting import wait_until
 
 
 class FakeWorker:
@@ -175,10 +175,7 @@ def test_a_dead_scan_thread_is_started_again_and_reads_on() -> None:
     loop.start()
     try:
         lines.put(_ThreadKiller())
-        deadline = time.monotonic() + 10
-        while loop.alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert not loop.alive()
+        assert wait_until(lambda: not loop.alive(), 10)
         assert supervisor.check() == ["scan"]
         assert loop.alive()
         lines.put("HC1:after")
