@@ -181,7 +181,7 @@ def test_the_service_restarts_a_dead_control_worker_and_shows_it_on_the_status(
         _publish(mqtt_broker, [("gates/s1/g1/cmd/open-once", command, False)])
         assert status.wait_for(
             lambda msgs: any(
-                "worker-mqtt-control" in json.loads(p).get("faults", {}) for _, p, _ in msgs
+                "worker_mqtt_control" in json.loads(p).get("faults", {}) for _, p, _ in msgs
             )
         ), "a dead worker must show on the status while it is restarted"
         run.genuine_open_once("op-3")

@@ -254,14 +254,14 @@ def test_a_dead_control_worker_is_restarted_by_its_supervisor(gate: Gate) -> Non
     # Messages arriving while the worker is down wait for the restarted one.
     gate.wire.send("gates/s1/g1/cmd/refresh-trust", _cmd(gate.clock, "refresh-trust"))
     assert supervisor.check() == []
-    assert "restarting" in gate.status.faults["worker-mqtt-control"]
+    assert "restarting" in gate.status.faults["worker_mqtt_control"]
     clock.advance(1.0)
     assert supervisor.check() == ["mqtt-control"]
     assert gate.handler.wait_for(1) and gate.handler.calls == ["refresh-trust"]
     gate.genuine_command("open-once")
     clock.advance(5.0)
     supervisor.check()
-    assert "worker-mqtt-control" not in gate.status.faults
+    assert "worker_mqtt_control" not in gate.status.faults
     assert supervisor.restarts("mqtt-control") == 1
 
 
