@@ -17,7 +17,7 @@ from edge.app.config import Config, parse_config
 from edge.app.gate import GateService
 from edge.clock import SystemClock
 from edge.core.records import DecisionRecord
-from edge.mqtt.control import CONTROL_THREAD
+from edge.faults import Fault
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
@@ -118,7 +118,7 @@ class Run:
         control, publisher = self.service.control, self.service.publisher
         assert control is not None and publisher is not None
         assert control.worker_alive()
-        assert CONTROL_THREAD not in publisher.faults()
+        assert Fault.MQTT_CONTROL not in publisher.faults()
         assert self.service.workers.restarts("mqtt-control") == 0
         # The refused documents are shown; the gate's own lists stay in force.
         assert self.service.trust.status()["trust_list_version"] == 1

@@ -17,7 +17,8 @@ from edge.clock import FakeClock
 from edge.credentials.trust.signed_document import open_document
 from edge.credentials.trust.trustlist import IssuerKey, build_denylist, build_trust_list
 from edge.errors import CommandError, TrustListError
-from edge.mqtt.control import CONTROL_THREAD, ControlPlane
+from edge.faults import Fault
+from edge.mqtt.control import ControlPlane
 from edge.mqtt.settings import MqttSettings
 from edge.mqtt.subscriptions import MessageHandler
 from edge.service.supervisor import WorkerSupervisor
@@ -162,7 +163,7 @@ def test_field_poison_leaves_the_control_plane_working(gate: Gate) -> None:
     gate.genuine_trust_update("trust/denylist")
     assert gate.plane.worker_alive()
     assert gate.handler.calls[0].startswith("open-once:")
-    assert CONTROL_THREAD not in gate.status.faults
+    assert Fault.MQTT_CONTROL not in gate.status.faults
 
 
 def test_arbitrary_bytes_on_each_command_topic(gate: Gate) -> None:
@@ -232,11 +233,11 @@ def test_an_unforeseen_handler_error_is_reported_and_the_next_command_still_runs
 ) -> None:
     gate.handler.crash = RuntimeError("handler bug")
     gate.wire.send("gates/s1/g1/cmd/open-once", _cmd(gate.clock))
-    assert _wait(lambda: CONTROL_THREAD in gate.status.faults)
-    assert "RuntimeError" in gate.status.faults[CONTROL_THREAD]
+    assert _wait(lambda: Fault.MQTT_CONTROL in gate.status.faults)
+    assert "RuntimeError" in gate.status.faults[Fault.MQTT_CONTROL]
     gate.genuine_command("open-once")
     assert gate.plane.worker_alive()
-    assert CONTROL_THREAD not in gate.status.faults
+    assert Fault.MQTT_CONTROL not in gate.status.faults
 
 
 class _ThreadKiller(BaseException):
