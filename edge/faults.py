@@ -256,7 +256,7 @@ class Fault(StrEnum):
             "a trust list or denylist file in the state directory was refused at start or at "
             "`refresh-trust` (bad signature, rollback, unreadable); the last good list stays"
         ),
-        "`ge trust show` the file; copy a good one and send `refresh-trust`",
+        "`ge doctor` checks the files; copy a good one in and send `refresh-trust`",
     )
     CONFIG = (
         "config",

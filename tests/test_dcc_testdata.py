@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import pytest
 
+from central.cli import main as central
 from central.gateway import import_gateway_trust_list
 from central.keys import generate_private_key, private_key_pem, public_key_pem
 from edge.cli import main
@@ -372,7 +373,7 @@ def test_cli_trust_build_and_verify_at_the_validation_clock(
         trust = tmp_path / "trust.json"
         build = ["trust", "build", "--root-key", str(tmp_path / "root.key.pem")]
         build += ["--dsc", str(tmp_path / "dsc.der"), "--version", "1", "--out", str(trust)]
-        assert main(build) == 0
+        assert central(build) == 0
         capsys.readouterr()
         at = case.context.get("VALIDATIONCLOCK") or case.context["validationClockInstant"]
         verify = ["verify", "--trust", str(trust), "--root", str(tmp_path / "root.pub.pem")]
