@@ -102,7 +102,7 @@ def test_retained_trust_update_is_verified_installed_or_refused(
             gate.creds.root, issuers, version=2, issued_at=now, expires_at=now + 86400
         )
         _publish(mqtt_broker, TRUST_LIST_TOPIC, v2, retain=True)
-        assert _wait(lambda: gate.service.trust.status()["trust_list_version"] == 2)
+        assert _wait(lambda: gate.service.trust.health(7).trust_list.version == 2)
         code = issue_code("CN-440000", private_key_pem(newcomer), "green", now)
         assert gate.service.verifier.verify(code).valid
 
@@ -112,7 +112,7 @@ def test_retained_trust_update_is_verified_installed_or_refused(
         assert status.wait_for(
             lambda msgs: any("trust_list" in json.loads(p).get("faults", {}) for _, p, _ in msgs)
         ), "a refused trust list must show on the status topic"
-        assert gate.service.trust.status()["trust_list_version"] == 2  # last good one stays
+        assert gate.service.trust.health(7).trust_list.version == 2  # last good one stays
     finally:
         status.close()
 

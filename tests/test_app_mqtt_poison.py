@@ -121,7 +121,7 @@ class Run:
         assert Fault.MQTT_CONTROL not in publisher.faults()
         assert self.service.workers.restarts("mqtt-control") == 0
         # The refused documents are shown; the gate's own lists stay in force.
-        assert self.service.trust.status()["trust_list_version"] == 1
+        assert self.service.trust.health(7).trust_list.version == 1
 
 
 def test_poisoned_gate_still_opens_for_a_signed_command_and_again_after_a_restart(

@@ -615,18 +615,21 @@ def test_close_releases_relay_and_switches_indicators_off() -> None:
 
 def test_a_fault_that_hit_one_presentation_is_remembered_for_the_status_topic() -> None:
     rig = identity_rig()
+    shown: list[dict[str, str]] = []
+    rig.controller.watch_faults(shown.append)
     rig.lines.fail = True
     rig.scan(green())
     assert rig.decisions() == [("deny", ("document_reader_fault",))]
     assert rig.controller.faults == {}  # not latched: the next person may succeed
-    recent = rig.controller.recent_faults
+    recent = shown[-1]
     assert list(recent) == ["document_reader_fault"]
     assert (
         recent["document_reader_fault"].startswith("at 20")
         and "OSError" in recent["document_reader_fault"]
     )
     rig.clock.advance(301.0)
-    assert rig.controller.recent_faults == {}
+    rig.controller.expire_faults()
+    assert shown[-1] == {}
 
 
 def test_every_measurement_of_the_presentation_is_in_its_event() -> None:

@@ -134,14 +134,17 @@ class Gate:
             document = build_trust_list(
                 self.creds.root, issuers, version=version, issued_at=now, expires_at=now + 86400
             )
-            field = "trust_list_version"
+            kind = "trust_list"
         else:
             document = build_denylist(
                 self.creds.root, [], [], version=version, issued_at=now, expires_at=now + 86400
             )
-            field = "denylist_version"
+            kind = "denylist"
         self.wire.send(topic, document, retain=True)
-        assert _wait(lambda: self.trust.status()[field] == version), f"genuine {topic} refused"
+        health = self.trust.health
+        assert _wait(lambda: getattr(health(7), kind).version == version), (
+            f"genuine {topic} refused"
+        )
 
     def close(self) -> None:
         self.plane.stop()

@@ -107,8 +107,8 @@ def test_the_loader_keeps_the_last_good_lists_whatever_the_files_hold(
         deny_path.write_bytes(deny)
         store.load()
         assert len(store.problems) == 2
-        status = store.status()
-        assert (status["trust_list_version"], status["denylist_version"]) == (1, 1)
+        health = store.health(7)
+        assert (health.trust_list.version, health.denylist.version) == (1, 1)
         trust_path.write_bytes(good_trust)
         deny_path.write_bytes(good_deny)
         store.load()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,6 @@ def test_stops_run_newest_first_and_a_failing_stop_never_skips_the_rest(
     lifecycle.started("a", lambda: stopped.append("a"))
     lifecycle.started("b", broken)
     lifecycle.started("c", lambda: stopped.append("c"))
-    assert lifecycle.names() == ("c", "b", "a")
     with caplog.at_level(logging.ERROR):
         assert lifecycle.stop_all() == ("b",)
     assert stopped == ["c", "b", "a"]
@@ -60,13 +60,25 @@ def _open_files(directory: Path) -> list[str]:
     return found
 
 
-def test_the_service_stops_what_it_started_in_reverse_order(tmp_path: Path) -> None:
+def test_the_service_stops_what_it_started_in_reverse_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stopped: list[str] = []
+    record = Lifecycle.started
+
+    def traced(lifecycle: Lifecycle, name: str, stop: Callable[[], object]) -> None:
+        def stop_and_note() -> object:
+            stopped.append(name)
+            return stop()
+
+        record(lifecycle, name, stop_and_note)
+
+    monkeypatch.setattr(Lifecycle, "started", traced)
     sim, raw = _gate(tmp_path)
     service = GateService(parse_config(raw), sim.hardware)
-    stores = ("outbox", "decisions log", "anti-passback ledger")
-    assert service.stopping_order() == (*stores, "hardware")
     service.start()
-    assert service.stopping_order() == (
+    assert service.stop() == 0
+    assert stopped == [
         "watchdog",
         "supervisor",
         "worker supervision",
@@ -74,11 +86,11 @@ def test_the_service_stops_what_it_started_in_reverse_order(tmp_path: Path) -> N
         "scan",
         "gate controller",
         "relay",
-        *stores,
-        "hardware",
-    )
-    service.stop()
-    assert service.stopping_order() == ("hardware",)
+        "outbox",
+        "decisions log",
+        "anti-passback ledger",
+    ]
+    assert _open_files(tmp_path / "state") == []
 
 
 def test_a_failing_stop_still_releases_the_relay_and_closes_the_stores(

@@ -313,10 +313,6 @@ class GateService:
         self._guarded("hardware", self.hardware.close)
         return self._exit_code
 
-    def stopping_order(self) -> tuple[str, ...]:
-        """What stop() would stop now, in its order (the hardware comes last)."""
-        return (*self._lifecycle.names(), "hardware")
-
     def _guarded(self, name: str, action: Callable[[], object]) -> None:
         try:
             action()

@@ -157,11 +157,6 @@ class GateController:
         """Active faults: reason -> detail."""
         return self._faults.active()
 
-    @property
-    def recent_faults(self) -> dict[str, str]:
-        """Faults that hit single presentations in the last few minutes (not latched)."""
-        return self._faults.recent()
-
     def status(self) -> ControllerStatus:
         """A snapshot of state, faults and counters."""
         faults = self._faults.active()
