@@ -17,6 +17,12 @@ FaultShown = Literal["latched", "status", "presentation"]
 """Where a fault shows: latched on the controller (and denies what it blocks), on the status
 topic only (the gate keeps deciding), or announced for one presentation only."""
 
+_UPDATE_REFUSED = (
+    "an update from central was refused (bad signature, not newer, expired); the last good list "
+    "stays in use",
+    "ask central to publish a correct, newer list",
+)
+
 
 class Fault(StrEnum):
     """One entry of the fault catalogue: its published name, where it shows, what it blocks, how
@@ -217,28 +223,8 @@ class Fault(StrEnum):
             "release that becomes ready clears it"
         ),
     )
-    TRUST_LIST = (
-        "trust_list",
-        "status",
-        "nothing",
-        "automatic",
-        (
-            "an update from central was refused (bad signature, not newer, expired); the last "
-            "good list stays in use"
-        ),
-        "ask central to publish a correct, newer list",
-    )
-    DENYLIST = (
-        "denylist",
-        "status",
-        "nothing",
-        "automatic",
-        (
-            "an update from central was refused (bad signature, not newer, expired); the last "
-            "good list stays in use"
-        ),
-        "ask central to publish a correct, newer list",
-    )
+    TRUST_LIST = ("trust_list", "status", "nothing", "automatic", *_UPDATE_REFUSED)
+    DENYLIST = ("denylist", "status", "nothing", "automatic", *_UPDATE_REFUSED)
     COMMAND_KEY = (
         "command_key",
         "status",
