@@ -30,11 +30,10 @@ from edge.credentials.common import cbor
 from edge.credentials.common.base45 import b45decode
 from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
 from edge.credentials.common.inflate import bounded_inflate
-from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import parse_dcc_claims
 from edge.credentials.dcc.cose import parse_dcc_sign1
 from edge.credentials.dcc.envelope import unprefix
-from edge.credentials.dcc.verifier import DecodedDcc, find_signer
+from edge.credentials.dcc.verifier import DccVerifier, DecodedDcc, find_signer
 from edge.credentials.trust.dsc import DocumentSigner, certificate_ders, dsc_kid, parse_dsc
 from edge.credentials.trust.trustlist import TrustList
 from edge.errors import GateEdgeError

@@ -17,8 +17,8 @@ from central.issue import issue_code
 from central.keys import generate_private_key, private_key_pem, public_key_pem
 from edge.cli import main
 from edge.clock import FakeClock
-from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import uci_hash
+from edge.credentials.dcc.verifier import DccVerifier
 from edge.credentials.formats import gate_verifiers
 from edge.credentials.trust.dsc import dsc_kid, parse_dsc
 from edge.credentials.trust.root import load_root_public_key
