@@ -129,6 +129,8 @@ def test_clear_fault_lifts_a_relay_fault_and_restarts_for_an_unopened_device(rig
     rig.sim.person_arrives(NORMAL_SKIN_C)
     rig.service.commands.open_once("operator-1", "cmd-4")
     assert rig.wait_decision().reasons == ("relay_fault",)
+    rig.service.commands.clear_fault("relay", "cmd-5a")  # only the published name lifts it
+    assert "relay_fault" in rig.service.controller.faults
     rig.service.commands.clear_fault("relay_fault", "cmd-5")
     assert "relay_fault" not in rig.service.controller.faults
     rig.sim.person_arrives(NORMAL_SKIN_C)
