@@ -17,6 +17,7 @@ from edge.app.verification import read_root_key
 from edge.clock import SystemClock
 from edge.core.records import DecisionRecord
 from edge.errors import ConfigError
+from edge.faults import Fault
 from edge.scan.result import ScanComponent, ScanFault
 from edge.service.clockguard import EARLIEST_PLAUSIBLE_EPOCH, ClockWatch, judge_clock
 from edge.sim.credentials import SimCredentials
@@ -124,18 +125,20 @@ def test_scan_faults_map_to_their_component_and_leave_manual_passes_possible(rig
 
 
 def test_clear_fault_lifts_a_relay_fault_and_restarts_for_an_unopened_device(rig: Rig) -> None:
-    rig.service.controller.report_fault("relay", "pulse failed: board not answering")
+    rig.service.controller.report_fault(Fault.RELAY_FAULT, "pulse failed: board not answering")
     rig.sim.person_arrives(NORMAL_SKIN_C)
     rig.service.commands.open_once("operator-1", "cmd-4")
     assert rig.wait_decision().reasons == ("relay_fault",)
+    rig.service.commands.clear_fault("relay", "cmd-5a")  # only the published name lifts it
+    assert "relay_fault" in rig.service.controller.faults
     rig.service.commands.clear_fault("relay_fault", "cmd-5")
     assert "relay_fault" not in rig.service.controller.faults
     rig.sim.person_arrives(NORMAL_SKIN_C)
     rig.service.commands.open_once("operator-1", "cmd-6")
     assert rig.wait_decision().verdict == "pass"
 
-    rig.service.hardware.faults["document_reader"] = "could not be opened"
-    rig.service.controller.report_fault("document_reader", "could not be opened")
+    rig.service.hardware.faults[Fault.DOCUMENT_READER_FAULT] = "could not be opened"
+    rig.service.controller.report_fault(Fault.DOCUMENT_READER_FAULT, "could not be opened")
     rig.service.commands.clear_fault("document_reader_fault", "cmd-7")
     assert rig.service.wait(2.0)  # asked to stop: systemd restarts it and it opens the reader
     assert rig.service._exit_code == EXIT_RESTART

@@ -16,7 +16,7 @@ from edge.app.config import Config, parse_config
 from edge.app.gate import GateService
 from edge.clock import SystemClock
 from edge.core.records import DecisionRecord
-from edge.mqtt.control import CONTROL_THREAD
+from edge.faults import Fault
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
@@ -117,10 +117,10 @@ class Run:
         control, publisher = self.service.control, self.service.publisher
         assert control is not None and publisher is not None
         assert control.worker_alive()
-        assert CONTROL_THREAD not in publisher.faults()
+        assert Fault.MQTT_CONTROL not in publisher.faults()
         assert self.service.workers.restarts("mqtt-control") == 0
         # The refused documents are shown; the gate's own lists stay in force.
-        assert self.service.trust.status()["trust_list_version"] == 1
+        assert self.service.trust.health(7).trust_list.version == 1
 
 
 def test_poisoned_gate_still_opens_for_a_signed_command_and_again_after_a_restart(
@@ -180,7 +180,7 @@ def test_the_service_restarts_a_dead_control_worker_and_shows_it_on_the_status(
         _publish(mqtt_broker, [("gates/s1/g1/cmd/open-once", command, False)])
         assert status.wait_for(
             lambda msgs: any(
-                "worker-mqtt-control" in json.loads(p).get("faults", {}) for _, p, _ in msgs
+                "worker_mqtt_control" in json.loads(p).get("faults", {}) for _, p, _ in msgs
             )
         ), "a dead worker must show on the status while it is restarted"
         run.genuine_open_once("op-3")

@@ -33,6 +33,7 @@ from edge.drivers.gateio_frames import (
 )
 from edge.drivers.gateio_link import GateIoError
 from edge.errors import ConfigError, RelayError
+from edge.faults import Fault
 from edge.sim.gateio_board import SimGateIoBoard, load_firmware
 from tests.gate_support import GateConfig
 from tests.waiting import wait_until
@@ -253,24 +254,24 @@ def test_inputs_and_indicators(sim: SimGateIoBoard, host: GateIoBoard) -> None:
 
 
 def test_unplug_is_a_fault_and_replug_recovers(sim: SimGateIoBoard, host: GateIoBoard) -> None:
-    faults: dict[str, str] = {}
+    faults: dict[Fault, str] = {}
 
-    def clear(component: str) -> None:
-        faults.pop(component, None)
+    def clear(fault: Fault) -> None:
+        faults.pop(fault, None)
 
     host.attach_faults(faults.__setitem__, clear)
     host.relay.pulse(2000)
     sim.unplug()
     assert not relay_on(sim)
-    assert wait_until(lambda: "gateio" in faults)
+    assert wait_until(lambda: Fault.GATEIO_FAULT in faults)
     with pytest.raises(RelayError):
         host.relay.pulse(300)
     host.gate_io()
-    faults["relay"] = "pulse failed"  # what the controller latched during the outage
-    faults["indicator"] = "lamp failed"
+    faults[Fault.RELAY_FAULT] = "pulse failed"  # what the controller latched during the outage
+    faults[Fault.INDICATOR_FAULT] = "lamp failed"
     sim.plug()
-    assert wait_until(lambda: "gateio" not in faults)
-    assert "relay" not in faults and "indicator" not in faults
+    assert wait_until(lambda: Fault.GATEIO_FAULT not in faults)
+    assert Fault.RELAY_FAULT not in faults and Fault.INDICATOR_FAULT not in faults
     assert host.fault is None
     host.relay.pulse(300)
     assert sim.io.relay is True
@@ -330,7 +331,7 @@ def test_configured_gate_uses_the_board_for_relay_and_io(
         )
     )
     hardware = open_hardware(config, SystemClock())
-    faults: list[tuple[str, str]] = []
+    faults: list[tuple[Fault, str]] = []
     try:
         assert isinstance(hardware.relay, GateIoRelay)
         hardware.attach_faults(lambda part, detail: faults.append((part, detail)), print)
@@ -339,7 +340,7 @@ def test_configured_gate_uses_the_board_for_relay_and_io(
         assert relay_on(sim)
         sim.unplug()
         assert wait_until(lambda: bool(faults))
-        assert faults[0][0] == "gateio"
+        assert faults[0][0] is Fault.GATEIO_FAULT
     finally:
         hardware.close()
 

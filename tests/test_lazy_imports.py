@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from edge.clock import SystemClock
-from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.settings import DccSettings
+from edge.credentials.dcc.verifier import DccVerifier
 from edge.credentials.formats import gate_verifiers
 from edge.sim.credentials import SimCredentials
 from tests.dcc_support import NOW, World, make_signer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,6 @@ def test_stops_run_newest_first_and_a_failing_stop_never_skips_the_rest(
     lifecycle.started("a", lambda: stopped.append("a"))
     lifecycle.started("b", broken)
     lifecycle.started("c", lambda: stopped.append("c"))
-    assert lifecycle.names() == ("c", "b", "a")
     with caplog.at_level(logging.ERROR):
         assert lifecycle.stop_all() == ("b",)
     assert stopped == ["c", "b", "a"]
@@ -59,13 +59,25 @@ def _open_files(directory: Path) -> list[str]:
     return found
 
 
-def test_the_service_stops_what_it_started_in_reverse_order(gate_config: GateConfig) -> None:
+def test_the_service_stops_what_it_started_in_reverse_order(
+    tmp_path: Path, gate_config: GateConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stopped: list[str] = []
+    record = Lifecycle.started
+
+    def traced(lifecycle: Lifecycle, name: str, stop: Callable[[], object]) -> None:
+        def stop_and_note() -> object:
+            stopped.append(name)
+            return stop()
+
+        record(lifecycle, name, stop_and_note)
+
+    monkeypatch.setattr(Lifecycle, "started", traced)
     sim, raw = _gate(gate_config)
     service = GateService(parse_config(raw), sim.hardware)
-    stores = ("outbox", "decisions log", "anti-passback ledger")
-    assert service.stopping_order() == (*stores, "hardware")
     service.start()
-    assert service.stopping_order() == (
+    assert service.stop() == 0
+    assert stopped == [
         "watchdog",
         "supervisor",
         "worker supervision",
@@ -73,11 +85,11 @@ def test_the_service_stops_what_it_started_in_reverse_order(gate_config: GateCon
         "scan",
         "gate controller",
         "relay",
-        *stores,
-        "hardware",
-    )
-    service.stop()
-    assert service.stopping_order() == ("hardware",)
+        "outbox",
+        "decisions log",
+        "anti-passback ledger",
+    ]
+    assert _open_files(tmp_path / "state") == []
 
 
 def test_a_failing_stop_still_releases_the_relay_and_closes_the_stores(

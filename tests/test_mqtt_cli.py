@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import NameOID
 from paho.mqtt import publish
 
+from central.cli import main as central
 from edge.cli import main
 from edge.cli.events_cmd import default_state_dir
 from edge.clock import SystemClock
@@ -147,7 +148,7 @@ def test_command_sign_output_is_accepted_by_the_gate(
         )
     )
     argv = ["command", "sign", "--key", str(key_file), "--site", "s1", "--gate", "g1"]
-    assert main([*argv, "--command", "open-once", "--operator", "op-1"]) == 0
+    assert central([*argv, "--command", "open-once", "--operator", "op-1"]) == 0
     captured = capsys.readouterr()
     assert "gates/s1/g1/cmd/open-once" in captured.err
     command = verify_command(
@@ -161,7 +162,7 @@ def test_command_sign_output_is_accepted_by_the_gate(
         skew_s=60,
     )
     assert command.operator == "op-1"
-    assert main([*argv, "--command", "clear-fault", "--fault", "relay_fault"]) == 0
+    assert central([*argv, "--command", "clear-fault", "--fault", "relay_fault"]) == 0
     clear = verify_command(
         capsys.readouterr().out.strip().encode(),
         key.public_key(),

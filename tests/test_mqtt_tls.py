@@ -150,7 +150,7 @@ def test_events_refused_by_puback_stay_in_the_outbox(tmp_path: Path, mtls_broker
         assert not publisher.wait_drained(1.5)
         assert publisher.refused >= 5
         assert outbox.depth() == 5
-        assert "publish-refused" in publisher.faults()
+        assert "publish_refused" in publisher.faults()
         publisher.stop()
 
 

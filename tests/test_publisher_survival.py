@@ -7,8 +7,7 @@ from pathlib import Path
 
 from edge.clock import SystemClock
 from edge.events import GateEvent
-from edge.mqtt.connection import NETWORK_FAULT
-from edge.mqtt.dispatcher import DISPATCH_THREAD
+from edge.faults import Fault
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.service.supervisor import WorkerSupervisor
@@ -64,7 +63,7 @@ def test_the_dispatcher_reports_an_unforeseen_error_and_keeps_delivering(
         outbox.emit(GateEvent(kind="test", detail="two"))
         assert sub.wait_for(lambda m: len(m) >= 2)
         assert _events(sub)[:2] == ["one", "two"]
-        assert DISPATCH_THREAD not in publisher.faults()  # cleared by the next good round
+        assert Fault.MQTT_OUTBOX not in publisher.faults()  # cleared by the next good round
     finally:
         publisher.stop()
         sub.close()
@@ -86,7 +85,7 @@ def test_a_failing_callback_does_not_end_the_network_loop(
         assert sub.wait_for(lambda m: len(m) >= 2)
         assert publisher.network_alive()
         assert supervisor.check() == []
-        assert "on_publish: RuntimeError" in publisher.faults()[NETWORK_FAULT]
+        assert "on_publish: RuntimeError" in publisher.faults()[Fault.MQTT_NETWORK]
         # The event whose acknowledgement failed stays stored and goes again (at least once);
         # the other is deleted once its PUBACK is handled, which may come after its delivery.
         assert wait_until(lambda: outbox.depth() == 1, 10.0)

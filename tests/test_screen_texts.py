@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from edge.app.config import parse_config
 from edge.app.configcheck import machine_problems
 from edge.clock import FakeClock
-from edge.core.faults import Fault
 from edge.errors import ConfigError
+from edge.faults import Fault
 from edge.reasons import Reason
 from edge.screen.audio import PromptLog
 from edge.screen.catalogue import (
@@ -73,7 +73,7 @@ def test_mongolian_is_written_in_the_traditional_script() -> None:
 def test_a_deny_reason_given_as_fault_and_an_unknown_one_have_texts() -> None:
     zh = load_catalogues(["zh"])["zh"]
     assert zh.reason("relay_fault") == zh.fault("relay_fault")
-    assert zh.reason("worker-scan") == zh.fault("worker-<name>")
+    assert zh.reason("worker_scan") == zh.fault("worker_<name>")
     assert zh.reason("no_such_reason") == zh.state("deny")
     assert zh.fault("no_such_fault") == zh.state("out_of_service")
 

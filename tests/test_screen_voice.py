@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from edge.clock import FakeClock
-from edge.core.faults import Fault, faults_blocking
+from edge.core.faults import faults_blocking
 from edge.core.records import GateState
+from edge.faults import Fault
 from edge.screen.audio import AudioError, CommandAudioOut, Prompt, PromptLog, render_espeak, scaled
 from edge.screen.catalogue import load_catalogues
 from edge.screen.settings import VoiceSettings
@@ -38,8 +39,8 @@ def test_the_moments_that_speak() -> None:
     assert prompt_key("reading", passed) == "states.pass"
     broken = Moment(GateState.IDLE, None, ("storage_fault",))
     assert prompt_key("idle", broken) == "states.out_of_service"
-    worker = Moment(GateState.DECISION, record(reasons=("worker-scan",)), ())
-    assert prompt_key("reading", worker) == "faults.worker-<name>"
+    worker = Moment(GateState.DECISION, record(reasons=("worker_scan",)), ())
+    assert prompt_key("reading", worker) == "faults.worker_<name>"
 
 
 def test_quiet_hours_wrap_midnight() -> None:

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from central.cli import main as central
 from central.keys import generate_private_key, public_key_pem
 from edge.cli import build_parser, main
 from edge.clock import SystemClock
@@ -88,7 +89,7 @@ def test_trust_show_prints_iso_times_beside_epochs(
     creds = SimCredentials.generate()
     root = creds.write(tmp_path, 1_767_225_660.0)
     argv = ["trust", "show", "--root", str(root), "--at", "1767225600"]
-    assert main([*argv, str(tmp_path / "trust-list.json")]) == 0
+    assert central([*argv, str(tmp_path / "trust-list.json")]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["issued_at"] == 1_767_225_600
     assert summary["issued_at_iso"] == "2026-01-01T00:00:00Z"

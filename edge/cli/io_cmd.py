@@ -17,8 +17,6 @@ from edge.drivers.relay_pulse import PulsedRelay, clamp_pulse_ms, install_releas
 from edge.errors import GateEdgeError
 from edge.ports import DigitalInput, GateRelay
 
-__all__ = ["describe_relay", "register"]
-
 # Extra time allowed for the pulse timer to release after the planned end of the pulse.
 RELEASE_GRACE_S = 1.0
 WATCH_POLL_S = 0.005

@@ -45,6 +45,7 @@ from edge.core.steps import GateDevices, PresentationSteps, to_ms
 from edge.core.worker import SingleFlight
 from edge.credentials.result import VerificationResult
 from edge.events import EventSink
+from edge.faults import Fault
 from edge.thermo.reading import TemperatureReading
 
 log = logging.getLogger(__name__)
@@ -123,18 +124,18 @@ class GateController:
 
     # ---- faults and status ----------------------------------------------------------------
 
-    def report_fault(self, component: str, detail: str) -> None:
-        """Latch a fault: every presentation is denied with "<component>_fault" until cleared."""
-        self._faults.report(component, detail)
+    def report_fault(self, fault: Fault, detail: str) -> None:
+        """Latch a fault: the presentations it blocks are denied with its name until cleared."""
+        self._faults.report(fault, detail)
 
-    def announce_fault(self, reason: str, detail: str) -> None:
+    def announce_fault(self, reason: Fault, detail: str) -> None:
         """A fault that hit one read, not the gate: a fault event, listed on status for a while,
         never latched."""
         self._faults.announce(reason, detail)
 
-    def clear_fault(self, component: str) -> None:
+    def clear_fault(self, fault: Fault) -> None:
         """Clear a latched fault (emits a fault event with detail "cleared")."""
-        self._faults.clear(component)
+        self._faults.clear(fault)
 
     def watch_faults(self, observer: FaultObserver) -> None:
         """Push what the status should show (latched and recent faults) to `observer`: once
@@ -155,11 +156,6 @@ class GateController:
     def faults(self) -> dict[str, str]:
         """Active faults: reason -> detail."""
         return self._faults.active()
-
-    @property
-    def recent_faults(self) -> dict[str, str]:
-        """Faults that hit single presentations in the last few minutes (not latched)."""
-        return self._faults.recent()
 
     def status(self) -> ControllerStatus:
         """A snapshot of state, faults and counters."""
@@ -234,7 +230,9 @@ class GateController:
         except Exception:
             log.exception("presentation failed; the gate stays shut")
             self._steps.release_relay()
-            self._faults.announce("controller_fault", "presentation aborted by an internal error")
+            self._faults.announce(
+                Fault.CONTROLLER_FAULT, "presentation aborted by an internal error"
+            )
         finally:
             self._steps.indicators_off()
             self._set_state(GateState.IDLE)

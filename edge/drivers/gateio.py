@@ -18,11 +18,11 @@ from edge.drivers.gateio_link import (
 from edge.drivers.io import GateIo
 from edge.drivers.relay_pulse import MAX_PULSE_MS, clamp_pulse_ms
 from edge.errors import DriverError, RelayError
+from edge.faults import Fault
 from edge.ports import FaultClear, FaultReport
 
 log = logging.getLogger(__name__)
 
-FAULT_COMPONENT = "gateio"
 COUNTER_MODULO = 65536
 HEARTBEATS_PER_DEADLINE = 5  # a heartbeat every fifth of the board's deadline
 HEARTBEAT_THREAD = "gateio-heartbeat"
@@ -54,7 +54,7 @@ class GateIoBoard:
     """Owns the link; a heartbeat thread proves the host alive and polls the inputs.
 
     When no heartbeat has succeeded for the board's deadline the board has dropped the relay by
-    itself; the host then reports the fault "gateio" (through attach_faults) and clears it once
+    itself; the host then reports gateio_fault (through attach_faults) and clears it once
     heartbeats are answered again, together with the relay and indicator faults that the outage
     caused in the controller.
     """
@@ -138,7 +138,7 @@ class GateIoBoard:
             self._report, self._clear = report, clear
             fault = self._fault
         if fault is not None:
-            report(FAULT_COMPONENT, fault)
+            report(Fault.GATEIO_FAULT, fault)
 
     def gate_io(self) -> GateIo:
         """The board's inputs and indicators in the shape the controller uses."""
@@ -168,12 +168,12 @@ class GateIoBoard:
 
     # ---- heartbeat -------------------------------------------------------------------------
 
-    def _board_components(self) -> tuple[str, ...]:
+    def _board_faults(self) -> tuple[Fault, ...]:
         """Faults the controller latches for parts on this board: they end with the outage."""
         return (
-            (FAULT_COMPONENT, "relay", "indicator")
+            (Fault.GATEIO_FAULT, Fault.RELAY_FAULT, Fault.INDICATOR_FAULT)
             if self._io_taken
-            else (FAULT_COMPONENT, "relay")
+            else (Fault.GATEIO_FAULT, Fault.RELAY_FAULT)
         )
 
     def _active(self, name: str) -> bool:
@@ -214,8 +214,8 @@ class GateIoBoard:
         if recovered:
             log.warning("gate I/O board answers heartbeats again")
             if clear is not None:
-                for component in self._board_components():
-                    clear(component)
+                for fault in self._board_faults():
+                    clear(fault)
 
     def _lost(self, detail: str) -> None:
         with self._cond:
@@ -229,7 +229,7 @@ class GateIoBoard:
         if is_new:
             log.error("gate I/O board lost: %s", detail)
             if report is not None:
-                report(FAULT_COMPONENT, fault)
+                report(Fault.GATEIO_FAULT, fault)
 
 
 class GateIoRelay:

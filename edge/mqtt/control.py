@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edge.clock import Clock
 from edge.errors import CommandError, GateEdgeError, TrustListError
+from edge.faults import Fault
 from edge.mqtt.settings import MqttSettings
 from edge.storage.replay import ReplayGuard
 from edge.wire.commands import Command, load_command_key, verify_command
@@ -89,7 +90,7 @@ class _Handler(Protocol):
     def __call__(self, topic: str, payload: bytes, *, retain: bool) -> None: ...
 
 
-_TRUST_FAULTS = {TRUST_LIST_TOPIC: "trust-list", DENYLIST_TOPIC: "denylist"}
+_TRUST_FAULTS = {TRUST_LIST_TOPIC: Fault.TRUST_LIST, DENYLIST_TOPIC: Fault.DENYLIST}
 
 
 class ControlPlane:
@@ -120,7 +121,7 @@ class ControlPlane:
                 self._key = load_command_key(settings.command_public_key)
             except CommandError as exc:
                 self._key_problem = str(exc)
-                status.set_fault("command-key", str(exc))
+                status.set_fault(Fault.COMMAND_KEY, str(exc))
         retain_s = settings.command_max_ttl_s + 2 * settings.command_clock_skew_s
         self._replay = ReplayGuard(Path(state_dir) / "commands.db", retain_s)
         self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
@@ -220,15 +221,17 @@ class ControlPlane:
 
     def handle_safely(self, topic: str, payload: bytes) -> str:
         """handle(), but an unforeseen error is logged and shown on the status as the fault
-        "mqtt-control" (cleared by the next message handled) instead of propagating: no
+        mqtt_control (cleared by the next message handled) instead of propagating: no
         message, however malformed, may stop the control plane."""
         try:
             outcome = self.handle(topic, payload)
         except Exception as exc:
             log.exception("control message on %s failed", topic[:200])
-            self._report(CONTROL_THREAD, f"message on {topic[:120]} failed: {type(exc).__name__}")
+            self._report(
+                Fault.MQTT_CONTROL, f"message on {topic[:120]} failed: {type(exc).__name__}"
+            )
             return f"failed: {type(exc).__name__}"
-        self._report(CONTROL_THREAD, None)
+        self._report(Fault.MQTT_CONTROL, None)
         return outcome
 
     def _report(self, fault: str, detail: str | None) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from edge.clock import Clock
 from edge.errors import GateEdgeError
+from edge.faults import Fault
 from edge.mqtt.publisher import EventPublisher
 from edge.storage.outbox import Outbox
 from edge.wire.documents import encode, telemetry_document
@@ -93,6 +94,8 @@ class TelemetryPublisher:
                 log.warning("telemetry not published: %s", exc)
             except Exception as exc:
                 log.exception("telemetry provider failed")
-                self._publisher.set_fault(TELEMETRY_THREAD, f"sample failed: {type(exc).__name__}")
+                self._publisher.set_fault(
+                    Fault.MQTT_TELEMETRY, f"sample failed: {type(exc).__name__}"
+                )
             else:
-                self._publisher.clear_fault(TELEMETRY_THREAD)
+                self._publisher.clear_fault(Fault.MQTT_TELEMETRY)

@@ -7,12 +7,13 @@ from enum import StrEnum
 from typing import Literal
 
 from edge.credentials.result import VerificationResult
+from edge.faults import Fault
 
 ScanSource = Literal["camera", "serial"]
 
 
 class ScanComponent(StrEnum):
-    """A scan source as a faulty component: its fault is latched as "<value>_fault"."""
+    """A scan source as a faulty component (its fault is `fault`)."""
 
     CAMERA = "camera"
     SERIAL_SCANNER = "serial_scanner"
@@ -21,6 +22,11 @@ class ScanComponent(StrEnum):
     def label(self) -> str:
         """How a fault message names it: "camera", "serial scanner"."""
         return self.value.replace("_", " ")
+
+    @property
+    def fault(self) -> Fault:
+        """The fault latched while this source fails."""
+        return Fault.CAMERA_FAULT if self is ScanComponent.CAMERA else Fault.SERIAL_SCANNER_FAULT
 
 
 class ScanFault(str):

@@ -14,7 +14,7 @@ from edge.service.supervisor import WorkerSupervisor
 class Worker(Protocol):
     """A long-lived thread (or a few) of the service.
 
-    `name` is what the status shows (`worker-<name>`) while the worker is down or restarting.
+    `name` is what the status shows (`worker_<name>`) while the worker is down or restarting.
     `heartbeat()` is the monotonic time of its last round, or None when it has no heartbeat of
     its own (then it counts as fresh while `alive()`). `revive()` starts a fresh thread for a
     dead one and does nothing once the worker was stopped on purpose."""
