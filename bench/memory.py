@@ -94,11 +94,11 @@ class Variant:
 
 
 VARIANTS = (
-    Variant("now", True, True),
-    Variant("no fallbacks", False, True),
-    Variant("no settings", True, False),
-    Variant("before", True, False, ("cv2",)),
-    Variant("everything", True, False, EVERYTHING),
+    Variant("now", fallbacks=True, settings=True),
+    Variant("no fallbacks", fallbacks=False, settings=True),
+    Variant("no settings", fallbacks=True, settings=False),
+    Variant("before", fallbacks=True, settings=False, imports=("cv2",)),
+    Variant("everything", fallbacks=True, settings=False, imports=EVERYTHING),
 )
 
 
@@ -123,7 +123,7 @@ def _write_frames(folder: Path, text: str) -> None:
         cv2.imwrite(str(folder / f"{index:03d}.pgm"), frame)
 
 
-def _config(tmp: Path, broker_url: str, dcc: bool, signer: bool) -> dict[bool, Path]:
+def _config(tmp: Path, broker_url: str, *, dcc: bool, signer: bool) -> dict[bool, Path]:
     creds = SimCredentials.generate()
     now = SystemClock().now()
     state = tmp / "state"
@@ -189,6 +189,7 @@ def _measure(config: Path, seconds: float, variant: Variant, tmp: Path) -> Readi
 
 
 def main() -> int:
+    """Run every variant of each configuration and print its figures beside the baselines."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one configuration, a short run")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each gate runs")
@@ -204,7 +205,7 @@ def main() -> int:
             for index, (label, dcc, signer) in enumerate(cases):
                 case = Path(tmp) / f"case{index}"
                 case.mkdir()
-                configs = _config(case, broker.url, dcc, signer)
+                configs = _config(case, broker.url, dcc=dcc, signer=signer)
                 print(f"{label} (each gate read after {seconds:.0f} s):")
                 readings = {}
                 for variant in VARIANTS:

@@ -21,6 +21,7 @@ class Reason(StrEnum):
     advice: str
 
     def __new__(cls, value: str, origin: ReasonOrigin, cause: str, advice: str) -> Reason:
+        """A catalogue member from its value, origin, cause and advice."""
         member = str.__new__(cls, value)
         member._value_ = value
         member.origin, member.cause, member.advice = origin, cause, advice

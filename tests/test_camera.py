@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.drivers.camera import CsiCamera, UsbCamera, open_frame_source
+from edge.drivers.camera import CsiCamera, Reconnect, UsbCamera, open_frame_source
 from edge.drivers.camera_replay import ReplayFrameSource, load_images, read_pgm
 from edge.drivers.settings import CameraSettings
 from edge.errors import CameraError
@@ -70,7 +70,7 @@ def test_usb_camera_reconnects_then_reports_camera_error() -> None:
         opened.append(capture)
         return capture
 
-    camera = UsbCamera("/dev/video9", reconnect_attempts=2, reconnect_delay_s=0.01, opener=opener)
+    camera = UsbCamera("/dev/video9", reconnect=Reconnect(attempts=2, delay_s=0.01), opener=opener)
     try:
         with pytest.raises(CameraError, match="no frames after 2 reconnects"):
             for _ in range(100):
@@ -83,7 +83,7 @@ def test_usb_camera_reconnects_then_reports_camera_error() -> None:
 class FakeDevice:
     """A USB camera that can be unplugged and plugged in again; frames flow while present."""
 
-    def __init__(self, present: bool = True) -> None:
+    def __init__(self, *, present: bool = True) -> None:
         self.present = present
         self.opens = 0
 
@@ -128,9 +128,7 @@ def test_usb_camera_recovers_when_replugged_after_the_reconnects_are_spent() -> 
     device = FakeDevice()
     camera = UsbCamera(
         "/dev/video9",
-        reconnect_attempts=2,
-        reconnect_delay_s=0.01,
-        max_retry_delay_s=0.05,
+        reconnect=Reconnect(attempts=2, delay_s=0.01, max_delay_s=0.05),
         opener=device.open,
     )
     try:
@@ -154,8 +152,7 @@ def test_usb_camera_absent_at_start_reports_then_delivers_when_plugged_in() -> N
     device = FakeDevice(present=False)
     camera = UsbCamera(
         "/dev/video9",
-        reconnect_delay_s=0.01,
-        max_retry_delay_s=0.05,
+        reconnect=Reconnect(delay_s=0.01, max_delay_s=0.05),
         retry_if_absent=True,
         opener=device.open,
     )

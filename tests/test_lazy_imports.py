@@ -12,13 +12,13 @@ import cv2
 import pytest
 
 from edge.clock import SystemClock
-from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.settings import DccSettings
+from edge.credentials.dcc.verifier import DccVerifier
 from edge.credentials.formats import gate_verifiers
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import render_code_frames
-from edge.sim.scenario import demo_gate_settings
 from tests.dcc_support import NOW, World, make_signer
+from tests.gate_support import GateConfig
 
 # Loaded by `gate-edge run` for a gate with no platform, DCC off, simulated hardware and no
 # EU signer in its trust list, they would only cost memory.
@@ -59,37 +59,23 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules), "stats": stats})
 """
 
 
-def _write_config(tmp: Path, dcc: bool, replay: Path | None = None) -> Path:
+def _write_config(directory: Path, *, dcc: bool, replay: Path | None = None) -> Path:
+    state = directory / "state"
     creds = SimCredentials.generate()
-    state = tmp / "state"
     now = SystemClock().now()
     root = creds.write(state, now, with_signer=False)
-    settings = demo_gate_settings("g1", "warning", state, root, None)
-    lines = []
-    settings.setdefault("credentials", {})["dcc"] = {"enabled": dcc}
+    camera: dict[str, Any] = {}
+    scan: dict[str, Any] = {}
     if replay is not None:
         replay.mkdir()
         for index, frame in enumerate(render_code_frames(creds.issue("green", now), 3, 3)):
             cv2.imwrite(str(replay / f"{index:03d}.pgm"), frame)
-        settings["camera"] = {"source": "replay", "replay_path": str(replay), "replay_fps": 20.0}
+        camera = {"source": "replay", "replay_path": str(replay), "replay_fps": 20.0}
         # zxing-cpp alone: the image-preparing fallback passes are what would load OpenCV
-        settings.setdefault("scan", {})["fallbacks"] = False
-    for table, values in settings.items():
-        for key, value in _flatten(values):
-            lines.append(f"{table}.{key} = {json.dumps(value)}")
-    path = tmp / "gate.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def _flatten(values: dict[str, object], prefix: str = "") -> list[tuple[str, object]]:
-    out: list[tuple[str, object]] = []
-    for key, value in values.items():
-        if isinstance(value, dict):
-            out.extend(_flatten(value, f"{prefix}{key}."))
-        else:
-            out.append((f"{prefix}{key}", value))
-    return out
+        scan = {"fallbacks": False}
+    return GateConfig(directory).file(
+        root=root, gate="g1", credentials={"dcc": {"enabled": dcc}}, camera=camera, scan=scan
+    )
 
 
 def _run(config: Path, codes: int = 0) -> dict[str, Any]:

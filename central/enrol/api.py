@@ -18,11 +18,11 @@ from edge.errors import EnrolmentError
 from edge.provision.protocol import (
     ENROL_PATH,
     MAX_BODY_BYTES,
-    SIGNATURE_HEADER,
     TS_WINDOW_S,
     EnrolBundle,
     EnrolRequest,
 )
+from edge.wire.platform import SIGNATURE_HEADER
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,9 @@ from edge.app.workers import ControllerWorker, mqtt_threads
 from edge.clock import Clock, SystemClock
 from edge.core.button import ButtonWatch
 from edge.core.controller import GateController
-from edge.core.faults import Fault
 from edge.core.records import DecisionRecord, GateState, Indicators
+from edge.core.steps import GateDevices
+from edge.faults import Fault
 from edge.mqtt.control import ControlPlane
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.telemetry import TelemetryPublisher
@@ -100,7 +101,7 @@ class GateService:
                 busy=lambda: self.controller.status().state != GateState.IDLE,
                 on_card=self._on_id_card,
                 on_fault=lambda detail: self.controller.announce_fault(
-                    "document_reader_fault", detail
+                    Fault.DOCUMENT_READER_FAULT, detail
                 ),
             )
             identity_source = self.documents.identity_lines
@@ -122,13 +123,15 @@ class GateService:
         io = hardware.io
         self.controller = GateController(
             policy=config.policy,
-            relay=hardware.relay,
-            thermometer=hardware.thermometer,
+            devices=GateDevices(
+                relay=hardware.relay,
+                thermometer=hardware.thermometer,
+                identity_source=identity_source,
+                passage_input=io.passage,
+                indicators=Indicators(green=io.green_lamp, red=io.red_lamp, buzzer=io.buzzer),
+            ),
             events=self.outbox,
             clock=self.clock,
-            identity_source=identity_source,
-            passage_input=io.passage,
-            indicators=Indicators(green=io.green_lamp, red=io.red_lamp, buzzer=io.buzzer),
             on_decision=on_decision,
             ledger=self.passback,
         )
@@ -151,7 +154,7 @@ class GateService:
             lines=hardware.scanner,
             on_result=self._on_scan,
             on_fault=self._on_scan_fault,
-            on_recover=self.controller.clear_fault,
+            on_recover=lambda component: self.controller.clear_fault(component.fault),
         )
         self.button: ButtonWatch | None = None
         if io.manual_button is not None:
@@ -310,10 +313,6 @@ class GateService:
         self._guarded("hardware", self.hardware.close)
         return self._exit_code
 
-    def stopping_order(self) -> tuple[str, ...]:
-        """What stop() would stop now, in its order (the hardware comes last)."""
-        return (*self._lifecycle.names(), "hardware")
-
     def _guarded(self, name: str, action: Callable[[], object]) -> None:
         try:
             action()
@@ -356,7 +355,7 @@ class GateService:
     # ---- wiring -------------------------------------------------------------------------------
 
     def _on_scan_fault(self, fault: ScanFault) -> None:
-        self.controller.report_fault(fault.component, str(fault))
+        self.controller.report_fault(fault.component.fault, str(fault))
 
     def _on_scan(self, result: ScanResult) -> None:
         self.controller.handle_scan(

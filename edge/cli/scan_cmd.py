@@ -171,7 +171,7 @@ def _not_verified(text: str) -> VerificationResult:
     return VerificationResult.invalid(Reason.UNSUPPORTED)
 
 
-def scan_line(result: ScanResult, verified: bool) -> dict[str, object]:
+def scan_line(result: ScanResult, *, verified: bool) -> dict[str, object]:
     """The JSON object `scan` prints for one code read."""
     line: dict[str, object] = {
         "source": result.source,

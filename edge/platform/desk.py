@@ -37,6 +37,7 @@ class QueuedLines:
                     self._lines.get_nowait()
 
     def read_line(self, timeout_s: float) -> str | None:
+        """The oldest queued line, waiting up to `timeout_s`; None when none came."""
         try:
             if timeout_s <= 0:
                 return self._lines.get_nowait()

@@ -46,6 +46,7 @@ class Layout:
 
     @property
     def etc(self) -> Path:
+        """The directory holding the config file and its certificates."""
         return self.config.parent
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from edge.errors import EnrolmentError
 from edge.wire.platform import SIGNATURE_HEADER, encode, sign, signature_ok
 
-__all__ = ["ENROL_PATH", "SIGNATURE_HEADER", "EnrolBundle", "EnrolRequest", "EnrolToken"]
+__all__ = ["ENROL_PATH", "EnrolBundle", "EnrolRequest", "EnrolToken"]
 
 ENROL_PATH = "/v1/enrol"
 TS_WINDOW_S = 300

@@ -36,7 +36,8 @@ class ScanLoop:
 
     name = "scan"
 
-    def __init__(
+    # One keyword per optional source and per report, each named where the gate is wired.
+    def __init__(  # noqa: PLR0913
         self,
         verify: Verify,
         settings: ScanSettings,

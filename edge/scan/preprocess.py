@@ -125,11 +125,6 @@ def median(gray: GrayFrame) -> GrayFrame:
     return u8(cv2.medianBlur(gray, 5))
 
 
-def invert(gray: GrayFrame) -> GrayFrame:
-    """Light-on-dark codes (dark-mode screens)."""
-    return u8(cv2.bitwise_not(gray))
-
-
 def otsu(gray: GrayFrame) -> GrayFrame:
     """Global Otsu binarisation after a light blur (removes moiré and sensor noise)."""
     blurred = cv2.GaussianBlur(gray, (3, 3), 0)

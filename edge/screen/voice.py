@@ -13,6 +13,7 @@ from pathlib import Path
 
 from edge.clock import Clock
 from edge.errors import GateEdgeError
+from edge.faults import WORKER_FAULT_PREFIX, Fault
 from edge.screen.audio import (
     AudioOut,
     Prompt,
@@ -51,8 +52,8 @@ def prompt_key(previous_phase: str, moment: Moment) -> str | None:
 
 
 def _reason_key(reason: str) -> str:
-    if reason.startswith("worker-"):
-        return "faults.worker-<name>"
+    if reason.startswith(WORKER_FAULT_PREFIX):
+        return f"faults.{Fault.WORKER}"
     return f"reasons.{reason}"
 
 
