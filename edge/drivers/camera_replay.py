@@ -53,7 +53,7 @@ def _read_image(path: Path) -> GrayFrame | None:
 def load_images(folder: Path) -> list[GrayFrame]:
     """Every image in `folder`, sorted by name, as grayscale frames.
 
-    8-bit PGM frames are read without OpenCV, so a replayed gate runs without loading it."""
+    8-bit PGM frames are read with numpy alone: replaying them does not load OpenCV."""
     frames = []
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
         image = _read_image(path)

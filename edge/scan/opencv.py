@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = ["cv2"]
 
-# OpenCV and the libraries it links (FFmpeg, its own OpenBLAS) add about 35 MB to the service's
-# RSS. A gate on a CSI camera or a replay of PGM frames decodes its frames with zxing-cpp alone;
-# only BGR conversion, USB capture and the image-preparing fallback passes reach for OpenCV.
+# OpenCV and the libraries it links (FFmpeg, its own OpenBLAS) add about 38 MB to the running
+# service's RSS. Change detection, 8-bit PGM replay and the zxing-cpp passes need none of it; BGR
+# conversion, USB capture, video and other image replay, and the image-preparing fallback passes
+# load it when they first run.
 
 
 class _LoadedOnFirstUse:
