@@ -120,13 +120,13 @@ class Reason(StrEnum):
     COLOUR_UNKNOWN = (
         "colour_unknown",
         "request",
-        "valid signature but incomplete content",
+        "valid signature, but the code carries no colour",
         "report the issuer",
     )
     CODE_ID_MISSING = (
         "code_id_missing",
         "request",
-        "valid signature but incomplete content",
+        "valid signature, but the code carries no code id",
         "report the issuer",
     )
     INVALID = (

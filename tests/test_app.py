@@ -115,8 +115,8 @@ def test_manual_button_without_a_person_is_denied(rig: Rig) -> None:
 
 
 def test_scan_faults_map_to_their_component_and_leave_manual_passes_possible(rig: Rig) -> None:
-    rig.service._on_scan_fault(ScanFault(ScanComponent.CAMERA, "device vanished"))
-    rig.service._on_scan_fault(ScanFault(ScanComponent.SERIAL_SCANNER, "port closed"))
+    rig.service.intake.scan_fault(ScanFault(ScanComponent.CAMERA, "device vanished"))
+    rig.service.intake.scan_fault(ScanFault(ScanComponent.SERIAL_SCANNER, "port closed"))
     assert {"camera_fault", "serial_scanner_fault"} <= set(rig.service.controller.faults)
     rig.sim.person_arrives(NORMAL_SKIN_C)
     rig.service.commands.open_once("operator-1", "cmd-2")

@@ -137,7 +137,7 @@ def test_signed_open_once_is_a_manual_pass_and_a_replay_is_refused(
     gate.service.controller.wait_idle(5)
     _publish(mqtt_broker, "gates/s1/g1/cmd/open-once", command, retain=False)
     assert not gate.decided.wait(1.5), "a replayed command must not open the gate"
-    assert gate.service.control is not None and gate.service.control.refused >= 1
+    assert gate.service.mqtt is not None and gate.service.mqtt.control.refused >= 1
 
 
 def test_a_signed_clear_fault_lifts_a_relay_fault_from_the_status(

@@ -114,8 +114,9 @@ class Run:
         assert (record.verdict, record.method, record.operator) == ("pass", "manual", operator)
 
     def assert_control_plane_healthy(self) -> None:
-        control, publisher = self.service.control, self.service.publisher
-        assert control is not None and publisher is not None
+        mqtt = self.service.mqtt
+        assert mqtt is not None
+        control, publisher = mqtt.control, mqtt.publisher
         assert control.worker_alive()
         assert Fault.MQTT_CONTROL not in publisher.faults()
         assert self.service.workers.restarts("mqtt-control") == 0
@@ -160,8 +161,8 @@ def test_the_service_restarts_a_dead_control_worker_and_shows_it_on_the_status(
     run.start()
     status = Subscriber(mqtt_broker, "gates/s1/g1/status", client_id="central-status")
     try:
-        control = run.service.control
-        assert control is not None
+        assert run.service.mqtt is not None
+        control = run.service.mqtt.control
         handle_manual = run.service.controller.handle_manual
 
         def crash_once(*args: object) -> bool:

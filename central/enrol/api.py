@@ -15,7 +15,7 @@ from central.enrol.authority import Authority, key_fingerprint
 from central.errors import CentralError
 from central.http_bodies import TOO_LARGE, json_response, read_capped_body
 from edge.errors import EnrolmentError
-from edge.provision.protocol import (
+from edge.wire.enrol import (
     ENROL_PATH,
     MAX_BODY_BYTES,
     TS_WINDOW_S,

@@ -189,7 +189,7 @@ class UsbCamera:
             return
         try:
             capture.release()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001  OpenCV may raise anything; closing goes on
             log.debug("camera release failed: %r", exc)
 
     def read(self, timeout_s: float) -> tuple[float, Frame] | None:
@@ -249,7 +249,7 @@ class CsiCamera:
         while not self._stop.is_set():
             try:
                 yuv = self._camera.capture_array("lores")
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001  picamera2 raises anything; the reader sees it
                 self._slot.fail(f"CSI camera stopped: {exc}")
                 return
             # rows may be padded to a stride wider than the picture: crop both ways
@@ -269,7 +269,7 @@ class CsiCamera:
         try:
             self._camera.stop()
             self._camera.close()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001  picamera2 may raise anything; closing goes on
             log.debug("CSI camera close failed: %r", exc)
 
 

@@ -73,7 +73,7 @@ class Subscriber(Protocol):
     """Anything that delivers MQTT messages for a topic filter and sends the gate's answers
     (the EventPublisher)."""
 
-    def subscribe(self, topic_filter: str, handler: _Handler) -> None:
+    def subscribe(self, topic_filter: str, handler: _MessageHandler) -> None:
         """Deliver messages matching `topic_filter` to `handler`, across reconnects."""
         ...
 
@@ -86,7 +86,7 @@ class Subscriber(Protocol):
         ...
 
 
-class _Handler(Protocol):
+class _MessageHandler(Protocol):
     def __call__(self, topic: str, payload: bytes, *, retain: bool) -> None: ...
 
 

@@ -72,7 +72,7 @@ def volume_now(settings: VoiceSettings, epoch: float) -> int:
 class VoicePlayer:
     """Queues prompt keys from the screen's moments and speaks them in the configured languages."""
 
-    def __init__(  # noqa: PLR0917
+    def __init__(  # noqa: PLR0917  the screen names the two reports (on_fault, on_recover)
         self,
         settings: VoiceSettings,
         catalogues: Mapping[str, Catalogue],

@@ -21,7 +21,7 @@ class Worker(Protocol):
 
     @property
     def name(self) -> str:
-        """The short name the status shows while the worker is down (`worker-<name>`)."""
+        """The short name the status shows while the worker is down (`worker_<name>`)."""
         ...
 
     def start(self) -> None:

@@ -1,4 +1,4 @@
-"""The enrolment protocol (docs/technician-guide.md "First boot"): signed request and bundle.
+"""The enrolment protocol of gate and central (guide, "First boot"): signed request and bundle.
 
 The one-time token is "<id>.<secret>". Only the id crosses the wire: the request and the bundle
 are both HMAC-SHA256 signed with the secret, so neither side accepts the other's message unless
