@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-import threading
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from edge.lazy import LoadedOnFirstUse
 
 __all__ = ["cv2"]
 
@@ -14,24 +13,7 @@ __all__ = ["cv2"]
 # conversion, USB capture, video and other image replay, and the image-preparing fallback passes
 # load it when they first run.
 
-
-class _LoadedOnFirstUse:
-    """Stands for a module and imports it when one of its names is first read."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._lock = threading.Lock()
-        self._module: ModuleType | None = None
-
-    def __getattr__(self, attribute: str) -> Any:
-        module = self._module
-        if module is None:
-            with self._lock:
-                module = self._module = importlib.import_module(self._name)
-        return getattr(module, attribute)
-
-
 if TYPE_CHECKING:
     import cv2
 else:
-    cv2 = _LoadedOnFirstUse("cv2")
+    cv2 = LoadedOnFirstUse("cv2")

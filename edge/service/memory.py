@@ -32,7 +32,11 @@ def _libc() -> ctypes.CDLL | None:
         libc = ctypes.CDLL(name)
     except OSError:
         return None
-    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    try:
+        libc.mallopt, libc.malloc_trim  # noqa: B018  glibc has both; musl and others may not
+    except AttributeError:
+        return None
+    return libc
 
 
 def limit_malloc_arenas() -> bool:
