@@ -15,8 +15,8 @@ demo: bootstrap-demo
 	$(BIN)/gate-edge demo
 
 lint: bootstrap
-	$(BIN)/python -m ruff check edge central tests bench hil_tests firmware deploy
-	$(BIN)/python -m ruff format --check edge central tests bench hil_tests firmware deploy
+	$(BIN)/python -m ruff check edge central tests bench hil_tests firmware deploy scripts setup.py
+	$(BIN)/python -m ruff format --check edge central tests bench hil_tests firmware deploy scripts setup.py
 	$(BIN)/lint-imports
 
 types: bootstrap

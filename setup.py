@@ -15,6 +15,7 @@ class BuildWithFirmware(build_py):
     """build_py that also copies the board firmware into the built package."""
 
     def run(self) -> None:
+        """Build as usual, then copy the board firmware in (not for an editable install)."""
         super().run()
         if self.editable_mode:  # an editable install reads firmware/ of the source tree
             return

@@ -107,6 +107,7 @@ def readings(
 
 
 def main() -> int:
+    """Read every still the chain misses in every way, and print what any reading found."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", type=Path, default=Path("../shared/testdata/qr-photos"))
     parser.add_argument("--quick", action="store_true", help="every 24th photo, 2 scales")

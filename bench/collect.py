@@ -107,6 +107,7 @@ def collected(
 
 
 def main() -> int:
+    """Store a queued backlog through SQLite and PostgreSQL collectors and print events/s."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--quick", action="store_true", help="5,000 events")

@@ -142,18 +142,21 @@ class Tally:
     by_category: dict[str, int] = field(default_factory=dict)
 
     def add(self, category: str, points: int, ms: float) -> None:
+        """Count one image's points and its decoding time under `category`."""
         self.read += points
         self.ms.append(ms)
         self.by_category[category] = self.by_category.get(category, 0) + points
 
     def median(self) -> float:
+        """Median decoding time per image, ms."""
         return statistics.median(self.ms) if self.ms else 0.0
 
     def p95(self) -> float:
+        """95th percentile decoding time per image, ms."""
         return sorted(self.ms)[int(0.95 * (len(self.ms) - 1))] if self.ms else 0.0
 
 
-def run(root: Path, quick: bool, budget_ms: float) -> dict[str, Tally]:
+def run(root: Path, budget_ms: float, *, quick: bool) -> dict[str, Tally]:
     """Run every reader on every sample (same images, same process) and tally the results."""
     chain = DecoderChain(budget_ms=budget_ms)
     readers: dict[str, Reader] = {
@@ -182,12 +185,13 @@ def run(root: Path, quick: bool, budget_ms: float) -> dict[str, Tally]:
 
 
 def main() -> int:
+    """Run the readers over the photo dataset and print one row per reader."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", type=Path, default=Path("../shared/testdata/qr-photos"))
     parser.add_argument("--quick", action="store_true", help="every 40th image only (a smoke run)")
     parser.add_argument("--budget-ms", type=float, default=40.0, help="chain time budget")
     args = parser.parse_args()
-    tallies = run(args.dataset, args.quick, args.budget_ms)
+    tallies = run(args.dataset, args.budget_ms, quick=args.quick)
     capacity = tallies.pop("_capacity")
     names = list(tallies)
     print(f"{'category':24s} {'codes':>6s} " + " ".join(f"{n:>10s}" for n in names))

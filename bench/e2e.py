@@ -65,6 +65,7 @@ def trim_simulator_logs(sim: SimGate, records: list[DecisionRecord]) -> None:
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The value at quantile `q` (0..1) of `values`, nearest rank."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
@@ -83,7 +84,7 @@ class Run:
     elapsed_s: float = 0.0
 
 
-def gate_config(root: Path, state: Path, broker: LocalBroker | None, screen: bool) -> Config:
+def gate_config(root: Path, state: Path, broker: LocalBroker | None, *, screen: bool) -> Config:
     """The benchmark gate; its own state directory under the trust files' one."""
     lists = root.parent
     settings: dict[str, Any] = {
@@ -143,6 +144,7 @@ class ScreenReader:
             return
 
     def close(self) -> None:
+        """Stop reading the page's event stream."""
         self._connection.close()
 
 
@@ -162,6 +164,7 @@ def prerender_voice(config: Config) -> int:
 
 
 def measure(config: Config, pool: list[Any], timed: int, total: int) -> Run:
+    """Run the gate on simulated hardware through `total` presentations, timing the last `timed`."""
     clock = SystemClock()
     run = Run()
     sim = SimGate(clock, camera_fps=60)
@@ -217,12 +220,14 @@ def measure(config: Config, pool: list[Any], timed: int, total: int) -> Run:
 
 
 def figures(values: list[float]) -> str:
+    """p50 and p95 of `values` as one text, or "-" when there are none."""
     if not values:
         return "-"
     return f"p50 {statistics.median(values):6.1f} ms, p95 {percentile(values, 0.95):6.1f} ms"
 
 
 def main() -> int:
+    """Run the end-to-end bench without and with the visitor screen and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few seconds' smoke run")
     parser.add_argument("--presentations", type=int, default=300)

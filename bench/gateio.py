@@ -23,6 +23,7 @@ from edge.sim.gateio_board import SimGateIoBoard
 
 
 def percentile(values: list[float], fraction: float) -> float:
+    """The value at `fraction` (0..1) of `values`, nearest rank rounded down."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
@@ -61,6 +62,7 @@ def raw_echo_round_trips(count: int) -> list[float]:
 
 
 def driver_round_trips(link: GateIoLink, text: str, count: int) -> list[float]:
+    """Time `count` request/reply round trips of `text` through the driver's link, s."""
     times = []
     for _ in range(count):
         start = time.perf_counter()
@@ -70,6 +72,7 @@ def driver_round_trips(link: GateIoLink, text: str, count: int) -> list[float]:
 
 
 def open_to_energised(sim: SimGateIoBoard, link: GateIoLink, count: int) -> list[float]:
+    """Time from sending OPEN to the simulated board energising its relay, `count` times, s."""
     times = []
     energised = threading.Event()
     sim.io.on_relay = lambda on: energised.set() if on else None
@@ -92,6 +95,7 @@ def open_to_energised(sim: SimGateIoBoard, link: GateIoLink, count: int) -> list
 
 
 def report(name: str, times: list[float], baseline: float | None = None) -> None:
+    """Print median and p95 of `times` in ms, and the ratio to `baseline` when given."""
     median = statistics.median(times) * 1000
     p95 = percentile(times, 0.95) * 1000
     ratio = f"  ({median / baseline:.1f}× the raw echo)" if baseline else ""
@@ -99,6 +103,7 @@ def report(name: str, times: list[float], baseline: float | None = None) -> None
 
 
 def main() -> None:
+    """Run the gate I/O link benches against a simulated board and print one row each."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few seconds' smoke run")
     count = 40 if parser.parse_args().quick else 2000

@@ -39,24 +39,29 @@ class BgrFrameSource:
         self.index = 0
 
     def read(self, timeout_s: float) -> tuple[float, Frame] | None:
+        """The next frame (cycling through the list) stamped now."""
         frame = self._frames[self.index % len(self._frames)]
         self.index += 1
         return time.monotonic(), frame
 
     def close(self) -> None:
+        """Nothing to release: the frames live in memory."""
         pass
 
 
 def accept_all(text: str) -> VerificationResult:
+    """Admit every code: the bench times scanning, not verification."""
     return VerificationResult(valid=True, colour="green")
 
 
 def pct(values: list[float], fraction: float) -> float:
+    """The value at `fraction` (0..1) of `values`, nearest rank; 0.0 when there are none."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] if values else 0.0
 
 
 def main() -> int:
+    """Run the scan loop over a rendered sequence of held-up codes and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few seconds' smoke run")
     parser.add_argument("--codes", type=int, default=12, help="codes held up in the sequence")

@@ -44,6 +44,7 @@ EVENT = GateEvent(
 
 
 def durable(broker: LocalBroker, directory: Path, count: int, emitters: int) -> float:
+    """Durable events per second through the outbox from `emitters` threads."""
     outbox = Outbox(
         directory / f"outbox-{emitters}.db", site="bench", gate=f"g{emitters}", clock=SystemClock()
     )
@@ -75,6 +76,7 @@ def durable(broker: LocalBroker, directory: Path, count: int, emitters: int) -> 
 
 
 def plain(broker: LocalBroker, count: int, payload: bytes) -> float:
+    """Events per second published at QoS 1 straight from RAM until every PUBACK arrived."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-plain", protocol=mqtt.MQTTv5)
     client.max_inflight_messages_set(200)
     client.max_queued_messages_set(0)
@@ -102,6 +104,7 @@ def plain(broker: LocalBroker, count: int, payload: bytes) -> float:
 
 
 def main() -> None:
+    """Start a local mosquitto, run the durable and plain benches and print events per second."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run (200 events)")
     parser.add_argument("--count", type=int, default=5000)

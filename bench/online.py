@@ -43,11 +43,13 @@ BUDGET_MS = 3000
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
+    """Median and 95th percentile of `samples`."""
     ordered = sorted(samples)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
 
 
 def timed(action: Callable[[], object], count: int) -> list[float]:
+    """Time `count` calls of `action`, ms each."""
     samples = []
     for _ in range(count):
         began = time.perf_counter()
@@ -57,12 +59,14 @@ def timed(action: Callable[[], object], count: int) -> list[float]:
 
 
 def free_port() -> int:
+    """A TCP port free on loopback now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 def start_platform(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the simulated platform with one app and one holder; return its process and URL."""
     db = directory / "platform.db"
     store = PlatformStore(str(db))
     store.put_app(APP_ID, SECRET.decode())
@@ -98,6 +102,7 @@ def start_platform(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def checker(url: str, prefixes: list[str], budget_ms: int = BUDGET_MS) -> CredentialChecker:
+    """A platform checker for `url` answering for `prefixes` within `budget_ms`."""
     clock = SystemClock()
     config = PlatformSettings(
         url=url,
@@ -128,6 +133,7 @@ def trust_store(
 
 
 def main() -> int:
+    """Run the online verification benches against a local platform and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few seconds' smoke run")
     args = parser.parse_args()

@@ -24,6 +24,7 @@ from central.platform.server import serve_forever
 from central.platform.store import PlatformStore, Record
 from edge import __version__
 from edge.errors import GateEdgeError
+from edge.readfiles import printable
 from edge.wire.idcard import normalise_id
 
 EXIT_USAGE = 2
@@ -211,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except GateEdgeError as exc:
-        print(f"gate-central: {exc}", file=sys.stderr)
+        print(f"gate-central: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

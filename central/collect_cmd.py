@@ -18,14 +18,13 @@ from central.collect.collector import (
 )
 from central.collect.store import open_store
 from central.errors import CentralError
-from central.listing import add_command
 
 DB_HELP = "sqlite:///PATH (default kind) or postgresql://USER@HOST:PORT/DB"
 
 
-def register(subparsers: Any, *, listed: bool = True) -> None:
+def register(subparsers: Any) -> None:
     """Add `collect` and `events`."""
-    collect = add_command(subparsers, "collect", "store every gate's messages", listed)
+    collect = subparsers.add_parser("collect", help="store every gate's messages")
     collect.add_argument("--broker", required=True, metavar="URL", help="mqtt:// or mqtts://")
     collect.add_argument("--db", required=True, metavar="URL", help=DB_HELP)
     collect.add_argument(
@@ -47,7 +46,7 @@ def register(subparsers: Any, *, listed: bool = True) -> None:
     )
     collect.set_defaults(func=_collect)
 
-    events = add_command(subparsers, "events", "what the store holds", listed)
+    events = subparsers.add_parser("events", help="what the store holds")
     events_sub = events.add_subparsers(dest="events_action", metavar="ACTION", required=True)
     count = events_sub.add_parser("count", help='print {"events": N, "test_events": M}')
     count.add_argument("--db", required=True, metavar="URL", help=DB_HELP)

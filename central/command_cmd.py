@@ -11,16 +11,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from central.command_send import send, signed_command
-from central.listing import add_command
 from central.mqtt_link import add_broker_arguments
 from edge.errors import GateEdgeError
 from edge.ids import id_problem
 from edge.wire.topics import COMMAND_NAMES, GateTopics
 
 
-def register(subparsers: Any, *, listed: bool = True) -> None:
-    """Add the `command sign` command; unlisted it works but stays out of --help."""
-    command = add_command(subparsers, "command", "control-plane command tools", listed)
+def register(subparsers: Any) -> None:
+    """Add the `command sign` and `command send` commands."""
+    command = subparsers.add_parser("command", help="control-plane command tools")
     command_sub = command.add_subparsers(dest="command_action", metavar="ACTION", required=True)
     sign = command_sub.add_parser("sign", help="print a signed command payload")
     _command_arguments(sign)

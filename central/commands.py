@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from edge.wire.commands import COMMAND_SCHEMA, COMMAND_SCHEMA_VERSION, signed_bytes
 
 
-def sign_command(
+def sign_command(  # noqa: PLR0913  one keyword-only parameter per field of the command message
     key: ed25519.Ed25519PrivateKey,
     *,
     name: str,

@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from central.gateway import import_gateway_trust_list
 from central.issue import issue_code
 from central.keys import generate_private_key, private_key_pem, public_key_pem
-from central.listing import add_command
 from central.trust_deny import add_deny_parser
 from central.trust_publish import add_publish_parser
 from central.trust_show import add_show_parser
@@ -31,9 +30,9 @@ EXIT_VALID, EXIT_INVALID = 0, 1
 DAY_S = 86_400
 
 
-def register(subparsers: Any, *, listed: bool = True) -> None:
-    """Add the `keys`, `trust` and `issue` commands; unlisted ones work but stay out of --help."""
-    keys = add_command(subparsers, "keys", "manage signing keys", listed)
+def register(subparsers: Any) -> None:
+    """Add the `keys`, `trust` and `issue` commands."""
+    keys = subparsers.add_parser("keys", help="manage signing keys")
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     generate = keys_sub.add_parser("generate", help="generate a key pair (PKCS#8 + SPKI PEM)")
     generate.add_argument("--alg", choices=("ES256", "EdDSA"), required=True)
@@ -41,7 +40,7 @@ def register(subparsers: Any, *, listed: bool = True) -> None:
     generate.add_argument("--force", action="store_true", help="overwrite existing files")
     generate.set_defaults(func=_keys_generate)
 
-    trust = add_command(subparsers, "trust", "build signed trust lists and denylists", listed)
+    trust = subparsers.add_parser("trust", help="build signed trust lists and denylists")
     trust_sub = trust.add_subparsers(dest="trust_command", metavar="ACTION", required=True)
     build = trust_sub.add_parser(
         "build", help="sign a trust list of issuers and their keys, and DCC signer certificates"
@@ -80,7 +79,7 @@ def register(subparsers: Any, *, listed: bool = True) -> None:
     add_publish_parser(trust_sub)
     add_show_parser(trust_sub)
 
-    issue = add_command(subparsers, "issue", "mint a health code and print its QR text", listed)
+    issue = subparsers.add_parser("issue", help="mint a health code and print its QR text")
     issue.add_argument("--issuer", required=True, metavar="ID")
     issue.add_argument("--key", required=True, type=Path, metavar="KEY.pem")
     issue.add_argument("--colour", required=True, choices=("green", "yellow", "red"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -26,6 +27,15 @@ USAGE_OIDS = {
     "recovery": "1.3.6.1.4.1.1847.2021.1.3",
 }
 _TYPE_KEYS = {"vaccination": "v", "test": "t", "recovery": "r"}
+
+
+@dataclass(frozen=True)
+class DccSigner:
+    """A document signer: its private key, its certificate (DER) and the issuing country."""
+
+    key: SignerPrivateKey
+    dsc_der: bytes
+    issuer: str = "SE"
 
 
 def generate_signer_key(alg: str = "ES256") -> SignerPrivateKey:
@@ -69,20 +79,18 @@ def make_dsc(
     return certificate.public_bytes(serialization.Encoding.DER)
 
 
-def issue_dcc(  # noqa: PLR0917  (certificate fields are many)
-    key: SignerPrivateKey,
-    dsc_der: bytes,
+def issue_dcc(
+    signer: DccSigner,
     certificate_type: str,
     entry: Entry,
     issued_at: int,
     expires_at: int,
-    issuer: str = "SE",
     *,
     kid_in: str = "protected",
     cwt_tag: bool = False,
     level: int = 9,
 ) -> str:
-    """Sign a DCC with one entry of the given type and return its HC1 text.
+    """Sign a DCC with one entry of the given type as `signer` and return its HC1 text.
 
     `kid_in` places the kid in the "protected" or "unprotected" header (or "none").
     """
@@ -94,14 +102,15 @@ def issue_dcc(  # noqa: PLR0917  (certificate fields are many)
     }
     payload = cbor.dumps(
         {
-            CLAIM_ISS: issuer,
+            CLAIM_ISS: signer.issuer,
             CLAIM_IAT: issued_at,
             CLAIM_EXP: expires_at,
             CLAIM_HCERT: {HCERT_V1: hcert},
         }
     )
+    key = signer.key
     alg = ALG_ES256 if isinstance(key, ec.EllipticCurvePrivateKey) else ALG_PS256
-    kid = dsc_kid(dsc_der)
+    kid = dsc_kid(signer.dsc_der)
     header: dict[cbor.CborKey, cbor.CborValue] = {HEADER_ALG: alg}
     unprotected: dict[cbor.CborKey, cbor.CborValue] = {}
     if kid_in == "protected":

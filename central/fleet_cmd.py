@@ -14,23 +14,20 @@ from central.collect.store import open_store
 from central.errors import CentralError
 from central.fleet.queries import gate_facts
 from central.fleet.view import FleetRow, fleet
-from central.listing import add_command
 
 DB_HELP = "sqlite:///PATH or postgresql://USER@HOST:PORT/DB (the collector's store)"
 _COLUMNS = ("SITE", "GATE", "STATE", "SINCE", "FAULTS", "TRUST", "DENY", "BACKLOG",
             "MISSING", "LAST EVENT", "PASS", "DENY", "CERT", "VERSION")  # fmt: skip
 
 
-def register(subparsers: Any, *, listed: bool = True) -> None:
+def register(subparsers: Any) -> None:
     """Add `fleet` and `serve`."""
-    fleet_parser = add_command(
-        subparsers, "fleet", "one row per gate: state, faults, lists", listed
-    )
+    fleet_parser = subparsers.add_parser("fleet", help="one row per gate: state, faults, lists")
     fleet_parser.add_argument("--db", required=True, metavar="URL", help=DB_HELP)
     fleet_parser.add_argument("--json", action="store_true", help="one JSON array")
     fleet_parser.set_defaults(func=_fleet)
 
-    serve = add_command(subparsers, "serve", "the fleet page for operators", listed)
+    serve = subparsers.add_parser("serve", help="the fleet page for operators")
     serve.add_argument("--db", required=True, metavar="URL", help=DB_HELP)
     serve.add_argument(
         "--token-file", required=True, type=Path, metavar="FILE",

@@ -49,12 +49,15 @@ class SystemClock:
     """The real clock of the machine."""
 
     def now(self) -> float:
+        """Read the machine's wall clock, in epoch seconds."""
         return time.time()
 
     def monotonic(self) -> float:
+        """Read the machine's monotonic clock, in seconds."""
         return time.monotonic()
 
     def sleep(self, seconds: float) -> None:
+        """Block for `seconds`; zero or a negative duration returns at once."""
         if seconds > 0:
             time.sleep(seconds)
 
@@ -70,12 +73,15 @@ class StoppedClock:
         self._epoch = epoch
 
     def now(self) -> float:
+        """Give the fixed instant, whatever the real time."""
         return self._epoch
 
     def monotonic(self) -> float:
+        """Read the machine's monotonic clock, so timeouts still run."""
         return time.monotonic()
 
     def sleep(self, seconds: float) -> None:
+        """Block for `seconds` of real time; the fixed instant does not move."""
         time.sleep(seconds)
 
 
@@ -88,14 +94,17 @@ class FakeClock:
         self._lock = threading.Lock()
 
     def now(self) -> float:
+        """Give the current fake wall time."""
         with self._lock:
             return self._wall
 
     def monotonic(self) -> float:
+        """Give the current fake monotonic time."""
         with self._lock:
             return self._mono
 
     def sleep(self, seconds: float) -> None:
+        """Advance both clocks by `seconds` at once, without blocking."""
         self.advance(max(0.0, seconds))
 
     def advance(self, seconds: float) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 EventKind = Literal["decision", "passage", "fault", "test", "doctor", "prompt"]
-Decision = Literal["pass", "deny"]
+Verdict = Literal["pass", "deny"]
 Method = Literal["camera", "serial", "id_card", "manual"]
 Path = Literal["offline", "online", "cache"]
 PassageOutcome = Literal["passed", "granted_not_passed"]
@@ -37,7 +37,7 @@ class GateEvent:
     """
 
     kind: EventKind
-    decision: Decision | None = None
+    decision: Verdict | None = None
     reasons: tuple[str, ...] = ()
     method: Method | None = None
     issuer: str | None = None

@@ -8,16 +8,18 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from edge.faults import Fault
+
 GrayFrame = npt.NDArray[np.uint8]
 Frame = npt.NDArray[np.uint8]
 """A camera frame as captured: grayscale (height, width) or BGR (height, width, 3). Consumers
 convert to grayscale only when they need the whole picture (edge.scan.preprocess.to_gray)."""
 
 
-FaultReport = Callable[[str, str], None]
-"""Latch a fault: (component, detail)."""
-FaultClear = Callable[[str], None]
-"""Clear a latched fault: (component)."""
+FaultReport = Callable[[Fault, str], None]
+"""Latch a fault: (fault, detail)."""
+FaultClear = Callable[[Fault], None]
+"""Clear a latched fault."""
 
 
 # ---- optional capabilities: a device has them or not; callers test with isinstance() ----------

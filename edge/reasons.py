@@ -21,6 +21,7 @@ class Reason(StrEnum):
     advice: str
 
     def __new__(cls, value: str, origin: ReasonOrigin, cause: str, advice: str) -> Reason:
+        """A catalogue member from its value, origin, cause and advice."""
         member = str.__new__(cls, value)
         member._value_ = value
         member.origin, member.cause, member.advice = origin, cause, advice
@@ -119,13 +120,13 @@ class Reason(StrEnum):
     COLOUR_UNKNOWN = (
         "colour_unknown",
         "request",
-        "valid signature but incomplete content",
+        "valid signature, but the code carries no colour",
         "report the issuer",
     )
     CODE_ID_MISSING = (
         "code_id_missing",
         "request",
-        "valid signature but incomplete content",
+        "valid signature, but the code carries no code id",
         "report the issuer",
     )
     INVALID = (

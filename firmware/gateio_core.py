@@ -31,10 +31,10 @@ def _number(text: str) -> bool:
 class BoardIO:
     """What the logic drives and reads; the hardware module and the tests subclass it."""
 
-    def set_relay(self, on: bool) -> None:
+    def set_relay(self, *, on: bool) -> None:
         """Energise (True) or release (False) the gate relay."""
 
-    def set_output(self, name: str, on: bool) -> None:
+    def set_output(self, name: str, *, on: bool) -> None:
         """Switch an indicator: "G" green lamp, "R" red lamp, "Z" buzzer, "F" fault lamp."""
 
     def read_passage(self) -> bool:
@@ -59,7 +59,7 @@ class Debouncer:
         self._raw = False
         self._since = now
 
-    def update(self, raw: bool, now: int) -> bool:
+    def update(self, *, raw: bool, now: int) -> bool:
         """Feed one raw sample taken at `now`; return the debounced state."""
         if raw != self._raw:
             self._raw = raw
@@ -100,10 +100,10 @@ class GateBoard:
         self.duplicates = 0
         self.heartbeat_losses = 0
         self.outputs = {"G": False, "R": False, "Z": False, "F": False}
-        self._switch(False)
+        self._switch(on=False)
         for name in OUTPUT_NAMES:
-            io.set_output(name, False)
-        io.set_output("F", True)
+            io.set_output(name, on=False)
+        io.set_output("F", on=True)
         self.outputs["F"] = True
 
     @property
@@ -133,14 +133,14 @@ class GateBoard:
         """Sample the inputs, end pulses that are due and enforce the heartbeat deadline."""
         self.uptime_ms += max(0, ticks_diff(now, self._last_tick))
         self._last_tick = now
-        self.passage.update(self.io.read_passage(), now)
-        self.button.update(self.io.read_button(), now)
+        self.passage.update(raw=self.io.read_passage(), now=now)
+        self.button.update(raw=self.io.read_button(), now=now)
         if self.armed and ticks_diff(now, self._last_seen) >= HEARTBEAT_DEADLINE_MS:
             self.armed = False
             self.heartbeat_losses += 1
             self._release(now)
             self._indicators_off()
-            self._set_output("F", True)
+            self._set_output("F", on=True)
         if self.relay_on and ticks_diff(now, self._off_at) >= 0:
             self._release(now)
         if self._resting and ticks_diff(now, self._next_on) >= 0:
@@ -184,7 +184,7 @@ class GateBoard:
             self._release(now)
             return "OK CLOSE"
         if verb == "OUT" and len(args) == 2 and args[0] in OUTPUT_NAMES and args[1] in ("0", "1"):
-            self._set_output(args[0], args[1] == "1")
+            self._set_output(args[0], on=args[1] == "1")
             return f"OK OUT {args[0]} {args[1]}"
         return "ERR ARG " + verb
 
@@ -195,7 +195,7 @@ class GateBoard:
             return f"ERR PROTO {PROTOCOL_VERSION}"
         self.armed = True
         self._last_seen = now
-        self._set_output("F", False)
+        self._set_output("F", on=False)
         versions = f"{PROTOCOL_VERSION} {self.version}"
         return f"OK HELLO {versions} {HEARTBEAT_DEADLINE_MS} {MAX_PULSE_MS}"
 
@@ -204,7 +204,7 @@ class GateBoard:
         if not self.relay_on:
             self._on_since = now
             self._off_at = ticks_add(now, length)
-            self._switch(True)
+            self._switch(on=True)
             self.opens += 1
             return length
         latest = ticks_add(self._on_since, MAX_PULSE_MS)
@@ -249,16 +249,16 @@ class GateBoard:
             rest = max(MIN_OFF_MS, ticks_diff(now, self._on_since))
             self._next_on = ticks_add(now, rest)
             self._resting = True
-        self._switch(False)
+        self._switch(on=False)
 
-    def _switch(self, on: bool) -> None:
+    def _switch(self, *, on: bool) -> None:
         self.relay_on = on
-        self.io.set_relay(on)
+        self.io.set_relay(on=on)
 
-    def _set_output(self, name: str, on: bool) -> None:
+    def _set_output(self, name: str, *, on: bool) -> None:
         self.outputs[name] = on
-        self.io.set_output(name, on)
+        self.io.set_output(name, on=on)
 
     def _indicators_off(self) -> None:
         for name in OUTPUT_NAMES:
-            self._set_output(name, False)
+            self._set_output(name, on=False)

@@ -28,19 +28,24 @@ class PicoIO(BoardIO):
             name: machine.Pin(pin, machine.Pin.OUT, value=0) for name, pin in OUTPUT_PINS.items()
         }
 
-    def set_relay(self, on: bool) -> None:
+    def set_relay(self, *, on: bool) -> None:
+        """Drive the relay pin high (energised) or low."""
         self._relay.value(1 if on else 0)
 
-    def set_output(self, name: str, on: bool) -> None:
+    def set_output(self, name: str, *, on: bool) -> None:
+        """Drive the indicator's pin high (on) or low."""
         self._outputs[name].value(1 if on else 0)
 
     def read_passage(self) -> bool:
+        """True while the passage contact is closed (pin pulled low)."""
         return self._passage.value() == 0
 
     def read_button(self) -> bool:
+        """True while the button is pressed (pin pulled low)."""
         return self._button.value() == 0
 
     def enter_maintenance(self) -> None:
+        """Release the relay, write the maintenance flag file and reset the board."""
         self._relay.value(0)
         with open(MAINTENANCE_FLAG, "w") as flag:
             flag.write("1")

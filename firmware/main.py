@@ -72,7 +72,7 @@ def main() -> None:
     """Relay off first; in maintenance mode stop there (REPL free for mpremote, no watchdog)."""
     io = gateio_hw.PicoIO()
     if maintenance_requested():
-        io.set_output("F", True)
+        io.set_output("F", on=True)
         print("gateio: maintenance mode, relay off")
         return
     serve(io)

@@ -8,8 +8,8 @@ from edge.clock import SystemClock
 from edge.core.temperature import measure_temperature
 from edge.drivers import mlx90614_commissioning as commissioning
 from edge.drivers.mlx90614 import EEPROM_EMISSIVITY
+from edge.drivers.settings import ThermoSettings
 from edge.drivers.thermometer import open_sensor, open_thermometer
-from edge.thermo.settings import ThermoSettings
 from hil_tests.conftest import MlxTarget
 
 

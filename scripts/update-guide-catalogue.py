@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from edge.core.faults import Fault, FaultScope
+from edge.faults import Fault, FaultScope
 from edge.reasons import Reason
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "technician-guide.md"
@@ -103,6 +103,7 @@ def generated(section: str) -> str:
 
 
 def main() -> int:
+    """Regenerate every generated section of the technician guide in place."""
     text = GUIDE.read_text()
     for section in SECTIONS:
         start, end = markers(section)

@@ -20,6 +20,7 @@ def reference_table() -> str:
 
 
 def main() -> int:
+    """Regenerate the README's configuration reference table in place."""
     readme = Path(__file__).resolve().parent.parent / "README.md"
     text = readme.read_text()
     head, rest = text.split(START, 1)

@@ -1,5 +1,5 @@
-"""Shared pytest fixtures: a real mosquitto on a free loopback port (plain, TLS, mutual TLS) and a
-throw-away PostgreSQL server."""
+"""Shared pytest fixtures: the demo gate's configuration, a real mosquitto on a free loopback port
+(plain, TLS, mutual TLS) and a throw-away PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.broker import Broker
+from tests.gate_support import GateConfig
 from tests.postgres import PostgresServer, postgres_bin
+
+
+@pytest.fixture
+def gate_config(tmp_path: Path) -> GateConfig:
+    """The demo gate's settings with the tests' timings, for the test to override section by
+    section: `gate_config(relay={...})` as parsed TOML, `gate_config.file(...)` as gate.toml."""
+    return GateConfig(tmp_path)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import threading
 from edge.clock import SystemClock
 from edge.core.controller import GateController
 from edge.core.settings import PolicySettings
+from edge.core.steps import GateDevices
 from edge.events import GateEvent
 from edge.storage.passback_db import DurablePassbackLedger
 from edge.thermo.reading import TemperatureReading
@@ -57,11 +58,11 @@ def main(db: str) -> None:
     clock = SystemClock()
     controller = GateController(
         policy=PolicySettings(passage_timeout_s=60.0),
-        relay=PrintingRelay(),
-        thermometer=NormalThermometer(),
+        devices=GateDevices(
+            relay=PrintingRelay(), thermometer=NormalThermometer(), passage_input=HangingTurnstile()
+        ),
         events=Discard(),
         clock=clock,
-        passage_input=HangingTurnstile(),
         ledger=DurablePassbackLedger(db, 300.0, clock),
     )
     controller.handle_scan("camera", passed_code(), 1.0, clock.monotonic())

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from central.dcc_issue import (
+    DccSigner,
     SignerPrivateKey,
     generate_signer_key,
     issue_dcc,
@@ -66,13 +67,11 @@ class Signer:
         **options: object,
     ) -> str:
         return issue_dcc(
-            self.key,
-            self.der,
+            DccSigner(self.key, self.der, self.country),
             kind,
             entry_of(kind) if entry is None else entry,
             issued_at,
             expires_at,
-            self.country,
             **options,  # type: ignore[arg-type]
         )
 
@@ -81,6 +80,7 @@ def make_signer(
     alg: str = "ES256",
     country: str | None = "SE",
     usages: tuple[str, ...] = (),
+    *,
     legacy: bool = False,
 ) -> Signer:
     key = generate_signer_key(alg)

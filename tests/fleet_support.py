@@ -17,7 +17,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.events import Decision, GateEvent, TemperatureFacts
+from edge.events import GateEvent, TemperatureFacts, Verdict
 from edge.wire.documents import EventStamp, encode, event_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ SITE = "station-east"
 
 
 def event_payload(
-    site: str, gate: str, seq: int, *, decision: Decision = "pass", ts_ms: int | None = None,
+    site: str, gate: str, seq: int, *, decision: Verdict = "pass", ts_ms: int | None = None,
     test: bool = False,
 ) -> bytes:  # fmt: skip
     """A real event document as the gate's outbox stamps it."""
@@ -53,7 +53,7 @@ def gate_traffic(events: int, gates: int = 20) -> list[tuple[str, bytes]]:
     messages = []
     for index in range(events):
         gate, seq = f"g{index % gates:02d}", index // gates + 1
-        decision: Decision = "deny" if index % 7 == 0 else "pass"
+        decision: Verdict = "deny" if index % 7 == 0 else "pass"
         topic = f"gates/{SITE}/{gate}/events"
         messages.append((topic, event_payload(SITE, gate, seq, decision=decision)))
     return messages

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from edge.app.verification import read_root_key
 from edge.clock import SystemClock
 from edge.core.records import DecisionRecord
 from edge.errors import ConfigError
+from edge.faults import Fault
 from edge.scan.result import ScanComponent, ScanFault
 from edge.service.clockguard import EARLIEST_PLAUSIBLE_EPOCH, ClockWatch, judge_clock
 from edge.sim.credentials import SimCredentials
@@ -25,7 +25,8 @@ from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
 from edge.wire.documents import telemetry_document
 from edge.wire.schema_files import load_schema
-from tests.gate_support import gate_settings
+from tests.gate_support import GateConfig, gate_settings
+from tests.waiting import wait_until
 
 
 def test_clock_before_2026_is_unusable() -> None:
@@ -114,8 +115,8 @@ def test_manual_button_without_a_person_is_denied(rig: Rig) -> None:
 
 
 def test_scan_faults_map_to_their_component_and_leave_manual_passes_possible(rig: Rig) -> None:
-    rig.service._on_scan_fault(ScanFault(ScanComponent.CAMERA, "device vanished"))
-    rig.service._on_scan_fault(ScanFault(ScanComponent.SERIAL_SCANNER, "port closed"))
+    rig.service.intake.scan_fault(ScanFault(ScanComponent.CAMERA, "device vanished"))
+    rig.service.intake.scan_fault(ScanFault(ScanComponent.SERIAL_SCANNER, "port closed"))
     assert {"camera_fault", "serial_scanner_fault"} <= set(rig.service.controller.faults)
     rig.sim.person_arrives(NORMAL_SKIN_C)
     rig.service.commands.open_once("operator-1", "cmd-2")
@@ -124,18 +125,20 @@ def test_scan_faults_map_to_their_component_and_leave_manual_passes_possible(rig
 
 
 def test_clear_fault_lifts_a_relay_fault_and_restarts_for_an_unopened_device(rig: Rig) -> None:
-    rig.service.controller.report_fault("relay", "pulse failed: board not answering")
+    rig.service.controller.report_fault(Fault.RELAY_FAULT, "pulse failed: board not answering")
     rig.sim.person_arrives(NORMAL_SKIN_C)
     rig.service.commands.open_once("operator-1", "cmd-4")
     assert rig.wait_decision().reasons == ("relay_fault",)
+    rig.service.commands.clear_fault("relay", "cmd-5a")  # only the published name lifts it
+    assert "relay_fault" in rig.service.controller.faults
     rig.service.commands.clear_fault("relay_fault", "cmd-5")
     assert "relay_fault" not in rig.service.controller.faults
     rig.sim.person_arrives(NORMAL_SKIN_C)
     rig.service.commands.open_once("operator-1", "cmd-6")
     assert rig.wait_decision().verdict == "pass"
 
-    rig.service.hardware.faults["document_reader"] = "could not be opened"
-    rig.service.controller.report_fault("document_reader", "could not be opened")
+    rig.service.hardware.faults[Fault.DOCUMENT_READER_FAULT] = "could not be opened"
+    rig.service.controller.report_fault(Fault.DOCUMENT_READER_FAULT, "could not be opened")
     rig.service.commands.clear_fault("document_reader_fault", "cmd-7")
     assert rig.service.wait(2.0)  # asked to stop: systemd restarts it and it opens the reader
     assert rig.service._exit_code == EXIT_RESTART
@@ -160,7 +163,7 @@ def test_a_clock_behind_the_mark_latches_clock_fault(
 
 
 def test_reload_config_refuses_an_invalid_file_and_restarts_on_a_valid_one(
-    tmp_path: Path,
+    tmp_path: Path, gate_config: GateConfig
 ) -> None:
     made = Rig(tmp_path)
     path = tmp_path / "gate.toml"
@@ -168,8 +171,7 @@ def test_reload_config_refuses_an_invalid_file_and_restarts_on_a_valid_one(
     path.write_text('[gate]\nsite = "t"\n')
     made.service.commands.reload_config()
     assert not made.service.wait(0.01)
-    valid = f'[gate]\nsite = "t"\ngate = "g"\n[trust]\nroot_public_key = "{made.root}"\n'
-    path.write_text(valid.replace("[trust]", "[mqtt]\nenabled = false\n[trust]"))
+    gate_config.file(path, root=made.root)
     made.service.commands.reload_config()
     assert made.service.wait(0.01)
     assert made.service.stop() == EXIT_RESTART
@@ -188,10 +190,7 @@ def test_open_once_while_busy_is_refused_with_an_event(rig: Rig) -> None:
     rig.service.commands.open_once(
         "operator-1", "cmd-busy-1"
     )  # nobody in front: waits for a temperature
-    deadline = time.monotonic() + 5
-    while rig.service.controller.status().state.name == "IDLE":
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    assert wait_until(lambda: rig.service.controller.status().state.name != "IDLE", 5)
     rig.service.commands.open_once("operator-2", "cmd-busy-2")
     events = [json.loads(entry.payload) for entry in rig.service.outbox.pending()]
     refused = [e for e in events if e["reasons"] == ["gate_busy"]]

@@ -19,6 +19,7 @@ from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate, render_code_frames
 from edge.sim.scenario import NORMAL_SKIN_C
 from tests.gate_support import gate_settings
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -57,10 +58,8 @@ class IdentityGate:
         self.sim.person_arrives(NORMAL_SKIN_C)
         time.sleep(0.2)
         self.sim.camera.show(render_code_frames(text, seed, count=3))
-        deadline = time.monotonic() + 10
-        while self.service.controller.status().state != GateState.IDENTITY:
-            assert time.monotonic() < deadline, f"no document request: {self.records}"
-            time.sleep(0.01)
+        asked = wait_until(lambda: self.service.controller.status().state == GateState.IDENTITY, 10)
+        assert asked, f"no document request: {self.records}"
         if document is not None:
             os.write(self.master, document + b"\r")
         assert self.decided.wait(10)

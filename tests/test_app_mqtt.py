@@ -21,6 +21,7 @@ from edge.app.gate import GateService
 from edge.clock import SystemClock
 from edge.core.records import DecisionRecord
 from edge.credentials.trust.trustlist import IssuerKey, build_trust_list
+from edge.faults import Fault
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
@@ -101,7 +102,7 @@ def test_retained_trust_update_is_verified_installed_or_refused(
             gate.creds.root, issuers, version=2, issued_at=now, expires_at=now + 86400
         )
         _publish(mqtt_broker, TRUST_LIST_TOPIC, v2, retain=True)
-        assert _wait(lambda: gate.service.trust.status()["trust_list_version"] == 2)
+        assert _wait(lambda: gate.service.trust.health(7).trust_list.version == 2)
         code = issue_code("CN-440000", private_key_pem(newcomer), "green", now)
         assert gate.service.verifier.verify(code).valid
 
@@ -109,9 +110,9 @@ def test_retained_trust_update_is_verified_installed_or_refused(
         assert tampered != v2
         _publish(mqtt_broker, TRUST_LIST_TOPIC, tampered, retain=True)
         assert status.wait_for(
-            lambda msgs: any("trust-list" in json.loads(p).get("faults", {}) for _, p, _ in msgs)
+            lambda msgs: any("trust_list" in json.loads(p).get("faults", {}) for _, p, _ in msgs)
         ), "a refused trust list must show on the status topic"
-        assert gate.service.trust.status()["trust_list_version"] == 2  # last good one stays
+        assert gate.service.trust.health(7).trust_list.version == 2  # last good one stays
     finally:
         status.close()
 
@@ -136,7 +137,7 @@ def test_signed_open_once_is_a_manual_pass_and_a_replay_is_refused(
     gate.service.controller.wait_idle(5)
     _publish(mqtt_broker, "gates/s1/g1/cmd/open-once", command, retain=False)
     assert not gate.decided.wait(1.5), "a replayed command must not open the gate"
-    assert gate.service.control is not None and gate.service.control.refused >= 1
+    assert gate.service.mqtt is not None and gate.service.mqtt.control.refused >= 1
 
 
 def test_a_signed_clear_fault_lifts_a_relay_fault_from_the_status(
@@ -144,7 +145,7 @@ def test_a_signed_clear_fault_lifts_a_relay_fault_from_the_status(
 ) -> None:
     status = Subscriber(mqtt_broker, "gates/s1/g1/status", client_id="central-status")
     try:
-        gate.service.controller.report_fault("relay", "pulse failed: board not answering")
+        gate.service.controller.report_fault(Fault.RELAY_FAULT, "pulse failed: board not answering")
         assert status.wait_for(
             lambda msgs: any("relay_fault" in json.loads(p)["faults"] for _, p, _ in msgs)
         )

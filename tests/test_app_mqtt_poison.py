@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 from typing import cast
 
 import pytest
@@ -17,12 +16,12 @@ from edge.app.config import Config, parse_config
 from edge.app.gate import GateService
 from edge.clock import SystemClock
 from edge.core.records import DecisionRecord
-from edge.mqtt.control import CONTROL_THREAD
+from edge.faults import Fault
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
 from edge.sim.scenario import NORMAL_SKIN_C
 from tests.broker import Broker, Subscriber
-from tests.gate_support import gate_settings
+from tests.gate_support import GateConfig
 from tests.hostile import FIELD_POISON
 
 pytestmark = pytest.mark.slow
@@ -55,15 +54,15 @@ def _poison_retained(broker: Broker) -> None:
     _publish(broker, [(_full_topic(t), p, True) for t, p in FIELD_POISON.items()])
 
 
-def _gate_config(tmp: Path, broker: Broker, command_key: ed25519.Ed25519PrivateKey) -> Config:
-    state = tmp / "state"
-    root = SimCredentials.generate().write(state, SystemClock().now())
-    key_file = tmp / "command.pub.pem"
+def _gate_config(
+    gate_config: GateConfig, broker: Broker, command_key: ed25519.Ed25519PrivateKey
+) -> Config:
+    root = SimCredentials.generate().write(gate_config.directory / "state", SystemClock().now())
+    key_file = gate_config.directory / "command.pub.pem"
     key_file.write_bytes(public_key_pem(command_key.public_key()))
     return parse_config(
-        gate_settings(
-            state,
-            root,
+        gate_config(
+            root=root,
             site="s1",
             gate="g1",
             mqtt={"enabled": True, "broker": broker.url, "command_public_key": str(key_file)},
@@ -115,20 +114,21 @@ class Run:
         assert (record.verdict, record.method, record.operator) == ("pass", "manual", operator)
 
     def assert_control_plane_healthy(self) -> None:
-        control, publisher = self.service.control, self.service.publisher
-        assert control is not None and publisher is not None
+        mqtt = self.service.mqtt
+        assert mqtt is not None
+        control, publisher = mqtt.control, mqtt.publisher
         assert control.worker_alive()
-        assert CONTROL_THREAD not in publisher.faults()
+        assert Fault.MQTT_CONTROL not in publisher.faults()
         assert self.service.workers.restarts("mqtt-control") == 0
         # The refused documents are shown; the gate's own lists stay in force.
-        assert self.service.trust.status()["trust_list_version"] == 1
+        assert self.service.trust.health(7).trust_list.version == 1
 
 
 def test_poisoned_gate_still_opens_for_a_signed_command_and_again_after_a_restart(
-    tmp_path: Path, mqtt_broker: Broker
+    gate_config: GateConfig, mqtt_broker: Broker
 ) -> None:
     command_key = cast(ed25519.Ed25519PrivateKey, generate_private_key("EdDSA"))
-    config = _gate_config(tmp_path, mqtt_broker, command_key)
+    config = _gate_config(gate_config, mqtt_broker, command_key)
     _poison_retained(mqtt_broker)
     first = Run(config, mqtt_broker, command_key)
     first.start()
@@ -154,15 +154,15 @@ class _ThreadKiller(BaseException):
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_the_service_restarts_a_dead_control_worker_and_shows_it_on_the_status(
-    tmp_path: Path, mqtt_broker: Broker, monkeypatch: pytest.MonkeyPatch
+    gate_config: GateConfig, mqtt_broker: Broker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     command_key = cast(ed25519.Ed25519PrivateKey, generate_private_key("EdDSA"))
-    run = Run(_gate_config(tmp_path, mqtt_broker, command_key), mqtt_broker, command_key)
+    run = Run(_gate_config(gate_config, mqtt_broker, command_key), mqtt_broker, command_key)
     run.start()
     status = Subscriber(mqtt_broker, "gates/s1/g1/status", client_id="central-status")
     try:
-        control = run.service.control
-        assert control is not None
+        assert run.service.mqtt is not None
+        control = run.service.mqtt.control
         handle_manual = run.service.controller.handle_manual
 
         def crash_once(*args: object) -> bool:
@@ -181,7 +181,7 @@ def test_the_service_restarts_a_dead_control_worker_and_shows_it_on_the_status(
         _publish(mqtt_broker, [("gates/s1/g1/cmd/open-once", command, False)])
         assert status.wait_for(
             lambda msgs: any(
-                "worker-mqtt-control" in json.loads(p).get("faults", {}) for _, p, _ in msgs
+                "worker_mqtt_control" in json.loads(p).get("faults", {}) for _, p, _ in msgs
             )
         ), "a dead worker must show on the status while it is restarted"
         run.genuine_open_once("op-3")

@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.drivers.camera import CsiCamera, UsbCamera, open_frame_source
-from edge.drivers.camera_replay import ReplayFrameSource
+from edge.drivers.camera import CsiCamera, Reconnect, UsbCamera, open_frame_source
+from edge.drivers.camera_replay import ReplayFrameSource, load_images, read_pgm
 from edge.drivers.settings import CameraSettings
 from edge.errors import CameraError
 
@@ -70,7 +70,7 @@ def test_usb_camera_reconnects_then_reports_camera_error() -> None:
         opened.append(capture)
         return capture
 
-    camera = UsbCamera("/dev/video9", reconnect_attempts=2, reconnect_delay_s=0.01, opener=opener)
+    camera = UsbCamera("/dev/video9", reconnect=Reconnect(attempts=2, delay_s=0.01), opener=opener)
     try:
         with pytest.raises(CameraError, match="no frames after 2 reconnects"):
             for _ in range(100):
@@ -83,7 +83,7 @@ def test_usb_camera_reconnects_then_reports_camera_error() -> None:
 class FakeDevice:
     """A USB camera that can be unplugged and plugged in again; frames flow while present."""
 
-    def __init__(self, present: bool = True) -> None:
+    def __init__(self, *, present: bool = True) -> None:
         self.present = present
         self.opens = 0
 
@@ -128,9 +128,7 @@ def test_usb_camera_recovers_when_replugged_after_the_reconnects_are_spent() -> 
     device = FakeDevice()
     camera = UsbCamera(
         "/dev/video9",
-        reconnect_attempts=2,
-        reconnect_delay_s=0.01,
-        max_retry_delay_s=0.05,
+        reconnect=Reconnect(attempts=2, delay_s=0.01, max_delay_s=0.05),
         opener=device.open,
     )
     try:
@@ -154,8 +152,7 @@ def test_usb_camera_absent_at_start_reports_then_delivers_when_plugged_in() -> N
     device = FakeDevice(present=False)
     camera = UsbCamera(
         "/dev/video9",
-        reconnect_delay_s=0.01,
-        max_retry_delay_s=0.05,
+        reconnect=Reconnect(delay_s=0.01, max_delay_s=0.05),
         retry_if_absent=True,
         opener=device.open,
     )
@@ -255,3 +252,28 @@ def test_replay_folder_and_video_through_the_factory(tmp_path: Path) -> None:
         ReplayFrameSource.from_path(tmp_path / "missing", 10.0)
     with pytest.raises(CameraError):
         open_frame_source(CameraSettings(source="none"))
+
+
+def test_pgm_frames_read_without_opencv_equal_what_opencv_reads(tmp_path: Path) -> None:
+    frame = np.random.default_rng(5).integers(0, 256, (7, 11), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "a.pgm"), frame)
+    data = (tmp_path / "a.pgm").read_bytes()
+    read = read_pgm(data)
+    assert read is not None and np.array_equal(read, frame)
+    commented = read_pgm(b"P5\n# scene 1\n2 1\n# 8 bit\n255\n\x01\x02")
+    assert commented is not None and commented.tolist() == [[1, 2]]
+    assert np.array_equal(
+        load_images(tmp_path)[0], np.asarray(cv2.imread(str(tmp_path / "a.pgm"), 0))
+    )
+
+
+def test_pgm_frames_numpy_cannot_read_go_to_opencv_or_are_refused(tmp_path: Path) -> None:
+    assert read_pgm(b"P5 2 1 65535\n\x00\x01\x00\x02") is None  # 16-bit: OpenCV reads it
+    assert read_pgm(b"P5 2 2 255\n\x01") is None  # truncated
+    assert read_pgm(b"P2 1 1 255\n7\n") is None  # plain (ASCII) PGM
+    cv2.imwrite(str(tmp_path / "deep.pgm"), np.full((3, 4), 4000, np.uint16))
+    (tmp_path / "broken.pgm").write_bytes(b"P5 9 9 255\n\x00")
+    with pytest.raises(CameraError):
+        load_images(tmp_path)  # broken.pgm: neither reader takes it
+    (tmp_path / "broken.pgm").unlink()
+    assert load_images(tmp_path)[0].shape == (3, 4)

@@ -15,7 +15,8 @@ from central.errors import CentralError
 from central.platform.store import PlatformStore
 from tests.independent_platform import independent_request
 from tests.platform_support import APP_ID, SECRET, ReferencePlatform, resident_id
-from tests.postgres import PostgresServer, free_port
+from tests.postgres import PostgresServer
+from tests.waiting import free_port
 
 HOLDER = resident_id("15010419700707333")
 UNKNOWN = resident_id("11010119800808444")

@@ -7,13 +7,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.broker import Broker, Subscriber
+from tests.gate_support import GateConfig
+from tests.waiting import wait_until
 
 TOTAL = 5000
 EVENTS = "gates/s1/g1/events"
@@ -51,15 +51,10 @@ def _stored_seq(state_dir: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def _until(condition: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "chaos step timed out"
-        time.sleep(0.02)
-
-
 @pytest.mark.slow
-def test_no_event_is_lost_through_broker_restarts_and_sigkill(tmp_path: Path) -> None:
+def test_no_event_is_lost_through_broker_restarts_and_sigkill(
+    tmp_path: Path, gate_config: GateConfig
+) -> None:
     state = tmp_path / "state"
     state.mkdir()
     script = tmp_path / "gate.py"
@@ -83,27 +78,27 @@ def test_no_event_is_lost_through_broker_restarts_and_sigkill(tmp_path: Path) ->
 
     try:
         first = gate()  # online, killed mid-stream
-        _until(lambda: len(central.messages) >= 800, 30)
+        assert wait_until(lambda: len(central.messages) >= 800, 30)
         first.send_signal(signal.SIGKILL)
         first.wait()
 
         broker.stop()  # broker down: the next process only stores
         second = gate()
-        _until(lambda: _stored_seq(state) >= 2200, 30)
+        assert wait_until(lambda: _stored_seq(state) >= 2200, 30)
         second.send_signal(signal.SIGKILL)
         second.wait()
 
         broker.start()
         third = gate()  # replays the backlog, emits more, killed again
-        _until(lambda: _stored_seq(state) >= 3500, 30)
+        assert wait_until(lambda: _stored_seq(state) >= 3500, 30)
         broker.restart()  # broker restarts under it
-        _until(lambda: _stored_seq(state) >= 4000, 30)
+        assert wait_until(lambda: _stored_seq(state) >= 4000, 30)
         third.send_signal(signal.SIGKILL)
         third.wait()
 
         fourth = gate()  # finishes emitting and drains
         assert fourth.wait(timeout=60) == 0
-        _until(lambda: set(received()) >= set(range(1, TOTAL + 1)), 30)
+        assert wait_until(lambda: set(received()) >= set(range(1, TOTAL + 1)), 30)
 
         # What central saw: every seq 1..TOTAL, each seq always with the same event id.
         by_seq = received()
@@ -113,10 +108,8 @@ def test_no_event_is_lost_through_broker_restarts_and_sigkill(tmp_path: Path) ->
         assert _stored_seq(state) == TOTAL
 
         # And the CLI agrees nothing is pending.
-        config = tmp_path / "gate.toml"
-        config.write_text(
-            f'[gate]\nsite = "s1"\ngate = "g1"\n[mqtt]\nbroker = "{broker.url}"\n'
-            f'[storage]\nstate_dir = "{state}"\n'
+        config = gate_config.file(
+            state=state, site="s1", gate="g1", mqtt={"enabled": True, "broker": broker.url}
         )
         out = subprocess.run(
             [sys.executable, "-m", "edge", "events", "pending", "--config", str(config)],

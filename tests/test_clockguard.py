@@ -19,7 +19,7 @@ UNSYNCED = (False, 16000.0, 0.0)
 class Kernel:
     """What adjtimex says, switchable by the test."""
 
-    def __init__(self, synchronised: bool) -> None:
+    def __init__(self, *, synchronised: bool) -> None:
         self.synchronised = synchronised
 
     def __call__(self) -> tuple[bool, float, float]:

@@ -1,4 +1,4 @@
-"""The keys, trust, issue and verify commands, run through edge.cli.main."""
+"""The keys, trust and issue commands of gate-central, and the gate's verify command."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from central.cli import main as central
 from edge.cli import main
 from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.trustlist import parse_trust_list
@@ -17,9 +18,9 @@ from tests.test_codes_support import NOW
 @pytest.fixture
 def keys(tmp_path: Path) -> Path:
     for name, alg in (("root", "EdDSA"), ("nm", "ES256"), ("bj", "EdDSA"), ("nm2", "EdDSA")):
-        assert main(["keys", "generate", "--alg", alg, "--out", str(tmp_path / name)]) == 0
+        assert central(["keys", "generate", "--alg", alg, "--out", str(tmp_path / name)]) == 0
     at = str(NOW - 100)
-    assert main(["trust", "build", "--root-key", str(tmp_path / "root.key.pem"),
+    assert central(["trust", "build", "--root-key", str(tmp_path / "root.key.pem"),
                  "--issuer", f"CN-150000={tmp_path / 'nm.pub.pem'}",
                  "--issuer", f"CN-150000={tmp_path / 'nm2.pub.pem'}",
                  "--issuer", f"CN-110000={tmp_path / 'bj.pub.pem'}",
@@ -31,7 +32,7 @@ def keys(tmp_path: Path) -> Path:
 def issue(keys: Path, capsys: pytest.CaptureFixture[str], *extra: str, key: str = "nm") -> str:
     capsys.readouterr()
     args = ["issue", "--issuer", "CN-150000", "--key", str(keys / f"{key}.key.pem"), *extra]
-    assert main([*args, "--at", str(NOW)]) == 0
+    assert central([*args, "--at", str(NOW)]) == 0
     return capsys.readouterr().out.strip()
 
 
@@ -48,12 +49,12 @@ def verify(
 def test_keys_generate_writes_pkcs8_and_spki(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["keys", "generate", "--alg", "ES256", "--out", str(tmp_path / "k")]) == 0
+    assert central(["keys", "generate", "--alg", "ES256", "--out", str(tmp_path / "k")]) == 0
     assert (tmp_path / "k.key.pem").read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
     assert (tmp_path / "k.pub.pem").read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
     assert (tmp_path / "k.key.pem").stat().st_mode & 0o077 == 0
     assert "kid=" in capsys.readouterr().out
-    assert main(["keys", "generate", "--alg", "ES256", "--out", str(tmp_path / "k")]) == 2
+    assert central(["keys", "generate", "--alg", "ES256", "--out", str(tmp_path / "k")]) == 2
 
 
 def test_issue_and_verify_round_trip(keys: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -155,20 +156,20 @@ def test_denylist_revokes(keys: Path, capsys: pytest.CaptureFixture[str]) -> Non
     code_id = verify(keys, capsys, text)[1]["code_id"]
     assert isinstance(code_id, str)
     deny = keys / "deny.json"
-    assert main(["trust", "deny", "--root-key", str(keys / "root.key.pem"), "--code-id", code_id,
+    assert central(["trust", "deny", "--root-key", str(keys / "root.key.pem"), "--code-id", code_id,
                  "--version", "1", "--at", str(NOW), "--out", str(deny)]) == 0  # fmt: skip
     code, result = verify(keys, capsys, "--denylist", str(deny), text)
     assert code == 1 and result["reason"] == "revoked"
-    assert main(["trust", "deny", "--root-key", str(keys / "root.key.pem"), "--code-id", "zz",
+    assert central(["trust", "deny", "--root-key", str(keys / "root.key.pem"), "--code-id", "zz",
                  "--version", "2", "--out", str(deny)]) == 2  # fmt: skip
 
 
 def test_trust_build_refuses_a_non_ed25519_root(keys: Path) -> None:
-    assert main(["trust", "build", "--root-key", str(keys / "nm.key.pem"),
+    assert central(["trust", "build", "--root-key", str(keys / "nm.key.pem"),
                  "--issuer", f"CN-150000={keys / 'nm.pub.pem'}", "--version", "1",
                  "--out", str(keys / "x.json")]) == 2  # fmt: skip
     root_key, out = str(keys / "root.key.pem"), str(keys / "x.json")
-    assert main(["trust", "build", "--root-key", root_key, "--issuer", "CN-150000",
+    assert central(["trust", "build", "--root-key", root_key, "--issuer", "CN-150000",
                  "--version", "1", "--out", out]) == 2  # fmt: skip
 
 
@@ -186,7 +187,7 @@ def test_verify_reports_not_yet_valid_and_expired_for_a_fresh_list(
 ) -> None:
     root, trust = keys / "root.key.pem", keys / "fresh.json"
     assert (
-        main(
+        central(
             [
                 "trust",
                 "build",
@@ -204,7 +205,7 @@ def test_verify_reports_not_yet_valid_and_expired_for_a_fresh_list(
     )  # fmt: skip  (built now, default key window)
     capsys.readouterr()
     assert (
-        main(
+        central(
             [
                 "issue",
                 "--issuer",
@@ -242,7 +243,7 @@ def test_trust_build_keys_start_a_day_before_the_list(
     trust = parse_trust_list((keys / "trust.json").read_bytes(), root_public)
     assert {key.not_before for key in trust.keys.values()} == {NOW - 100 - 86_400}
     # A list rebuilt after a code was issued still accepts that code.
-    assert main(["trust", "build", "--root-key", str(root), "--issuer",
+    assert central(["trust", "build", "--root-key", str(root), "--issuer",
                  f"CN-150000={keys / 'nm.pub.pem'}", "--version", "2", "--at", str(NOW + 200),
                  "--out", str(keys / "trust.json")]) == 0  # fmt: skip
     text = issue(keys, capsys, "--colour", "green")  # issued at NOW, before the rebuild

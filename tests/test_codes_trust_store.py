@@ -37,7 +37,7 @@ def test_empty_store_trusts_nobody(world: TrustWorld, tmp_path: Path) -> None:
     issuer = make_issuer("CN-150000", "EdDSA")
     assert store.verify(signed_text(issuer)).reason == "unknown_issuer"
     assert store.verify("nonsense").reason == "malformed"
-    assert store.status()["trust_list_version"] is None and store.problems == []
+    assert store.health(7).trust_list.version is None and store.problems == []
 
 
 def test_update_persists_and_reloads(world: TrustWorld, tmp_path: Path) -> None:
@@ -49,8 +49,8 @@ def test_update_persists_and_reloads(world: TrustWorld, tmp_path: Path) -> None:
     fresh = make_store(world, tmp_path)
     fresh.load()
     assert fresh.verify(signed_text(issuer)).valid
-    status = fresh.status()
-    assert status["trust_list_version"] == 3 and status["issuers"] == 1 and status["keys"] == 1
+    trust = fresh.snapshot().trust_list
+    assert (trust.version, len(trust.issuers), len(trust.keys)) == (3, 1, 1)
 
 
 def test_rollback_and_replay_refused_last_good_kept(world: TrustWorld, tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_unsigned_wrongly_signed_or_expired_lists_refused(
     for message, document in cases.items():
         with pytest.raises(TrustListError, match=message):
             store.update_trust_list(document)
-    assert store.status()["trust_list_version"] == 1
+    assert store.health(7).trust_list.version == 1
     assert store.verify(signed_text(issuer)).valid
 
 
@@ -108,7 +108,7 @@ def test_denylist_updates(world: TrustWorld, tmp_path: Path) -> None:
     fresh = make_store(world, tmp_path)
     fresh.load()
     assert fresh.verify(signed_text(issuer)).reason == "revoked"
-    assert fresh.status()["denylist_version"] == 4
+    assert fresh.health(7).denylist.version == 4
 
 
 def test_expiry_while_loaded_fails_closed(world: TrustWorld, tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_expiry_while_loaded_fails_closed(world: TrustWorld, tmp_path: Path) -> 
     assert store.verify(signed_text(issuer)).valid
     clock.advance(61)
     assert store.verify(signed_text(issuer)).reason == "trust_list_expired"
-    assert store.status()["trust_list_expired"] is True
+    assert "expired at" in str(store.health(7).trust_list.problem)
     reloaded = make_store(world, tmp_path, clock)
     reloaded.load()  # an expired persisted list still loads, so the gate can say why it refuses
     assert reloaded.verify(signed_text(issuer)).reason == "trust_list_expired"
@@ -134,11 +134,11 @@ def test_bad_persisted_files_are_reported_and_ignored(world: TrustWorld, tmp_pat
     (tmp_path / "trust.json").write_bytes(trust_bytes.replace(b"CN-150000", b"CN-150001"))
     store.load()
     assert len(store.problems) == 2
-    assert store.status()["trust_list_version"] == 2  # what was in force stays in force
+    assert store.health(7).trust_list.version == 2  # what was in force stays in force
     fresh = make_store(world, tmp_path)
     fresh.load()
     assert fresh.verify(signed_text(issuer)).reason == "unknown_issuer"
-    assert any("trust.json" in problem for problem in fresh.status()["problems"])  # type: ignore[attr-defined]
+    assert any("trust.json" in problem for problem in fresh.problems)
 
 
 def test_root_key_must_be_ed25519(tmp_path: Path) -> None:
@@ -170,7 +170,7 @@ def test_concurrent_verification_during_updates(world: TrustWorld, tmp_path: Pat
     for thread in threads:
         thread.join()
     assert failures == []
-    assert store.status()["trust_list_version"] == 11
+    assert store.health(7).trust_list.version == 11
 
 
 def test_disk_rollback_refused_on_load_last_good_kept(world: TrustWorld, tmp_path: Path) -> None:
@@ -181,12 +181,11 @@ def test_disk_rollback_refused_on_load_last_good_kept(world: TrustWorld, tmp_pat
     assert store.update_trust_list(world.document([new_key], version=2)) == 2
     (tmp_path / "trust.json").write_bytes(v1)  # an older, validly signed list copied in
     store.load()
-    assert store.status()["trust_list_version"] == 2
+    assert store.health(7).trust_list.version == 2
     assert store.verify(signed_text(new_key)).valid
     assert store.verify(signed_text(old_key)).reason == "unknown_key"
     assert len(store.problems) == 1
     assert "trust.json: trust list version 1 refused: older than version 2" in store.problems[0]
-    assert store.status()["problems"] == store.problems
 
 
 def test_high_water_mark_survives_a_restart(world: TrustWorld, tmp_path: Path) -> None:
@@ -204,8 +203,8 @@ def test_high_water_mark_survives_a_restart(world: TrustWorld, tmp_path: Path) -
     )
     restarted = make_store(world, tmp_path)
     restarted.load()
-    status = restarted.status()
-    assert status["trust_list_version"] is None and status["denylist_version"] is None
+    health = restarted.health(7)
+    assert health.trust_list.version is None and health.denylist.version is None
     assert restarted.verify(signed_text(old_key)).reason == "unknown_issuer"  # fails closed
     assert len(restarted.problems) == 2
     assert all("(rollback)" in problem for problem in restarted.problems)
@@ -231,7 +230,7 @@ def test_expired_file_on_disk_does_not_replace_a_good_list(
     expired = world.document([issuer], version=3, issued_at=NOW - 2 * DAY, expires_at=NOW - 1)
     (tmp_path / "trust.json").write_bytes(expired)
     store.load()
-    assert store.status()["trust_list_version"] == 1
+    assert store.health(7).trust_list.version == 1
     assert store.verify(signed_text(issuer)).valid
     assert len(store.problems) == 1 and "version 3 refused: it has expired" in store.problems[0]
     assert json.loads((tmp_path / "trust-versions.json").read_bytes())["trust_list"] == 1

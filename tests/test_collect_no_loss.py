@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from central.collect.store import open_store
 from tests.broker import Broker
 from tests.fleet_support import CollectorProcess, gate_traffic, new_postgres_database, publish_all
 from tests.postgres import PostgresServer
+from tests.waiting import wait_until
 
 EVENTS = 5000
 pytestmark = pytest.mark.slow
@@ -39,25 +39,16 @@ def _stored(db: str) -> int:
         store.close()
 
 
+def _stored_or_down(db: str) -> int:
+    try:
+        return _stored(db)
+    except Exception:  # the database may be down on purpose
+        return -1
+
+
 def _wait_stored(db: str, at_least: int, timeout_s: float = 60.0) -> int:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            count = _stored(db)
-        except Exception:  # the database may be down on purpose
-            count = -1
-        if count >= at_least or time.monotonic() > deadline:
-            return count
-        time.sleep(0.05)
-
-
-def _until(predicate: Callable[[], bool], timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+    wait_until(lambda: _stored_or_down(db) >= at_least, timeout_s)
+    return _stored_or_down(db)
 
 
 def _run(db: str, tmp_path: Path, disturb: Callable[[list[CollectorProcess]], None]) -> None:
@@ -121,13 +112,13 @@ def test_a_database_outage_loses_nothing(
             # Another writer holds the file locked: every commit fails until it lets go.
             holder = sqlite3.connect(fleet_db[len("sqlite:///") :], isolation_level=None)
             holder.execute("BEGIN EXCLUSIVE")
-            assert _until(felt)
+            assert wait_until(felt, 30.0)
             holder.execute("ROLLBACK")
             holder.close()
         else:
             server: PostgresServer = request.getfixturevalue("postgres_server")
             server.stop()
-            assert _until(felt)
+            assert wait_until(felt, 30.0)
             server.start()
 
     _run(fleet_db, tmp_path, database_away)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +15,7 @@ from central.collect.store import FleetStore, SqliteFleetStore, open_store
 from central.errors import CentralError
 from tests.broker import Broker
 from tests.fleet_support import event_payload, gate_traffic
+from tests.waiting import wait_until as _until
 
 
 def _run(settings: CollectorSettings, store: FleetStore) -> Collector:
@@ -24,15 +24,6 @@ def _run(settings: CollectorSettings, store: FleetStore) -> Collector:
     collector.start()
     assert ready.wait(10)
     return collector
-
-
-def _until(predicate: object, timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_collecting_over_tls(tls_broker: Broker, tmp_path: Path) -> None:

@@ -9,32 +9,19 @@ import pytest
 
 from edge.cli import main
 from edge.sim.credentials import SimCredentials
+from tests.gate_support import GateConfig
 
 
 def test_a_line_clash_shows_beside_the_other_problems(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], gate_config: GateConfig
 ) -> None:
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        f"""
-[gate]
-site = "s"
-gate = "g"
-[policy]
-fever_threshold_c = 99
-[relay]
-backend = "gpiod"
-line = 17
-pulse_ms = 999999
-[io]
-backend = "gpiod"
-passage_line = 17
-debounce_ms = -5
-[trust]
-root_public_key = "{tmp_path / "absent.pem"}"
-[storage]
-state_dir = "{tmp_path}"
-"""
+    config = gate_config.file(
+        state=tmp_path,
+        root=tmp_path / "absent.pem",
+        site="s",
+        policy={"fever_threshold_c": 99},
+        relay={"backend": "gpiod", "line": 17, "pulse_ms": 999999},
+        io={"backend": "gpiod", "passage_line": 17, "debounce_ms": -5},
     )
     assert main(["config", "check", str(config), "--json"]) == 2
     report = json.loads(capsys.readouterr().out)

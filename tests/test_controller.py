@@ -15,10 +15,12 @@ from edge.clock import FakeClock
 from edge.core.controller import GateController
 from edge.core.records import DecisionRecord, GateState, Indicators
 from edge.core.settings import PolicySettings
+from edge.core.steps import GateDevices
 from edge.credentials.binding import subject_binding
 from edge.credentials.result import VerificationResult
 from edge.errors import RelayError, SensorError, StorageError
 from edge.events import GateEvent
+from edge.faults import Fault
 from edge.reasons import Reason
 from edge.thermo.reading import Measurement, TemperatureReading
 from edge.wire.documents import EventStamp, event_document
@@ -175,17 +177,19 @@ class Rig:
         self.draws = deque([0.5])
         self.controller = GateController(
             policy=self.policy,
-            relay=self.relay,
-            thermometer=self.thermo,
+            devices=GateDevices(
+                relay=self.relay,
+                thermometer=self.thermo,
+                identity_source=self.lines,
+                passage_input=self.passage if passage else None,
+                indicators=Indicators(
+                    green=FakeOutput("green", self.signals),
+                    red=FakeOutput("red", self.signals),
+                    buzzer=FakeOutput("buzzer", self.signals),
+                ),
+            ),
             events=self.sink,
             clock=self.clock,
-            identity_source=self.lines,
-            passage_input=self.passage if passage else None,
-            indicators=Indicators(
-                green=FakeOutput("green", self.signals),
-                red=FakeOutput("red", self.signals),
-                buzzer=FakeOutput("buzzer", self.signals),
-            ),
             draw=lambda: self.draws[0],
             on_decision=self.records.append,
         )
@@ -405,14 +409,14 @@ def test_manual_pass_needs_a_normal_temperature_and_permission() -> None:
 
 def test_latched_fault_denies_everything_until_cleared() -> None:
     rig = Rig()
-    rig.controller.report_fault("clock", "clock before 2026")
-    rig.controller.report_fault("clock", "still before 2026")  # no second event
+    rig.controller.report_fault(Fault.CLOCK_FAULT, "clock before 2026")
+    rig.controller.report_fault(Fault.CLOCK_FAULT, "still before 2026")  # no second event
     rig.scan(green())
     rig.controller.handle_manual("op-1", "button", None)
     assert rig.decisions() == [("deny", ("clock_fault",)), ("deny", ("clock_fault",))]
     assert rig.relay.pulses == []
     assert rig.controller.status().faults == {"clock_fault": "still before 2026"}
-    rig.controller.clear_fault("clock")
+    rig.controller.clear_fault(Fault.CLOCK_FAULT)
     rig.scan(green())
     assert rig.decisions()[-1] == ("pass", ())
     faults = [(e.fault, e.detail) for e in rig.sink.of("fault")]
@@ -421,7 +425,7 @@ def test_latched_fault_denies_everything_until_cleared() -> None:
 
 def test_a_camera_fault_blocks_camera_codes_only() -> None:
     rig = Rig()
-    rig.controller.report_fault("camera", "no frames for 5 s")
+    rig.controller.report_fault(Fault.CAMERA_FAULT, "no frames for 5 s")
     rig.scan(green(b"code-1"))
     rig.scan(green(b"code-2"), source="serial")
     rig.controller.handle_manual("op-1", "button", None)
@@ -437,8 +441,8 @@ def test_a_camera_fault_blocks_camera_codes_only() -> None:
 
 def test_a_serial_scanner_or_button_fault_blocks_its_own_input_only() -> None:
     rig = Rig()
-    rig.controller.report_fault("serial_scanner", "port gone")
-    rig.controller.report_fault("manual_button", "line unreadable")
+    rig.controller.report_fault(Fault.SERIAL_SCANNER_FAULT, "port gone")
+    rig.controller.report_fault(Fault.MANUAL_BUTTON_FAULT, "line unreadable")
     rig.scan(green(b"code-1"), source="serial")
     rig.controller.handle_manual("op-1", "button", None)
     rig.scan(green(b"code-2"))
@@ -453,7 +457,7 @@ def test_a_serial_scanner_or_button_fault_blocks_its_own_input_only() -> None:
 
 def test_a_broken_lamp_is_reported_and_blocks_nobody_then_heals_on_reprobe() -> None:
     rig = Rig()
-    rig.controller.report_fault("indicator", "red lamp line: I/O error")
+    rig.controller.report_fault(Fault.INDICATOR_FAULT, "red lamp line: I/O error")
     rig.scan(green())
     assert rig.decisions() == [("pass", ())]
     assert len(rig.relay.pulses) == 1
@@ -464,7 +468,7 @@ def test_a_broken_lamp_is_reported_and_blocks_nobody_then_heals_on_reprobe() -> 
 
 def test_a_document_reader_fault_blocks_only_presentations_that_need_it() -> None:
     rig = Rig(PolicySettings(person_code_match="sampled", match_sample_percent=50.0))
-    rig.controller.report_fault("document_reader", "could not be opened")
+    rig.controller.report_fault(Fault.DOCUMENT_READER_FAULT, "could not be opened")
     rig.draws[0] = 0.9  # not sampled: no document needed
     rig.scan(green(b"code-1"))
     rig.draws[0] = 0.1  # sampled: the document is needed
@@ -475,11 +479,11 @@ def test_a_document_reader_fault_blocks_only_presentations_that_need_it() -> Non
 
 def test_a_relay_fault_blocks_everything_until_cleared() -> None:
     rig = Rig()
-    rig.controller.report_fault("relay", "pulse failed")
+    rig.controller.report_fault(Fault.RELAY_FAULT, "pulse failed")
     rig.controller.handle_manual("op-2", "central", "c-1")
     rig.scan(green())
     assert rig.decisions() == [("deny", ("relay_fault",)), ("deny", ("relay_fault",))]
-    rig.controller.clear_fault("relay_fault")
+    rig.controller.clear_fault(Fault.RELAY_FAULT)
     rig.scan(green())
     assert rig.decisions()[-1] == ("pass", ())
 
@@ -488,7 +492,7 @@ def test_fault_reported_during_measurement_stops_the_pass() -> None:
     rig = Rig()
 
     def measure(timeout_s: float) -> TemperatureReading:
-        rig.controller.report_fault("relay", "coil open")
+        rig.controller.report_fault(Fault.RELAY_FAULT, "coil open")
         return reading()
 
     rig.thermo.measure = measure  # type: ignore[method-assign]
@@ -611,18 +615,21 @@ def test_close_releases_relay_and_switches_indicators_off() -> None:
 
 def test_a_fault_that_hit_one_presentation_is_remembered_for_the_status_topic() -> None:
     rig = identity_rig()
+    shown: list[dict[str, str]] = []
+    rig.controller.watch_faults(shown.append)
     rig.lines.fail = True
     rig.scan(green())
     assert rig.decisions() == [("deny", ("document_reader_fault",))]
     assert rig.controller.faults == {}  # not latched: the next person may succeed
-    recent = rig.controller.recent_faults
+    recent = shown[-1]
     assert list(recent) == ["document_reader_fault"]
     assert (
         recent["document_reader_fault"].startswith("at 20")
         and "OSError" in recent["document_reader_fault"]
     )
     rig.clock.advance(301.0)
-    assert rig.controller.recent_faults == {}
+    rig.controller.expire_faults()
+    assert shown[-1] == {}
 
 
 def test_every_measurement_of_the_presentation_is_in_its_event() -> None:

@@ -11,9 +11,11 @@ from edge.clock import FakeClock
 from edge.core.controller import GateController
 from edge.core.faults import faults_blocking
 from edge.core.settings import PolicySettings
+from edge.core.steps import GateDevices
 from edge.credentials.result import VerificationResult
 from edge.errors import RelayError, StorageError
 from edge.events import GateEvent
+from edge.faults import Fault
 from edge.reasons import Reason
 from edge.thermo.reading import TemperatureReading
 
@@ -53,7 +55,7 @@ class World:
 
     def measure(self, timeout_s: float) -> TemperatureReading:
         if self.fault_while_measuring and self.controller is not None:
-            self.controller.report_fault("camera", "failed during the measurement")
+            self.controller.report_fault(Fault.CAMERA_FAULT, "failed during the measurement")
         return self.temperature or TemperatureReading("no_subject", None, None, None, "m", 0)
 
     def measure_again(self, timeout_s: float) -> TemperatureReading:
@@ -92,7 +94,12 @@ TEMPERATURES = st.one_of(
     st.none(),
     st.builds(reading, st.sampled_from(["fever", "sensor_fault", "no_subject"]), st.none()),
 )
-FAULTED_PARTS = ["camera", "sensor", "indicator", "relay"]
+FAULTED_PARTS = [
+    Fault.CAMERA_FAULT,
+    Fault.SENSOR_FAULT,
+    Fault.INDICATOR_FAULT,
+    Fault.RELAY_FAULT,
+]
 ACTIONS = st.lists(
     st.one_of(
         st.tuples(st.just("scan"), CODES, TEMPERATURES),
@@ -115,11 +122,9 @@ def test_gate_opens_only_after_a_stored_pass(
     policy = PolicySettings(manual_pass_allowed=manual_allowed)
     controller = GateController(
         policy=policy,
-        relay=world,
-        thermometer=world,
+        devices=GateDevices(relay=world, thermometer=world, passage_input=None),
         events=Sink(world),
         clock=world.clock,
-        passage_input=None,
     )
     world.controller = controller
     for kind, first, second in actions:
@@ -133,10 +138,11 @@ def test_gate_opens_only_after_a_stored_pass(
             world.presenting = ("manual", "button")
             assert controller.handle_manual("op-1" if first else "", "button", None)
         elif kind == "fault":
+            assert isinstance(first, Fault)
             if second:
-                controller.report_fault(str(first), "injected")
+                controller.report_fault(first, "injected")
             else:
-                controller.clear_fault(str(first))
+                controller.clear_fault(first)
         elif kind == "sink_fails":
             world.sink_fails = bool(first)
         elif kind == "relay_fails":

@@ -21,6 +21,7 @@ from edge.errors import ConfigError
 from edge.reasons import Reason
 from edge.thermo.reading import TemperatureReading
 from tests.dcc_support import CI, NOW, World, day, instant, make_signer
+from tests.gate_support import GateConfig
 
 RULES = DccSettings()
 Entry = dict[cbor.CborKey, cbor.CborValue]
@@ -152,16 +153,13 @@ def test_anti_passback_keys_on_the_certificate_identifier() -> None:
     assert made.reasons == ("already_used",)
 
 
-def test_rules_come_from_the_configuration() -> None:
+def test_rules_come_from_the_configuration(gate_config: GateConfig) -> None:
     config = parse_config(
-        {
-            "gate": {"site": "s", "gate": "g"},
-            "credentials": {"dcc": {"naat_max_hours": 48, "vaccination_min_days": 7}},
-        }
+        gate_config(
+            site="s", credentials={"dcc": {"naat_max_hours": 48, "vaccination_min_days": 7}}
+        )
     )
     assert config.credentials.dcc.naat_max_hours == 48.0
     assert config.credentials.dcc.vaccination_min_days == 7
     with pytest.raises(ConfigError, match=r"credentials\.dcc\.naat_max_hours"):
-        parse_config(
-            {"gate": {"site": "s", "gate": "g"}, "credentials": {"dcc": {"naat_max_hours": -1}}}
-        )
+        parse_config(gate_config(site="s", credentials={"dcc": {"naat_max_hours": -1}}))

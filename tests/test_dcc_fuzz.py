@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from edge.credentials.common import cbor
 from edge.credentials.common.base45 import ALPHABET, b45decode, b45encode
 from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
-from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import parse_dcc_claims
 from edge.credentials.dcc.cose import parse_dcc_sign1
 from edge.credentials.dcc.envelope import PREFIX, cose_to_text
+from edge.credentials.dcc.verifier import DccVerifier
 from edge.credentials.formats import gate_verifiers
 from edge.credentials.trust.dsc import parse_dsc
 from tests.dcc_support import NOW, World, make_signer

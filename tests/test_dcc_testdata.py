@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import pytest
 
+from central.cli import main as central
 from central.gateway import import_gateway_trust_list
 from central.keys import generate_private_key, private_key_pem, public_key_pem
 from edge.cli import main
@@ -29,11 +30,10 @@ from edge.credentials.common import cbor
 from edge.credentials.common.base45 import b45decode
 from edge.credentials.common.errors import MalformedCodeError, UnsupportedCodeError
 from edge.credentials.common.inflate import bounded_inflate
-from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import parse_dcc_claims
 from edge.credentials.dcc.cose import parse_dcc_sign1
 from edge.credentials.dcc.envelope import unprefix
-from edge.credentials.dcc.verifier import DecodedDcc, find_signer
+from edge.credentials.dcc.verifier import DccVerifier, DecodedDcc, find_signer
 from edge.credentials.trust.dsc import DocumentSigner, certificate_ders, dsc_kid, parse_dsc
 from edge.credentials.trust.trustlist import TrustList
 from edge.errors import GateEdgeError
@@ -372,7 +372,7 @@ def test_cli_trust_build_and_verify_at_the_validation_clock(
         trust = tmp_path / "trust.json"
         build = ["trust", "build", "--root-key", str(tmp_path / "root.key.pem")]
         build += ["--dsc", str(tmp_path / "dsc.der"), "--version", "1", "--out", str(trust)]
-        assert main(build) == 0
+        assert central(build) == 0
         capsys.readouterr()
         at = case.context.get("VALIDATIONCLOCK") or case.context["validationClockInstant"]
         verify = ["verify", "--trust", str(trust), "--root", str(tmp_path / "root.pub.pem")]

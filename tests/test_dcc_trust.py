@@ -11,13 +11,14 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from central.cli import main as central
 from central.gateway import import_gateway_trust_list
 from central.issue import issue_code
 from central.keys import generate_private_key, private_key_pem, public_key_pem
 from edge.cli import main
 from edge.clock import FakeClock
-from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import uci_hash
+from edge.credentials.dcc.verifier import DccVerifier
 from edge.credentials.formats import gate_verifiers
 from edge.credentials.trust.dsc import dsc_kid, parse_dsc
 from edge.credentials.trust.root import load_root_public_key
@@ -78,7 +79,7 @@ def test_trust_build_mixes_issuers_der_and_pem_dscs(
         str(root_files / "trust.json"),
     ]
     args += ["--dsc", str(root_files / "se.der"), "--dsc", str(root_files / "de.pem")]
-    assert main(args) == 0
+    assert central(args) == 0
     assert "2 DSC(s)" in capsys.readouterr().out
     trust = parse_trust_list(
         (root_files / "trust.json").read_bytes(),
@@ -95,7 +96,7 @@ def test_trust_build_mixes_issuers_der_and_pem_dscs(
     code, result = verify_json(root_files, capsys, se.issue(), "--at", "2025-06-01")
     assert (code, result["reason"]) == (1, "expired")
     assert (
-        main(
+        central(
             [
                 "trust",
                 "show",
@@ -119,15 +120,15 @@ def test_a_country_can_be_given_for_a_dsc_without_one(
     (root_files / "bare.der").write_bytes(bare.der)
     args = ["trust", "build", "--root-key", str(root_files / "root.key.pem"), "--version", "1"]
     args += ["--dsc", f"AT={root_files / 'bare.der'}", "--out", str(root_files / "trust.json")]
-    assert main(args) == 0
+    assert central(args) == 0
     assert verify_json(root_files, capsys, bare.issue(), "--at", str(NOW))[1]["issuer"] == "AT"
 
 
 def test_trust_build_needs_something_to_trust(root_files: Path) -> None:
     args = ["trust", "build", "--root-key", str(root_files / "root.key.pem"), "--version", "1"]
-    assert main([*args, "--out", str(root_files / "trust.json")]) == 2
+    assert central([*args, "--out", str(root_files / "trust.json")]) == 2
     (root_files / "junk.der").write_bytes(b"junk")
-    assert main([*args, "--dsc", str(root_files / "junk.der"), "--out", "x.json"]) == 2
+    assert central([*args, "--dsc", str(root_files / "junk.der"), "--out", "x.json"]) == 2
 
 
 def test_gateway_import_checks_thumbprint_and_kid(root_files: Path) -> None:
@@ -151,7 +152,7 @@ def test_gateway_file_through_trust_build(
     (root_files / "gw.json").write_text(json.dumps([gateway_entry(signer.der, "LU")]))
     args = ["trust", "build", "--root-key", str(root_files / "root.key.pem"), "--version", "1"]
     args += ["--gateway", str(root_files / "gw.json"), "--out", str(root_files / "trust.json")]
-    assert main(args) == 0
+    assert central(args) == 0
     assert verify_json(root_files, capsys, signer.issue(), "--at", str(NOW))[1]["issuer"] == "LU"
 
 
@@ -162,7 +163,7 @@ def test_denylist_revokes_by_certificate_identifier(
     (root_files / "dsc.der").write_bytes(signer.der)
     base = ["--root-key", str(root_files / "root.key.pem"), "--version", "1", "--at", str(NOW)]
     assert (
-        main(
+        central(
             [
                 "trust",
                 "build",
@@ -176,7 +177,8 @@ def test_denylist_revokes_by_certificate_identifier(
         == 0
     )
     assert (
-        main(["trust", "deny", *base, "--dcc-ci", CI, "--out", str(root_files / "deny.json")]) == 0
+        central(["trust", "deny", *base, "--dcc-ci", CI, "--out", str(root_files / "deny.json")])
+        == 0
     )
     assert CI not in (root_files / "deny.json").read_text()
     code, result = verify_json(
@@ -193,12 +195,14 @@ def test_denylist_revokes_by_certificate_identifier(
     assert deny["dcc_revocations"] == {"UCI": [uci_hash(CI).hex()]}  # the type is recorded
     country_uci = hashlib.sha256(("SE" + CI).encode()).digest()[:16].hex()
     out = ["--out", str(root_files / "deny2.json")]
-    assert main(["trust", "deny", *base, "--dcc-hash", f"COUNTRYCODEUCI:{country_uci}", *out]) == 0
+    assert (
+        central(["trust", "deny", *base, "--dcc-hash", f"COUNTRYCODEUCI:{country_uci}", *out]) == 0
+    )
     code, result = verify_json(
         root_files, capsys, signer.issue(), "--at", str(NOW), "--denylist", out[1]
     )
     assert (code, result["reason"]) == (1, "revoked")
-    assert main(["trust", "deny", *base, "--dcc-hash", "MD5:00", *out]) == 2
+    assert central(["trust", "deny", *base, "--dcc-hash", "MD5:00", *out]) == 2
 
 
 def test_trust_list_refuses_tampered_dsc_entries() -> None:
@@ -278,7 +282,8 @@ def test_the_gates_trust_store_verifies_both_formats_and_refuses_rollback(tmp_pa
         signers=[SignerEntry(signer.der, "SE")],
     )
     assert store.update_trust_list(mixed) == 2
-    assert store.status()["dscs"] == 1 and store.status()["keys"] == 1
+    trust = store.snapshot().trust_list
+    assert sum(len(signers) for signers in trust.signers.values()) == 1 and len(trust.keys) == 1
     assert store.verify(signer.issue()).format == "dcc"
     assert store.verify(signer.issue()).valid
     hcn1 = issue_code("CN-1", private_key_pem(hcn1_issuer), "green", NOW)
@@ -311,10 +316,10 @@ def test_a_dsc_file_may_hold_bare_base64(
     (root_files / "dsc.b64").write_text(base64.b64encode(signer.der).decode() + "\n")
     args = ["trust", "build", "--root-key", str(root_files / "root.key.pem"), "--version", "1"]
     args += ["--dsc", str(root_files / "dsc.b64"), "--out", str(root_files / "trust.json")]
-    assert main(args) == 0
+    assert central(args) == 0
     assert verify_json(root_files, capsys, signer.issue(), "--at", str(NOW))[1]["issuer"] == "FR"
     (root_files / "bad.b64").write_text("MIIabc")
-    assert main([*args[:-4], "--dsc", str(root_files / "bad.b64"), "--out", "x.json"]) == 2
+    assert central([*args[:-4], "--dsc", str(root_files / "bad.b64"), "--out", "x.json"]) == 2
 
 
 def test_a_pem_bundle_adds_every_dsc(root_files: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -326,7 +331,7 @@ def test_a_pem_bundle_adds_every_dsc(root_files: Path, capsys: pytest.CaptureFix
     (root_files / "bundle.pem").write_bytes(bundle)
     args = ["trust", "build", "--root-key", str(root_files / "root.key.pem"), "--version", "1"]
     args += ["--dsc", str(root_files / "bundle.pem"), "--out", str(root_files / "trust.json")]
-    assert main(args) == 0
+    assert central(args) == 0
     assert "2 DSC(s)" in capsys.readouterr().out
     for signer in (one, two):
         result = verify_json(root_files, capsys, signer.issue(), "--at", str(NOW))[1]

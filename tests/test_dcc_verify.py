@@ -16,12 +16,12 @@ from central.dcc_issue import make_dsc, vaccination_entry
 from edge.credentials.common import cbor
 from edge.credentials.common.base45 import b45decode, b45encode
 from edge.credentials.common.cose import sig_structure
-from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.claims import uci_hash
 from edge.credentials.dcc.cose import parse_dcc_sign1
 from edge.credentials.dcc.envelope import PREFIX, cose_to_text
 from edge.credentials.dcc.settings import DccSettings
 from edge.credentials.dcc.signature import sign_dcc
+from edge.credentials.dcc.verifier import DccVerifier
 from edge.credentials.formats import gate_verifiers
 from edge.credentials.trust.dsc import parse_dsc
 from edge.credentials.trust.trustlist import (

@@ -42,7 +42,7 @@ def test_subject_binding_encodes_utf8() -> None:
 def test_match_identity(
     required: bool, issuer: str | None, binding: bytes | None, document: str | None, outcome: str
 ) -> None:
-    assert match_identity(required, issuer, binding, document) == outcome
+    assert match_identity(issuer, binding, document, required=required) == outcome
 
 
 @pytest.mark.parametrize(

@@ -22,3 +22,14 @@ def test_systemd_never_stops_restarting_and_waits_between_tries() -> None:
     assert unit["Service"]["Restart"] in ("on-failure", "always")
     restart_sec = unit["Service"]["RestartSec"]
     assert restart_sec.endswith("s") and float(restart_sec[:-1]) >= 5
+
+
+def test_the_service_runs_with_capped_malloc_arenas_and_single_threaded_native_maths() -> None:
+    settings = [
+        word
+        for line in UNIT.read_text().splitlines()
+        if line.startswith("Environment=")
+        for word in line.removeprefix("Environment=").split()
+    ]
+    assert {"MALLOC_ARENA_MAX=2", "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1"} <= set(settings)
+    assert "PYTHONUNBUFFERED=1" in settings

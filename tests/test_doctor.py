@@ -20,35 +20,17 @@ from edge.doctor.devices import focus_score
 from edge.sim.credentials import SimCredentials
 from edge.wire.schema_files import load_schema
 from tests.broker import Broker, Subscriber
+from tests.gate_support import GateConfig
 
 
-def _config(tmp: Path, root: Path, broker_url: str, extra: str = "") -> Path:
-    path = tmp / "gate.toml"
-    path.write_text(
-        f"""
-[gate]
-site = "doc"
-gate = "g1"
-[trust]
-root_public_key = "{root}"
-[camera]
-source = "none"
-[thermo]
-backend = "fake"
-[relay]
-backend = "fake"
-[io]
-backend = "fake"
-passage_line = 5
-red_lamp_line = 6
-[mqtt]
-broker = "{broker_url}"
-[storage]
-state_dir = "{tmp / "state"}"
-{extra}
-"""
+def _config(gate_config: GateConfig, root: Path, broker_url: str) -> Path:
+    return gate_config.file(
+        root=root,
+        site="doc",
+        gate="g1",
+        io={"passage_line": 5, "red_lamp_line": 6},
+        mqtt={"enabled": True, "broker": broker_url},
     )
-    return path
 
 
 def _doctor(config: Path) -> tuple[int, dict[str, Any], str]:
@@ -64,7 +46,7 @@ def _doctor(config: Path) -> tuple[int, dict[str, Any], str]:
 
 @pytest.mark.slow
 def test_doctor_names_the_missing_trust_list_then_passes_once_it_is_in_place(
-    tmp_path: Path, mqtt_broker: Broker
+    tmp_path: Path, mqtt_broker: Broker, gate_config: GateConfig
 ) -> None:
     creds = SimCredentials.generate()
     state = tmp_path / "state"
@@ -72,7 +54,7 @@ def test_doctor_names_the_missing_trust_list_then_passes_once_it_is_in_place(
     trust_list = state / "trust-list.json"
     saved = trust_list.read_bytes()
     trust_list.unlink()
-    config = _config(tmp_path, root, mqtt_broker.url)
+    config = _config(gate_config, root, mqtt_broker.url)
     events = Subscriber(mqtt_broker, "gates/doc/g1/events", client_id="central-events")
     try:
         code, report, progress = _doctor(config)
@@ -106,9 +88,10 @@ def test_doctor_names_the_missing_trust_list_then_passes_once_it_is_in_place(
         events.close()
 
 
-def test_doctor_reports_an_invalid_configuration_with_the_same_validation(tmp_path: Path) -> None:
-    config = tmp_path / "gate.toml"
-    config.write_text('[gate]\nsite = "s"\ngate = "g"\n[policy]\nfever_threshold_c = 99\n')
+def test_doctor_reports_an_invalid_configuration_with_the_same_validation(
+    gate_config: GateConfig,
+) -> None:
+    config = gate_config.file(site="s", policy={"fever_threshold_c": 99})
     code, report, _ = _doctor(config)
     assert code == 1 and report["failed"] == ["config"]
     checks = report["checks"]
@@ -116,17 +99,19 @@ def test_doctor_reports_an_invalid_configuration_with_the_same_validation(tmp_pa
     assert "policy.fever_threshold_c" in checks[0]["detail"]
 
 
-def test_doctor_judges_trust_lists_disk_and_certificate(tmp_path: Path) -> None:
+def test_doctor_judges_trust_lists_disk_and_certificate(
+    tmp_path: Path, gate_config: GateConfig
+) -> None:
     creds = SimCredentials.generate()
     now = SystemClock().now()
     root = creds.write(tmp_path / "state", now)
     config = parse_config(
-        {
-            "gate": {"site": "s", "gate": "g"},
-            "trust": {"root_public_key": str(root), "expiry_warning_days": 10},
-            "storage": {"state_dir": str(tmp_path / "state")},
-            "mqtt": {"cert_file": str(tmp_path / "absent.crt")},
-        }
+        gate_config(
+            root=root,
+            site="s",
+            trust={"expiry_warning_days": 10},
+            mqtt={"enabled": True, "cert_file": str(tmp_path / "absent.crt")},
+        )
     )
     trust, deny = check_trust(config, now)
     assert trust.status == "warn" and "days left" in trust.detail  # 7 days < 10
@@ -146,35 +131,19 @@ def test_focus_score_tells_sharp_from_blurred() -> None:
     assert focus_score(np.zeros((90, 160, 3), np.uint8)) == 0.0
 
 
-def test_doctor_names_each_missing_device_without_crashing(tmp_path: Path) -> None:
+def test_doctor_names_each_missing_device_without_crashing(
+    tmp_path: Path, gate_config: GateConfig
+) -> None:
     creds = SimCredentials.generate()
     root = creds.write(tmp_path / "state", SystemClock().now())
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        f"""
-[gate]
-site = "doc"
-gate = "g1"
-[trust]
-root_public_key = "{root}"
-[camera]
-source = "replay"
-replay_path = "{tmp_path / "no-frames"}"
-[thermo]
-backend = "mlx90614"
-bus = 250
-[relay]
-backend = "gpiod"
-chip = "/dev/gpiochip99"
-[io]
-backend = "gpiod"
-chip = "/dev/gpiochip99"
-passage_line = 5
-[mqtt]
-enabled = false
-[storage]
-state_dir = "{tmp_path / "state"}"
-"""
+    config = gate_config.file(
+        root=root,
+        site="doc",
+        gate="g1",
+        camera={"source": "replay", "replay_path": str(tmp_path / "no-frames")},
+        thermo={"backend": "mlx90614", "bus": 250},
+        relay={"backend": "gpiod", "chip": "/dev/gpiochip99"},
+        io={"backend": "gpiod", "chip": "/dev/gpiochip99", "passage_line": 5},
     )
     code, report, _ = _doctor(config)
     assert code == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -18,40 +19,29 @@ from edge.doctor.report import CheckResult
 from edge.doctor.runner import run_doctor
 from edge.errors import ConfigError
 from edge.sim.credentials import SimCredentials
+from tests.gate_support import GateConfig
 
 FAKE_PARTS = '[relay]\nbackend = "fake"\n[io]\nbackend = "fake"\n'
 
 
-def write_config(tmp_path: Path, body: str, parts: str = FAKE_PARTS) -> Path:
-    path = tmp_path / "gate.toml"
-    path.write_text(
-        f"""
-[gate]
-site = "s1"
-gate = "g1"
-[camera]
-source = "none"
-[thermo]
-backend = "fake"
-{parts}
-[storage]
-state_dir = "{tmp_path / "state"}"
-{body}
-"""
-    )
-    return path
+def write_config(gate_config: GateConfig, body: str, parts: str = FAKE_PARTS) -> Path:
+    sections = tomllib.loads(parts + body)
+    sections["mqtt"] = {"enabled": True, **sections.get("mqtt", {})}
+    return gate_config.file(site="s1", gate="g1", **sections)
 
 
 def results(config: Path) -> dict[str, CheckResult]:
     return {r.name: r for r in run_doctor(str(config)).results}
 
 
-def test_the_doctor_refuses_what_config_check_and_run_refuse(tmp_path: Path) -> None:
+def test_the_doctor_refuses_what_config_check_and_run_refuse(
+    tmp_path: Path, gate_config: GateConfig
+) -> None:
     root = SimCredentials.generate().write(tmp_path / "state", time.time())
     garbage_ca = tmp_path / "ca.pem"
     garbage_ca.write_text("not a certificate\n")
     config = write_config(
-        tmp_path,
+        gate_config,
         f"""
 [trust]
 root_public_key = "{root}"
@@ -76,11 +66,11 @@ app_secret_file = "absent.secret"
     assert f"gate-edge config check {config}" in check.fix
 
 
-def test_a_missing_trust_root_is_named_as_such(tmp_path: Path) -> None:
+def test_a_missing_trust_root_is_named_as_such(tmp_path: Path, gate_config: GateConfig) -> None:
     SimCredentials.generate().write(tmp_path / "state", time.time())
     missing = tmp_path / "trust-root.pub.pem"
     config = write_config(
-        tmp_path, f'[trust]\nroot_public_key = "{missing}"\n[mqtt]\nenabled = false\n'
+        gate_config, f'[trust]\nroot_public_key = "{missing}"\n[mqtt]\nenabled = false\n'
     )
     checks = results(config)
     assert "trust.root_public_key" in checks["config"].detail
@@ -91,8 +81,8 @@ def test_a_missing_trust_root_is_named_as_such(tmp_path: Path) -> None:
     assert "trust list missing" not in checks["trust.trust_list"].detail
 
 
-def test_unknown_clock_synchronisation_is_a_warning(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path, ""))
+def test_unknown_clock_synchronisation_is_a_warning(gate_config: GateConfig) -> None:
+    config = load_config(write_config(gate_config, ""))
     now = time.time()
     unknown = check_clock(config, now, lambda: None)
     assert unknown.status == "warn" and "synchronisation unknown" in unknown.detail
@@ -107,10 +97,12 @@ def _commands(fix: str) -> list[list[str]]:
     return [shlex.split(text) for text in found]
 
 
-def test_every_fix_names_a_command_that_exists_with_its_arguments(tmp_path: Path) -> None:
+def test_every_fix_names_a_command_that_exists_with_its_arguments(
+    tmp_path: Path, gate_config: GateConfig
+) -> None:
     missing_root = tmp_path / "nowhere" / "root.pem"
     config = write_config(
-        tmp_path,
+        gate_config,
         f"""
 [trust]
 root_public_key = "{missing_root}"
@@ -124,7 +116,7 @@ cert_file = "{tmp_path / "device.crt"}"
     fixes = [r.fix for r in run_doctor(str(config)).results if r.status in ("fail", "warn")]
     root = SimCredentials.generate().write(tmp_path / "state", time.time())
     (tmp_path / "state" / "trust-list.json").unlink()
-    config = write_config(tmp_path, f'[trust]\nroot_public_key = "{root}"\n')
+    config = write_config(gate_config, f'[trust]\nroot_public_key = "{root}"\n')
     fixes += [r.fix for r in run_doctor(str(config)).results if r.status in ("fail", "warn")]
     assert len(fixes) >= 6
     parser = build_parser()

@@ -30,8 +30,8 @@ from edge.cli import main as edge_main
 from edge.errors import EnrolmentError
 from edge.provision.bootfile import read_boot_file
 from edge.provision.enrol import Layout, check_bundle, enrol, http_post, read_state
-from edge.provision.protocol import EnrolBundle, EnrolToken
 from edge.sim.broker import LocalBroker
+from edge.wire.enrol import EnrolBundle, EnrolToken
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "rpi" / "gate-edge.toml"
 

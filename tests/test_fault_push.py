@@ -6,6 +6,7 @@ from edge.app.status_faults import StatusFaults
 from edge.clock import FakeClock
 from edge.core.fault_board import RECENT_FAULT_WINDOW_S, FaultBoard
 from edge.events import GateEvent
+from edge.faults import Fault
 from edge.scan.result import ScanComponent, ScanFault
 
 
@@ -43,24 +44,24 @@ def _board() -> tuple[FaultBoard, FakeClock, list[dict[str, str]]]:
 
 def test_latching_and_clearing_a_fault_is_pushed_at_once() -> None:
     board, _, told = _board()
-    board.report("relay", "pulse failed")
+    board.report(Fault.RELAY_FAULT, "pulse failed")
     assert told[-1] == {"relay_fault": "pulse failed"}
-    board.report("relay", "pulse failed again")
+    board.report(Fault.RELAY_FAULT, "pulse failed again")
     assert told[-1] == {"relay_fault": "pulse failed again"}
-    board.clear("relay")
+    board.clear(Fault.RELAY_FAULT)
     assert told == [{}, {"relay_fault": "pulse failed"}, {"relay_fault": "pulse failed again"}, {}]
 
 
 def test_an_unchanged_report_is_not_pushed_again() -> None:
     board, _, told = _board()
-    board.report("clock", "before 2026")
-    board.report("clock", "before 2026")
+    board.report(Fault.CLOCK_FAULT, "before 2026")
+    board.report(Fault.CLOCK_FAULT, "before 2026")
     assert told == [{}, {"clock_fault": "before 2026"}]
 
 
 def test_a_fault_of_one_presentation_is_pushed_and_leaves_after_its_window() -> None:
     board, clock, told = _board()
-    board.announce("sensor_fault", "no answer")
+    board.announce(Fault.SENSOR_FAULT, "no answer")
     assert list(told[-1]) == ["sensor_fault"] and told[-1]["sensor_fault"].endswith("no answer")
     clock.advance(RECENT_FAULT_WINDOW_S - 1)
     board.expire()
@@ -79,26 +80,26 @@ def test_a_failing_observer_leaves_the_board_working() -> None:
         raise RuntimeError("display gone")
 
     board.watch(broken)
-    board.report("relay", "pulse failed")
+    board.report(Fault.RELAY_FAULT, "pulse failed")
     assert board.active() == {"relay_fault": "pulse failed"}
 
 
 def test_the_status_shows_board_and_platform_faults_and_only_those() -> None:
     display = Display()
-    display.set_fault("trust-files", "bad signature")  # shown by the service itself
+    display.set_fault("trust_files", "bad signature")  # shown by the service itself
     status = StatusFaults(display)
     board, _, _ = _board()
     board.watch(status.show_board)
-    board.report("camera", "camera: gone")
+    board.report(Fault.CAMERA_FAULT, "camera: gone")
     status.show_platform({"platform_breaker": "fallback in use: https://p open"})
     assert display.faults == {
-        "trust-files": "bad signature",
+        "trust_files": "bad signature",
         "camera_fault": "camera: gone",
         "platform_breaker": "fallback in use: https://p open",
     }
-    board.clear("camera")
+    board.clear(Fault.CAMERA_FAULT)
     status.show_platform({})
-    assert display.faults == {"trust-files": "bad signature"}
+    assert display.faults == {"trust_files": "bad signature"}
     status.show_platform({})
     assert display.calls[-1] == (
         "clear",

@@ -16,7 +16,7 @@ from central.collect.collector import Collector, CollectorSettings
 from central.collect.store import FleetStore, open_store
 from central.fleet.server import RunningFleetPage
 from edge.clock import SystemClock
-from edge.events import Decision, GateEvent
+from edge.events import GateEvent, Verdict
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.storage.outbox import Outbox
@@ -107,7 +107,7 @@ def test_the_page_shows_an_offline_gate_and_a_fault(
     gates = [FakeGate(mqtt_broker, tmp_path, name) for name in ("g01", "g02", "g03")]
     page = RunningFleetPage(collected, TOKEN, refresh_s=0.3).start()
     try:
-        decisions: list[Decision] = ["pass", "pass", "deny"]
+        decisions: list[Verdict] = ["pass", "pass", "deny"]
         for decision in decisions:
             reasons = () if decision == "pass" else ("colour_red",)
             event = GateEvent(kind="decision", decision=decision, method="camera", reasons=reasons)

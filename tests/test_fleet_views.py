@@ -29,7 +29,7 @@ from edge.storage.outbox import Outbox
 from edge.wire.schema_files import load_schema
 from tests.broker import CertificateAuthority
 from tests.fleet_support import event_payload
-from tests.postgres import free_port
+from tests.waiting import free_port
 
 NOW_MS = 1_800_000_000_000
 DAY_S = 86_400

@@ -15,6 +15,7 @@ from edge.drivers.gateio_flash import firmware_files, firmware_version
 from edge.drivers.gateio_frames import FIRMWARE_VERSION, default_firmware_dir
 from edge.errors import DriverError
 from edge.sim.gateio_board import SimGateIoBoard
+from tests.gate_support import GateConfig
 
 FAKE_MPREMOTE = Path(__file__).with_name("fake_mpremote.py")
 
@@ -137,7 +138,7 @@ def test_flash_names_a_port_held_by_another_program(
 
 
 def test_status_json_names_the_cause_and_the_candidates(
-    tmp_path: Path, by_id: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, by_id: Path, capsys: pytest.CaptureFixture[str], gate_config: GateConfig
 ) -> None:
     missing = str(tmp_path / "nothing")
     assert main(["gateio", "status", "--port", missing, "--json"]) == 2
@@ -145,8 +146,7 @@ def test_status_json_names_the_cause_and_the_candidates(
     assert document["ok"] is False and document["port"] == missing
     assert "does not exist" in document["error"]
     assert document["candidates"] == [str(by_id / "usb-Other_Device-if00")]
-    config = tmp_path / "gate.toml"
-    config.write_text('[gate]\nsite = "s"\ngate = "g"\n')
+    config = gate_config.file(site="s")
     assert main(["gateio", "status", "--config", str(config), "--json"]) == 2
     assert "relay.backend is not gateio" in json.loads(capsys.readouterr().out)["error"]
 
@@ -186,24 +186,19 @@ def test_status_of_a_missing_board(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_status_from_config(
-    sim: SimGateIoBoard, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sim: SimGateIoBoard, gate_config: GateConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        '[gate]\nsite = "s"\ngate = "g"\n'
-        f'[relay]\nbackend = "gateio"\nport = "{sim.link}"\n[io]\nbackend = "gateio"\n'
+    config = gate_config.file(
+        site="s", relay={"backend": "gateio", "port": str(sim.link)}, io={"backend": "gateio"}
     )
     assert main(["gateio", "status", "--config", str(config), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["port"] == str(sim.link)
 
 
 def test_relay_pulse_through_the_board(
-    sim: SimGateIoBoard, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sim: SimGateIoBoard, gate_config: GateConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        f'[gate]\nsite = "s"\ngate = "g"\n[relay]\nbackend = "gateio"\nport = "{sim.link}"\n'
-    )
+    config = gate_config.file(site="s", relay={"backend": "gateio", "port": str(sim.link)})
     assert main(["relay", "pulse", "--config", str(config), "--ms", "150"]) == 0
     out = capsys.readouterr().out
     assert f"relay gate I/O board {sim.link}: energised for 150 ms" in out

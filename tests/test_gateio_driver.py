@@ -33,7 +33,9 @@ from edge.drivers.gateio_frames import (
 )
 from edge.drivers.gateio_link import GateIoError
 from edge.errors import ConfigError, RelayError
+from edge.faults import Fault
 from edge.sim.gateio_board import SimGateIoBoard, load_firmware
+from tests.gate_support import GateConfig
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,8 +142,8 @@ def test_open_checks_version_and_pulse_closes_by_itself(
     assert host.link.info.firmware == FIRMWARE_VERSION
     assert host.link.info.heartbeat_deadline_ms == core.HEARTBEAT_DEADLINE_MS
     host.relay.pulse(150)
-    assert sim.io.relay is True
-    assert wait_until(lambda: sim.io.relay is False)
+    # The pulse may already be over when a loaded machine gets here: judge by its history.
+    assert wait_until(lambda: len(sim.io.relay_changes) == 3 and sim.io.relay is False)
     assert [on for _, on in sim.io.relay_changes] == [False, True, False]
     changes = sim.io.relay_changes
     assert changes[2][0] - changes[1][0] >= 150
@@ -153,9 +155,9 @@ def test_back_to_back_pulses_wait_out_the_boards_rest(
     host.relay.pulse(150)
     assert wait_until(lambda: not relay_on(sim))
     host.relay.pulse(150)  # refused BUSY by the board at first, then granted
-    assert relay_on(sim)
+    assert wait_until(lambda: len(sim.io.relay_changes) >= 4)
     changes = sim.io.relay_changes
-    assert [on for _, on in changes] == [False, True, False, True]
+    assert [on for _, on in changes][:4] == [False, True, False, True]
     assert changes[3][0] - changes[2][0] >= 150
     assert sim.board.opens == 2
 
@@ -252,24 +254,24 @@ def test_inputs_and_indicators(sim: SimGateIoBoard, host: GateIoBoard) -> None:
 
 
 def test_unplug_is_a_fault_and_replug_recovers(sim: SimGateIoBoard, host: GateIoBoard) -> None:
-    faults: dict[str, str] = {}
+    faults: dict[Fault, str] = {}
 
-    def clear(component: str) -> None:
-        faults.pop(component, None)
+    def clear(fault: Fault) -> None:
+        faults.pop(fault, None)
 
     host.attach_faults(faults.__setitem__, clear)
     host.relay.pulse(2000)
     sim.unplug()
     assert not relay_on(sim)
-    assert wait_until(lambda: "gateio" in faults)
+    assert wait_until(lambda: Fault.GATEIO_FAULT in faults)
     with pytest.raises(RelayError):
         host.relay.pulse(300)
     host.gate_io()
-    faults["relay"] = "pulse failed"  # what the controller latched during the outage
-    faults["indicator"] = "lamp failed"
+    faults[Fault.RELAY_FAULT] = "pulse failed"  # what the controller latched during the outage
+    faults[Fault.INDICATOR_FAULT] = "lamp failed"
     sim.plug()
-    assert wait_until(lambda: "gateio" not in faults)
-    assert "relay" not in faults and "indicator" not in faults
+    assert wait_until(lambda: Fault.GATEIO_FAULT not in faults)
+    assert Fault.RELAY_FAULT not in faults and Fault.INDICATOR_FAULT not in faults
     assert host.fault is None
     host.relay.pulse(300)
     assert sim.io.relay is True
@@ -318,18 +320,18 @@ def test_host_that_stops_heartbeating_loses_the_relay_within_the_deadline(
         assert sim.board.heartbeat_losses == 1
 
 
-def test_configured_gate_uses_the_board_for_relay_and_io(sim: SimGateIoBoard) -> None:
+def test_configured_gate_uses_the_board_for_relay_and_io(
+    sim: SimGateIoBoard, gate_config: GateConfig
+) -> None:
     config = parse_config(
-        {
-            "gate": {"site": "s", "gate": "g"},
-            "camera": {"source": "none"},
-            "thermo": {"backend": "fake"},
-            "relay": {"backend": "gateio", "port": str(sim.link)},
-            "io": {"backend": "gateio"},
-        }
+        gate_config(
+            site="s",
+            relay={"backend": "gateio", "port": str(sim.link)},
+            io={"backend": "gateio"},
+        )
     )
     hardware = open_hardware(config, SystemClock())
-    faults: list[tuple[str, str]] = []
+    faults: list[tuple[Fault, str]] = []
     try:
         assert isinstance(hardware.relay, GateIoRelay)
         hardware.attach_faults(lambda part, detail: faults.append((part, detail)), print)
@@ -338,22 +340,22 @@ def test_configured_gate_uses_the_board_for_relay_and_io(sim: SimGateIoBoard) ->
         assert relay_on(sim)
         sim.unplug()
         assert wait_until(lambda: bool(faults))
-        assert faults[0][0] == "gateio"
+        assert faults[0][0] is Fault.GATEIO_FAULT
     finally:
         hardware.close()
 
 
-def test_config_refuses_half_a_board() -> None:
+def test_config_refuses_half_a_board(gate_config: GateConfig) -> None:
     with pytest.raises(ConfigError) as caught:
-        parse_config({"gate": {"site": "s", "gate": "g"}, "io": {"backend": "gateio"}})
+        parse_config(gate_config(site="s", io={"backend": "gateio"}))
     assert 'io.backend: "gateio" needs relay.backend "gateio"' in str(caught.value)
     with pytest.raises(ConfigError) as caught:
         parse_config(
-            {
-                "gate": {"site": "s", "gate": "g"},
-                "relay": {"backend": "gateio"},
-                "io": {"backend": "gateio", "presence_line": 4},
-            }
+            gate_config(
+                site="s",
+                relay={"backend": "gateio"},
+                io={"backend": "gateio", "presence_line": 4},
+            )
         )
     assert "relay.port" in str(caught.value) and "io.presence_line" in str(caught.value)
 

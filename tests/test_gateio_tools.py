@@ -15,6 +15,7 @@ from edge.cli import main
 from edge.doctor.runner import run_doctor
 from edge.sim.credentials import SimCredentials
 from edge.sim.gateio_board import SimGateIoBoard
+from tests.gate_support import GateConfig
 
 
 @pytest.fixture
@@ -23,37 +24,21 @@ def sim(tmp_path: Path) -> Iterator[SimGateIoBoard]:
         yield board
 
 
-def board_config(tmp_path: Path, port: Path) -> Path:
-    state = tmp_path / "state"
-    root = SimCredentials.generate().write(state, time.time())
-    path = tmp_path / "gate.toml"
-    path.write_text(
-        f"""
-[gate]
-site = "s1"
-gate = "g1"
-[trust]
-root_public_key = "{root}"
-[camera]
-source = "none"
-[thermo]
-backend = "fake"
-[relay]
-backend = "gateio"
-port = "{port}"
-[io]
-backend = "gateio"
-[mqtt]
-enabled = false
-[storage]
-state_dir = "{state}"
-"""
+def board_config(gate_config: GateConfig, port: Path) -> Path:
+    root = SimCredentials.generate().write(gate_config.directory / "state", time.time())
+    return gate_config.file(
+        root=root,
+        site="s1",
+        gate="g1",
+        relay={"backend": "gateio", "port": str(port)},
+        io={"backend": "gateio"},
     )
-    return path
 
 
-def test_doctor_passes_the_board_for_relay_and_io(sim: SimGateIoBoard, tmp_path: Path) -> None:
-    config = board_config(tmp_path, sim.link)
+def test_doctor_passes_the_board_for_relay_and_io(
+    sim: SimGateIoBoard, gate_config: GateConfig
+) -> None:
+    config = board_config(gate_config, sim.link)
     report = run_doctor(str(config))
     checks = {r.name: r for r in report.results}
     assert checks["device.relay"].status == "pass", checks["device.relay"]
@@ -69,16 +54,20 @@ def test_doctor_passes_the_board_for_relay_and_io(sim: SimGateIoBoard, tmp_path:
     assert simulated.status == "warn" and "thermo.backend: fake" in simulated.detail
 
 
-def test_doctor_names_an_old_board_firmware_with_the_flash_command(tmp_path: Path) -> None:
+def test_doctor_names_an_old_board_firmware_with_the_flash_command(
+    tmp_path: Path, gate_config: GateConfig
+) -> None:
     with SimGateIoBoard(tmp_path / "ttyACM-old", firmware_version="0.9.0") as old:
-        config = board_config(tmp_path, old.link)
+        config = board_config(gate_config, old.link)
         relay = {r.name: r for r in run_doctor(str(config)).results}["device.relay"]
     assert relay.status == "warn" and "firmware 0.9.0" in relay.detail
     assert f"gate-edge gateio flash --config {config}" in relay.fix
 
 
-def test_doctor_names_a_missing_board_and_how_to_find_it(tmp_path: Path) -> None:
-    config = board_config(tmp_path, tmp_path / "unplugged")
+def test_doctor_names_a_missing_board_and_how_to_find_it(
+    tmp_path: Path, gate_config: GateConfig
+) -> None:
+    config = board_config(gate_config, tmp_path / "unplugged")
     checks = {r.name: r for r in run_doctor(str(config)).results}
     assert checks["device.relay"].status == "fail"
     assert "gateio status" in checks["device.relay"].fix
@@ -86,9 +75,9 @@ def test_doctor_names_a_missing_board_and_how_to_find_it(tmp_path: Path) -> None
 
 
 def test_io_watch_sees_the_board_inputs(
-    sim: SimGateIoBoard, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sim: SimGateIoBoard, gate_config: GateConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = board_config(tmp_path, sim.link)
+    config = board_config(gate_config, sim.link)
 
     def press_once_armed() -> None:
         for _ in range(2000):
@@ -108,9 +97,9 @@ def test_io_watch_sees_the_board_inputs(
 
 
 def test_io_test_lights_each_output_on_the_board(
-    sim: SimGateIoBoard, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sim: SimGateIoBoard, gate_config: GateConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = board_config(tmp_path, sim.link)
+    config = board_config(gate_config, sim.link)
     switched: list[tuple[str, bool]] = []
     original = sim.io.set_output
 
@@ -128,27 +117,23 @@ def test_io_test_lights_each_output_on_the_board(
     assert all(not sim.io.outputs[name] for name in "GRZ")
 
 
-def test_io_test_on_gpio_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        '[gate]\nsite = "s"\ngate = "g"\n[relay]\nbackend = "fake"\n'
-        '[io]\nbackend = "fake"\ngreen_lamp_line = 5\nbuzzer_line = 6\n'
-    )
+def test_io_test_on_gpio_lines(gate_config: GateConfig, capsys: pytest.CaptureFixture[str]) -> None:
+    config = gate_config.file(site="s", io={"green_lamp_line": 5, "buzzer_line": 6})
     assert main(["io", "test", "--config", str(config), "--seconds", "0.01", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["tested"] == [
         {"output": "green_lamp", "at": "line 5"},
         {"output": "buzzer", "at": "line 6"},
     ]
-    config.write_text('[gate]\nsite = "s"\ngate = "g"\n[relay]\nbackend = "fake"\n')
+    gate_config.file(site="s")
     assert main(["io", "test", "--config", str(config)]) == 1
     assert "no output configured" in capsys.readouterr().err
 
 
 def test_relay_pulse_with_the_whole_board_configured(
-    sim: SimGateIoBoard, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sim: SimGateIoBoard, gate_config: GateConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = board_config(tmp_path, sim.link)
+    config = board_config(gate_config, sim.link)
     assert main(["relay", "pulse", "--config", str(config), "--ms", "120"]) == 0
     assert "energised for 120 ms" in capsys.readouterr().out
     assert any(on for _, on in sim.io.relay_changes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -17,8 +17,10 @@ from edge.clock import FakeClock
 from edge.credentials.trust.signed_document import open_document
 from edge.credentials.trust.trustlist import IssuerKey, build_denylist, build_trust_list
 from edge.errors import CommandError, TrustListError
-from edge.mqtt.control import CONTROL_THREAD, ControlPlane
+from edge.faults import Fault
+from edge.mqtt.control import ControlPlane
 from edge.mqtt.settings import MqttSettings
+from edge.mqtt.subscriptions import MessageHandler
 from edge.service.supervisor import WorkerSupervisor
 from edge.sim.credentials import SimCredentials
 from edge.storage.trust_store import TrustStore
@@ -69,10 +71,10 @@ class Wire:
     """Delivers messages to the plane's subscriptions the way the MQTT publisher does."""
 
     def __init__(self) -> None:
-        self.handlers: dict[str, Callable[[str, bytes, bool], None]] = {}
+        self.handlers: dict[str, MessageHandler] = {}
         self.results: list[tuple[str, bytes]] = []
 
-    def subscribe(self, topic_filter: str, handler: Callable[[str, bytes, bool], None]) -> None:
+    def subscribe(self, topic_filter: str, handler: MessageHandler) -> None:
         self.handlers[topic_filter] = handler
 
     def resubscribe(self, topic_filter: str) -> bool:
@@ -81,9 +83,9 @@ class Wire:
     def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> None:
         self.results.append((topic, payload))
 
-    def send(self, topic: str, payload: bytes, retain: bool = False) -> None:
+    def send(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         key = "gates/s1/g1/cmd/#" if topic.startswith("gates/") else topic
-        self.handlers[key](topic, payload, retain)
+        self.handlers[key](topic, payload, retain=retain)
 
 
 class Gate:
@@ -132,14 +134,17 @@ class Gate:
             document = build_trust_list(
                 self.creds.root, issuers, version=version, issued_at=now, expires_at=now + 86400
             )
-            field = "trust_list_version"
+            kind = "trust_list"
         else:
             document = build_denylist(
                 self.creds.root, [], [], version=version, issued_at=now, expires_at=now + 86400
             )
-            field = "denylist_version"
+            kind = "denylist"
         self.wire.send(topic, document, retain=True)
-        assert _wait(lambda: self.trust.status()[field] == version), f"genuine {topic} refused"
+        health = self.trust.health
+        assert _wait(lambda: getattr(health(7), kind).version == version), (
+            f"genuine {topic} refused"
+        )
 
     def close(self) -> None:
         self.plane.stop()
@@ -161,7 +166,7 @@ def test_field_poison_leaves_the_control_plane_working(gate: Gate) -> None:
     gate.genuine_trust_update("trust/denylist")
     assert gate.plane.worker_alive()
     assert gate.handler.calls[0].startswith("open-once:")
-    assert CONTROL_THREAD not in gate.status.faults
+    assert Fault.MQTT_CONTROL not in gate.status.faults
 
 
 def test_arbitrary_bytes_on_each_command_topic(gate: Gate) -> None:
@@ -231,11 +236,11 @@ def test_an_unforeseen_handler_error_is_reported_and_the_next_command_still_runs
 ) -> None:
     gate.handler.crash = RuntimeError("handler bug")
     gate.wire.send("gates/s1/g1/cmd/open-once", _cmd(gate.clock))
-    assert _wait(lambda: CONTROL_THREAD in gate.status.faults)
-    assert "RuntimeError" in gate.status.faults[CONTROL_THREAD]
+    assert _wait(lambda: Fault.MQTT_CONTROL in gate.status.faults)
+    assert "RuntimeError" in gate.status.faults[Fault.MQTT_CONTROL]
     gate.genuine_command("open-once")
     assert gate.plane.worker_alive()
-    assert CONTROL_THREAD not in gate.status.faults
+    assert Fault.MQTT_CONTROL not in gate.status.faults
 
 
 class _ThreadKiller(BaseException):
@@ -253,14 +258,14 @@ def test_a_dead_control_worker_is_restarted_by_its_supervisor(gate: Gate) -> Non
     # Messages arriving while the worker is down wait for the restarted one.
     gate.wire.send("gates/s1/g1/cmd/refresh-trust", _cmd(gate.clock, "refresh-trust"))
     assert supervisor.check() == []
-    assert "restarting" in gate.status.faults["worker-mqtt-control"]
+    assert "restarting" in gate.status.faults["worker_mqtt_control"]
     clock.advance(1.0)
     assert supervisor.check() == ["mqtt-control"]
     assert gate.handler.wait_for(1) and gate.handler.calls == ["refresh-trust"]
     gate.genuine_command("open-once")
     clock.advance(5.0)
     supervisor.check()
-    assert "worker-mqtt-control" not in gate.status.faults
+    assert "worker_mqtt_control" not in gate.status.faults
     assert supervisor.restarts("mqtt-control") == 1
 
 

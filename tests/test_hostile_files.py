@@ -12,38 +12,28 @@ import pytest
 
 from edge.cli import main
 from edge.readfiles import MAX_CONFIG_BYTES, read_capped
+from tests.gate_support import GateConfig
 from tests.platform_support import APP_ID
 
 HOSTILE = {"zero": "/dev/zero", "urandom": "/dev/urandom"}
 
 
-def _config(tmp_path: Path, root: str, secret: str = "platform.secret") -> Path:
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        f"""
-[gate]
-site = "s"
-gate = "g"
-[trust]
-root_public_key = "{root}"
-[storage]
-state_dir = "{tmp_path}"
-[platform]
-url = "http://127.0.0.1:9"
-app_id = "{APP_ID}"
-app_secret_file = "{secret}"
-"""
+def _config(gate_config: GateConfig, root: str, secret: str = "platform.secret") -> Path:
+    return gate_config.file(
+        state=gate_config.directory,
+        root=Path(root),
+        site="s",
+        platform={"url": "http://127.0.0.1:9", "app_id": APP_ID, "app_secret_file": secret},
     )
-    return config
 
 
 @pytest.mark.parametrize("device", list(HOSTILE.values()), ids=list(HOSTILE))
 def test_devices_are_refused_as_config_root_key_and_secret(
-    tmp_path: Path, device: str, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, device: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["config", "check", device]) == 2
     assert "not a regular file" in capsys.readouterr().err
-    assert main(["config", "check", str(_config(tmp_path, device, device))]) != 0
+    assert main(["config", "check", str(_config(gate_config, device, device))]) != 0
     err = capsys.readouterr().err
     assert "trust.root_public_key" in err and "platform.app_secret_file" in err
     assert err.count("not a regular file") == 2
@@ -59,13 +49,13 @@ def test_a_huge_config_file_is_refused_unread(
     assert f"larger than {MAX_CONFIG_BYTES} bytes" in capsys.readouterr().err
 
 
-def test_a_fifo_never_hangs_the_reader(tmp_path: Path) -> None:
+def test_a_fifo_never_hangs_the_reader(tmp_path: Path, gate_config: GateConfig) -> None:
     fifo = tmp_path / "secret.fifo"
     os.mkfifo(fifo)
     with pytest.raises(OSError, match="not a regular file"):
         read_capped(fifo, 100)
     run = subprocess.run(
-        [sys.executable, "-m", "edge", "config", "check", str(_config(tmp_path, str(fifo)))],
+        [sys.executable, "-m", "edge", "config", "check", str(_config(gate_config, str(fifo)))],
         check=False,
         capture_output=True,
         text=True,

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from central.cli import main as central
 from edge.cli import main
 from edge.clock import FakeClock
 from edge.sim.credentials import SimCredentials
@@ -31,7 +32,8 @@ def lists(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _one_line_error(err: str) -> bool:
-    return err.count("\n") == 1 and err.startswith("gate-edge: ") and "Traceback" not in err
+    one_line = err.count("\n") == 1 and "Traceback" not in err
+    return one_line and err.startswith(("gate-edge: ", "gate-central: "))
 
 
 @pytest.mark.parametrize("poison", list(POISONED_FILES.values()), ids=list(POISONED_FILES))
@@ -43,13 +45,15 @@ def test_tools_exit_2_with_one_line_on_a_poisoned_file(
     bad.write_bytes(poison)
     root = str(lists / "trust-root.pub.pem")
     good = str(lists / "trust-list.json")
-    args = {
-        "verify": ["verify", "--trust", str(bad), "--root", root, "HC1:anything"],
-        "verify-denylist": ["verify", "--trust", good, "--denylist", str(bad), "--root", root, "x"],
-        "show": ["trust", "show", "--root", root, str(bad)],
-    }[command]
+    tool, *args = {
+        "verify": ["edge", "verify", "--trust", str(bad), "--root", root, "HC1:anything"],
+        "verify-denylist": [
+            "edge", "verify", "--trust", good, "--denylist", str(bad), "--root", root, "x"
+        ],
+        "show": ["central", "trust", "show", "--root", root, str(bad)],
+    }[command]  # fmt: skip
     run = subprocess.run(
-        [sys.executable, "-m", "edge", *args],
+        [sys.executable, "-m", tool, *args],
         check=False,
         capture_output=True,
         text=True,
@@ -70,12 +74,12 @@ def test_tools_refuse_arbitrary_trust_files(
     @given(poison=trust_documents)
     def refused(poison: bytes) -> None:
         bad.write_bytes(poison)
-        for args in (
-            ["verify", "--trust", str(bad), "--root", root, "HC1:anything"],
-            ["trust", "show", "--root", root, str(bad)],
+        for tool, args in (
+            (main, ["verify", "--trust", str(bad), "--root", root, "HC1:anything"]),
+            (central, ["trust", "show", "--root", root, str(bad)]),
         ):
             capsys.readouterr()
-            assert main(args) == 2
+            assert tool(args) == 2
             captured = capsys.readouterr()
             assert _one_line_error(captured.err), captured.err
 
@@ -103,8 +107,8 @@ def test_the_loader_keeps_the_last_good_lists_whatever_the_files_hold(
         deny_path.write_bytes(deny)
         store.load()
         assert len(store.problems) == 2
-        status = store.status()
-        assert (status["trust_list_version"], status["denylist_version"]) == (1, 1)
+        health = store.health(7)
+        assert (health.trust_list.version, health.denylist.version) == (1, 1)
         trust_path.write_bytes(good_trust)
         deny_path.write_bytes(good_deny)
         store.load()

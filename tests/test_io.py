@@ -27,19 +27,19 @@ SETTINGS = replace(
 
 def test_debouncer_ignores_glitches_and_accepts_held_levels() -> None:
     debouncer = Debouncer(0.02)
-    assert debouncer.update(True, 0.000) is False
-    assert debouncer.update(False, 0.010) is False  # 10 ms glitch
-    assert debouncer.update(True, 0.100) is False
-    assert debouncer.update(True, 0.119) is False
-    assert debouncer.update(True, 0.125) is True
-    assert debouncer.update(False, 0.200) is True
-    assert debouncer.update(False, 0.221) is False
+    assert debouncer.update(raw=True, now=0.000) is False
+    assert debouncer.update(raw=False, now=0.010) is False  # 10 ms glitch
+    assert debouncer.update(raw=True, now=0.100) is False
+    assert debouncer.update(raw=True, now=0.119) is False
+    assert debouncer.update(raw=True, now=0.125) is True
+    assert debouncer.update(raw=False, now=0.200) is True
+    assert debouncer.update(raw=False, now=0.221) is False
 
 
 def test_debouncer_with_zero_time_follows_the_input() -> None:
     debouncer = Debouncer(0.0)
-    assert debouncer.update(True, 1.0) is True
-    assert debouncer.update(False, 1.0) is False
+    assert debouncer.update(raw=True, now=1.0) is True
+    assert debouncer.update(raw=False, now=1.0) is False
 
 
 def test_open_io_requests_inputs_and_inactive_outputs() -> None:
@@ -62,7 +62,7 @@ def test_passage_input_is_seen_after_debounce() -> None:
     assert io.passage is not None
     assert io.passage.is_active() is False
     assert io.passage.wait_for_active(0.05) is False
-    chip.requests[0].drive(5, True)
+    chip.requests[0].drive(5, active=True)
     assert io.passage.wait_for_active(5.0) is True
     assert io.passage.is_active() is True
     io.close()
@@ -74,11 +74,11 @@ def test_activation_that_ended_is_still_reported_to_a_waiter() -> None:
     button = io.manual_button
     assert isinstance(button, GpiodInput)
     request = chip.requests[0]
-    request.drive(6, True)
+    request.drive(6, active=True)
     end = time.monotonic() + 5
     while button.activations == 0 and time.monotonic() < end:
         time.sleep(0.005)
-    request.drive(6, False)
+    request.drive(6, active=False)
     assert button.activations == 1
     io.close()
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -20,20 +21,21 @@ from edge.drivers.fake_gpio import FakeChip, FakeLineRequest
 from edge.drivers.io import GateIo
 from edge.drivers.settings import IoSettings, RelaySettings
 from edge.ports import GateRelay
+from tests.gate_support import GateConfig
+from tests.waiting import wait_until
 
 RELAY_LINE = 17
 PASSAGE_LINE = 27
 BUTTON_LINE = 22
 
 
-def write_config(tmp_path: Path, relay: str = "", io: str = "") -> Path:
-    path = tmp_path / "gate.toml"
-    path.write_text(
-        '[gate]\nsite = "s1"\ngate = "g1"\n'
-        f'[relay]\nbackend = "fake"\nline = {RELAY_LINE}\n{relay}\n'
-        f'[io]\nbackend = "fake"\n{io}\n'
+def write_config(gate_config: GateConfig, relay: str = "", io: str = "") -> Path:
+    return gate_config.file(
+        site="s1",
+        gate="g1",
+        relay={"line": RELAY_LINE, **tomllib.loads(relay)},
+        io=tomllib.loads(io),
     )
-    return path
 
 
 @pytest.fixture
@@ -67,9 +69,9 @@ def on_time_s(request: FakeLineRequest) -> float:
 
 
 def test_pulse_energises_once_then_releases_and_closes(
-    tmp_path: Path, relay_chip: FakeChip, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, relay_chip: FakeChip, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path, relay="pulse_ms = 250")
+    config = write_config(gate_config, relay="pulse_ms = 250")
     assert main(["relay", "pulse", "--config", str(config)]) == 0
     request = relay_chip.request_for(RELAY_LINE)
     assert request.states(RELAY_LINE) == [0, 1, 0]
@@ -81,9 +83,9 @@ def test_pulse_energises_once_then_releases_and_closes(
 
 
 def test_pulse_length_is_bounded_by_the_configured_cap(
-    tmp_path: Path, relay_chip: FakeChip, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, relay_chip: FakeChip, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path, relay="max_pulse_ms = 150\nactive_low = true")
+    config = write_config(gate_config, relay="max_pulse_ms = 150\nactive_low = true")
     assert main(["relay", "pulse", "--config", str(config), "--ms", "60000"]) == 0
     request = relay_chip.request_for(RELAY_LINE)
     assert request.settings[RELAY_LINE].active_low is True
@@ -92,37 +94,36 @@ def test_pulse_length_is_bounded_by_the_configured_cap(
 
 
 def test_pulse_refuses_a_non_positive_length(
-    tmp_path: Path, relay_chip: FakeChip, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, relay_chip: FakeChip, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path)
+    config = write_config(gate_config)
     assert main(["relay", "pulse", "--config", str(config), "--ms", "0"]) == 2
     assert "--ms must be a positive" in capsys.readouterr().err
     assert relay_chip.requests == []
 
 
 def test_pulse_with_the_built_in_fake_backend(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["relay", "pulse", "--config", str(write_config(tmp_path)), "--ms", "100"]) == 0
+    assert main(["relay", "pulse", "--config", str(write_config(gate_config)), "--ms", "100"]) == 0
     assert "fake line /dev/gpiochip0 line 17 (active-high): energised for 100 ms" in (
         capsys.readouterr().out
     )
 
 
 def test_invalid_config_is_reported_before_any_hardware_is_touched(
-    tmp_path: Path, relay_chip: FakeChip, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, relay_chip: FakeChip, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path, relay="pulse_ms = 5")
+    config = write_config(gate_config, relay="pulse_ms = 5")
     assert main(["relay", "pulse", "--config", str(config)]) == 2
     assert "relay.pulse_ms" in capsys.readouterr().err
     assert relay_chip.requests == []
 
 
 def test_serial_relay_without_a_port_is_a_clear_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "gate.toml"
-    path.write_text('[gate]\nsite = "s"\ngate = "g"\n[relay]\nbackend = "serial"\n')
+    path = gate_config.file(site="s", relay={"backend": "serial"})
     assert main(["relay", "pulse", "--config", str(path)]) == 2
     assert "relay.port: must name" in capsys.readouterr().err
 
@@ -139,9 +140,9 @@ sys.exit(main(["relay", "pulse", "--config", sys.argv[2], "--ms", "2000"]))
 """
 
 
-def test_ctrl_c_mid_pulse_releases_the_relay(tmp_path: Path) -> None:
+def test_ctrl_c_mid_pulse_releases_the_relay(tmp_path: Path, gate_config: GateConfig) -> None:
     log = tmp_path / "line.log"
-    config = write_config(tmp_path)
+    config = write_config(gate_config)
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(log), str(config)],
         stdout=subprocess.PIPE,
@@ -169,13 +170,11 @@ def drive_after_open(chip: FakeChip, steps: list[tuple[int, bool, float]]) -> th
     """Once the command has requested its lines, drive (line, level) and hold for seconds."""
 
     def run() -> None:
-        deadline = time.monotonic() + 10
-        while not chip.requests and time.monotonic() < deadline:
-            time.sleep(0.005)
+        wait_until(lambda: bool(chip.requests), 10)
         request = chip.requests[0]
         time.sleep(0.1)
         for line, active, hold_s in steps:
-            request.drive(line, active)
+            request.drive(line, active=active)
             time.sleep(hold_s)
 
     thread = threading.Thread(target=run, daemon=True)
@@ -188,10 +187,10 @@ def changes(out: str) -> list[tuple[str, str]]:
 
 
 def test_watch_prints_each_change_of_both_inputs_with_a_timestamp(
-    tmp_path: Path, io_chip: FakeChip, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, io_chip: FakeChip, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write_config(
-        tmp_path,
+        gate_config,
         io=f"passage_line = {PASSAGE_LINE}\nmanual_button_line = {BUTTON_LINE}\n"
         "inputs_active_low = false\nred_lamp_line = 6",
     )
@@ -218,9 +217,9 @@ def test_watch_prints_each_change_of_both_inputs_with_a_timestamp(
 
 
 def test_watch_ignores_a_bounce_shorter_than_the_debounce_time(
-    tmp_path: Path, io_chip: FakeChip, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, io_chip: FakeChip, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path, io=f"passage_line = {PASSAGE_LINE}\ndebounce_ms = 200")
+    config = write_config(gate_config, io=f"passage_line = {PASSAGE_LINE}\ndebounce_ms = 200")
     thread = drive_after_open(io_chip, [(PASSAGE_LINE, True, 0.02), (PASSAGE_LINE, False, 0.0)])
     assert main(["io", "watch", "--config", str(config), "--seconds", "0.6"]) == 0
     thread.join()
@@ -231,16 +230,16 @@ def test_watch_ignores_a_bounce_shorter_than_the_debounce_time(
 
 
 def test_watch_without_configured_inputs_says_so(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["io", "watch", "--config", str(write_config(tmp_path)), "--seconds", "1"]) == 1
+    assert main(["io", "watch", "--config", str(write_config(gate_config)), "--seconds", "1"]) == 1
     assert "no input configured" in capsys.readouterr().err
 
 
 def test_watch_with_the_built_in_fake_backend(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path, io=f"manual_button_line = {BUTTON_LINE}")
+    config = write_config(gate_config, io=f"manual_button_line = {BUTTON_LINE}")
     assert main(["io", "watch", "--config", str(config), "--seconds", "0.1"]) == 0
     out = capsys.readouterr().out
     assert "manual_button (line 22) now inactive" in out
@@ -249,16 +248,16 @@ def test_watch_with_the_built_in_fake_backend(
 
 @pytest.mark.parametrize("seconds", ["0", "-1"])
 def test_watch_refuses_a_non_positive_duration(
-    tmp_path: Path, seconds: str, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, seconds: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path, io=f"passage_line = {PASSAGE_LINE}")
+    config = write_config(gate_config, io=f"passage_line = {PASSAGE_LINE}")
     assert main(["io", "watch", "--config", str(config), "--seconds", seconds]) == 2
     assert "--seconds must be more than 0" in capsys.readouterr().err
 
 
 def test_watch_reports_duplicate_lines_as_a_configuration_error(
-    tmp_path: Path, io_chip: FakeChip, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, io_chip: FakeChip, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path, io="passage_line = 5\nmanual_button_line = 5")
+    config = write_config(gate_config, io="passage_line = 5\nmanual_button_line = 5")
     assert main(["io", "watch", "--config", str(config)]) == 2
     assert "io.manual_button_line: line 5 is also io.passage_line" in capsys.readouterr().err

@@ -6,16 +6,19 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import cv2
 import pytest
 
 from edge.clock import SystemClock
-from edge.credentials.dcc import DccVerifier
 from edge.credentials.dcc.settings import DccSettings
+from edge.credentials.dcc.verifier import DccVerifier
 from edge.credentials.formats import gate_verifiers
 from edge.sim.credentials import SimCredentials
-from edge.sim.scenario import demo_gate_settings
+from edge.sim.rig import render_code_frames
 from tests.dcc_support import NOW, World, make_signer
+from tests.gate_support import GateConfig
 
 # Loaded by `gate-edge run` for a gate with no platform, DCC off, simulated hardware and no
 # EU signer in its trust list, they would only cost memory.
@@ -30,53 +33,54 @@ NOT_NEEDED = (
     "edge.doctor",
     "pyzbar",  # a fallback decoder, loaded when a fallback pass first runs
     "segno",
+    "cv2",  # OpenCV: BGR conversion, USB capture and the image-preparing fallback passes
 )
 
 _PROBE = """
-import json, sys
+import json, sys, time
 from edge.cli import main
 from edge.app import gate
 
 original = gate.GateService.start
+stats = {}
 
 def start_then_stop(self):
     original(self)
+    deadline = time.monotonic() + 60.0
+    while int(sys.argv[2]) and self.scan.stats()["codes"] < int(sys.argv[2]):
+        assert time.monotonic() < deadline, self.scan.stats()
+        time.sleep(0.05)
+    stats.update(self.scan.stats())
     self.request_stop(0)
 
 gate.GateService.start = start_then_stop
 code = main(["run", "--config", sys.argv[1]])
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+print(json.dumps({"code": code, "modules": sorted(sys.modules), "stats": stats}))
 """
 
 
-def _write_config(tmp: Path, dcc: bool) -> Path:
+def _write_config(directory: Path, *, dcc: bool, replay: Path | None = None) -> Path:
+    state = directory / "state"
     creds = SimCredentials.generate()
-    state = tmp / "state"
-    root = creds.write(state, SystemClock().now(), with_signer=False)
-    settings = demo_gate_settings("g1", "warning", state, root, None)
-    lines = []
-    settings.setdefault("credentials", {})["dcc"] = {"enabled": dcc}
-    for table, values in settings.items():
-        for key, value in _flatten(values):
-            lines.append(f"{table}.{key} = {json.dumps(value)}")
-    path = tmp / "gate.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    now = SystemClock().now()
+    root = creds.write(state, now, with_signer=False)
+    camera: dict[str, Any] = {}
+    scan: dict[str, Any] = {}
+    if replay is not None:
+        replay.mkdir()
+        for index, frame in enumerate(render_code_frames(creds.issue("green", now), 3, 3)):
+            cv2.imwrite(str(replay / f"{index:03d}.pgm"), frame)
+        camera = {"source": "replay", "replay_path": str(replay), "replay_fps": 20.0}
+        # zxing-cpp alone: the image-preparing fallback passes are what would load OpenCV
+        scan = {"fallbacks": False}
+    return GateConfig(directory).file(
+        root=root, gate="g1", credentials={"dcc": {"enabled": dcc}}, camera=camera, scan=scan
+    )
 
 
-def _flatten(values: dict[str, object], prefix: str = "") -> list[tuple[str, object]]:
-    out: list[tuple[str, object]] = []
-    for key, value in values.items():
-        if isinstance(value, dict):
-            out.extend(_flatten(value, f"{prefix}{key}."))
-        else:
-            out.append((f"{prefix}{key}", value))
-    return out
-
-
-def _modules_of_run(config: Path) -> list[str]:
+def _run(config: Path, codes: int = 0) -> dict[str, Any]:
     result = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(config)],
+        [sys.executable, "-c", _PROBE, str(config), str(codes)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -85,7 +89,11 @@ def _modules_of_run(config: Path) -> list[str]:
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["code"] == 0, result.stderr[-2000:]
-    return list(report["modules"])
+    return dict(report)
+
+
+def _modules_of_run(config: Path) -> list[str]:
+    return list(_run(config)["modules"])
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +117,15 @@ def test_run_still_loads_what_it_uses(modules_without_dcc: list[str]) -> None:
         assert needed in modules_without_dcc
 
 
+def test_a_gate_without_fallbacks_decodes_replayed_pgm_frames_without_loading_opencv(
+    tmp_path: Path,
+) -> None:
+    report = _run(_write_config(tmp_path, dcc=False, replay=tmp_path / "frames"), codes=1)
+    assert report["stats"]["codes"] >= 1 and report["stats"]["decoded"] >= 1
+    assert "zxingcpp" in report["modules"]
+    assert "cv2" not in report["modules"]
+
+
 def test_with_dcc_off_the_gate_answers_as_the_switched_off_verifier_without_loading_it() -> None:
     off = DccSettings(enabled=False)
     signer = make_signer("ES256")
@@ -116,3 +133,20 @@ def test_with_dcc_off_the_gate_answers_as_the_switched_off_verifier_without_load
     answer = gate_verifiers(off).verify(text, trust, None, NOW, 30)
     assert answer == DccVerifier(off).verify(text, trust, None, NOW, 30)
     assert answer.reason == "unsupported"
+
+
+def test_opencv_loads_with_the_first_pass_that_uses_it() -> None:
+    probe = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from edge.scan import chain, preprocess\n"
+        "from edge.drivers import camera\n"
+        "before = 'cv2' in sys.modules\n"
+        "preprocess.clahe(np.zeros((16, 16), np.uint8))\n"
+        "print(before, 'cv2' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["False", "True"]

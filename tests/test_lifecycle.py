@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from edge.errors import GateEdgeError
 from edge.service.lifecycle import Lifecycle
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import SimGate
-from tests.gate_support import gate_settings
+from tests.gate_support import GateConfig
 
 
 def test_stops_run_newest_first_and_a_failing_stop_never_skips_the_rest(
@@ -31,7 +32,6 @@ def test_stops_run_newest_first_and_a_failing_stop_never_skips_the_rest(
     lifecycle.started("a", lambda: stopped.append("a"))
     lifecycle.started("b", broken)
     lifecycle.started("c", lambda: stopped.append("c"))
-    assert lifecycle.names() == ("c", "b", "a")
     with caplog.at_level(logging.ERROR):
         assert lifecycle.stop_all() == ("b",)
     assert stopped == ["c", "b", "a"]
@@ -40,11 +40,10 @@ def test_stops_run_newest_first_and_a_failing_stop_never_skips_the_rest(
     assert stopped == ["c", "b", "a"]
 
 
-def _gate(tmp_path: Path, **mqtt: object) -> tuple[SimGate, dict[str, object]]:
+def _gate(gate_config: GateConfig, **mqtt: object) -> tuple[SimGate, dict[str, object]]:
     creds = SimCredentials.generate()
-    state = tmp_path / "state"
-    root = creds.write(state, SystemClock().now())
-    raw: dict[str, object] = gate_settings(state, root, mqtt=dict(mqtt))
+    root = creds.write(gate_config.directory / "state", SystemClock().now())
+    raw: dict[str, object] = gate_config(root=root, mqtt=dict(mqtt))
     return SimGate(SystemClock()), raw
 
 
@@ -60,13 +59,25 @@ def _open_files(directory: Path) -> list[str]:
     return found
 
 
-def test_the_service_stops_what_it_started_in_reverse_order(tmp_path: Path) -> None:
-    sim, raw = _gate(tmp_path)
+def test_the_service_stops_what_it_started_in_reverse_order(
+    tmp_path: Path, gate_config: GateConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stopped: list[str] = []
+    record = Lifecycle.started
+
+    def traced(lifecycle: Lifecycle, name: str, stop: Callable[[], object]) -> None:
+        def stop_and_note() -> object:
+            stopped.append(name)
+            return stop()
+
+        record(lifecycle, name, stop_and_note)
+
+    monkeypatch.setattr(Lifecycle, "started", traced)
+    sim, raw = _gate(gate_config)
     service = GateService(parse_config(raw), sim.hardware)
-    stores = ("outbox", "decisions log", "anti-passback ledger")
-    assert service.stopping_order() == (*stores, "hardware")
     service.start()
-    assert service.stopping_order() == (
+    assert service.stop() == 0
+    assert stopped == [
         "watchdog",
         "supervisor",
         "worker supervision",
@@ -74,17 +85,17 @@ def test_the_service_stops_what_it_started_in_reverse_order(tmp_path: Path) -> N
         "scan",
         "gate controller",
         "relay",
-        *stores,
-        "hardware",
-    )
-    service.stop()
-    assert service.stopping_order() == ("hardware",)
+        "outbox",
+        "decisions log",
+        "anti-passback ledger",
+    ]
+    assert _open_files(tmp_path / "state") == []
 
 
 def test_a_failing_stop_still_releases_the_relay_and_closes_the_stores(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, gate_config: GateConfig, caplog: pytest.LogCaptureFixture
 ) -> None:
-    sim, raw = _gate(tmp_path)
+    sim, raw = _gate(gate_config)
     service = GateService(parse_config(raw), sim.hardware)
     stop_scan = service.scan.stop
 
@@ -101,9 +112,11 @@ def test_a_failing_stop_still_releases_the_relay_and_closes_the_stores(
     assert _open_files(tmp_path / "state") == []
 
 
-def test_a_service_that_cannot_be_built_leaves_no_store_open(tmp_path: Path) -> None:
+def test_a_service_that_cannot_be_built_leaves_no_store_open(
+    tmp_path: Path, gate_config: GateConfig
+) -> None:
     sim, raw = _gate(
-        tmp_path,
+        gate_config,
         enabled=True,
         broker="mqtts://127.0.0.1:1",
         ca_file=str(tmp_path / "missing-ca.pem"),

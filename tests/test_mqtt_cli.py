@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import NameOID
 from paho.mqtt import publish
 
+from central.cli import main as central
 from edge.cli import main
 from edge.cli.events_cmd import default_state_dir
 from edge.clock import SystemClock
@@ -27,6 +28,8 @@ from edge.wire.commands import verify_command
 from edge.wire.schema_files import load_schema
 from edge.wire.topics import DENYLIST_TOPIC, TRUST_LIST_TOPIC, GateTopics
 from tests.broker import Broker, Subscriber, free_port
+from tests.gate_support import GateConfig
+from tests.waiting import wait_until
 
 
 def test_events_test_delivers_and_exits_zero(
@@ -63,13 +66,17 @@ def test_events_test_without_a_broker_reports_pending_then_flush_delivers(
 
 
 def test_config_file_sets_site_gate_and_broker(
-    tmp_path: Path, mqtt_broker: Broker, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    mqtt_broker: Broker,
+    capsys: pytest.CaptureFixture[str],
+    gate_config: GateConfig,
 ) -> None:
     sub = Subscriber(mqtt_broker, "gates/#")
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        f'[gate]\nsite = "east"\ngate = "g07"\n[mqtt]\nbroker = "mqtt://127.0.0.1:{free_port()}"\n'
-        f'[storage]\nstate_dir = "{tmp_path / "cfg-state"}"\n'
+    config = gate_config.file(
+        state=tmp_path / "cfg-state",
+        site="east",
+        gate="g07",
+        mqtt={"enabled": True, "broker": f"mqtt://127.0.0.1:{free_port()}"},
     )
     argv = ["events", "test", "--count", "3", "--config", str(config)]
     assert main([*argv, "--broker", mqtt_broker.url, "--timeout", "20"]) == 0
@@ -113,13 +120,11 @@ def test_certs_csr_writes_a_private_key_and_a_csr(
 
 
 def test_certs_csr_takes_its_defaults_from_the_gate_config(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], gate_config: GateConfig
 ) -> None:
     state = tmp_path / "state"
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        f'[gate]\nsite = "east"\ngate = "g07"\n[storage]\nstate_dir = "{state}"\n'
-        '[mqtt]\nkey_file = "pki/device.key"\n'
+    config = gate_config.file(
+        state=state, site="east", gate="g07", mqtt={"enabled": True, "key_file": "pki/device.key"}
     )
     assert main(["certs", "csr", "--config", str(config)]) == 0
     key, csr_file = state / "pki" / "device.key", state / "pki" / "device.csr"
@@ -143,7 +148,7 @@ def test_command_sign_output_is_accepted_by_the_gate(
         )
     )
     argv = ["command", "sign", "--key", str(key_file), "--site", "s1", "--gate", "g1"]
-    assert main([*argv, "--command", "open-once", "--operator", "op-1"]) == 0
+    assert central([*argv, "--command", "open-once", "--operator", "op-1"]) == 0
     captured = capsys.readouterr()
     assert "gates/s1/g1/cmd/open-once" in captured.err
     command = verify_command(
@@ -157,7 +162,7 @@ def test_command_sign_output_is_accepted_by_the_gate(
         skew_s=60,
     )
     assert command.operator == "op-1"
-    assert main([*argv, "--command", "clear-fault", "--fault", "relay_fault"]) == 0
+    assert central([*argv, "--command", "clear-fault", "--fault", "relay_fault"]) == 0
     clear = verify_command(
         capsys.readouterr().out.strip().encode(),
         key.public_key(),
@@ -184,14 +189,17 @@ def test_api_document_names_every_topic_and_schema() -> None:
         assert load_schema(name)["$id"] == f"gate-edge/{name}/1"
 
 
-def _gate_config(tmp_path: Path, broker: Broker) -> Path:
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        f'[gate]\nsite = "s1"\ngate = "g1"\n[mqtt]\nbroker = "{broker.url}"\n'
-        f"reconnect_min_s = 0.1\nreconnect_max_s = 0.5\n"
-        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
+def _gate_config(gate_config: GateConfig, broker: Broker) -> Path:
+    return gate_config.file(
+        site="s1",
+        gate="g1",
+        mqtt={
+            "enabled": True,
+            "broker": broker.url,
+            "reconnect_min_s": 0.1,
+            "reconnect_max_s": 0.5,
+        },
     )
-    return config
 
 
 class _Service:
@@ -207,16 +215,13 @@ class _Service:
             settings, site="s1", gate="g1", outbox=self.outbox, clock=SystemClock()
         )
         topics = GateTopics("s1", "g1")
-        self.publisher.subscribe(topics.commands, lambda t, p, r: self.commands.append(p.decode()))
+        self.publisher.subscribe(
+            topics.commands, lambda t, p, *, retain: self.commands.append(p.decode())
+        )
         self.publisher.start()
 
     def wait(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)
-        return True
+        return wait_until(predicate, timeout)
 
     def stop(self) -> None:
         self.publisher.stop()
@@ -224,9 +229,12 @@ class _Service:
 
 
 def test_events_cli_beside_the_running_service_leaves_its_session_and_status(
-    tmp_path: Path, mqtt_broker: Broker, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    mqtt_broker: Broker,
+    capsys: pytest.CaptureFixture[str],
+    gate_config: GateConfig,
 ) -> None:
-    config = _gate_config(tmp_path, mqtt_broker)
+    config = _gate_config(gate_config, mqtt_broker)
     topics = GateTopics("s1", "g1")
     status = Subscriber(mqtt_broker, topics.status, client_id="status-watch")
     events = Subscriber(mqtt_broker, topics.events, client_id="event-watch")
@@ -261,9 +269,12 @@ def test_events_cli_beside_the_running_service_leaves_its_session_and_status(
 
 
 def test_events_flush_while_the_service_is_away_leaves_its_queued_commands(
-    tmp_path: Path, mqtt_broker: Broker, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    mqtt_broker: Broker,
+    capsys: pytest.CaptureFixture[str],
+    gate_config: GateConfig,
 ) -> None:
-    config = _gate_config(tmp_path, mqtt_broker)
+    config = _gate_config(gate_config, mqtt_broker)
     topics = GateTopics("s1", "g1")
     service = _Service(tmp_path, mqtt_broker)
     assert service.wait(lambda: service.publisher.connected)
@@ -289,7 +300,7 @@ def test_tool_publisher_has_its_own_client_id_and_never_subscribes(tmp_path: Pat
     assert tool._client._client_id == f"gate-7-cli-{os.getpid()}".encode()
     assert tool._client._will is False
     with pytest.raises(PublishError):
-        tool.subscribe("gates/s1/g1/cmd/#", lambda t, p, r: None)
+        tool.subscribe("gates/s1/g1/cmd/#", lambda t, p, *, retain: None)
     service = EventPublisher(settings, site="s1", gate="g1", outbox=outbox, clock=SystemClock())
     assert service._client._client_id == b"gate-7"
     assert service._client._will is True

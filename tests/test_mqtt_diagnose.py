@@ -18,6 +18,7 @@ from edge.sim.broker import LocalBroker
 from edge.sim.credentials import SimCredentials
 from edge.storage.outbox import Outbox
 from tests.broker import Broker, CertificateAuthority, free_port
+from tests.gate_support import GateConfig
 from tests.waiting import wait_until as _wait
 
 pytestmark = pytest.mark.slow
@@ -100,21 +101,16 @@ def test_events_test_names_a_refused_port(
 
 
 def test_events_flush_names_a_wrong_ca(
-    tmp_path: Path, tls_broker: Broker, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    tls_broker: Broker,
+    capsys: pytest.CaptureFixture[str],
+    gate_config: GateConfig,
 ) -> None:
     other = CertificateAuthority(tmp_path / "other-ca")
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        f"""
-[gate]
-site = "s1"
-gate = "g1"
-[mqtt]
-broker = "{tls_broker.url}"
-ca_file = "{other.ca_file}"
-[storage]
-state_dir = "{tmp_path / "state"}"
-"""
+    config = gate_config.file(
+        site="s1",
+        gate="g1",
+        mqtt={"enabled": True, "broker": tls_broker.url, "ca_file": str(other.ca_file)},
     )
     assert main(["events", "test", "--count", "1", "--config", str(config), "--timeout", "1"]) == 1
     err = capsys.readouterr().err
@@ -205,7 +201,7 @@ def test_the_service_logs_a_wrong_ca_at_warning_level_naming_the_file(
 
 
 def test_doctor_fails_the_broker_check_when_the_acl_refuses_the_gates_events(
-    tmp_path: Path,
+    tmp_path: Path, gate_config: GateConfig
 ) -> None:
     acl = {"s1.g3": ["topic write gates/s1/g3/status"]}
     with Broker(tmp_path / "broker", mutual=True, acl=acl) as broker:
@@ -214,30 +210,17 @@ def test_doctor_fails_the_broker_check_when_the_acl_refuses_the_gates_events(
         creds = SimCredentials.generate()
         state = tmp_path / "state"
         root = creds.write(state, SystemClock().now())
-        config = tmp_path / "gate.toml"
-        config.write_text(
-            f"""
-[gate]
-site = "s1"
-gate = "g3"
-[trust]
-root_public_key = "{root}"
-[camera]
-source = "none"
-[thermo]
-backend = "fake"
-[relay]
-backend = "fake"
-[io]
-backend = "fake"
-[mqtt]
-broker = "{broker.url}"
-ca_file = "{broker.ca.ca_file}"
-cert_file = "{cert}"
-key_file = "{key}"
-[storage]
-state_dir = "{state}"
-"""
+        config = gate_config.file(
+            root=root,
+            site="s1",
+            gate="g3",
+            mqtt={
+                "enabled": True,
+                "broker": broker.url,
+                "ca_file": str(broker.ca.ca_file),
+                "cert_file": str(cert),
+                "key_file": str(key),
+            },
         )
         report = run_doctor(str(config))
     checks = {r.name: r for r in report.results}

@@ -74,9 +74,9 @@ def test_status_online_with_faults_and_offline_at_stop(tmp_path: Path, mqtt_brok
     _outbox, publisher = _setup(tmp_path, mqtt_broker)
     publisher.start()
     assert sub.wait_for(lambda m: len(m) >= 1)
-    publisher.set_fault("trust-list", "update refused: bad signature")
+    publisher.set_fault("trust_list", "update refused: bad signature")
     assert sub.wait_for(lambda m: len(m) >= 2)
-    publisher.clear_fault("trust-list")
+    publisher.clear_fault("trust_list")
     assert sub.wait_for(lambda m: len(m) >= 3)
     publisher.stop()
     assert sub.wait_for(lambda m: len(m) >= 4)
@@ -85,7 +85,7 @@ def test_status_online_with_faults_and_offline_at_stop(tmp_path: Path, mqtt_brok
     for doc in docs:
         jsonschema.validate(doc, schema)
     assert [d["state"] for d in docs] == ["online", "online", "online", "offline"]
-    assert docs[1]["faults"] == {"trust-list": "update refused: bad signature"}
+    assert docs[1]["faults"] == {"trust_list": "update refused: bad signature"}
     assert docs[2]["faults"] == {}
     assert docs[0]["version"] and docs[0]["dropped_events"] == 0
     sub.close()

@@ -14,6 +14,7 @@ from edge.core.controller import GateController
 from edge.core.decision import DecisionInput, ScanPresentation, decide
 from edge.core.records import DecisionRecord
 from edge.core.settings import PolicySettings
+from edge.core.steps import GateDevices
 from edge.credentials.result import VerificationResult
 from edge.errors import StorageError
 from edge.sim.rig import SimGate
@@ -191,11 +192,11 @@ def test_a_pass_that_cannot_be_saved_keeps_the_gate_shut(tmp_path: Path) -> None
     relay, sink = FakeRelay(clock), FakeSink()
     controller = GateController(
         policy=PolicySettings(),
-        relay=relay,
-        thermometer=FakeThermometer(clock),
+        devices=GateDevices(
+            relay=relay, thermometer=FakeThermometer(clock), passage_input=FakeInput(clock)
+        ),
         events=sink,
         clock=clock,
-        passage_input=FakeInput(clock),
         ledger=ledger,
     )
     code = passed_code()

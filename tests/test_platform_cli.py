@@ -16,6 +16,7 @@ from central.cli import main as central_main
 from edge.cli import main
 from edge.clock import SystemClock
 from edge.sim.credentials import SimCredentials
+from tests.gate_support import GateConfig
 from tests.independent_platform import independent_request
 from tests.platform_support import APP_ID, SECRET, ReferencePlatform, resident_id
 from tests.waiting import free_port as _free_port
@@ -32,27 +33,25 @@ def platform(tmp_path: Path) -> Iterator[ReferencePlatform]:
     running.stop()
 
 
-def _gate_config(tmp_path: Path, url: str) -> tuple[Path, SimCredentials]:
-    state = tmp_path / "state"
+def _gate_config(
+    gate_config: GateConfig, url: str, directory: Path | None = None
+) -> tuple[Path, SimCredentials]:
+    directory = directory or gate_config.directory
+    state = directory / "state"
     creds = SimCredentials.generate()
     root = creds.write(state, SystemClock().now())
     (state / "platform.secret").write_bytes(SECRET)
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        f"""
-[gate]
-site = "s"
-gate = "g"
-[trust]
-root_public_key = "{root}"
-[storage]
-state_dir = "{state}"
-[platform]
-url = "{url}"
-app_id = "{APP_ID}"
-app_secret_file = "platform.secret"
-code_prefixes = ["PLT1:"]
-"""
+    config = gate_config.file(
+        directory / "gate.toml",
+        state=state,
+        root=root,
+        site="s",
+        platform={
+            "url": url,
+            "app_id": APP_ID,
+            "app_secret_file": "platform.secret",
+            "code_prefixes": ["PLT1:"],
+        },
     )
     return config, creds
 
@@ -63,9 +62,9 @@ def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict
 
 
 def test_verify_with_a_config_asks_the_platform_and_says_the_path(
-    tmp_path: Path, platform: ReferencePlatform, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, platform: ReferencePlatform, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config, creds = _gate_config(tmp_path, platform.url)
+    config, creds = _gate_config(gate_config, platform.url)
     code, line = _run(["verify", "--config", str(config), "--id-card", HOLDER], capsys)
     assert (code, line["valid"], line["colour"], line["path"]) == (0, True, "green", "online")
     assert HOLDER not in json.dumps(line)
@@ -159,9 +158,9 @@ def test_the_serve_command_answers_over_http(tmp_path: Path) -> None:
 
 
 def test_verify_with_a_config_judges_at_the_time_given(
-    tmp_path: Path, platform: ReferencePlatform, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, platform: ReferencePlatform, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config, creds = _gate_config(tmp_path, platform.url)
+    config, creds = _gate_config(gate_config, platform.url)
     now = time.time()
     code = creds.issue("green", now, ttl_s=300)
     at = ["verify", "--config", str(config), "--at"]
@@ -172,13 +171,16 @@ def test_verify_with_a_config_judges_at_the_time_given(
 
 
 def test_verify_names_the_cause_of_a_platform_failure(
-    tmp_path: Path, platform: ReferencePlatform, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    gate_config: GateConfig,
+    platform: ReferencePlatform,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config, _ = _gate_config(tmp_path, f"http://127.0.0.1:{_free_port()}")
+    config, _ = _gate_config(gate_config, f"http://127.0.0.1:{_free_port()}")
     status, line = _run(["verify", "--config", str(config), "--id-card", HOLDER], capsys)
     assert (status, line["reason"]) == (1, "platform_unavailable")
     assert str(line["platform_cause"]).startswith("refused: cannot connect to 127.0.0.1")
-    config, _ = _gate_config(tmp_path / "wrong", platform.url)
+    config, _ = _gate_config(gate_config, platform.url, tmp_path / "wrong")
     (tmp_path / "wrong" / "state" / "platform.secret").write_bytes(b"not-the-shared-secret!")
     status, line = _run(["verify", "--config", str(config), "--id-card", HOLDER], capsys)
     assert (line["reason"], line["platform_cause"]) == (

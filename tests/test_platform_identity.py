@@ -25,6 +25,7 @@ from edge.reasons import Reason
 from edge.sim.credentials import SimCredentials
 from edge.storage.trust_store import TrustStore
 from edge.wire.platform import MAX_VALUE_CHARS
+from tests.gate_support import GateConfig
 from tests.independent_platform import Behaviour, IndependentPlatform
 from tests.platform_support import APP_ID, SECRET, resident_id, settings
 
@@ -142,26 +143,25 @@ def test_answers_caused_by_the_request_never_open_the_breaker(
     assert client.breakers() == {independent.url: "open"}  # a platform fault still counts
 
 
-def _gate_config(state: Path, url: str) -> Config:
+def _gate_config(gate_config: GateConfig, state: Path, url: str) -> Config:
     state.mkdir(parents=True, exist_ok=True)
     (state / "platform.secret").write_bytes(SECRET)
     return parse_config(
-        {
-            "gate": {"site": "t", "gate": "g"},
-            "trust": {"root_public_key": str(state / "root.pub.pem")},
-            "storage": {"state_dir": str(state)},
-            "platform": {"url": url, "app_id": APP_ID, "app_secret_file": "platform.secret"},
-        }
+        gate_config(
+            state=state,
+            root=state / "root.pub.pem",
+            platform={"url": url, "app_id": APP_ID, "app_secret_file": "platform.secret"},
+        )
     )
 
 
 def test_an_id_card_reference_cannot_be_matched_without_the_gates_key(
-    tmp_path: Path, independent: IndependentPlatform
+    tmp_path: Path, independent: IndependentPlatform, gate_config: GateConfig
 ) -> None:
     independent.holders[HOLDER] = "green"
 
     def reference(state: Path) -> str | None:
-        checker = platform_checker(_gate_config(state, independent.url), SystemClock())
+        checker = platform_checker(_gate_config(gate_config, state, independent.url), SystemClock())
         return checker.verify_id(HOLDER).code_id_hash
 
     one, after_restart = reference(tmp_path / "a"), reference(tmp_path / "a")

@@ -4,7 +4,6 @@ online, a card during a person-code match is the match's document, events name t
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +23,9 @@ from edge.sim.rig import SimGate, render_code_frames
 from edge.sim.scenario import FEVER_SKIN_C, NORMAL_SKIN_C
 from edge.wire.documents import telemetry_document
 from edge.wire.schema_files import load_schema
-from tests.gate_support import gate_settings
+from tests.gate_support import GateConfig, gate_settings
 from tests.platform_support import APP_ID, SECRET, ReferencePlatform, resident_id
+from tests.waiting import free_port
 
 ELDER = resident_id("15010219400101123")
 RED_HOLDER = resident_id("15010219600101456")
@@ -181,17 +181,16 @@ def test_a_missing_platform_secret_is_a_config_error(tmp_path: Path) -> None:
     assert caught.value.problems[0].startswith("platform.app_secret_file: cannot read")
 
 
-def test_platform_settings_are_validated_together() -> None:
+def test_platform_settings_are_validated_together(gate_config: GateConfig) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(
-            {
-                "gate": {"site": "t", "gate": "g"},
-                "platform": {
+            gate_config(
+                platform={
                     "routes": [{"id_prefix": "15x", "url": "ftp://x"}, {"id_prefix": "11"}],
                     "code_prefixes": ["PLT1:", ""],
                     "fallback": "maybe",
                 },
-            }
+            )
         )
     problems = caught.value.problems
     assert (
@@ -204,13 +203,12 @@ def test_platform_settings_are_validated_together() -> None:
     assert any(p.startswith("platform.code_prefixes: an empty prefix") for p in problems)
     with pytest.raises(ConfigError) as caught:
         parse_config(
-            {
-                "gate": {"site": "t", "gate": "g"},
-                "platform": {
+            gate_config(
+                platform={
                     "routes": [{"id_prefix": "15", "url": "http://p"}],
                     "code_prefixes": ["P"],
                 },
-            }
+            )
         )
     assert caught.value.problems == [
         "platform.app_id: required when a platform url or route is set",
@@ -222,9 +220,7 @@ def test_platform_settings_are_validated_together() -> None:
 def test_a_dead_platform_opens_the_breaker_and_shows_on_status_and_telemetry(
     tmp_path: Path,
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"  # nothing listens once closed
+    dead = f"http://127.0.0.1:{free_port()}"
     made = PlatformRig(tmp_path, dead)
     made.service.start()
     try:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from edge.clock import SystemClock
 from edge.events import GateEvent
-from edge.mqtt.connection import NETWORK_FAULT
-from edge.mqtt.dispatcher import DISPATCH_THREAD
+from edge.faults import Fault
 from edge.mqtt.publisher import EventPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.service.supervisor import WorkerSupervisor
 from edge.storage.outbox import Outbox, OutboxEntry
 from tests.broker import Broker, Subscriber
+from tests.waiting import wait_until
 
 EVENTS = "gates/s1/g1/events"
 
@@ -64,7 +63,7 @@ def test_the_dispatcher_reports_an_unforeseen_error_and_keeps_delivering(
         outbox.emit(GateEvent(kind="test", detail="two"))
         assert sub.wait_for(lambda m: len(m) >= 2)
         assert _events(sub)[:2] == ["one", "two"]
-        assert DISPATCH_THREAD not in publisher.faults()  # cleared by the next good round
+        assert Fault.MQTT_OUTBOX not in publisher.faults()  # cleared by the next good round
     finally:
         publisher.stop()
         sub.close()
@@ -86,13 +85,10 @@ def test_a_failing_callback_does_not_end_the_network_loop(
         assert sub.wait_for(lambda m: len(m) >= 2)
         assert publisher.network_alive()
         assert supervisor.check() == []
-        assert "on_publish: RuntimeError" in publisher.faults()[NETWORK_FAULT]
+        assert "on_publish: RuntimeError" in publisher.faults()[Fault.MQTT_NETWORK]
         # The event whose acknowledgement failed stays stored and goes again (at least once);
         # the other is deleted once its PUBACK is handled, which may come after its delivery.
-        deadline = time.monotonic() + 10.0
-        while outbox.depth() != 1 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert outbox.depth() == 1
+        assert wait_until(lambda: outbox.depth() == 1, 10.0)
     finally:
         publisher.stop()
         sub.close()

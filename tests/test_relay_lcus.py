@@ -22,12 +22,12 @@ OFF_1 = bytes.fromhex("A00100A1")
 
 
 def test_frames_match_the_board_documentation() -> None:
-    assert lcus_frame(1, True) == ON_1
-    assert lcus_frame(1, False) == OFF_1
-    assert lcus_frame(2, True) == bytes.fromhex("A00201A3")
-    assert lcus_frame(4, False) == bytes.fromhex("A00400A4")
+    assert lcus_frame(1, on=True) == ON_1
+    assert lcus_frame(1, on=False) == OFF_1
+    assert lcus_frame(2, on=True) == bytes.fromhex("A00201A3")
+    assert lcus_frame(4, on=False) == bytes.fromhex("A00400A4")
     with pytest.raises(ValueError, match="channel"):
-        lcus_frame(0, True)
+        lcus_frame(0, on=True)
 
 
 def test_pulse_over_loopback_sends_off_on_off() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from central.cli import main as central
 from edge.cli import main
 
 
@@ -15,14 +16,14 @@ from edge.cli import main
 def gate(tmp_path: Path) -> Path:
     """Keys, a trust list valid now, and a folder holding one photographed (PNG) code."""
     for name, alg in (("root", "EdDSA"), ("issuer", "EdDSA"), ("other", "EdDSA")):
-        assert main(["keys", "generate", "--alg", alg, "--out", str(tmp_path / name)]) == 0
+        assert central(["keys", "generate", "--alg", alg, "--out", str(tmp_path / name)]) == 0
     now = int(time.time())
-    assert main(["trust", "build", "--root-key", str(tmp_path / "root.key.pem"),
+    assert central(["trust", "build", "--root-key", str(tmp_path / "root.key.pem"),
                  "--issuer", f"CN-150000={tmp_path / 'issuer.pub.pem'}",
                  "--version", "1", "--valid-days", "2", "--at", str(now - 100),
                  "--out", str(tmp_path / "trust.json")]) == 0  # fmt: skip
     (tmp_path / "frames").mkdir()
-    assert main(["issue", "--issuer", "CN-150000", "--key", str(tmp_path / "issuer.key.pem"),
+    assert central(["issue", "--issuer", "CN-150000", "--key", str(tmp_path / "issuer.key.pem"),
                  "--colour", "green", "--ttl", "600", "--at", str(now),
                  "--png", str(tmp_path / "frames" / "code.png")]) == 0  # fmt: skip
     return tmp_path
@@ -64,7 +65,7 @@ def test_scan_shows_an_untrusted_issuer_as_invalid(
 ) -> None:
     # a trust list that does not contain the code's issuer key
     other = gate / "other.json"
-    assert main(["trust", "build", "--root-key", str(gate / "root.key.pem"),
+    assert central(["trust", "build", "--root-key", str(gate / "root.key.pem"),
                  "--issuer", f"CN-150000={gate / 'other.pub.pem'}",
                  "--version", "2", "--valid-days", "2", "--at", str(int(time.time()) - 100),
                  "--out", str(other)]) == 0  # fmt: skip

@@ -12,7 +12,7 @@ import pytest
 import segno
 
 from edge.cli import main
-from edge.cli.scan_cmd import DEFAULT_REPLAY_FPS, parse_replay_spec
+from edge.drivers.source_spec import DEFAULT_REPLAY_FPS, parse_replay_spec
 from edge.errors import CameraError
 
 TEXT = "HELLO-GATE-42"

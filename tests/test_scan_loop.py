@@ -16,7 +16,7 @@ from edge.errors import CameraError
 from edge.ports import GrayFrame
 from edge.reasons import Reason
 from edge.scan.decoders import read_zxing
-from edge.scan.frames import thumbnail
+from edge.scan.frames import THUMB_SIZE, thumbnail
 from edge.scan.loop import MAX_HELD_SKIPS, MAX_LOCATED_RETRIES, ScanLoop
 from edge.scan.preprocess import to_gray
 from edge.scan.repeats import RepeatWindow as Debouncer
@@ -446,3 +446,13 @@ def test_thumbnails_of_a_colour_frame_and_its_gray_copy_agree() -> None:
     difference = cv2.absdiff(thumbnail(bgr), thumbnail(to_gray(bgr)))
     assert int(difference.max()) <= 1
     assert thumbnail(bgr).shape == (18, 32)
+
+
+@pytest.mark.parametrize("shape", [(720, 1280), (1080, 1920), (480, 640), (18, 32), (37, 61)])
+def test_a_thumbnail_is_opencvs_area_resize_of_the_samples(shape: tuple[int, int]) -> None:
+    noise = np.random.default_rng(shape[0]).integers(0, 256, shape, dtype=np.uint8)
+    frame = np.asarray(cv2.GaussianBlur(noise, (0, 0), 2.0), dtype=np.uint8)
+    step = max(1, min(shape[0] // (THUMB_SIZE[1] * 4), shape[1] // (THUMB_SIZE[0] * 4)))
+    samples = np.ascontiguousarray(frame[::step, ::step])
+    opencv = cv2.resize(samples, THUMB_SIZE, interpolation=cv2.INTER_AREA)
+    assert int(cv2.absdiff(thumbnail(frame), opencv).max()) <= 1  # float rounding only

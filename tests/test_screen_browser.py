@@ -18,6 +18,7 @@ from selenium.webdriver.chrome.service import Service
 
 from edge.app.gate import GateService
 from edge.core.records import DecisionRecord
+from edge.faults import Fault
 from edge.screen.catalogue import load_catalogues
 from edge.sim.credentials import SimCredentials
 from edge.sim.demo import run_demo
@@ -141,7 +142,7 @@ def test_every_demo_visitor_is_shown_in_every_language(browser: Any) -> None:
         state["latency_ms"] = round(state["shownAt"] - record.at * 1000.0, 1)
         seen.append(state)
         if index == len(outcome_steps):  # after the last visitor: the relay fails
-            service.controller.report_fault("relay", "pulse failed")
+            service.controller.report_fault(Fault.RELAY_FAULT, "pulse failed")
             broken = {tag: catalogues[tag].state("out_of_service").screen for tag in LANGUAGES}
             shown = _wait_for(
                 browser,

@@ -113,7 +113,7 @@ def test_out_of_service_and_limited_inputs(feed: ScreenFeed) -> None:
     _, document = feed.current()
     assert document["phase"] == "out_of_service"
     assert document["faults"] == ["relay_fault", "camera_fault"]
-    feed.on_faults({"camera_fault": "no frames", "mqtt-network": "x"})
+    feed.on_faults({"camera_fault": "no frames", "mqtt_network": "x"})
     _, document = feed.current()
     assert document["phase"] == "idle"
     en = document["languages"][2]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from edge.core.records import GateState
+from edge.faults import Fault
 from edge.screen.feed import ScreenFeed
 from edge.screen.service import VisitorScreen
 from edge.screen.settings import ScreenSettings, VoiceSettings
@@ -48,9 +49,9 @@ def test_a_gate_fault_turns_the_idle_screen_out_of_service() -> None:
     rig = Rig()
     feed = ScreenFeed(CATALOGUES, rig.clock, hold_s=5.0)
     rig.controller.watch_faults(feed.on_faults)
-    rig.controller.report_fault("storage", "disk full")
+    rig.controller.report_fault(Fault.STORAGE_FAULT, "disk full")
     assert feed.current()[1]["phase"] == "out_of_service"
-    rig.controller.clear_fault("storage")
+    rig.controller.clear_fault(Fault.STORAGE_FAULT)
     assert feed.current()[1]["phase"] == "idle"
     assert phase_of(Moment(GateState.IDLE, None, ("audio_fault",))) == "idle"
 

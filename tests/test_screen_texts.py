@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from edge.app.config import parse_config
 from edge.app.configcheck import machine_problems
 from edge.clock import FakeClock
-from edge.core.faults import Fault
 from edge.errors import ConfigError
+from edge.faults import Fault
 from edge.reasons import Reason
 from edge.screen.audio import PromptLog
 from edge.screen.catalogue import (
@@ -27,6 +27,7 @@ from edge.screen.catalogue import (
 )
 from edge.screen.settings import VoiceSettings
 from edge.screen.voice import VoicePlayer
+from tests.gate_support import GateConfig
 
 MONGOLIAN_MARKS = {" ", "\u202f", "\u180e"}  # space, narrow no-break space, vowel separator
 
@@ -72,7 +73,7 @@ def test_mongolian_is_written_in_the_traditional_script() -> None:
 def test_a_deny_reason_given_as_fault_and_an_unknown_one_have_texts() -> None:
     zh = load_catalogues(["zh"])["zh"]
     assert zh.reason("relay_fault") == zh.fault("relay_fault")
-    assert zh.reason("worker-scan") == zh.fault("worker-<name>")
+    assert zh.reason("worker_scan") == zh.fault("worker_<name>")
     assert zh.reason("no_such_reason") == zh.state("deny")
     assert zh.fault("no_such_fault") == zh.state("out_of_service")
 
@@ -105,22 +106,23 @@ def test_a_new_language_needs_a_complete_catalogue_and_every_problem_is_named(
     assert any(p.startswith("screen.languages: xx: no catalogue") for p in problems)
 
 
-def test_config_check_reports_catalogue_problems_by_key_path(tmp_path: Path) -> None:
+def test_config_check_reports_catalogue_problems_by_key_path(
+    tmp_path: Path, gate_config: GateConfig
+) -> None:
     (tmp_path / "zh.toml").write_text('[reasons]\ncolour_yelow = { screen = "x", voice = "y" }\n')
     config = parse_config(
-        {
-            "gate": {"site": "s", "gate": "g"},
-            "screen": {"enabled": True, "languages": ["zh"], "texts_dir": str(tmp_path)},
-        }
+        gate_config(
+            site="s", screen={"enabled": True, "languages": ["zh"], "texts_dir": str(tmp_path)}
+        )
     )
     problems = machine_problems(config)
     assert "screen.languages: zh: reasons.colour_yelow: unknown" in problems
     missing = parse_config(
-        {
-            "gate": {"site": "s", "gate": "g"},
-            "screen": {"enabled": True, "texts_dir": str(tmp_path / "none")},
-            "voice": {"enabled": True, "recordings_dir": str(tmp_path / "nothing")},
-        }
+        gate_config(
+            site="s",
+            screen={"enabled": True, "texts_dir": str(tmp_path / "none")},
+            voice={"enabled": True, "recordings_dir": str(tmp_path / "nothing")},
+        )
     )
     problems = machine_problems(missing)
     assert f"screen.texts_dir: {tmp_path / 'none'} is not a directory" in problems
@@ -139,10 +141,10 @@ def test_config_check_reports_catalogue_problems_by_key_path(tmp_path: Path) -> 
     ],
 )
 def test_screen_and_voice_settings_are_validated(
-    section: str, value: dict[str, object], message: str
+    section: str, value: dict[str, object], message: str, gate_config: GateConfig
 ) -> None:
     with pytest.raises(ConfigError) as raised:
-        parse_config({"gate": {"site": "s", "gate": "g"}, section: value})
+        parse_config({**gate_config(site="s"), section: value})
     assert any(problem.startswith(message) for problem in raised.value.problems)
 
 

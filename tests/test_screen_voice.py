@@ -14,14 +14,16 @@ from pathlib import Path
 import pytest
 
 from edge.clock import FakeClock
-from edge.core.faults import Fault, faults_blocking
+from edge.core.faults import faults_blocking
 from edge.core.records import GateState
+from edge.faults import Fault
 from edge.screen.audio import AudioError, CommandAudioOut, Prompt, PromptLog, render_espeak, scaled
 from edge.screen.catalogue import load_catalogues
 from edge.screen.settings import VoiceSettings
 from edge.screen.view import Moment
 from edge.screen.voice import VoicePlayer, prompt_key, volume_now
 from tests.test_screen_feed import record
+from tests.waiting import wait_until as _wait
 
 CATALOGUES = load_catalogues(["mn-Mong", "zh", "en"])
 
@@ -37,8 +39,8 @@ def test_the_moments_that_speak() -> None:
     assert prompt_key("reading", passed) == "states.pass"
     broken = Moment(GateState.IDLE, None, ("storage_fault",))
     assert prompt_key("idle", broken) == "states.out_of_service"
-    worker = Moment(GateState.DECISION, record(reasons=("worker-scan",)), ())
-    assert prompt_key("reading", worker) == "faults.worker-<name>"
+    worker = Moment(GateState.DECISION, record(reasons=("worker_scan",)), ())
+    assert prompt_key("reading", worker) == "faults.worker_<name>"
 
 
 def test_quiet_hours_wrap_midnight() -> None:
@@ -81,13 +83,6 @@ def _player(audio: object, faults: list[str], settings: VoiceSettings | None = N
         on_fault=faults.append,
         on_recover=lambda: faults.append("cleared"),
     )
-
-
-def _wait(condition: object, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition() and time.monotonic() < deadline:  # type: ignore[operator]
-        time.sleep(0.01)
-    return bool(condition())  # type: ignore[operator]
 
 
 def test_a_busy_speaker_never_holds_up_the_controller() -> None:

@@ -20,36 +20,19 @@ from edge.sim.credentials import SimCredentials
 from edge.sim.rig import render_code_frames
 from edge.storage.decision_log import DECISIONS_FILE, read_decisions
 from tests.broker import Broker, Subscriber
+from tests.gate_support import GateConfig
 
 pytestmark = pytest.mark.slow
 
 
-def _config(tmp: Path, root: Path, frames: Path, broker_url: str) -> Path:
-    path = tmp / "gate.toml"
-    path.write_text(
-        f"""
-[gate]
-site = "it"
-gate = "g7"
-[trust]
-root_public_key = "{root}"
-[camera]
-source = "replay"
-replay_path = "{frames}"
-replay_fps = 10.0
-[thermo]
-backend = "fake"
-[relay]
-backend = "fake"
-[io]
-backend = "fake"
-[mqtt]
-broker = "{broker_url}"
-[storage]
-state_dir = "{tmp / "state"}"
-"""
+def _config(gate_config: GateConfig, root: Path, frames: Path, broker_url: str) -> Path:
+    return gate_config.file(
+        root=root,
+        site="it",
+        gate="g7",
+        camera={"source": "replay", "replay_path": str(frames), "replay_fps": 10.0},
+        mqtt={"enabled": True, "broker": broker_url},
     )
-    return path
 
 
 class _NotifyListener:
@@ -79,7 +62,7 @@ class _NotifyListener:
 
 
 def test_run_notifies_systemd_publishes_and_stops_on_sigterm(
-    tmp_path: Path, mqtt_broker: Broker
+    tmp_path: Path, mqtt_broker: Broker, gate_config: GateConfig
 ) -> None:
     creds = SimCredentials.generate()
     now = SystemClock().now()
@@ -89,7 +72,7 @@ def test_run_notifies_systemd_publishes_and_stops_on_sigterm(
     frames.mkdir()
     for i, frame in enumerate(render_code_frames(creds.issue("green", now), seed=3, count=3)):
         cv2.imwrite(str(frames / f"{i:03d}.png"), frame)
-    config = _config(tmp_path, root, frames, mqtt_broker.url)
+    config = _config(gate_config, root, frames, mqtt_broker.url)
 
     notify_path = tmp_path / "notify.sock"
     listener = _NotifyListener(notify_path)

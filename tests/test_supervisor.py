@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import time
 
 import pytest
 
@@ -15,6 +14,7 @@ from edge.scan.result import ScanResult
 from edge.scan.settings import ScanSettings
 from edge.service.supervisor import WorkerSupervisor
 from tests.test_mqtt_control import FakeStatus
+from tests.waiting import wait_until
 
 
 class FakeWorker:
@@ -54,16 +54,16 @@ def test_a_dead_worker_is_restarted_after_its_backoff_with_a_fault_meanwhile() -
     supervisor, worker, status, clock = _supervised()
     worker.running = False
     assert supervisor.check() == []
-    assert status.faults["worker-mqtt-outbox"] == "stopped; restarting in 1 s"
+    assert status.faults["worker_mqtt_outbox"] == "stopped; restarting in 1 s"
     clock.advance(0.5)
     assert supervisor.check() == []
     clock.advance(0.5)
     assert supervisor.check() == ["mqtt-outbox"]
     assert worker.starts == 1 and supervisor.restarts("mqtt-outbox") == 1
-    assert "restarted" in status.faults["worker-mqtt-outbox"]
+    assert "restarted" in status.faults["worker_mqtt_outbox"]
     clock.advance(9.0)
     supervisor.check()
-    assert "worker-mqtt-outbox" in status.faults  # not yet proven healthy
+    assert "worker_mqtt_outbox" in status.faults  # not yet proven healthy
     clock.advance(1.0)
     supervisor.check()
     assert status.faults == {}
@@ -103,7 +103,7 @@ def test_a_failing_restart_is_reported_and_tried_again() -> None:
     supervisor.check()
     clock.advance(1.0)
     assert supervisor.check() == []
-    assert status.faults["worker-mqtt-outbox"] == (
+    assert status.faults["worker_mqtt_outbox"] == (
         "restart failed (OSError: no threads left); trying again in 2 s"
     )
     worker.refuse = None
@@ -122,7 +122,7 @@ def test_a_liveness_probe_that_raises_counts_as_dead() -> None:
 
     supervisor.watch("scan", broken, lambda: restarted.append(True))
     supervisor.check()
-    assert "worker-scan" in status.faults
+    assert "worker_scan" in status.faults
 
 
 def test_nothing_is_restarted_or_reported_once_stopped() -> None:
@@ -175,10 +175,7 @@ def test_a_dead_scan_thread_is_started_again_and_reads_on() -> None:
     loop.start()
     try:
         lines.put(_ThreadKiller())
-        deadline = time.monotonic() + 10
-        while loop.alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert not loop.alive()
+        assert wait_until(lambda: not loop.alive(), 10)
         assert supervisor.check() == ["scan"]
         assert loop.alive()
         lines.put("HC1:after")

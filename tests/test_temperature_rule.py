@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from edge.clock import FakeClock
 from edge.core.temperature import judge_reading, measure_temperature
 from edge.drivers.fake_smbus import FakeMlx90614Bus
+from edge.drivers.settings import ThermoSettings
 from edge.drivers.thermometer import open_thermometer
 from edge.thermo import scene as profiles
 from edge.thermo.body import BodyMeter
 from edge.thermo.reading import TemperatureReading
-from edge.thermo.settings import ThermoSettings
 
 
 def measured(estimate: float) -> TemperatureReading:

@@ -9,12 +9,12 @@ import pytest
 from edge.clock import FakeClock
 from edge.drivers.fake_smbus import BusFault as Fault
 from edge.drivers.fake_smbus import FakeMlx90614Bus
+from edge.drivers.settings import ThermoSettings
 from edge.drivers.thermometer import open_thermometer
 from edge.thermo import scene as profiles
 from edge.thermo.model import ConversionModel, reject_outliers
 from edge.thermo.reading import BodyThermometer
 from edge.thermo.scene import PersonScene
-from edge.thermo.settings import ThermoSettings
 from tests.judged_thermometer import JudgedMeter
 
 SETTINGS = ThermoSettings(backend="fake")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from edge.cli import main
+from tests.gate_support import GateConfig
 
 
 def test_read_on_the_emulator(capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,12 +51,12 @@ def test_missing_bus_names_the_device_and_the_fix_once(capsys: pytest.CaptureFix
 
 
 def test_measure_uses_the_configured_model_and_threshold(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    gate_config: GateConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        '[gate]\nsite = "s"\ngate = "g"\n[policy]\nfever_threshold_c = 39.5\n'
-        '[thermo]\nmodel = "offset"\noffset_c = 0.5\n'
+    config = gate_config.file(
+        site="s",
+        policy={"fever_threshold_c": 39.5},
+        thermo={"model": "offset", "offset_c": 0.5},
     )
     assert main(["thermo", "measure", "--fake", "hot", "--config", str(config), "--json"]) == 0
     reading = json.loads(capsys.readouterr().out)

@@ -7,10 +7,11 @@ import pytest
 from edge.app.config import parse_config
 from edge.clock import FakeClock
 from edge.drivers.fake_smbus import FakeMlx90614Bus
+from edge.drivers.settings import ThermoSettings
 from edge.drivers.thermometer import open_thermometer
 from edge.errors import ConfigError
 from edge.thermo.scene import PersonScene
-from edge.thermo.settings import ThermoSettings
+from tests.gate_support import GateConfig
 from tests.judged_thermometer import JudgedMeter
 
 INPUT = ThermoSettings(backend="fake", presence="input")
@@ -91,10 +92,11 @@ def test_a_reading_below_any_body_temperature_is_no_reading() -> None:
     assert "min_body_c" in reading.detail
 
 
-def test_presence_input_needs_a_lane_sensor_line() -> None:
-    base = {"gate": {"site": "s", "gate": "g"}, "thermo": {"presence": "input"}}
+def test_presence_input_needs_a_lane_sensor_line(gate_config: GateConfig) -> None:
     with pytest.raises(ConfigError) as caught:
-        parse_config(base)
+        parse_config(gate_config(site="s", thermo={"presence": "input"}))
     assert any(p.startswith("thermo.presence:") for p in caught.value.problems)
-    config = parse_config({**base, "io": {"presence_line": 22}})
+    config = parse_config(
+        gate_config(site="s", thermo={"presence": "input"}, io={"presence_line": 22})
+    )
     assert config.io.presence_line == 22

@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 from edge.clock import FakeClock, SystemClock
 from edge.drivers.fake_smbus import BusFault as Fault
 from edge.drivers.fake_smbus import FakeMlx90614Bus
+from edge.drivers.settings import ThermoSettings
 from edge.drivers.thermometer import open_thermometer
 from edge.errors import SensorError
 from edge.thermo.body import BodyMeter
 from edge.thermo.sampler import SensorSampler
 from edge.thermo.scene import PersonScene
-from edge.thermo.settings import ThermoSettings
 from tests.judged_thermometer import JudgedMeter
 
 SETTINGS = ThermoSettings(backend="fake")

@@ -9,11 +9,13 @@ import cv2
 import numpy as np
 import pytest
 
+from central.cli import main as central
 from central.keys import generate_private_key, public_key_pem
 from edge.cli import build_parser, main
 from edge.clock import SystemClock
 from edge.sim.credentials import SimCredentials
 from edge.sim.rig import render_code_frames
+from tests.gate_support import GateConfig
 
 
 def test_events_pending_on_a_missing_outbox_is_an_error_and_creates_nothing(
@@ -73,11 +75,8 @@ def test_config_check_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert report["valid"] is False and any("gate.gate" in p for p in report["problems"])
 
 
-def test_io_watch_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = tmp_path / "gate.toml"
-    config.write_text(
-        '[gate]\nsite = "s"\ngate = "g"\n[io]\nbackend = "fake"\nmanual_button_line = 22\n'
-    )
+def test_io_watch_json(gate_config: GateConfig, capsys: pytest.CaptureFixture[str]) -> None:
+    config = gate_config.file(site="s", io={"manual_button_line": 22})
     assert main(["io", "watch", "--config", str(config), "--seconds", "0.1", "--json"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines[0]["input"] == "manual_button" and lines[0]["initial"] is True
@@ -90,7 +89,7 @@ def test_trust_show_prints_iso_times_beside_epochs(
     creds = SimCredentials.generate()
     root = creds.write(tmp_path, 1_767_225_660.0)
     argv = ["trust", "show", "--root", str(root), "--at", "1767225600"]
-    assert main([*argv, str(tmp_path / "trust-list.json")]) == 0
+    assert central([*argv, str(tmp_path / "trust-list.json")]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["issued_at"] == 1_767_225_600
     assert summary["issued_at_iso"] == "2026-01-01T00:00:00Z"

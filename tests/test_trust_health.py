@@ -19,6 +19,7 @@ from edge.sim.credentials import SimCredentials
 from edge.storage.trust_store import TrustStore
 from edge.wire.schema_files import load_schema
 from tests.broker import Broker, Subscriber
+from tests.gate_support import GateConfig
 
 DAY = 86400
 
@@ -124,31 +125,13 @@ def test_summary_prints_iso_times_beside_epochs() -> None:
 # ---- checked from outside: `gate-edge run` with a real broker -------------------------------
 
 
-def _gate_config(tmp: Path, root: Path, broker: Broker) -> Path:
-    path = tmp / "gate.toml"
-    path.write_text(
-        f"""
-[gate]
-site = "th"
-gate = "g1"
-[trust]
-root_public_key = "{root}"
-[camera]
-source = "none"
-[thermo]
-backend = "fake"
-[relay]
-backend = "fake"
-[io]
-backend = "fake"
-[mqtt]
-broker = "{broker.url}"
-telemetry_interval_s = 1.0
-[storage]
-state_dir = "{tmp / "state"}"
-"""
+def _gate_config(gate_config: GateConfig, root: Path, broker: Broker) -> Path:
+    return gate_config.file(
+        root=root,
+        site="th",
+        gate="g1",
+        mqtt={"enabled": True, "broker": broker.url, "telemetry_interval_s": 1.0},
     )
-    return path
 
 
 @pytest.fixture
@@ -187,13 +170,16 @@ def _latest_status(sub: Subscriber, want: str) -> dict[str, object]:
 
 @pytest.mark.slow
 def test_gate_without_trust_list_shows_the_fault_on_its_retained_status(
-    tmp_path: Path, mqtt_broker: Broker, run_gate: list[subprocess.Popen[bytes]]
+    tmp_path: Path,
+    mqtt_broker: Broker,
+    run_gate: list[subprocess.Popen[bytes]],
+    gate_config: GateConfig,
 ) -> None:
     creds = SimCredentials.generate()
     state = tmp_path / "state"
     root = _write_lists(creds, state, SystemClock().now(), trust_days=30, deny_days=30)
     (state / "trust-list.json").unlink()
-    _start(_gate_config(tmp_path, root, mqtt_broker), run_gate)
+    _start(_gate_config(gate_config, root, mqtt_broker), run_gate)
     status = Subscriber(mqtt_broker, "gates/th/g1/status", client_id="central-status")
     try:
         document = _latest_status(status, "trust_fault")
@@ -208,12 +194,15 @@ def test_gate_without_trust_list_shows_the_fault_on_its_retained_status(
 
 @pytest.mark.slow
 def test_gate_with_a_list_expiring_in_three_days_shows_days_left_and_the_warning(
-    tmp_path: Path, mqtt_broker: Broker, run_gate: list[subprocess.Popen[bytes]]
+    tmp_path: Path,
+    mqtt_broker: Broker,
+    run_gate: list[subprocess.Popen[bytes]],
+    gate_config: GateConfig,
 ) -> None:
     creds = SimCredentials.generate()
     state = tmp_path / "state"
     root = _write_lists(creds, state, SystemClock().now(), trust_days=3, deny_days=30)
-    _start(_gate_config(tmp_path, root, mqtt_broker), run_gate)
+    _start(_gate_config(gate_config, root, mqtt_broker), run_gate)
     status = Subscriber(mqtt_broker, "gates/th/g1/status", client_id="central-status")
     telemetry = Subscriber(mqtt_broker, "gates/th/g1/telemetry", client_id="central-telemetry")
     try:

@@ -1,4 +1,4 @@
-"""`gate-edge trust show`: a technician reads what the gate's lists say, only after the check."""
+"""`gate-central trust show`: a technician reads what a gate's lists say, only after the check."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from central.cli import main as central
 from central.keys import public_key_pem
-from edge.cli import main
 from edge.sim.credentials import PRIMARY_ISSUER, SECOND_ISSUER, SimCredentials
 
 NOW = 1_795_000_000
@@ -27,7 +27,7 @@ def test_shows_issuers_and_keys(
     folder, _ = lists
     root = folder / "trust-root.pub.pem"
     assert (
-        main(
+        central(
             [
                 "trust",
                 "show",
@@ -55,7 +55,9 @@ def test_shows_a_denylist_and_flags_expiry(
     root = folder / "trust-root.pub.pem"
     later = str(NOW + 365 * 86400)
     assert (
-        main(["trust", "show", "--root", str(root), "--at", later, str(folder / "denylist.json")])
+        central(
+            ["trust", "show", "--root", str(root), "--at", later, str(folder / "denylist.json")]
+        )
         == 1
     )
     shown = json.loads(capsys.readouterr().out)
@@ -69,5 +71,7 @@ def test_refuses_a_list_signed_by_another_root(
     other = SimCredentials.generate()
     wrong_root = tmp_path / "other-root.pub.pem"
     wrong_root.write_bytes(public_key_pem(other.root.public_key()))
-    assert main(["trust", "show", "--root", str(wrong_root), str(folder / "trust-list.json")]) == 2
+    assert (
+        central(["trust", "show", "--root", str(wrong_root), str(folder / "trust-list.json")]) == 2
+    )
     assert capsys.readouterr().out == ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edge.clock import Clock
-from edge.credentials.hcn1 import Hcn1Verifier
+from edge.credentials.hcn1.verifier import Hcn1Verifier
 from edge.credentials.result import VerificationResult
 from edge.credentials.seam import CredentialVerifiers
 from edge.platform.dispatch import CredentialDispatch

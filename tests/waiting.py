@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
+
+from edge.sim.broker import free_port
+
+__all__ = ["free_port", "wait_until"]
 
 
 def wait_until(predicate: Callable[[], object], timeout_s: float = 15.0) -> bool:
@@ -15,10 +18,3 @@ def wait_until(predicate: Callable[[], object], timeout_s: float = 15.0) -> bool
             return True
         time.sleep(0.01)
     return bool(predicate())
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

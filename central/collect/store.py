@@ -66,11 +66,14 @@ class Gap:
 class Cursor(Protocol):
     """The part of a DB-API cursor the store uses."""
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement with its parameters."""
 
-    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any: ...
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any:
+        """Run one statement once per parameter row."""
 
-    def fetchall(self) -> list[tuple[Any, ...]]: ...
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """Every row the last query returned."""
 
 
 class FleetStore:
@@ -78,7 +81,7 @@ class FleetStore:
 
     kind = "sqlite"
 
-    def __init__(self, migrate: bool) -> None:
+    def __init__(self, *, migrate: bool) -> None:
         """`migrate`: bring the schema up to date (collectors); else only check it is (readers,
         which may be on a read-only replica)."""
         if migrate:
@@ -97,7 +100,7 @@ class FleetStore:
 
     # ---- backend --------------------------------------------------------------------------
 
-    def _transaction(self, write: bool = True) -> contextlib.AbstractContextManager[Cursor]:
+    def _transaction(self, *, write: bool = True) -> contextlib.AbstractContextManager[Cursor]:
         raise NotImplementedError
 
     def _sql(self, sql: str) -> str:
@@ -219,10 +222,10 @@ class SqliteFleetStore(FleetStore):
             self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         except sqlite3.Error as exc:
             raise CentralError(f"cannot open the fleet store {path}: {exc}") from None
-        super().__init__(migrate)
+        super().__init__(migrate=migrate)
 
     @contextlib.contextmanager
-    def _transaction(self, write: bool = True) -> Iterator[Cursor]:
+    def _transaction(self, *, write: bool = True) -> Iterator[Cursor]:
         with self._lock:
             try:
                 cursor = self._conn.cursor()
@@ -241,6 +244,7 @@ class SqliteFleetStore(FleetStore):
                 raise CentralError(f"fleet store refused: {exc}") from None
 
     def close(self) -> None:
+        """Close the database connection."""
         with self._lock:
             self._conn.close()
 
@@ -279,7 +283,7 @@ class PostgresFleetStore(FleetStore):
         except self._errors as exc:
             self._pool.close()
             raise CentralError(f"cannot connect to the fleet store: {exc}") from None
-        super().__init__(migrate)
+        super().__init__(migrate=migrate)
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s")
@@ -288,7 +292,7 @@ class PostgresFleetStore(FleetStore):
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
 
     @contextlib.contextmanager
-    def _transaction(self, write: bool = True) -> Iterator[Cursor]:
+    def _transaction(self, *, write: bool = True) -> Iterator[Cursor]:
         try:
             with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
                 yield cursor
@@ -298,6 +302,7 @@ class PostgresFleetStore(FleetStore):
             raise CentralError(f"fleet store refused: {exc}") from None
 
     def close(self) -> None:
+        """Close every pooled connection."""
         self._pool.close()
 
 

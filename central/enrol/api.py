@@ -15,14 +15,14 @@ from central.enrol.authority import Authority, key_fingerprint
 from central.errors import CentralError
 from central.http_bodies import TOO_LARGE, json_response, read_capped_body
 from edge.errors import EnrolmentError
-from edge.provision.protocol import (
+from edge.wire.enrol import (
     ENROL_PATH,
     MAX_BODY_BYTES,
-    SIGNATURE_HEADER,
     TS_WINDOW_S,
     EnrolBundle,
     EnrolRequest,
 )
+from edge.wire.platform import SIGNATURE_HEADER
 
 log = logging.getLogger(__name__)
 

@@ -68,7 +68,7 @@ def gate_facts(store: FleetStore, now_ms: int) -> list[GateFacts]:
 
 
 @dataclass(frozen=True)
-class Decision:
+class RecentDecision:
     """One recent decision as the gate detail shows it (no personal data exists to show)."""
 
     ts_ms: int
@@ -78,7 +78,9 @@ class Decision:
     colour: str | None
 
 
-def recent_decisions(store: FleetStore, site: str, gate: str, limit: int = 50) -> list[Decision]:
+def recent_decisions(
+    store: FleetStore, site: str, gate: str, limit: int = 50
+) -> list[RecentDecision]:
     """The gate's newest decisions, newest first."""
     rows = store.query(
         "SELECT ts, decision, document FROM events WHERE site = ? AND gate = ? AND test = 0"
@@ -90,7 +92,7 @@ def recent_decisions(store: FleetStore, site: str, gate: str, limit: int = 50) -
         document: dict[str, Any] = loads_object(text) or {}
         reasons = document.get("reasons")
         decisions.append(
-            Decision(
+            RecentDecision(
                 int(ts),
                 decision,
                 [str(r) for r in reasons] if isinstance(reasons, list) else [],

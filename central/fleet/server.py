@@ -42,11 +42,14 @@ class RunningFleetPage:
 
     @property
     def url(self) -> str:
+        """The page's address on loopback."""
         return self._server.url
 
     def start(self, timeout_s: float = 10.0) -> RunningFleetPage:
+        """Serve on a background thread; return once it answers (within `timeout_s`)."""
         self._server.start(timeout_s)
         return self
 
     def stop(self) -> None:
+        """Stop serving."""
         self._server.stop()

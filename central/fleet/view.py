@@ -58,6 +58,7 @@ class FleetRow:
         return 2 if self.state == "online" else 1
 
     def as_dict(self) -> dict[str, Any]:
+        """The row as a JSON-ready dict."""
         return asdict(self)
 
 

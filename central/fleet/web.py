@@ -45,6 +45,7 @@ class Sessions:
         self._until: dict[str, float] = {}
 
     def open(self) -> str:
+        """Start a session and return its cookie value (dropping expired sessions)."""
         session = secrets.token_urlsafe(32)
         with self._lock:
             now = self._clock()
@@ -53,12 +54,14 @@ class Sessions:
         return session
 
     def valid(self, session: str | None) -> bool:
+        """True when the cookie names a session that has not expired."""
         if not session:
             return False
         with self._lock:
             return self._until.get(session, 0.0) > self._clock()
 
     def close(self, session: str | None) -> None:
+        """End the session (logging out); nothing when it is unknown."""
         with self._lock:
             self._until.pop(session or "", None)
 

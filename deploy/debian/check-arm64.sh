@@ -140,7 +140,7 @@ inside gate-edge --version | sed "s/^/    /"
 inside id gate-edge | sed "s/^/    /"
 
 say "gate configuration on simulated hardware, as a gate's own"
-inside gate-edge keys generate --alg EdDSA --out /etc/gate-edge/trust-root >/dev/null
+inside /opt/gate-edge/current/venv/bin/gate-central keys generate --alg EdDSA --out /etc/gate-edge/trust-root >/dev/null
 cat >"$run/etc/gate-edge/gate-edge.toml" <<'EOF'
 [gate]
 site = "arm64"

@@ -48,6 +48,7 @@ def say(text: str) -> None:
 
 
 def releases() -> Path:
+    """The directory holding one subdirectory per installed release."""
     return PREFIX / "releases"
 
 
@@ -81,6 +82,7 @@ def write_state(document: dict[str, object]) -> None:
 
 
 def read_state() -> dict[str, object]:
+    """The recorded release state, or an empty one when it is missing or unreadable."""
     try:
         document = json.loads(STATE.read_text())
     except (OSError, ValueError):
@@ -89,6 +91,7 @@ def read_state() -> dict[str, object]:
 
 
 def gate_edge(version: str) -> Path:
+    """The gate-edge command inside the given release's virtualenv."""
     return releases() / version / "venv" / "bin" / "gate-edge"
 
 
@@ -153,6 +156,7 @@ def install(version: str, wheels: Path, requirements: Path, firmware: Path | Non
 
 
 def systemd_running() -> bool:
+    """True when the machine runs systemd (not a chroot or a container without it)."""
     return Path("/run/systemd/system").is_dir()
 
 
@@ -241,6 +245,7 @@ def _await_ready(
 
 
 def unit_active() -> bool:
+    """True when systemd reports the gate-edge unit active."""
     return subprocess.run(["systemctl", "is-active", "--quiet", UNIT], check=False).returncode == 0
 
 

@@ -8,9 +8,9 @@ from collections.abc import Callable, Mapping
 from edge.app.configcheck import check_config_file
 from edge.app.status_faults import FaultDisplay
 from edge.core.controller import GateController
-from edge.core.faults import fault_reason
 from edge.errors import ConfigError, GateEdgeError
 from edge.events import GateEvent
+from edge.faults import Fault
 from edge.reasons import Reason
 from edge.storage.outbox import Outbox
 from edge.storage.trust_store import TrustStore
@@ -27,13 +27,13 @@ class GateCommands:
     `restart(code)` asks the service to stop with that exit code; `refetch_trust()` asks the
     broker for the retained trust documents again; `check_trust()` judges the loaded ones."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  keyword-only: the objects and hooks the composition root wires in
         self,
         controller: GateController,
         outbox: Outbox,
         trust: TrustStore,
         *,
-        unopened: Mapping[str, str],
+        unopened: Mapping[Fault, str],
         status: FaultDisplay | None,
         config_path: str | None,
         restart: Callable[[int], None],
@@ -74,24 +74,24 @@ class GateCommands:
         except ConfigError as exc:
             log.error("reload-config refused: %s", exc)
             if self._status is not None:
-                self._status.set_fault("config", "; ".join(exc.problems)[:500])
+                self._status.set_fault(Fault.CONFIG, "; ".join(exc.problems)[:500])
             return
         log.info("reload-config: configuration valid, restarting to apply it")
         self._restart(EXIT_RESTART)
 
     def clear_fault(self, fault: str, command_id: str) -> None:
-        """clear-fault from central: lift a latched fault. A device that could not be opened at
-        start is opened again by restarting the service."""
-        reason = fault_reason(fault)
-        if reason not in self._controller.faults:
-            log.warning("clear-fault %s: %s is not active", command_id[:64], reason)
+        """clear-fault from central: lift the latched fault of that published name. A device
+        that could not be opened at start is opened again by restarting the service."""
+        latched = Fault.named(fault)
+        if latched is None or latched not in self._controller.faults:
+            log.warning("clear-fault %s: %s is not active", command_id[:64], fault[:64])
             return
-        if reason in {fault_reason(part) for part in self._unopened}:
-            log.warning("clear-fault %s: restarting to open the device again", reason)
+        if latched in self._unopened:
+            log.warning("clear-fault %s: restarting to open the device again", latched)
             self._restart(EXIT_RESTART)
             return
-        log.warning("clear-fault %s: lifted by central command %s", reason, command_id[:64])
-        self._controller.clear_fault(reason)
+        log.warning("clear-fault %s: lifted by central command %s", latched, command_id[:64])
+        self._controller.clear_fault(latched)
 
     def refresh_trust(self) -> None:
         """Re-read the persisted trust list and denylist, and ask the broker for the retained
@@ -104,7 +104,7 @@ class GateCommands:
             log.error("trust: %s", problem)
         if self._status is not None:
             if self._trust.problems:
-                self._status.set_fault("trust-files", "; ".join(self._trust.problems)[:500])
+                self._status.set_fault(Fault.TRUST_FILES, "; ".join(self._trust.problems)[:500])
             else:
-                self._status.clear_fault("trust-files")
+                self._status.clear_fault(Fault.TRUST_FILES)
         self._check_trust()

@@ -20,6 +20,7 @@ from edge.drivers.settings import (
     IoSettings,
     RelaySettings,
     SerialScannerSettings,
+    ThermoSettings,
 )
 from edge.errors import ConfigError
 from edge.ids import DEVICE_ID_MAX, device_id
@@ -30,7 +31,6 @@ from edge.scan.settings import ScanSettings
 from edge.screen.settings import ScreenSettings, VoiceSettings
 from edge.service.settings import ServiceSettings
 from edge.storage.settings import StorageSettings
-from edge.thermo.settings import ThermoSettings
 
 
 @dataclass(frozen=True)

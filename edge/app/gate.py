@@ -12,37 +12,26 @@ from edge import __version__
 from edge.app.commands import GateCommands
 from edge.app.config import Config
 from edge.app.hardware import Hardware
-from edge.app.metrics import GateMetrics, gather_metrics
+from edge.app.intake import Intake, desk_lines, document_desk, scan_loop
+from edge.app.metrics import gather_metrics
+from edge.app.mqtt_link import MqttLink, event_publisher, link_mqtt
+from edge.app.presentation import gate_controller, manual_button, visitor_screen
 from edge.app.status_faults import StatusFaults
+from edge.app.stores import open_stores
 from edge.app.supervision import ClockJudge, Supervision, TrustJudge
 from edge.app.verification import gate_verifier, platform_checker, trust_store
-from edge.app.workers import ControllerWorker, mqtt_threads
+from edge.app.workers import ControllerWorker
 from edge.clock import Clock, SystemClock
-from edge.core.button import ButtonWatch
-from edge.core.controller import GateController
-from edge.core.faults import Fault
-from edge.core.records import DecisionRecord, GateState, Indicators
-from edge.mqtt.control import ControlPlane
-from edge.mqtt.publisher import EventPublisher
-from edge.mqtt.telemetry import TelemetryPublisher
-from edge.platform.desk import DocumentDesk
+from edge.core.records import DecisionRecord
 from edge.ports import Heartbeat
-from edge.scan.loop import ScanLoop
-from edge.scan.result import ScanFault, ScanResult
 from edge.service.clockguard import ClockWatch
-from edge.service.journal import log_decision
 from edge.service.lifecycle import Lifecycle
-from edge.service.release import rollback_notice
 from edge.service.sdnotify import Notifier, Watchdog
 from edge.service.supervisor import WorkerSupervisor
 from edge.service.workers import Watch, WorkerRegistry
-from edge.storage.decision_log import DECISIONS_FILE, DecisionLog
-from edge.storage.outbox import Outbox
-from edge.storage.passback_db import DurablePassbackLedger
 
 if TYPE_CHECKING:
     from edge.screen.audio import AudioOut
-    from edge.screen.service import VisitorScreen
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +51,13 @@ class GateService:
         audio_out: AudioOut | None = None,
     ) -> None:
         self.config, self.hardware = config, hardware
-        self._audio_out = audio_out
         self.clock = clock or SystemClock()
         self._notifier = notifier or Notifier.from_env()
         self._stop = threading.Event()
         self._exit_code = 0
         self._lifecycle = Lifecycle()
         try:
-            self._build(config, hardware, config_path, on_decision)
+            self._build(config_path, on_decision, audio_out)
         except BaseException:
             # Nothing half-built stays open: close what was opened, newest first.
             self._lifecycle.stop_all()
@@ -77,106 +65,45 @@ class GateService:
 
     def _build(
         self,
-        config: Config,
-        hardware: Hardware,
         config_path: str | None,
         on_decision: Callable[[DecisionRecord], None] | None,
+        audio_out: AudioOut | None,
     ) -> None:
-        """Open the gate's stores and build its components; each store is recorded in the
-        lifecycle as soon as it is open."""
+        """Build the gate's parts; each store is recorded in the lifecycle as soon as it is open."""
+        config, hardware, clock, lifecycle = self.config, self.hardware, self.clock, self._lifecycle
         state_dir = Path(config.storage.state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
-        self.credentials = platform_checker(config, self.clock)
+        # Verification: the platform, the signed trust files, the one verifier over both.
+        self.credentials = platform_checker(config, clock)
         if self.credentials.client is not None:
-            self._lifecycle.started("platform client", self.credentials.client.close)
-        self.trust = trust_store(config, self.clock)
-        self.verifier = gate_verifier(config, self.trust, self.credentials, self.clock)
-        self.documents: DocumentDesk | None = None
-        identity_source = hardware.document_reader
-        if self.credentials.client is not None and hardware.document_reader is not None:
-            self.documents = DocumentDesk(
-                hardware.document_reader,
-                self.clock,
-                busy=lambda: self.controller.status().state != GateState.IDLE,
-                on_card=self._on_id_card,
-                on_fault=lambda detail: self.controller.announce_fault(
-                    "document_reader_fault", detail
-                ),
-            )
-            identity_source = self.documents.identity_lines
-        self.passback = DurablePassbackLedger(
-            state_dir / "passback.db", config.policy.anti_passback_s, self.clock
-        )
-        self._lifecycle.started("anti-passback ledger", self.passback.close)
-        self.decisions = DecisionLog(state_dir / DECISIONS_FILE)
-        self._lifecycle.started("decisions log", self.decisions.close)
-        self.outbox = Outbox(
-            state_dir / "outbox.db",
-            site=config.gate.site,
-            gate=config.gate.gate,
-            max_events=config.storage.outbox_max_events,
-            max_age_s=config.storage.outbox_max_age_days * 86400.0,
-            clock=self.clock,
-        )
-        self._lifecycle.started("outbox", self._close_outbox)
-        io = hardware.io
-        self.controller = GateController(
-            policy=config.policy,
-            relay=hardware.relay,
-            thermometer=hardware.thermometer,
-            events=self.outbox,
-            clock=self.clock,
-            identity_source=identity_source,
-            passage_input=io.passage,
-            indicators=Indicators(green=io.green_lamp, red=io.red_lamp, buzzer=io.buzzer),
+            lifecycle.started("platform client", self.credentials.client.close)
+        self.trust = trust_store(config, clock)
+        self.verifier = gate_verifier(config, self.trust, self.credentials, clock)
+        # Decisions: the stores, the controller and what sits beside it.
+        stores = open_stores(config, state_dir, clock, lifecycle)
+        self.outbox = stores.outbox
+        lines = desk_lines(hardware, self.credentials)
+        self.controller = gate_controller(
+            config,
+            hardware,
+            stores,
+            identity_source=hardware.document_reader if lines is None else lines,
+            clock=clock,
             on_decision=on_decision,
-            ledger=self.passback,
         )
-        self.controller.add_listener(log_decision)
-        self.controller.add_listener(self.decisions.record)
-        self.screen: VisitorScreen | None = None
-        if config.screen.enabled or config.voice.enabled:
-            # Only a gate with a screen or a voice loads them (HTTP server, audio).
-            from edge.screen.service import VisitorScreen  # noqa: PLC0415
-
-            self.screen = VisitorScreen(
-                config.screen, config.voice, self.clock, state_dir, self._audio_out
-            )
-            self.screen.attach(self.controller)
-        self.scan = ScanLoop(
-            self.verifier.verify,
-            config.scan,
-            self.clock,
-            frames=hardware.frames,
-            lines=hardware.scanner,
-            on_result=self._on_scan,
-            on_fault=self._on_scan_fault,
-            on_recover=self.controller.clear_fault,
-        )
-        self.button: ButtonWatch | None = None
-        if io.manual_button is not None:
-            self.button = ButtonWatch(
-                io.manual_button,
-                self.controller,
-                config.policy.button_operator,
-                self._stop,
-                self._show_fault,
-            )
-        self.publisher: EventPublisher | None = None
-        self._status_faults: StatusFaults | None = None
-        if config.mqtt.enabled:
-            self.publisher = EventPublisher(
-                config.mqtt,
-                site=config.gate.site,
-                gate=config.gate.gate,
-                outbox=self.outbox,
-                clock=self.clock,
-            )
-            self._status_faults = StatusFaults(self.publisher)
+        self.screen = visitor_screen(config, self.controller, clock, audio_out)
+        # Reading: codes from the scanners, ID cards from the desk.
+        self.intake = Intake(self.controller, self.credentials)
+        self.scan = scan_loop(self.verifier.verify, config, clock, hardware, self.intake)
+        self.documents = document_desk(hardware, lines, clock, self.intake)
+        self.button = manual_button(config, hardware, self.controller, self._stop, self._show_fault)
+        # Central: events and status out, commands in.
+        self.publisher = event_publisher(config, self.outbox, clock)
+        self._status_faults = None if self.publisher is None else StatusFaults(self.publisher)
+        if self._status_faults is not None:
             self.controller.watch_faults(self._status_faults.show_board)
-        self.trust_judge = TrustJudge(
-            self.trust, self.controller, self.publisher, config.trust.expiry_warning_days
-        )
+        warning_days = config.trust.expiry_warning_days
+        self.trust_judge = TrustJudge(self.trust, self.controller, self.publisher, warning_days)
         self.commands = GateCommands(
             self.controller,
             self.outbox,
@@ -185,19 +112,27 @@ class GateService:
             status=self.publisher,
             config_path=config_path,
             restart=self.request_stop,
-            refetch_trust=lambda: self.control is not None and self.control.refetch_trust(),
+            refetch_trust=lambda: self.mqtt is not None and self.mqtt.control.refetch_trust(),
             check_trust=self.trust_judge.check,
         )
-        self._build_mqtt(config, state_dir)
-        self.watchdog = Watchdog(self._notifier, self.clock)
-        self.workers = WorkerRegistry(
-            self._lifecycle, self.watchdog, WorkerSupervisor(self.publisher, self.clock)
-        )
-        self.clock_judge = ClockJudge(
-            ClockWatch(state_dir / "clock-mark", config.trust.clock_skew_s),
-            self.clock,
-            self.controller,
-        )
+        self.mqtt: MqttLink | None = None
+        if self.publisher is not None:
+            self.mqtt = link_mqtt(
+                config,
+                self.publisher,
+                commands=self.commands,
+                trust=self.trust,
+                outbox=self.outbox,
+                metrics=self.metrics,
+                clock=clock,
+                lifecycle=lifecycle,
+            )
+        # Supervision: workers restarted, judgements made, systemd's watchdog fed.
+        self.watchdog = Watchdog(self._notifier, clock)
+        supervisor = WorkerSupervisor(self.publisher, clock)
+        self.workers = WorkerRegistry(lifecycle, self.watchdog, supervisor)
+        clock_watch = ClockWatch(state_dir / "clock-mark", config.trust.clock_skew_s)
+        self.clock_judge = ClockJudge(clock_watch, clock, self.controller)
         self.supervision = Supervision(
             workers=self.workers,
             controller=self.controller,
@@ -210,31 +145,6 @@ class GateService:
             stopping=self._stop,
         )
 
-    def _build_mqtt(self, config: Config, state_dir: Path) -> None:
-        """The control plane and telemetry, beside the publisher."""
-        self.control: ControlPlane | None = None
-        self.telemetry: TelemetryPublisher | None = None
-        if self.publisher is None:
-            return
-        self.control = ControlPlane(
-            config.mqtt,
-            site=config.gate.site,
-            gate=config.gate.gate,
-            state_dir=state_dir,
-            handler=self.commands,
-            trust=self.trust,
-            status=self.publisher,
-            clock=self.clock,
-        )
-        self._lifecycle.started("command replay store", self.control.stop)
-        self.telemetry = TelemetryPublisher(
-            self.publisher,
-            self.outbox,
-            self.metrics,
-            config.mqtt.telemetry_interval_s,
-            self.clock,
-        )
-
     # ---- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -242,27 +152,16 @@ class GateService:
 
         Each part is recorded in the lifecycle as it starts, so stop() stops exactly what
         started, in reverse order."""
-        hardware, workers = self.hardware, self.workers
+        hardware, workers, lifecycle = self.hardware, self.workers, self._lifecycle
         self.commands.refresh_trust()
         for part, detail in hardware.faults.items():
             self.controller.report_fault(part, detail)
         hardware.attach_faults(self.controller.report_fault, self.controller.clear_fault)
         self.clock_judge.check()
-        if self.publisher is not None:
-            assert self.control is not None and self.telemetry is not None
-            # Subscriptions first: the publisher then subscribes in the same breath as it connects.
-            self.control.attach(self.publisher)
-            self.publisher.start()
-            self._lifecycle.started("MQTT connection", self._stop_mqtt)
-            workers.start(self.telemetry, "telemetry", Watch(max_age_s=5.0))
-            for thread in mqtt_threads(self.publisher, self.control):
-                workers.watch(thread, Watch(max_age_s=5.0))
-            notice = rollback_notice(Path(self.config.storage.state_dir))
-            if notice is not None:
-                log.warning("%s", notice)
-                self.publisher.set_fault(Fault.RELEASE, notice)
+        if self.mqtt is not None:
+            self.mqtt.start(workers, lifecycle)
         hardware.start()
-        self._lifecycle.started("relay", hardware.relay.release)
+        lifecycle.started("relay", hardware.relay.release)
         if self.screen is not None:
             # Before the controller, so the page shows its first state.
             workers.start(self.screen, "visitor screen", Watch())
@@ -276,15 +175,15 @@ class GateService:
             self.watchdog.register_probe("relay", hardware.relay.heartbeat, 5.0)
         if self.config.thermo.background_sampling:
             self.watchdog.register_probe("thermometer", hardware.thermometer.heartbeat, 5.0)
-        self._lifecycle.started("worker supervision", workers.stop)
+        lifecycle.started("worker supervision", workers.stop)
         if self.documents is not None:
             # A card lookup is bounded by the platform's deadline; a loop stuck longer is hung.
             desk_max_age_s = self.config.platform.timeout_ms / 1000 + 5.0
             workers.start(self.documents, "document desk", Watch(desk_max_age_s, restart=False))
         self.supervision.start()
-        self._lifecycle.started("supervisor", self.supervision.stop)
+        lifecycle.started("supervisor", self.supervision.stop)
         self.watchdog.start()
-        self._lifecycle.started("watchdog", self.watchdog.stop)
+        lifecycle.started("watchdog", self.watchdog.stop)
         self._notifier.ready()
         self._notifier.status(f"running: gate {self.config.gate.site}/{self.config.gate.gate}")
         log.info("gate-edge %s running", __version__)
@@ -310,35 +209,16 @@ class GateService:
         self._guarded("hardware", self.hardware.close)
         return self._exit_code
 
-    def stopping_order(self) -> tuple[str, ...]:
-        """What stop() would stop now, in its order (the hardware comes last)."""
-        return (*self._lifecycle.names(), "hardware")
-
     def _guarded(self, name: str, action: Callable[[], object]) -> None:
         try:
             action()
         except Exception:
             log.exception("stopping %s failed; stopping the rest", name)
 
-    def _stop_mqtt(self) -> None:
-        """The control plane stops taking commands, then the outbox is drained and the
-        connection closed with an offline status."""
-        assert self.control is not None and self.publisher is not None
-        try:
-            self.control.stop()
-        finally:
-            self.publisher.stop(drain_timeout_s=self.config.service.shutdown_flush_s)
-
-    def _close_outbox(self) -> None:
-        pending = self.outbox.depth()
-        if pending:
-            log.warning("%d event(s) stay in the outbox for the next start", pending)
-        self.outbox.close()
-
     # ---- observation --------------------------------------------------------------------------
 
-    def gate_metrics(self) -> GateMetrics:
-        """The gate's telemetry figures now, typed."""
+    def metrics(self) -> dict[str, Any]:
+        """Telemetry fields: scanner figures, thermometer state, decision counters, clock state."""
         return gather_metrics(
             self.scan,
             self.controller,
@@ -347,27 +227,7 @@ class GateService:
             platform=self.credentials.client,
             clock=self.clock,
             clock_skew_s=self.config.trust.clock_skew_s,
-        )
-
-    def metrics(self) -> dict[str, Any]:
-        """Telemetry fields: scanner figures, thermometer state, decision counters, clock state."""
-        return self.gate_metrics().document()
-
-    # ---- wiring -------------------------------------------------------------------------------
-
-    def _on_scan_fault(self, fault: ScanFault) -> None:
-        self.controller.report_fault(fault.component, str(fault))
-
-    def _on_scan(self, result: ScanResult) -> None:
-        self.controller.handle_scan(
-            result.source, result.verification, result.decode_ms, result.frame_time
-        )
-
-    def _on_id_card(self, line: str, read_at: float) -> None:
-        """A resident ID card at an idle gate: the platform's answer is the credential."""
-        verification = self.credentials.verify_id(line)
-        if not self.controller.handle_scan("id_card", verification, 0.0, read_at):
-            log.info("ID card ignored: the gate is busy")
+        ).document()
 
     def _show_fault(self, name: str, detail: str) -> None:
         """A status-only fault for an unforeseen error in one of the service's own loops."""

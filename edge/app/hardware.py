@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from edge.app.config import Config
@@ -17,7 +16,16 @@ from edge.drivers.serial_lines import open_line_reader
 from edge.drivers.serial_scanner import open_serial_scanner
 from edge.drivers.thermometer import open_thermometer
 from edge.errors import GateEdgeError
-from edge.ports import Closeable, FrameSource, GateRelay, LineSource, SelfWatching
+from edge.faults import Fault
+from edge.ports import (
+    Closeable,
+    FaultClear,
+    FaultReport,
+    FrameSource,
+    GateRelay,
+    LineSource,
+    SelfWatching,
+)
 from edge.thermo.reading import ThermometerDevice
 
 log = logging.getLogger(__name__)
@@ -34,7 +42,7 @@ class Hardware:
     frames: FrameSource | None = None
     scanner: LineSource | None = None
     document_reader: LineSource | None = None
-    faults: dict[str, str] = field(default_factory=dict)
+    faults: dict[Fault, str] = field(default_factory=dict)
 
     def start(self) -> None:
         """Start background activity (thermometer sampling) and open the document reader now,
@@ -46,9 +54,7 @@ class Hardware:
             except Exception:
                 log.exception("document reader could not be opened")
 
-    def attach_faults(
-        self, report: Callable[[str, str], None], clear: Callable[[str], None]
-    ) -> None:
+    def attach_faults(self, report: FaultReport, clear: FaultClear) -> None:
         """Let parts that watch themselves (the gate I/O board's heartbeat) latch and clear
         their faults in the controller."""
         for part in (self.relay, self.thermometer):
@@ -92,13 +98,13 @@ def open_hardware(config: Config, clock: Clock) -> Hardware:
             hardware.frames = open_frame_source(config.camera)
         except GateEdgeError as exc:
             log.error("camera could not be opened: %s", exc)
-            hardware.faults["camera"] = str(exc)
+            hardware.faults[Fault.CAMERA_FAULT] = str(exc)
     if config.serial_scanner.enabled:
         try:
             hardware.scanner = open_serial_scanner(config.serial_scanner, clock)
         except GateEdgeError as exc:
             log.error("serial scanner could not be opened: %s", exc)
-            hardware.faults["serial_scanner"] = str(exc)
+            hardware.faults[Fault.SERIAL_SCANNER_FAULT] = str(exc)
     if config.document_reader.enabled:
         try:
             hardware.document_reader = open_line_reader(
@@ -108,7 +114,7 @@ def open_hardware(config: Config, clock: Clock) -> Hardware:
             )
         except GateEdgeError as exc:
             log.error("document reader could not be opened: %s", exc)
-            hardware.faults["document_reader"] = str(exc)
+            hardware.faults[Fault.DOCUMENT_READER_FAULT] = str(exc)
     return hardware
 
 

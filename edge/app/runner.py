@@ -12,6 +12,7 @@ from edge.app.hardware import Hardware, open_hardware
 from edge.clock import SystemClock
 from edge.drivers.relay_pulse import install_release_handlers
 from edge.service.logs import setup_logging
+from edge.service.memory import trim_heap
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def run_service(config_path: str) -> int:
         service = GateService(config, hardware, clock=clock, config_path=config_path)
         _stop_on_signals(service)
         service.start()
+        trim_heap()
         while not service.wait(1.0):
             pass
     finally:

@@ -9,9 +9,11 @@ from typing import Protocol
 class FaultDisplay(Protocol):
     """Where faults are shown by name (the gate's retained status document)."""
 
-    def set_fault(self, name: str, detail: str) -> None: ...
+    def set_fault(self, name: str, detail: str) -> None:
+        """Show the fault `name` with its detail."""
 
-    def clear_fault(self, name: str) -> None: ...
+    def clear_fault(self, name: str) -> None:
+        """Stop showing the fault `name`; nothing when it is not shown."""
 
 
 class StatusFaults:

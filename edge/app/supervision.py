@@ -12,6 +12,7 @@ from edge.app.status_faults import StatusFaults
 from edge.clock import Clock
 from edge.core.controller import GateController
 from edge.errors import GateEdgeError
+from edge.faults import Fault
 from edge.service.clockguard import ClockWatch
 from edge.service.workers import WorkerRegistry
 from edge.storage.trust_store import TrustStore
@@ -30,7 +31,8 @@ _REPROBE_EVERY_S = 30.0
 class TrustStatus(Protocol):
     """Where the trust lists in force are described (the retained status document)."""
 
-    def set_trust(self, summary: dict[str, Any]) -> None: ...
+    def set_trust(self, summary: dict[str, Any]) -> None:
+        """Describe the trust list and denylist in force on the status."""
 
 
 class TrustJudge:
@@ -52,12 +54,15 @@ class TrustJudge:
     def check(self) -> None:
         """Judge the loaded lists now."""
         health = self._trust.health(self._warning_days)
-        checks = (("trust", health.blocking), ("denylist", health.denylist_problem))
-        for component, problem in checks:
+        checks = (
+            (Fault.TRUST_FAULT, health.blocking),
+            (Fault.DENYLIST_FAULT, health.denylist_problem),
+        )
+        for fault, problem in checks:
             if problem:
-                self._controller.report_fault(component, problem)
-            elif f"{component}_fault" in self._controller.faults:
-                self._controller.clear_fault(component)
+                self._controller.report_fault(fault, problem)
+            elif fault in self._controller.faults:
+                self._controller.clear_fault(fault)
         if health.warnings != self._warnings:
             for warning in health.warnings:
                 log.warning("trust: %s", warning)
@@ -76,9 +81,9 @@ class ClockJudge:
         """Judge the clock now (and mark it on disk when it is good)."""
         verdict = self._watch.check(self._clock.now(), self._clock.monotonic())
         if not verdict.usable:
-            self._controller.report_fault("clock", verdict.problem or "clock unusable")
-        elif "clock_fault" in self._controller.faults:
-            self._controller.clear_fault("clock")
+            self._controller.report_fault(Fault.CLOCK_FAULT, verdict.problem or "clock unusable")
+        elif Fault.CLOCK_FAULT in self._controller.faults:
+            self._controller.clear_fault(Fault.CLOCK_FAULT)
 
 
 def platform_faults(client: PlatformClient | None) -> dict[str, str]:
@@ -103,7 +108,7 @@ class Supervision:
 
     name = SUPERVISOR_THREAD
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  keyword-only: the judges and hooks the composition root wires in
         self,
         *,
         workers: WorkerRegistry,
@@ -157,4 +162,4 @@ class Supervision:
                 log.error("supervision: %s", exc)
             except Exception as exc:
                 log.exception("supervision failed; trying again")
-                self._show_fault(SUPERVISOR_THREAD, f"supervision error: {type(exc).__name__}")
+                self._show_fault(Fault.SUPERVISOR, f"supervision error: {type(exc).__name__}")

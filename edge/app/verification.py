@@ -70,7 +70,7 @@ def gate_verifier(
     config: Config, trust: TrustStore, platform: CredentialChecker, clock: Clock
 ) -> CredentialDispatch:
     """The configured gate's verifier: the platform's prefixes first, every other text offline
-    against the store's snapshot (used by `run`, `verify --config`, `doctor` and the demo)."""
+    against the store's snapshot (used by `run` and the demo, and by `verify --config`)."""
     return build_verifier(
         trust.snapshot,
         clock,

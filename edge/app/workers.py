@@ -17,15 +17,19 @@ class ControllerWorker:
         self._controller = controller
 
     def start(self) -> None:
+        """Start the controller's presentation thread."""
         self._controller.start()
 
     def alive(self) -> bool:
+        """True while the presentation thread runs."""
         return self._controller.worker_alive()
 
     def revive(self) -> None:
+        """Start a fresh presentation thread for a dead one."""
         self._controller.revive_worker()
 
     def heartbeat(self) -> float | None:
+        """Monotonic time of the presentation thread's last round."""
         return self._controller.heartbeat()
 
     def stop(self) -> None:

@@ -27,12 +27,8 @@ _COMMAND_MODULES = (
     "edge.cli.enrol_cmd",
 )
 
-# Tools that run off the gate live in `gate-central`; the gate keeps their old names working
-# (unlisted in --help) so that existing scripts and procedures still run.
-_CENTRAL_ALIASES = ("central.credentials_cmd", "central.command_cmd")
 _CENTRAL_NOTE = (
-    "central tools, now in gate-central: keys generate, trust build/deny/show, issue, "
-    "command sign (the same names still run here)"
+    "central's tools (keys, trust lists, test codes, signed commands) are in gate-central"
 )
 
 EXIT_USAGE = 2
@@ -82,8 +78,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
-    for name in () if only else _CENTRAL_ALIASES:
-        importlib.import_module(name).register(subparsers, listed=False)
     _show_defaults(parser)
     return parser
 

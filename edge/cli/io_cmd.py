@@ -17,8 +17,6 @@ from edge.drivers.relay_pulse import PulsedRelay, clamp_pulse_ms, install_releas
 from edge.errors import GateEdgeError
 from edge.ports import DigitalInput, GateRelay
 
-__all__ = ["describe_relay", "register"]
-
 # Extra time allowed for the pulse timer to release after the planned end of the pulse.
 RELEASE_GRACE_S = 1.0
 WATCH_POLL_S = 0.005
@@ -169,7 +167,7 @@ def _watch_inputs(
     states = {name: part.is_active() for name, (_, part) in inputs.items()}
     activations = dict.fromkeys(inputs, 0)
     for name, (line, _) in inputs.items():
-        _report(start, name, line, states[name], "now", as_json=as_json)
+        _report(start, name, line, "now", active=states[name], as_json=as_json)
     try:
         while time.monotonic() - start < seconds:
             for name, (line, part) in inputs.items():
@@ -177,7 +175,7 @@ def _watch_inputs(
                 if active != states[name]:
                     states[name] = active
                     activations[name] += int(active)
-                    _report(start, name, line, active, "->", as_json=as_json)
+                    _report(start, name, line, "->", active=active, as_json=as_json)
             time.sleep(WATCH_POLL_S)
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
@@ -185,7 +183,7 @@ def _watch_inputs(
 
 
 def _report(
-    start: float, name: str, line: str, active: bool, mark: str, *, as_json: bool = False
+    start: float, name: str, line: str, mark: str, *, active: bool, as_json: bool = False
 ) -> None:
     stamp = datetime.now().astimezone().isoformat(timespec="milliseconds")
     elapsed = time.monotonic() - start

@@ -16,11 +16,11 @@ from edge.core.temperature import measure_temperature
 from edge.drivers import mlx90614_commissioning as commissioning
 from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.mlx90614 import Mlx90614
+from edge.drivers.settings import ThermoSettings
 from edge.drivers.thermometer import open_sensor
 from edge.errors import I2cBusError, SensorError
 from edge.thermo.body import BodyMeter
 from edge.thermo.scene import PROFILES
-from edge.thermo.settings import ThermoSettings
 
 
 def register(subparsers: Any) -> None:

@@ -66,6 +66,7 @@ def instant(text: str) -> float:
 
 def _verify(args: argparse.Namespace) -> int:
     if args.config is not None:
+        # Only `verify --config` loads the gate's configuration and its platform client.
         from edge.app.config import load_config  # noqa: PLC0415
         from edge.cli.platform_verify import verify_with_config  # noqa: PLC0415
 

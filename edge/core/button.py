@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from edge.core.controller import GateController
 from edge.errors import GateEdgeError
+from edge.faults import Fault
 from edge.ports import DigitalInput
 
 log = logging.getLogger(__name__)
@@ -47,13 +48,16 @@ class ButtonWatch:
         self._thread.start()
 
     def alive(self) -> bool:
+        """True while the watching thread runs."""
         thread = self._thread
         return thread is not None and thread.is_alive()
 
     def revive(self) -> None:
+        """Watch on a fresh thread after the last one died."""
         self.start()
 
     def heartbeat(self) -> float | None:
+        """None: the watch has no heartbeat of its own and counts as fresh while alive."""
         return None
 
     def stop(self) -> None:
@@ -67,17 +71,17 @@ class ButtonWatch:
         while not self._stopping.is_set():
             try:
                 pressed = button.wait_for_active(_POLL_S)
-                if "manual_button_fault" in controller.faults:
-                    controller.clear_fault("manual_button")  # the input reads again
+                if Fault.MANUAL_BUTTON_FAULT in controller.faults:
+                    controller.clear_fault(Fault.MANUAL_BUTTON_FAULT)  # the input reads again
                 if pressed and not self._stopping.is_set():
                     if not controller.handle_manual(self._operator, "button", None):
                         log.info("manual button ignored: the gate is busy")
                     while button.is_active() and not self._stopping.wait(_RELEASE_POLL_S):
                         pass  # one press, one request: wait for the release
             except GateEdgeError as exc:
-                controller.report_fault("manual_button", str(exc))
+                controller.report_fault(Fault.MANUAL_BUTTON_FAULT, str(exc))
                 self._stopping.wait(_FAILURE_PAUSE_S)
             except Exception as exc:
                 log.exception("manual button watch failed")
-                self._on_error(BUTTON_THREAD, f"watch error: {type(exc).__name__}")
+                self._on_error(Fault.MANUAL_BUTTON, f"watch error: {type(exc).__name__}")
                 self._stopping.wait(_FAILURE_PAUSE_S)

@@ -37,17 +37,16 @@ from edge.core.records import (
     ControllerStatus,
     DecisionRecord,
     GateState,
-    Indicators,
     decision_event,
     decision_record,
 )
 from edge.core.settings import PolicySettings
-from edge.core.steps import PresentationSteps, to_ms
+from edge.core.steps import GateDevices, PresentationSteps, to_ms
 from edge.core.worker import SingleFlight
 from edge.credentials.result import VerificationResult
 from edge.events import EventSink
-from edge.ports import DigitalInput, GateRelay, LineSource
-from edge.thermo.reading import BodyThermometer, TemperatureReading
+from edge.faults import Fault
+from edge.thermo.reading import TemperatureReading
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +61,9 @@ class GateController:
         self,
         *,
         policy: PolicySettings,
-        relay: GateRelay,
-        thermometer: BodyThermometer,
+        devices: GateDevices,
         events: EventSink,
         clock: Clock,
-        identity_source: LineSource | None = None,
-        passage_input: DigitalInput | None = None,
-        indicators: Indicators | None = None,
         draw: Callable[[], float] = random.random,
         ledger: PassbackLedger | None = None,
         on_decision: DecisionListener | None = None,
@@ -86,16 +81,12 @@ class GateController:
         self._counts = {"presentations": 0, "passes": 0, "denies": 0}
         self._steps = PresentationSteps(
             policy=policy,
-            relay=relay,
-            thermometer=thermometer,
+            devices=devices,
             events=events,
             clock=clock,
             faults=self._faults,
             ledger=self.ledger,
             enter=self._set_state,
-            identity_source=identity_source,
-            passage_input=passage_input,
-            indicators=indicators or Indicators(),
             draw=draw,
         )
 
@@ -133,18 +124,18 @@ class GateController:
 
     # ---- faults and status ----------------------------------------------------------------
 
-    def report_fault(self, component: str, detail: str) -> None:
-        """Latch a fault: every presentation is denied with "<component>_fault" until cleared."""
-        self._faults.report(component, detail)
+    def report_fault(self, fault: Fault, detail: str) -> None:
+        """Latch a fault: the presentations it blocks are denied with its name until cleared."""
+        self._faults.report(fault, detail)
 
-    def announce_fault(self, reason: str, detail: str) -> None:
+    def announce_fault(self, reason: Fault, detail: str) -> None:
         """A fault that hit one read, not the gate: a fault event, listed on status for a while,
         never latched."""
         self._faults.announce(reason, detail)
 
-    def clear_fault(self, component: str) -> None:
+    def clear_fault(self, fault: Fault) -> None:
         """Clear a latched fault (emits a fault event with detail "cleared")."""
-        self._faults.clear(component)
+        self._faults.clear(fault)
 
     def watch_faults(self, observer: FaultObserver) -> None:
         """Push what the status should show (latched and recent faults) to `observer`: once
@@ -165,11 +156,6 @@ class GateController:
     def faults(self) -> dict[str, str]:
         """Active faults: reason -> detail."""
         return self._faults.active()
-
-    @property
-    def recent_faults(self) -> dict[str, str]:
-        """Faults that hit single presentations in the last few minutes (not latched)."""
-        return self._faults.recent()
 
     def status(self) -> ControllerStatus:
         """A snapshot of state, faults and counters."""
@@ -244,7 +230,9 @@ class GateController:
         except Exception:
             log.exception("presentation failed; the gate stays shut")
             self._steps.release_relay()
-            self._faults.announce("controller_fault", "presentation aborted by an internal error")
+            self._faults.announce(
+                Fault.CONTROLLER_FAULT, "presentation aborted by an internal error"
+            )
         finally:
             self._steps.indicators_off()
             self._set_state(GateState.IDLE)

@@ -17,11 +17,10 @@ from edge.core.identity import IdentityOutcome
 from edge.core.passback import PassbackView
 from edge.core.settings import PolicySettings
 from edge.credentials.result import VerificationResult
-from edge.events import Method
+from edge.events import Method, Verdict
 from edge.reasons import Reason
 from edge.thermo.reading import TemperatureReading
 
-Verdict = Literal["pass", "deny"]
 ScanMethod = Literal["camera", "serial", "id_card"]
 ManualSource = Literal["button", "central"]
 

@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 
 from edge.clock import Clock, SystemClock
-from edge.core.faults import fault_reason
 from edge.events import EventSink, GateEvent
+from edge.faults import Fault
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,8 @@ class FaultBoard:
             self._observers.append(observer)
             self._tell(observer, self.shown())
 
-    def report(self, component: str, detail: str) -> None:
+    def report(self, reason: Fault, detail: str) -> None:
         """Latch a fault; a fault already active only has its detail updated."""
-        reason = fault_reason(component)
         with self._lock:
             is_new = reason not in self._active
             changed = self._active.get(reason) != detail
@@ -58,9 +57,8 @@ class FaultBoard:
         elif changed:
             self._changed()
 
-    def clear(self, component: str) -> None:
+    def clear(self, reason: Fault) -> None:
         """Clear a latched fault (announced with detail "cleared")."""
-        reason = fault_reason(component)
         with self._lock:
             was_active = self._active.pop(reason, None) is not None
         if was_active:
@@ -94,7 +92,7 @@ class FaultBoard:
         if self._forget_old():
             self._changed()
 
-    def announce(self, reason: str, detail: str) -> None:
+    def announce(self, reason: Fault, detail: str) -> None:
         """Emit a fault event without latching (for faults that affect one presentation)."""
         with self._lock:
             if detail != "cleared" and reason not in self._active:

@@ -25,7 +25,7 @@ def identity_required(policy: PolicySettings, draw: float) -> bool:
 
 
 def match_identity(
-    required: bool, issuer: str | None, binding: bytes | None, document_number: str | None
+    issuer: str | None, binding: bytes | None, document_number: str | None, *, required: bool
 ) -> IdentityOutcome:
     """Compare the document read at the gate with the code's subject binding in constant time."""
     if not required:

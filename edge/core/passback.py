@@ -34,6 +34,7 @@ class PassbackLedger:
         return len(self._times)
 
     def last_pass(self, code_id: bytes | None, subject_binding: bytes | None) -> float | None:
+        """Monotonic time this code or its subject last passed, or None when neither did lately."""
         times = [
             self._times[key]
             for key in passback_keys(code_id, subject_binding)

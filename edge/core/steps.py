@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from edge.clock import Clock
@@ -25,6 +26,7 @@ from edge.core.temperature import measure_temperature
 from edge.credentials.result import VerificationResult
 from edge.errors import GateEdgeError
 from edge.events import EventSink, GateEvent, PassageOutcome
+from edge.faults import Fault
 from edge.ports import DigitalInput, DigitalOutput, GateRelay, LineSource
 from edge.reasons import Reason
 from edge.thermo.reading import BodyThermometer, TemperatureReading
@@ -37,6 +39,17 @@ PROMPT_BEEP_S = 0.15
 
 StateMarker = Callable[[GateState], float]
 """Enters a state and returns the monotonic time it was entered."""
+
+
+@dataclass(frozen=True)
+class GateDevices:
+    """The devices one controller drives: relay and thermometer, and those a gate may lack."""
+
+    relay: GateRelay
+    thermometer: BodyThermometer
+    identity_source: LineSource | None = None
+    passage_input: DigitalInput | None = None
+    indicators: Indicators = field(default_factory=Indicators)
 
 
 def to_ms(seconds: float) -> float:
@@ -55,29 +68,25 @@ class PresentationSteps:
         self,
         *,
         policy: PolicySettings,
-        relay: GateRelay,
-        thermometer: BodyThermometer,
+        devices: GateDevices,
         events: EventSink,
         clock: Clock,
         faults: FaultBoard,
         ledger: PassbackLedger,
         enter: StateMarker,
-        identity_source: LineSource | None,
-        passage_input: DigitalInput | None,
-        indicators: Indicators,
         draw: Callable[[], float],
     ) -> None:
         self._policy = policy
-        self._relay = relay
-        self._thermometer = thermometer
+        self._relay = devices.relay
+        self._thermometer = devices.thermometer
         self._events = events
         self._clock = clock
         self._faults = faults
         self._ledger = ledger
         self._enter = enter
-        self._identity_source = identity_source
-        self._passage_input = passage_input
-        self._indicators = indicators
+        self._identity_source = devices.identity_source
+        self._passage_input = devices.passage_input
+        self._indicators = devices.indicators
         self._draw = draw
 
     # ---- before the decision --------------------------------------------------------------
@@ -111,7 +120,7 @@ class PresentationSteps:
             finally:
                 self._prompt(on=False)
         timings["identity_ms"] = to_ms(self._clock.monotonic() - began)
-        return match_identity(True, result.issuer, result.subject_binding, document)
+        return match_identity(result.issuer, result.subject_binding, document, required=True)
 
     def _read_document(self, source: LineSource) -> str | None:
         return read_document(source, self._clock, self._policy.identity_timeout_s)
@@ -124,7 +133,7 @@ class PresentationSteps:
         except Exception as exc:
             log.exception("document reader failed")
             transient.append(Reason.DOCUMENT_READER_FAULT)
-            self._faults.announce("document_reader_fault", type(exc).__name__)
+            self._faults.announce(Fault.DOCUMENT_READER_FAULT, type(exc).__name__)
             return None
 
     def measure(self, timings: dict[str, float], transient: list[str]) -> TemperatureReading | None:
@@ -142,12 +151,12 @@ class PresentationSteps:
         except Exception as exc:
             log.exception("thermometer failed")
             transient.append(Reason.SENSOR_FAULT)
-            self._faults.announce("sensor_fault", type(exc).__name__)
+            self._faults.announce(Fault.SENSOR_FAULT, type(exc).__name__)
             return None
         finally:
             timings["temperature_ms"] = to_ms(self._clock.monotonic() - began)
         if reading.state == "sensor_fault":
-            self._faults.announce("sensor_fault", reading.detail or "sensor reported a fault")
+            self._faults.announce(Fault.SENSOR_FAULT, reading.detail or "sensor reported a fault")
         return reading
 
     # ---- storing events -------------------------------------------------------------------
@@ -158,9 +167,9 @@ class PresentationSteps:
             self._events.emit(event)
         except Exception as exc:
             log.exception("event could not be stored")
-            self._faults.report("storage", f"{type(exc).__name__}: {exc}")
+            self._faults.report(Fault.STORAGE_FAULT, f"{type(exc).__name__}: {exc}")
             return False
-        self._faults.clear("storage")
+        self._faults.clear(Fault.STORAGE_FAULT)
         return True
 
     # ---- opening the gate -----------------------------------------------------------------
@@ -192,7 +201,7 @@ class PresentationSteps:
                 pulsed = True
             except Exception as exc:
                 log.exception("relay pulse failed")
-                self._faults.report("relay", f"pulse failed: {type(exc).__name__}: {exc}")
+                self._faults.report(Fault.RELAY_FAULT, f"pulse failed: {type(exc).__name__}: {exc}")
                 self.release_relay()
                 detail = "relay_fault"
         pulsed_at = clock.monotonic()
@@ -215,7 +224,7 @@ class PresentationSteps:
             self._ledger.record(code.code_key, code.subject_binding, self._clock.monotonic())
         except GateEdgeError as exc:
             log.error("anti-passback entry not saved; the gate stays shut: %s", exc)
-            self._faults.announce("storage_fault", f"anti-passback: {exc}")
+            self._faults.announce(Fault.STORAGE_FAULT, f"anti-passback: {exc}")
             with contextlib.suppress(GateEdgeError):  # the store failed already: say it once
                 self._ledger.forget(code.code_key, code.subject_binding)
             return False
@@ -226,19 +235,19 @@ class PresentationSteps:
             self._ledger.forget(code.code_key, code.subject_binding)
         except GateEdgeError as exc:  # the entry stays: the code waits out its window
             log.error("anti-passback entry not dropped: %s", exc)
-            self._faults.announce("storage_fault", f"anti-passback: {exc}")
+            self._faults.announce(Fault.STORAGE_FAULT, f"anti-passback: {exc}")
 
     def _wait_passage(self, passage_input: DigitalInput) -> bool:
         try:
             return passage_input.wait_for_active(self._policy.passage_timeout_s)
         except Exception as exc:
             log.exception("passage input failed")
-            self._faults.announce("passage_input_fault", type(exc).__name__)
+            self._faults.announce(Fault.PASSAGE_INPUT_FAULT, type(exc).__name__)
             return False
 
     def release_relay(self) -> None:
         """Let go of the relay; a failure latches relay_fault."""
-        self._safe("relay", self._relay.release)
+        self._safe(Fault.RELAY_FAULT, self._relay.release)
 
     # ---- indicators -----------------------------------------------------------------------
 
@@ -272,7 +281,7 @@ class PresentationSteps:
 
     def reprobe_indicators(self) -> None:
         """Switch every indicator off; clears indicator_fault when all of them answer."""
-        if "indicator_fault" not in self._faults.reasons():
+        if Fault.INDICATOR_FAULT not in self._faults.reasons():
             return
         outputs = (self._indicators.green, self._indicators.red, self._indicators.buzzer)
         try:
@@ -281,17 +290,17 @@ class PresentationSteps:
                     output.off()
         except Exception as exc:
             log.exception("indicator re-probe failed")
-            self._faults.report("indicator", f"{type(exc).__name__}: {exc}")
+            self._faults.report(Fault.INDICATOR_FAULT, f"{type(exc).__name__}: {exc}")
             return
-        self._faults.clear("indicator")
+        self._faults.clear(Fault.INDICATOR_FAULT)
 
     def _switch(self, output: DigitalOutput | None, *, on: bool) -> None:
         if output is not None:
-            self._safe("indicator", output.on if on else output.off)
+            self._safe(Fault.INDICATOR_FAULT, output.on if on else output.off)
 
-    def _safe(self, component: str, action: Callable[[], None]) -> None:
+    def _safe(self, fault: Fault, action: Callable[[], None]) -> None:
         try:
             action()
         except Exception as exc:
-            log.exception("%s failed", component)
-            self._faults.report(component, f"{type(exc).__name__}: {exc}")
+            log.exception("%s: action failed", fault)
+            self._faults.report(fault, f"{type(exc).__name__}: {exc}")

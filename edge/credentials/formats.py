@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from edge.credentials.dcc.envelope import PREFIX as DCC_PREFIX
 from edge.credentials.dcc.settings import DccSettings
-from edge.credentials.hcn1 import Hcn1Verifier
+from edge.credentials.hcn1.verifier import Hcn1Verifier
 from edge.credentials.result import VerificationResult
 from edge.credentials.seam import CredentialVerifier, CredentialVerifiers
 from edge.credentials.trust.trustlist import Denylist, TrustList

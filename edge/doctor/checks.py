@@ -164,8 +164,8 @@ def _trust_result(health: ListHealth, config: Config) -> CheckResult:
     fix = (
         "central publishes signed lists as retained messages (trust/ topics) once the broker "
         f"is reachable; or copy one in: sudo install -o gate-edge -g gate-edge -m 0640 "
-        f"{path.name} {path}, then check it: gate-edge trust show --root "
-        f"{config.trust.root_public_key} {path}"
+        f"{path.name} {path} (check it first off the gate: gate-central trust show --root "
+        f"{config.trust.root_public_key} {path.name}), then run this check again"
     )
     if health.problem:
         return failed(name, health.problem, fix)

@@ -41,6 +41,7 @@ def focus_score(frame: Frame) -> float:
 
 
 def check_camera(config: Config) -> CheckResult:
+    """Open the camera, grab one frame and judge its focus."""
     name, settings = "device.camera", config.camera
     if settings.source == "none":
         return skipped(name, "no camera configured (camera.source = none)")
@@ -77,6 +78,7 @@ def check_camera(config: Config) -> CheckResult:
 
 
 def check_thermometer(config: Config, clock: Clock) -> CheckResult:
+    """Read the thermometer a few times; fail on no PEC-valid reading or an implausible ambient."""
     name, settings = "device.thermometer", config.thermo
     where = "emulator" if settings.backend == "fake" else f"/dev/i2c-{settings.bus}"
     where += f" address 0x{settings.address:02X}"
@@ -110,6 +112,7 @@ def check_thermometer(config: Config, clock: Clock) -> CheckResult:
 
 
 def check_relay(config: Config, config_path: str) -> CheckResult:
+    """Open the relay and hold it released (never pulsed); warn on a stale gate I/O firmware."""
     name, settings = "device.relay", config.relay
     where = describe_relay(settings)
     try:
@@ -152,6 +155,7 @@ def _relay_fix(config: Config, config_path: str) -> str:
 
 
 def check_inputs(config: Config) -> CheckResult:
+    """Read every configured input once and switch every output off."""
     name, settings = "device.io", config.io
     where = describe_io(config.relay, settings)
     places = io_places(settings)
@@ -182,6 +186,7 @@ def check_inputs(config: Config) -> CheckResult:
 
 
 def check_serial_parts(config: Config, clock: Clock) -> list[CheckResult]:
+    """Open the serial scanner and document reader, when enabled, and read each once."""
     results = []
     if config.serial_scanner.enabled:
         port = config.serial_scanner.port

@@ -19,23 +19,28 @@ class CheckResult:
     fix: str = ""
 
     def line(self) -> str:
+        """The result as one text line, with the fix on a second line unless it passed."""
         text = f"[{_MARKS[self.status]}] {self.name}: {self.detail}"
         return f"{text}\n       fix: {self.fix}" if self.fix and self.status != "pass" else text
 
 
 def passed(name: str, detail: str) -> CheckResult:
+    """A check that found its part working, with what it saw."""
     return CheckResult(name, "pass", detail)
 
 
 def warned(name: str, detail: str, fix: str) -> CheckResult:
+    """A warning: the gate works, but `fix` should be done."""
     return CheckResult(name, "warn", detail, fix)
 
 
 def failed(name: str, detail: str, fix: str) -> CheckResult:
+    """A failure the gate cannot run with until `fix` is done."""
     return CheckResult(name, "fail", detail, fix)
 
 
 def skipped(name: str, detail: str) -> CheckResult:
+    """A check that did not run because its part is not configured."""
     return CheckResult(name, "skip", detail)
 
 
@@ -54,15 +59,18 @@ class DoctorReport:
 
     @property
     def failures(self) -> list[str]:
+        """Names of the checks that failed, in order."""
         return [r.name for r in self.results if r.status == "fail"]
 
     def summary(self) -> str:
+        """One line counting passes, warnings and failures, naming the failed checks."""
         counts = {s: sum(r.status == s for r in self.results) for s in ("pass", "warn", "fail")}
         text = f"{len(self.results)} checks: {counts['pass']} passed, {counts['warn']} warnings, "
         text += f"{counts['fail']} failed"
         return text + (f" ({', '.join(self.failures)})" if self.failures else "")
 
     def document(self) -> dict[str, Any]:
+        """The report as a JSON-ready document (what `doctor --json` prints)."""
         return {
             "config": self.config,
             "ok": self.ok,

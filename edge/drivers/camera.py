@@ -7,15 +7,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
 from edge.drivers.camera_replay import ReplayFrameSource
 from edge.drivers.settings import CameraSettings
 from edge.errors import CameraError
 from edge.ports import Frame, FrameSource
+from edge.scan.opencv import cv2
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +76,23 @@ class _NewestFrame:
             return None
 
 
+@dataclass(frozen=True)
+class Reconnect:
+    """How a failed camera is opened again: the delay grows by `delay_s` per attempt up to
+    `max_delay_s`; after `attempts` the failure is reported, and the attempts go on."""
+
+    attempts: int = 5
+    delay_s: float = 1.0
+    max_delay_s: float = 5.0
+
+
 class UsbCamera:
     """A USB webcam; a grabber thread keeps only the newest frame and never gives up.
 
-    After a failure it reconnects `reconnect_attempts` times with a growing delay; when those are
-    spent, read() raises CameraError with the reason, but the grabber keeps trying (every
-    `max_retry_delay_s` at most) and read() returns frames again once the device is back. With
-    `retry_if_absent` a camera that cannot be opened at construction is not an error: read()
+    After a failure it reconnects as `reconnect` says; when its attempts are spent, read()
+    raises CameraError with the reason, but the grabber keeps trying (every
+    `reconnect.max_delay_s` at most) and read() returns frames again once the device is back.
+    With `retry_if_absent` a camera that cannot be opened at construction is not an error: read()
     raises CameraError("camera DEV: not available: ...") until it appears."""
 
     def __init__(
@@ -91,16 +102,14 @@ class UsbCamera:
         height: int = 720,
         fps: int = 30,
         *,
-        reconnect_attempts: int = 5,
-        reconnect_delay_s: float = 1.0,
-        max_retry_delay_s: float = 5.0,
+        reconnect: Reconnect = Reconnect(),
         retry_if_absent: bool = False,
         opener: CaptureOpener = open_v4l2,
     ) -> None:
         self._args = (device, width, height, fps)
-        self._attempts = reconnect_attempts
-        self._delay = reconnect_delay_s
-        self._max_delay = max_retry_delay_s
+        self._attempts = reconnect.attempts
+        self._delay = reconnect.delay_s
+        self._max_delay = reconnect.max_delay_s
         self._opener = opener
         self._slot = _NewestFrame()
         self._stop = threading.Event()
@@ -180,7 +189,7 @@ class UsbCamera:
             return
         try:
             capture.release()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001  OpenCV may raise anything; closing goes on
             log.debug("camera release failed: %r", exc)
 
     def read(self, timeout_s: float) -> tuple[float, Frame] | None:
@@ -240,7 +249,7 @@ class CsiCamera:
         while not self._stop.is_set():
             try:
                 yuv = self._camera.capture_array("lores")
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001  picamera2 raises anything; the reader sees it
                 self._slot.fail(f"CSI camera stopped: {exc}")
                 return
             # rows may be padded to a stride wider than the picture: crop both ways
@@ -260,7 +269,7 @@ class CsiCamera:
         try:
             self._camera.stop()
             self._camera.close()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001  picamera2 may raise anything; closing goes on
             log.debug("CSI camera close failed: %r", exc)
 
 

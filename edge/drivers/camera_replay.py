@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from edge.clock import Clock, SystemClock
 from edge.errors import CameraError
 from edge.ports import Frame, GrayFrame
+from edge.scan.opencv import cv2
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".pgm", ".tif", ".tiff")
 
@@ -22,11 +23,40 @@ def _gray(image: np.ndarray) -> GrayFrame:
     return np.ascontiguousarray(image, dtype=np.uint8)
 
 
+# A binary 8-bit PGM: magic, width, height, maxval 255 (comments allowed), one whitespace, pixels.
+_PGM_HEADER = re.compile(rb"P5(?:\s+(?:#[^\n]*\n\s*)*(\d+)){3}\s")
+_PGM_FIELDS = re.compile(rb"(?:#[^\n]*\n)|(\d+)")
+
+
+def read_pgm(data: bytes) -> GrayFrame | None:
+    """An 8-bit binary PGM read with numpy alone (OpenCV stays unloaded), else None."""
+    header = _PGM_HEADER.match(data)
+    if header is None:
+        return None
+    fields = [int(m) for m in _PGM_FIELDS.findall(data[2 : header.end()]) if m]
+    width, height, maxval = fields
+    pixels = data[header.end() : header.end() + width * height]
+    if maxval != 255 or width * height == 0 or len(pixels) != width * height:
+        return None
+    return np.frombuffer(pixels, dtype=np.uint8).reshape(height, width).copy()
+
+
+def _read_image(path: Path) -> GrayFrame | None:
+    if path.suffix.lower() == ".pgm":
+        frame = read_pgm(path.read_bytes())
+        if frame is not None:
+            return frame
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    return None if image is None else np.asarray(image)
+
+
 def load_images(folder: Path) -> list[GrayFrame]:
-    """Every image in `folder`, sorted by name, as grayscale frames."""
+    """Every image in `folder`, sorted by name, as grayscale frames.
+
+    8-bit PGM frames are read with numpy alone: replaying them does not load OpenCV."""
     frames = []
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
-        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        image = _read_image(path)
         if image is None:
             raise CameraError(f"replay: cannot read image {path}")
         frames.append(_gray(image))

@@ -54,11 +54,13 @@ class FakeLineRequest:
 
     @property
     def offsets(self) -> list[int]:
+        """List the line offsets this request holds, in ascending order."""
         return sorted(self.settings)
 
     # ---- the gpiod.LineRequest surface --------------------------------------------------------
 
     def set_value(self, line: int, value: Any) -> None:
+        """Drive an output line, recording the change; EPERM on an input, EIO when told to fail."""
         with self._lock:
             self._check(line)
             if self._failures:
@@ -69,16 +71,19 @@ class FakeLineRequest:
             self._record(line, _level(value))
 
     def set_values(self, values: Mapping[int, Any]) -> None:
+        """Drive several output lines, one after the other."""
         for line, value in values.items():
             self.set_value(line, value)
 
     def get_value(self, line: int) -> Value:
+        """Read a line: an input's driven level, an output's last written level."""
         with self._lock:
             self._check(line)
             level = self._inputs[line] if line in self._inputs else self.history[line][-1][1]
             return Value.ACTIVE if level else Value.INACTIVE
 
     def release(self) -> None:
+        """Give the lines back; a log file, if any, records the release and is closed."""
         with self._lock:
             self.released = True
             if self._log_fd is not None:
@@ -88,7 +93,7 @@ class FakeLineRequest:
 
     # ---- test controls ------------------------------------------------------------------------
 
-    def drive(self, line: int, active: bool) -> None:
+    def drive(self, line: int, *, active: bool) -> None:
         """Set the logical level an input line reads."""
         with self._lock:
             self._inputs[line] = int(active)
@@ -99,6 +104,7 @@ class FakeLineRequest:
             self._failures = count
 
     def states(self, line: int) -> list[int]:
+        """List the levels a line has taken, oldest first, without their times."""
         return [value for _, value in self.history[line]]
 
     def assert_states_and_times(
@@ -142,6 +148,7 @@ class FakeChip:
     def request_lines(
         self, path: str, config: Mapping[Any, Any], consumer: str | None = None, **_: Any
     ) -> FakeLineRequest:
+        """Request lines on the fake chip at `path`, as gpiod.request_lines() does."""
         request = FakeLineRequest(config, chip=path, consumer=consumer, log_path=self._log_path)
         self.requests.append(request)
         return request
@@ -164,7 +171,8 @@ class FakeInput:
         self._edges = 0
         self.closed = False
 
-    def set_active(self, active: bool) -> None:
+    def set_active(self, *, active: bool) -> None:
+        """Set the input's level; going active counts as an activation."""
         with self._cond:
             if active and not self._active:
                 self._edges += 1
@@ -173,17 +181,19 @@ class FakeInput:
 
     def press(self, hold_s: float = 0.0) -> None:
         """Activate then release (after hold_s seconds, on a timer, without blocking)."""
-        self.set_active(True)
+        self.set_active(active=True)
         if hold_s <= 0:
-            self.set_active(False)
+            self.set_active(active=False)
         else:
-            threading.Timer(hold_s, self.set_active, args=(False,)).start()
+            threading.Timer(hold_s, self.set_active, kwargs={"active": False}).start()
 
     def is_active(self) -> bool:
+        """Tell whether the input is active now."""
         with self._cond:
             return self._active
 
     def wait_for_active(self, timeout_s: float) -> bool:
+        """Wait until the input is active or has been activated since the call; False on timeout."""
         with self._cond:
             edges = self._edges
             return self._cond.wait_for(
@@ -191,6 +201,7 @@ class FakeInput:
             )
 
     def close(self) -> None:
+        """Mark the input closed."""
         self.closed = True
 
 
@@ -204,19 +215,23 @@ class FakeOutput:
 
     @property
     def is_on(self) -> bool:
+        """Tell whether the last recorded change switched the output on."""
         return bool(self.history) and self.history[-1][1]
 
     def on(self) -> None:
-        self._set(True)
+        """Switch on, recording the change."""
+        self._set(on=True)
 
     def off(self) -> None:
-        self._set(False)
+        """Switch off, recording the change."""
+        self._set(on=False)
 
     def close(self) -> None:
-        self._set(False)
+        """Switch off and mark the output closed."""
+        self._set(on=False)
         self.closed = True
 
-    def _set(self, on: bool) -> None:
+    def _set(self, *, on: bool) -> None:
         if self.is_on != on or not self.history:
             self.history.append((time.monotonic(), on))
 

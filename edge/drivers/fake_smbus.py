@@ -135,6 +135,7 @@ class FakeMlx90614Bus:
             self._transaction(list(i2c_msgs))
 
     def close(self) -> None:
+        """Mark the bus closed."""
         self.closed = True
 
     # ---- emulation ----------------------------------------------------------------------------

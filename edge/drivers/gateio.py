@@ -18,11 +18,11 @@ from edge.drivers.gateio_link import (
 from edge.drivers.io import GateIo
 from edge.drivers.relay_pulse import MAX_PULSE_MS, clamp_pulse_ms
 from edge.errors import DriverError, RelayError
+from edge.faults import Fault
 from edge.ports import FaultClear, FaultReport
 
 log = logging.getLogger(__name__)
 
-FAULT_COMPONENT = "gateio"
 COUNTER_MODULO = 65536
 HEARTBEATS_PER_DEADLINE = 5  # a heartbeat every fifth of the board's deadline
 HEARTBEAT_THREAD = "gateio-heartbeat"
@@ -54,7 +54,7 @@ class GateIoBoard:
     """Owns the link; a heartbeat thread proves the host alive and polls the inputs.
 
     When no heartbeat has succeeded for the board's deadline the board has dropped the relay by
-    itself; the host then reports the fault "gateio" (through attach_faults) and clears it once
+    itself; the host then reports gateio_fault (through attach_faults) and clears it once
     heartbeats are answered again, together with the relay and indicator faults that the outage
     caused in the controller.
     """
@@ -138,7 +138,7 @@ class GateIoBoard:
             self._report, self._clear = report, clear
             fault = self._fault
         if fault is not None:
-            report(FAULT_COMPONENT, fault)
+            report(Fault.GATEIO_FAULT, fault)
 
     def gate_io(self) -> GateIo:
         """The board's inputs and indicators in the shape the controller uses."""
@@ -168,12 +168,12 @@ class GateIoBoard:
 
     # ---- heartbeat -------------------------------------------------------------------------
 
-    def _board_components(self) -> tuple[str, ...]:
+    def _board_faults(self) -> tuple[Fault, ...]:
         """Faults the controller latches for parts on this board: they end with the outage."""
         return (
-            (FAULT_COMPONENT, "relay", "indicator")
+            (Fault.GATEIO_FAULT, Fault.RELAY_FAULT, Fault.INDICATOR_FAULT)
             if self._io_taken
-            else (FAULT_COMPONENT, "relay")
+            else (Fault.GATEIO_FAULT, Fault.RELAY_FAULT)
         )
 
     def _active(self, name: str) -> bool:
@@ -214,8 +214,8 @@ class GateIoBoard:
         if recovered:
             log.warning("gate I/O board answers heartbeats again")
             if clear is not None:
-                for component in self._board_components():
-                    clear(component)
+                for fault in self._board_faults():
+                    clear(fault)
 
     def _lost(self, detail: str) -> None:
         with self._cond:
@@ -229,7 +229,7 @@ class GateIoBoard:
         if is_new:
             log.error("gate I/O board lost: %s", detail)
             if report is not None:
-                report(FAULT_COMPONENT, fault)
+                report(Fault.GATEIO_FAULT, fault)
 
 
 class GateIoRelay:
@@ -277,12 +277,14 @@ class GateIoRelay:
                 raise RelayError(f"{self.name}: open failed: {exc}") from exc
 
     def release(self) -> None:
+        """Ask the board to drop the relay now; RelayError when that fails."""
         try:
             self._board.command("CLOSE")
         except DriverError as exc:
             raise RelayError(f"{self.name}: release failed: {exc}") from exc
 
     def close(self) -> None:
+        """Close the board: relay released, heartbeat stopped, port closed."""
         self._board.close()
 
 
@@ -299,10 +301,12 @@ class GateIoInput:
         return self._board.activations(self.name)
 
     def is_active(self) -> bool:
+        """Tell whether the last heartbeat reported this input active."""
         inputs = self._board.inputs
         return inputs.passage if self.name == "passage" else inputs.button
 
     def wait_for_active(self, timeout_s: float) -> bool:
+        """Wait for an activation reported by a heartbeat; False on timeout."""
         return self._board.wait_for(self.name, timeout_s)
 
     def close(self) -> None:
@@ -318,18 +322,21 @@ class GateIoOutput:
         self.name = name
 
     def on(self) -> None:
-        self._set(True)
+        """Switch on; DriverError when the board refuses or does not answer."""
+        self._set(on=True)
 
     def off(self) -> None:
-        self._set(False)
+        """Switch off; DriverError when the board refuses or does not answer."""
+        self._set(on=False)
 
     def close(self) -> None:
+        """Switch off, logging instead of raising when the board cannot be reached."""
         try:
-            self._set(False)
+            self._set(on=False)
         except DriverError as exc:
             log.warning("%s", exc)
 
-    def _set(self, on: bool) -> None:
+    def _set(self, *, on: bool) -> None:
         try:
             self._board.command(f"OUT {self.code} {int(on)}")
         except DriverError as exc:

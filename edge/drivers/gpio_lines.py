@@ -62,11 +62,17 @@ __all__ = ["Bias", "Direction", "GpioBackend", "LineRequest", "LineSettings", "V
 class LineRequest(Protocol):
     """The part of gpiod.LineRequest the drivers use."""
 
-    def set_value(self, line: int, value: Value) -> None: ...
+    def set_value(self, line: int, value: Value) -> None:
+        """Drive an output line to `value`; OSError when the chip is gone."""
+        ...
 
-    def get_value(self, line: int) -> Value: ...
+    def get_value(self, line: int) -> Value:
+        """Read the logical level of a line; OSError when the chip is gone."""
+        ...
 
-    def release(self) -> None: ...
+    def release(self) -> None:
+        """Give the lines back to the kernel."""
+        ...
 
 
 class GpioBackend(Protocol):
@@ -74,7 +80,9 @@ class GpioBackend(Protocol):
 
     def request_lines(
         self, path: str, *, consumer: str | None = None, config: Mapping[Any, Any]
-    ) -> LineRequest: ...
+    ) -> LineRequest:
+        """Request the lines of `config` on chip `path`, under the name `consumer`."""
+        ...
 
 
 def libgpiod() -> GpioBackend:

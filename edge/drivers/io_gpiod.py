@@ -14,23 +14,31 @@ log = logging.getLogger(__name__)
 
 
 class InputRequest(Protocol):
-    def get_value(self, line: int) -> Value: ...
+    """The part of a gpiod.LineRequest an input reads (a FakeLineRequest in tests)."""
+
+    def get_value(self, line: int) -> Value:
+        """Read the logical level of `line`; OSError or ValueError when it cannot be read."""
+        ...
 
 
 class OutputRequest(Protocol):
-    def set_value(self, line: int, value: Value) -> None: ...
+    """The part of a gpiod.LineRequest an output drives (a FakeLineRequest in tests)."""
+
+    def set_value(self, line: int, value: Value) -> None:
+        """Drive `line` to `value`; OSError or ValueError when it cannot be written."""
+        ...
 
 
 class Debouncer:
     """A level is accepted once the raw input has held it for `debounce_s` without a change."""
 
-    def __init__(self, debounce_s: float, initial: bool = False) -> None:
+    def __init__(self, debounce_s: float, *, initial: bool = False) -> None:
         self.debounce_s = debounce_s
         self.state = initial
         self._raw = initial
         self._since = float("-inf")
 
-    def update(self, raw: bool, now: float) -> bool:
+    def update(self, *, raw: bool, now: float) -> bool:
         """Feed one raw sample taken at `now`; return the debounced state."""
         if raw != self._raw:
             self._raw = raw
@@ -77,10 +85,12 @@ class GpiodInput:
             return self._activations
 
     def is_active(self) -> bool:
+        """Tell whether the input is active, after debouncing."""
         with self._cond:
             return self._debouncer.state
 
     def wait_for_active(self, timeout_s: float) -> bool:
+        """Wait until the input is active or was activated since the call; False on timeout."""
         with self._cond:
             seen = self._activations
             return self._cond.wait_for(
@@ -89,6 +99,7 @@ class GpiodInput:
             )
 
     def close(self) -> None:
+        """Stop the sampling thread (the line itself belongs to the request)."""
         self._stop.set()
         if self._thread is not threading.current_thread():
             self._thread.join(timeout=1.0)
@@ -109,7 +120,7 @@ class GpiodInput:
             raw = self._sample()
             with self._cond:
                 before = self._debouncer.state
-                after = self._debouncer.update(raw, self._monotonic())
+                after = self._debouncer.update(raw=raw, now=self._monotonic())
                 if after != before:
                     self._activations += int(after)
                     self._cond.notify_all()
@@ -125,12 +136,15 @@ class GpiodOutput:
         self.name = name
 
     def on(self) -> None:
+        """Drive the line active; DriverError when the line cannot be written."""
         self._set(Value.ACTIVE)
 
     def off(self) -> None:
+        """Drive the line inactive; DriverError when the line cannot be written."""
         self._set(Value.INACTIVE)
 
     def close(self) -> None:
+        """Drive the line inactive, logging instead of raising when it cannot be written."""
         try:
             self._set(Value.INACTIVE)
         except DriverError as exc:

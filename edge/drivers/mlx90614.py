@@ -32,9 +32,13 @@ OBJECT_RANGE_C = (-70.0, 380.0)
 class I2CBus(Protocol):
     """The part of smbus2.SMBus the driver uses: one combined transaction of i2c_msg objects."""
 
-    def i2c_rdwr(self, *i2c_msgs: Any) -> None: ...
+    def i2c_rdwr(self, *i2c_msgs: Any) -> None:
+        """Run one combined I2C transaction; OSError when the bus or the device fails."""
+        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the bus device."""
+        ...
 
 
 def crc8(data: bytes | bytearray | list[int]) -> int:
@@ -143,12 +147,12 @@ class Mlx90614:
         return raw_to_celsius(self._with_retries(command, check_flag=True, valid=valid))
 
     def _with_retries(
-        self, command: int, check_flag: bool, valid: tuple[float, float] | None
+        self, command: int, *, check_flag: bool, valid: tuple[float, float] | None
     ) -> int:
         self._settle()
         problem = ""
         for attempt in range(self._attempts):
-            outcome = self._try_read(command, check_flag, valid)
+            outcome = self._try_read(command, check_flag=check_flag, valid=valid)
             if isinstance(outcome, int):
                 return outcome
             problem = outcome
@@ -156,7 +160,7 @@ class Mlx90614:
         raise SensorError(f"MLX90614 read 0x{command:02X} failed {self._attempts}x: {problem}")
 
     def _try_read(
-        self, command: int, check_flag: bool, valid: tuple[float, float] | None
+        self, command: int, *, check_flag: bool, valid: tuple[float, float] | None
     ) -> int | str:
         """One combined transaction; returns the word or a description of the problem."""
         write = i2c_msg.write(self.address, [command])

@@ -24,9 +24,11 @@ class FilterConfig:
 
     @classmethod
     def decode(cls, word: int) -> FilterConfig:
+        """Split a config register word into its fields."""
         return cls(word=word, iir=word & 0x7, fir=(word >> 8) & 0x7, dual_sensor=bool(word & 0x40))
 
     def describe(self) -> str:
+        """Say in one line what the filters and sensor setting mean for a measurement."""
         iir_percent = {0: 50, 1: 25, 2: 17, 3: 13, 4: 100, 5: 80, 6: 67, 7: 57}[self.iir]
         fir_length = 2 ** (self.fir + 3)
         sensors = "dual" if self.dual_sensor else "single"
@@ -45,6 +47,7 @@ def emissivity_to_word(emissivity: float) -> int:
 
 
 def word_to_emissivity(word: int) -> float:
+    """Turn an EEPROM emissivity word back into the emissivity (65535 is 1.0)."""
     return word / 65535
 
 

@@ -18,12 +18,18 @@ CONSUMER = "gate-edge"
 class LineRequestLike(Protocol):
     """The part of gpiod.LineRequest the relay uses."""
 
-    def set_value(self, line: int, value: Value) -> None: ...
+    def set_value(self, line: int, value: Value) -> None:
+        """Drive the relay line to `value`; OSError when the chip is gone."""
+        ...
 
-    def release(self) -> None: ...
+    def release(self) -> None:
+        """Give the line back to the kernel."""
+        ...
 
 
-def request_output(backend: GpioBackend, chip: str, line: int, active_low: bool) -> LineRequestLike:
+def request_output(
+    backend: GpioBackend, chip: str, line: int, *, active_low: bool
+) -> LineRequestLike:
     """Request one output line, logically inactive from the first instant.
 
     `backend` is the gpiod module, or edge.drivers.fake_gpio.FakeChip for simulation.
@@ -76,7 +82,7 @@ class GpiodRelay(PulsedRelay):
         clock: Clock = SYSTEM_CLOCK,
     ) -> GpiodRelay:
         """Request the line (inactive) on `chip` through `backend` and wrap it."""
-        request = request_output(backend or libgpiod(), chip, line, active_low)
+        request = request_output(backend or libgpiod(), chip, line, active_low=active_low)
         return cls(request, line, pulse_ms=pulse_ms, cap_ms=cap_ms, clock=clock)
 
     def _free(self) -> None:

@@ -17,7 +17,7 @@ START = 0xA0
 BAUDRATE = 9600
 
 
-def lcus_frame(channel: int, on: bool) -> bytes:
+def lcus_frame(channel: int, *, on: bool) -> bytes:
     """A0 <channel> <01 on | 00 off> <sum of the three bytes & 0xFF>: channel 1 on = A0 01 01 A2."""
     if not 1 <= channel <= 0xFE:
         raise ValueError(f"channel must be 1..254, got {channel}")
@@ -39,8 +39,8 @@ class LcusRelay(PulsedRelay):
     ) -> None:
         self._port = port
         self.channel = channel
-        self._on_frame = lcus_frame(channel, True)
-        self._off_frame = lcus_frame(channel, False)
+        self._on_frame = lcus_frame(channel, on=True)
+        self._off_frame = lcus_frame(channel, on=False)
         self._send(self._off_frame)
         super().__init__(
             lambda: self._send(self._on_frame),

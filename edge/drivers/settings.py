@@ -1,4 +1,5 @@
-"""Configuration of the devices: relay, inputs, camera, serial scanner, document reader."""
+"""Configuration of the devices: thermometer, relay, inputs, camera, serial scanner, document
+reader."""
 
 from __future__ import annotations
 
@@ -6,6 +7,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 from edge.configschema import setting
+from edge.thermo.settings import BodyTemperatureSettings
+
+
+@dataclass(frozen=True)
+class ThermometerSettings:
+    """The MLX90614 infrared thermometer on its I2C bus."""
+
+    backend: Literal["mlx90614", "fake"] = setting("mlx90614", doc="Thermometer driver.")
+    bus: int = setting(1, minimum=0, maximum=255, doc="I2C bus number (/dev/i2c-N).")
+    address: int = setting(0x5A, minimum=0x03, maximum=0x77, doc="I2C address.")
+
+
+@dataclass(frozen=True)
+class ThermoSettings(BodyTemperatureSettings, ThermometerSettings):
+    """The [thermo] section: the thermometer on its bus, then the body-temperature model."""
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from smbus2 import SMBus
 from edge.clock import Clock
 from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.mlx90614 import I2CBus, Mlx90614
+from edge.drivers.settings import ThermoSettings
 from edge.errors import I2cBusError
 from edge.thermo.body import BodyMeter
 from edge.thermo.scene import PersonScene
-from edge.thermo.settings import ThermoSettings
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ class ReopeningSMBus:
         self._bus: Any = None
 
     def i2c_rdwr(self, *i2c_msgs: Any) -> None:
+        """Run one combined I2C transaction, opening the bus first if needed."""
         if self._bus is None:
             self._bus = self._open()
         try:
@@ -60,6 +61,7 @@ class ReopeningSMBus:
             raise I2cBusError(f"{device} cannot be opened: {exc.strerror or exc}") from None
 
     def close(self) -> None:
+        """Close the bus device if open; the next transaction opens it again."""
         bus, self._bus = self._bus, None
         if bus is not None:
             try:

@@ -16,13 +16,13 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.clock import Clock
 from edge.errors import PublishError
+from edge.faults import Fault
 from edge.mqtt.diagnose import TroubleReporter, diagnose_connack, diagnose_disconnect
 from edge.mqtt.settings import MqttSettings
 from edge.wire.broker_url import parse_broker_url
 
 log = logging.getLogger("edge.mqtt.publisher")  # one journal name for the gate's MQTT link
 
-NETWORK_FAULT = "mqtt-network"
 NETWORK_THREAD_PREFIX = "paho-mqtt-client-"  # paho names its network loop thread so
 CONTENT_TYPE = "application/json"
 # A broker may answer a write its ACL forbids by closing the connection (MQTT 3.1.1 §3.3.5;
@@ -139,10 +139,12 @@ class BrokerConnection:
 
     @property
     def connected(self) -> bool:
+        """Tell whether the broker has accepted the connection and it still stands."""
         return self._connected
 
     @property
     def is_stopping(self) -> bool:
+        """Tell whether stopping() was called: a disconnect from now on is expected."""
         return self._stopping
 
     def inflight(self) -> int:
@@ -152,7 +154,7 @@ class BrokerConnection:
     # --- publishing --------------------------------------------------------------------------
 
     def send(
-        self, topic: str, payload: bytes, qos: int, retain: bool, token: int | None = None
+        self, topic: str, payload: bytes, *, qos: int, retain: bool, token: int | None = None
     ) -> Any:
         """Publish a JSON document; its acknowledgement goes to the ack listeners with `token`
         (publishes without a token are tracked too, so that no ack is mistaken for another)."""
@@ -287,6 +289,6 @@ class BrokerConnection:
                 callback(*args)
             except Exception as exc:
                 log.exception("MQTT %s failed", name)
-                self._on_fault(NETWORK_FAULT, f"{name}: {type(exc).__name__}")
+                self._on_fault(Fault.MQTT_NETWORK, f"{name}: {type(exc).__name__}")
 
         return guarded

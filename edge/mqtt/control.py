@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edge.clock import Clock
 from edge.errors import CommandError, GateEdgeError, TrustListError
+from edge.faults import Fault
 from edge.mqtt.settings import MqttSettings
 from edge.storage.replay import ReplayGuard
 from edge.wire.commands import Command, load_command_key, verify_command
@@ -31,9 +32,13 @@ class CommandHandler(Protocol):
         """A manual pass by `operator` (still subject to the temperature check, audited)."""
         ...
 
-    def reload_config(self) -> None: ...
+    def reload_config(self) -> None:
+        """Validate the configuration file again and, when it is valid, apply it."""
+        ...
 
-    def refresh_trust(self) -> None: ...
+    def refresh_trust(self) -> None:
+        """Reload the trust list and denylist, and fetch the retained ones again."""
+        ...
 
     def clear_fault(self, fault: str, command_id: str) -> None:
         """Lift a latched fault that has no automatic way back (e.g. relay_fault)."""
@@ -55,29 +60,37 @@ class TrustUpdater(Protocol):
 class StatusReporter(Protocol):
     """Where problems are reported (the retained status document)."""
 
-    def set_fault(self, name: str, detail: str) -> None: ...
+    def set_fault(self, name: str, detail: str) -> None:
+        """Show the fault `name` with a one-line `detail` until it is cleared."""
+        ...
 
-    def clear_fault(self, name: str) -> None: ...
+    def clear_fault(self, name: str) -> None:
+        """Stop showing the fault `name`; nothing when it is not shown."""
+        ...
 
 
 class Subscriber(Protocol):
     """Anything that delivers MQTT messages for a topic filter and sends the gate's answers
     (the EventPublisher)."""
 
-    def subscribe(self, topic_filter: str, handler: _Handler) -> None: ...
+    def subscribe(self, topic_filter: str, handler: _MessageHandler) -> None:
+        """Deliver messages matching `topic_filter` to `handler`, across reconnects."""
+        ...
 
-    def resubscribe(self, topic_filter: str) -> bool: ...
+    def resubscribe(self, topic_filter: str) -> bool:
+        """Have the broker send a subscribed filter's retained messages again; False if offline."""
+        ...
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> None:
         """Send now if connected; dropped otherwise."""
         ...
 
 
-class _Handler(Protocol):
-    def __call__(self, topic: str, payload: bytes, retain: bool) -> None: ...
+class _MessageHandler(Protocol):
+    def __call__(self, topic: str, payload: bytes, *, retain: bool) -> None: ...
 
 
-_TRUST_FAULTS = {TRUST_LIST_TOPIC: "trust-list", DENYLIST_TOPIC: "denylist"}
+_TRUST_FAULTS = {TRUST_LIST_TOPIC: Fault.TRUST_LIST, DENYLIST_TOPIC: Fault.DENYLIST}
 
 
 class ControlPlane:
@@ -108,7 +121,7 @@ class ControlPlane:
                 self._key = load_command_key(settings.command_public_key)
             except CommandError as exc:
                 self._key_problem = str(exc)
-                status.set_fault("command-key", str(exc))
+                status.set_fault(Fault.COMMAND_KEY, str(exc))
         retain_s = settings.command_max_ttl_s + 2 * settings.command_clock_skew_s
         self._replay = ReplayGuard(Path(state_dir) / "commands.db", retain_s)
         self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
@@ -135,6 +148,7 @@ class ControlPlane:
             subscriber.subscribe(topic_filter, self._enqueue)
 
     def stop(self) -> None:
+        """Handle the messages already queued (up to 5 s), then stop; close the replay guard."""
         with self._thread_lock:
             self._stopped = True
             thread = self._thread
@@ -207,15 +221,17 @@ class ControlPlane:
 
     def handle_safely(self, topic: str, payload: bytes) -> str:
         """handle(), but an unforeseen error is logged and shown on the status as the fault
-        "mqtt-control" (cleared by the next message handled) instead of propagating: no
+        mqtt_control (cleared by the next message handled) instead of propagating: no
         message, however malformed, may stop the control plane."""
         try:
             outcome = self.handle(topic, payload)
         except Exception as exc:
             log.exception("control message on %s failed", topic[:200])
-            self._report(CONTROL_THREAD, f"message on {topic[:120]} failed: {type(exc).__name__}")
+            self._report(
+                Fault.MQTT_CONTROL, f"message on {topic[:120]} failed: {type(exc).__name__}"
+            )
             return f"failed: {type(exc).__name__}"
-        self._report(CONTROL_THREAD, None)
+        self._report(Fault.MQTT_CONTROL, None)
         return outcome
 
     def _report(self, fault: str, detail: str | None) -> None:
@@ -276,7 +292,7 @@ class ControlPlane:
         log.info("%s version %d installed", fault, version)
         return f"installed {version}"
 
-    def _enqueue(self, topic: str, payload: bytes, retain: bool) -> None:
+    def _enqueue(self, topic: str, payload: bytes, *, retain: bool) -> None:
         self._queue.put((topic, payload))
 
     def _work(self) -> None:

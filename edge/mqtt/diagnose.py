@@ -38,9 +38,11 @@ class BrokerDiagnosis:
 
     @property
     def ok(self) -> bool:
+        """Tell whether the broker could be used."""
         return self.cause == "ok"
 
     def describe(self) -> str:
+        """Say in one line what happened and, on a failure, what to do about it."""
         return self.detail if self.ok else f"{self.cause}: {self.detail}; fix: {self.fix}"
 
 
@@ -309,6 +311,7 @@ class TroubleReporter:
             self._log.warning("broker connection: %s", diagnosis.describe())
 
     def connected(self) -> None:
+        """Forget the last failure: the broker has accepted the connection."""
         with self._lock:
             self._last = None
 

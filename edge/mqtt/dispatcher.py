@@ -10,6 +10,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.clock import Clock
 from edge.errors import GateEdgeError
+from edge.faults import Fault
 from edge.mqtt.connection import BrokerConnection
 from edge.storage.outbox import Outbox
 
@@ -57,6 +58,7 @@ class OutboxDispatcher:
 
     @property
     def started(self) -> bool:
+        """Tell whether start() was called."""
         return self._thread is not None
 
     def alive(self) -> bool:
@@ -103,7 +105,7 @@ class OutboxDispatcher:
         if reason.is_failure:
             self._refused += 1
             log.error("broker refused event %s: %s", rowid, reason)
-            self._on_fault("publish-refused", f"broker refused events: {reason}")
+            self._on_fault(Fault.PUBLISH_REFUSED, f"broker refused events: {reason}")
             return
         self._outbox.ack(rowid)
 
@@ -126,7 +128,9 @@ class OutboxDispatcher:
                 self._outbox.flush_acks()
                 entries = self._outbox.pending(self._cursor, room) if room > 0 else []
                 for entry in entries:
-                    connection.send(self._topic, entry.payload, 1, False, entry.rowid)
+                    connection.send(
+                        self._topic, entry.payload, qos=1, retain=False, token=entry.rowid
+                    )
                     self._cursor = entry.rowid
                 self._after_round()
             except GateEdgeError as exc:
@@ -136,10 +140,10 @@ class OutboxDispatcher:
             except Exception as exc:
                 # Unforeseen: report it and go on delivering rather than let the thread die.
                 log.exception("outbox delivery failed")
-                self._on_fault(DISPATCH_THREAD, f"delivery error: {type(exc).__name__}")
+                self._on_fault(Fault.MQTT_OUTBOX, f"delivery error: {type(exc).__name__}")
                 self._clock.sleep(1.0)
                 continue
-            self._on_clear(DISPATCH_THREAD)
+            self._on_clear(Fault.MQTT_OUTBOX)
             if not entries:
                 with self._cv:
                     self._cv.wait(_ACK_FLUSH_S)

@@ -123,6 +123,7 @@ class OutboxPublisher:
 
     @property
     def connected(self) -> bool:
+        """Tell whether the gate is connected to the broker now."""
         return self.connection.connected
 
     @property
@@ -143,6 +144,7 @@ class OutboxPublisher:
             self._republish_status()
 
     def faults(self) -> dict[str, str]:
+        """The faults on the status document now, by name."""
         return self.status.faults()
 
     def set_trust(self, summary: dict[str, Any]) -> None:
@@ -153,7 +155,7 @@ class OutboxPublisher:
     def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> None:
         """Publish a non-event message (telemetry) if connected; dropped while offline."""
         if self.connected:
-            self.connection.send(topic, payload, qos, retain)
+            self.connection.send(topic, payload, qos=qos, retain=retain)
 
     def subscribe(self, topic_filter: str, handler: MessageHandler) -> None:
         """A tool's connection does not subscribe: it would take the gate's messages."""
@@ -241,7 +243,7 @@ class EventPublisher(OutboxPublisher):
     def _publish_status(self, state: str, now: float) -> Any:
         dropped = self._outbox.dropped()
         document = self.status.document(state, int(now * 1000), dropped)
-        info = self.connection.send(self.topics.status, encode(document), 1, True)
+        info = self.connection.send(self.topics.status, encode(document), qos=1, retain=True)
         self._status_dropped = dropped
         return info
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.subscribeoptions import SubscribeOptions
@@ -13,7 +12,13 @@ from edge.mqtt.connection import BrokerConnection
 
 log = logging.getLogger("edge.mqtt.publisher")  # one journal name for the gate's MQTT link
 
-MessageHandler = Callable[[str, bytes, bool], None]
+
+class MessageHandler(Protocol):
+    """Receives the messages of one subscription, on paho's network thread."""
+
+    def __call__(self, topic: str, payload: bytes, *, retain: bool) -> None:
+        """Handle one message; `retain`: the broker kept it and sends it to new subscribers."""
+        ...
 
 
 class Subscriptions:
@@ -30,7 +35,7 @@ class Subscriptions:
 
         def on_message(client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
             try:
-                handler(message.topic, bytes(message.payload), bool(message.retain))
+                handler(message.topic, bytes(message.payload), retain=bool(message.retain))
             except Exception:
                 log.exception("handler for %s failed", message.topic)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from edge.clock import Clock
 from edge.errors import GateEdgeError
+from edge.faults import Fault
 from edge.mqtt.publisher import EventPublisher
 from edge.storage.outbox import Outbox
 from edge.wire.documents import encode, telemetry_document
@@ -56,11 +57,13 @@ class TelemetryPublisher:
         return telemetry_document(int(self._clock.now() * 1000), metrics)
 
     def publish_once(self) -> None:
+        """Build a telemetry document and send it now (dropped when offline)."""
         self._publisher.publish(self._publisher.topics.telemetry, encode(self.sample()))
 
     name = TELEMETRY_THREAD
 
     def start(self) -> None:
+        """Start the thread that sends a telemetry document every interval."""
         self._thread = threading.Thread(target=self._run, name=TELEMETRY_THREAD, daemon=True)
         self._thread.start()
 
@@ -78,6 +81,7 @@ class TelemetryPublisher:
         return None
 
     def stop(self) -> None:
+        """Stop the telemetry thread and wait for it."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -90,6 +94,8 @@ class TelemetryPublisher:
                 log.warning("telemetry not published: %s", exc)
             except Exception as exc:
                 log.exception("telemetry provider failed")
-                self._publisher.set_fault(TELEMETRY_THREAD, f"sample failed: {type(exc).__name__}")
+                self._publisher.set_fault(
+                    Fault.MQTT_TELEMETRY, f"sample failed: {type(exc).__name__}"
+                )
             else:
-                self._publisher.clear_fault(TELEMETRY_THREAD)
+                self._publisher.clear_fault(Fault.MQTT_TELEMETRY)

@@ -37,6 +37,7 @@ class QueuedLines:
                     self._lines.get_nowait()
 
     def read_line(self, timeout_s: float) -> str | None:
+        """The oldest queued line, waiting up to `timeout_s`; None when none came."""
         try:
             if timeout_s <= 0:
                 return self._lines.get_nowait()
@@ -52,7 +53,8 @@ class DocumentDesk:
     """The only reader of the document reader device while the service runs.
 
     `busy()` tells whether a presentation is in progress; `on_card(line, read_at)` receives a
-    document presented at an idle gate (its number must never be logged)."""
+    document presented at an idle gate (its number must never be logged). The lines read
+    during a presentation go to `lines` (by default a queue of the desk's own)."""
 
     def __init__(
         self,
@@ -62,13 +64,14 @@ class DocumentDesk:
         busy: Callable[[], bool],
         on_card: Callable[[str, float], None],
         on_fault: Callable[[str], None] | None = None,
+        lines: QueuedLines | None = None,
     ) -> None:
         self._reader = reader
         self._clock = clock
         self._busy = busy
         self._on_card = on_card
         self._on_fault = on_fault
-        self.identity_lines = QueuedLines()
+        self.identity_lines = lines if lines is not None else QueuedLines()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._beat = clock.monotonic()

@@ -64,7 +64,7 @@ class PlatformSettings:
         check=_prefixes,
         doc="QR texts starting with one of these are checked online; others offline.",
     )
-    routes: list[PlatformRoute] = setting(  # noqa: RUF009
+    routes: list[PlatformRoute] = setting(  # noqa: RUF009 (setting() is a dataclasses.field)
         default_factory=list, doc="Routes of ID numbers by prefix (longest match wins)."
     )
 

@@ -154,6 +154,7 @@ class DeadlineBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
+        """Connect to the first resolved address that accepts, within the current deadline."""
         deadline = _deadline()
         failure = TransportError("unreachable", f"no address for {host}")
         for address in resolve_within(self._resolve, host, port, deadline):
@@ -183,7 +184,9 @@ class DeadlineBackend(httpcore.NetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
+        """Refuse: platforms are reached over TCP only."""
         raise TransportError("unreachable", "platforms are reached over TCP only")
 
     def sleep(self, seconds: float) -> None:
+        """Sleep, but never past the current deadline."""
         self._inner.sleep(min(seconds, max(0.0, _deadline().remaining())))

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from edge.errors import EnrolmentError, GateEdgeError
 from edge.ids import id_problem
-from edge.provision.protocol import EnrolToken
 from edge.wire.broker_url import parse_broker_url
+from edge.wire.enrol import EnrolToken
 
 DEFAULT_PATH = Path("/boot/firmware/gate-edge-enrol.toml")
 MAX_BYTES = 16_384

@@ -26,7 +26,7 @@ from edge.errors import EnrolmentError, GateEdgeError
 from edge.ids import device_id
 from edge.provision.bootfile import BootFile, retire_boot_file
 from edge.provision.configfile import set_strings
-from edge.provision.protocol import ENROL_PATH, MAX_BODY_BYTES, EnrolBundle, EnrolRequest
+from edge.wire.enrol import ENROL_PATH, MAX_BODY_BYTES, EnrolBundle, EnrolRequest
 from edge.wire.platform import SIGNATURE_HEADER, sign
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ class Layout:
 
     @property
     def etc(self) -> Path:
+        """The directory holding the config file and its certificates."""
         return self.config.parent
 
 

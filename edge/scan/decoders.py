@@ -1,4 +1,4 @@
-"""Thin, exception-safe wrappers around the QR decoders (zxing-cpp, pyzbar, OpenCV)."""
+"""Thin, exception-safe wrappers around the QR decoders (zxing-cpp, pyzbar)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 import zxingcpp
 
@@ -128,30 +127,6 @@ def read_pyzbar(
             DecodedCode(bytes_to_text(raw), raw, "pyzbar", _map_quad(points, scale, offset))
         )
     return Detection(codes, [])
-
-
-_cv_detector: Any = None
-
-
-def read_opencv(
-    gray: GrayFrame, *, scale: float = 1.0, offset: tuple[float, float] = (0.0, 0.0)
-) -> Detection:
-    """OpenCV's ArUco-based QR detector (single code) on a grayscale image."""
-    global _cv_detector  # noqa: PLW0603 - the detector is expensive to build; build once
-    try:
-        if _cv_detector is None:
-            _cv_detector = cv2.QRCodeDetectorAruco()
-        text, points, _ = _cv_detector.detectAndDecode(gray)
-    except Exception as exc:  # noqa: BLE001 - cv2.error (-213) has been seen on real photos
-        log.debug("OpenCV QR failed: %r", exc)
-        return _EMPTY
-    if points is None:
-        return _EMPTY
-    quad = _map_quad(tuple((float(x), float(y)) for x, y in points.reshape(-1, 2)), scale, offset)
-    if not text:
-        return Detection([], [quad])
-    raw = text.encode("utf-8", errors="surrogateescape")
-    return Detection([DecodedCode(text, raw, "opencv", quad)], [])
 
 
 def _map_quad(quad: Quad, scale: float, offset: tuple[float, float]) -> Quad:

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
 from edge.ports import GrayFrame
 from edge.scan.decoders import Quad
+from edge.scan.opencv import cv2
 
 Transform = Callable[[GrayFrame], GrayFrame]
 
-_CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
-_CLAHE_STRONG = cv2.createCLAHE(clipLimit=4.0, tileGridSize=(8, 8))
 # gamma 2 darkens mid-tones, pulling washed-out modules (glare, bright screens) back from white
 _GAMMA_DARKEN = (np.linspace(0.0, 1.0, 256) ** 2.0 * 255.0).round().astype(np.uint8)
+
+
+@functools.cache
+def _clahe(clip_limit: float) -> Any:
+    """One CLAHE per clip limit, built when a contrast pass first runs (OpenCV loads then)."""
+    return cv2.createCLAHE(clipLimit=clip_limit, tileGridSize=(8, 8))
 
 
 def u8(image: object) -> GrayFrame:
@@ -84,12 +89,12 @@ def crop_quad(
 
 def clahe(gray: GrayFrame) -> GrayFrame:
     """Local contrast equalisation: lifts codes out of shadows and uneven light."""
-    return u8(_CLAHE.apply(gray))
+    return u8(_clahe(2.0).apply(gray))
 
 
 def clahe_strong(gray: GrayFrame) -> GrayFrame:
     """Stronger local equalisation for very flat (hazy, over-exposed) images."""
-    return u8(_CLAHE_STRONG.apply(gray))
+    return u8(_clahe(4.0).apply(gray))
 
 
 def darken(gray: GrayFrame) -> GrayFrame:
@@ -126,11 +131,6 @@ def adaptive(gray: GrayFrame) -> GrayFrame:
 def median(gray: GrayFrame) -> GrayFrame:
     """5x5 median: removes speckle (sensor noise, moire, glare sparkle) but keeps module edges."""
     return u8(cv2.medianBlur(gray, 5))
-
-
-def invert(gray: GrayFrame) -> GrayFrame:
-    """Light-on-dark codes (dark-mode screens)."""
-    return u8(cv2.bitwise_not(gray))
 
 
 def otsu(gray: GrayFrame) -> GrayFrame:

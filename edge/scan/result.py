@@ -7,12 +7,13 @@ from enum import StrEnum
 from typing import Literal
 
 from edge.credentials.result import VerificationResult
+from edge.faults import Fault
 
 ScanSource = Literal["camera", "serial"]
 
 
 class ScanComponent(StrEnum):
-    """A scan source as a faulty component: its fault is latched as "<value>_fault"."""
+    """A scan source as a faulty component (its fault is `fault`)."""
 
     CAMERA = "camera"
     SERIAL_SCANNER = "serial_scanner"
@@ -22,6 +23,11 @@ class ScanComponent(StrEnum):
         """How a fault message names it: "camera", "serial scanner"."""
         return self.value.replace("_", " ")
 
+    @property
+    def fault(self) -> Fault:
+        """The fault latched while this source fails."""
+        return Fault.CAMERA_FAULT if self is ScanComponent.CAMERA else Fault.SERIAL_SCANNER_FAULT
+
 
 class ScanFault(str):
     """A scan source's failure: the message ("camera: ...", "serial scanner: ...") that is
@@ -30,6 +36,7 @@ class ScanFault(str):
     component: ScanComponent
 
     def __new__(cls, component: ScanComponent, detail: str) -> ScanFault:
+        """Make the fault for `component`, its message prefixed with the component's label."""
         fault = super().__new__(cls, f"{component.label}: {detail}")
         fault.component = component
         return fault

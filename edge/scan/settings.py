@@ -31,4 +31,7 @@ class ScanSettings:
     max_frame_age_s: float = setting(
         0.5, minimum=0.01, maximum=10.0, doc="Frames older than this when read are dropped."
     )
-    fallbacks: bool = setting(True, doc="Run the fallback decoding passes within the budget.")
+    fallbacks: bool = setting(
+        True,
+        doc="Run the fallback decoding passes within the budget (the first one loads OpenCV).",
+    )

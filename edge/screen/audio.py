@@ -63,6 +63,7 @@ class CommandAudioOut:
         self._devices = devices
 
     def problem(self) -> str | None:
+        """Why prompts cannot be played (missing player or sound device), or None."""
         if not self._argv or shutil.which(self._argv[0]) is None:
             return f"player {self._argv[0] if self._argv else '(none)'!r} not found"
         if not self._devices.is_dir():
@@ -70,6 +71,7 @@ class CommandAudioOut:
         return None
 
     def play(self, prompt: Prompt) -> None:
+        """Pipe the prompt's WAV to the player; raise AudioError when the player fails."""
         if prompt.wav is None:
             return
         try:
@@ -97,9 +99,11 @@ class PromptLog:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def problem(self) -> str | None:
+        """None: a log can always be written."""
         return None
 
     def play(self, prompt: Prompt) -> None:
+        """Keep the prompt and write one line describing it."""
         with self._lock:
             self.prompts.append(prompt)
             if self.out is not None:

@@ -9,8 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from edge.core.faults import Fault
 from edge.errors import ConfigError
+from edge.faults import WORKER_FAULT_PREFIX, Fault
 from edge.reasons import Reason
 
 STATES = ("idle", "reading", "identity", "measuring", "pass", "deny", "out_of_service")
@@ -50,8 +50,8 @@ class Catalogue:
     def reason(self, name: str) -> Entry:
         """A deny reason's texts; a fault given as a reason has its fault texts; anything else
         the plain deny."""
-        if name.startswith("worker-"):
-            name = "worker-<name>"
+        if name.startswith(WORKER_FAULT_PREFIX):
+            name = Fault.WORKER
         for section in ("reasons", "faults"):
             entry = self.entries.get(f"{section}.{name}")
             if entry is not None:
@@ -60,8 +60,8 @@ class Catalogue:
 
     def fault(self, name: str) -> Entry:
         """A fault's texts (out of service for one not in the catalogue)."""
-        if name.startswith("worker-"):
-            name = "worker-<name>"
+        if name.startswith(WORKER_FAULT_PREFIX):
+            name = Fault.WORKER
         return self.entries.get(f"faults.{name}") or self.state("out_of_service")
 
 

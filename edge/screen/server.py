@@ -70,7 +70,7 @@ class ScreenServer:
 
     def start(self) -> None:
         """Listen, then serve from a background thread."""
-        handler = type("Handler", (_Handler,), {"screen": self})
+        handler = type("Handler", (_PageHandler,), {"screen": self})
         host, port = self._address
         try:
             self._httpd = ThreadingHTTPServer((host, port), handler)
@@ -103,7 +103,7 @@ class ScreenServer:
         self._httpd.server_close()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _PageHandler(BaseHTTPRequestHandler):
     screen: ScreenServer
     protocol_version = "HTTP/1.1"
     server_version = "gate-screen"

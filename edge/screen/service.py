@@ -10,6 +10,7 @@ from typing import Protocol
 from edge.clock import Clock
 from edge.core.controller import DecisionListener, StateListener
 from edge.core.fault_board import FaultObserver
+from edge.faults import Fault
 from edge.screen.audio import AudioOut, CommandAudioOut
 from edge.screen.catalogue import load_catalogues
 from edge.screen.feed import ScreenFeed
@@ -23,15 +24,20 @@ log = logging.getLogger(__name__)
 class ControllerEvents(Protocol):
     """What the screen needs of the controller: its events, and a place for its fault."""
 
-    def watch_state(self, listener: StateListener) -> None: ...
+    def watch_state(self, listener: StateListener) -> None:
+        """Call `listener` with every state the controller enters."""
 
-    def add_listener(self, listener: DecisionListener) -> None: ...
+    def add_listener(self, listener: DecisionListener) -> None:
+        """Call `listener` with every decision record."""
 
-    def watch_faults(self, observer: FaultObserver) -> None: ...
+    def watch_faults(self, observer: FaultObserver) -> None:
+        """Push the faults to show to `observer` now and after every change."""
 
-    def report_fault(self, component: str, detail: str) -> None: ...
+    def report_fault(self, fault: Fault, detail: str) -> None:
+        """Latch a fault: presentations it blocks are denied with its name until it is cleared."""
 
-    def clear_fault(self, component: str) -> None: ...
+    def clear_fault(self, fault: Fault) -> None:
+        """Clear a latched fault."""
 
 
 class VisitorScreen:
@@ -77,8 +83,8 @@ class VisitorScreen:
                 self._audio,
                 self._clock,
                 self._render_dir,
-                on_fault=lambda detail: controller.report_fault("audio", detail),
-                on_recover=lambda: controller.clear_fault("audio"),
+                on_fault=lambda detail: controller.report_fault(Fault.AUDIO_FAULT, detail),
+                on_recover=lambda: controller.clear_fault(Fault.AUDIO_FAULT),
             )
             self.feed.watch(self.voice.on_moment)
 
@@ -97,7 +103,7 @@ class VisitorScreen:
             except ScreenServerError as exc:
                 log.error("%s", exc)
                 if self._controller is not None:
-                    self._controller.report_fault("screen", str(exc))
+                    self._controller.report_fault(Fault.SCREEN_FAULT, str(exc))
                 self.server = None
         if self.voice is not None:
             self.voice.start()

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edge.core.faults import fault_scope
 from edge.core.records import DecisionRecord, GateState
+from edge.faults import fault_scope
 from edge.screen.catalogue import Catalogue
 
 _PHASES = {

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from edge.clock import Clock
 from edge.errors import GateEdgeError
+from edge.faults import WORKER_FAULT_PREFIX, Fault
 from edge.screen.audio import (
     AudioOut,
     Prompt,
@@ -51,8 +52,8 @@ def prompt_key(previous_phase: str, moment: Moment) -> str | None:
 
 
 def _reason_key(reason: str) -> str:
-    if reason.startswith("worker-"):
-        return "faults.worker-<name>"
+    if reason.startswith(WORKER_FAULT_PREFIX):
+        return f"faults.{Fault.WORKER}"
     return f"reasons.{reason}"
 
 
@@ -71,7 +72,7 @@ def volume_now(settings: VoiceSettings, epoch: float) -> int:
 class VoicePlayer:
     """Queues prompt keys from the screen's moments and speaks them in the configured languages."""
 
-    def __init__(  # noqa: PLR0917
+    def __init__(  # noqa: PLR0917  the screen names the two reports (on_fault, on_recover)
         self,
         settings: VoiceSettings,
         catalogues: Mapping[str, Catalogue],

@@ -43,13 +43,19 @@ def judge_clock(
 ) -> ClockVerdict:
     """Pure judgement: implausibly early, or behind a time already recorded, means unusable.
     `sync` is what the kernel says (kernel_sync_state()), reported alongside."""
-    facts = (None, None, None) if sync is None else sync
+    problem = None
     if now < EARLIEST_PLAUSIBLE_EPOCH:
-        return ClockVerdict(False, "wall clock is before 2026: not set", *facts)
-    if latest_seen is not None and now + skew_s < latest_seen:
-        behind = latest_seen - now
-        return ClockVerdict(False, f"wall clock is {behind:.0f} s behind trusted time", *facts)
-    return ClockVerdict(True, None, *facts)
+        problem = "wall clock is before 2026: not set"
+    elif latest_seen is not None and now + skew_s < latest_seen:
+        problem = f"wall clock is {latest_seen - now:.0f} s behind trusted time"
+    synchronized, max_error_ms, offset_s = (None, None, None) if sync is None else sync
+    return ClockVerdict(
+        usable=problem is None,
+        problem=problem,
+        synchronized=synchronized,
+        max_error_ms=max_error_ms,
+        offset_s=offset_s,
+    )
 
 
 class _Timex(ctypes.Structure):

@@ -22,10 +22,6 @@ class Lifecycle:
         """Record that `name` is running (or open) and how to stop it."""
         self._stops.append((name, stop))
 
-    def names(self) -> tuple[str, ...]:
-        """What would be stopped, in the order it would be (newest first)."""
-        return tuple(name for name, _ in reversed(self._stops))
-
     def stop_all(self) -> tuple[str, ...]:
         """Stop everything recorded, newest first; return the names whose stop failed."""
         failed: list[str] = []

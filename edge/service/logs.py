@@ -19,6 +19,7 @@ class JournalFormatter(logging.Formatter):
     """Prefix each line with `<N>` so journald records the right priority."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """Format the record with its journald priority prefix and logger name."""
         priority = _PRIORITY.get(record.levelno, 6)
         return f"<{priority}>{record.name}: {super().format(record)}"
 

@@ -9,18 +9,21 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from edge.clock import Clock, SystemClock
+from edge.faults import worker_fault
 
 log = logging.getLogger(__name__)
-
-RESTART_FAULT_PREFIX = "worker-"
 
 
 class FaultReporter(Protocol):
     """Where a worker that is down or restarting is shown (the retained status document)."""
 
-    def set_fault(self, name: str, detail: str) -> None: ...
+    def set_fault(self, name: str, detail: str) -> None:
+        """Show the fault `name` with a one-line `detail` until it is cleared."""
+        ...
 
-    def clear_fault(self, name: str) -> None: ...
+    def clear_fault(self, name: str) -> None:
+        """Stop showing the fault `name`; nothing when it is not shown."""
+        ...
 
 
 @dataclass
@@ -39,7 +42,7 @@ class WorkerSupervisor:
 
     check() is called periodically (by the service's supervision loop). A worker found dead is
     restarted once its backoff has passed; meanwhile, and until it has run for
-    `healthy_after_s` after its restart, the status shows the fault "worker-<name>". A worker
+    `healthy_after_s` after its restart, the status shows the fault "worker_<name>". A worker
     that keeps dying is restarted ever more slowly (up to `max_backoff_s`); the systemd
     watchdog, which sees the missing thread, is the next line of defence.
     """
@@ -132,7 +135,7 @@ class WorkerSupervisor:
         if self._report is None:
             return
         try:
-            self._report.set_fault(RESTART_FAULT_PREFIX + name, detail)
+            self._report.set_fault(worker_fault(name), detail)
         except Exception:
             log.exception("worker %s: fault not reported", name)
 
@@ -140,6 +143,6 @@ class WorkerSupervisor:
         if self._report is None:
             return
         try:
-            self._report.clear_fault(RESTART_FAULT_PREFIX + name)
+            self._report.clear_fault(worker_fault(name))
         except Exception:
             log.exception("worker %s: fault not cleared", name)

@@ -14,23 +14,35 @@ from edge.service.supervisor import WorkerSupervisor
 class Worker(Protocol):
     """A long-lived thread (or a few) of the service.
 
-    `name` is what the status shows (`worker-<name>`) while the worker is down or restarting.
+    `name` is what the status shows (`worker_<name>`) while the worker is down or restarting.
     `heartbeat()` is the monotonic time of its last round, or None when it has no heartbeat of
     its own (then it counts as fresh while `alive()`). `revive()` starts a fresh thread for a
     dead one and does nothing once the worker was stopped on purpose."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The short name the status shows while the worker is down (`worker_<name>`)."""
+        ...
 
-    def start(self) -> None: ...
+    def start(self) -> None:
+        """Start the worker's thread(s); called once, when the service starts."""
+        ...
 
-    def alive(self) -> bool: ...
+    def alive(self) -> bool:
+        """Tell whether the worker's thread(s) still run."""
+        ...
 
-    def revive(self) -> None: ...
+    def revive(self) -> None:
+        """Start a fresh thread for a dead one; nothing once the worker was stopped."""
+        ...
 
-    def heartbeat(self) -> float | None: ...
+    def heartbeat(self) -> float | None:
+        """Monotonic time of the last round, or None when liveness is all there is."""
+        ...
 
-    def stop(self) -> None: ...
+    def stop(self) -> None:
+        """Stop the worker on purpose: from then on revive() does nothing."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -46,12 +58,15 @@ class OwnedThread:
         """Started by its component."""
 
     def alive(self) -> bool:
+        """Ask the owning component whether the thread runs."""
         return self.is_alive()
 
     def revive(self) -> None:
+        """Have the owning component restart the thread."""
         self.restart()
 
     def heartbeat(self) -> float | None:
+        """None: the thread has no heartbeat of its own, liveness is watched instead."""
         return None
 
     def stop(self) -> None:

@@ -95,10 +95,12 @@ class LocalBroker:
 
     @property
     def log_file(self) -> Path | None:
+        """Where mosquitto writes its log; None while the broker has no directory yet."""
         return None if self.directory is None else self.directory / "mosquitto.log"
 
     @property
     def running(self) -> bool:
+        """Tell whether the mosquitto process runs."""
         return self._process is not None and self._process.poll() is None
 
     def config_text(self, directory: Path) -> str:
@@ -187,9 +189,9 @@ class LocalBroker:
                     parts.append(text[-2000:])
         return "\n".join(parts)
 
-    def stop(self, graceful: bool = True) -> None:
+    def stop(self, *, graceful: bool = True) -> None:
         """Stop mosquitto (SIGTERM saves sessions, graceful=False kills it); drop an owned dir."""
-        self._terminate(graceful)
+        self._terminate(graceful=graceful)
         owned, self._owned_directory = self._owned_directory, None
         if owned is not None:
             shutil.rmtree(owned, ignore_errors=True)
@@ -199,7 +201,7 @@ class LocalBroker:
         self._terminate(graceful=True)
         self.start(timeout)
 
-    def _terminate(self, graceful: bool) -> None:
+    def _terminate(self, *, graceful: bool) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM if graceful else signal.SIGKILL)

@@ -11,6 +11,7 @@ from typing import cast
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from central.dcc_issue import (
+    DccSigner,
     SignerPrivateKey,
     generate_signer_key,
     issue_dcc,
@@ -137,7 +138,11 @@ class SimCredentials:
         given = time.strftime("%Y-%m-%d", time.gmtime(now - days_ago * _DAY))
         entry = vaccination_entry(f"URN:UVCI:01:SE:DEMO/{os.urandom(6).hex().upper()}", given)
         return issue_dcc(
-            self.dsc_key, self.dsc, "vaccination", entry, int(now) - _DAY, int(now) + 300 * _DAY
+            DccSigner(self.dsc_key, self.dsc),
+            "vaccination",
+            entry,
+            int(now) - _DAY,
+            int(now) + 300 * _DAY,
         )
 
     def issue_dcc_test(self, now: float, hours_ago: float) -> str:
@@ -145,7 +150,7 @@ class SimCredentials:
         sampled = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - hours_ago * 3600))
         entry = negative_test_entry(f"URN:UVCI:01:SE:DEMO/{os.urandom(6).hex().upper()}", sampled)
         return issue_dcc(
-            self.dsc_key, self.dsc, "test", entry, int(now) - 3600, int(now) + 3 * _DAY
+            DccSigner(self.dsc_key, self.dsc), "test", entry, int(now) - 3600, int(now) + 3 * _DAY
         )
 
 

@@ -166,7 +166,16 @@ def run_demo(
                 broker = None
         central = _central_subscriber(outcome.broker_url, outcome) if outcome.broker_url else None
         try:
-            _run_steps(state, root, scenario.steps, outcome, out, pace_s, gateio, observer)
+            _run_steps(
+                state,
+                root,
+                scenario.steps,
+                outcome,
+                out,
+                pace_s=pace_s,
+                gateio=gateio,
+                observer=observer,
+            )
             if online_gate:
                 outcome.online_rows = run_online_gate(
                     state / "online", outcome.broker_url, out, pace_s
@@ -192,15 +201,16 @@ def _await_central(outcome: DemoOutcome) -> None:
         time.sleep(0.05)
 
 
-def _run_steps(  # noqa: PLR0917
+def _run_steps(
     state: Path,
     root: Path,
     steps: tuple[Step, ...],
     outcome: DemoOutcome,
     out: TextIO,
+    *,
     pace_s: float,
-    gateio: bool = False,
-    observer: StepObserver | None = None,
+    gateio: bool,
+    observer: StepObserver | None,
 ) -> None:
     config = demo_config(state, root, outcome.broker_url)
     clock = SystemClock()
@@ -236,7 +246,7 @@ def _run_steps(  # noqa: PLR0917
         table.header()
         for index, step in enumerate(steps, 1):
             spoken = len(voice.prompts)
-            record, relay_ms = _present(sim, service, step, records, decided, index)
+            record, relay_ms = _present(sim, service, step, records, decided, seed=index)
             outcome.rows.append((step, record))
             table.row(index, step, record, relay_ms)
             table.voice(voice.prompts[spoken:])
@@ -252,12 +262,13 @@ def _run_steps(  # noqa: PLR0917
             board.stop()
 
 
-def _present(  # noqa: PLR0917
+def _present(
     sim: SimGate,
     service: GateService,
     step: Step,
     records: list[DecisionRecord],
     decided: threading.Event,
+    *,
     seed: int,
 ) -> tuple[DecisionRecord | None, float | None]:
     decided.clear()

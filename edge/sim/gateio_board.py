@@ -52,23 +52,29 @@ class SimBoardIO:
         self.maintenance_requests = 0
         self.on_relay: Callable[[bool], None] | None = None
 
-    def set_relay(self, on: bool) -> None:
+    # The BoardIO of firmware/gateio_core.py, whose board logic calls io.set_relay(on).
+    def set_relay(self, on: bool) -> None:  # noqa: FBT001
+        """Energise or drop the relay, recording each change with the board's time."""
         if on != self.relay or not self.relay_changes:
             self.relay_changes.append((self._clock_ms(), on))
         self.relay = on
         if self.on_relay is not None:
             self.on_relay(on)
 
-    def set_output(self, name: str, on: bool) -> None:
+    def set_output(self, name: str, on: bool) -> None:  # noqa: FBT001 - BoardIO, as set_relay
+        """Switch the indicator `name` (lamp or buzzer) on or off."""
         self.outputs[name] = on
 
     def read_passage(self) -> bool:
+        """Read the raw passage contact, as set by the test."""
         return self.passage
 
     def read_button(self) -> bool:
+        """Read the raw manual-pass button, as set by the test."""
         return self.button
 
     def enter_maintenance(self) -> None:
+        """Count a request to reboot into the maintenance (flashing) mode."""
         self.maintenance_requests += 1
 
     def press(self, name: str, hold_s: float = 0.1) -> None:
@@ -115,6 +121,7 @@ class SimGateIoBoard:
         return self._board
 
     def start(self) -> SimGateIoBoard:
+        """Plug the board in and run its loop on a thread; returns the board itself."""
         self.plug()
         self._thread = threading.Thread(target=self._run, name="sim-gateio", daemon=True)
         self._thread.start()
@@ -155,6 +162,7 @@ class SimGateIoBoard:
             self._cond.wait_for(lambda: self._rounds >= target or self._stop.is_set(), 5.0)
 
     def stop(self) -> None:
+        """Stop the board's loop and unplug it."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(2.0)
@@ -178,11 +186,11 @@ class SimGateIoBoard:
                 ready = []
                 time.sleep(LOOP_WAIT_S)
             with self._cond:
-                self._serve(bool(ready))
+                self._serve(readable=bool(ready))
                 self._rounds += 1
                 self._cond.notify_all()
 
-    def _serve(self, readable: bool) -> None:
+    def _serve(self, *, readable: bool) -> None:
         if self._board is None or self._master < 0:
             return
         now = self.clock_ms()

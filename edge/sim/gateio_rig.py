@@ -19,8 +19,9 @@ class BoardContact(FakeInput):
         super().__init__(name)
         self._board_io = board_io
 
-    def set_active(self, active: bool) -> None:
-        super().set_active(active)
+    def set_active(self, *, active: bool) -> None:
+        """Open or close the contact on the board as well."""
+        super().set_active(active=active)
         setattr(self._board_io, self.name, active)
 
 

@@ -15,11 +15,11 @@ from edge.drivers.fake_gpio import FakeChip, FakeInput, FakeOutput
 from edge.drivers.fake_smbus import FakeMlx90614Bus
 from edge.drivers.io import GateIo
 from edge.drivers.relay_gpiod import GpiodRelay
+from edge.drivers.settings import ThermoSettings
 from edge.drivers.thermometer import open_thermometer
 from edge.ports import GateRelay, GrayFrame
 from edge.sim.screens import ScreenStyle, render_scene
 from edge.thermo.scene import PersonScene
-from edge.thermo.settings import ThermoSettings
 
 RELAY_LINE = 17
 
@@ -54,6 +54,7 @@ class ScriptedCamera:
         self.show([_empty_scene()])
 
     def read(self, timeout_s: float) -> tuple[float, GrayFrame] | None:
+        """Give the next frame of the scene at the camera's frame rate; None on timeout or close."""
         deadline = self._clock.monotonic() + timeout_s
         while True:
             now = self._clock.monotonic()
@@ -75,6 +76,7 @@ class ScriptedCamera:
         return self._last_time, frame
 
     def close(self) -> None:
+        """Stop the camera: every later read returns None."""
         with self._cond:
             self._closed = True
 
@@ -90,6 +92,7 @@ class SimDocumentReader:
         self._lines.put(number)
 
     def read_line(self, timeout_s: float) -> str | None:
+        """Give the next swiped document number; None on timeout."""
         try:
             if timeout_s <= 0:
                 return self._lines.get_nowait()
@@ -112,6 +115,7 @@ class SimTurnstile:
         self.pulses: list[float] = []  # monotonic times the relay was energised
 
     def pulse(self, duration_ms: int | None = None) -> None:
+        """Pulse the relay and, unless the person walks away, report a passage shortly after."""
         self.relay.pulse(duration_ms)
         self.pulses.append(self._clock.monotonic())
         if self.walk_through:
@@ -120,9 +124,11 @@ class SimTurnstile:
             timer.start()
 
     def release(self) -> None:
+        """Drop the relay now."""
         self.relay.release()
 
     def close(self) -> None:
+        """Close the relay driver."""
         self.relay.close()
 
 

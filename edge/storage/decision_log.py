@@ -83,6 +83,7 @@ class DecisionLog:
                 log.warning("decisions log: cannot record decision #%d: %s", record.number, exc)
 
     def close(self) -> None:
+        """Close the database."""
         with self._lock:
             self._conn.close()
 

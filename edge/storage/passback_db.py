@@ -54,6 +54,7 @@ class DurablePassbackLedger(PassbackLedger):
             log.info("anti-passback: %d entries restored", len(self))
 
     def record(self, code_id: bytes | None, subject_binding: bytes | None, at: float) -> None:
+        """Remember the pass in memory and on disk; StorageError when the write fails."""
         super().record(code_id, subject_binding, at)
         keys = passback_keys(code_id, subject_binding)
         if not keys or self.window_s <= 0:
@@ -80,6 +81,7 @@ class DurablePassbackLedger(PassbackLedger):
                 raise StorageError(f"anti-passback store: {exc}") from exc
 
     def forget(self, code_id: bytes | None, subject_binding: bytes | None) -> None:
+        """Drop a pass that did not happen, in memory and on disk."""
         super().forget(code_id, subject_binding)
         keys = passback_keys(code_id, subject_binding)
         if not keys:
@@ -94,6 +96,7 @@ class DurablePassbackLedger(PassbackLedger):
                 raise StorageError(f"anti-passback store: {exc}") from exc
 
     def clear(self) -> None:
+        """Forget every pass, in memory and on disk."""
         super().clear()
         with self._db_lock:
             try:
@@ -102,5 +105,6 @@ class DurablePassbackLedger(PassbackLedger):
                 raise StorageError(f"anti-passback store: {exc}") from exc
 
     def close(self) -> None:
+        """Close the database."""
         with self._db_lock:
             self._conn.close()

@@ -41,5 +41,6 @@ class ReplayGuard:
             return cursor.rowcount == 1
 
     def close(self) -> None:
+        """Close the database."""
         with self._lock:
             self._conn.close()

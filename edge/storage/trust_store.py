@@ -131,24 +131,6 @@ class TrustStore:
         """The trust material in force now (what verification reads)."""
         return self._view
 
-    def status(self) -> dict[str, object]:
-        """Versions, expiries, issuer count and problems, for health reports."""
-        snapshot = self._snapshot
-        now = self._clock.now()
-        trust, deny = snapshot.trust, snapshot.denylist
-        return {
-            "trust_list_version": trust.version if trust else None,
-            "trust_list_expires_at": trust.expires_at if trust else None,
-            "trust_list_expired": bool(trust and now > trust.expires_at),
-            "issuers": len(trust.issuers) if trust else 0,
-            "keys": len(trust.keys) if trust else 0,
-            "dscs": sum(len(signers) for signers in trust.signers.values()) if trust else 0,
-            "denylist_version": deny.version if deny else None,
-            "denylist_expires_at": deny.expires_at if deny else None,
-            "denylist_expired": bool(deny and now > deny.expires_at),
-            "problems": list(self.problems),
-        }
-
     def health(self, warning_days: float) -> TrustHealth:
         """Both lists judged now: version, expiry, days left, and why one cannot be used."""
         snapshot, now, days = self._snapshot, self._clock.now(), warning_days

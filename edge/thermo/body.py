@@ -11,7 +11,7 @@ from edge.clock import Clock
 from edge.ports import Closeable
 from edge.thermo.reading import TemperatureReading
 from edge.thermo.sampler import Sample, SamplerStats, SensorSampler, TemperatureSensor
-from edge.thermo.settings import ThermoSettings
+from edge.thermo.settings import BodyTemperatureSettings
 from edge.thermo.window import Judgement, WindowRules, give_up, judge
 
 
@@ -28,14 +28,14 @@ class BodyMeter:
         self,
         sensor: TemperatureSensor,
         clock: Clock,
-        settings: ThermoSettings | None = None,
+        settings: BodyTemperatureSettings | None = None,
         *,
         presence: Callable[[], bool] | None = None,
     ) -> None:
         """`presence`: the lane sensor, read with every sample (thermo.presence = "input")."""
         self._sensor = sensor
         self._clock = clock
-        self._settings = settings or ThermoSettings()
+        self._settings = settings or BodyTemperatureSettings()
         self.rules = WindowRules.from_settings(self._settings)
         self.model = self.rules.model
         self._after = 0  # the newest sample the previous reading used
@@ -115,7 +115,7 @@ class BodyMeter:
             last = replace(last, seen_person=seen_person, last_good=last_good)
         return give_up(last, self.rules), used
 
-    def _sample_in_time(self, deadline: float, first: bool) -> bool:
+    def _sample_in_time(self, deadline: float, *, first: bool) -> bool:
         """Without the thread: take the next sample on cadence, unless it would miss deadline."""
         if not first:
             wait = self.sampler.last_attempt_at() + self.sampler.interval_s

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from edge.thermo.settings import ThermoSettings
+from edge.thermo.settings import BodyTemperatureSettings
 
 MAD_SCALE = 1.4826  # makes the median absolute deviation estimate a gaussian sigma
 MAD_CUTOFF = 3.0
@@ -23,18 +23,21 @@ class ConversionModel:
     k: float = 0.13
 
     def estimate(self, object_c: float, ambient_c: float) -> float:
+        """Estimate the body temperature from a skin (object) and an ambient temperature."""
         if self.kind == "offset":
             return object_c + self.offset_c
         return object_c + self.k * (object_c - ambient_c) + self.offset_c
 
     @property
     def name(self) -> str:
+        """Name the model with its parameters, for logs and readings."""
         if self.kind == "offset":
             return f"offset({self.offset_c:+.2f})"
         return f"ambient(k={self.k:.3f},offset={self.offset_c:+.2f})"
 
     @classmethod
-    def from_settings(cls, settings: ThermoSettings) -> ConversionModel:
+    def from_settings(cls, settings: BodyTemperatureSettings) -> ConversionModel:
+        """Build the model the body-temperature settings configure."""
         return cls(kind=settings.model, offset_c=settings.offset_c, k=settings.k)
 
 

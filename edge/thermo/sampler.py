@@ -12,7 +12,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from edge.clock import Clock
 from edge.errors import GateEdgeError
-from edge.thermo.settings import ThermoSettings
+from edge.thermo.settings import BodyTemperatureSettings
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +31,22 @@ SampleKind = Literal["ok", "fault", "frozen"]
 class TemperatureSensor(Protocol):
     """An IR sensor giving ambient and object temperatures; raises GateEdgeError on faults."""
 
-    def ambient_c(self) -> float: ...
+    def ambient_c(self) -> float:
+        """Read the ambient (die) temperature in °C; GateEdgeError on a fault."""
+        ...
 
-    def object_c(self) -> float: ...
+    def object_c(self) -> float:
+        """Read the object (skin) temperature in °C; GateEdgeError on a fault."""
+        ...
 
 
 @runtime_checkable
 class RawIrSensor(Protocol):
     """A sensor that also gives its raw IR word (used to notice a stuck sensor)."""
 
-    def raw_ir(self) -> int: ...
+    def raw_ir(self) -> int:
+        """Read the raw IR word of the object channel; one value for long means a stuck sensor."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ class SensorSampler:
         self,
         sensor: TemperatureSensor,
         clock: Clock,
-        settings: ThermoSettings,
+        settings: BodyTemperatureSettings,
         presence: Callable[[], bool] | None = None,
     ) -> None:
         self._sensor = sensor
@@ -148,6 +154,7 @@ class SensorSampler:
         kind: SampleKind,
         obj: float | None = None,
         ambient: float | None = None,
+        *,
         fault: str = "",
         presence: bool | None = None,
     ) -> Sample:
@@ -202,6 +209,7 @@ class SensorSampler:
 
     @property
     def running(self) -> bool:
+        """Tell whether the sampling thread runs."""
         thread = self._thread
         return thread is not None and thread.is_alive()
 

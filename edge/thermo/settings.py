@@ -1,4 +1,4 @@
-"""Configuration of the infrared thermometer and the body-temperature model."""
+"""Configuration of the body-temperature model: sampling, conversion and presence."""
 
 from __future__ import annotations
 
@@ -9,12 +9,9 @@ from edge.configschema import setting
 
 
 @dataclass(frozen=True)
-class ThermoSettings:
-    """The MLX90614 sensor and how a body temperature is estimated from it."""
+class BodyTemperatureSettings:
+    """How a body temperature is estimated from the thermometer's samples."""
 
-    backend: Literal["mlx90614", "fake"] = setting("mlx90614", doc="Thermometer driver.")
-    bus: int = setting(1, minimum=0, maximum=255, doc="I2C bus number (/dev/i2c-N).")
-    address: int = setting(0x5A, minimum=0x03, maximum=0x77, doc="I2C address.")
     samples: int = setting(5, minimum=1, maximum=50, doc="Samples per measurement (median).")
     sample_interval_ms: int = setting(60, minimum=0, maximum=1000, doc="Time between samples.")
     model: Literal["offset", "ambient"] = setting(

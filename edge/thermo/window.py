@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from edge.thermo.model import ConversionModel, reject_outliers
 from edge.thermo.reading import TemperatureReading
 from edge.thermo.sampler import Sample
-from edge.thermo.settings import ThermoSettings
+from edge.thermo.settings import BodyTemperatureSettings
 
 FAILED_SAMPLES_FOR_FAULT = 2
 # Consecutive samples further apart than this (or the newest one this old) may show different
@@ -31,7 +31,8 @@ class WindowRules:
     model: ConversionModel
 
     @classmethod
-    def from_settings(cls, settings: ThermoSettings) -> WindowRules:
+    def from_settings(cls, settings: BodyTemperatureSettings) -> WindowRules:
+        """Build the rules the body-temperature settings configure."""
         interval = settings.sample_interval_ms / 1000
         return cls(
             samples=settings.samples,

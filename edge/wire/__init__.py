@@ -1,1 +1,1 @@
-"""The wire formats gate and central share: MQTT topics, commands, documents, platform API."""
+"""The wire formats gate and central share: topics, commands, documents, platform, enrolment."""

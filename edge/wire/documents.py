@@ -7,8 +7,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from edge.core.faults import fault_scope
 from edge.events import GateEvent
+from edge.faults import fault_scope
 
 EVENT_SCHEMA = "gate-edge/event"
 STATUS_SCHEMA = "gate-edge/status"

@@ -18,18 +18,22 @@ class GateTopics:
 
     @property
     def root(self) -> str:
+        """The gate's own subtree, gates/{site}/{gate}."""
         return f"gates/{self.site}/{self.gate}"
 
     @property
     def events(self) -> str:
+        """Where the gate publishes its decision and fault events."""
         return f"{self.root}/events"
 
     @property
     def status(self) -> str:
+        """The gate's retained status (its Last Will says offline)."""
         return f"{self.root}/status"
 
     @property
     def telemetry(self) -> str:
+        """Where the gate publishes its periodic figures."""
         return f"{self.root}/telemetry"
 
     @property
@@ -38,6 +42,7 @@ class GateTopics:
         return f"{self.root}/cmd/#"
 
     def command(self, name: str) -> str:
+        """Where central sends the command `name` to this gate."""
         return f"{self.root}/cmd/{name}"
 
     def command_result(self, command_id: str) -> str:

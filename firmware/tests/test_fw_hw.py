@@ -23,15 +23,15 @@ def test_relay_pin_low_and_inputs_pulled_up():
     assert io.read_passage() is False
     machine.PINS[gateio_hw.PASSAGE_PIN].level = 0
     assert io.read_passage() is True
-    io.set_relay(True)
-    io.set_output("F", True)
+    io.set_relay(on=True)
+    io.set_output("F", on=True)
     assert relay.level == 1 and machine.PINS[gateio_hw.OUTPUT_PINS["F"]].level == 1
 
 
 def test_maintenance_writes_flag_and_resets_with_relay_off():
     _reset()
     io = gateio_hw.PicoIO()
-    io.set_relay(True)
+    io.set_relay(on=True)
     try:
         io.enter_maintenance()
     except machine.ResetCalled:

@@ -50,7 +50,9 @@ def loads(
 
     `lenient` also accepts indefinite lengths, floats (finite ones) and any tag.
     """
-    decoder = _Decoder(data, allowed_tags, max_depth, lenient, max_items)
+    decoder = _Decoder(
+        data, allowed_tags, max_depth=max_depth, lenient=lenient, max_items=max_items
+    )
     value = decoder.item(0)
     if decoder.pos != len(data):
         raise CborError("trailing bytes after the CBOR item")
@@ -62,6 +64,7 @@ class _Decoder:
         self,
         data: bytes,
         allowed_tags: frozenset[int],
+        *,
         max_depth: int,
         lenient: bool,
         max_items: int,

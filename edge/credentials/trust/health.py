@@ -64,6 +64,7 @@ class TrustHealth:
 
     @property
     def blocking(self) -> str | None:
+        """Why every code would be denied now (no usable trust list, expired denylist), or None."""
         causes = [self.trust_list.problem] if self.trust_list.problem else []
         if self.denylist.problem and self.denylist.version is not None:
             causes.append(self.denylist.problem)  # an expired denylist denies every code
@@ -71,13 +72,16 @@ class TrustHealth:
 
     @property
     def denylist_problem(self) -> str | None:
+        """Why no denylist is in force (missing or unverifiable), or None."""
         return self.denylist.problem if self.denylist.version is None else None
 
     @property
     def warnings(self) -> tuple[str, ...]:
+        """The warnings of both lists (e.g. expiring soon), trust list first."""
         return tuple(w for w in (self.trust_list.warning, self.denylist.warning) if w)
 
     def summary(self) -> dict[str, Any]:
+        """Both lists' health as a nested document, for the status topic and `trust show`."""
         return {"trust_list": self.trust_list.summary(), "denylist": self.denylist.summary()}
 
     def telemetry(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The enrolment protocol (docs/technician-guide.md "First boot"): signed request and bundle.
+"""The enrolment protocol of gate and central (guide, "First boot"): signed request and bundle.
 
 The one-time token is "<id>.<secret>". Only the id crosses the wire: the request and the bundle
 are both HMAC-SHA256 signed with the secret, so neither side accepts the other's message unless
@@ -16,7 +16,7 @@ from typing import Any
 from edge.errors import EnrolmentError
 from edge.wire.platform import SIGNATURE_HEADER, encode, sign, signature_ok
 
-__all__ = ["ENROL_PATH", "SIGNATURE_HEADER", "EnrolBundle", "EnrolRequest", "EnrolToken"]
+__all__ = ["ENROL_PATH", "EnrolBundle", "EnrolRequest", "EnrolToken"]
 
 ENROL_PATH = "/v1/enrol"
 TS_WINDOW_S = 300

@@ -1,0 +1,19 @@
+"""OpenCV loaded on first use, so a gate whose frames never need it does not carry it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from edge.lazy import LoadedOnFirstUse
+
+__all__ = ["cv2"]
+
+# OpenCV and the libraries it links (FFmpeg, its own OpenBLAS) add about 38 MB to the running
+# service's RSS. Change detection, 8-bit PGM replay and the zxing-cpp passes need none of it; BGR
+# conversion, USB capture, video and other image replay, and the image-preparing fallback passes
+# load it when they first run.
+
+if TYPE_CHECKING:
+    import cv2
+else:
+    cv2 = LoadedOnFirstUse("cv2")
