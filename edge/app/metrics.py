@@ -12,7 +12,7 @@ from edge.scan.loop import ScanLoop
 from edge.service.clockguard import judge_clock, kernel_sync_state
 from edge.thermo.reading import ThermometerDevice
 
-if TYPE_CHECKING:  # the client (httpx) is loaded only where a platform is configured
+if TYPE_CHECKING:  # the platform client (httpcore) is loaded only where a platform is configured
     from edge.platform.client import PlatformClient
 
 

@@ -17,7 +17,7 @@ from edge.service.clockguard import ClockWatch
 from edge.service.workers import WorkerRegistry
 from edge.storage.trust_store import TrustStore
 
-if TYPE_CHECKING:  # the client (httpx) is loaded only where a platform is configured
+if TYPE_CHECKING:  # the platform client (httpcore) is loaded only where a platform is configured
     from edge.platform.client import PlatformClient
 
 log = logging.getLogger(__name__)

@@ -46,7 +46,7 @@ def platform_checker(
     are keyed by `reference_key`, by default the gate's own key in its state directory."""
     if not config.platform.enabled:
         return CredentialChecker(config.platform, None, b"")
-    from edge.platform.client import PlatformClient  # noqa: PLC0415 - httpx only when used
+    from edge.platform.client import PlatformClient  # noqa: PLC0415 - httpcore only when used
 
     secret = read_gate_platform_secret(config)
     if reference_key is None:

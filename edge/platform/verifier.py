@@ -14,7 +14,7 @@ from edge.reasons import Reason
 from edge.wire.idcard import normalise_id
 from edge.wire.platform import CertType, VerifyAnswer
 
-if TYPE_CHECKING:  # the client (httpx) is loaded only where a platform is configured
+if TYPE_CHECKING:  # the platform client (httpcore) is loaded only where a platform is configured
     from edge.platform.client import PlatformClient, PlatformOutcome
 
 OfflineVerify = Callable[[str], VerificationResult]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpcore
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -107,33 +107,51 @@ def _own(path: Path, owner: tuple[int, int] | None) -> None:
         os.chown(path, *owner)
 
 
+_HTTP_ERRORS = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    OSError,
+    ssl.SSLError,
+)
+
 Post = Callable[[str, bytes, dict[str, str]], tuple[int, bytes, dict[str, str]]]
 
 
 def http_post(boot: BootFile) -> Post:
-    """POST over httpx, verifying central's TLS with the boot file's CA when it names one."""
-    verify: ssl.SSLContext | bool = True
-    if boot.central_ca is not None:
-        try:
-            verify = ssl.create_default_context(cafile=str(boot.central_ca))
-        except (OSError, ssl.SSLError) as exc:
-            raise EnrolmentError(f"central_ca {boot.central_ca}: {exc}") from None
+    """POST over httpcore (the gate's HTTP stack), verifying central's TLS with the boot file's
+    CA when it names one, else with the system's CAs."""
+    try:
+        context = ssl.create_default_context(
+            cafile=str(boot.central_ca) if boot.central_ca is not None else None
+        )
+    except (OSError, ssl.SSLError) as exc:
+        raise EnrolmentError(f"central_ca {boot.central_ca}: {exc}") from None
+    timeouts = {"timeout": {"connect": 20.0, "read": 20.0, "write": 20.0, "pool": 20.0}}
 
     def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
         received = bytearray()
+        sent = [(name.encode("ascii"), value.encode("ascii")) for name, value in headers.items()]
         try:
             with (
-                httpx.Client(verify=verify, timeout=20.0, trust_env=False) as client,
-                client.stream("POST", url, content=body, headers=headers) as answer,
+                httpcore.ConnectionPool(ssl_context=context) as pool,
+                pool.stream("POST", url, content=body, headers=sent, extensions=timeouts) as answer,
             ):
                 # Read no more than a bundle can be: the parser refuses anything longer.
-                for chunk in answer.iter_bytes():
+                for chunk in answer.iter_stream():
                     received.extend(chunk)
                     if len(received) > MAX_BODY_BYTES:
                         break
-                return answer.status_code, bytes(received), dict(answer.headers)
-        except httpx.HTTPError as exc:
-            raise EnrolmentError(f"central unreachable at {url}: {exc}") from None
+                answer_headers = {
+                    name.decode("latin-1").lower(): value.decode("latin-1")
+                    for name, value in answer.headers
+                }
+                return answer.status, bytes(received), answer_headers
+        except _HTTP_ERRORS as exc:
+            raise EnrolmentError(
+                f"central unreachable at {url}: {exc or type(exc).__name__}"
+            ) from None
 
     return post
 
