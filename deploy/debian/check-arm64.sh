@@ -140,7 +140,9 @@ inside gate-edge --version | sed "s/^/    /"
 inside id gate-edge | sed "s/^/    /"
 
 say "gate configuration on simulated hardware, as a gate's own"
-inside /opt/gate-edge/current/venv/bin/gate-central keys generate --alg EdDSA --out /etc/gate-edge/trust-root >/dev/null
+# The trust root is central's key (central's tools are not part of a gate's install): made here.
+"$ROOT/.venv/bin/gate-central" keys generate --alg EdDSA --out "$run/etc/gate-edge/trust-root" \
+    >/dev/null
 cat >"$run/etc/gate-edge/gate-edge.toml" <<'EOF'
 [gate]
 site = "arm64"
