@@ -23,7 +23,7 @@ from tests.gate_support import GateConfig
 # Loaded by `gate-edge run` for a gate with no platform, DCC off, simulated hardware and no
 # EU signer in its trust list, they would only cost memory.
 NOT_NEEDED = (
-    "httpx",  # the platform client
+    "httpcore",  # the platform client's HTTP stack
     "edge.platform.client",
     "edge.credentials.dcc.verifier",  # the DCC stack
     "cbor2",

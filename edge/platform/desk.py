@@ -21,7 +21,8 @@ _QUEUE_MAX = 16
 
 
 class QueuedLines:
-    """A LineSource fed by the desk: the lines read while a presentation was in progress."""
+    """A LineSource fed through `put`: the lines the desk read during a presentation (or the
+    simulator's card swipes); the oldest is dropped when 16 wait."""
 
     def __init__(self) -> None:
         self._lines: queue.Queue[str] = queue.Queue(_QUEUE_MAX)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Sequence
 
@@ -17,6 +16,7 @@ from edge.drivers.io import GateIo
 from edge.drivers.relay_gpiod import GpiodRelay
 from edge.drivers.settings import ThermoSettings
 from edge.drivers.thermometer import open_thermometer
+from edge.platform.desk import QueuedLines
 from edge.ports import GateRelay, GrayFrame
 from edge.sim.screens import ScreenStyle, render_scene
 from edge.thermo.scene import PersonScene
@@ -81,27 +81,12 @@ class ScriptedCamera:
             self._closed = True
 
 
-class SimDocumentReader:
+class SimDocumentReader(QueuedLines):
     """A LineSource standing for the ID-card reader: each swipe delivers one document number."""
-
-    def __init__(self) -> None:
-        self._lines: queue.Queue[str] = queue.Queue()
 
     def swipe(self, number: str) -> None:
         """A card is laid on the reader."""
-        self._lines.put(number)
-
-    def read_line(self, timeout_s: float) -> str | None:
-        """Give the next swiped document number; None on timeout."""
-        try:
-            if timeout_s <= 0:
-                return self._lines.get_nowait()
-            return self._lines.get(timeout=timeout_s)
-        except queue.Empty:
-            return None
-
-    def close(self) -> None:
-        """Nothing to release."""
+        self.put(number)
 
 
 class SimTurnstile:
