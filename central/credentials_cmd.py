@@ -11,6 +11,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from central.files import read_file
 from central.gateway import import_gateway_trust_list
 from central.issue import issue_code
 from central.keys import generate_private_key, private_key_pem, public_key_pem
@@ -24,7 +25,7 @@ from edge.credentials.trust.trustlist import (
     SignerEntry,
     build_trust_list,
 )
-from edge.errors import CodeFormatError, GateEdgeError, TrustListError
+from edge.errors import CodeFormatError, TrustListError
 
 EXIT_VALID, EXIT_INVALID = 0, 1
 DAY_S = 86_400
@@ -98,13 +99,6 @@ def _list_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, metavar="FILE")
 
 
-def _read(path: Path, error: type[GateEdgeError]) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise error(f"cannot read {path}: {exc.strerror}") from None
-
-
 def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
@@ -127,7 +121,7 @@ def _keys_generate(args: argparse.Namespace) -> int:
 
 
 def _root_key(path: Path) -> ed25519.Ed25519PrivateKey:
-    key = load_private_key(_read(path, TrustListError))
+    key = load_private_key(read_file(path, TrustListError))
     if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise TrustListError(f"{path}: the trust-root key must be Ed25519 (EdDSA)")
     return key
@@ -156,7 +150,7 @@ def _trust_build(args: argparse.Namespace) -> int:
         issuer, sep, pub_path = spec.partition("=")
         if not sep or not issuer or not pub_path:
             raise TrustListError(f"--issuer {spec!r}: expected ID=PUB.pem")
-        public_key = load_public_key(_read(Path(pub_path), CodeFormatError))
+        public_key = load_public_key(read_file(Path(pub_path), CodeFormatError))
         issuers.setdefault(issuer, []).append(IssuerKey(public_key, not_before, not_after))
     document = build_trust_list(
         root,
@@ -182,14 +176,14 @@ def _signers(specs: list[str], gateways: list[Path]) -> list[SignerEntry]:
         country, path = "", spec
         if re.fullmatch(r"[A-Z]{2}=.+", spec):
             country, path = spec[:2], spec[3:]
-        for der in certificate_ders(_read(Path(path), TrustListError)):
+        for der in certificate_ders(read_file(Path(path), TrustListError)):
             try:
                 signer = parse_dsc(der, country or None)
             except TrustListError as exc:
                 raise TrustListError(f"--dsc {path}: {exc}") from None
             signers.append(SignerEntry(der, signer.country))
     for gateway in gateways:
-        signers += import_gateway_trust_list(_read(gateway, TrustListError))
+        signers += import_gateway_trust_list(read_file(gateway, TrustListError))
     unique = {entry.der: entry for entry in signers}
     return list(unique.values())
 
@@ -197,7 +191,7 @@ def _signers(specs: list[str], gateways: list[Path]) -> list[SignerEntry]:
 def _issue(args: argparse.Namespace) -> int:
     text = issue_code(
         args.issuer,
-        _read(args.key, CodeFormatError),
+        read_file(args.key, CodeFormatError),
         args.colour,
         time.time() if args.at is None else args.at,
         ttl_s=args.ttl,

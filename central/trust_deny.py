@@ -10,6 +10,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from central.files import read_file
 from edge.credentials.common.keys import load_private_key
 from edge.credentials.dcc.claims import uci_hash
 from edge.credentials.trust.trustlist import (
@@ -94,15 +95,8 @@ def parse_entry(spec: str) -> tuple[str, bytes]:
     return ("code_ids" if kind == "code-id" else "subjects"), raw
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise TrustListError(f"cannot read {path}: {exc.strerror}") from None
-
-
 def _root_key(path: Path) -> ed25519.Ed25519PrivateKey:
-    key = load_private_key(_read(path))
+    key = load_private_key(read_file(path, TrustListError))
     if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise TrustListError(f"{path}: the trust-root key must be Ed25519 (EdDSA)")
     return key
@@ -113,7 +107,7 @@ def _trust_deny(args: argparse.Namespace) -> int:
     current: Denylist | None = None
     if args.current is not None:
         try:
-            current = parse_denylist(_read(args.current), root.public_key())
+            current = parse_denylist(read_file(args.current, TrustListError), root.public_key())
         except TrustListError as exc:
             raise TrustListError(f"--current {args.current}: {exc}") from None
     entries: dict[str, set[bytes]] = {

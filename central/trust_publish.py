@@ -11,6 +11,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from central.files import read_file
 from central.mqtt_link import ToolLink, add_broker_arguments
 from edge.credentials.trust.root import load_root_public_key
 from edge.credentials.trust.trustlist import Denylist, parse_signed_list
@@ -65,11 +66,8 @@ def _retained(link: ToolLink, topic: str) -> bytes | None:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    try:
-        root = load_root_public_key(args.root.read_bytes())
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise TrustListError(f"cannot read: {exc}") from None
+    root = load_root_public_key(read_file(args.root, TrustListError))
+    data = read_file(args.file, TrustListError)
     kind, topic, version = judge(data, root, time.time())
     with ToolLink(args, "trust") as link:
         current = _retained(link, topic)

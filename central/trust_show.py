@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from central.files import read_file
 from edge.clock import parse_instant
 from edge.credentials.common.keys import ALG_IDS
 from edge.credentials.trust.dsc import ALG_ES256, ALG_ES384, ALG_ES512
@@ -55,11 +56,8 @@ def _times(issued_at: int, expires_at: float, now: float) -> dict[str, Any]:
 
 
 def _show(args: argparse.Namespace) -> int:
-    try:
-        root = load_root_public_key(args.root.read_bytes())
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise TrustListError(f"cannot read: {exc}") from None
+    root = load_root_public_key(read_file(args.root, TrustListError))
+    data = read_file(args.file, TrustListError)
     now = time.time() if args.at is None else args.at
     summary: dict[str, Any]
     document = parse_signed_list(data, root)
