@@ -112,8 +112,7 @@ _HTTP_ERRORS = (
     httpcore.NetworkError,
     httpcore.ProtocolError,
     httpcore.UnsupportedProtocol,
-    OSError,
-    ssl.SSLError,
+    OSError,  # ssl.SSLError among them
 )
 
 Post = Callable[[str, bytes, dict[str, str]], tuple[int, bytes, dict[str, str]]]
