@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -28,9 +29,9 @@ from central.platform.store import PlatformStore
 from edge.app.config import load_config
 from edge.cli import main as edge_main
 from edge.errors import EnrolmentError
-from edge.provision.bootfile import read_boot_file
+from edge.provision.bootfile import BootFile, read_boot_file
 from edge.provision.enrol import Layout, check_bundle, enrol, http_post, read_state
-from edge.sim.broker import LocalBroker
+from edge.sim.broker import LocalBroker, free_port
 from edge.wire.enrol import EnrolBundle, EnrolToken
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "rpi" / "gate-edge.toml"
@@ -189,6 +190,14 @@ def test_a_bad_boot_file_names_every_problem(tmp_path: Path) -> None:
     for part in ("colour: unknown key", "site:", "gate: required", "central:", "token:"):
         assert part in str(error.value)
     assert "nope" not in str(error.value)
+
+
+def test_a_central_nothing_answers_at_is_named_unreachable(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    token = EnrolToken("0123456789abcdef", b"s" * 43)
+    boot = BootFile(tmp_path / "boot.toml", "site-x", "g1", url, None, token, None)
+    with pytest.raises(EnrolmentError, match=re.escape(f"central unreachable at {url}/enrol")):
+        http_post(boot)(f"{url}/enrol", b"{}", {"content-type": "application/json"})
 
 
 def _connects(broker: LocalBroker, ca: Path, cert: Path, key: Path) -> bool:
