@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import numpy as np
 import pytest
 
 from edge.clock import SystemClock
@@ -135,14 +136,21 @@ def test_with_dcc_off_the_gate_answers_as_the_switched_off_verifier_without_load
     assert answer.reason == "unsupported"
 
 
-def test_opencv_loads_with_the_first_pass_that_uses_it() -> None:
+def test_opencv_loads_with_the_first_image_only_it_can_read(tmp_path: Path) -> None:
+    image = np.zeros((16, 16), np.uint8)
+    cv2.imwrite(str(tmp_path / "frame.png"), image)
     probe = (
         "import sys\n"
         "import numpy as np\n"
+        "from pathlib import Path\n"
         "from edge.scan import chain, preprocess\n"
-        "from edge.drivers import camera\n"
+        "from edge.drivers import camera, camera_replay\n"
+        "frame = np.zeros((64, 64), np.uint8)\n"
+        "for prepare in (preprocess.clahe, preprocess.median, preprocess.sharpen):\n"
+        "    prepare(frame)\n"
+        "preprocess.to_gray(np.zeros((8, 8, 3), np.uint8))\n"
         "before = 'cv2' in sys.modules\n"
-        "preprocess.clahe(np.zeros((16, 16), np.uint8))\n"
+        f"camera_replay.load_images(Path({str(tmp_path)!r}))\n"
         "print(before, 'cv2' in sys.modules)\n"
     )
     result = subprocess.run(

@@ -1,8 +1,8 @@
-"""Image preparation passes for the decoder chain: resize, crop, contrast, gamma, sharpening."""
+"""Image preparation passes for the decoder chain, in numpy alone: resize, contrast, filters."""
 
 from __future__ import annotations
 
-import functools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -10,38 +10,174 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.ports import GrayFrame
+from edge.scan import clahe as equalise
 from edge.scan.decoders import Quad
-from edge.scan.opencv import cv2
 
 Transform = Callable[[GrayFrame], GrayFrame]
+FloatImage = npt.NDArray[np.float32]
 
 # gamma 2 darkens mid-tones, pulling washed-out modules (glare, bright screens) back from white
 _GAMMA_DARKEN = (np.linspace(0.0, 1.0, 256) ** 2.0 * 255.0).round().astype(np.uint8)
-
-
-@functools.cache
-def _clahe(clip_limit: float) -> Any:
-    """One CLAHE per clip limit, built when a contrast pass first runs (OpenCV loads then)."""
-    return cv2.createCLAHE(clipLimit=clip_limit, tileGridSize=(8, 8))
+# OpenCV's BGR -> gray weights (0.114, 0.587, 0.299) in its 15-bit fixed point, bit for bit
+_GRAY_WEIGHTS = (3735, 19235, 9798)
+_GRAY_SHIFT = 15
+_CUBIC_A = -0.75  # OpenCV's bicubic kernel
+# Box widths whose cascade stands for the Gaussian of each sigma the passes blur with: the same
+# variance for sigma 2 (three 3-boxes and a 5-box: 4.0); for 1.5 three 3-boxes (2.0), as near
+# to OpenCV's 11-tap kernel, which its truncation narrows.
+_BOXES = {2.0: (3, 3, 3, 5), 1.5: (3, 3, 3)}
+# Filters run a band of rows at a time: their temporaries stay small and in cache.
+_BAND_ROWS = 32
+_RESAMPLE_BAND = 32
 
 
 def u8(image: object) -> GrayFrame:
-    """View an OpenCV result as a uint8 frame (no copy when it already is one)."""
+    """View an image as a uint8 frame (no copy when it already is one)."""
     return np.asarray(image, dtype=np.uint8)
+
+
+def _rounded(image: FloatImage) -> GrayFrame:
+    """Round to the nearest level and saturate, as OpenCV stores a float result in uint8
+    (in place: `image` is a temporary of the caller's)."""
+    np.clip(image, 0.0, 255.0, out=image)
+    np.rint(image, out=image)
+    return image.astype(np.uint8)
+
+
+def _along(image: npt.NDArray[Any], axis: int, start: int, stop: int) -> npt.NDArray[Any]:
+    """The slice start:stop of `image` along `axis` (a view)."""
+    return image[start:stop] if axis == 0 else image[:, start:stop]
+
+
+def _window_sums(image: npt.NDArray[Any], width: int, axis: int) -> npt.NDArray[Any]:
+    """Sums of `width` consecutive pixels along `axis` (the output is width - 1 shorter), from
+    power-of-two partial sums: log2(width) additions of the whole image, whatever the width."""
+    length = image.shape[axis] - width + 1
+    total: npt.NDArray[Any] | None = None
+    partial, size, offset = image, 1, 0
+    while True:
+        if width & size:
+            part = _along(partial, axis, offset, offset + length)
+            if total is None:
+                total = part.copy()
+            else:
+                total += part
+            offset += size
+        if size * 2 > width:
+            break
+        count = partial.shape[axis] - size
+        partial = _along(partial, axis, 0, count) + _along(partial, axis, size, size + count)
+        size *= 2
+    assert total is not None
+    return total
 
 
 def to_gray(image: npt.NDArray[Any]) -> GrayFrame:
     """Grayscale uint8 from a gray, BGR or BGRA array (decoders must never see colour)."""
     if image.ndim == 2:
         gray = image
-    elif image.shape[2] == 4:
-        gray = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    elif "cv2" in sys.modules:
+        # the frame's source (a USB camera, a video) loaded OpenCV already: its conversion is
+        # the same to the bit and several times faster
+        cv2: Any = sys.modules["cv2"]
+        code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+        gray = cv2.cvtColor(image, code)
     else:
-        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        blue, green, red = (image[..., channel].astype(np.uint32) for channel in range(3))
+        weighted = blue * _GRAY_WEIGHTS[0] + green * _GRAY_WEIGHTS[1] + red * _GRAY_WEIGHTS[2]
+        gray = ((weighted + (1 << (_GRAY_SHIFT - 1))) >> _GRAY_SHIFT).astype(np.uint8)
     if gray.dtype != np.uint8:
         low, high = float(gray.min()), float(gray.max())
         gray = (gray.astype(np.float64) - low) * (255.0 / max(high - low, 1e-9))
     return np.ascontiguousarray(u8(gray))
+
+
+def _scaled_size(length: int, scale: float) -> int:
+    # OpenCV's rounding of a size given as a factor (half to even, never below one pixel)
+    return max(1, round(length * scale))
+
+
+def _area_taps(
+    length: int, out_length: int, step: float
+) -> tuple[npt.NDArray[np.intp], FloatImage]:
+    """OpenCV's INTER_AREA along one axis: output pixel i averages input [i*step, (i+1)*step)
+    clipped to the image, partly covered pixels weighted by their share; the source pixels
+    (clamped, weight 0 past the cell) and weights of each output pixel."""
+    start = np.arange(out_length, dtype=np.float64) * step
+    stop = np.minimum(start + step, length)
+    taps = int(np.ceil(step)) + 1
+    index = np.floor(start).astype(np.intp)[:, None] + np.arange(taps)
+    covered = np.minimum(index + 1, stop[:, None]) - np.maximum(index, start[:, None])
+    weights = np.maximum(covered, 0.0) / (stop - start)[:, None]
+    return np.minimum(index, length - 1), weights.astype(np.float32)
+
+
+def _resample_rows(
+    image: npt.NDArray[Any], index: npt.NDArray[np.intp], weights: FloatImage
+) -> FloatImage:
+    """Output row i = sum over k of weights[i, k] * image[index[i, k]], a band of output rows
+    at a time. Shrinking, each band gathers its taps' rows (every source row is read about
+    once per tap); enlarging, bands overlap in the few source rows they read, so each band is
+    the small product of its weights with those rows instead."""
+    out = np.empty((index.shape[0], image.shape[1]), dtype=np.float32)
+    enlarging = index.shape[0] > image.shape[0]
+    lines = np.arange(_RESAMPLE_BAND)
+    for top in range(0, index.shape[0], _RESAMPLE_BAND):
+        band = slice(top, min(top + _RESAMPLE_BAND, index.shape[0]))
+        summed = out[band]
+        if enlarging:
+            first, last = int(index[band].min()), int(index[band].max())
+            mixing = np.zeros((band.stop - top, last - first + 1), dtype=np.float32)
+            for tap in range(index.shape[1]):
+                # one tap at a time: a row's taps may share a clamped source row
+                mixing[lines[: band.stop - top], index[band, tap] - first] += weights[band, tap]
+            np.matmul(mixing, image[first : last + 1].astype(np.float32), out=summed)
+            continue
+        np.multiply(image[index[band, 0]], weights[band, 0, None], out=summed)
+        for tap in range(1, index.shape[1]):
+            summed += image[index[band, tap]] * weights[band, tap, None]
+    return out
+
+
+def _resample(
+    gray: GrayFrame,
+    taps: Callable[[int, int, float], tuple[npt.NDArray[np.intp], FloatImage]],
+    scale: float,
+) -> GrayFrame:
+    """Resize by `scale` with the per-axis `taps`, down the rows and then across."""
+    height, width = gray.shape
+    rows = taps(height, _scaled_size(height, scale), 1.0 / scale)
+    columns = taps(width, _scaled_size(width, scale), 1.0 / scale)
+    down = _resample_rows(gray, *rows)
+    across = _rounded(_resample_rows(np.ascontiguousarray(down.T), *columns))
+    return np.ascontiguousarray(across.T)
+
+
+def _shrink(gray: GrayFrame, scale: float) -> GrayFrame:
+    """cv2.resize(fx=fy=scale, INTER_AREA) for scale < 1."""
+    return _resample(gray, _area_taps, scale)
+
+
+def _cubic_taps(
+    length: int, out_length: int, step: float
+) -> tuple[npt.NDArray[np.intp], FloatImage]:
+    """The four source pixels (edge-clamped) and weights of each output pixel along one axis."""
+    position = (np.arange(out_length, dtype=np.float64) + 0.5) * step - 0.5
+    first = np.floor(position)
+    t = position - first
+    a = _CUBIC_A
+    near = ((a + 2.0) * t - (a + 3.0)) * t * t + 1.0
+    far = 1.0 - t
+    next_near = ((a + 2.0) * far - (a + 3.0)) * far * far + 1.0
+    before = ((a * (t + 1.0) - 5.0 * a) * (t + 1.0) + 8.0 * a) * (t + 1.0) - 4.0 * a
+    weights = np.stack([before, near, next_near, 1.0 - before - near - next_near], axis=1)
+    index = np.clip(first.astype(np.intp)[:, None] + np.arange(-1, 3), 0, length - 1)
+    return index, weights.astype(np.float32)
+
+
+def _enlarge(gray: GrayFrame, scale: float) -> GrayFrame:
+    """cv2.resize(fx=fy=scale, INTER_CUBIC) for scale > 1."""
+    return _resample(gray, _cubic_taps, scale)
 
 
 def resize_to(gray: GrayFrame, longest_side: int) -> tuple[GrayFrame, float]:
@@ -50,7 +186,7 @@ def resize_to(gray: GrayFrame, longest_side: int) -> tuple[GrayFrame, float]:
     if longest <= longest_side:
         return gray, 1.0
     scale = longest_side / longest
-    return u8(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)), scale
+    return _shrink(gray, scale), scale
 
 
 def scale_for_code(gray: GrayFrame, target: int, small: int) -> tuple[GrayFrame, float]:
@@ -58,7 +194,7 @@ def scale_for_code(gray: GrayFrame, target: int, small: int) -> tuple[GrayFrame,
     longest = max(gray.shape[:2])
     if longest < small:
         scale = min(4.0, target / max(1, longest))
-        return u8(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)), scale
+        return _enlarge(gray, scale), scale
     return resize_to(gray, target)
 
 
@@ -67,7 +203,7 @@ def zoom(gray: GrayFrame, factor: float, cap: int) -> tuple[GrayFrame, float]:
     scale = min(factor, cap / max(1, *gray.shape[:2]))
     if scale <= 1.0:
         return gray, 1.0
-    return u8(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)), scale
+    return _enlarge(gray, scale), scale
 
 
 def crop_quad(
@@ -89,51 +225,175 @@ def crop_quad(
 
 def clahe(gray: GrayFrame) -> GrayFrame:
     """Local contrast equalisation: lifts codes out of shadows and uneven light."""
-    return u8(_clahe(2.0).apply(gray))
+    return equalise.clahe(gray, 2.0)
 
 
 def clahe_strong(gray: GrayFrame) -> GrayFrame:
     """Stronger local equalisation for very flat (hazy, over-exposed) images."""
-    return u8(_clahe(4.0).apply(gray))
+    return equalise.clahe(gray, 4.0)
 
 
 def darken(gray: GrayFrame) -> GrayFrame:
     """Gamma 2: restores module contrast in bright, washed-out regions (glare, screens)."""
-    return u8(cv2.LUT(gray, _GAMMA_DARKEN))
+    return np.take(_GAMMA_DARKEN, gray)
+
+
+def _box_cascade(gray: GrayFrame, widths: tuple[int, ...]) -> npt.NDArray[np.uint32]:
+    """Sum of the boxes of `widths` applied one after another along each axis (the image
+    extended by reflection, OpenCV's default border), a band of rows at a time."""
+    reach = sum(width - 1 for width in widths) // 2
+    padded = np.pad(gray, reach, mode="reflect")
+    height = gray.shape[0]
+    out = np.empty(gray.shape, dtype=np.uint32)
+    for top in range(0, height, _BAND_ROWS):
+        bottom = min(top + _BAND_ROWS, height)
+        summed = padded[top : bottom + 2 * reach].astype(np.uint16)
+        for width in widths:
+            summed = _window_sums(summed, width, axis=1)
+        summed = summed.astype(np.uint32)
+        for width in widths:
+            summed = _window_sums(summed, width, axis=0)
+        out[top:bottom] = summed
+    return out
+
+
+def _gaussian(gray: GrayFrame, sigma: float) -> FloatImage:
+    """A Gaussian blur of `sigma` approximated by a cascade of box blurs (as float)."""
+    widths = _BOXES[sigma]
+    total = float(np.prod(widths)) ** 2
+    return _box_cascade(gray, widths).astype(np.float32) * np.float32(1.0 / total)
 
 
 def sharpen(gray: GrayFrame) -> GrayFrame:
     """Unsharp mask: steepens module edges smeared by focus or motion blur."""
-    blurred = cv2.GaussianBlur(gray, (0, 0), 2.0)
-    return u8(cv2.addWeighted(gray, 1.8, blurred, -0.8, 0))
+    blurred = _gaussian(gray, 2.0)
+    blurred *= np.float32(-0.8)
+    blurred += gray * np.float32(1.8)
+    return _rounded(blurred)
 
 
 def half(gray: GrayFrame) -> GrayFrame:
     """Half size (area averaging): blur shrinks below a module, and the pass costs a quarter."""
-    return u8(cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
+    height, width = (gray.shape[0] // 2) * 2, (gray.shape[1] // 2) * 2
+    source = gray[:height, :width]
+    summed = source[0::2, 0::2].astype(np.uint16)
+    summed += source[1::2, 0::2]
+    summed += source[0::2, 1::2]
+    summed += source[1::2, 1::2]
+    summed += 2
+    summed >>= 2
+    return summed.astype(np.uint8)
 
 
 def smooth(gray: GrayFrame) -> GrayFrame:
     """Gaussian blur (sigma 1.5): evens out sensor noise, JPEG blocks and glare speckle that
     break the binariser's module edges."""
-    return u8(cv2.GaussianBlur(gray, (0, 0), 1.5))
+    return _rounded(_gaussian(gray, 1.5))
+
+
+def _histogram(gray: GrayFrame) -> npt.NDArray[np.int64]:
+    """How many pixels have each level, counted a band of rows at a time."""
+    counts = np.zeros(256, dtype=np.int64)
+    for top in range(0, gray.shape[0], _BAND_ROWS):
+        counts += np.bincount(gray[top : top + _BAND_ROWS].ravel(), minlength=256)
+    return counts
 
 
 def adaptive(gray: GrayFrame) -> GrayFrame:
     """Binarise against the local mean over 1/32 of the image: survives light that changes
     across the code (shadows, reflections, a tilted card), where one global threshold cannot."""
     block = max(11, (max(gray.shape[:2]) // 32) | 1)
-    return u8(
-        cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 7)
+    # the sum over the block around each pixel, edges replicated: across the rows at once,
+    # then down a band of rows at a time
+    across = _window_sums(np.pad(gray, block // 2, mode="edge").astype(np.uint16), block, axis=1)
+    height = gray.shape[0]
+    out = np.empty_like(gray)
+    band_rows = max(_BAND_ROWS, 2 * block)
+    for top in range(0, height, band_rows):
+        bottom = min(top + band_rows, height)
+        mean = _window_sums(across[top : bottom + block - 1].astype(np.float32), block, axis=0)
+        mean *= np.float32(1.0 / (block * block))
+        np.rint(mean, out=mean)
+        # OpenCV's ADAPTIVE_THRESH_MEAN_C, THRESH_BINARY, C = 7: white where above mean - 7
+        mean -= np.float32(7.0)
+        out[top:bottom] = _white_where(gray[top:bottom] > mean)
+    return out
+
+
+def _white_where(condition: npt.NDArray[np.bool_]) -> GrayFrame:
+    """255 where `condition` holds, else 0."""
+    white = condition.view(np.uint8)
+    white *= np.uint8(255)
+    return white
+
+
+def _median3(padded: GrayFrame) -> GrayFrame:
+    """3x3 median of the inner pixels of `padded` (the output is 2 smaller each way): each
+    column of three sorted once, then the median of the columns' largest minimum, middle
+    median and smallest maximum (exact)."""
+    top, middle, bottom = padded[:-2], padded[1:-1], padded[2:]
+    low, high = np.minimum(top, middle), np.maximum(top, middle)
+    mid = np.minimum(high, bottom)
+    np.maximum(high, bottom, out=high)
+    low, mid = np.minimum(low, mid), np.maximum(low, mid)
+    width = padded.shape[1] - 2
+    max_low = np.maximum(low[:, :width], low[:, 1 : width + 1])
+    np.maximum(max_low, low[:, 2:], out=max_low)
+    min_high = np.minimum(high[:, :width], high[:, 1 : width + 1])
+    np.minimum(min_high, high[:, 2:], out=min_high)
+    first, second = (
+        np.minimum(mid[:, :width], mid[:, 1 : width + 1]),
+        np.maximum(mid[:, :width], mid[:, 1 : width + 1]),
     )
+    np.minimum(second, mid[:, 2:], out=second)
+    np.maximum(first, second, out=first)  # the median of the three medians
+    low_of, high_of = np.minimum(max_low, first), np.maximum(max_low, first)
+    np.minimum(high_of, min_high, out=high_of)
+    return np.maximum(low_of, high_of)
 
 
 def median(gray: GrayFrame) -> GrayFrame:
-    """5x5 median: removes speckle (sensor noise, moire, glare sparkle) but keeps module edges."""
-    return u8(cv2.medianBlur(gray, 5))
+    """Median filter (3x3, twice: close to a 5x5 median): removes speckle (sensor noise,
+    moiré, glare sparkle) but keeps module edges."""
+    padded = np.pad(gray, 2, mode="edge")
+    height = gray.shape[0]
+    out = np.empty_like(gray)
+    for top in range(0, height, _BAND_ROWS):
+        bottom = min(top + _BAND_ROWS, height)
+        out[top:bottom] = _median3(_median3(padded[top : bottom + 4]))
+    return out
+
+
+def _otsu_threshold(image: GrayFrame) -> int:
+    """The level that best separates the histogram into two classes (OpenCV's Otsu)."""
+    counts = _histogram(image).astype(np.float64)
+    share = counts / image.size
+    levels = np.arange(256, dtype=np.float64)
+    below = np.cumsum(share)
+    above = 1.0 - below
+    mean = float((share * levels).sum())
+    below_mean = np.cumsum(share * levels) / np.where(below > 0, below, 1.0)
+    above_mean = (mean - below * below_mean) / np.where(above > 0, above, 1.0)
+    between = below * above * (below_mean - above_mean) ** 2
+    epsilon = float(np.finfo(np.float32).eps)
+    between[(below < epsilon) | (above < epsilon)] = 0.0
+    return int(np.argmax(between))
 
 
 def otsu(gray: GrayFrame) -> GrayFrame:
     """Global Otsu binarisation after a light blur (removes moiré and sensor noise)."""
-    blurred = cv2.GaussianBlur(gray, (3, 3), 0)
-    return u8(cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1])
+    padded = np.pad(gray, 1, mode="reflect")
+    height = gray.shape[0]
+    blurred = np.empty_like(gray)
+    for top in range(0, height, _BAND_ROWS):
+        bottom = min(top + _BAND_ROWS, height)
+        rows = padded[top : bottom + 2].astype(np.uint16)
+        # [1, 2, 1] across and down, rounded once: OpenCV's 3x3 Gaussian, bit for bit
+        across = rows[:, :-2] + rows[:, 2:]
+        across += rows[:, 1:-1] << 1
+        summed = across[:-2] + across[2:]
+        summed += across[1:-1] << 1
+        summed += 8
+        summed >>= 4
+        blurred[top:bottom] = summed
+    return _white_where(blurred > _otsu_threshold(blurred))

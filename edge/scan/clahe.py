@@ -1,0 +1,87 @@
+"""Contrast-limited adaptive histogram equalisation (OpenCV's CLAHE) in numpy alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.ports import GrayFrame
+
+TILES = 8
+_LEVELS = 256
+# rows interpolated per block: temporaries stay a few hundred kB whatever the frame size
+_BAND_ROWS = 32
+
+
+def _tile_luts(gray: GrayFrame, clip_limit: float) -> tuple[npt.NDArray[np.float32], int, int]:
+    """Each tile's clipped, equalised mapping (tiles x tiles x 256) and the tile size."""
+    height, width = gray.shape
+    if height % TILES or width % TILES:
+        # as OpenCV: the image is extended by reflection to a whole number of tiles
+        extended = np.pad(
+            gray, ((0, TILES - height % TILES), (0, TILES - width % TILES)), mode="reflect"
+        )
+    else:
+        extended = gray
+    tile_h, tile_w = extended.shape[0] // TILES, extended.shape[1] // TILES
+    tile_area = tile_h * tile_w
+    tile_of_row = (np.arange(TILES * tile_h, dtype=np.int32) // tile_h) * (TILES * _LEVELS)
+    tile_of_col = (np.arange(TILES * tile_w, dtype=np.int32) // tile_w) * _LEVELS
+    histograms = np.zeros(TILES * TILES * _LEVELS, dtype=np.int64)
+    for top in range(0, extended.shape[0], _BAND_ROWS):
+        band = extended[top : top + _BAND_ROWS]
+        index = tile_of_row[top : top + band.shape[0], None] + tile_of_col[None, :] + band
+        histograms += np.bincount(index.ravel(), minlength=histograms.size)
+    hist = histograms.reshape(TILES * TILES, _LEVELS)
+    limit = max(int(clip_limit * tile_area / _LEVELS), 1)
+    excess = np.maximum(hist - limit, 0).sum(axis=1)
+    hist = np.minimum(hist, limit) + (excess // _LEVELS)[:, None]
+    # the remainder, one count each on every `step`-th level from 0 (OpenCV's residual pass)
+    residual = excess % _LEVELS
+    step = np.maximum(_LEVELS // np.maximum(residual, 1), 1)
+    levels = np.arange(_LEVELS)
+    hist += (levels[None, :] % step[:, None] == 0) & (
+        levels[None, :] // step[:, None] < residual[:, None]
+    )
+    luts = np.cumsum(hist, axis=1) * (255.0 / tile_area)
+    # OpenCV rounds each mapping to uint8 before interpolating between tiles
+    rounded = np.clip(np.rint(luts), 0, 255).astype(np.float32)
+    return rounded.reshape(TILES, TILES, _LEVELS), tile_h, tile_w
+
+
+def _neighbours(
+    length: int, tile: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    """For each pixel along one axis: the two tiles whose centres surround it and the weight
+    of the second."""
+    position = np.arange(length, dtype=np.float64) / tile - 0.5
+    first = np.floor(position)
+    weight = (position - first).astype(np.float32)
+    lower = np.maximum(first, 0).astype(np.intp)
+    upper = np.minimum(first + 1, TILES - 1).astype(np.intp)
+    return lower, upper, weight
+
+
+def clahe(gray: GrayFrame, clip_limit: float) -> GrayFrame:
+    """CLAHE with 8x8 tiles as cv2.createCLAHE(clip_limit, (8, 8)).apply computes it."""
+    height, width = gray.shape
+    luts, tile_h, tile_w = _tile_luts(gray, clip_limit)
+    flat = luts.reshape(-1)
+    left, right, right_weight = _neighbours(width, tile_w)
+    top_tile, bottom_tile, bottom_weight = _neighbours(height, tile_h)
+    left_base = (left * _LEVELS)[None, :]
+    right_base = (right * _LEVELS)[None, :]
+    out = np.empty_like(gray)
+    for top in range(0, height, _BAND_ROWS):
+        rows = slice(top, min(top + _BAND_ROWS, height))
+        band = gray[rows].astype(np.intp)
+        upper_row = (top_tile[rows] * TILES * _LEVELS)[:, None] + band
+        lower_row = (bottom_tile[rows] * TILES * _LEVELS)[:, None] + band
+        upper = flat[upper_row + left_base]
+        upper += (flat[upper_row + right_base] - upper) * right_weight
+        lower = flat[lower_row + left_base]
+        lower += (flat[lower_row + right_base] - lower) * right_weight
+        upper += (lower - upper) * bottom_weight[rows, None]
+        np.rint(upper, out=upper)
+        out[rows] = upper
+    return out
