@@ -98,9 +98,9 @@ def test_clahe_is_opencvs_within_one_level(shape: tuple[int, int]) -> None:
     for ours, clip in ((pp.clahe, 2.0), (pp.clahe_strong, 4.0)):
         theirs = cv2.createCLAHE(clipLimit=clip, tileGridSize=(8, 8)).apply(gray)
         difference = _difference(ours(gray), theirs)
-        # the tiles' mappings are equal; blending them rounds in float, not fixed point
+        # the tiles' mappings are equal; blending them rounds weights to 1/256
         assert difference.max() <= 1
-        assert difference.mean() < 0.05
+        assert difference.mean() < 0.1
 
 
 def test_clahe_redistributes_what_the_clip_cuts_as_opencv_does() -> None:

@@ -13,7 +13,7 @@ _LEVELS = 256
 _BAND_ROWS = 32
 
 
-def _tile_luts(gray: GrayFrame, clip_limit: float) -> tuple[npt.NDArray[np.float32], int, int]:
+def _tile_luts(gray: GrayFrame, clip_limit: float) -> tuple[npt.NDArray[np.uint8], int, int]:
     """Each tile's clipped, equalised mapping (tiles x tiles x 256) and the tile size."""
     height, width = gray.shape
     if height % TILES or width % TILES:
@@ -45,43 +45,52 @@ def _tile_luts(gray: GrayFrame, clip_limit: float) -> tuple[npt.NDArray[np.float
     )
     luts = np.cumsum(hist, axis=1) * (255.0 / tile_area)
     # OpenCV rounds each mapping to uint8 before interpolating between tiles
-    rounded = np.clip(np.rint(luts), 0, 255).astype(np.float32)
+    rounded = np.clip(np.rint(luts), 0, 255).astype(np.uint8)
     return rounded.reshape(TILES, TILES, _LEVELS), tile_h, tile_w
 
 
-def _neighbours(
-    length: int, tile: int
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float32]]:
-    """For each pixel along one axis: the two tiles whose centres surround it and the weight
-    of the second."""
-    position = np.arange(length, dtype=np.float64) / tile - 0.5
+def _neighbours(length: int, tile: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint32]]:
+    """For each pixel along one axis: which pair of tile centres surrounds it (0 before the
+    first centre, 8 after the last) and the weight of the second, in 1/256."""
+    position = np.arange(length, dtype=np.float32) * np.float32(1.0 / tile) - np.float32(0.5)
     first = np.floor(position)
-    weight = (position - first).astype(np.float32)
-    lower = np.maximum(first, 0).astype(np.intp)
-    upper = np.minimum(first + 1, TILES - 1).astype(np.intp)
-    return lower, upper, weight
+    weight = np.rint((position - first) * 256.0).astype(np.uint32)
+    return (first + 1).astype(np.intp), weight
 
 
 def clahe(gray: GrayFrame, clip_limit: float) -> GrayFrame:
     """CLAHE with 8x8 tiles as cv2.createCLAHE(clip_limit, (8, 8)).apply computes it."""
     height, width = gray.shape
     luts, tile_h, tile_w = _tile_luts(gray, clip_limit)
-    flat = luts.reshape(-1)
-    left, right, right_weight = _neighbours(width, tile_w)
-    top_tile, bottom_tile, bottom_weight = _neighbours(height, tile_h)
-    left_base = (left * _LEVELS)[None, :]
-    right_base = (right * _LEVELS)[None, :]
+    # the four mappings around every pair of tile centres, packed one byte each, so that each
+    # pixel reads all four with one lookup
+    pairs = np.arange(-1, TILES)
+    low, high = np.clip(pairs, 0, TILES - 1), np.clip(pairs + 1, 0, TILES - 1)
+    mapping = luts.astype(np.uint32)
+    packed = (
+        mapping[low[:, None], low[None, :]]
+        | mapping[low[:, None], high[None, :]] << 8
+        | mapping[high[:, None], low[None, :]] << 16
+        | mapping[high[:, None], high[None, :]] << 24
+    ).reshape(-1)
+    column_pair, right_weight = _neighbours(width, tile_w)
+    row_pair, bottom_weight = _neighbours(height, tile_h)
+    column_base = (column_pair * _LEVELS)[None, :]
+    left_weight = 256 - right_weight
     out = np.empty_like(gray)
     for top in range(0, height, _BAND_ROWS):
         rows = slice(top, min(top + _BAND_ROWS, height))
-        band = gray[rows].astype(np.intp)
-        upper_row = (top_tile[rows] * TILES * _LEVELS)[:, None] + band
-        lower_row = (bottom_tile[rows] * TILES * _LEVELS)[:, None] + band
-        upper = flat[upper_row + left_base]
-        upper += (flat[upper_row + right_base] - upper) * right_weight
-        lower = flat[lower_row + left_base]
-        lower += (flat[lower_row + right_base] - lower) * right_weight
-        upper += (lower - upper) * bottom_weight[rows, None]
-        np.rint(upper, out=upper)
+        index = gray[rows] + column_base
+        index += (row_pair[rows] * ((TILES + 1) * _LEVELS))[:, None]
+        four = packed[index]
+        upper = (four & 255) * left_weight
+        upper += ((four >> 8) & 255) * right_weight
+        lower = ((four >> 16) & 255) * left_weight
+        lower += (four >> 24) * right_weight
+        upper *= (256 - bottom_weight[rows])[:, None]
+        lower *= bottom_weight[rows, None]
+        upper += lower
+        upper += 1 << 15
+        upper >>= 16
         out[rows] = upper
     return out
