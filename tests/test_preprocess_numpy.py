@@ -124,11 +124,9 @@ def test_the_blurs_are_close_to_opencvs_gaussians(shape: tuple[int, int]) -> Non
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_median_is_opencvs_3x3_median_twice(shape: tuple[int, int]) -> None:
+def test_median_is_opencvs_3x3_median(shape: tuple[int, int]) -> None:
     gray = _scene(shape)
-    twice = cv2.medianBlur(cv2.medianBlur(gray, 3), 3)
-    inner = (slice(2, -2), slice(2, -2))
-    assert _difference(pp.median(gray)[inner], twice[inner]).max() == 0
+    assert _difference(pp.median(gray), cv2.medianBlur(gray, 3)).max() == 0
 
 
 def test_median_removes_speckle_as_well_as_a_5x5_median() -> None:

@@ -29,6 +29,7 @@ _BOXES = {2.0: (3, 3, 3, 5), 1.5: (3, 3, 3)}
 # Filters run a band of rows at a time: their temporaries stay small and in cache.
 _BAND_ROWS = 32
 _RESAMPLE_BAND = 32
+_ENLARGE_BAND = 16
 
 
 def u8(image: object) -> GrayFrame:
@@ -112,27 +113,57 @@ def _area_taps(
     return np.minimum(index, length - 1), weights.astype(np.float32)
 
 
+def _enlarging_bands(
+    index: npt.NDArray[np.intp], weights: FloatImage, length: int
+) -> tuple[FloatImage, npt.NDArray[np.intp]]:
+    """Enlarging along one axis of `length` pixels, in bands of `_ENLARGE_BAND` output pixels:
+    each band's small weight matrix (band x span) and the span of source pixels it reads."""
+    count, taps = index.shape
+    bands = -(-count // _ENLARGE_BAND)
+    padded = np.concatenate([index, np.repeat(index[-1:], bands * _ENLARGE_BAND - count, 0)])
+    padded_weights = np.zeros((bands * _ENLARGE_BAND, taps), dtype=np.float32)
+    padded_weights[:count] = weights
+    first = padded.reshape(bands, -1).min(axis=1)
+    span = int((padded.reshape(bands, -1).max(axis=1) - first).max()) + 1
+    mixing = np.zeros((bands, _ENLARGE_BAND, span), dtype=np.float32)
+    band_of = np.arange(bands * _ENLARGE_BAND) // _ENLARGE_BAND
+    line = np.arange(bands * _ENLARGE_BAND) % _ENLARGE_BAND
+    for tap in range(taps):
+        # one tap at a time: a pixel's taps may share a clamped source pixel
+        mixing[band_of, line, padded[:, tap] - first[band_of]] += padded_weights[:, tap]
+    source = np.minimum(first[:, None] + np.arange(span), length - 1)
+    return mixing, source
+
+
+def _enlarge_both(
+    gray: GrayFrame,
+    rows: tuple[npt.NDArray[np.intp], FloatImage],
+    columns: tuple[npt.NDArray[np.intp], FloatImage],
+) -> FloatImage:
+    """Enlarge across, then down: every band of output pixels is the small product of its
+    weights with the few source pixels it reads, all bands of an axis in one batched product
+    (the source read once per band, never a product over the whole frame)."""
+    height, width = gray.shape
+    mixing, source = _enlarging_bands(*columns, width)
+    # (bands, height, span) @ (bands, span, band) -> (bands, height, band) -> height x width
+    spans = gray[:, source].astype(np.float32).transpose(1, 0, 2)
+    across = np.matmul(spans, mixing.transpose(0, 2, 1)).transpose(1, 0, 2)
+    across = across.reshape(height, -1)[:, : columns[0].shape[0]]
+    mixing, source = _enlarging_bands(*rows, height)
+    down = np.matmul(mixing, across[source])
+    return down.reshape(-1, across.shape[1])[: rows[0].shape[0]]
+
+
 def _resample_rows(
     image: npt.NDArray[Any], index: npt.NDArray[np.intp], weights: FloatImage
 ) -> FloatImage:
-    """Output row i = sum over k of weights[i, k] * image[index[i, k]], a band of output rows
-    at a time. Shrinking, each band gathers its taps' rows (every source row is read about
-    once per tap); enlarging, bands overlap in the few source rows they read, so each band is
-    the small product of its weights with those rows instead."""
+    """Output row i = sum over k of weights[i, k] * image[index[i, k]], shrinking: a band of
+    output rows at a time, each gathering its taps' rows (every source row read about once
+    per tap)."""
     out = np.empty((index.shape[0], image.shape[1]), dtype=np.float32)
-    enlarging = index.shape[0] > image.shape[0]
-    lines = np.arange(_RESAMPLE_BAND)
     for top in range(0, index.shape[0], _RESAMPLE_BAND):
         band = slice(top, min(top + _RESAMPLE_BAND, index.shape[0]))
         summed = out[band]
-        if enlarging:
-            first, last = int(index[band].min()), int(index[band].max())
-            mixing = np.zeros((band.stop - top, last - first + 1), dtype=np.float32)
-            for tap in range(index.shape[1]):
-                # one tap at a time: a row's taps may share a clamped source row
-                mixing[lines[: band.stop - top], index[band, tap] - first] += weights[band, tap]
-            np.matmul(mixing, image[first : last + 1].astype(np.float32), out=summed)
-            continue
         np.multiply(image[index[band, 0]], weights[band, 0, None], out=summed)
         for tap in range(1, index.shape[1]):
             summed += image[index[band, tap]] * weights[band, tap, None]
@@ -177,7 +208,10 @@ def _cubic_taps(
 
 def _enlarge(gray: GrayFrame, scale: float) -> GrayFrame:
     """cv2.resize(fx=fy=scale, INTER_CUBIC) for scale > 1."""
-    return _resample(gray, _cubic_taps, scale)
+    height, width = gray.shape
+    rows = _cubic_taps(height, _scaled_size(height, scale), 1.0 / scale)
+    columns = _cubic_taps(width, _scaled_size(width, scale), 1.0 / scale)
+    return _rounded(np.ascontiguousarray(_enlarge_both(gray, rows, columns)))
 
 
 def resize_to(gray: GrayFrame, longest_side: int) -> tuple[GrayFrame, float]:
@@ -353,14 +387,14 @@ def _median3(padded: GrayFrame) -> GrayFrame:
 
 
 def median(gray: GrayFrame) -> GrayFrame:
-    """Median filter (3x3, twice: close to a 5x5 median): removes speckle (sensor noise,
-    moiré, glare sparkle) but keeps module edges."""
-    padded = np.pad(gray, 2, mode="edge")
+    """3x3 median: removes speckle (sensor noise, moiré, glare sparkle) but keeps module edges
+    (on the development photos it reads, beside the other passes, what OpenCV's 5x5 did)."""
+    padded = np.pad(gray, 1, mode="edge")
     height = gray.shape[0]
     out = np.empty_like(gray)
     for top in range(0, height, _BAND_ROWS):
         bottom = min(top + _BAND_ROWS, height)
-        out[top:bottom] = _median3(_median3(padded[top : bottom + 4]))
+        out[top:bottom] = _median3(padded[top : bottom + 2])
     return out
 
 
