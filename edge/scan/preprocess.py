@@ -150,8 +150,8 @@ def _enlarge_both(
     across = np.matmul(spans, mixing.transpose(0, 2, 1)).transpose(1, 0, 2)
     across = across.reshape(height, -1)[:, : columns[0].shape[0]]
     mixing, source = _enlarging_bands(*rows, height)
-    down = np.matmul(mixing, across[source])
-    return down.reshape(-1, across.shape[1])[: rows[0].shape[0]]
+    down: FloatImage = np.matmul(mixing, across[source]).reshape(-1, across.shape[1])
+    return down[: rows[0].shape[0]]
 
 
 def _resample_rows(
