@@ -9,9 +9,9 @@ from edge.lazy import LoadedOnFirstUse
 __all__ = ["cv2"]
 
 # OpenCV and the libraries it links (FFmpeg, its own OpenBLAS) add about 38 MB to the running
-# service's RSS. Change detection, 8-bit PGM replay and the zxing-cpp passes need none of it; BGR
-# conversion, USB capture, video and other image replay, and the image-preparing fallback passes
-# load it when they first run.
+# service's RSS. Change detection, 8-bit PGM replay, BGR conversion and every decoding pass (their
+# images are prepared with numpy) need none of it; USB capture and the replay of videos and of
+# images other than 8-bit PGM load it when they first run.
 
 if TYPE_CHECKING:
     import cv2

@@ -33,5 +33,5 @@ class ScanSettings:
     )
     fallbacks: bool = setting(
         True,
-        doc="Run the fallback decoding passes within the budget (the first one loads OpenCV).",
+        doc="Run the fallback decoding passes within the budget.",
     )
