@@ -272,38 +272,42 @@ def darken(gray: GrayFrame) -> GrayFrame:
     return np.take(_GAMMA_DARKEN, gray)
 
 
-def _box_cascade(gray: GrayFrame, widths: tuple[int, ...]) -> npt.NDArray[np.uint32]:
-    """Sum of the boxes of `widths` applied one after another along each axis (the image
-    extended by reflection, OpenCV's default border), a band of rows at a time."""
+def _blurred(
+    gray: GrayFrame, sigma: float, finish: Callable[[GrayFrame, FloatImage], GrayFrame]
+) -> GrayFrame:
+    """A Gaussian blur of `sigma`, approximated by a cascade of box blurs along each axis (the
+    image extended by reflection, OpenCV's default border), a band of rows at a time; `finish`
+    turns each band of the source and its blur into the output band."""
+    widths = _BOXES[sigma]
+    scale = np.float32(1.0 / float(np.prod(widths)) ** 2)
     reach = sum(width - 1 for width in widths) // 2
     padded = np.pad(gray, reach, mode="reflect")
     height = gray.shape[0]
-    out = np.empty(gray.shape, dtype=np.uint32)
+    out = np.empty_like(gray)
     for top in range(0, height, _BAND_ROWS):
         bottom = min(top + _BAND_ROWS, height)
-        summed = padded[top : bottom + 2 * reach].astype(np.uint16)
+        # across-sums fit uint16 (the boxes' product is at most 257); down-sums are exact in
+        # float32
+        summed: npt.NDArray[Any] = padded[top : bottom + 2 * reach].astype(np.uint16)
         for width in widths:
             summed = _window_sums(summed, width, axis=1)
-        summed = summed.astype(np.uint32)
+        summed = summed.astype(np.float32)
         for width in widths:
             summed = _window_sums(summed, width, axis=0)
-        out[top:bottom] = summed
+        summed *= scale
+        out[top:bottom] = finish(gray[top:bottom], summed)
     return out
 
 
-def _gaussian(gray: GrayFrame, sigma: float) -> FloatImage:
-    """A Gaussian blur of `sigma` approximated by a cascade of box blurs (as float)."""
-    widths = _BOXES[sigma]
-    total = float(np.prod(widths)) ** 2
-    return _box_cascade(gray, widths).astype(np.float32) * np.float32(1.0 / total)
+def _unsharp(source: GrayFrame, blurred: FloatImage) -> GrayFrame:
+    blurred *= np.float32(-0.8)
+    blurred += source * np.float32(1.8)
+    return _rounded(blurred)
 
 
 def sharpen(gray: GrayFrame) -> GrayFrame:
     """Unsharp mask: steepens module edges smeared by focus or motion blur."""
-    blurred = _gaussian(gray, 2.0)
-    blurred *= np.float32(-0.8)
-    blurred += gray * np.float32(1.8)
-    return _rounded(blurred)
+    return _blurred(gray, 2.0, _unsharp)
 
 
 def half(gray: GrayFrame) -> GrayFrame:
@@ -322,7 +326,7 @@ def half(gray: GrayFrame) -> GrayFrame:
 def smooth(gray: GrayFrame) -> GrayFrame:
     """Gaussian blur (sigma 1.5): evens out sensor noise, JPEG blocks and glare speckle that
     break the binariser's module edges."""
-    return _rounded(_gaussian(gray, 1.5))
+    return _blurred(gray, 1.5, lambda _, blurred: _rounded(blurred))
 
 
 def _histogram(gray: GrayFrame) -> npt.NDArray[np.int64]:
