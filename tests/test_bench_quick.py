@@ -17,7 +17,9 @@ BENCHES = sorted(
     for path in (REPO / "bench").glob("*.py")
     if 'if __name__ == "__main__":' in path.read_text(encoding="utf-8")
 )
-EXTRA = {name: ["--dataset", str(QR_PHOTOS)] for name in ("ceiling", "decode", "presentations")}
+EXTRA = {
+    name: ["--dataset", str(QR_PHOTOS)] for name in ("ceiling", "decode", "passes", "presentations")
+}
 
 
 def test_no_bench_shadows_a_standard_library_module() -> None:
