@@ -72,17 +72,17 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
         ),
     ),
     (
-        (
-            ("roi-clahe", _zx(pp.clahe)),
-            ("roi-sharpen", _zx(pp.sharpen)),
-            # a code seen at a steep angle, its nearer side shrunk back (either side may be nearer)
-            ("roi-keystone-left", keystoned_pass("left", 0.35)),
-            ("roi-keystone-right", keystoned_pass("right", 0.35)),
-        ),
+        (("roi-clahe", _zx(pp.clahe)), ("roi-sharpen", _zx(pp.sharpen))),
         (("frame-adaptive", _zx(pp.adaptive, "fixed")), ("frame-median", _zx(pp.median))),
     ),
     (
-        (("roi-adaptive", _zx(pp.adaptive, "fixed")), ("roi-otsu", _zx(pp.otsu))),
+        (
+            ("roi-adaptive", _zx(pp.adaptive, "fixed")),
+            ("roi-otsu", _zx(pp.otsu)),
+            # a code seen at a steep angle, keystoned back (either side may be the nearer)
+            ("roi-keystone-left", keystoned_pass("left", 0.35)),
+            ("roi-keystone-right", keystoned_pass("right", 0.35)),
+        ),
         (("frame-sharpen", _zx(pp.sharpen)), ("frame-clahe", _zx(pp.clahe))),
     ),
     (
