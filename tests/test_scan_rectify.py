@@ -117,6 +117,28 @@ def test_warp_samples_the_source_where_the_map_points() -> None:
 
 
 @pytest.mark.parametrize(
+    "to_source",
+    [
+        [[0.9, 0.2, 3.0], [-0.1, 1.1, 2.0], [0.001, 0.002, 1.0]],  # any projective map
+        [[2.0, 0.0, 1.0], [0.5, 1.5, -4.0], [0.003, 0.0, 1.0]],  # columns stay columns
+        [[1.5, 0.5, -4.0], [0.0, 2.0, 1.0], [0.0, 0.003, 1.0]],  # rows stay rows
+    ],
+)
+def test_warp_takes_the_nearest_source_pixel_of_every_output_pixel(
+    to_source: list[list[float]],
+) -> None:
+    image = np.random.default_rng(3).integers(0, 256, (30, 40), dtype=np.uint8)
+    matrix = np.array(to_source)
+    warped = rectify.warp(image, matrix)
+    for y in range(0, 30, 3):
+        for x in range(0, 40, 3):
+            sx, sy = rectify.project(matrix, [(float(x), float(y))])[0]
+            column = min(max(int(sx + 0.5), 0), 39)
+            row = min(max(int(sy + 0.5), 0), 29)
+            assert warped[y, x] == image[row, column], (x, y)
+
+
+@pytest.mark.parametrize(
     ("side", "moved"),
     [
         ("left", {0: (0.0, 65.0), 3: (0.0, 135.0)}),

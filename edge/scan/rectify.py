@@ -39,12 +39,24 @@ def warp(gray: GrayFrame, to_source: Matrix) -> GrayFrame:
     m = to_source.astype(np.float32)
     xs = np.arange(width, dtype=np.float32)[None, :]
     ys = np.arange(height, dtype=np.float32)[:, None]
-    inverse_w = 1.0 / (m[2, 0] * xs + m[2, 1] * ys + m[2, 2])
-    sx = (m[0, 0] * xs + m[0, 1] * ys + m[0, 2]) * inverse_w
-    sy = (m[1, 0] * xs + m[1, 1] * ys + m[1, 2]) * inverse_w
-    columns = np.clip(sx + 0.5, 0, width - 1).astype(np.intp)
-    rows = np.clip(sy + 0.5, 0, height - 1).astype(np.intp)
-    return np.ascontiguousarray(gray[rows, columns])
+    if m[2, 1] == 0.0 and m[0, 1] == 0.0:
+        # columns stay columns (a keystone of the left or right side): each output column reads
+        # one source column, stretched about a row that depends on the column only
+        inverse_w = 1.0 / (m[2, 0] * xs + m[2, 2])
+        sx = (m[0, 0] * xs + m[0, 2]) * inverse_w
+        sy = ys * (m[1, 1] * inverse_w) + (m[1, 0] * xs + m[1, 2]) * inverse_w
+    elif m[2, 0] == 0.0 and m[1, 0] == 0.0:
+        inverse_w = 1.0 / (m[2, 1] * ys + m[2, 2])
+        sy = (m[1, 1] * ys + m[1, 2]) * inverse_w
+        sx = xs * (m[0, 0] * inverse_w) + (m[0, 1] * ys + m[0, 2]) * inverse_w
+    else:
+        inverse_w = 1.0 / (m[2, 0] * xs + m[2, 1] * ys + m[2, 2])
+        sx = (m[0, 0] * xs + m[0, 1] * ys + m[0, 2]) * inverse_w
+        sy = (m[1, 0] * xs + m[1, 1] * ys + m[1, 2]) * inverse_w
+    columns = np.clip(sx + 0.5, 0, width - 1).astype(np.int32)
+    rows = np.clip(sy + 0.5, 0, height - 1).astype(np.int32)
+    index = rows * np.int32(width) + columns  # one flat gather: cheaper than a 2-D one
+    return np.asarray(np.take(np.ascontiguousarray(gray).ravel(), index), dtype=np.uint8)
 
 
 def keystone(shape: tuple[int, ...], side: str, factor: float) -> Matrix:
