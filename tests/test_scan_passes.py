@@ -71,6 +71,29 @@ def test_the_round_a_live_frame_names_runs_right_after_the_guaranteed_one(
     assert chain.decode(EMPTY).passes == ["frame", "roi-0", "roi-1", "roi-2"]
 
 
+def test_a_symbol_a_whole_frame_pass_locates_gets_the_later_region_passes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    located = ((100.0, 100.0), (200.0, 100.0), (200.0, 200.0), (100.0, 200.0))
+    tried: list[tuple[int, ...]] = []
+
+    def locating(gray: GrayFrame, scale: float, offset: tuple[float, float]) -> Detection:
+        return Detection([], [located])
+
+    def region(gray: GrayFrame, scale: float, offset: tuple[float, float]) -> Detection:
+        tried.append(gray.shape)
+        return Detection([], [])
+
+    # the primary pass locates nothing; the first round's whole-frame pass does
+    monkeypatch.setattr(chain_module, "read_zxing", lambda *_, **__: Detection([], []))
+    rounds = (((), (("frame-locating", locating),)), ((("roi-later", region),), ()))
+    monkeypatch.setattr(chain_module, "ROUNDS", rounds)
+    frame = np.full((360, 640), 200, dtype=np.uint8)
+    result = DecoderChain(budget_ms=1e9).decode(frame)
+    assert result.passes == ["frame", "frame-locating", "roi-later"]
+    assert len(tried) == 1
+
+
 TEXT = "HC1:6BFOXN%TS3DH0YOJ58S S-W5HDC *M0II5XHC9B5G2+$N IOP-IA%NFQGRJPC%OQHIZC4.OI1RM8ZA"
 CENTRE = (900.0, 300.0)
 REGION_PASSES = (

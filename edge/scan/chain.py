@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from edge.ports import GrayFrame
 from edge.scan import preprocess as pp
 from edge.scan.decoders import DecodedCode, Detection, Quad, read_pyzbar, read_zxing
+from edge.scan.rectify import keystoned_pass
 
 REFERENCE_PIXELS = 1280 * 720
 ZOOM_CAP = 1280  # longest side of an upscaled region, so a region pass costs at most a frame pass
@@ -75,7 +76,13 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
         (("frame-adaptive", _zx(pp.adaptive, "fixed")), ("frame-median", _zx(pp.median))),
     ),
     (
-        (("roi-adaptive", _zx(pp.adaptive, "fixed")), ("roi-otsu", _zx(pp.otsu))),
+        (
+            ("roi-adaptive", _zx(pp.adaptive, "fixed")),
+            ("roi-otsu", _zx(pp.otsu)),
+            # a code seen at a steep angle, keystoned back (either side may be the nearer)
+            ("roi-keystone-left", keystoned_pass("left", 0.35)),
+            ("roi-keystone-right", keystoned_pass("right", 0.35)),
+        ),
         (("frame-sharpen", _zx(pp.sharpen)), ("frame-clahe", _zx(pp.clahe))),
     ),
     (
@@ -216,7 +223,8 @@ class DecoderChain:
         left_ms: Callable[[], float],
         frame_rounds: Container[int],
     ) -> None:
-        rois = self._prepare_rois(gray, result)
+        covered: list[Quad] = [code.quad for code in result.codes]
+        rois = self._prepare_rois(gray, result.located, covered, self._max_rois)
         frame, frame_scale = pp.resize_to(gray, self._frame_side)
         if max(frame.shape) < self._roi_side:
             frame, frame_scale = pp.scale_for_code(frame, self._roi_side, self._roi_small)
@@ -225,6 +233,11 @@ class DecoderChain:
         for round_index in order:
             roi_passes, frame_passes = ROUNDS[round_index]
             guaranteed = round_index < GUARANTEED_ROUNDS
+            room = self._max_rois - len(rois)
+            if room > 0:
+                # symbols the whole-frame passes located since: their regions get the later rounds
+                covered += [code.quad for code in result.codes if code.quad not in covered]
+                rois += self._prepare_rois(gray, result.located, covered, room)
             for index, (image, scale, offset) in enumerate(rois):
                 if image is None:
                     continue
@@ -242,13 +255,13 @@ class DecoderChain:
                 self._absorb(result, name, self._run_pass(name, run, frame, frame_scale, (0, 0)))
 
     def _prepare_rois(
-        self, gray: GrayFrame, result: ChainResult
+        self, gray: GrayFrame, located: Sequence[Quad], done: list[Quad], limit: int
     ) -> list[tuple[GrayFrame | None, float, tuple[float, float]]]:
-        """Crops (scaled for decoding) around located-but-undecoded symbols, overlaps merged."""
-        done: list[Quad] = [code.quad for code in result.codes]
+        """Crops (scaled for decoding) around located symbols outside every quad of `done`
+        (decoded codes, regions already cropped), overlaps merged; each cropped quad joins it."""
         rois: list[tuple[GrayFrame | None, float, tuple[float, float]]] = []
-        for quad in list(result.located):
-            if len(rois) >= self._max_rois:
+        for quad in list(located):
+            if len(rois) >= limit:
                 break
             if any(_contains(box, _centre(quad)) for box in done):
                 continue
