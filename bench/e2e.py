@@ -257,7 +257,7 @@ def main() -> int:
             for i in range(pool_size)
         ]
         config = gate_config(root, state / "off", broker, screen=False)
-        chain = DecoderChain(config.scan.frame_budget_ms)
+        chain = DecoderChain(config.scan.frame_budget_ms, scale_budget=False)
         decode_ms = [chain.decode(frames[0], None).ms for frames in pool for _ in range(3)]
         pool_mb = sum(frame.nbytes for frames in pool for frame in frames) / 2**20
         try:

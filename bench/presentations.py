@@ -79,7 +79,7 @@ class TimedChain(DecoderChain):
     """The service's decoder chain, recording each frame's decoding time."""
 
     def __init__(self, budget_ms: float) -> None:
-        super().__init__(budget_ms)
+        super().__init__(budget_ms, scale_budget=False)
         self.ms: list[float] = []
 
     def decode(

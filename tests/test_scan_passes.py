@@ -155,3 +155,33 @@ def test_zoom_upscales_within_its_cap_and_never_shrinks() -> None:
     capped, scale = pp.zoom(region, 8.0, 900)
     assert capped.shape == (600, 900) and scale == 3.0
     assert pp.zoom(region, 2.0, 250) == (region, 1.0)
+
+
+def test_a_live_loop_budget_is_per_frame_whatever_the_frame_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = SteppedClock()
+    rounds = (((), ()), ((), (("a", _costing(clock, 15.0)), ("b", _costing(clock, 15.0)))))
+    monkeypatch.setattr(chain_module, "ROUNDS", rounds)
+    large = np.zeros((1440, 1280), dtype=np.uint8)  # twice a 1280x720 camera frame
+    still = DecoderChain(budget_ms=20.0, timer=clock)
+    live = DecoderChain(budget_ms=20.0, timer=clock, scale_budget=False)
+    # a still twice the reference size gets twice the budget; a live frame keeps its 20 ms
+    assert still.decode(large).passes == ["frame", "a", "b"]
+    assert live.decode(large).passes == ["frame", "a"]
+
+
+def test_a_pass_never_run_waits_for_half_the_budget_but_not_for_ever(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = SteppedClock()
+    rounds = (((), ()), ((), (("first", _costing(clock, 12.0)), ("unknown", _costing(clock, 1.0)))))
+    monkeypatch.setattr(chain_module, "ROUNDS", rounds)
+    monkeypatch.setattr(chain_module, "FIRST_RUN_PATIENCE", 3)
+    chain = DecoderChain(budget_ms=20.0, timer=clock)
+    # 8 ms left after "first": too little for a pass whose cost is not known yet ...
+    for _ in range(3):
+        assert chain.decode(EMPTY).passes == ["frame", "first"]
+    # ... until it has waited its turn; from then on its learned cost decides
+    assert chain.decode(EMPTY).passes == ["frame", "first", "unknown"]
+    assert chain.decode(EMPTY).passes == ["frame", "first", "unknown"]

@@ -112,6 +112,7 @@ GUARANTEED_ROUNDS = 1
 # counts much, a cheaper one little, so the estimate follows the slow end of what a pass costs
 # (its cost varies with the picture) and a pass rarely overruns the budget it was let into.
 COST_RISE, COST_FALL = 0.5, 0.05
+FIRST_RUN_PATIENCE = 30
 
 
 @dataclass
@@ -138,8 +139,13 @@ class DecoderChain:
         roi_small: int = 360,
         max_rois: int = 3,
         timer: Callable[[], float] = time.perf_counter,
+        scale_budget: bool = True,
     ) -> None:
+        """`scale_budget`: an image larger than a camera frame of `REFERENCE_PIXELS` gets
+        proportionally more budget (stills checked with `gate-edge decode`); off for a live loop,
+        whose frames arrive at the camera's rate whatever their size."""
         self.budget_ms = budget_ms
+        self._scale_budget = scale_budget
         self.fallbacks = fallbacks
         self._frame_side = frame_side
         self._roi_side = roi_side
@@ -149,6 +155,7 @@ class DecoderChain:
         # what each pass has cost so far, in ms per megapixel: a later pass starts only when its
         # expected cost fits in what is left of the frame's budget
         self._cost: dict[str, float] = {}
+        self._waited: dict[str, int] = {}  # times a pass never run was held back for its budget
 
     def decode(
         self,
@@ -164,9 +171,9 @@ class DecoderChain:
         first in some frame's budget, while no single frame pays for all of them."""
         start = self._timer()
         result = ChainResult()
-        # The budget is stated for a camera frame of `REFERENCE_PIXELS`; larger stills (snapshots
-        # checked with `gate-edge decode`) get proportionally more, as the primary pass does.
-        budget_ms = self.budget_ms * max(1.0, gray.size / REFERENCE_PIXELS)
+        budget_ms = self.budget_ms
+        if self._scale_budget:
+            budget_ms *= max(1.0, gray.size / REFERENCE_PIXELS)
 
         def spent_ms() -> float:
             return (self._timer() - start) * 1000.0
@@ -195,6 +202,15 @@ class DecoderChain:
         return self._cost.get(name, 0.0) * pixels / 1e6
 
     def _fits(self, name: str, pixels: int, left_ms: float) -> bool:
+        if name not in self._cost:
+            # a pass never run costs anything from 1 to 70 ms: it first runs in a frame with
+            # at least half the budget left, so learning its cost seldom overruns a frame, or
+            # after it has waited `FIRST_RUN_PATIENCE` times, so it is never shut out for good
+            waited = self._waited.get(name, 0)
+            if left_ms >= self.budget_ms / 2.0 or (left_ms > 0.0 and waited >= FIRST_RUN_PATIENCE):
+                return True
+            self._waited[name] = waited + 1
+            return False
         return left_ms > 0.0 and self.expected_ms(name, pixels) <= left_ms
 
     def _run_pass(

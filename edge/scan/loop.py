@@ -63,7 +63,9 @@ class ScanLoop:
         self._clock = clock
         self._frames = frames
         self._lines = lines
-        self._chain = chain or DecoderChain(settings.frame_budget_ms, fallbacks=settings.fallbacks)
+        self._chain = chain or DecoderChain(
+            settings.frame_budget_ms, fallbacks=settings.fallbacks, scale_budget=False
+        )
         self._on_result = on_result
         self._on_fault = on_fault
         self._on_recover = on_recover
