@@ -119,20 +119,22 @@ class Reading:
     opencv: bool
 
 
-def _write_frames(folder: Path, text: str) -> None:
+def _write_frames(folder: Path, text: str, suffix: str) -> None:
     empty = cv2.cvtColor(render_scene(None, ScreenStyle(noise_sigma=2.0), 7), cv2.COLOR_BGR2GRAY)
     frames = [*render_code_frames(text, seed=3, count=3), np.asarray(empty, dtype=np.uint8)]
     folder.mkdir()
     for index, frame in enumerate(frames):
-        cv2.imwrite(str(folder / f"{index:03d}.pgm"), frame)
+        cv2.imwrite(str(folder / f"{index:03d}.{suffix}"), frame)
 
 
-def _config(tmp: Path, broker_url: str, *, dcc: bool, signer: bool) -> dict[bool, Path]:
+def _config(
+    tmp: Path, broker_url: str, *, dcc: bool, signer: bool, suffix: str
+) -> dict[bool, Path]:
     creds = SimCredentials.generate()
     now = SystemClock().now()
     state = tmp / "state"
     root = creds.write(state, now, with_signer=signer)
-    _write_frames(tmp / "frames", creds.issue("green", now))
+    _write_frames(tmp / "frames", creds.issue("green", now), suffix)
     configs = {}
     for fallbacks in (True, False):
         path = tmp / f"gate-{fallbacks}.toml"
@@ -197,6 +199,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one configuration, a short run")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each gate runs")
+    parser.add_argument(
+        "--frames", choices=("pgm", "png"), default="pgm", help="how the replayed frames are stored"
+    )
     args = parser.parse_args()
     seconds = 4.0 if args.quick else args.seconds
     cases = [("DCC off, no platform, no EU signer", False, False)]
@@ -209,8 +214,10 @@ def main() -> int:
             for index, (label, dcc, signer) in enumerate(cases):
                 case = Path(tmp) / f"case{index}"
                 case.mkdir()
-                configs = _config(case, broker.url, dcc=dcc, signer=signer)
-                print(f"{label} (each gate read after {seconds:.0f} s):")
+                configs = _config(case, broker.url, dcc=dcc, signer=signer, suffix=args.frames)
+                print(
+                    f"{label}, {args.frames.upper()} frames (each gate read after {seconds:.0f} s):"
+                )
                 readings = {}
                 for variant in VARIANTS:
                     reading = _measure(configs[variant.fallbacks], seconds, variant, case)

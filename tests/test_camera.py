@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import threading
 import time
 import types
@@ -12,9 +13,12 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.drivers.camera import CsiCamera, Reconnect, UsbCamera, open_frame_source
-from edge.drivers.camera_replay import ReplayFrameSource, load_images, read_pgm
+from edge.drivers.camera_replay import ReplayFrameSource, load_images, load_video, read_pgm
+from edge.drivers.replay_decode import _read_stream
 from edge.drivers.settings import CameraSettings
 from edge.errors import CameraError
 
@@ -277,3 +281,36 @@ def test_pgm_frames_numpy_cannot_read_go_to_opencv_or_are_refused(tmp_path: Path
         load_images(tmp_path)  # broken.pgm: neither reader takes it
     (tmp_path / "broken.pgm").unlink()
     assert load_images(tmp_path)[0].shape == (3, 4)
+
+
+def test_images_and_videos_opencv_decodes_reach_the_replay_as_it_reads_them(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(7)
+    frames = [rng.integers(0, 256, (24, 32), dtype=np.uint8) for _ in range(3)]
+    for index, frame in enumerate(frames):
+        cv2.imwrite(str(tmp_path / f"{index}.png"), frame)
+    read_pgm_too = tmp_path / "3.pgm"
+    cv2.imwrite(str(read_pgm_too), frames[0])
+    loaded = load_images(tmp_path)
+    assert [frame.tolist() for frame in loaded] == [f.tolist() for f in [*frames, frames[0]]]
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (32, 24))
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+    writer.release()
+    clip = load_video(video)
+    assert len(clip) == 3 and clip[0].shape == (24, 32) and clip[0].dtype == np.uint8
+    (tmp_path / "not-a-video.avi").write_bytes(b"no frames here")
+    with pytest.raises(CameraError, match="cannot read video"):
+        load_video(tmp_path / "not-a-video.avi")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=64))
+def test_a_garbled_frame_stream_is_refused_with_a_camera_error(stream: bytes) -> None:
+    try:
+        frames = list(_read_stream(io.BytesIO(stream)))
+    except CameraError:
+        return
+    assert all(frame.dtype == np.uint8 and frame.ndim == 2 for frame in frames)

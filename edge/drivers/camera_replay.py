@@ -10,17 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from edge.clock import Clock, SystemClock
+from edge.drivers.replay_decode import decoded_frames
 from edge.errors import CameraError
 from edge.ports import Frame, GrayFrame
-from edge.scan.opencv import cv2
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".pgm", ".tif", ".tiff")
-
-
-def _gray(image: np.ndarray) -> GrayFrame:
-    if image.ndim == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    return np.ascontiguousarray(image, dtype=np.uint8)
 
 
 # A binary 8-bit PGM: magic, width, height, maxval 255 (comments allowed), one whitespace, pixels.
@@ -41,42 +35,32 @@ def read_pgm(data: bytes) -> GrayFrame | None:
     return np.frombuffer(pixels, dtype=np.uint8).reshape(height, width).copy()
 
 
-def _read_image(path: Path) -> GrayFrame | None:
-    if path.suffix.lower() == ".pgm":
-        frame = read_pgm(path.read_bytes())
-        if frame is not None:
-            return frame
-    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    return None if image is None else np.asarray(image)
-
-
 def load_images(folder: Path) -> list[GrayFrame]:
     """Every image in `folder`, sorted by name, as grayscale frames.
 
-    8-bit PGM frames are read with numpy alone: replaying them does not load OpenCV."""
-    frames = []
-    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
-        image = _read_image(path)
-        if image is None:
-            raise CameraError(f"replay: cannot read image {path}")
-        frames.append(_gray(image))
-    if not frames:
+    8-bit PGM frames are read with numpy alone; the other images are decoded by OpenCV in a
+    child process, so replaying them does not load OpenCV into the gate."""
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
         raise CameraError(f"replay: no images in {folder}")
-    return frames
+    read: dict[Path, GrayFrame] = {}
+    for path in paths:
+        frame = read_pgm(path.read_bytes()) if path.suffix.lower() == ".pgm" else None
+        if frame is not None:
+            read[path] = frame
+    others = [path for path in paths if path not in read]
+    if others:
+        decoded = decoded_frames(others, video=False)
+        if len(decoded) != len(others):
+            raise CameraError(f"replay: {len(decoded)} frames decoded of {len(others)} images")
+        read.update(zip(others, decoded, strict=True))
+    return [read[path] for path in paths]
 
 
 def load_video(path: Path) -> list[GrayFrame]:
-    """Every frame of a video file as grayscale frames (replays are short clips)."""
-    capture = cv2.VideoCapture(str(path))
-    frames: list[GrayFrame] = []
-    try:
-        while True:
-            ok, image = capture.read()
-            if not ok or image is None:
-                break
-            frames.append(_gray(np.asarray(image)))
-    finally:
-        capture.release()
+    """Every frame of a video file as grayscale frames (replays are short clips), decoded by
+    OpenCV in a child process."""
+    frames = decoded_frames([path], video=True)
     if not frames:
         raise CameraError(f"replay: cannot read video {path}")
     return frames
