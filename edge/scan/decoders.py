@@ -99,7 +99,7 @@ def read_zxing(
     codes: list[DecodedCode] = []
     failed: list[Quad] = []
     for symbol in found:
-        quad = _map_quad(_quad_from_position(symbol.position), scale, offset)
+        quad = map_quad(_quad_from_position(symbol.position), scale, offset)
         if symbol.valid:
             raw = bytes(symbol.bytes)
             codes.append(DecodedCode(bytes_to_text(raw, symbol.text), raw, "zxing-cpp", quad))
@@ -124,12 +124,13 @@ def read_pyzbar(
         raw = bytes(symbol.data)
         points = tuple((float(p.x), float(p.y)) for p in symbol.polygon)
         codes.append(
-            DecodedCode(bytes_to_text(raw), raw, "pyzbar", _map_quad(points, scale, offset))
+            DecodedCode(bytes_to_text(raw), raw, "pyzbar", map_quad(points, scale, offset))
         )
     return Detection(codes, [])
 
 
-def _map_quad(quad: Quad, scale: float, offset: tuple[float, float]) -> Quad:
+def map_quad(quad: Quad, scale: float, offset: tuple[float, float]) -> Quad:
+    """Corners found in an image scaled by `scale` and cut at `offset`, in the original frame."""
     if scale == 1.0 and offset == (0.0, 0.0):
         return quad
     return tuple((x / scale + offset[0], y / scale + offset[1]) for x, y in quad)

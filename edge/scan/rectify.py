@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.ports import GrayFrame
-from edge.scan.decoders import DecodedCode, Detection, Quad, read_zxing
+from edge.scan.decoders import DecodedCode, Detection, map_quad, read_zxing
 
 Matrix = npt.NDArray[np.float64]
 Point = tuple[float, float]
@@ -94,18 +94,14 @@ def keystoned_pass(
         found = read_zxing(warp(gray, back))
         return Detection(
             [_moved(code, back, scale, offset) for code in found.codes],
-            [_mapped(project(back, quad), scale, offset) for quad in found.failed_quads],
+            [map_quad(project(back, quad), scale, offset) for quad in found.failed_quads],
         )
 
     return run
 
 
-def _mapped(quad: Quad, scale: float, offset: tuple[float, float]) -> Quad:
-    return tuple((x / scale + offset[0], y / scale + offset[1]) for x, y in quad)
-
-
 def _moved(
     code: DecodedCode, back: Matrix, scale: float, offset: tuple[float, float]
 ) -> DecodedCode:
-    quad = _mapped(project(back, code.quad), scale, offset)
+    quad = map_quad(project(back, code.quad), scale, offset)
     return DecodedCode(code.text, code.raw, code.decoder, quad)
