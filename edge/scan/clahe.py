@@ -6,11 +6,10 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.ports import GrayFrame
+from edge.scan.bands import row_bands
 
 TILES = 8
 _LEVELS = 256
-# rows interpolated per block: temporaries stay a few hundred kB whatever the frame size
-_BAND_ROWS = 32
 
 
 def _tile_luts(gray: GrayFrame, clip_limit: float) -> tuple[npt.NDArray[np.uint8], int, int]:
@@ -28,9 +27,9 @@ def _tile_luts(gray: GrayFrame, clip_limit: float) -> tuple[npt.NDArray[np.uint8
     tile_of_row = (np.arange(TILES * tile_h, dtype=np.int32) // tile_h) * (TILES * _LEVELS)
     tile_of_col = (np.arange(TILES * tile_w, dtype=np.int32) // tile_w) * _LEVELS
     histograms = np.zeros(TILES * TILES * _LEVELS, dtype=np.int64)
-    for top in range(0, extended.shape[0], _BAND_ROWS):
-        band = extended[top : top + _BAND_ROWS]
-        index = tile_of_row[top : top + band.shape[0], None] + tile_of_col[None, :] + band
+    for top, bottom in row_bands(extended.shape[0]):
+        band = extended[top:bottom]
+        index = tile_of_row[top:bottom, None] + tile_of_col[None, :] + band
         histograms += np.bincount(index.ravel(), minlength=histograms.size)
     hist = histograms.reshape(TILES * TILES, _LEVELS)
     limit = max(int(clip_limit * tile_area / _LEVELS), 1)
@@ -78,8 +77,8 @@ def clahe(gray: GrayFrame, clip_limit: float) -> GrayFrame:
     column_base = (column_pair * _LEVELS)[None, :]
     left_weight = 256 - right_weight
     out = np.empty_like(gray)
-    for top in range(0, height, _BAND_ROWS):
-        rows = slice(top, min(top + _BAND_ROWS, height))
+    for top, bottom in row_bands(height):
+        rows = slice(top, bottom)
         index = gray[rows] + column_base
         index += (row_pair[rows] * ((TILES + 1) * _LEVELS))[:, None]
         four = packed[index]

@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from edge.ports import GrayFrame
 from edge.scan import clahe as equalise
+from edge.scan.bands import BAND_ROWS, row_bands
 from edge.scan.decoders import Quad
 
 Transform = Callable[[GrayFrame], GrayFrame]
@@ -26,8 +27,6 @@ _CUBIC_A = -0.75  # OpenCV's bicubic kernel
 # variance for sigma 2 (three 3-boxes and a 5-box: 4.0); for 1.5 three 3-boxes (2.0), as near
 # to OpenCV's 11-tap kernel, which its truncation narrows.
 _BOXES = {2.0: (3, 3, 3, 5), 1.5: (3, 3, 3)}
-# Filters run a band of rows at a time: their temporaries stay small and in cache.
-_BAND_ROWS = 32
 _RESAMPLE_BAND = 32
 _ENLARGE_BAND = 16
 
@@ -161,8 +160,8 @@ def _resample_rows(
     output rows at a time, each gathering its taps' rows (every source row read about once
     per tap)."""
     out = np.empty((index.shape[0], image.shape[1]), dtype=np.float32)
-    for top in range(0, index.shape[0], _RESAMPLE_BAND):
-        band = slice(top, min(top + _RESAMPLE_BAND, index.shape[0]))
+    for top, bottom in row_bands(index.shape[0], _RESAMPLE_BAND):
+        band = slice(top, bottom)
         summed = out[band]
         np.multiply(image[index[band, 0]], weights[band, 0, None], out=summed)
         for tap in range(1, index.shape[1]):
@@ -284,8 +283,7 @@ def _blurred(
     padded = np.pad(gray, reach, mode="reflect")
     height = gray.shape[0]
     out = np.empty_like(gray)
-    for top in range(0, height, _BAND_ROWS):
-        bottom = min(top + _BAND_ROWS, height)
+    for top, bottom in row_bands(height):
         # across-sums fit uint16 (the boxes' product is at most 257); down-sums are exact in
         # float32
         summed: npt.NDArray[Any] = padded[top : bottom + 2 * reach].astype(np.uint16)
@@ -332,8 +330,8 @@ def smooth(gray: GrayFrame) -> GrayFrame:
 def _histogram(gray: GrayFrame) -> npt.NDArray[np.int64]:
     """How many pixels have each level, counted a band of rows at a time."""
     counts = np.zeros(256, dtype=np.int64)
-    for top in range(0, gray.shape[0], _BAND_ROWS):
-        counts += np.bincount(gray[top : top + _BAND_ROWS].ravel(), minlength=256)
+    for top, bottom in row_bands(gray.shape[0]):
+        counts += np.bincount(gray[top:bottom].ravel(), minlength=256)
     return counts
 
 
@@ -346,9 +344,7 @@ def adaptive(gray: GrayFrame) -> GrayFrame:
     across = _window_sums(np.pad(gray, block // 2, mode="edge").astype(np.uint16), block, axis=1)
     height = gray.shape[0]
     out = np.empty_like(gray)
-    band_rows = max(_BAND_ROWS, 2 * block)
-    for top in range(0, height, band_rows):
-        bottom = min(top + band_rows, height)
+    for top, bottom in row_bands(height, max(BAND_ROWS, 2 * block)):
         mean = _window_sums(across[top : bottom + block - 1].astype(np.float32), block, axis=0)
         mean *= np.float32(1.0 / (block * block))
         np.rint(mean, out=mean)
@@ -396,8 +392,7 @@ def median(gray: GrayFrame) -> GrayFrame:
     padded = np.pad(gray, 1, mode="edge")
     height = gray.shape[0]
     out = np.empty_like(gray)
-    for top in range(0, height, _BAND_ROWS):
-        bottom = min(top + _BAND_ROWS, height)
+    for top, bottom in row_bands(height):
         out[top:bottom] = _median3(padded[top : bottom + 2])
     return out
 
@@ -423,8 +418,7 @@ def otsu(gray: GrayFrame) -> GrayFrame:
     padded = np.pad(gray, 1, mode="reflect")
     height = gray.shape[0]
     blurred = np.empty_like(gray)
-    for top in range(0, height, _BAND_ROWS):
-        bottom = min(top + _BAND_ROWS, height)
+    for top, bottom in row_bands(height):
         rows = padded[top : bottom + 2].astype(np.uint16)
         # [1, 2, 1] across and down, rounded once: OpenCV's 3x3 Gaussian, bit for bit
         across = rows[:, :-2] + rows[:, 2:]
