@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from edge.ports import GrayFrame
 from edge.scan import preprocess as pp
 from edge.scan.decoders import DecodedCode, Detection, Quad, read_pyzbar, read_zxing
+from edge.scan.grid import read_grid
 from edge.scan.rectify import keystoned_pass
 
 REFERENCE_PIXELS = 1280 * 720
@@ -82,6 +83,8 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
             # a code seen at a steep angle, keystoned back (either side may be the nearer)
             ("roi-keystone-left", keystoned_pass("left", 0.35)),
             ("roi-keystone-right", keystoned_pass("right", 0.35)),
+            # a curved or wrinkled code: its grid sampled from finder patterns found here
+            ("roi-grid", read_grid),
         ),
         (("frame-sharpen", _zx(pp.sharpen)), ("frame-clahe", _zx(pp.clahe))),
     ),

@@ -1,0 +1,510 @@
+"""Symbols read from finder patterns of their own: grouped, grid sampled where edges are."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import zxingcpp
+
+from edge.ports import GrayFrame
+from edge.scan.decoders import DecodedCode, Detection, Quad, bytes_to_text, map_quad
+from edge.scan.rectify import Matrix, homography
+
+log = logging.getLogger(__name__)
+
+Points = npt.NDArray[np.float64]
+Values = npt.NDArray[np.float32]
+Bits = npt.NDArray[np.bool_]
+
+MAX_FINDERS = 5  # the most-voted finder candidates grouped into symbols (at most 60 orderings)
+MAX_SYMBOLS = 3  # groupings whose grids are read at most, best sampled first
+_RUN_TOLERANCE = 0.7  # a run may differ from its ideal by this many modules' share
+_QUIET = 4
+_QR: Any = zxingcpp.BarcodeFormat.QRCode
+_PIXELS_PER_MODULE = 2
+_FORMAT_MASK = 0x5412
+_STRADDLE = 0.2  # module fraction each side of an edge sampled to measure its contrast
+_FORMAT_GENERATOR = 0x537
+
+
+@dataclass(frozen=True)
+class Finder:
+    """A finder pattern's centre (pixels), its module size and how many runs voted for it."""
+
+    x: float
+    y: float
+    module: float
+    votes: int
+
+
+def dark_mask(gray: GrayFrame, block: int) -> Bits:
+    """Pixels darker than the mean of the `block`-wide square around them."""
+    height, width = gray.shape[:2]
+    pad = block // 2 + 1
+    padded = np.pad(gray, pad, mode="edge").astype(np.int32)
+    sums = padded.cumsum(0).cumsum(1)
+    window = (
+        sums[block : block + height, block : block + width]
+        - sums[:height, block : block + width]
+        - sums[block : block + height, :width]
+        + sums[:height, :width]
+    )
+    scaled = gray.astype(np.int32) * (block * block)
+    dark = scaled < window
+    # where the block is flat (inside a finder's 3-module centre, wider than the block) the
+    # local mean says nothing: the image's own mean decides
+    flat = np.abs(scaled - window) < 4 * block * block
+    dark[flat] = gray[flat] < int(gray.mean())
+    return np.asarray(dark)
+
+
+def _runs(dark: Bits) -> tuple[npt.NDArray[np.intp], ...]:
+    """Every run along the rows of `dark`: its row, first column, length and colour."""
+    width = dark.shape[1]
+    change = np.ones(dark.shape, dtype=bool)
+    np.not_equal(dark[:, 1:], dark[:, :-1], out=change[:, 1:])
+    rows, starts = np.nonzero(change)
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:]
+    last = np.ones(len(starts), dtype=bool)
+    np.not_equal(rows[1:], rows[:-1], out=last[:-1])
+    ends[last] = width
+    return rows, starts, ends - starts, dark[rows, starts].astype(np.intp)
+
+
+def _cross_sections(dark: Bits) -> tuple[npt.NDArray[np.intp], Points, Points, Points]:
+    """Runs in the ratio 1:1:3:1:1 (dark first) along the rows: for each, the index of its
+    middle run, the middle's centre (x, y) and the module size."""
+    rows, starts, lengths, colours = _runs(dark)
+    count = len(rows) - 4
+    if count <= 0:
+        empty = np.zeros(0)
+        return np.zeros(0, dtype=np.intp), empty, empty, empty
+    first = np.arange(count)
+    five = np.stack([lengths[first + k] for k in range(5)]).astype(np.float64)
+    module = five.sum(axis=0) / 7.0
+    slack = module * _RUN_TOLERANCE
+    keep = (rows[first] == rows[first + 4]) & (colours[first] == 1) & (module >= 0.8)
+    for k in (0, 1, 3, 4):
+        keep &= np.abs(five[k] - module) < slack
+    keep &= np.abs(five[2] - 3.0 * module) < 3.0 * slack
+    middle = first[keep] + 2
+    centre_x = starts[middle] + lengths[middle] / 2.0
+    return middle, centre_x, rows[middle] + 0.5, module[keep]
+
+
+def find_finders(dark: Bits) -> list[Finder]:
+    """Finder patterns: 1:1:3:1:1 runs across whose middle a 1:1:3:1:1 run also goes down,
+    clustered; most-voted first."""
+    height, width = dark.shape
+    _, across_x, across_y, across_module = _cross_sections(dark)
+    down_middle, down_y, _, down_module = _cross_sections(np.ascontiguousarray(dark.T))
+    if len(across_x) == 0 or len(down_y) == 0:
+        return []
+    columns = np.ascontiguousarray(dark.T)
+    change = np.ones(columns.shape, dtype=bool)
+    np.not_equal(columns[:, 1:], columns[:, :-1], out=change[:, 1:])
+    run_of_pixel = np.cumsum(change.ravel()).reshape(columns.shape) - 1
+    down_of_run = np.full(int(run_of_pixel[-1, -1]) + 1, -1, dtype=np.intp)
+    down_of_run[down_middle] = np.arange(len(down_middle))
+    column = np.clip(across_x.astype(np.intp), 0, width - 1)
+    row = np.clip(across_y.astype(np.intp), 0, height - 1)
+    down = down_of_run[run_of_pixel[column, row]]
+    confirmed = down >= 0
+    down = down[confirmed]
+    ratio = across_module[confirmed] / down_module[down]
+    agree = (ratio > 0.5) & (ratio < 2.0)
+    xs = across_x[confirmed][agree]
+    ys = down_y[down[agree]]
+    modules = (across_module[confirmed][agree] + down_module[down[agree]]) / 2.0
+    return _clustered(xs, ys, modules)
+
+
+def _clustered(xs: Points, ys: Points, modules: Points) -> list[Finder]:
+    sums: list[list[float]] = []  # x, y, module sums and count per cluster
+    for x, y, module in zip(xs.tolist(), ys.tolist(), modules.tolist(), strict=True):
+        for cluster in sums:
+            count = cluster[3]
+            mean_module = cluster[2] / count
+            if (
+                abs(x - cluster[0] / count) < 1.5 * mean_module
+                and abs(y - cluster[1] / count) < 1.5 * mean_module
+                and 0.5 < module / mean_module < 2.0
+            ):
+                cluster[0] += x
+                cluster[1] += y
+                cluster[2] += module
+                cluster[3] += 1
+                break
+        else:
+            sums.append([x, y, module, 1.0])
+    finders = [Finder(c[0] / c[3], c[1] / c[3], c[2] / c[3], int(c[3])) for c in sums if c[3] >= 2]
+    return sorted(finders, key=lambda f: -f.votes)
+
+
+def _edge_distance(dark: Bits, start: Finder, direction: tuple[float, float]) -> float | None:
+    """From a finder's centre along `direction`: how far its outer dark ring ends."""
+    height, width = dark.shape
+    steps = np.arange(0.0, 8.0 * start.module, 0.5)
+    xs = np.clip((start.x + direction[0] * steps).astype(np.intp), 0, width - 1)
+    ys = np.clip((start.y + direction[1] * steps).astype(np.intp), 0, height - 1)
+    line = dark[ys, xs]
+    flips = np.flatnonzero(line[1:] != line[:-1])
+    if not line[0] or len(flips) < 3:
+        return None
+    return float(steps[flips[2] + 1])
+
+
+def _modules_between(dark: Bits, first: Finder, second: Finder) -> float | None:
+    """How many modules apart two finders' centres are, measured along the line joining them."""
+    dx, dy = second.x - first.x, second.y - first.y
+    length = math.hypot(dx, dy)
+    if length < 1.0:
+        return None
+    ux, uy = dx / length, dy / length
+    edges = [
+        distance
+        for finder, (sx, sy) in ((first, (ux, uy)), (second, (-ux, -uy)))
+        for sign in (1.0, -1.0)
+        if (distance := _edge_distance(dark, finder, (sx * sign, sy * sign))) is not None
+    ]
+    if not edges:
+        return None
+    return length / (float(np.median(edges)) / 3.5)
+
+
+def _versions_near(modules_apart: float) -> list[int]:
+    """Symbol sizes (modules) whose finder distance is nearest `modules_apart`, nearest first."""
+    estimate = (modules_apart + 7.0 - 17.0) / 4.0
+    nearest = round(estimate)
+    order = sorted((nearest - 1, nearest, nearest + 1), key=lambda v: abs(v - estimate))
+    return [17 + 4 * version for version in order if 1 <= version <= 40]
+
+
+def project(matrix: Matrix, points: Points) -> Points:
+    """`points` (..., 2) through the projective map `matrix`."""
+    mapped = points @ matrix[:2, :2].T + matrix[:2, 2]
+    depth = points @ matrix[2, :2] + matrix[2, 2]
+    return np.asarray(mapped / depth[..., None])
+
+
+def bilinear(gray: GrayFrame, points: Points) -> Values:
+    """Grey levels of `gray` at sub-pixel `points` (..., 2), edges clamped."""
+    height, width = gray.shape[:2]
+    x = np.clip(points[..., 0] - 0.5, 0.0, width - 1.001)
+    y = np.clip(points[..., 1] - 0.5, 0.0, height - 1.001)
+    left, top = x.astype(np.intp), y.astype(np.intp)
+    fx, fy = (x - left).astype(np.float32), (y - top).astype(np.float32)
+    flat = np.ascontiguousarray(gray).ravel()
+    index = top * width + left
+    a, b = flat[index].astype(np.float32), flat[index + 1].astype(np.float32)
+    c, d = flat[index + width].astype(np.float32), flat[index + width + 1].astype(np.float32)
+    upper = a + (b - a) * fx
+    lower = c + (d - c) * fx
+    return np.asarray(upper + (lower - upper) * fy)
+
+
+_ALIGNMENT = np.ones((5, 5), dtype=np.float32)  # dark outer ring, light ring, dark centre
+_ALIGNMENT[1:4, 1:4] = -1.0
+_ALIGNMENT[2, 2] = 1.0
+_ALIGNMENT -= _ALIGNMENT.mean()
+_ALIGNMENT_NORM = float(np.sqrt((_ALIGNMENT**2).sum()))
+
+
+def _alignment_guesses(gray: GrayFrame, affine: Matrix, size: int) -> list[tuple[float, float]]:
+    """Where the bottom-right alignment pattern most likely is: up to 3 correlation peaks of
+    its 5x5-module pattern near where the three finders put it."""
+    reach = max(3.0, size / 10.0)
+    steps = np.arange(-reach, reach + 1e-9, 0.5)
+    oy, ox = np.meshgrid(steps, steps, indexing="ij")
+    centre = size - 6.5
+    candidates = np.stack([centre + ox.ravel(), centre + oy.ravel()], axis=1)
+    ky, kx = np.meshgrid(np.arange(-2.0, 3.0), np.arange(-2.0, 3.0), indexing="ij")
+    around = np.stack([kx.ravel(), ky.ravel()], axis=1)
+    values = -bilinear(gray, project(affine, candidates[:, None, :] + around[None, :, :]))
+    values -= values.mean(axis=1, keepdims=True)
+    norms = np.sqrt((values**2).sum(axis=1)) * _ALIGNMENT_NORM + 1e-6
+    scores = values @ _ALIGNMENT.ravel() / norms
+    picked: list[int] = []
+    for index in np.argsort(-scores).tolist():
+        if scores[index] < 0.3 or len(picked) == 3:
+            break
+        if all(np.hypot(*(candidates[index] - candidates[other])) > 1.5 for other in picked):
+            picked.append(index)
+    found = project(affine, candidates[picked]) if picked else np.zeros((0, 2))
+    return [(float(x), float(y)) for x, y in found]
+
+
+def _module_centres(size: int) -> Points:
+    centres = np.arange(size) + 0.5
+    my, mx = np.meshgrid(centres, centres, indexing="ij")
+    return np.stack([mx, my], axis=-1)
+
+
+def refined_values(
+    gray: GrayFrame, to_image: Matrix, size: int, *, block: int = 5, rounds: int = 2
+) -> Values:
+    """Module-centre grey levels with each `block`-square of modules shifted (within half a
+    module, coarse to fine) to where its module edges contrast most, the shifts smoothed across
+    blocks: a curved or wrinkled symbol drifts off any one projective map."""
+    centres = _module_centres(size)
+    shift = np.zeros_like(centres)
+    blocks = -(-size // block)
+    padded = blocks * block
+    position = np.clip(
+        np.interp(np.arange(size) + 0.5, (np.arange(blocks) + 0.5) * block, np.arange(blocks)),
+        0,
+        blocks - 1,
+    )
+    low = np.floor(position).astype(np.intp)
+    high = np.minimum(low + 1, blocks - 1)
+    weight = position - low
+    reach, step = 0.4, 0.2
+    for _ in range(rounds):
+        offsets = np.arange(-reach, reach + 1e-9, step)
+        oy, ox = np.meshgrid(offsets, offsets, indexing="ij")
+        tries = np.stack([ox.ravel(), oy.ravel()], axis=1)
+        # tries = tries[(tries == 0.0).any(axis=1) | (np.abs(tries[:, 0]) == np.abs(tries[:, 1]))]
+        base = (centres + shift)[None] + tries[:, None, None, :]
+        # contrast across each module's left and top edges: the grid's lines sit on the
+        # symbol's edges where the two samples straddling them differ most
+        edges = np.zeros((len(tries), padded, padded), dtype=np.float32)
+        for across in ((1.0, 0.0), (0.0, 1.0)):
+            step_in = np.array(across) * (0.5 - _STRADDLE)
+            step_out = np.array(across) * (0.5 + _STRADDLE)
+            inner = bilinear(gray, project(to_image, base - step_in))
+            outer = bilinear(gray, project(to_image, base - step_out))
+            edges[:, :size, :size] += np.abs(inner - outer)
+        contrast = edges.reshape(len(tries), blocks, block, blocks, block).sum(axis=(2, 4))
+        # a small pull towards no shift, so a flat block keeps the map's own position
+        contrast -= 0.05 * (tries**2).sum(axis=1)[:, None, None] * contrast.max(axis=0)[None]
+        field = tries[np.argmax(contrast, axis=0)]
+        edge = np.pad(field, ((1, 1), (1, 1), (0, 0)), mode="edge")
+        smooth = (
+            2.0 * edge[1:-1, 1:-1]
+            + edge[:-2, 1:-1]
+            + edge[2:, 1:-1]
+            + edge[1:-1, :-2]
+            + edge[1:-1, 2:]
+        ) / 6.0
+        rows = smooth[low] * (1 - weight)[:, None, None] + smooth[high] * weight[:, None, None]
+        shift += rows[:, low] * (1 - weight)[None, :, None] + rows[:, high] * weight[None, :, None]
+        reach, step = reach / 2.0, step / 2.0
+    return bilinear(gray, project(to_image, centres + shift))
+
+
+def _otsu(values: Values) -> float:
+    ordered = np.sort(values.ravel()).astype(np.float64)
+    count = len(ordered)
+    below = np.arange(1, count)
+    sums = np.cumsum(ordered)
+    low_mean = sums[:-1] / below
+    high_mean = (sums[-1] - sums[:-1]) / (count - below)
+    between = below * (count - below) * (low_mean - high_mean) ** 2
+    split = int(np.argmax(between))
+    return float((ordered[split] + ordered[split + 1]) / 2.0)
+
+
+def _thresholdings(values: Values) -> list[Bits]:
+    """Dark modules by one threshold for the symbol, by the mean of each 9x9-module
+    neighbourhood, and half-way between (glare and shadow change the level across a symbol)."""
+    overall = _otsu(values)
+    sums = np.pad(np.pad(values, 4, mode="edge").cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    local = (sums[9:, 9:] - sums[:-9, 9:] - sums[9:, :-9] + sums[:-9, :-9]) / 81.0
+    return [values < overall, values < (local + overall) / 2.0, values < local]
+
+
+def _format_words() -> npt.NDArray[np.int64]:
+    words = []
+    for data in range(32):
+        remainder = data << 10
+        for bit in range(14, 9, -1):
+            if remainder & (1 << bit):
+                remainder ^= _FORMAT_GENERATOR << (bit - 10)
+        words.append(((data << 10) | remainder) ^ _FORMAT_MASK)
+    return np.array(words, dtype=np.int64)
+
+
+_FORMAT_WORDS = _format_words()
+
+
+def _word(bits: Bits, cells: list[tuple[int, int]]) -> int:
+    value = 0
+    for row, column in cells:
+        value = (value << 1) | int(bits[row, column])
+    return value
+
+
+def grid_quality(bits: Bits) -> int:
+    """How far a sampled grid is from a symbol's fixed parts: timing-pattern modules wrong plus
+    the bit errors of the nearer format-information copy (0 for a perfect grid)."""
+    size = bits.shape[0]
+    span = np.arange(8, size - 8)
+    expected = span % 2 == 0
+    timing = int((bits[6, span] != expected).sum() + (bits[span, 6] != expected).sum())
+    first = (
+        [(8, c) for c in range(6)] + [(8, 7), (8, 8), (7, 8)] + [(r, 8) for r in range(5, -1, -1)]
+    )
+    second = [(r, 8) for r in range(size - 1, size - 8, -1)] + [
+        (8, c) for c in range(size - 8, size)
+    ]
+    distances = []
+    for cells in (first, second):
+        word = _word(bits, cells)
+        distances.append(min(bin(int(w) ^ word).count("1") for w in _FORMAT_WORDS))
+    return timing + min(distances)
+
+
+def _render(bits: Bits) -> GrayFrame:
+    """The grid as a clean symbol: black modules on white, quiet zone, 2 pixels a module."""
+    size = bits.shape[0] + 2 * _QUIET
+    image = np.full((size, size), 255, dtype=np.uint8)
+    image[_QUIET:-_QUIET, _QUIET:-_QUIET][bits] = 0
+    return np.repeat(np.repeat(image, _PIXELS_PER_MODULE, axis=0), _PIXELS_PER_MODULE, axis=1)
+
+
+def _read_pure(bits: Bits) -> bytes | None:
+    for grid in (bits, bits.T):  # the transpose: a symbol seen mirrored (through glass, a screen)
+        try:
+            found = zxingcpp.read_barcodes(
+                _render(grid),
+                formats=_QR,
+                try_rotate=False,
+                try_downscale=False,
+                try_invert=False,
+                is_pure=True,
+                binarizer=zxingcpp.Binarizer.FixedThreshold,
+                text_mode=zxingcpp.TextMode.Plain,
+            )
+        except Exception as exc:  # noqa: BLE001 - a decoder fault must never stop the scanner
+            log.debug("zxing-cpp failed on a sampled grid: %r", exc)
+            continue
+        for symbol in found:
+            if symbol.valid:
+                return bytes(symbol.bytes)
+    return None
+
+
+def _read_values(values: Values) -> bytes | None:
+    for bits in _thresholdings(values):
+        raw = _read_pure(bits)
+        if raw is not None:
+            return raw
+    return None
+
+
+def _groupings(finders: list[Finder]) -> list[tuple[Finder, Finder, Finder]]:
+    """Triples of finders that could be one symbol's (top-left, top-right, bottom-left): the
+    corner's two sides near a right angle and of like length, at least a symbol apart."""
+    triples = []
+    for corner, first, second in itertools.permutations(finders, 3):
+        if first.votes < second.votes or (first.votes == second.votes and first.x > second.x):
+            continue  # each pair of sides once
+        ax, ay = first.x - corner.x, first.y - corner.y
+        bx, by = second.x - corner.x, second.y - corner.y
+        side_a, side_b = math.hypot(ax, ay), math.hypot(bx, by)
+        if min(side_a, side_b) < 10.0 * corner.module or not 0.4 < side_a / side_b < 2.5:
+            continue
+        if abs(ax * bx + ay * by) / (side_a * side_b) > 0.6:
+            continue
+        if abs(first.module / second.module - 1.0) > 0.6:
+            continue
+        # clockwise from top-left in image coordinates: top-right, then bottom-left
+        along, down = (first, second) if ax * by - ay * bx > 0 else (second, first)
+        triples.append((corner, along, down))
+    return triples
+
+
+def _finder_map(size: int, corner: Finder, along: Finder, down: Finder) -> Matrix:
+    """The affine map from module coordinates to the image through the three finder centres."""
+    source = np.array([[3.5, 3.5, 1.0], [size - 3.5, 3.5, 1.0], [3.5, size - 3.5, 1.0]])
+    target = np.array([[corner.x, corner.y], [along.x, along.y], [down.x, down.y]])
+    affine = np.eye(3)
+    affine[:2, :] = np.linalg.solve(source, target).T
+    return affine
+
+
+def _maps(gray: GrayFrame, size: int, triple: tuple[Finder, Finder, Finder]) -> list[Matrix]:
+    """Projective maps for one grouping: through the alignment pattern's likeliest places, and
+    the finders' affine map."""
+    corner, along, down = triple
+    affine = _finder_map(size, corner, along, down)
+    maps = []
+    if size > 21:
+        source = [(3.5, 3.5), (size - 3.5, 3.5), (3.5, size - 3.5), (size - 6.5, size - 6.5)]
+        finders = [(corner.x, corner.y), (along.x, along.y), (down.x, down.y)]
+        for guess in _alignment_guesses(gray, affine, size):
+            try:
+                maps.append(homography(source, [*finders, guess]))
+            except np.linalg.LinAlgError:
+                continue
+    maps.append(affine)
+    return maps
+
+
+@dataclass
+class _Candidate:
+    """One grouping's best-sampled grids."""
+
+    triple: tuple[Finder, Finder, Finder]
+    grids: list[tuple[float, int, Matrix, Values]]
+
+
+def read_grid(
+    gray: GrayFrame, scale: float = 1.0, offset: tuple[float, float] = (0.0, 0.0)
+) -> Detection:
+    """Symbols in `gray` read from finder patterns found here (not zxing-cpp's), their grid
+    refined where a projective map leaves it blurred; corners mapped by `scale`/`offset`."""
+    height, width = gray.shape[:2]
+    if min(height, width) < 21:
+        return Detection([], [])
+    dark = dark_mask(gray, max(15, (max(height, width) // 8) | 1))
+    finders = find_finders(dark)[:MAX_FINDERS]
+    candidates: list[_Candidate] = []
+    for triple in _groupings(finders):
+        corner, along, down = triple
+        apart_a = _modules_between(dark, corner, along)
+        apart_b = _modules_between(dark, corner, down)
+        if apart_a is None or apart_b is None:
+            continue
+        grids = []
+        for size in _versions_near((apart_a + apart_b) / 2.0):
+            centres = _module_centres(size)
+            for matrix in _maps(gray, size, triple):
+                values = bilinear(gray, project(matrix, centres))
+                errors = grid_quality(values < _otsu(values))
+                grids.append((errors / (2.0 * size), size, matrix, values))
+        grids.sort(key=lambda grid: grid[0])
+        if grids and grids[0][0] < 0.35:
+            candidates.append(_Candidate(triple, grids[:2]))
+    candidates.sort(key=lambda candidate: candidate.grids[0][0])
+    codes: list[DecodedCode] = []
+    used: set[Finder] = set()
+    for candidate in candidates[:MAX_SYMBOLS]:
+        if used.intersection(candidate.triple):
+            continue
+        raw, matrix, size = _read_candidate(gray, candidate)
+        if raw is None:
+            continue
+        used.update(candidate.triple)
+        corners = project(matrix, np.array([[0.0, 0.0], [size, 0.0], [size, size], [0.0, size]]))
+        quad: Quad = tuple((float(x), float(y)) for x, y in corners)
+        codes.append(DecodedCode(bytes_to_text(raw), raw, "grid", map_quad(quad, scale, offset)))
+    return Detection(codes, [])
+
+
+def _read_candidate(gray: GrayFrame, candidate: _Candidate) -> tuple[bytes | None, Matrix, int]:
+    for rank, (_, size, matrix, values) in enumerate(candidate.grids):
+        raw = _read_values(values)
+        if raw is None and rank == 0:
+            raw = _read_values(refined_values(gray, matrix, size))
+        if raw is not None:
+            return raw, matrix, size
+    _, size, matrix, _ = candidate.grids[0]
+    return None, matrix, size

@@ -1,0 +1,181 @@
+"""The grid reader: finder patterns of its own, grouped, and a module grid refined to the edges."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+import segno
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from edge.ports import GrayFrame
+from edge.scan import grid
+from edge.scan.chain import ROUNDS
+from edge.scan.decoders import read_zxing
+from edge.scan.rectify import homography
+
+TEXT = "HC1:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH-R6IOO6+IUKQ"
+PIXELS = 8
+MARGIN = 20
+Warp = tuple[float, float]
+
+
+def _truth(text: str = TEXT) -> npt.NDArray[np.bool_]:
+    return np.array(segno.make_qr(text, error="l").matrix, dtype=bool)
+
+
+def _render(
+    modules: npt.NDArray[np.bool_], *, amplitude: float = 0.0, period: float = 16.0
+) -> GrayFrame:
+    """The symbol drawn 8 pixels a module with a 4-module quiet zone, each point displaced by a
+    sine wave of `amplitude` modules across `period` modules (a wrinkled card)."""
+    size = modules.shape[0]
+    side = (size + 8) * PIXELS + 2 * MARGIN
+    ys, xs = np.mgrid[0:side, 0:side].astype(np.float64)
+    wave = 2.0 * np.pi / (period * PIXELS)
+    u = (xs - MARGIN) / PIXELS - 4 + amplitude * np.sin(wave * ys)
+    v = (ys - MARGIN) / PIXELS - 4 + amplitude * np.sin(wave * xs + 1.0)
+    inside = (u >= 0) & (v >= 0) & (u < size) & (v < size)
+    image = np.full((side, side), 230.0)
+    column = np.clip(u.astype(int), 0, size - 1)
+    row = np.clip(v.astype(int), 0, size - 1)
+    image[inside & modules[row, column]] = 30.0
+    return image.astype(np.uint8)
+
+
+def _to_image(size: int, shift: Warp = (0.0, 0.0)) -> npt.NDArray[np.float64]:
+    """The exact module-to-pixel map of `_render`, off by `shift` modules."""
+    origin = MARGIN + 4 * PIXELS
+    return np.array(
+        [
+            [PIXELS, 0.0, origin - shift[0] * PIXELS],
+            [0.0, PIXELS, origin - shift[1] * PIXELS],
+            [0.0, 0.0, 1.0],
+        ]
+    )
+
+
+def _box_blur(image: GrayFrame, width: int) -> GrayFrame:
+    kernel = np.ones(width) / width
+    rows = np.apply_along_axis(np.convolve, 1, image.astype(np.float64), kernel, mode="same")
+    both = np.apply_along_axis(np.convolve, 0, rows, kernel, mode="same")
+    return np.clip(both, 0, 255).astype(np.uint8)
+
+
+def _errors(values: npt.NDArray[np.float32], truth: npt.NDArray[np.bool_]) -> int:
+    return int(((values < np.median(values)) != truth).sum())
+
+
+def test_the_three_finder_patterns_are_found_at_their_centres() -> None:
+    truth = _truth()
+    image = _render(truth)
+    dark = grid.dark_mask(image, max(15, (max(image.shape) // 8) | 1))
+    found = grid.find_finders(dark)[:3]
+    centre = 3.5 * PIXELS + MARGIN + 4 * PIXELS
+    far = (truth.shape[0] - 3.5) * PIXELS + MARGIN + 4 * PIXELS
+    expected = {(centre, centre), (far, centre), (centre, far)}
+    assert {(round(f.x), round(f.y)) for f in found} == {(round(x), round(y)) for x, y in expected}
+    assert all(abs(f.module - PIXELS) < 1.0 for f in found)
+
+
+def test_a_clean_symbol_reads_with_its_corners_in_the_frame() -> None:
+    truth = _truth()
+    image = _render(truth)
+    detection = grid.read_grid(image, scale=2.0, offset=(100.0, 50.0))
+    assert [code.text for code in detection.codes] == [TEXT]
+    code = detection.codes[0]
+    assert code.decoder == "grid"
+    corner = (MARGIN + 4 * PIXELS) / 2.0
+    assert code.quad[0] == (100.0 + corner, 50.0 + corner)
+
+
+def test_a_rotated_and_tilted_symbol_reads() -> None:
+    image = _render(_truth())
+    side = float(image.shape[0])
+    corners = [(0.0, 0.0), (side, 0.0), (side, side), (0.0, side)]
+    seen = [(60.0, 90.0), (330.0, 20.0), (400.0, 300.0), (110.0, 360.0)]
+    to_symbol = homography(seen, corners)
+    ys, xs = np.mgrid[0:440, 0:440].astype(np.float64)
+    points = grid.project(to_symbol, np.stack([xs, ys], axis=-1) + 0.5)
+    view = grid.bilinear(image, points)
+    outside = (points < 0).any(axis=-1) | (points >= side).any(axis=-1)
+    view[outside] = 200.0
+    frame = _box_blur(view.astype(np.uint8), 3)
+    assert [code.text for code in grid.read_grid(frame).codes] == [TEXT]
+
+
+def test_a_wrinkled_symbol_zxing_cannot_read_is_read_from_its_own_grid() -> None:
+    image = _render(_truth(), amplitude=0.3, period=16.0)
+    assert read_zxing(image).codes == []
+    assert [code.text for code in grid.read_grid(image).codes] == [TEXT]
+
+
+def test_a_blurred_grid_half_a_module_off_reads_only_once_refined() -> None:
+    truth = _truth()
+    size = truth.shape[0]
+    for blur, shift in ((9, (0.5, 0.3)), (7, (0.35, 0.35))):
+        blurred = _box_blur(_render(truth), blur)
+        misplaced = _to_image(size, shift)
+        plain = grid.bilinear(blurred, grid.project(misplaced, grid._module_centres(size)))
+        assert grid._read_values(plain) is None
+        refined = grid.refined_values(blurred, misplaced, size)
+        assert grid._read_values(refined) == TEXT.encode()
+
+
+def test_refining_leaves_a_right_grid_where_it_is() -> None:
+    truth = _truth()
+    image = _render(truth)
+    refined = grid.refined_values(image, _to_image(truth.shape[0]), truth.shape[0])
+    assert _errors(refined, truth) == 0
+
+
+def test_grid_quality_is_zero_for_a_symbol_and_high_for_noise() -> None:
+    truth = _truth()
+    assert grid.grid_quality(truth) == 0
+    noise = np.random.default_rng(3).random(truth.shape) < 0.5
+    assert grid.grid_quality(noise) > 8
+
+
+def test_a_misjudged_symbol_size_is_among_the_sizes_tried() -> None:
+    # 29 modules: finder centres 22 modules apart; a 1.5-module misjudgement still tries 29
+    assert 29 in grid._versions_near(22.0)
+    assert 29 in grid._versions_near(23.5)
+    assert 29 in grid._versions_near(20.5)
+    assert all((size - 17) % 4 == 0 and size >= 21 for size in grid._versions_near(5.0))
+
+
+def test_the_grid_reader_runs_in_the_geometry_round() -> None:
+    names = [name for roi_passes, _ in ROUNDS for name, _ in roi_passes]
+    assert "roi-grid" in names
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(1, 90), st.integers(1, 90))))
+def test_any_image_gives_a_detection_and_noise_never_a_code(image: GrayFrame) -> None:
+    detection = grid.read_grid(image)
+    assert detection.codes == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 0.6))
+def test_a_damaged_symbol_gives_its_own_text_or_nothing(seed: int, damage: float) -> None:
+    truth = _truth()
+    image = _render(truth)
+    rng = np.random.default_rng(seed)
+    spots = rng.random(image.shape) < damage * 0.2
+    image[spots] = rng.integers(0, 256, int(spots.sum()), dtype=np.uint8)
+    texts = [code.text for code in grid.read_grid(image).codes]
+    assert texts in ([], [TEXT])
+
+
+def test_finder_distance_is_measured_along_the_line_joining_them() -> None:
+    image = _render(_truth())
+    dark = grid.dark_mask(image, max(15, (max(image.shape) // 8) | 1))
+    first, second, third = grid.find_finders(dark)[:3]
+    pair = sorted((first, second, third), key=lambda f: (f.y, f.x))[:2]
+    apart = grid._modules_between(dark, pair[0], pair[1])
+    assert apart is not None
+    assert math.isclose(apart, 22.0, abs_tol=1.0)
