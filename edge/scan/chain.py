@@ -86,7 +86,11 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
             # a curved or wrinkled code: its grid sampled from finder patterns found here
             ("roi-grid", read_grid),
         ),
-        (("frame-sharpen", _zx(pp.sharpen)), ("frame-clahe", _zx(pp.clahe))),
+        (
+            ("frame-sharpen", _zx(pp.sharpen)),
+            ("frame-clahe", _zx(pp.clahe)),
+            ("frame-grid", read_grid),
+        ),
     ),
     (
         (("roi-pyzbar", _zbar()), ("roi-smooth", _zx(pp.smooth))),
