@@ -54,6 +54,12 @@ def test_darken_and_otsu_and_adaptive_equal_opencv(shape: tuple[int, int]) -> No
     assert _difference(pp.adaptive(gray), adaptive).mean() <= 0.001 * 255
 
 
+def test_darken_is_the_gamma_table_at_every_level() -> None:
+    levels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    gamma = (np.linspace(0.0, 1.0, 256) ** 2.0 * 255.0).round().astype(np.uint8)
+    assert _difference(pp.darken(levels), cv2.LUT(levels, gamma)).max() == 0
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_half_is_opencvs_area_halving(shape: tuple[int, int]) -> None:
     gray = _scene(shape)
