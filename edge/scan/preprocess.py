@@ -27,6 +27,9 @@ _CUBIC_A = -0.75  # OpenCV's bicubic kernel
 _BOXES = {2.0: (3, 3, 3, 5), 1.5: (3, 3, 3)}
 _RESAMPLE_BAND = 32
 _ENLARGE_BAND = 16
+# the blurs' bands are taller than the other passes': each band re-reads the rows its reach
+# overlaps with the next, and that costs more than the larger band's cache misses
+_BLUR_ROWS = 128
 
 
 def u8(image: object) -> GrayFrame:
@@ -51,13 +54,17 @@ def _window_sums(image: npt.NDArray[Any], width: int, axis: int) -> npt.NDArray[
     """Sums of `width` consecutive pixels along `axis` (the output is width - 1 shorter), from
     power-of-two partial sums: log2(width) additions of the whole image, whatever the width."""
     length = image.shape[axis] - width + 1
+    first: npt.NDArray[Any] | None = None
     total: npt.NDArray[Any] | None = None
     partial, size, offset = image, 1, 0
     while True:
         if width & size:
             part = _along(partial, axis, offset, offset + length)
-            if total is None:
-                total = part.copy()
+            if first is None:
+                first = part
+            elif total is None:
+                # the first two parts added into a new array: no copy of the first
+                total = first + part
             else:
                 total += part
             offset += size
@@ -66,8 +73,11 @@ def _window_sums(image: npt.NDArray[Any], width: int, axis: int) -> npt.NDArray[
         count = partial.shape[axis] - size
         partial = _along(partial, axis, 0, count) + _along(partial, axis, size, size + count)
         size *= 2
-    assert total is not None
-    return total
+    if total is not None:
+        return total
+    assert first is not None
+    # a power-of-two width: a view of the last partial sums (of `image` itself only for width 1)
+    return first.copy() if width == 1 else first
 
 
 def to_gray(image: npt.NDArray[Any]) -> GrayFrame:
@@ -289,7 +299,7 @@ def _blurred(
     padded = np.pad(gray, reach, mode="reflect")
     height = gray.shape[0]
     out = np.empty_like(gray)
-    for top, bottom in row_bands(height):
+    for top, bottom in row_bands(height, _BLUR_ROWS):
         # across-sums fit uint16 (the boxes' product is at most 257); down-sums are exact in
         # float32
         summed: npt.NDArray[Any] = padded[top : bottom + 2 * reach].astype(np.uint16)
@@ -301,6 +311,12 @@ def _blurred(
         summed *= scale
         out[top:bottom] = finish(gray[top:bottom], summed)
     return out
+
+
+def _mean(_: GrayFrame, blurred: FloatImage) -> GrayFrame:
+    # a weighted mean of levels needs no saturating: rounding alone is what OpenCV stores
+    np.rint(blurred, out=blurred)
+    return blurred.astype(np.uint8)
 
 
 def _unsharp(source: GrayFrame, blurred: FloatImage) -> GrayFrame:
@@ -330,7 +346,7 @@ def half(gray: GrayFrame) -> GrayFrame:
 def smooth(gray: GrayFrame) -> GrayFrame:
     """Gaussian blur (sigma 1.5): evens out sensor noise, JPEG blocks and glare speckle that
     break the binariser's module edges."""
-    return _blurred(gray, 1.5, lambda _, blurred: _rounded(blurred))
+    return _blurred(gray, 1.5, _mean)
 
 
 def _histogram(gray: GrayFrame) -> npt.NDArray[np.int64]:
