@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from edge.ports import GrayFrame
 from edge.scan import clahe as equalise
-from edge.scan.bands import BAND_ROWS, row_bands
+from edge.scan.bands import row_bands
 from edge.scan.decoders import Quad
 
 Transform = Callable[[GrayFrame], GrayFrame]
@@ -30,6 +30,7 @@ _ENLARGE_BAND = 16
 # the blurs' bands are taller than the other passes': each band re-reads the rows its reach
 # overlaps with the next, and that costs more than the larger band's cache misses
 _BLUR_ROWS = 128
+_ADAPTIVE_ROWS = 256
 
 
 def u8(image: object) -> GrayFrame:
@@ -78,6 +79,43 @@ def _window_sums(image: npt.NDArray[Any], width: int, axis: int) -> npt.NDArray[
     assert first is not None
     # a power-of-two width: a view of the last partial sums (of `image` itself only for width 1)
     return first.copy() if width == 1 else first
+
+
+def _across_sums(image: npt.NDArray[Any], width: int) -> npt.NDArray[Any]:
+    """Sums of `width` consecutive pixels along each row of a C-contiguous image, as an image
+    of the same shape whose first (columns - width + 1) columns hold them (the rest zero, or
+    sums across the end of a row). Worked on the rows laid end to end: a shift of the whole
+    buffer costs a third of a shift of every row apart, and a sum that runs past the end of a
+    row lands only in the columns the caller drops."""
+    flat = image.reshape(-1)
+    length = max(flat.size - width + 1, 0)
+    out = np.empty_like(flat)
+    out[length:] = 0
+    total = out[:length]
+    first: npt.NDArray[Any] | None = None
+    added = False
+    partial, size, offset = flat, 1, 0
+    while True:
+        if width & size:
+            part = partial[offset : offset + length]
+            if first is None:
+                first = part
+            elif not added:
+                np.add(first, part, out=total)
+                added = True
+            else:
+                total += part
+            offset += size
+        if size * 2 > width:
+            break
+        # the sums of 2 * size consecutive pixels, from each start that leaves room for them
+        usable = partial.size - size
+        partial = partial[:usable] + partial[size : size + usable]
+        size *= 2
+    if not added:
+        assert first is not None
+        np.copyto(total, first)
+    return out.reshape(image.shape)
 
 
 def to_gray(image: npt.NDArray[Any]) -> GrayFrame:
@@ -304,8 +342,8 @@ def _blurred(
         # float32
         summed: npt.NDArray[Any] = padded[top : bottom + 2 * reach].astype(np.uint16)
         for width in widths:
-            summed = _window_sums(summed, width, axis=1)
-        summed = summed.astype(np.float32)
+            summed = _across_sums(summed, width)
+        summed = summed[:, : gray.shape[1]].astype(np.float32)
         for width in widths:
             summed = _window_sums(summed, width, axis=0)
         summed *= scale
@@ -360,19 +398,26 @@ def _histogram(gray: GrayFrame) -> npt.NDArray[np.int64]:
 def adaptive(gray: GrayFrame) -> GrayFrame:
     """Binarise against the local mean over 1/32 of the image: survives light that changes
     across the code (shadows, reflections, a tilted card), where one global threshold cannot."""
-    block = max(11, (max(gray.shape[:2]) // 32) | 1)
-    # the sum over the block around each pixel, edges replicated: across the rows at once,
-    # then down a band of rows at a time
-    across = _window_sums(np.pad(gray, block // 2, mode="edge").astype(np.uint16), block, axis=1)
-    height = gray.shape[0]
+    height, width = gray.shape
+    block = max(11, (max(height, width) // 32) | 1)
+    area = block * block
+    padded = np.pad(gray, block // 2, mode="edge")
+    # OpenCV's ADAPTIVE_THRESH_MEAN_C, THRESH_BINARY, C = 7: white where the pixel is above
+    # its block's rounded mean less 7, i.e. where rint(sum / area) <= pixel + 6; the area is
+    # odd, so the mean is never half-way between levels and this is sum < area * (pixel + 6.5),
+    # exact in integers
+    above = (13 * area) // 2 + 1
     out = np.empty_like(gray)
-    for top, bottom in row_bands(height, max(BAND_ROWS, 2 * block)):
-        mean = _window_sums(across[top : bottom + block - 1].astype(np.float32), block, axis=0)
-        mean *= np.float32(1.0 / (block * block))
-        np.rint(mean, out=mean)
-        # OpenCV's ADAPTIVE_THRESH_MEAN_C, THRESH_BINARY, C = 7: white where above mean - 7
-        mean -= np.float32(7.0)
-        out[top:bottom] = _white_where(gray[top:bottom] > mean)
+    # a band re-reads the block's height of rows: tall bands, so that is a small share
+    for top, bottom in row_bands(height, max(_ADAPTIVE_ROWS, 4 * block)):
+        # the sum over the block around each pixel, edges replicated: down the columns in
+        # uint16 (at most block * 255), then across in int32
+        down = _window_sums(padded[top : bottom + block - 1].astype(np.uint16), block, axis=0)
+        summed = _across_sums(down.astype(np.int32), block)[:, :width]
+        bound = gray[top:bottom].astype(np.int32)
+        bound *= area
+        bound += above
+        out[top:bottom] = _white_where(bound > summed)
     return out
 
 
