@@ -50,8 +50,13 @@ def test_darken_and_otsu_and_adaptive_equal_opencv(shape: tuple[int, int]) -> No
     adaptive = cv2.adaptiveThreshold(
         gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 7
     )
-    # a local mean exactly half-way between two levels may round the other way
-    assert _difference(pp.adaptive(gray), adaptive).mean() <= 0.001 * 255
+    assert _difference(pp.adaptive(gray), adaptive).max() == 0
+
+
+def test_darken_is_the_gamma_table_at_every_level() -> None:
+    levels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    gamma = (np.linspace(0.0, 1.0, 256) ** 2.0 * 255.0).round().astype(np.uint8)
+    assert _difference(pp.darken(levels), cv2.LUT(levels, gamma)).max() == 0
 
 
 @pytest.mark.parametrize("shape", SHAPES)
