@@ -147,9 +147,15 @@ def test_a_misjudged_symbol_size_is_among_the_sizes_tried() -> None:
     assert all((size - 17) % 4 == 0 and size >= 21 for size in grid._versions_near(5.0))
 
 
-def test_the_grid_reader_runs_in_the_geometry_round() -> None:
-    names = [name for roi_passes, _ in ROUNDS for name, _ in roi_passes]
-    assert "roi-grid" in names
+def test_the_grid_reader_runs_on_regions_and_frames_in_the_geometry_round() -> None:
+    geometry = next(
+        index
+        for index, (roi_passes, _) in enumerate(ROUNDS)
+        if any(name == "roi-keystone-left" for name, _ in roi_passes)
+    )
+    roi_passes, frame_passes = ROUNDS[geometry]
+    assert ("roi-grid", grid.read_grid) in roi_passes
+    assert ("frame-grid", grid.read_grid) in frame_passes
 
 
 @settings(max_examples=60, deadline=None)
