@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 import segno
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -42,6 +43,24 @@ def _render(
     image = np.full((side, side), 230.0)
     column = np.clip(u.astype(int), 0, size - 1)
     row = np.clip(v.astype(int), 0, size - 1)
+    image[inside & modules[row, column]] = 30.0
+    return image.astype(np.uint8)
+
+
+def _wrapped(modules: npt.NDArray[np.bool_], bulge: float) -> GrayFrame:
+    """The symbol round a can seen from the front: its columns wide in the middle and narrow
+    at the sides (`bulge`: how far the spacing departs from even, as a share of the width)."""
+    size = modules.shape[0]
+    total = size + 8
+    side = total * PIXELS + 2 * MARGIN
+    ys, xs = np.mgrid[0:side, 0:side].astype(np.float64)
+    across = (xs - MARGIN) / (total * PIXELS)
+    u = total * (across - bulge * np.sin(2 * np.pi * across) / (2 * np.pi)) - 4
+    v = (ys - MARGIN) / PIXELS - 4
+    inside = (u >= 0) & (v >= 0) & (u < size) & (v < size) & (across >= 0) & (across <= 1)
+    image = np.full((side, side), 230.0)
+    row = np.clip(v.astype(int), 0, size - 1)
+    column = np.clip(u.astype(int), 0, size - 1)
     image[inside & modules[row, column]] = 30.0
     return image.astype(np.uint8)
 
@@ -185,3 +204,24 @@ def test_finder_distance_is_measured_along_the_line_joining_them() -> None:
     apart = grid._modules_between(dark, pair[0], pair[1])
     assert apart is not None
     assert math.isclose(apart, 22.0, abs_tol=1.0)
+
+
+def test_a_code_round_a_can_is_read_by_the_spacing_of_its_timing_patterns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "HC1:" + "NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH-R6IOO6+IUKQ" * 2
+    image = _wrapped(_truth(text), 0.3)
+    assert read_zxing(image).codes == []
+    assert [code.text for code in grid.read_grid(image).codes] == [text]
+    monkeypatch.setattr(grid, "timing_centres", lambda *_: None)
+    assert grid.read_grid(image).codes == []
+
+
+def test_timing_patterns_of_a_flat_symbol_space_its_modules_evenly() -> None:
+    truth = _truth()
+    size = truth.shape[0]
+    found = grid.timing_centres(_render(truth), _to_image(size), size)
+    assert found is not None
+    measured, centres = found
+    assert measured == size
+    assert np.abs(centres - grid._module_centres(size)).max() < 0.1

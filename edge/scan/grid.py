@@ -248,12 +248,19 @@ def _module_centres(size: int) -> Points:
 
 
 def refined_values(
-    gray: GrayFrame, to_image: Matrix, size: int, *, block: int = 5, rounds: int = 2
+    gray: GrayFrame,
+    to_image: Matrix,
+    size: int,
+    *,
+    centres: Points | None = None,
+    block: int = 5,
+    rounds: int = 2,
 ) -> Values:
     """Module-centre grey levels with each `block`-square of modules shifted (within half a
     module, coarse to fine) to where its module edges contrast most, the shifts smoothed across
-    blocks: a curved or wrinkled symbol drifts off any one projective map."""
-    centres = _module_centres(size)
+    blocks: a curved or wrinkled symbol drifts off any one projective map. `centres`: where
+    to start (module coordinates), by default each module's centre under the map."""
+    centres = _module_centres(size) if centres is None else centres
     shift = np.zeros_like(centres)
     blocks = -(-size // block)
     padded = blocks * block
@@ -297,6 +304,51 @@ def refined_values(
         shift += rows[:, low] * (1 - weight)[None, :, None] + rows[:, high] * weight[None, :, None]
         reach, step = reach / 2.0, step / 2.0
     return bilinear(gray, project(to_image, centres + shift))
+
+
+def _timing_edges(gray: GrayFrame, to_image: Matrix, size: int, axis: int) -> Points | None:
+    """Where the edges of the timing pattern along `axis` (0: row 6, 1: column 6) lie, in the
+    map's module coordinates: one per module boundary from the finder's separator to the
+    other's, or None when they cannot all be told apart."""
+    steps = np.arange(6.0, size - 6.0, 0.05)
+    profile = np.zeros(len(steps), dtype=np.float32)
+    for across in (6.3, 6.5, 6.7):
+        line = np.stack([steps, np.full_like(steps, across)], axis=-1)
+        profile += bilinear(gray, project(to_image, line if axis == 0 else line[:, ::-1]))
+    level = (np.percentile(profile, 90) + np.percentile(profile, 10)) / 2.0
+    dark = profile < level
+    flips = np.flatnonzero(dark[1:] != dark[:-1])
+    if len(flips) < 8 or not dark[0] or not dark[-1]:
+        return None
+    return np.asarray(steps[flips] + 0.025)
+
+
+def timing_centres(gray: GrayFrame, to_image: Matrix, size: int) -> tuple[int, Points] | None:
+    """The symbol's size and module centres (in the map's module coordinates) as its timing
+    patterns space them: on a code wrapped round a can or a curled page the modules are not
+    evenly spaced, but the timing pattern's alternate modules show where each column and row
+    lies. None when neither timing pattern can be followed, or the two disagree on the size."""
+    axes = [_timing_edges(gray, to_image, size, axis) for axis in (0, 1)]
+    sizes = {len(edges) + 13 for edges in axes if edges is not None}
+    if len(sizes) != 1:
+        return None
+    measured = sizes.pop()
+    if measured < 21 or measured % 4 != 1:
+        return None
+    target = np.arange(measured) + 0.5
+    evenly = 3.5 + (target - 3.5) * (size - 7.0) / (measured - 7.0)
+    knots = np.concatenate(([3.5], np.arange(7.0, measured - 6.0), [measured - 3.5]))
+    spacing = []
+    for edges in axes:
+        seen = None if edges is None else np.concatenate(([3.5], edges, [size - 3.5]))
+        if seen is None or np.any(np.diff(seen) <= 0):
+            spacing.append(evenly)
+            continue
+        between = np.interp(target, knots, seen)
+        spacing.append(np.where((target < 3.5) | (target > measured - 3.5), evenly, between))
+    columns, rows = spacing
+    my, mx = np.meshgrid(rows, columns, indexing="ij")
+    return measured, np.stack([mx, my], axis=-1)
 
 
 def _otsu(values: Values) -> float:
@@ -504,6 +556,13 @@ def _read_candidate(gray: GrayFrame, candidate: _Candidate) -> tuple[bytes | Non
         raw = _read_values(values)
         if raw is None and rank == 0:
             raw = _read_values(refined_values(gray, matrix, size))
+        if raw is None and rank == 0:
+            timed = timing_centres(gray, matrix, size)
+            if timed is not None:
+                measured, centres = timed
+                raw = _read_values(bilinear(gray, project(matrix, centres)))
+                if raw is None:
+                    raw = _read_values(refined_values(gray, matrix, measured, centres=centres))
         if raw is not None:
             return raw, matrix, size
     _, size, matrix, _ = candidate.grids[0]
