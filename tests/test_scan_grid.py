@@ -16,7 +16,7 @@ from edge.ports import GrayFrame
 from edge.scan import grid
 from edge.scan.chain import ROUNDS
 from edge.scan.decoders import read_zxing
-from edge.scan.rectify import homography
+from edge.scan.rectify import homography, project_points
 
 TEXT = "HC1:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH-R6IOO6+IUKQ"
 PIXELS = 8
@@ -118,7 +118,7 @@ def test_a_rotated_and_tilted_symbol_reads() -> None:
     seen = [(60.0, 90.0), (330.0, 20.0), (400.0, 300.0), (110.0, 360.0)]
     to_symbol = homography(seen, corners)
     ys, xs = np.mgrid[0:440, 0:440].astype(np.float64)
-    points = grid.project(to_symbol, np.stack([xs, ys], axis=-1) + 0.5)
+    points = project_points(to_symbol, np.stack([xs, ys], axis=-1) + 0.5)
     view = grid.bilinear(image, points)
     outside = (points < 0).any(axis=-1) | (points >= side).any(axis=-1)
     view[outside] = 200.0
@@ -138,7 +138,7 @@ def test_a_blurred_grid_half_a_module_off_reads_only_once_refined() -> None:
     for blur, shift in ((9, (0.5, 0.3)), (7, (0.35, 0.35))):
         blurred = _box_blur(_render(truth), blur)
         misplaced = _to_image(size, shift)
-        plain = grid.bilinear(blurred, grid.project(misplaced, grid._module_centres(size)))
+        plain = grid.bilinear(blurred, project_points(misplaced, grid._module_centres(size)))
         assert grid._read_values(plain) is None
         refined = grid.refined_values(blurred, misplaced, size)
         assert grid._read_values(refined) == TEXT.encode()

@@ -14,7 +14,7 @@ import zxingcpp
 
 from edge.ports import GrayFrame
 from edge.scan.decoders import DecodedCode, Detection, Quad, bytes_to_text, map_quad
-from edge.scan.rectify import Matrix, homography
+from edge.scan.rectify import Matrix, homography, project_points
 
 log = logging.getLogger(__name__)
 
@@ -187,13 +187,6 @@ def _versions_near(modules_apart: float) -> list[int]:
     return [17 + 4 * version for version in order if 1 <= version <= 40]
 
 
-def project(matrix: Matrix, points: Points) -> Points:
-    """`points` (..., 2) through the projective map `matrix`."""
-    mapped = points @ matrix[:2, :2].T + matrix[:2, 2]
-    depth = points @ matrix[2, :2] + matrix[2, 2]
-    return np.asarray(mapped / depth[..., None])
-
-
 def bilinear(gray: GrayFrame, points: Points) -> Values:
     """Grey levels of `gray` at sub-pixel `points` (..., 2), edges clamped."""
     height, width = gray.shape[:2]
@@ -227,7 +220,7 @@ def _alignment_guesses(gray: GrayFrame, affine: Matrix, size: int) -> list[tuple
     candidates = np.stack([centre + ox.ravel(), centre + oy.ravel()], axis=1)
     ky, kx = np.meshgrid(np.arange(-2.0, 3.0), np.arange(-2.0, 3.0), indexing="ij")
     around = np.stack([kx.ravel(), ky.ravel()], axis=1)
-    values = -bilinear(gray, project(affine, candidates[:, None, :] + around[None, :, :]))
+    values = -bilinear(gray, project_points(affine, candidates[:, None, :] + around[None, :, :]))
     values -= values.mean(axis=1, keepdims=True)
     norms = np.sqrt((values**2).sum(axis=1)) * _ALIGNMENT_NORM + 1e-6
     scores = values @ _ALIGNMENT.ravel() / norms
@@ -237,7 +230,7 @@ def _alignment_guesses(gray: GrayFrame, affine: Matrix, size: int) -> list[tuple
             break
         if all(np.hypot(*(candidates[index] - candidates[other])) > 1.5 for other in picked):
             picked.append(index)
-    found = project(affine, candidates[picked]) if picked else np.zeros((0, 2))
+    found = project_points(affine, candidates[picked]) if picked else np.zeros((0, 2))
     return [(float(x), float(y)) for x, y in found]
 
 
@@ -285,8 +278,8 @@ def refined_values(
         for across in ((1.0, 0.0), (0.0, 1.0)):
             step_in = np.array(across) * (0.5 - _STRADDLE)
             step_out = np.array(across) * (0.5 + _STRADDLE)
-            inner = bilinear(gray, project(to_image, base - step_in))
-            outer = bilinear(gray, project(to_image, base - step_out))
+            inner = bilinear(gray, project_points(to_image, base - step_in))
+            outer = bilinear(gray, project_points(to_image, base - step_out))
             edges[:, :size, :size] += np.abs(inner - outer)
         contrast = edges.reshape(len(tries), blocks, block, blocks, block).sum(axis=(2, 4))
         # a small pull towards no shift, so a flat block keeps the map's own position
@@ -303,7 +296,7 @@ def refined_values(
         rows = smooth[low] * (1 - weight)[:, None, None] + smooth[high] * weight[:, None, None]
         shift += rows[:, low] * (1 - weight)[None, :, None] + rows[:, high] * weight[None, :, None]
         reach, step = reach / 2.0, step / 2.0
-    return bilinear(gray, project(to_image, centres + shift))
+    return bilinear(gray, project_points(to_image, centres + shift))
 
 
 def _timing_edges(gray: GrayFrame, to_image: Matrix, size: int, axis: int) -> Points | None:
@@ -314,7 +307,7 @@ def _timing_edges(gray: GrayFrame, to_image: Matrix, size: int, axis: int) -> Po
     profile = np.zeros(len(steps), dtype=np.float32)
     for across in (6.3, 6.5, 6.7):
         line = np.stack([steps, np.full_like(steps, across)], axis=-1)
-        profile += bilinear(gray, project(to_image, line if axis == 0 else line[:, ::-1]))
+        profile += bilinear(gray, project_points(to_image, line if axis == 0 else line[:, ::-1]))
     level = (np.percentile(profile, 90) + np.percentile(profile, 10)) / 2.0
     dark = profile < level
     flips = np.flatnonzero(dark[1:] != dark[:-1])
@@ -529,7 +522,7 @@ def read_grid(
         for size in _versions_near((apart_a + apart_b) / 2.0):
             centres = _module_centres(size)
             for matrix in _maps(gray, size, triple):
-                values = bilinear(gray, project(matrix, centres))
+                values = bilinear(gray, project_points(matrix, centres))
                 errors = grid_quality(values < _otsu(values))
                 grids.append((errors / (2.0 * size), size, matrix, values))
         grids.sort(key=lambda grid: grid[0])
@@ -545,7 +538,9 @@ def read_grid(
         if raw is None:
             continue
         used.update(candidate.triple)
-        corners = project(matrix, np.array([[0.0, 0.0], [size, 0.0], [size, size], [0.0, size]]))
+        corners = project_points(
+            matrix, np.array([[0.0, 0.0], [size, 0.0], [size, size], [0.0, size]])
+        )
         quad: Quad = tuple((float(x), float(y)) for x, y in corners)
         codes.append(DecodedCode(bytes_to_text(raw), raw, "grid", map_quad(quad, scale, offset)))
     return Detection(codes, [])
@@ -560,7 +555,7 @@ def _read_candidate(gray: GrayFrame, candidate: _Candidate) -> tuple[bytes | Non
             timed = timing_centres(gray, matrix, size)
             if timed is not None:
                 measured, centres = timed
-                raw = _read_values(bilinear(gray, project(matrix, centres)))
+                raw = _read_values(bilinear(gray, project_points(matrix, centres)))
                 if raw is None:
                     raw = _read_values(refined_values(gray, matrix, measured, centres=centres))
         if raw is not None:

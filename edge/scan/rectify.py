@@ -26,10 +26,17 @@ def homography(source: Sequence[Point], target: Sequence[Point]) -> Matrix:
     return np.append(solution, 1.0).reshape(3, 3)
 
 
+def project_points(matrix: Matrix, points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """An array of points (..., 2) through the projective map `matrix`."""
+    mapped = points @ matrix[:2, :2].T + matrix[:2, 2]
+    depth = points @ matrix[2, :2] + matrix[2, 2]
+    return np.asarray(mapped / depth[..., None])
+
+
 def project(matrix: Matrix, points: Sequence[Point]) -> tuple[Point, ...]:
     """`points` through the projective map `matrix`."""
-    mapped = np.array([[x, y, 1.0] for x, y in points]) @ matrix.T
-    return tuple((float(x / w), float(y / w)) for x, y, w in mapped)
+    mapped = project_points(matrix, np.asarray(points, dtype=np.float64).reshape(-1, 2))
+    return tuple((float(x), float(y)) for x, y in mapped)
 
 
 def warp(gray: GrayFrame, to_source: Matrix) -> GrayFrame:
