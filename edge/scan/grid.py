@@ -13,6 +13,7 @@ import numpy.typing as npt
 import zxingcpp
 
 from edge.ports import GrayFrame
+from edge.scan import preprocess as pp
 from edge.scan.decoders import DecodedCode, Detection, Quad, bytes_to_text, map_quad
 from edge.scan.rectify import Matrix, homography, project_points
 
@@ -24,6 +25,7 @@ Bits = npt.NDArray[np.bool_]
 
 MAX_FINDERS = 5  # the most-voted finder candidates grouped into symbols (at most 60 orderings)
 MAX_SYMBOLS = 3  # groupings whose grids are read at most, best sampled first
+DETECTION_SIDE = 720  # a larger image is searched for finder patterns at half size
 _RUN_TOLERANCE = 0.7  # a run may differ from its ideal by this many modules' share
 _QUIET = 4
 _QR: Any = zxingcpp.BarcodeFormat.QRCode
@@ -44,23 +46,27 @@ class Finder:
 
 
 def dark_mask(gray: GrayFrame, block: int) -> Bits:
-    """Pixels darker than the mean of the `block`-wide square around them."""
+    """Pixels darker than the mean of about the `block`-wide square around them (the means
+    taken over cells of a sixteenth of the block, which is all a threshold this coarse needs)."""
     height, width = gray.shape[:2]
-    pad = block // 2 + 1
-    padded = np.pad(gray, pad, mode="edge").astype(np.int32)
-    sums = padded.cumsum(0).cumsum(1)
-    window = (
-        sums[block : block + height, block : block + width]
-        - sums[:height, block : block + width]
-        - sums[block : block + height, :width]
-        + sums[:height, :width]
-    )
-    scaled = gray.astype(np.int32) * (block * block)
-    dark = scaled < window
+    step = max(1, block // 16)
+    tall, wide = -(-height // step) * step, -(-width // step) * step
+    padded = np.pad(gray, ((0, tall - height), (0, wide - width)), mode="edge")
+    cells = padded.reshape(tall // step, step, wide // step, step).mean(axis=(1, 3))
+    reach = max(1, block // (2 * step))
+    extended = np.pad(cells, reach, mode="edge")
+    sums = np.zeros((extended.shape[0] + 1, extended.shape[1] + 1))
+    sums[1:, 1:] = extended.cumsum(axis=0).cumsum(axis=1)
+    side = 2 * reach + 1
+    means = (
+        sums[side:, side:] - sums[:-side, side:] - sums[side:, :-side] + sums[:-side, :-side]
+    ) / (side * side)
+    local = np.repeat(np.repeat(means, step, axis=0), step, axis=1)[:height, :width]
+    dark = gray < local
     # where the block is flat (inside a finder's 3-module centre, wider than the block) the
     # local mean says nothing: the image's own mean decides
-    flat = np.abs(scaled - window) < 4 * block * block
-    dark[flat] = gray[flat] < int(gray.mean())
+    flat = np.abs(gray - local) < 4.0
+    dark[flat] = gray[flat] < float(gray.mean())
     return np.asarray(dark)
 
 
@@ -126,26 +132,74 @@ def find_finders(dark: Bits) -> list[Finder]:
     return _clustered(xs, ys, modules)
 
 
+def _box_sums(grid: npt.NDArray[np.float64], reach: int) -> npt.NDArray[np.float64]:
+    """Sums over the (2 * reach + 1)-square around each cell of `grid`, zero outside."""
+    padded = np.pad(grid, ((reach + 1, reach), (reach + 1, reach)))
+    sums = padded.cumsum(axis=0).cumsum(axis=1)
+    side = 2 * reach + 1
+    return np.asarray(
+        sums[side:, side:] - sums[:-side, side:] - sums[side:, :-side] + sums[:-side, :-side]
+    )
+
+
 def _clustered(xs: Points, ys: Points, modules: Points) -> list[Finder]:
-    sums: list[list[float]] = []  # x, y, module sums and count per cluster
-    for x, y, module in zip(xs.tolist(), ys.tolist(), modules.tolist(), strict=True):
-        for cluster in sums:
-            count = cluster[3]
-            mean_module = cluster[2] / count
+    """Votes gathered into finders: per octave of module size, the votes of the cells (about a
+    module wide) around each cell summed, the best-voted cells kept apart by a finder's width,
+    and the votes near each averaged; finders of neighbouring octaves merged."""
+    found: list[Finder] = []
+    if len(xs) == 0:
+        return found
+    octave = np.floor(np.log2(np.maximum(modules, 2.0))).astype(np.intp)
+    for band in np.unique(octave).tolist():
+        chosen = octave == band
+        cell = float(2**band)
+        bx, by, bm = xs[chosen], ys[chosen], modules[chosen]
+        cx, cy = (bx / cell).astype(np.intp), (by / cell).astype(np.intp)
+        width, height = int(cx.max()) + 1, int(cy.max()) + 1
+        counts = np.bincount(cy * width + cx, minlength=height * width).astype(np.float64)
+        votes = _box_sums(counts.reshape(height, width), 2)
+        occupied = np.flatnonzero(counts)
+        ranked = occupied[np.argsort(-votes.ravel()[occupied], kind="stable")]
+        kept: list[tuple[int, int]] = []
+        for index in ranked.tolist():
+            row, column = divmod(index, width)
+            if votes[row, column] < 2 or len(kept) == 2 * MAX_FINDERS:
+                break
+            if any(abs(row - r) <= 4 and abs(column - c) <= 4 for r, c in kept):
+                continue
+            kept.append((row, column))
+            near = (np.abs(cy - row) <= 2) & (np.abs(cx - column) <= 2)
+            found.append(
+                Finder(
+                    float(bx[near].mean()),
+                    float(by[near].mean()),
+                    float(bm[near].mean()),
+                    int(near.sum()),
+                )
+            )
+    return _merged(sorted(found, key=lambda finder: -finder.votes))
+
+
+def _merged(finders: list[Finder]) -> list[Finder]:
+    """Finders found in two octaves (a module size on their border) as one, votes added."""
+    merged: list[Finder] = []
+    for finder in finders:
+        for index, kept in enumerate(merged):
             if (
-                abs(x - cluster[0] / count) < 1.5 * mean_module
-                and abs(y - cluster[1] / count) < 1.5 * mean_module
-                and 0.5 < module / mean_module < 2.0
+                abs(finder.x - kept.x) < 1.5 * kept.module
+                and abs(finder.y - kept.y) < 1.5 * kept.module
             ):
-                cluster[0] += x
-                cluster[1] += y
-                cluster[2] += module
-                cluster[3] += 1
+                total = kept.votes + finder.votes
+                merged[index] = Finder(
+                    (kept.x * kept.votes + finder.x * finder.votes) / total,
+                    (kept.y * kept.votes + finder.y * finder.votes) / total,
+                    (kept.module * kept.votes + finder.module * finder.votes) / total,
+                    total,
+                )
                 break
         else:
-            sums.append([x, y, module, 1.0])
-    finders = [Finder(c[0] / c[3], c[1] / c[3], c[2] / c[3], int(c[3])) for c in sums if c[3] >= 2]
-    return sorted(finders, key=lambda f: -f.votes)
+            merged.append(finder)
+    return sorted(merged, key=lambda finder: -finder.votes)
 
 
 def _edge_distance(dark: Bits, start: Finder, direction: tuple[float, float]) -> float | None:
@@ -466,6 +520,13 @@ def _groupings(finders: list[Finder]) -> list[tuple[Finder, Finder, Finder]]:
     return triples
 
 
+def _scaled(triple: tuple[Finder, Finder, Finder], factor: float) -> tuple[Finder, Finder, Finder]:
+    corner, along, down = (
+        Finder(f.x * factor, f.y * factor, f.module * factor, f.votes) for f in triple
+    )
+    return corner, along, down
+
+
 def _finder_map(size: int, corner: Finder, along: Finder, down: Finder) -> Matrix:
     """The affine map from module coordinates to the image through the three finder centres."""
     source = np.array([[3.5, 3.5, 1.0], [size - 3.5, 3.5, 1.0], [3.5, size - 3.5, 1.0]])
@@ -509,15 +570,20 @@ def read_grid(
     height, width = gray.shape[:2]
     if min(height, width) < 21:
         return Detection([], [])
-    dark = dark_mask(gray, max(15, (max(height, width) // 8) | 1))
+    # finders are looked for at half size in a whole frame (a quarter of the work); the grid
+    # is sampled at full size
+    factor = 2.0 if max(height, width) > DETECTION_SIDE else 1.0
+    seen = pp.half(gray) if factor > 1.0 else gray
+    dark = dark_mask(seen, max(15, (max(seen.shape[:2]) // 8) | 1))
     finders = find_finders(dark)[:MAX_FINDERS]
     candidates: list[_Candidate] = []
-    for triple in _groupings(finders):
-        corner, along, down = triple
+    for grouped in _groupings(finders):
+        corner, along, down = grouped
         apart_a = _modules_between(dark, corner, along)
         apart_b = _modules_between(dark, corner, down)
         if apart_a is None or apart_b is None:
             continue
+        triple = _scaled(grouped, factor)
         grids = []
         for size in _versions_near((apart_a + apart_b) / 2.0):
             centres = _module_centres(size)
