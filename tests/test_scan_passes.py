@@ -185,3 +185,67 @@ def test_a_pass_never_run_waits_for_half_the_budget_but_not_for_ever(
     # ... until it has waited its turn; from then on its learned cost decides
     assert chain.decode(EMPTY).passes == ["frame", "first", "unknown"]
     assert chain.decode(EMPTY).passes == ["frame", "first", "unknown"]
+
+
+def test_an_anytime_pass_gets_the_budget_left_and_no_cost_estimate_shuts_it_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = SteppedClock()
+    given: list[float] = []
+
+    def anytime(
+        gray: GrayFrame, scale: float, offset: tuple[float, float], time_left: Callable[[], float]
+    ) -> Detection:
+        given.append(time_left())
+        clock.now += 0.2  # far over any budget: an estimate would never let it run again
+        return Detection([], [])
+
+    rounds = (
+        ((), ()),
+        ((), (("first", _costing(clock, 5.0)), ("grid", chain_module.Anytime(anytime)))),
+        ((), (("after", _costing(clock, 1.0)),)),
+    )
+    monkeypatch.setattr(chain_module, "ROUNDS", rounds)
+    chain = DecoderChain(budget_ms=20.0, timer=clock)
+    assert chain.decode(EMPTY).passes == ["frame", "first", "grid"]
+    assert chain.decode(EMPTY).passes == ["frame", "first", "grid"]
+    assert given == [pytest.approx(15.0), pytest.approx(15.0)]
+
+
+def test_an_anytime_pass_does_not_start_with_less_than_its_floor_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = SteppedClock()
+    started: list[float] = []
+
+    def anytime(
+        gray: GrayFrame, scale: float, offset: tuple[float, float], time_left: Callable[[], float]
+    ) -> Detection:
+        started.append(time_left())
+        return Detection([], [])
+
+    spend = 20.0 - chain_module.ANYTIME_FLOOR_MS + 1.0
+    rounds = (
+        ((), ()),
+        ((), (("first", _costing(clock, spend)), ("grid", chain_module.Anytime(anytime)))),
+    )
+    monkeypatch.setattr(chain_module, "ROUNDS", rounds)
+    assert DecoderChain(budget_ms=20.0, timer=clock).decode(EMPTY).passes == ["frame", "first"]
+    assert started == []
+    # with no budget at all (a still checked without a limit) it runs unbounded
+    assert chain_module.Anytime(anytime)(EMPTY, 1.0, (0.0, 0.0)).codes == []
+    assert started == [float("inf")]
+
+
+def test_the_grid_reader_stops_when_the_time_left_runs_out() -> None:
+    from edge.scan import grid  # noqa: PLC0415 - only this test needs the reader itself
+
+    frame = np.random.default_rng(5).integers(0, 256, (400, 400), dtype=np.uint8)
+    asked: list[int] = []
+
+    def out_of_time() -> float:
+        asked.append(1)
+        return 0.0
+
+    assert grid.read_grid(frame, time_left=out_of_time).codes == []
+    assert len(asked) <= 1 + grid.MAX_SYMBOLS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,20 @@ REFERENCE_PIXELS = 1280 * 720
 ZOOM_CAP = 1280  # longest side of an upscaled region, so a region pass costs at most a frame pass
 
 Pass = tuple[str, Callable[[GrayFrame, float, tuple[float, float]], Detection]]
+AnytimeRun = Callable[[GrayFrame, float, tuple[float, float], Callable[[], float]], Detection]
+ANYTIME_FLOOR_MS = 8.0  # what an anytime pass needs left to be worth starting
+
+
+@dataclass(frozen=True)
+class Anytime:
+    """A pass whose cost depends on what it finds, not on the image's size: it takes the time
+    left in the frame's budget and stops itself there, so it needs no cost estimate."""
+
+    run: AnytimeRun
+
+    def __call__(self, gray: GrayFrame, scale: float, offset: tuple[float, float]) -> Detection:
+        """The pass with no time limit (a still checked with no budget)."""
+        return self.run(gray, scale, offset, lambda: math.inf)
 
 
 def _zx(
@@ -83,14 +98,8 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
             # a code seen at a steep angle, keystoned back (either side may be the nearer)
             ("roi-keystone-left", keystoned_pass("left", 0.35)),
             ("roi-keystone-right", keystoned_pass("right", 0.35)),
-            # a curved or wrinkled code: its grid sampled from finder patterns found here
-            ("roi-grid", read_grid),
         ),
-        (
-            ("frame-sharpen", _zx(pp.sharpen)),
-            ("frame-clahe", _zx(pp.clahe)),
-            ("frame-grid", read_grid),
-        ),
+        (("frame-sharpen", _zx(pp.sharpen)), ("frame-clahe", _zx(pp.clahe))),
     ),
     (
         (("roi-pyzbar", _zbar()), ("roi-smooth", _zx(pp.smooth))),
@@ -111,6 +120,9 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
         ),
         (),
     ),
+    # a curved or wrinkled code: its grid sampled from finder patterns found here, in a round of
+    # its own, so the frames that name it give it the budget the first round leaves
+    ((("roi-grid", Anytime(read_grid)),), (("frame-grid", Anytime(read_grid)),)),
 )
 # Round 0 is cheap (a few ms on a 1280x720 frame) and reads most of what the fallbacks read, so
 # it always runs: a busy processor must not make the result depend on the clock.
@@ -208,7 +220,9 @@ class DecoderChain:
         """What pass `name` is expected to cost on an image of `pixels` (0 before its first run)."""
         return self._cost.get(name, 0.0) * pixels / 1e6
 
-    def _fits(self, name: str, pixels: int, left_ms: float) -> bool:
+    def _fits(self, name: str, pixels: int, left_ms: float, run: object = None) -> bool:
+        if isinstance(run, Anytime):
+            return left_ms >= ANYTIME_FLOOR_MS
         if name not in self._cost:
             # a pass never run costs anything from 1 to 70 ms: it first runs in a frame with
             # at least half the budget left, so learning its cost seldom overruns a frame, or
@@ -227,9 +241,14 @@ class DecoderChain:
         image: GrayFrame,
         scale: float,
         offset: tuple[float, float],
+        *,
+        left_ms: Callable[[], float],
     ) -> Detection:
         started = self._timer()
-        detection = run(image, scale, offset)
+        if isinstance(run, Anytime):
+            detection = run.run(image, scale, offset, left_ms)
+        else:
+            detection = run(image, scale, offset)
         per_megapixel = (self._timer() - started) * 1000.0 * 1e6 / max(1, image.size)
         known = self._cost.get(name)
         if known is None:
@@ -265,17 +284,19 @@ class DecoderChain:
                 if image is None:
                     continue
                 for name, run in roi_passes:
-                    if not guaranteed and not self._fits(name, image.size, left_ms()):
+                    if not guaranteed and not self._fits(name, image.size, left_ms(), run):
                         continue
-                    if self._absorb(result, name, self._run_pass(name, run, image, scale, offset)):
+                    found = self._run_pass(name, run, image, scale, offset, left_ms=left_ms)
+                    if self._absorb(result, name, found):
                         rois[index] = (None, scale, offset)
                         break
             for name, run in frame_passes:
                 if result.codes or round_index not in frame_rounds:
                     break
-                if not guaranteed and not self._fits(name, frame.size, left_ms()):
+                if not guaranteed and not self._fits(name, frame.size, left_ms(), run):
                     continue
-                self._absorb(result, name, self._run_pass(name, run, frame, frame_scale, (0, 0)))
+                found = self._run_pass(name, run, frame, frame_scale, (0, 0), left_ms=left_ms)
+                self._absorb(result, name, found)
 
     def _prepare_rois(
         self, gray: GrayFrame, located: Sequence[Quad], done: list[Quad], limit: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,9 @@ Values = npt.NDArray[np.float32]
 Bits = npt.NDArray[np.bool_]
 
 MAX_FINDERS = 5  # the most-voted finder candidates grouped into symbols (at most 60 orderings)
+MAX_GROUPINGS = 8  # groupings whose grids are sampled, squarest and best-voted first
 MAX_SYMBOLS = 3  # groupings whose grids are read at most, best sampled first
+PROMPT_QUALITY = 0.1  # a grid with at most this many errors per module of its side is read at once
 DETECTION_SIDE = 720  # a larger image is searched for finder patterns at half size
 _RUN_TOLERANCE = 0.7  # a run may differ from its ideal by this many modules' share
 _QUIET = 4
@@ -52,20 +55,25 @@ def dark_mask(gray: GrayFrame, block: int) -> Bits:
     step = max(1, block // 16)
     tall, wide = -(-height // step) * step, -(-width // step) * step
     padded = np.pad(gray, ((0, tall - height), (0, wide - width)), mode="edge")
-    cells = padded.reshape(tall // step, step, wide // step, step).mean(axis=(1, 3))
+    cells = padded.reshape(tall // step, step, wide // step, step).mean(
+        axis=(1, 3), dtype=np.float32
+    )
     reach = max(1, block // (2 * step))
     extended = np.pad(cells, reach, mode="edge")
-    sums = np.zeros((extended.shape[0] + 1, extended.shape[1] + 1))
+    sums = np.zeros((extended.shape[0] + 1, extended.shape[1] + 1), dtype=np.float32)
     sums[1:, 1:] = extended.cumsum(axis=0).cumsum(axis=1)
     side = 2 * reach + 1
     means = (
         sums[side:, side:] - sums[:-side, side:] - sums[side:, :-side] + sums[:-side, :-side]
     ) / (side * side)
-    local = np.repeat(np.repeat(means, step, axis=0), step, axis=1)[:height, :width]
+    local = np.repeat(np.repeat(means.astype(np.float32), step, axis=0), step, axis=1)[
+        :height, :width
+    ]
     dark = gray < local
     # where the block is flat (inside a finder's 3-module centre, wider than the block) the
     # local mean says nothing: the image's own mean decides
-    flat = np.abs(gray - local) < 4.0
+    local -= gray
+    flat = np.abs(local) < 4.0
     dark[flat] = gray[flat] < float(gray.mean())
     return np.asarray(dark)
 
@@ -150,7 +158,7 @@ def _clustered(xs: Points, ys: Points, modules: Points) -> list[Finder]:
     if len(xs) == 0:
         return found
     octave = np.floor(np.log2(np.maximum(modules, 2.0))).astype(np.intp)
-    for band in np.unique(octave).tolist():
+    for band in np.flatnonzero(np.bincount(octave)).tolist():
         chosen = octave == band
         cell = float(2**band)
         bx, by, bm = xs[chosen], ys[chosen], modules[chosen]
@@ -324,17 +332,26 @@ def refined_values(
         offsets = np.arange(-reach, reach + 1e-9, step)
         oy, ox = np.meshgrid(offsets, offsets, indexing="ij")
         tries = np.stack([ox.ravel(), oy.ravel()], axis=1)
-        # tries = tries[(tries == 0.0).any(axis=1) | (np.abs(tries[:, 0]) == np.abs(tries[:, 1]))]
-        base = (centres + shift)[None] + tries[:, None, None, :]
+        # the map is near enough to affine within a module or two of each centre: its local
+        # axes place every try without projecting each one
+        anchor = project_points(to_image, centres + shift)
+        unit_x = project_points(to_image, centres + shift + (0.5, 0.0)) - anchor
+        unit_y = project_points(to_image, centres + shift + (0.0, 0.5)) - anchor
         # contrast across each module's left and top edges: the grid's lines sit on the
         # symbol's edges where the two samples straddling them differ most
         edges = np.zeros((len(tries), padded, padded), dtype=np.float32)
-        for across in ((1.0, 0.0), (0.0, 1.0)):
-            step_in = np.array(across) * (0.5 - _STRADDLE)
-            step_out = np.array(across) * (0.5 + _STRADDLE)
-            inner = bilinear(gray, project_points(to_image, base - step_in))
-            outer = bilinear(gray, project_points(to_image, base - step_out))
-            edges[:, :size, :size] += np.abs(inner - outer)
+        for axis in (0, 1):
+            straddles = []
+            for reach_out in (0.5 - _STRADDLE, 0.5 + _STRADDLE):
+                moved = tries.copy()
+                moved[:, axis] -= reach_out
+                points = (
+                    anchor[None]
+                    + 2.0 * moved[:, 0, None, None, None] * unit_x[None]
+                    + 2.0 * moved[:, 1, None, None, None] * unit_y[None]
+                )
+                straddles.append(bilinear(gray, points))
+            edges[:, :size, :size] += np.abs(straddles[0] - straddles[1])
         contrast = edges.reshape(len(tries), blocks, block, blocks, block).sum(axis=(2, 4))
         # a small pull towards no shift, so a flat block keeps the map's own position
         contrast -= 0.05 * (tries**2).sum(axis=1)[:, None, None] * contrast.max(axis=0)[None]
@@ -433,11 +450,20 @@ def _format_words() -> npt.NDArray[np.int64]:
 _FORMAT_WORDS = _format_words()
 
 
-def _word(bits: Bits, cells: list[tuple[int, int]]) -> int:
-    value = 0
-    for row, column in cells:
-        value = (value << 1) | int(bits[row, column])
-    return value
+_POPCOUNT = np.zeros(1 << 15, dtype=np.uint8)  # set bits of every 15-bit word
+for _bit in range(15):
+    _POPCOUNT += ((np.arange(1 << 15) >> _bit) & 1).astype(np.uint8)
+_BIT_WEIGHTS = 1 << np.arange(14, -1, -1)
+_FIRST_COPY = (
+    np.array([8] * 6 + [8, 8, 7] + list(range(5, -1, -1))),
+    np.array(list(range(6)) + [7, 8, 8] + [8] * 6),
+)
+
+
+def _format_distance(bits: Bits, cells: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]) -> int:
+    """Bit errors between the format information read at `cells` and the nearest valid word."""
+    word = int(bits[cells].astype(np.int64) @ _BIT_WEIGHTS)
+    return int(_POPCOUNT[_FORMAT_WORDS ^ word].min())
 
 
 def grid_quality(bits: Bits) -> int:
@@ -447,17 +473,11 @@ def grid_quality(bits: Bits) -> int:
     span = np.arange(8, size - 8)
     expected = span % 2 == 0
     timing = int((bits[6, span] != expected).sum() + (bits[span, 6] != expected).sum())
-    first = (
-        [(8, c) for c in range(6)] + [(8, 7), (8, 8), (7, 8)] + [(r, 8) for r in range(5, -1, -1)]
+    second = (
+        np.concatenate((np.arange(size - 1, size - 8, -1), np.full(8, 8))),
+        np.concatenate((np.full(7, 8), np.arange(size - 8, size))),
     )
-    second = [(r, 8) for r in range(size - 1, size - 8, -1)] + [
-        (8, c) for c in range(size - 8, size)
-    ]
-    distances = []
-    for cells in (first, second):
-        word = _word(bits, cells)
-        distances.append(min(bin(int(w) ^ word).count("1") for w in _FORMAT_WORDS))
-    return timing + min(distances)
+    return timing + min(_format_distance(bits, _FIRST_COPY), _format_distance(bits, second))
 
 
 def _render(bits: Bits) -> GrayFrame:
@@ -500,8 +520,9 @@ def _read_values(values: Values) -> bytes | None:
 
 def _groupings(finders: list[Finder]) -> list[tuple[Finder, Finder, Finder]]:
     """Triples of finders that could be one symbol's (top-left, top-right, bottom-left): the
-    corner's two sides near a right angle and of like length, at least a symbol apart."""
-    triples = []
+    corner's two sides near a right angle and of like length, at least a symbol apart; the
+    squarest and best-voted first."""
+    triples: list[tuple[float, tuple[Finder, Finder, Finder]]] = []
     for corner, first, second in itertools.permutations(finders, 3):
         if first.votes < second.votes or (first.votes == second.votes and first.x > second.x):
             continue  # each pair of sides once
@@ -516,8 +537,14 @@ def _groupings(finders: list[Finder]) -> list[tuple[Finder, Finder, Finder]]:
             continue
         # clockwise from top-left in image coordinates: top-right, then bottom-left
         along, down = (first, second) if ax * by - ay * bx > 0 else (second, first)
-        triples.append((corner, along, down))
-    return triples
+        squareness = (1.0 - abs(ax * bx + ay * by) / (side_a * side_b)) * min(
+            side_a / side_b, side_b / side_a
+        )
+        triples.append(
+            (squareness * (corner.votes + first.votes + second.votes), (corner, along, down))
+        )
+    triples.sort(key=lambda scored: -scored[0])
+    return [triple for _, triple in triples[:MAX_GROUPINGS]]
 
 
 def _scaled(triple: tuple[Finder, Finder, Finder], factor: float) -> tuple[Finder, Finder, Finder]:
@@ -536,22 +563,30 @@ def _finder_map(size: int, corner: Finder, along: Finder, down: Finder) -> Matri
     return affine
 
 
-def _maps(gray: GrayFrame, size: int, triple: tuple[Finder, Finder, Finder]) -> list[Matrix]:
-    """Projective maps for one grouping: through the alignment pattern's likeliest places, and
-    the finders' affine map."""
+def _aligned_maps(
+    gray: GrayFrame, size: int, triple: tuple[Finder, Finder, Finder], affine: Matrix
+) -> list[Matrix]:
+    """Projective maps for one grouping through the alignment pattern's likeliest places."""
+    if size <= 21:
+        return []
     corner, along, down = triple
-    affine = _finder_map(size, corner, along, down)
+    source = [(3.5, 3.5), (size - 3.5, 3.5), (3.5, size - 3.5), (size - 6.5, size - 6.5)]
+    finders = [(corner.x, corner.y), (along.x, along.y), (down.x, down.y)]
     maps = []
-    if size > 21:
-        source = [(3.5, 3.5), (size - 3.5, 3.5), (3.5, size - 3.5), (size - 6.5, size - 6.5)]
-        finders = [(corner.x, corner.y), (along.x, along.y), (down.x, down.y)]
-        for guess in _alignment_guesses(gray, affine, size):
-            try:
-                maps.append(homography(source, [*finders, guess]))
-            except np.linalg.LinAlgError:
-                continue
-    maps.append(affine)
+    for guess in _alignment_guesses(gray, affine, size):
+        try:
+            maps.append(homography(source, [*finders, guess]))
+        except np.linalg.LinAlgError:
+            continue
     return maps
+
+
+Grid = tuple[float, int, Matrix, Values]  # errors per module of a side, size, map, grey levels
+
+
+def _graded(gray: GrayFrame, matrix: Matrix, size: int) -> Grid:
+    values = bilinear(gray, project_points(matrix, _module_centres(size)))
+    return grid_quality(values < _otsu(values)) / (2.0 * size), size, matrix, values
 
 
 @dataclass
@@ -559,14 +594,37 @@ class _Candidate:
     """One grouping's best-sampled grids."""
 
     triple: tuple[Finder, Finder, Finder]
-    grids: list[tuple[float, int, Matrix, Values]]
+    grids: list[Grid]
+
+
+def _sampled(
+    gray: GrayFrame, triple: tuple[Finder, Finder, Finder], modules_apart: float
+) -> _Candidate | None:
+    """The grouping's two best grids, of each likely size through its alignment pattern's
+    likeliest places and through the finders' affine map; None when none looks like a symbol."""
+    grids: list[Grid] = []
+    affine_grids: list[Grid] = []
+    for size in _versions_near(modules_apart):
+        affine = _finder_map(size, *triple)
+        maps = _aligned_maps(gray, size, triple, affine)
+        grids += [_graded(gray, matrix, size) for matrix in maps]
+        affine_grids.append(_graded(gray, affine, size))
+    # on a tie the map through the alignment pattern goes first: it follows perspective
+    grids += affine_grids
+    grids.sort(key=lambda grid: grid[0])
+    return _Candidate(triple, grids[:2]) if grids[0][0] < 0.35 else None
 
 
 def read_grid(
-    gray: GrayFrame, scale: float = 1.0, offset: tuple[float, float] = (0.0, 0.0)
+    gray: GrayFrame,
+    scale: float = 1.0,
+    offset: tuple[float, float] = (0.0, 0.0),
+    time_left: Callable[[], float] = lambda: math.inf,
 ) -> Detection:
     """Symbols in `gray` read from finder patterns found here (not zxing-cpp's), their grid
-    refined where a projective map leaves it blurred; corners mapped by `scale`/`offset`."""
+    refined where a projective map leaves it blurred; corners mapped by `scale`/`offset`.
+    Between groupings and between symbols it asks `time_left` (ms) and stops at 0 with what it
+    has read."""
     height, width = gray.shape[:2]
     if min(height, width) < 21:
         return Detection([], [])
@@ -576,39 +634,47 @@ def read_grid(
     seen = pp.half(gray) if factor > 1.0 else gray
     dark = dark_mask(seen, max(15, (max(seen.shape[:2]) // 8) | 1))
     finders = find_finders(dark)[:MAX_FINDERS]
-    candidates: list[_Candidate] = []
-    for grouped in _groupings(finders):
-        corner, along, down = grouped
-        apart_a = _modules_between(dark, corner, along)
-        apart_b = _modules_between(dark, corner, down)
-        if apart_a is None or apart_b is None:
-            continue
-        triple = _scaled(grouped, factor)
-        grids = []
-        for size in _versions_near((apart_a + apart_b) / 2.0):
-            centres = _module_centres(size)
-            for matrix in _maps(gray, size, triple):
-                values = bilinear(gray, project_points(matrix, centres))
-                errors = grid_quality(values < _otsu(values))
-                grids.append((errors / (2.0 * size), size, matrix, values))
-        grids.sort(key=lambda grid: grid[0])
-        if grids and grids[0][0] < 0.35:
-            candidates.append(_Candidate(triple, grids[:2]))
-    candidates.sort(key=lambda candidate: candidate.grids[0][0])
     codes: list[DecodedCode] = []
     used: set[Finder] = set()
-    for candidate in candidates[:MAX_SYMBOLS]:
-        if used.intersection(candidate.triple):
-            continue
+    later: list[_Candidate] = []
+
+    def read(candidate: _Candidate) -> None:
         raw, matrix, size = _read_candidate(gray, candidate)
         if raw is None:
-            continue
+            return
         used.update(candidate.triple)
         corners = project_points(
             matrix, np.array([[0.0, 0.0], [size, 0.0], [size, size], [0.0, size]])
         )
         quad: Quad = tuple((float(x), float(y)) for x, y in corners)
         codes.append(DecodedCode(bytes_to_text(raw), raw, "grid", map_quad(quad, scale, offset)))
+
+    for grouped in _groupings(finders):
+        triple = _scaled(grouped, factor)
+        if time_left() <= 0.0 or len(codes) == MAX_SYMBOLS:
+            break
+        if used.intersection(triple):
+            continue
+        corner, along, down = grouped
+        apart_a = _modules_between(dark, corner, along)
+        apart_b = _modules_between(dark, corner, down)
+        if apart_a is None or apart_b is None:
+            continue
+        candidate = _sampled(gray, triple, (apart_a + apart_b) / 2.0)
+        if candidate is None:
+            continue
+        # a grid that fits its symbol's fixed parts this well is read at once: under a
+        # deadline the likeliest symbol must not wait for every other grouping
+        if candidate.grids[0][0] <= PROMPT_QUALITY:
+            read(candidate)
+        else:
+            later.append(candidate)
+    later.sort(key=lambda candidate: candidate.grids[0][0])
+    for candidate in later[: max(0, MAX_SYMBOLS - len(codes))]:
+        if time_left() <= 0.0:
+            break
+        if not used.intersection(candidate.triple):
+            read(candidate)
     return Detection(codes, [])
 
 
