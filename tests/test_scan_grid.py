@@ -225,3 +225,41 @@ def test_timing_patterns_of_a_flat_symbol_space_its_modules_evenly() -> None:
     measured, centres = found
     assert measured == size
     assert np.abs(centres - grid._module_centres(size)).max() < 0.1
+
+
+_FINDER = np.ones((7, 7), dtype=bool)
+_FINDER[1:6, 1:6] = False
+_FINDER[2:5, 2:5] = True
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 300), st.integers(0, 300), st.integers(1, 12)),
+        min_size=3,
+        max_size=6,
+    )
+)
+def test_finder_patterns_anywhere_at_any_size_never_break_the_reader(
+    placed: list[tuple[int, int, int]],
+) -> None:
+    canvas = np.full((360, 360), 220, dtype=np.uint8)
+    for x, y, module in placed:
+        pattern = np.kron(_FINDER, np.ones((module, module), dtype=bool))
+        tile = canvas[y : y + pattern.shape[0], x : x + pattern.shape[1]]
+        tile[pattern[: tile.shape[0], : tile.shape[1]]] = 30
+    assert grid.read_grid(canvas).codes == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(-50.0, 400.0, allow_nan=False))
+def test_any_finder_distance_gives_sizes_a_symbol_can_have(modules_apart: float) -> None:
+    assert all(21 <= size <= 177 and size % 4 == 1 for size in grid._versions_near(modules_apart))
+
+
+def test_a_grouping_whose_finders_seem_too_close_for_any_symbol_is_dropped() -> None:
+    image = _render(_truth())
+    dark = grid.dark_mask(image, max(15, (max(image.shape) // 8) | 1))
+    triple = grid._groupings(grid.find_finders(dark))[0]
+    assert grid._versions_near(2.0) == []
+    assert grid._sampled(image, triple, 2.0) is None

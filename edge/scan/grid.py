@@ -612,7 +612,7 @@ def _sampled(
     # on a tie the map through the alignment pattern goes first: it follows perspective
     grids += affine_grids
     grids.sort(key=lambda grid: grid[0])
-    return _Candidate(triple, grids[:2]) if grids[0][0] < 0.35 else None
+    return _Candidate(triple, grids[:2]) if grids and grids[0][0] < 0.35 else None
 
 
 def read_grid(
