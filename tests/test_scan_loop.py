@@ -456,3 +456,22 @@ def test_a_thumbnail_is_opencvs_area_resize_of_the_samples(shape: tuple[int, int
     samples = np.ascontiguousarray(frame[::step, ::step])
     opencv = cv2.resize(samples, THUMB_SIZE, interpolation=cv2.INTER_AREA)
     assert int(cv2.absdiff(thumbnail(frame), opencv).max()) <= 1  # float rounding only
+
+
+def test_a_decoder_pass_that_raises_shows_in_the_loops_counters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from edge.scan import chain as chain_module  # noqa: PLC0415 - only this test reaches in
+
+    def broken(gray: GrayFrame, scale: float, offset: tuple[float, float]) -> object:
+        raise ValueError("a bug on an unusual frame")
+
+    monkeypatch.setattr(chain_module, "ROUNDS", (((), ()), ((), (("broken", broken),))))
+    clock = FakeClock()
+    source = ReplayFrameSource([_frame(None, 1)], fps=10.0, loop=True, clock=clock)
+    loop = ScanLoop(Verifier(), ScanSettings(idle_skip=False), clock, frames=source)
+    for _ in range(4):  # the loop names the pass's round in every other frame
+        loop.step(0.0)
+        clock.advance(0.1)
+    assert loop.stats()["frames"] == 4
+    assert loop.stats()["pass_faults"] == 2

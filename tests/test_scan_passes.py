@@ -249,3 +249,22 @@ def test_the_grid_reader_stops_when_the_time_left_runs_out() -> None:
 
     assert grid.read_grid(frame, time_left=out_of_time).codes == []
     assert len(asked) <= 1 + grid.MAX_SYMBOLS
+
+
+def test_a_pass_that_raises_costs_its_reading_and_not_the_frame(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = SteppedClock()
+
+    def broken(gray: GrayFrame, scale: float, offset: tuple[float, float]) -> Detection:
+        raise IndexError("a bug on an unusual frame")
+
+    rounds = (((), ()), ((), (("broken", broken), ("after", _costing(clock, 1.0)))))
+    monkeypatch.setattr(chain_module, "ROUNDS", rounds)
+    chain = DecoderChain(budget_ms=20.0, timer=clock)
+    assert chain.decode(EMPTY).passes == ["frame", "broken", "after"]
+    outcome = chain.decode(EMPTY)
+    assert outcome.passes == ["frame", "broken", "after"]
+    assert outcome.faulted == ["broken"]
+    assert chain.faulted == {"broken": 2}
+    assert sum("broken" in record.getMessage() for record in caplog.records) == 1

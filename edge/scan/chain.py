@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Container, Sequence
@@ -12,6 +13,8 @@ from edge.scan import preprocess as pp
 from edge.scan.decoders import DecodedCode, Detection, Quad, read_pyzbar, read_zxing
 from edge.scan.grid import read_grid
 from edge.scan.rectify import keystoned_pass
+
+log = logging.getLogger(__name__)
 
 REFERENCE_PIXELS = 1280 * 720
 ZOOM_CAP = 1280  # longest side of an upscaled region, so a region pass costs at most a frame pass
@@ -143,6 +146,7 @@ class ChainResult:
     found_by: dict[str, str] = field(default_factory=dict)
     ms: float = 0.0
     located: list[Quad] = field(default_factory=list)
+    faulted: list[str] = field(default_factory=list)  # passes that raised on this frame
 
 
 class DecoderChain:
@@ -175,6 +179,7 @@ class DecoderChain:
         # expected cost fits in what is left of the frame's budget
         self._cost: dict[str, float] = {}
         self._waited: dict[str, int] = {}  # times a pass never run was held back for its budget
+        self.faulted: dict[str, int] = {}  # passes that raised, and how often
 
     def decode(
         self,
@@ -243,12 +248,22 @@ class DecoderChain:
         offset: tuple[float, float],
         *,
         left_ms: Callable[[], float],
+        result: ChainResult,
     ) -> Detection:
         started = self._timer()
-        if isinstance(run, Anytime):
-            detection = run.run(image, scale, offset, left_ms)
-        else:
-            detection = run(image, scale, offset)
+        try:
+            if isinstance(run, Anytime):
+                detection = run.run(image, scale, offset, left_ms)
+            else:
+                detection = run(image, scale, offset)
+        except Exception:  # a fallback pass's fault costs its reading, not the frame
+            # the first round (zxing-cpp and its cheap passes) has read the frame already, so
+            # a fault in a later pass loses only what that pass might have read
+            if name not in self.faulted:
+                log.exception("decoder pass %s failed; the chain goes on without its reading", name)
+            self.faulted[name] = self.faulted.get(name, 0) + 1
+            result.faulted.append(name)
+            detection = Detection([], [])
         per_megapixel = (self._timer() - started) * 1000.0 * 1e6 / max(1, image.size)
         known = self._cost.get(name)
         if known is None:
@@ -286,7 +301,9 @@ class DecoderChain:
                 for name, run in roi_passes:
                     if not guaranteed and not self._fits(name, image.size, left_ms(), run):
                         continue
-                    found = self._run_pass(name, run, image, scale, offset, left_ms=left_ms)
+                    found = self._run_pass(
+                        name, run, image, scale, offset, left_ms=left_ms, result=result
+                    )
                     if self._absorb(result, name, found):
                         rois[index] = (None, scale, offset)
                         break
@@ -295,7 +312,9 @@ class DecoderChain:
                     break
                 if not guaranteed and not self._fits(name, frame.size, left_ms(), run):
                     continue
-                found = self._run_pass(name, run, frame, frame_scale, (0, 0), left_ms=left_ms)
+                found = self._run_pass(
+                    name, run, frame, frame_scale, (0, 0), left_ms=left_ms, result=result
+                )
                 self._absorb(result, name, found)
 
     def _prepare_rois(

@@ -119,6 +119,8 @@ class ScanLoop:
         outcome = self._chain.decode(to_gray(frame), self._hint, frame_rounds=[self._round])
         self._round += 1
         self._stats.decoded(outcome.ms)
+        if outcome.faulted:
+            self._stats.count("pass_faults", len(outcome.faulted))
         self._idle = not outcome.codes
         self._hint = outcome.codes[0].quad if outcome.codes else None
         self._held = [code.text for code in outcome.codes]
