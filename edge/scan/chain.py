@@ -21,7 +21,7 @@ ZOOM_CAP = 1280  # longest side of an upscaled region, so a region pass costs at
 
 Pass = tuple[str, Callable[[GrayFrame, float, tuple[float, float]], Detection]]
 AnytimeRun = Callable[[GrayFrame, float, tuple[float, float], Callable[[], float]], Detection]
-ANYTIME_FLOOR_MS = 8.0  # what an anytime pass needs left to be worth starting
+ANYTIME_FLOOR_MS = 15.0  # what an anytime pass needs left to find anything before it stops
 
 
 @dataclass(frozen=True)

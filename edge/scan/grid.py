@@ -639,7 +639,7 @@ def read_grid(
     later: list[_Candidate] = []
 
     def read(candidate: _Candidate) -> None:
-        raw, matrix, size = _read_candidate(gray, candidate)
+        raw, matrix, size = _read_candidate(gray, candidate, time_left)
         if raw is None:
             return
         used.update(candidate.triple)
@@ -678,17 +678,21 @@ def read_grid(
     return Detection(codes, [])
 
 
-def _read_candidate(gray: GrayFrame, candidate: _Candidate) -> tuple[bytes | None, Matrix, int]:
+def _read_candidate(
+    gray: GrayFrame, candidate: _Candidate, time_left: Callable[[], float]
+) -> tuple[bytes | None, Matrix, int]:
+    """The grouping's text from its best grid as sampled, refined, or spaced by its timing
+    patterns (each dearer than the one before, tried while time is left), else its second."""
     for rank, (_, size, matrix, values) in enumerate(candidate.grids):
         raw = _read_values(values)
-        if raw is None and rank == 0:
+        if raw is None and rank == 0 and time_left() > 0.0:
             raw = _read_values(refined_values(gray, matrix, size))
-        if raw is None and rank == 0:
+        if raw is None and rank == 0 and time_left() > 0.0:
             timed = timing_centres(gray, matrix, size)
             if timed is not None:
                 measured, centres = timed
                 raw = _read_values(bilinear(gray, project_points(matrix, centres)))
-                if raw is None:
+                if raw is None and time_left() > 0.0:
                     raw = _read_values(refined_values(gray, matrix, measured, centres=centres))
         if raw is not None:
             return raw, matrix, size
