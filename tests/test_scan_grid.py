@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from edge.ports import GrayFrame
-from edge.scan import grid
+from edge.scan import finders, grid, modules
 from edge.scan.chain import ROUNDS, Anytime
 from edge.scan.decoders import read_zxing
 from edge.scan.rectify import homography, project_points
@@ -91,8 +91,8 @@ def _errors(values: npt.NDArray[np.float32], truth: npt.NDArray[np.bool_]) -> in
 def test_the_three_finder_patterns_are_found_at_their_centres() -> None:
     truth = _truth()
     image = _render(truth)
-    dark = grid.dark_mask(image, max(15, (max(image.shape) // 8) | 1))
-    found = grid.find_finders(dark)[:3]
+    dark = finders.dark_mask(image, max(15, (max(image.shape) // 8) | 1))
+    found = finders.find_finders(dark)[:3]
     centre = 3.5 * PIXELS + MARGIN + 4 * PIXELS
     far = (truth.shape[0] - 3.5) * PIXELS + MARGIN + 4 * PIXELS
     expected = {(centre, centre), (far, centre), (centre, far)}
@@ -119,7 +119,7 @@ def test_a_rotated_and_tilted_symbol_reads() -> None:
     to_symbol = homography(seen, corners)
     ys, xs = np.mgrid[0:440, 0:440].astype(np.float64)
     points = project_points(to_symbol, np.stack([xs, ys], axis=-1) + 0.5)
-    view = grid.bilinear(image, points)
+    view = modules.bilinear(image, points)
     outside = (points < 0).any(axis=-1) | (points >= side).any(axis=-1)
     view[outside] = 200.0
     frame = _box_blur(view.astype(np.uint8), 3)
@@ -138,24 +138,24 @@ def test_a_blurred_grid_half_a_module_off_reads_only_once_refined() -> None:
     for blur, shift in ((9, (0.5, 0.3)), (7, (0.35, 0.35))):
         blurred = _box_blur(_render(truth), blur)
         misplaced = _to_image(size, shift)
-        plain = grid.bilinear(blurred, project_points(misplaced, grid._module_centres(size)))
-        assert grid._read_values(plain) is None
-        refined = grid.refined_values(blurred, misplaced, size)
-        assert grid._read_values(refined) == TEXT.encode()
+        plain = modules.bilinear(blurred, project_points(misplaced, modules.module_centres(size)))
+        assert modules.read_values(plain) is None
+        refined = modules.refined_values(blurred, misplaced, size)
+        assert modules.read_values(refined) == TEXT.encode()
 
 
 def test_refining_leaves_a_right_grid_where_it_is() -> None:
     truth = _truth()
     image = _render(truth)
-    refined = grid.refined_values(image, _to_image(truth.shape[0]), truth.shape[0])
+    refined = modules.refined_values(image, _to_image(truth.shape[0]), truth.shape[0])
     assert _errors(refined, truth) == 0
 
 
 def test_grid_quality_is_zero_for_a_symbol_and_high_for_noise() -> None:
     truth = _truth()
-    assert grid.grid_quality(truth) == 0
+    assert modules.grid_quality(truth) == 0
     noise = np.random.default_rng(3).random(truth.shape) < 0.5
-    assert grid.grid_quality(noise) > 8
+    assert modules.grid_quality(noise) > 8
 
 
 def test_a_misjudged_symbol_size_is_among_the_sizes_tried() -> None:
@@ -198,10 +198,10 @@ def test_a_damaged_symbol_gives_its_own_text_or_nothing(seed: int, damage: float
 
 def test_finder_distance_is_measured_along_the_line_joining_them() -> None:
     image = _render(_truth())
-    dark = grid.dark_mask(image, max(15, (max(image.shape) // 8) | 1))
-    first, second, third = grid.find_finders(dark)[:3]
+    dark = finders.dark_mask(image, max(15, (max(image.shape) // 8) | 1))
+    first, second, third = finders.find_finders(dark)[:3]
     pair = sorted((first, second, third), key=lambda f: (f.y, f.x))[:2]
-    apart = grid._modules_between(dark, pair[0], pair[1])
+    apart = finders.modules_between(dark, pair[0], pair[1])
     assert apart is not None
     assert math.isclose(apart, 22.0, abs_tol=1.0)
 
@@ -213,18 +213,18 @@ def test_a_code_round_a_can_is_read_by_the_spacing_of_its_timing_patterns(
     image = _wrapped(_truth(text), 0.3)
     assert read_zxing(image).codes == []
     assert [code.text for code in grid.read_grid(image).codes] == [text]
-    monkeypatch.setattr(grid, "timing_centres", lambda *_: None)
+    monkeypatch.setattr(modules, "timing_centres", lambda *_: None)
     assert grid.read_grid(image).codes == []
 
 
 def test_timing_patterns_of_a_flat_symbol_space_its_modules_evenly() -> None:
     truth = _truth()
     size = truth.shape[0]
-    found = grid.timing_centres(_render(truth), _to_image(size), size)
+    found = modules.timing_centres(_render(truth), _to_image(size), size)
     assert found is not None
     measured, centres = found
     assert measured == size
-    assert np.abs(centres - grid._module_centres(size)).max() < 0.1
+    assert np.abs(centres - modules.module_centres(size)).max() < 0.1
 
 
 _FINDER = np.ones((7, 7), dtype=bool)
@@ -259,7 +259,7 @@ def test_any_finder_distance_gives_sizes_a_symbol_can_have(modules_apart: float)
 
 def test_a_grouping_whose_finders_seem_too_close_for_any_symbol_is_dropped() -> None:
     image = _render(_truth())
-    dark = grid.dark_mask(image, max(15, (max(image.shape) // 8) | 1))
-    triple = grid._groupings(grid.find_finders(dark))[0]
+    dark = finders.dark_mask(image, max(15, (max(image.shape) // 8) | 1))
+    triple = grid._groupings(finders.find_finders(dark))[0]
     assert grid._versions_near(2.0) == []
     assert grid._sampled(image, triple, 2.0) is None
