@@ -33,6 +33,9 @@ NOT_NEEDED = (
     "central",  # the central tools
     "edge.doctor",
     "pyzbar",  # a fallback decoder, loaded when a fallback pass first runs
+    "edge.scan.grid",  # the grid reader and its finder patterns, loaded when its round first runs
+    "edge.scan.finders",
+    "edge.scan.modules",
     "segno",
     "cv2",  # OpenCV: BGR conversion, USB capture and the image-preparing fallback passes
 )

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from edge.ports import GrayFrame
 from edge.scan import preprocess as pp
 from edge.scan.decoders import DecodedCode, Detection, Quad, read_pyzbar, read_zxing
-from edge.scan.grid import read_grid
 from edge.scan.rectify import keystoned_pass
 
 log = logging.getLogger(__name__)
@@ -61,6 +60,14 @@ def _zoomed(
 
 def _zx_half(gray: GrayFrame, scale: float, offset: tuple[float, float]) -> Detection:
     return read_zxing(pp.half(gray), scale=scale * 0.5, offset=offset)
+
+
+def _grid(
+    gray: GrayFrame, scale: float, offset: tuple[float, float], time_left: Callable[[], float]
+) -> Detection:
+    from edge.scan.grid import read_grid  # noqa: PLC0415 - loaded when its round first runs
+
+    return read_grid(gray, scale, offset, time_left)
 
 
 def _zbar(
@@ -125,7 +132,7 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
     ),
     # a curved or wrinkled code: its grid sampled from finder patterns found here, in a round of
     # its own, so the frames that name it give it the budget the first round leaves
-    ((("roi-grid", Anytime(read_grid)),), (("frame-grid", Anytime(read_grid)),)),
+    ((("roi-grid", Anytime(_grid)),), (("frame-grid", Anytime(_grid)),)),
 )
 # Round 0 is cheap (a few ms on a 1280x720 frame) and reads most of what the fallbacks read, so
 # it always runs: a busy processor must not make the result depend on the clock.
