@@ -81,7 +81,7 @@ def _box_blur(image: GrayFrame, width: int) -> GrayFrame:
     kernel = np.ones(width) / width
     rows = np.apply_along_axis(np.convolve, 1, image.astype(np.float64), kernel, mode="same")
     both = np.apply_along_axis(np.convolve, 0, rows, kernel, mode="same")
-    return np.clip(both, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(both, 0, 255), dtype=np.uint8)
 
 
 def _errors(values: npt.NDArray[np.float32], truth: npt.NDArray[np.bool_]) -> int:
