@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from edge.drivers.camera import CsiCamera, Reconnect, UsbCamera, open_frame_source
@@ -308,6 +308,8 @@ def test_images_and_videos_opencv_decodes_reach_the_replay_as_it_reads_them(
 
 @settings(max_examples=60, deadline=None)
 @given(st.binary(max_size=64))
+@example(b"P5\n\x00 \x00\n255")  # a header whose size is not a number
+@example(b"P5\n-2 3\n255\n")
 def test_a_garbled_frame_stream_is_refused_with_a_camera_error(stream: bytes) -> None:
     try:
         frames = list(_read_stream(io.BytesIO(stream)))

@@ -49,7 +49,12 @@ def _read_stream(stream: IO[bytes]) -> Iterator[GrayFrame]:
             return
         size = stream.readline().split()
         depth = stream.readline().strip()
-        if magic.strip() != b"P5" or len(size) != 2 or depth != b"255":
+        if (
+            magic.strip() != b"P5"
+            or len(size) != 2
+            or not all(side.isdigit() for side in size)
+            or depth != b"255"
+        ):
             raise CameraError("replay: the frame decoder sent a malformed frame header")
         width, height = int(size[0]), int(size[1])
         if not (0 < width <= _MAX_SIDE and 0 < height <= _MAX_SIDE):
