@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.ports import GrayFrame
+from edge.scan.integral import box_sums
 
 Points = npt.NDArray[np.float64]
 Bits = npt.NDArray[np.bool_]
@@ -38,13 +39,7 @@ def dark_mask(gray: GrayFrame, block: int) -> Bits:
         axis=(1, 3), dtype=np.float32
     )
     reach = max(1, block // (2 * step))
-    extended = np.pad(cells, reach, mode="edge")
-    sums = np.zeros((extended.shape[0] + 1, extended.shape[1] + 1), dtype=np.float32)
-    sums[1:, 1:] = extended.cumsum(axis=0).cumsum(axis=1)
-    side = 2 * reach + 1
-    means = (
-        sums[side:, side:] - sums[:-side, side:] - sums[side:, :-side] + sums[:-side, :-side]
-    ) / (side * side)
+    means = box_sums(cells, reach, outside="edge") / (2 * reach + 1) ** 2
     local = np.repeat(np.repeat(means.astype(np.float32), step, axis=0), step, axis=1)[
         :height, :width
     ]
@@ -57,11 +52,17 @@ def dark_mask(gray: GrayFrame, block: int) -> Bits:
     return np.asarray(dark)
 
 
-def _runs(dark: Bits) -> tuple[npt.NDArray[np.intp], ...]:
-    """Every run along the rows of `dark`: its row, first column, length and colour."""
-    width = dark.shape[1]
+def _changes(dark: Bits) -> Bits:
+    """Where a run starts along the rows of `dark`: each row's first pixel and every change."""
     change = np.ones(dark.shape, dtype=bool)
     np.not_equal(dark[:, 1:], dark[:, :-1], out=change[:, 1:])
+    return change
+
+
+def _runs(dark: Bits, change: Bits) -> tuple[npt.NDArray[np.intp], ...]:
+    """Every run along the rows of `dark` (starting where `change` is set): its row, first
+    column, length and colour."""
+    width = dark.shape[1]
     rows, starts = np.nonzero(change)
     ends = np.empty_like(starts)
     ends[:-1] = starts[1:]
@@ -71,10 +72,12 @@ def _runs(dark: Bits) -> tuple[npt.NDArray[np.intp], ...]:
     return rows, starts, ends - starts, dark[rows, starts].astype(np.intp)
 
 
-def _cross_sections(dark: Bits) -> tuple[npt.NDArray[np.intp], Points, Points, Points]:
+def _cross_sections(
+    dark: Bits, change: Bits
+) -> tuple[npt.NDArray[np.intp], Points, Points, Points]:
     """Runs in the ratio 1:1:3:1:1 (dark first) along the rows: for each, the index of its
     middle run, the middle's centre (x, y) and the module size."""
-    rows, starts, lengths, colours = _runs(dark)
+    rows, starts, lengths, colours = _runs(dark, change)
     count = len(rows) - 4
     if count <= 0:
         empty = np.zeros(0)
@@ -96,14 +99,14 @@ def find_finders(dark: Bits) -> list[Finder]:
     """Finder patterns: 1:1:3:1:1 runs across whose middle a 1:1:3:1:1 run also goes down,
     clustered; most-voted first."""
     height, width = dark.shape
-    _, across_x, across_y, across_module = _cross_sections(dark)
-    down_middle, down_y, _, down_module = _cross_sections(np.ascontiguousarray(dark.T))
+    _, across_x, across_y, across_module = _cross_sections(dark, _changes(dark))
+    columns = np.ascontiguousarray(dark.T)
+    down_change = _changes(columns)
+    down_middle, down_y, _, down_module = _cross_sections(columns, down_change)
     if len(across_x) == 0 or len(down_y) == 0:
         return []
-    columns = np.ascontiguousarray(dark.T)
-    change = np.ones(columns.shape, dtype=bool)
-    np.not_equal(columns[:, 1:], columns[:, :-1], out=change[:, 1:])
-    run_of_pixel = np.cumsum(change.ravel()).reshape(columns.shape) - 1
+    # the runs down the columns are numbered in the order _runs found them
+    run_of_pixel = np.cumsum(down_change.ravel()).reshape(columns.shape) - 1
     down_of_run = np.full(int(run_of_pixel[-1, -1]) + 1, -1, dtype=np.intp)
     down_of_run[down_middle] = np.arange(len(down_middle))
     column = np.clip(across_x.astype(np.intp), 0, width - 1)
@@ -117,16 +120,6 @@ def find_finders(dark: Bits) -> list[Finder]:
     ys = down_y[down[agree]]
     modules = (across_module[confirmed][agree] + down_module[down[agree]]) / 2.0
     return _clustered(xs, ys, modules)
-
-
-def _box_sums(grid: npt.NDArray[np.float64], reach: int) -> npt.NDArray[np.float64]:
-    """Sums over the (2 * reach + 1)-square around each cell of `grid`, zero outside."""
-    padded = np.pad(grid, ((reach + 1, reach), (reach + 1, reach)))
-    sums = padded.cumsum(axis=0).cumsum(axis=1)
-    side = 2 * reach + 1
-    return np.asarray(
-        sums[side:, side:] - sums[:-side, side:] - sums[side:, :-side] + sums[:-side, :-side]
-    )
 
 
 def _clustered(xs: Points, ys: Points, modules: Points) -> list[Finder]:
@@ -144,7 +137,7 @@ def _clustered(xs: Points, ys: Points, modules: Points) -> list[Finder]:
         cx, cy = (bx / cell).astype(np.intp), (by / cell).astype(np.intp)
         width, height = int(cx.max()) + 1, int(cy.max()) + 1
         counts = np.bincount(cy * width + cx, minlength=height * width).astype(np.float64)
-        votes = _box_sums(counts.reshape(height, width), 2)
+        votes = box_sums(counts.reshape(height, width), 2)
         occupied = np.flatnonzero(counts)
         ranked = occupied[np.argsort(-votes.ravel()[occupied], kind="stable")]
         kept: list[tuple[int, int]] = []

@@ -75,15 +75,14 @@ def _groupings(finders: list[Finder]) -> list[tuple[Finder, Finder, Finder]]:
         side_a, side_b = math.hypot(ax, ay), math.hypot(bx, by)
         if min(side_a, side_b) < 10.0 * corner.module or not 0.4 < side_a / side_b < 2.5:
             continue
-        if abs(ax * bx + ay * by) / (side_a * side_b) > 0.6:
+        skew = abs(ax * bx + ay * by) / (side_a * side_b)  # |cos| of the corner's angle
+        if skew > 0.6:
             continue
         if abs(first.module / second.module - 1.0) > 0.6:
             continue
         # clockwise from top-left in image coordinates: top-right, then bottom-left
         along, down = (first, second) if ax * by - ay * bx > 0 else (second, first)
-        squareness = (1.0 - abs(ax * bx + ay * by) / (side_a * side_b)) * min(
-            side_a / side_b, side_b / side_a
-        )
+        squareness = (1.0 - skew) * min(side_a / side_b, side_b / side_a)
         triples.append(
             (squareness * (corner.votes + first.votes + second.votes), (corner, along, down))
         )
