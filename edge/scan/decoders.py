@@ -73,10 +73,12 @@ def read_zxing(
     *,
     binarizer: str = "local",
     try_harder: bool = True,
+    pure: bool = False,
     scale: float = 1.0,
     offset: tuple[float, float] = (0.0, 0.0),
 ) -> Detection:
-    """zxing-cpp on a grayscale image; `scale`/`offset` map corners back to the original frame."""
+    """zxing-cpp on a grayscale image; `scale`/`offset` map corners back to the original frame.
+    `pure`: the image is one clean, upright symbol in its quiet zone (a sampled grid redrawn)."""
     binarizers = {
         "local": zxingcpp.Binarizer.LocalAverage,
         "global": zxingcpp.Binarizer.GlobalHistogram,
@@ -91,6 +93,7 @@ def read_zxing(
             try_invert=try_harder,
             text_mode=zxingcpp.TextMode.Plain,
             binarizer=binarizers[binarizer],
+            is_pure=pure,
             return_errors=True,
         )
     except Exception as exc:  # noqa: BLE001 - a decoder fault must never stop the scanner

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
-import zxingcpp
 
 from edge.ports import GrayFrame
+from edge.scan.decoders import read_zxing
+from edge.scan.integral import box_sums
 from edge.scan.rectify import Matrix, project_points
-
-log = logging.getLogger(__name__)
 
 Points = npt.NDArray[np.float64]
 Values = npt.NDArray[np.float32]
 Bits = npt.NDArray[np.bool_]
 
 _QUIET = 4
-_QR: Any = zxingcpp.BarcodeFormat.QRCode
 _PIXELS_PER_MODULE = 2
 _FORMAT_MASK = 0x5412
 _FORMAT_GENERATOR = 0x537
@@ -179,8 +174,7 @@ def _thresholdings(values: Values) -> list[Bits]:
     """Dark modules by one threshold for the symbol, by the mean of each 9x9-module
     neighbourhood, and half-way between (glare and shadow change the level across a symbol)."""
     overall = otsu(values)
-    sums = np.pad(np.pad(values, 4, mode="edge").cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    local = (sums[9:, 9:] - sums[:-9, 9:] - sums[9:, :-9] + sums[:-9, :-9]) / 81.0
+    local = box_sums(values, 4, outside="edge") / 81.0
     return [values < overall, values < (local + overall) / 2.0, values < local]
 
 
@@ -238,23 +232,9 @@ def _render(bits: Bits) -> GrayFrame:
 
 def _read_pure(bits: Bits) -> bytes | None:
     for grid in (bits, bits.T):  # the transpose: a symbol seen mirrored (through glass, a screen)
-        try:
-            found = zxingcpp.read_barcodes(
-                _render(grid),
-                formats=_QR,
-                try_rotate=False,
-                try_downscale=False,
-                try_invert=False,
-                is_pure=True,
-                binarizer=zxingcpp.Binarizer.FixedThreshold,
-                text_mode=zxingcpp.TextMode.Plain,
-            )
-        except Exception as exc:  # noqa: BLE001 - a decoder fault must never stop the scanner
-            log.debug("zxing-cpp failed on a sampled grid: %r", exc)
-            continue
-        for symbol in found:
-            if symbol.valid:
-                return bytes(symbol.bytes)
+        found = read_zxing(_render(grid), binarizer="fixed", try_harder=False, pure=True)
+        if found.codes:
+            return found.codes[0].raw
     return None
 
 
