@@ -52,9 +52,13 @@ def _along(image: npt.NDArray[Any], axis: int, start: int, stop: int) -> npt.NDA
     return image[start:stop] if axis == 0 else image[:, start:stop]
 
 
-def _window_sums(image: npt.NDArray[Any], width: int, axis: int) -> npt.NDArray[Any]:
+def _window_sums(
+    image: npt.NDArray[Any], width: int, axis: int, out: npt.NDArray[Any] | None = None
+) -> npt.NDArray[Any]:
     """Sums of `width` consecutive pixels along `axis` (the output is width - 1 shorter), from
-    power-of-two partial sums: log2(width) additions of the whole image, whatever the width."""
+    power-of-two partial sums: log2(width) additions of the whole image, whatever the width.
+    Into `out` when given (of the output's shape), else a new array or, for a power-of-two
+    width, a view of the last partial sums (of `image` itself only for width 1, then copied)."""
     length = image.shape[axis] - width + 1
     first: npt.NDArray[Any] | None = None
     total: npt.NDArray[Any] | None = None
@@ -65,8 +69,8 @@ def _window_sums(image: npt.NDArray[Any], width: int, axis: int) -> npt.NDArray[
             if first is None:
                 first = part
             elif total is None:
-                # the first two parts added into a new array: no copy of the first
-                total = first + part
+                # the first two parts added into the output: no copy of the first
+                total = np.add(first, part, out=out)
             else:
                 total += part
             offset += size
@@ -78,7 +82,9 @@ def _window_sums(image: npt.NDArray[Any], width: int, axis: int) -> npt.NDArray[
     if total is not None:
         return total
     assert first is not None
-    # a power-of-two width: a view of the last partial sums (of `image` itself only for width 1)
+    if out is not None:
+        np.copyto(out, first)
+        return out
     return first.copy() if width == 1 else first
 
 
@@ -92,30 +98,7 @@ def _across_sums(image: npt.NDArray[Any], width: int) -> npt.NDArray[Any]:
     length = max(flat.size - width + 1, 0)
     out = np.empty_like(flat)
     out[length:] = 0
-    total = out[:length]
-    first: npt.NDArray[Any] | None = None
-    added = False
-    partial, size, offset = flat, 1, 0
-    while True:
-        if width & size:
-            part = partial[offset : offset + length]
-            if first is None:
-                first = part
-            elif not added:
-                np.add(first, part, out=total)
-                added = True
-            else:
-                total += part
-            offset += size
-        if size * 2 > width:
-            break
-        # the sums of 2 * size consecutive pixels, from each start that leaves room for them
-        usable = partial.size - size
-        partial = partial[:usable] + partial[size : size + usable]
-        size *= 2
-    if not added:
-        assert first is not None
-        np.copyto(total, first)
+    _window_sums(flat, width, axis=0, out=out[:length])
     return out.reshape(image.shape)
 
 
