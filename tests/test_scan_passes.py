@@ -39,6 +39,19 @@ def _costing(
     return run
 
 
+def _anytime(clock: SteppedClock, ms: float, asked: list[float]) -> chain_module.Anytime:
+    """An anytime pass that notes the time it was given and takes `ms`."""
+
+    def run(
+        gray: GrayFrame, scale: float, offset: tuple[float, float], time_left: Callable[[], float]
+    ) -> Detection:
+        asked.append(time_left())
+        clock.now += ms / 1000.0
+        return Detection([], [])
+
+    return chain_module.Anytime(run)
+
+
 def test_a_pass_starts_only_when_its_learned_cost_fits_the_budget_left(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -192,17 +205,11 @@ def test_an_anytime_pass_gets_the_budget_left_and_no_cost_estimate_shuts_it_out(
 ) -> None:
     clock = SteppedClock()
     given: list[float] = []
-
-    def anytime(
-        gray: GrayFrame, scale: float, offset: tuple[float, float], time_left: Callable[[], float]
-    ) -> Detection:
-        given.append(time_left())
-        clock.now += 0.2  # far over any budget: an estimate would never let it run again
-        return Detection([], [])
-
+    # far over any budget: an estimate would never let it run again
+    anytime = _anytime(clock, 200.0, given)
     rounds = (
         ((), ()),
-        ((), (("first", _costing(clock, 4.0)), ("grid", chain_module.Anytime(anytime)))),
+        ((), (("first", _costing(clock, 4.0)), ("grid", anytime))),
         ((), (("after", _costing(clock, 1.0)),)),
     )
     monkeypatch.setattr(chain_module, "ROUNDS", rounds)
@@ -217,23 +224,14 @@ def test_an_anytime_pass_does_not_start_with_less_than_its_floor_left(
 ) -> None:
     clock = SteppedClock()
     started: list[float] = []
-
-    def anytime(
-        gray: GrayFrame, scale: float, offset: tuple[float, float], time_left: Callable[[], float]
-    ) -> Detection:
-        started.append(time_left())
-        return Detection([], [])
-
+    anytime = _anytime(clock, 0.0, started)
     spend = 20.0 - chain_module.ANYTIME_FLOOR_MS + 1.0
-    rounds = (
-        ((), ()),
-        ((), (("first", _costing(clock, spend)), ("grid", chain_module.Anytime(anytime)))),
-    )
+    rounds = (((), ()), ((), (("first", _costing(clock, spend)), ("grid", anytime))))
     monkeypatch.setattr(chain_module, "ROUNDS", rounds)
     assert DecoderChain(budget_ms=20.0, timer=clock).decode(EMPTY).passes == ["frame", "first"]
     assert started == []
     # with no budget at all (a still checked without a limit) it runs unbounded
-    assert chain_module.Anytime(anytime)(EMPTY, 1.0, (0.0, 0.0)).codes == []
+    assert anytime(EMPTY, 1.0, (0.0, 0.0)).codes == []
     assert started == [float("inf")]
 
 

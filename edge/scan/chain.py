@@ -232,7 +232,13 @@ class DecoderChain:
         """What pass `name` is expected to cost on an image of `pixels` (0 before its first run)."""
         return self._cost.get(name, 0.0) * pixels / 1e6
 
-    def _fits(self, name: str, pixels: int, left_ms: float, run: object = None) -> bool:
+    def _fits(
+        self,
+        name: str,
+        pixels: int,
+        left_ms: float,
+        run: Callable[[GrayFrame, float, tuple[float, float]], Detection],
+    ) -> bool:
         if isinstance(run, Anytime):
             return left_ms >= ANYTIME_FLOOR_MS
         if name not in self._cost:
