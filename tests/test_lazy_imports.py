@@ -36,6 +36,9 @@ NOT_NEEDED = (
     "edge.scan.grid",  # the grid reader and its finder patterns, loaded when its round first runs
     "edge.scan.finders",
     "edge.scan.modules",
+    "edge.scan.layout",
+    "edge.scan.codewords",
+    "edge.scan.reedsolomon",
     "segno",
     "cv2",  # OpenCV: BGR conversion, USB capture and the image-preparing fallback passes
 )

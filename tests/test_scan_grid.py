@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from edge.ports import GrayFrame
-from edge.scan import finders, grid, modules
+from edge.scan import finders, grid, layout, modules
 from edge.scan.chain import ROUNDS, Anytime
 from edge.scan.decoders import read_zxing
 from edge.scan.rectify import homography, project_points
@@ -153,9 +153,9 @@ def test_refining_leaves_a_right_grid_where_it_is() -> None:
 
 def test_grid_quality_is_zero_for_a_symbol_and_high_for_noise() -> None:
     truth = _truth()
-    assert modules.grid_quality(truth) == 0
+    assert layout.grid_quality(truth) == 0
     noise = np.random.default_rng(3).random(truth.shape) < 0.5
-    assert modules.grid_quality(noise) > 8
+    assert layout.grid_quality(noise) > 8
 
 
 def test_a_misjudged_symbol_size_is_among_the_sizes_tried() -> None:

@@ -14,7 +14,8 @@ from edge.scan import modules as sampling
 from edge.scan import preprocess as pp
 from edge.scan.decoders import DecodedCode, Detection, Quad, bytes_to_text, map_quad
 from edge.scan.finders import MAX_FINDERS, Finder, dark_mask, find_finders, modules_between
-from edge.scan.modules import Values, bilinear, grid_quality, module_centres, read_values
+from edge.scan.layout import grid_quality
+from edge.scan.modules import Values, bilinear, module_centres, read_values
 from edge.scan.rectify import Matrix, homography, project_points
 
 MAX_GROUPINGS = 8  # groupings whose grids are sampled, squarest and best-voted first

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 from edge.ports import GrayFrame
+from edge.scan import codewords, layout
 from edge.scan.decoders import read_zxing
 from edge.scan.integral import box_sums
 from edge.scan.rectify import Matrix, project_points
@@ -16,8 +19,6 @@ Bits = npt.NDArray[np.bool_]
 
 _QUIET = 4
 _PIXELS_PER_MODULE = 2
-_FORMAT_MASK = 0x5412
-_FORMAT_GENERATOR = 0x537
 _STRADDLE = 0.2  # module fraction each side of an edge sampled to measure its contrast
 
 
@@ -170,56 +171,12 @@ def otsu(values: Values) -> float:
     return float((ordered[split] + ordered[split + 1]) / 2.0)
 
 
-def _thresholdings(values: Values) -> list[Bits]:
-    """Dark modules by one threshold for the symbol, by the mean of each 9x9-module
-    neighbourhood, and half-way between (glare and shadow change the level across a symbol)."""
-    overall = otsu(values)
+def _thresholds(values: Values) -> list[npt.NDArray[np.floating[Any]]]:
+    """One threshold for the symbol, the mean of each 9x9-module neighbourhood, and half-way
+    between (glare and shadow change the level across a symbol)."""
+    overall = np.full_like(values, otsu(values))
     local = box_sums(values, 4, outside="edge") / 81.0
-    return [values < overall, values < (local + overall) / 2.0, values < local]
-
-
-def _format_words() -> npt.NDArray[np.int64]:
-    words = []
-    for data in range(32):
-        remainder = data << 10
-        for bit in range(14, 9, -1):
-            if remainder & (1 << bit):
-                remainder ^= _FORMAT_GENERATOR << (bit - 10)
-        words.append(((data << 10) | remainder) ^ _FORMAT_MASK)
-    return np.array(words, dtype=np.int64)
-
-
-_FORMAT_WORDS = _format_words()
-
-
-_POPCOUNT = np.zeros(1 << 15, dtype=np.uint8)  # set bits of every 15-bit word
-for _bit in range(15):
-    _POPCOUNT += ((np.arange(1 << 15) >> _bit) & 1).astype(np.uint8)
-_BIT_WEIGHTS = 1 << np.arange(14, -1, -1)
-_FIRST_COPY = (
-    np.array([8] * 6 + [8, 8, 7] + list(range(5, -1, -1))),
-    np.array(list(range(6)) + [7, 8, 8] + [8] * 6),
-)
-
-
-def _format_distance(bits: Bits, cells: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]) -> int:
-    """Bit errors between the format information read at `cells` and the nearest valid word."""
-    word = int(bits[cells].astype(np.int64) @ _BIT_WEIGHTS)
-    return int(_POPCOUNT[_FORMAT_WORDS ^ word].min())
-
-
-def grid_quality(bits: Bits) -> int:
-    """How far a sampled grid is from a symbol's fixed parts: timing-pattern modules wrong plus
-    the bit errors of the nearer format-information copy (0 for a perfect grid)."""
-    size = bits.shape[0]
-    span = np.arange(8, size - 8)
-    expected = span % 2 == 0
-    timing = int((bits[6, span] != expected).sum() + (bits[span, 6] != expected).sum())
-    second = (
-        np.concatenate((np.arange(size - 1, size - 8, -1), np.full(8, 8))),
-        np.concatenate((np.full(7, 8), np.arange(size - 8, size))),
-    )
-    return timing + min(_format_distance(bits, _FIRST_COPY), _format_distance(bits, second))
+    return [overall, (local + overall) / 2.0, local]
 
 
 def _render(bits: Bits) -> GrayFrame:
@@ -230,19 +187,55 @@ def _render(bits: Bits) -> GrayFrame:
     return np.repeat(np.repeat(image, _PIXELS_PER_MODULE, axis=0), _PIXELS_PER_MODULE, axis=1)
 
 
+def _read_clean(grid: Bits) -> bytes | None:
+    found = read_zxing(_render(grid), binarizer="fixed", try_harder=False, pure=True)
+    return found.codes[0].raw if found.codes else None
+
+
 def _read_pure(bits: Bits) -> bytes | None:
-    for grid in (bits, bits.T):  # the transpose: a symbol seen mirrored (through glass, a screen)
-        found = read_zxing(_render(grid), binarizer="fixed", try_harder=False, pure=True)
-        if found.codes:
-            return found.codes[0].raw
+    """The grid read as sampled, then with its fixed parts redrawn, as is and transposed (a
+    symbol seen mirrored, through glass or a screen)."""
+    for grid in (bits, bits.T):
+        raw = _read_clean(grid)
+        if raw is None and layout.version_of(grid.shape[0]) is not None:
+            raw = _read_clean(layout.redrawn(grid, layout.format_information(grid)))
+        if raw is not None:
+            return raw
     return None
 
 
-def read_values(values: Values) -> bytes | None:
+def _read_erasing(bits: Bits, unsure: Values) -> bytes | None:
+    """The symbol read with its blocks corrected here, the least sure codewords erased."""
+    version = layout.version_of(bits.shape[0])
+    if version is None:
+        return None
+    for grid, doubt in ((bits, unsure), (bits.T, unsure.T)):
+        format_data = layout.format_information(grid)
+        if format_data is None:
+            continue
+        fixed = codewords.corrected(grid, doubt, version, format_data)
+        if fixed is not None:
+            raw = _read_clean(layout.redrawn(fixed, format_data))
+            if raw is not None:
+                return raw
+    return None
+
+
+def read_values(values: Values, *, erasing: bool = True) -> bytes | None:
     """The symbol's bytes from its modules' grey levels, under the first thresholding that
-    decodes, or None."""
-    for bits in _thresholdings(values):
-        raw = _read_pure(bits)
+    decodes, or None. With `erasing`, a symbol that does not decode as thresholded is then
+    corrected with its least sure modules' codewords erased."""
+    thresholds = _thresholds(values)
+    for threshold in thresholds:
+        raw = _read_pure(values < threshold)
+        if raw is not None:
+            return raw
+    if not erasing:
+        return None
+    spread = max(float(np.percentile(values, 90) - np.percentile(values, 10)), 1.0)
+    for threshold in thresholds:
+        unsure = (-np.abs(values - threshold) / spread).astype(np.float32)
+        raw = _read_erasing(values < threshold, unsure)
         if raw is not None:
             return raw
     return None
