@@ -132,6 +132,39 @@ def test_a_wrinkled_symbol_zxing_cannot_read_is_read_from_its_own_grid() -> None
     assert [code.text for code in grid.read_grid(image).codes] == [TEXT]
 
 
+def _glare_on_the_top_right_finder(truth: npt.NDArray[np.bool_]) -> GrayFrame:
+    image = _render(truth)
+    origin = MARGIN + 4 * PIXELS
+    right = origin + truth.shape[0] * PIXELS
+    image[origin - 2 * PIXELS : origin + 9 * PIXELS, right - 9 * PIXELS : right + 2 * PIXELS] = 250
+    return image
+
+
+def test_a_symbol_whose_third_finder_glare_hides_is_read_from_the_other_two() -> None:
+    truth = _truth()
+    image = _glare_on_the_top_right_finder(truth)
+    assert read_zxing(image).codes == []
+    dark = finders.dark_mask(image, max(15, (max(image.shape) // 8) | 1))
+    far = (truth.shape[0] - 3.5) * PIXELS + MARGIN + 4 * PIXELS
+    centre = 3.5 * PIXELS + MARGIN + 4 * PIXELS
+    found = finders.find_finders(dark)
+    assert all(math.hypot(f.x - far, f.y - centre) > 2 * PIXELS for f in found)
+    assert [code.text for code in grid.read_grid(image).codes] == [TEXT]
+
+
+def test_the_missing_finder_is_placed_where_a_square_symbol_has_it() -> None:
+    truth = _truth()
+    image = _glare_on_the_top_right_finder(truth)
+    dark = finders.dark_mask(image, max(15, (max(image.shape) // 8) | 1))
+    far = (truth.shape[0] - 3.5) * PIXELS + MARGIN + 4 * PIXELS
+    centre = 3.5 * PIXELS + MARGIN + 4 * PIXELS
+    placed = [
+        next(f for f in triple if f.votes == 0)
+        for triple, _ in grid._completions(finders.find_finders(dark), dark)
+    ]
+    assert any(math.hypot(f.x - far, f.y - centre) < PIXELS for f in placed)
+
+
 def test_a_blurred_grid_half_a_module_off_reads_only_once_refined() -> None:
     truth = _truth()
     size = truth.shape[0]
@@ -239,7 +272,7 @@ _FINDER[2:5, 2:5] = True
 @given(
     st.lists(
         st.tuples(st.integers(0, 300), st.integers(0, 300), st.integers(1, 12)),
-        min_size=3,
+        min_size=2,
         max_size=6,
     )
 )

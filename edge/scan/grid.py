@@ -13,7 +13,14 @@ from edge.ports import GrayFrame
 from edge.scan import modules as sampling
 from edge.scan import preprocess as pp
 from edge.scan.decoders import DecodedCode, Detection, Quad, bytes_to_text, map_quad
-from edge.scan.finders import MAX_FINDERS, Finder, dark_mask, find_finders, modules_between
+from edge.scan.finders import (
+    MAX_FINDERS,
+    Bits,
+    Finder,
+    dark_mask,
+    find_finders,
+    modules_between,
+)
 from edge.scan.layout import grid_quality
 from edge.scan.modules import Values, bilinear, module_centres, read_values
 from edge.scan.rectify import Matrix, homography, project_points
@@ -21,6 +28,9 @@ from edge.scan.rectify import Matrix, homography, project_points
 MAX_GROUPINGS = 8  # groupings whose grids are sampled, squarest and best-voted first
 MAX_SYMBOLS = 3  # groupings whose grids are read at most, best sampled first
 PROMPT_QUALITY = 0.1  # a grid with at most this many errors per module of its side is read at once
+PLACING_QUALITY = 0.25  # a grouping with a placed finder this near a symbol has it placed better
+MAX_PAIRED = 4  # best-voted finders paired when a symbol's third finder may be missing
+MAX_COMPLETED = 4  # groupings with a placed finder sampled at most
 DETECTION_SIDE = 720  # a larger image is searched for finder patterns at half size
 
 
@@ -89,6 +99,75 @@ def _groupings(finders: list[Finder]) -> list[tuple[Finder, Finder, Finder]]:
         )
     triples.sort(key=lambda scored: -scored[0])
     return [triple for _, triple in triples[:MAX_GROUPINGS]]
+
+
+def _completions(
+    finders: list[Finder], dark: Bits
+) -> list[tuple[tuple[Finder, Finder, Finder], float]]:
+    """Groupings for symbols whose third finder pattern was not found (glare on it, a
+    thumb): each pair of like finders as a side or as the diagonal, the missing one placed
+    where a square symbol has it; with how many modules apart the pair says the finders are."""
+    height, width = dark.shape[:2]
+    strongest = sorted(finders, key=lambda f: -f.votes)[:MAX_PAIRED]
+    found: list[tuple[tuple[Finder, Finder, Finder], float]] = []
+    for first, second in itertools.combinations(strongest, 2):
+        if abs(first.module / second.module - 1.0) > 0.6:
+            continue
+        apart = modules_between(dark, first, second)
+        if apart is None or not 10.0 <= apart <= 180.0:
+            continue
+        dx, dy = second.x - first.x, second.y - first.y
+        module = (first.module + second.module) / 2.0
+        placements = [  # (where the missing finder is, whether the pair is the diagonal)
+            (first.x + sign * dy, first.y - sign * dx, False) for sign in (1.0, -1.0)
+        ] + [(second.x + sign * dy, second.y - sign * dx, False) for sign in (1.0, -1.0)]
+        middle_x, middle_y = (first.x + second.x) / 2.0, (first.y + second.y) / 2.0
+        placements += [
+            (middle_x + sign * dy / 2.0, middle_y - sign * dx / 2.0, True) for sign in (1.0, -1.0)
+        ]
+        for x, y, diagonal in placements:
+            inside = 3.5 * module <= x <= width - 3.5 * module
+            if not inside or not 3.5 * module <= y <= height - 3.5 * module:
+                continue
+            if any(math.hypot(f.x - x, f.y - y) < 4.0 * module for f in finders):
+                continue  # a finder found there: the pair's groupings already had it
+            missing = Finder(x, y, module, 0)
+            corner = missing if diagonal else _nearer(missing, first, second)
+            ends = [f for f in (first, second, missing) if f is not corner]
+            ax, ay = ends[0].x - corner.x, ends[0].y - corner.y
+            bx, by = ends[1].x - corner.x, ends[1].y - corner.y
+            along, down = (ends[0], ends[1]) if ax * by - ay * bx > 0 else (ends[1], ends[0])
+            found.append(((corner, along, down), apart / math.sqrt(2.0) if diagonal else apart))
+    return found
+
+
+def _placed(
+    gray: GrayFrame, triple: tuple[Finder, Finder, Finder], size: int
+) -> tuple[Finder, Finder, Finder]:
+    """The grouping with its placed finder (no votes) moved, within two modules, to where the
+    grid through the three best fits the symbol's fixed parts: a square's corner is only a
+    guess on a symbol seen at an angle."""
+    placed = next(i for i, finder in enumerate(triple) if finder.votes == 0)
+    best = (_graded(gray, _finder_map(size, *triple), size)[0], triple)
+    for step in (1.0, 0.5):
+        centre = best[1][placed]
+        for dx, dy in itertools.product((-2.0 * step, -step, 0.0, step, 2.0 * step), repeat=2):
+            moved = list(best[1])
+            moved[placed] = Finder(
+                centre.x + dx * centre.module, centre.y + dy * centre.module, centre.module, 0
+            )
+            tried = (moved[0], moved[1], moved[2])
+            quality = _graded(gray, _finder_map(size, *tried), size)[0]
+            if quality < best[0]:
+                best = (quality, tried)
+    return best[1]
+
+
+def _nearer(missing: Finder, first: Finder, second: Finder) -> Finder:
+    """Of a side's two finders, the one at the corner: the one nearer the missing finder."""
+    near_first = math.hypot(first.x - missing.x, first.y - missing.y)
+    near_second = math.hypot(second.x - missing.x, second.y - missing.y)
+    return first if near_first < near_second else second
 
 
 def _scaled(triple: tuple[Finder, Finder, Finder], factor: float) -> tuple[Finder, Finder, Finder]:
@@ -193,6 +272,14 @@ def read_grid(
         quad: Quad = tuple((float(x), float(y)) for x, y in corners)
         codes.append(DecodedCode(bytes_to_text(raw), raw, "grid", map_quad(quad, scale, offset)))
 
+    def read_best(candidates: list[_Candidate]) -> None:
+        candidates.sort(key=lambda candidate: candidate.grids[0][0])
+        for candidate in candidates[: max(0, MAX_SYMBOLS - len(codes))]:
+            if time_left() <= 0.0:
+                break
+            if not used.intersection(candidate.triple):
+                read(candidate)
+
     for grouped in _groupings(finders):
         triple = _scaled(grouped, factor)
         if time_left() <= 0.0 or len(codes) == MAX_SYMBOLS:
@@ -213,12 +300,31 @@ def read_grid(
             read(candidate)
         else:
             later.append(candidate)
-    later.sort(key=lambda candidate: candidate.grids[0][0])
-    for candidate in later[: max(0, MAX_SYMBOLS - len(codes))]:
+    read_best(later)
+    # then symbols with a finder pattern missing, once every grouping of found ones was tried:
+    # the likeliest few by their finders' affine grid (cheap), their placed finder then moved
+    # to where the grid fits best
+    hopeful: list[tuple[float, int, tuple[Finder, Finder, Finder], float]] = []
+    for grouped, apart in _completions(finders, dark) if len(codes) < MAX_SYMBOLS else []:
+        triple = _scaled(grouped, factor)
         if time_left() <= 0.0:
             break
-        if not used.intersection(candidate.triple):
-            read(candidate)
+        graded = [
+            (_graded(gray, _finder_map(size, *triple), size)[0], size)
+            for size in _versions_near(apart)
+        ]
+        if graded and not used.intersection(triple):
+            quality, size = min(graded)
+            if quality <= PLACING_QUALITY:
+                hopeful.append((quality, size, triple, apart))
+    completed: list[_Candidate] = []
+    for _, size, triple, apart in sorted(hopeful, key=lambda hope: hope[0])[:MAX_COMPLETED]:
+        if time_left() <= 0.0:
+            break
+        candidate = _sampled(gray, _placed(gray, triple, size), apart)
+        if candidate is not None:
+            completed.append(candidate)
+    read_best(completed)
     return Detection(codes, [])
 
 
