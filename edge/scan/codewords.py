@@ -137,7 +137,8 @@ def corrected(
         received = stream[block.positions]
         order = np.argsort(-doubt[block.positions], kind="stable")
         result = None
-        for erased in range(0, block.check_count - spare + 1, 2):
+        reach = block.check_count - spare
+        for erased in sorted({0, reach // 3, 2 * reach // 3, reach}):
             result = reedsolomon.decode(
                 received, block.check_count, order[:erased].tolist(), spare=spare
             )

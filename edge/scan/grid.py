@@ -31,6 +31,7 @@ PROMPT_QUALITY = 0.1  # a grid with at most this many errors per module of its s
 PLACING_QUALITY = 0.25  # a grouping with a placed finder this near a symbol has it placed better
 MAX_PAIRED = 4  # best-voted finders paired when a symbol's third finder may be missing
 MAX_COMPLETED = 4  # groupings with a placed finder sampled at most
+ERASING_MS = 10.0  # time a grid's reading must have left to try erasures
 DETECTION_SIDE = 720  # a larger image is searched for finder patterns at half size
 
 
@@ -142,7 +143,10 @@ def _completions(
 
 
 def _placed(
-    gray: GrayFrame, triple: tuple[Finder, Finder, Finder], size: int
+    gray: GrayFrame,
+    triple: tuple[Finder, Finder, Finder],
+    size: int,
+    time_left: Callable[[], float] = lambda: math.inf,
 ) -> tuple[Finder, Finder, Finder]:
     """The grouping with its placed finder (no votes) moved, within two modules, to where the
     grid through the three best fits the symbol's fixed parts: a square's corner is only a
@@ -150,6 +154,8 @@ def _placed(
     placed = next(i for i, finder in enumerate(triple) if finder.votes == 0)
     best = (_graded(gray, _finder_map(size, *triple), size)[0], triple)
     for step in (1.0, 0.5):
+        if time_left() <= 0.0:
+            break
         centre = best[1][placed]
         for dx, dy in itertools.product((-2.0 * step, -step, 0.0, step, 2.0 * step), repeat=2):
             moved = list(best[1])
@@ -321,7 +327,7 @@ def read_grid(
     for _, size, triple, apart in sorted(hopeful, key=lambda hope: hope[0])[:MAX_COMPLETED]:
         if time_left() <= 0.0:
             break
-        candidate = _sampled(gray, _placed(gray, triple, size), apart)
+        candidate = _sampled(gray, _placed(gray, triple, size, time_left), apart)
         if candidate is not None:
             completed.append(candidate)
     read_best(completed)
@@ -332,20 +338,23 @@ def _read_candidate(
     gray: GrayFrame, candidate: _Candidate, time_left: Callable[[], float]
 ) -> tuple[bytes | None, Matrix, int]:
     """The grouping's text from its best grid as sampled, refined, or spaced by its timing
-    patterns (each dearer than the one before, tried while time is left), else its second."""
+    patterns (each dearer than the one before, tried while time is left), else its second.
+    Erasures are tried only with `ERASING_MS` left: they cost a few ms on a grid that fails."""
+
+    def read(values: Values) -> bytes | None:
+        return read_values(values, erasing=time_left() > ERASING_MS)
+
     for rank, (_, size, matrix, values) in enumerate(candidate.grids):
-        raw = read_values(values)
+        raw = read(values)
         if raw is None and rank == 0 and time_left() > 0.0:
-            raw = read_values(sampling.refined_values(gray, matrix, size))
+            raw = read(sampling.refined_values(gray, matrix, size))
         if raw is None and rank == 0 and time_left() > 0.0:
             timed = sampling.timing_centres(gray, matrix, size)
             if timed is not None:
                 measured, centres = timed
-                raw = read_values(bilinear(gray, project_points(matrix, centres)))
+                raw = read(bilinear(gray, project_points(matrix, centres)))
                 if raw is None and time_left() > 0.0:
-                    raw = read_values(
-                        sampling.refined_values(gray, matrix, measured, centres=centres)
-                    )
+                    raw = read(sampling.refined_values(gray, matrix, measured, centres=centres))
         if raw is not None:
             return raw, matrix, size
     _, size, matrix, _ = candidate.grids[0]

@@ -52,14 +52,25 @@ def _format_distances(bits: Bits, cells: Cells) -> npt.NDArray[np.uint8]:
     return np.asarray(_POPCOUNT[_FORMAT_WORDS ^ word])
 
 
-def format_information(bits: Bits) -> int | None:
-    """The format information's 5 data bits (level bits, then mask) from the nearer valid word
-    of either copy; None when both copies are more than 3 bits from any."""
+def _nearest_format(bits: Bits) -> tuple[int, int]:
+    """The valid format word nearest either copy: its 5 data bits, and how many bits off."""
     distances = np.minimum(
         _format_distances(bits, _FIRST_COPY), _format_distances(bits, _second_copy(bits.shape[0]))
     )
     data = int(np.argmin(distances))
-    return None if distances[data] > 3 else data
+    return data, int(distances[data])
+
+
+def format_information(bits: Bits) -> int | None:
+    """The format information's 5 data bits (level bits, then mask) from the nearer valid word
+    of either copy; None when both copies are more than 3 bits from any."""
+    data, distance = _nearest_format(bits)
+    return None if distance > 3 else data
+
+
+def format_distance(bits: Bits) -> int:
+    """How many bits the nearer format-information copy is from a valid word."""
+    return _nearest_format(bits)[1]
 
 
 def grid_quality(bits: Bits) -> int:
@@ -69,11 +80,7 @@ def grid_quality(bits: Bits) -> int:
     span = np.arange(8, size - 8)
     expected = span % 2 == 0
     timing = int((bits[6, span] != expected).sum() + (bits[span, 6] != expected).sum())
-    nearest = min(
-        int(_format_distances(bits, _FIRST_COPY).min()),
-        int(_format_distances(bits, _second_copy(size)).min()),
-    )
-    return timing + nearest
+    return timing + format_distance(bits)
 
 
 def version_of(size: int) -> int | None:

@@ -205,13 +205,16 @@ def _read_pure(bits: Bits) -> bytes | None:
 
 
 def _read_erasing(bits: Bits, unsure: Values) -> bytes | None:
-    """The symbol read with its blocks corrected here, the least sure codewords erased."""
+    """The symbol read with its blocks corrected here, the least sure codewords erased; as
+    sampled or transposed, whichever has the nearer format information."""
     version = layout.version_of(bits.shape[0])
     if version is None:
         return None
-    for grid, doubt in ((bits, unsure), (bits.T, unsure.T)):
+    views = [(bits, unsure), (bits.T, unsure.T)]
+    distances = [layout.format_distance(grid) for grid, _ in views]
+    for (grid, doubt), distance in zip(views, distances, strict=True):
         format_data = layout.format_information(grid)
-        if format_data is None:
+        if format_data is None or distance > min(distances):
             continue
         fixed = codewords.corrected(grid, doubt, version, format_data)
         if fixed is not None:

@@ -43,13 +43,34 @@ def _inverse(a: int) -> int:
     return _EXP_LIST[255 - _LOG_LIST[a]]
 
 
-def _poly_mul(p: Poly, q: Poly) -> Poly:
-    product = [0] * (len(p) + len(q) - 1)
+def _poly_mul(p: Poly, q: Poly, limit: int | None = None) -> Poly:
+    """p * q, its terms below x^`limit` only when given."""
+    length = len(p) + len(q) - 1 if limit is None else min(limit, len(p) + len(q) - 1)
+    product = [0] * length
+    exp, log = _EXP_LIST, _LOG_LIST
+    logs_q = [(j, log[b]) for j, b in enumerate(q) if b]
     for i, a in enumerate(p):
         if a:
-            for j, b in enumerate(q):
-                product[i + j] ^= _mul(a, b)
+            log_a = log[a]
+            for j, log_b in logs_q:
+                if i + j >= length:
+                    break
+                product[i + j] ^= exp[log_a + log_b]
     return product
+
+
+def _from_roots(locators: Sequence[int]) -> Poly:
+    """The product of (1 + X x) over the `locators` X."""
+    poly = [1]
+    exp, log = _EXP_LIST, _LOG_LIST
+    for locator in locators:
+        log_x = log[locator]
+        following = [*poly, 0]
+        for i, coefficient in enumerate(poly):
+            if coefficient:
+                following[i + 1] ^= exp[log[coefficient] + log_x]
+        poly = following
+    return poly
 
 
 def _evaluate(poly: Poly, x: int) -> int:
@@ -73,30 +94,31 @@ def syndromes(received: Codewords, check_count: int) -> Poly:
 
 def _berlekamp_massey(sequence: Sequence[int]) -> Poly:
     """The shortest linear recurrence (connection polynomial) generating `sequence`."""
-    current, previous = [1], [1]
+    exp, log = _EXP_LIST, _LOG_LIST
+    room = 2 * len(sequence) + 2
+    current, previous = [1] + [0] * room, [1] + [0] * room
     length, gap, last = 0, 1, 1
     for n, value in enumerate(sequence):
         discrepancy = value
         for i in range(1, length + 1):
-            if i < len(current):
-                discrepancy ^= _mul(current[i], sequence[n - i])
+            coefficient, earlier = current[i], sequence[n - i]
+            if coefficient and earlier:
+                discrepancy ^= exp[log[coefficient] + log[earlier]]
         if discrepancy == 0:
             gap += 1
             continue
-        scale = _mul(discrepancy, _inverse(last))
-        update = [0] * gap + [_mul(scale, c) for c in previous]
-        following = [
-            (current[i] if i < len(current) else 0) ^ (update[i] if i < len(update) else 0)
-            for i in range(max(len(current), len(update)))
-        ]
-        if 2 * length <= n:
-            previous, length, last, gap = current, n + 1 - length, discrepancy, 1
+        scale = (log[discrepancy] - log[last]) % 255
+        saved = current.copy() if 2 * length <= n else None
+        for i in range(len(sequence) + 1 - gap):
+            coefficient = previous[i]
+            if coefficient:
+                current[i + gap] ^= exp[log[coefficient] + scale]
+        if saved is not None:
+            previous, length, last, gap = saved, n + 1 - length, discrepancy, 1
         else:
             gap += 1
-        current = following
-    while len(current) > 1 and current[-1] == 0:
-        current.pop()
-    return current
+    degree = max((i for i, coefficient in enumerate(current) if coefficient), default=0)
+    return current[: degree + 1]
 
 
 def decode(
@@ -113,12 +135,10 @@ def decode(
     syndrome = syndromes(received, check_count)
     if not any(syndrome):
         return received.copy(), 0
-    erasure_locator: Poly = [1]
-    for index in erasures:
-        erasure_locator = _poly_mul(erasure_locator, [1, _EXP_LIST[length - 1 - index]])
+    erasure_locator = _from_roots([_EXP_LIST[length - 1 - index] for index in erasures])
     # Forney's modified syndromes: the erasures' share removed, what remains is a run of
     # syndromes of the errors alone, whose locator Berlekamp-Massey finds
-    modified = _poly_mul(erasure_locator, syndrome)[:check_count]
+    modified = _poly_mul(erasure_locator, syndrome, check_count)
     error_locator = _berlekamp_massey(modified[len(erasures) :])
     errors = len(error_locator) - 1
     if 2 * errors + len(erasures) > check_count - spare:
@@ -133,7 +153,7 @@ def decode(
     wrong = np.flatnonzero(values == 0)
     if len(wrong) != len(locator) - 1:
         return None
-    evaluator = _poly_mul(syndrome, locator)[:check_count]
+    evaluator = _poly_mul(syndrome, locator, check_count)
     derivative = [locator[i] if i % 2 == 1 else 0 for i in range(1, len(locator))]
     corrected = received.copy()
     for index in wrong.tolist():
