@@ -21,6 +21,9 @@ ZOOM_CAP = 1280  # longest side of an upscaled region, so a region pass costs at
 Pass = tuple[str, Callable[[GrayFrame, float, tuple[float, float]], Detection]]
 AnytimeRun = Callable[[GrayFrame, float, tuple[float, float], Callable[[], float]], Detection]
 ANYTIME_FLOOR_MS = 15.0  # what an anytime pass needs left to find anything before it stops
+# an anytime pass is told its time runs out this much early: the step it is in when it asks
+# (a grid's erasures, a finder search) is not interrupted and must end within the budget
+ANYTIME_MARGIN_MS = 4.0
 
 
 @dataclass(frozen=True)
@@ -266,7 +269,7 @@ class DecoderChain:
         started = self._timer()
         try:
             if isinstance(run, Anytime):
-                detection = run.run(image, scale, offset, left_ms)
+                detection = run.run(image, scale, offset, lambda: left_ms() - ANYTIME_MARGIN_MS)
             else:
                 detection = run(image, scale, offset)
         except Exception:  # a fallback pass's fault costs its reading, not the frame
