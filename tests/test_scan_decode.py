@@ -8,6 +8,7 @@ import segno
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from edge.scan import decoders
 from edge.scan.chain import ROUNDS, DecoderChain
 from edge.scan.decoders import bytes_to_text, read_pyzbar, read_zxing
 from edge.scan.preprocess import resize_to, to_gray
@@ -142,3 +143,39 @@ def test_code_modules_has_quiet_zone() -> None:
     modules = code_modules("X")
     assert modules.shape[0] == 21 + 8
     assert modules[:4].sum() == 0 and modules[:, -4:].sum() == 0
+
+
+class _Located:
+    """What zxing-cpp reports of a symbol it could not read: its `extra` fields."""
+
+    def __init__(self, extra: object) -> None:
+        self.extra = extra
+
+
+@pytest.mark.parametrize(
+    ("extra", "size"),
+    [
+        ({"Version": "1", "ECLevel": "M"}, 21),
+        ({"Version": "40"}, 177),
+        ({"Version": "M3"}, None),  # Micro QR: not sampled as a QR grid
+        ({"Version": "41"}, None),
+        ({}, None),
+        (None, None),
+        ("Version 3", None),
+    ],
+)
+def test_a_located_symbols_size_comes_from_its_version(extra: object, size: int | None) -> None:
+    assert decoders._symbol_size(_Located(extra)) == size
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.one_of(
+        st.none(),
+        st.text(),
+        st.dictionaries(st.text(max_size=8), st.one_of(st.text(), st.integers(), st.none())),
+    )
+)
+def test_any_extra_a_decoder_reports_gives_a_size_or_none(extra: object) -> None:
+    size = decoders._symbol_size(_Located(extra))
+    assert size is None or (21 <= size <= 177 and size % 4 == 1)

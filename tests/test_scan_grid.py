@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from edge.ports import GrayFrame
-from edge.scan import finders, grid, layout, modules
-from edge.scan.chain import ROUNDS, Anytime
-from edge.scan.decoders import read_zxing
+from edge.scan import codewords, finders, grid, layout, modules
+from edge.scan.chain import ROUNDS, Anytime, DecoderChain
+from edge.scan.decoders import LocatedGrid, read_zxing
 from edge.scan.rectify import homography, project_points
 
 TEXT = "HC1:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH-R6IOO6+IUKQ"
@@ -299,3 +299,42 @@ def test_a_grouping_whose_finders_seem_too_close_for_any_symbol_is_dropped() -> 
     triple = grid._groupings(finders.find_finders(dark))[0]
     assert grid._versions_near(2.0) == []
     assert grid._sampled(image, triple, 2.0) is None
+
+
+def _located_but_unreadable(text: str = "GATE-7 ENTRANCE") -> GrayFrame:
+    """A symbol zxing-cpp finds but cannot read: 7 of its 26 codewords (5 correctable) are
+    wrong, each module only just across the threshold, as glare or a crease leaves them."""
+    truth = np.array(segno.make_qr(text, version=1, error="m", boost_error=False).matrix)
+    values = np.where(truth, 30.0, 230.0)
+    rows, columns = codewords.data_order(1)
+    for index in (0, 3, 5, 9, 12, 17, 20):
+        cells = rows[index * 8 : index * 8 + 8], columns[index * 8 : index * 8 + 8]
+        values[cells] = np.where(truth[cells], 140.0, 120.0)
+    image = np.full(((21 + 8) * PIXELS, (21 + 8) * PIXELS), 230.0)
+    image[4 * PIXELS : 25 * PIXELS, 4 * PIXELS : 25 * PIXELS] = np.kron(
+        values, np.ones((PIXELS, PIXELS))
+    )
+    return image.astype(np.uint8)
+
+
+def test_a_symbol_zxing_locates_but_cannot_read_is_read_through_its_corners() -> None:
+    image = _located_but_unreadable()
+    found = read_zxing(image)
+    assert found.codes == []
+    assert [located.size for located in found.located_grids] == [21]
+    read = grid.read_located(image, found.located_grids[0])
+    assert [code.text for code in read.codes] == ["GATE-7 ENTRANCE"]
+    assert read.codes[0].quad == found.located_grids[0].quad
+
+
+def test_the_chain_reads_a_located_symbol_from_its_grid() -> None:
+    result = DecoderChain(budget_ms=math.inf).decode(_located_but_unreadable())
+    assert result.found_by == {"GATE-7 ENTRANCE": "located-grid"}
+
+
+def test_a_located_symbol_of_the_wrong_size_gives_nothing() -> None:
+    image = _located_but_unreadable()
+    located = read_zxing(image).located_grids[0]
+    assert grid.read_located(image, LocatedGrid(located.quad, 25)).codes == []
+    degenerate = LocatedGrid(((5.0, 5.0), (5.0, 5.0), (5.0, 5.0), (5.0, 5.0)), 21)
+    assert grid.read_located(image, degenerate).codes == []

@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 
 from edge.ports import GrayFrame
 from edge.scan import preprocess as pp
-from edge.scan.decoders import DecodedCode, Detection, Quad, read_pyzbar, read_zxing
+from edge.scan.decoders import (
+    DecodedCode,
+    Detection,
+    LocatedGrid,
+    Quad,
+    read_pyzbar,
+    read_zxing,
+)
 from edge.scan.rectify import keystoned_pass
 
 log = logging.getLogger(__name__)
@@ -24,6 +31,7 @@ ANYTIME_FLOOR_MS = 15.0  # what an anytime pass needs left to find anything befo
 # an anytime pass is told its time runs out this much early: the step it is in when it asks
 # (a grid's erasures, a finder search) is not interrupted and must end within the budget
 ANYTIME_MARGIN_MS = 4.0
+LOCATED_FLOOR_MS = 10.0  # what reading a located symbol's grid needs left to be worth starting
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,17 @@ def _grid(
     from edge.scan.grid import read_grid  # noqa: PLC0415 - loaded when its round first runs
 
     return read_grid(gray, scale, offset, time_left)
+
+
+def _located(located: LocatedGrid) -> AnytimeRun:
+    def run(
+        gray: GrayFrame, scale: float, offset: tuple[float, float], time_left: Callable[[], float]
+    ) -> Detection:
+        from edge.scan.grid import read_located  # noqa: PLC0415 - loaded when first needed
+
+        return read_located(gray, located, time_left)
+
+    return run
 
 
 def _zbar(
@@ -156,6 +175,7 @@ class ChainResult:
     found_by: dict[str, str] = field(default_factory=dict)
     ms: float = 0.0
     located: list[Quad] = field(default_factory=list)
+    located_grids: list[LocatedGrid] = field(default_factory=list)  # of those, sized ones
     faulted: list[str] = field(default_factory=list)  # passes that raised on this frame
 
 
@@ -303,9 +323,12 @@ class DecoderChain:
             frame, frame_scale = pp.scale_for_code(frame, self._roi_side, self._roi_small)
         chosen = [index for index in range(len(ROUNDS)) if index in frame_rounds]
         order = sorted(range(len(ROUNDS)), key=lambda i: (i >= GUARANTEED_ROUNDS, i not in chosen))
+        tried: list[Quad] = []
         for round_index in order:
             roi_passes, frame_passes = ROUNDS[round_index]
             guaranteed = round_index < GUARANTEED_ROUNDS
+            if not guaranteed:
+                self._read_located(gray, result, left_ms, tried)
             room = self._max_rois - len(rois)
             if room > 0:
                 # symbols the whole-frame passes located since: their regions get the later rounds
@@ -332,6 +355,35 @@ class DecoderChain:
                     name, run, frame, frame_scale, (0, 0), left_ms=left_ms, result=result
                 )
                 self._absorb(result, name, found)
+        self._read_located(gray, result, left_ms, tried)
+
+    def _read_located(
+        self,
+        gray: GrayFrame,
+        result: ChainResult,
+        left_ms: Callable[[], float],
+        tried: list[Quad],
+    ) -> None:
+        """Symbols a pass located and sized but could not read, read from their grids (their
+        fixed parts redrawn, unsure codewords erased): each once a frame, while time is left."""
+        for located in list(result.located_grids):
+            if left_ms() < LOCATED_FLOOR_MS or len(tried) >= self._max_rois:
+                return
+            centre = _centre(located.quad)
+            done = tried + [code.quad for code in result.codes]
+            if any(_contains(quad, centre) for quad in done):
+                continue
+            tried.append(located.quad)
+            found = self._run_pass(
+                "located-grid",
+                Anytime(_located(located)),
+                gray,
+                1.0,
+                (0.0, 0.0),
+                left_ms=left_ms,
+                result=result,
+            )
+            self._absorb(result, "located-grid", found)
 
     def _prepare_rois(
         self, gray: GrayFrame, located: Sequence[Quad], done: list[Quad], limit: int
@@ -365,6 +417,7 @@ class DecoderChain:
                 result.found_by[code.text] = name
                 added = True
         result.located.extend(detection.failed_quads)
+        result.located_grids.extend(detection.located_grids)
         return added
 
 

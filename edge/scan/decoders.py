@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,11 +29,21 @@ class DecodedCode:
 
 
 @dataclass(frozen=True)
+class LocatedGrid:
+    """A symbol zxing-cpp located and sized but could not read: its corners, modules a side."""
+
+    quad: Quad
+    size: int
+
+
+@dataclass(frozen=True)
 class Detection:
-    """What one decoder call found: decoded codes, plus symbols located but not decoded."""
+    """What one decoder call found: decoded codes, plus symbols located but not decoded (and
+    of those, the ones whose size is known)."""
 
     codes: list[DecodedCode]
     failed_quads: list[Quad]
+    located_grids: list[LocatedGrid] = field(default_factory=list)
 
 
 _EMPTY = Detection([], [])
@@ -101,6 +111,7 @@ def read_zxing(
         return _EMPTY
     codes: list[DecodedCode] = []
     failed: list[Quad] = []
+    grids: list[LocatedGrid] = []
     for symbol in found:
         quad = map_quad(_quad_from_position(symbol.position), scale, offset)
         if symbol.valid:
@@ -108,7 +119,20 @@ def read_zxing(
             codes.append(DecodedCode(bytes_to_text(raw, symbol.text), raw, "zxing-cpp", quad))
         else:
             failed.append(quad)
-    return Detection(codes, failed)
+            size = _symbol_size(symbol)
+            if size is not None:
+                grids.append(LocatedGrid(quad, size))
+    return Detection(codes, failed, grids)
+
+
+def _symbol_size(symbol: Any) -> int | None:
+    """Modules a side of a QR symbol zxing-cpp located (its version read from the symbol's
+    version or format information, or its finders' distance), None for a Micro QR or unknown."""
+    extra = getattr(symbol, "extra", None)
+    version = extra.get("Version") if isinstance(extra, dict) else None
+    if not isinstance(version, str) or not version.isdigit() or not 1 <= int(version) <= 40:
+        return None
+    return 17 + 4 * int(version)
 
 
 def read_pyzbar(

@@ -12,7 +12,14 @@ import numpy as np
 from edge.ports import GrayFrame
 from edge.scan import modules as sampling
 from edge.scan import preprocess as pp
-from edge.scan.decoders import DecodedCode, Detection, Quad, bytes_to_text, map_quad
+from edge.scan.decoders import (
+    DecodedCode,
+    Detection,
+    LocatedGrid,
+    Quad,
+    bytes_to_text,
+    map_quad,
+)
 from edge.scan.finders import (
     MAX_FINDERS,
     Bits,
@@ -334,17 +341,44 @@ def read_grid(
     return Detection(codes, [])
 
 
+def read_located(
+    gray: GrayFrame,
+    located: LocatedGrid,
+    time_left: Callable[[], float] = lambda: math.inf,
+) -> Detection:
+    """The symbol another decoder located and sized but could not read, read from its grid
+    through the located corners (outer corners, top-left first, as the symbol is oriented)."""
+    size = located.size
+    corners = [(0.0, 0.0), (float(size), 0.0), (float(size), float(size)), (0.0, float(size))]
+    try:
+        matrix = homography(corners, list(located.quad))
+    except np.linalg.LinAlgError:
+        return Detection([], [])
+    values = bilinear(gray, project_points(matrix, module_centres(size)))
+    raw = _read_grids(gray, [(0.0, size, matrix, values)], time_left)
+    if raw is None:
+        return Detection([], [])
+    return Detection([DecodedCode(bytes_to_text(raw), raw, "grid", located.quad)], [])
+
+
 def _read_candidate(
     gray: GrayFrame, candidate: _Candidate, time_left: Callable[[], float]
 ) -> tuple[bytes | None, Matrix, int]:
-    """The grouping's text from its best grid as sampled, refined, or spaced by its timing
-    patterns (each dearer than the one before, tried while time is left), else its second.
+    """The grouping's text from its best grid, else its second; with the grid it came from."""
+    raw = _read_grids(gray, candidate.grids, time_left)
+    _, size, matrix, _ = candidate.grids[0]
+    return raw, matrix, size
+
+
+def _read_grids(gray: GrayFrame, grids: list[Grid], time_left: Callable[[], float]) -> bytes | None:
+    """The text of the first grid that reads as sampled, refined, or spaced by its timing
+    patterns (the first grid only; each dearer than the one before, tried while time is left).
     Erasures are tried only with `ERASING_MS` left: they cost a few ms on a grid that fails."""
 
     def read(values: Values) -> bytes | None:
         return read_values(values, erasing=time_left() > ERASING_MS)
 
-    for rank, (_, size, matrix, values) in enumerate(candidate.grids):
+    for rank, (_, size, matrix, values) in enumerate(grids):
         raw = read(values)
         if raw is None and rank == 0 and time_left() > 0.0:
             raw = read(sampling.refined_values(gray, matrix, size))
@@ -356,6 +390,5 @@ def _read_candidate(
                 if raw is None and time_left() > 0.0:
                     raw = read(sampling.refined_values(gray, matrix, measured, centres=centres))
         if raw is not None:
-            return raw, matrix, size
-    _, size, matrix, _ = candidate.grids[0]
-    return None, matrix, size
+            return raw
+    return None
