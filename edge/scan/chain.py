@@ -30,7 +30,7 @@ AnytimeRun = Callable[[GrayFrame, float, tuple[float, float], Callable[[], float
 ANYTIME_FLOOR_MS = 15.0  # what an anytime pass needs left to find anything before it stops
 # an anytime pass is told its time runs out this much early: the step it is in when it asks
 # (a grid's erasures, a finder search) is not interrupted and must end within the budget
-ANYTIME_MARGIN_MS = 4.0
+ANYTIME_MARGIN_MS = 6.0
 LOCATED_FLOOR_MS = 10.0  # what reading a located symbol's grid needs left to be worth starting
 
 
