@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 from edge.ports import GrayFrame
 from edge.scan import codewords, finders, grid, layout, modules
-from edge.scan.chain import ROUNDS, Anytime, DecoderChain
+from edge.scan.chain import ROUNDS, Anytime, ChainResult, DecoderChain
 from edge.scan.decoders import LocatedGrid, read_zxing
 from edge.scan.rectify import homography, project_points
 
@@ -338,3 +338,16 @@ def test_a_located_symbol_of_the_wrong_size_gives_nothing() -> None:
     assert grid.read_located(image, LocatedGrid(located.quad, 25)).codes == []
     degenerate = LocatedGrid(((5.0, 5.0), (5.0, 5.0), (5.0, 5.0), (5.0, 5.0)), 21)
     assert grid.read_located(image, degenerate).codes == []
+
+
+def test_a_located_symbol_inside_a_wrongly_grouped_larger_one_is_still_read() -> None:
+    image = _located_but_unreadable()
+    real = read_zxing(image).located_grids[0]
+    # finders of several symbols grouped wrongly: a quad round the whole frame, tried first
+    side = float(image.shape[0])
+    wrong = LocatedGrid(((0.0, 0.0), (side, 0.0), (side, side), (0.0, side)), 29)
+    result = ChainResult(located_grids=[wrong, real])
+    chain = DecoderChain(budget_ms=math.inf)
+    chain._read_located(image, result, lambda: math.inf, [])
+    assert [code.text for code in result.codes] == ["GATE-7 ENTRANCE"]
+    assert result.passes == ["located-grid", "located-grid"]

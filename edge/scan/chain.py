@@ -370,8 +370,11 @@ class DecoderChain:
             if left_ms() < LOCATED_FLOOR_MS or len(tried) >= self._max_rois:
                 return
             centre = _centre(located.quad)
-            done = tried + [code.quad for code in result.codes]
-            if any(_contains(quad, centre) for quad in done):
+            if any(_contains(code.quad, centre) for code in result.codes):
+                continue
+            # the same symbol located by another pass (a quad that merely contains it may be
+            # a wrong grouping of finders from several symbols, and must not hide it)
+            if any(_alike(quad, located.quad) for quad in tried):
                 continue
             tried.append(located.quad)
             found = self._run_pass(
@@ -428,6 +431,12 @@ def unread_regions(result: ChainResult) -> list[Quad]:
         for quad in result.located
         if not any(_contains(code.quad, _centre(quad)) for code in result.codes)
     ]
+
+
+def _alike(first: Quad, second: Quad) -> bool:
+    """Whether two quads are one symbol's: each corner within a tenth of a side of the other's."""
+    side = math.dist(first[0], first[1])
+    return all(math.dist(a, b) <= 0.1 * side for a, b in zip(first, second, strict=True))
 
 
 def _centre(quad: Quad) -> tuple[float, float]:
