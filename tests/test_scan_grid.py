@@ -351,3 +351,16 @@ def test_a_located_symbol_inside_a_wrongly_grouped_larger_one_is_still_read() ->
     chain._read_located(image, result, lambda: math.inf, [])
     assert [code.text for code in result.codes] == ["GATE-7 ENTRANCE"]
     assert result.passes == ["located-grid", "located-grid"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.uint8, st.tuples(st.integers(1, 120), st.integers(1, 120))),
+    st.lists(st.tuples(st.floats(-50, 200), st.floats(-50, 200)), min_size=4, max_size=4),
+    st.integers(1, 40),
+)
+def test_any_located_quad_on_any_image_gives_a_detection_and_noise_never_a_code(
+    image: GrayFrame, corners: list[tuple[float, float]], version: int
+) -> None:
+    located = LocatedGrid(tuple(corners), 17 + 4 * version)
+    assert grid.read_located(image, located).codes == []

@@ -366,11 +366,10 @@ class DecoderChain:
     ) -> None:
         """Symbols a pass located and sized but could not read, read from their grids (their
         fixed parts redrawn, unsure codewords erased): each once a frame, while time is left."""
-        for located in list(result.located_grids):
+        for located in _by_consensus(result.located_grids):
             if left_ms() < LOCATED_FLOOR_MS or len(tried) >= self._max_rois:
                 return
-            centre = _centre(located.quad)
-            if any(_contains(code.quad, centre) for code in result.codes):
+            if any(_contains(code.quad, _centre(located.quad)) for code in result.codes):
                 continue
             # the same symbol located by another pass (a quad that merely contains it may be
             # a wrong grouping of finders from several symbols, and must not hide it)
@@ -431,6 +430,20 @@ def unread_regions(result: ChainResult) -> list[Quad]:
         for quad in result.located
         if not any(_contains(code.quad, _centre(quad)) for code in result.codes)
     ]
+
+
+def _by_consensus(located: Sequence[LocatedGrid]) -> list[LocatedGrid]:
+    """One of each symbol's located grids, the symbols most passes located first: a real
+    symbol is found by pass after pass, a wrong grouping of finders by few."""
+    groups: list[list[LocatedGrid]] = []
+    for grid in located:
+        group = next((g for g in groups if _alike(g[0].quad, grid.quad)), None)
+        if group is None:
+            groups.append([grid])
+        else:
+            group.append(grid)
+    groups.sort(key=lambda group: -len(group))
+    return [group[0] for group in groups]
 
 
 def _alike(first: Quad, second: Quad) -> bool:

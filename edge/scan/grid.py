@@ -349,16 +349,36 @@ def read_located(
     """The symbol another decoder located and sized but could not read, read from its grid
     through the located corners (outer corners, top-left first, as the symbol is oriented)."""
     size = located.size
+    if min(gray.shape[:2]) < 21 or not _plausible(located.quad, size):
+        return Detection([], [])
     corners = [(0.0, 0.0), (float(size), 0.0), (float(size), float(size)), (0.0, float(size))]
     try:
         matrix = homography(corners, list(located.quad))
     except np.linalg.LinAlgError:
         return Detection([], [])
-    values = bilinear(gray, project_points(matrix, module_centres(size)))
+    centres = project_points(matrix, module_centres(size))
+    if not np.isfinite(centres).all():  # corners in a line: no symbol's map
+        return Detection([], [])
+    values = bilinear(gray, centres)
     raw = _read_grids(gray, [(0.0, size, matrix, values)], time_left)
     if raw is None:
         return Detection([], [])
     return Detection([DecodedCode(bytes_to_text(raw), raw, "grid", located.quad)], [])
+
+
+def _plausible(quad: Quad, size: int) -> bool:
+    """Whether `quad` can be a symbol `size` modules a side: convex, turning one way, and no
+    side under half a pixel a module (its map then has no vanishing line near the symbol)."""
+    corners = np.asarray(quad, dtype=np.float64)
+    if corners.shape != (4, 2) or not np.isfinite(corners).all():
+        return False
+    sides = np.roll(corners, -1, axis=0) - corners
+    turns = (
+        sides[:, 0] * np.roll(sides, -1, axis=0)[:, 1]
+        - sides[:, 1] * np.roll(sides, -1, axis=0)[:, 0]
+    )
+    lengths = np.hypot(sides[:, 0], sides[:, 1])
+    return bool((np.all(turns > 0) or np.all(turns < 0)) and lengths.min() >= size / 2.0)
 
 
 def _read_candidate(

@@ -23,10 +23,13 @@ _STRADDLE = 0.2  # module fraction each side of an edge sampled to measure its c
 
 
 def bilinear(gray: GrayFrame, points: Points) -> Values:
-    """Grey levels of `gray` at sub-pixel `points` (..., 2), edges clamped."""
+    """Grey levels of `gray` at sub-pixel `points` (..., 2), edges clamped (`gray` at least
+    2 pixels each way)."""
     height, width = gray.shape[:2]
-    x = np.clip(points[..., 0] - 0.5, 0.0, width - 1.001)
-    y = np.clip(points[..., 1] - 0.5, 0.0, height - 1.001)
+    # fmax/fmin, not clip: a point a map sends to infinity or NaN (near its vanishing line)
+    # samples the edge instead of indexing outside the image
+    x = np.fmin(np.fmax(points[..., 0] - 0.5, 0.0), width - 1.001)
+    y = np.fmin(np.fmax(points[..., 1] - 0.5, 0.0), height - 1.001)
     left, top = x.astype(np.intp), y.astype(np.intp)
     fx, fy = (x - left).astype(np.float32), (y - top).astype(np.float32)
     flat = np.ascontiguousarray(gray).ravel()
