@@ -39,6 +39,7 @@ NOT_NEEDED = (
     "edge.scan.layout",
     "edge.scan.codewords",
     "edge.scan.reedsolomon",
+    "edge.scan.stepcost",
     "segno",
     "cv2",  # OpenCV: BGR conversion, USB capture and the image-preparing fallback passes
 )

@@ -29,8 +29,9 @@ from edge.scan.finders import (
     modules_between,
 )
 from edge.scan.layout import grid_quality
-from edge.scan.modules import Values, bilinear, module_centres, read_values
+from edge.scan.modules import Points, Values, bilinear, module_centres, read_values
 from edge.scan.rectify import Matrix, homography, project_points
+from edge.scan.stepcost import StepCosts
 
 MAX_GROUPINGS = 8  # groupings whose grids are sampled, squarest and best-voted first
 MAX_SYMBOLS = 3  # groupings whose grids are read at most, best sampled first
@@ -38,7 +39,9 @@ PROMPT_QUALITY = 0.1  # a grid with at most this many errors per module of its s
 PLACING_QUALITY = 0.25  # a grouping with a placed finder this near a symbol has it placed better
 MAX_PAIRED = 4  # best-voted finders paired when a symbol's third finder may be missing
 MAX_COMPLETED = 4  # groupings with a placed finder sampled at most
-ERASING_MS = 10.0  # time a grid's reading must have left to try erasures
+# ms fixed and per module (a side squared) of a grid's steps as measured on the development
+# machine (2 cores): what they are expected to cost before they have run on a size here
+STEP_COSTS = StepCosts({"read": (3.0, 0.0003), "erase": (5.0, 0.001), "refine": (3.0, 0.007)})
 DETECTION_SIDE = 720  # a larger image is searched for finder patterns at half size
 
 
@@ -314,22 +317,38 @@ def read_grid(
         else:
             later.append(candidate)
     read_best(later)
-    # then symbols with a finder pattern missing, once every grouping of found ones was tried:
-    # the likeliest few by their finders' affine grid (cheap), their placed finder then moved
-    # to where the grid fits best
+    # then symbols with a finder pattern missing, once every grouping of found ones was tried
+    if len(codes) < MAX_SYMBOLS:
+        read_best(_completed(gray, finders, dark, factor, used=used, time_left=time_left))
+    return Detection(codes, [])
+
+
+def _completed(
+    gray: GrayFrame,
+    finders: list[Finder],
+    dark: Bits,
+    factor: float,
+    *,
+    used: set[Finder],
+    time_left: Callable[[], float],
+) -> list[_Candidate]:
+    """Candidates for symbols with a finder pattern missing: the likeliest few by their
+    finders' affine grid (cheap), their placed finder then moved to where the grid fits best
+    and their grids sampled as any grouping's."""
     hopeful: list[tuple[float, int, tuple[Finder, Finder, Finder], float]] = []
-    for grouped, apart in _completions(finders, dark) if len(codes) < MAX_SYMBOLS else []:
+    for grouped, apart in _completions(finders, dark):
         triple = _scaled(grouped, factor)
         if time_left() <= 0.0:
             break
+        if used.intersection(triple):
+            continue
         graded = [
             (_graded(gray, _finder_map(size, *triple), size)[0], size)
             for size in _versions_near(apart)
         ]
-        if graded and not used.intersection(triple):
+        if graded and min(graded)[0] <= PLACING_QUALITY:
             quality, size = min(graded)
-            if quality <= PLACING_QUALITY:
-                hopeful.append((quality, size, triple, apart))
+            hopeful.append((quality, size, triple, apart))
     completed: list[_Candidate] = []
     for _, size, triple, apart in sorted(hopeful, key=lambda hope: hope[0])[:MAX_COMPLETED]:
         if time_left() <= 0.0:
@@ -337,8 +356,7 @@ def read_grid(
         candidate = _sampled(gray, _placed(gray, triple, size, time_left), apart)
         if candidate is not None:
             completed.append(candidate)
-    read_best(completed)
-    return Detection(codes, [])
+    return completed
 
 
 def read_located(
@@ -392,23 +410,33 @@ def _read_candidate(
 
 def _read_grids(gray: GrayFrame, grids: list[Grid], time_left: Callable[[], float]) -> bytes | None:
     """The text of the first grid that reads as sampled, refined, or spaced by its timing
-    patterns (the first grid only; each dearer than the one before, tried while time is left).
-    Erasures are tried only with `ERASING_MS` left: they cost a few ms on a grid that fails."""
+    patterns (the first grid only; each dearer than the one before), each step started only
+    when what it is expected to cost is left."""
 
-    def read(values: Values) -> bytes | None:
-        return read_values(values, erasing=time_left() > ERASING_MS)
+    def read(values: Values, size: int) -> bytes | None:
+        erasing = STEP_COSTS.fits("erase", size, time_left())
+        return STEP_COSTS.run(
+            "erase" if erasing else "read", size, lambda: read_values(values, erasing=erasing)
+        )
+
+    def refined(matrix: Matrix, size: int, centres: Points | None = None) -> Values | None:
+        if not STEP_COSTS.fits("refine", size, time_left()):
+            return None
+        return STEP_COSTS.run(
+            "refine", size, lambda: sampling.refined_values(gray, matrix, size, centres=centres)
+        )
 
     for rank, (_, size, matrix, values) in enumerate(grids):
-        raw = read(values)
-        if raw is None and rank == 0 and time_left() > 0.0:
-            raw = read(sampling.refined_values(gray, matrix, size))
+        raw = read(values, size)
+        if raw is None and rank == 0 and (sharper := refined(matrix, size)) is not None:
+            raw = read(sharper, size)
         if raw is None and rank == 0 and time_left() > 0.0:
             timed = sampling.timing_centres(gray, matrix, size)
             if timed is not None:
                 measured, centres = timed
-                raw = read(bilinear(gray, project_points(matrix, centres)))
-                if raw is None and time_left() > 0.0:
-                    raw = read(sampling.refined_values(gray, matrix, measured, centres=centres))
+                raw = read(bilinear(gray, project_points(matrix, centres)), measured)
+                if raw is None and (sharper := refined(matrix, measured, centres)) is not None:
+                    raw = read(sharper, measured)
         if raw is not None:
             return raw
     return None
