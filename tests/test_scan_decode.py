@@ -179,3 +179,7 @@ def test_a_located_symbols_size_comes_from_its_version(extra: object, size: int 
 def test_any_extra_a_decoder_reports_gives_a_size_or_none(extra: object) -> None:
     size = decoders._symbol_size(_Located(extra))
     assert size is None or (21 <= size <= 177 and size % 4 == 1)
+
+
+def test_a_decoder_that_reports_no_extra_fields_gives_no_size() -> None:
+    assert decoders._symbol_size(object()) is None

@@ -128,7 +128,10 @@ def read_zxing(
 def _symbol_size(symbol: Any) -> int | None:
     """Modules a side of a QR symbol zxing-cpp located (its version read from the symbol's
     version or format information, or its finders' distance), None for a Micro QR or unknown."""
-    extra = getattr(symbol, "extra", None)
+    try:
+        extra = symbol.extra
+    except AttributeError:  # a zxing-cpp release that reports no extra fields
+        return None
     version = extra.get("Version") if isinstance(extra, dict) else None
     if not isinstance(version, str) or not version.isdigit() or not 1 <= int(version) <= 40:
         return None
