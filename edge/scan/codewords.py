@@ -63,21 +63,23 @@ def data_order(version: int) -> tuple[Index, Index]:
     return np.array(rows, dtype=np.intp), np.array(columns, dtype=np.intp)
 
 
+_MASKS = (
+    lambda row, column: (row + column) % 2 == 0,
+    lambda row, column: row % 2 == 0,
+    lambda row, column: column % 3 == 0,
+    lambda row, column: (row + column) % 3 == 0,
+    lambda row, column: (row // 2 + column // 3) % 2 == 0,
+    lambda row, column: (row * column) % 2 + (row * column) % 3 == 0,
+    lambda row, column: ((row * column) % 2 + (row * column) % 3) % 2 == 0,
+    lambda row, column: ((row + column) % 2 + (row * column) % 3) % 2 == 0,
+)
+
+
+@cache
 def mask_pattern(mask: int, size: int) -> Bits:
-    """Modules the data mask `mask` inverts."""
+    """Modules the data mask `mask` inverts (shared: not to be written to)."""
     row, column = np.indices((size, size))
-    product = row * column
-    patterns = (
-        (row + column) % 2 == 0,
-        row % 2 == 0,
-        column % 3 == 0,
-        (row + column) % 3 == 0,
-        (row // 2 + column // 3) % 2 == 0,
-        product % 2 + product % 3 == 0,
-        (product % 2 + product % 3) % 2 == 0,
-        ((row + column) % 2 + product % 3) % 2 == 0,
-    )
-    return np.asarray(patterns[mask])
+    return np.asarray(_MASKS[mask](row, column))
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,10 @@ def corrected(
     bits: Bits, unsure: Scores, version: int, format_data: int, *, spare: int = 2
 ) -> Bits | None:
     """`bits` (dark modules, row by column; `format_data`: its format information's level
-    bits and mask) with every block corrected, the codewords whose
-    modules are least sure (higher `unsure`) erased first and more erased until the block
-    decodes; None when a block does not. Erasing doubles what a block can correct where the
-    image shows it cannot be trusted (glare, a crease, blur)."""
+    bits and mask) with every block corrected, the codewords whose modules are least sure
+    (higher `unsure`) erased first and more erased until the block decodes; None when a block
+    does not. Erasing doubles what a block can correct where the image shows it cannot be
+    trusted (glare, a crease, blur)."""
     size = bits.shape[0]
     level, mask = LEVELS[format_data >> 3], format_data & 7
     rows, columns = data_order(version)

@@ -13,6 +13,7 @@ Cells = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
 _FORMAT_MASK = 0x5412
 _FORMAT_GENERATOR = 0x537
 _VERSION_GENERATOR = 0x1F25
+FORMAT_REACH = 3  # bit errors a format word's BCH code corrects
 
 
 def _format_words() -> npt.NDArray[np.int64]:
@@ -52,7 +53,7 @@ def _format_distances(bits: Bits, cells: Cells) -> npt.NDArray[np.uint8]:
     return np.asarray(_POPCOUNT[_FORMAT_WORDS ^ word])
 
 
-def _nearest_format(bits: Bits) -> tuple[int, int]:
+def nearest_format(bits: Bits) -> tuple[int, int]:
     """The valid format word nearest either copy: its 5 data bits, and how many bits off."""
     distances = np.minimum(
         _format_distances(bits, _FIRST_COPY), _format_distances(bits, _second_copy(bits.shape[0]))
@@ -64,13 +65,8 @@ def _nearest_format(bits: Bits) -> tuple[int, int]:
 def format_information(bits: Bits) -> int | None:
     """The format information's 5 data bits (level bits, then mask) from the nearer valid word
     of either copy; None when both copies are more than 3 bits from any."""
-    data, distance = _nearest_format(bits)
-    return None if distance > 3 else data
-
-
-def format_distance(bits: Bits) -> int:
-    """How many bits the nearer format-information copy is from a valid word."""
-    return _nearest_format(bits)[1]
+    data, distance = nearest_format(bits)
+    return None if distance > FORMAT_REACH else data
 
 
 def grid_quality(bits: Bits) -> int:
@@ -80,7 +76,12 @@ def grid_quality(bits: Bits) -> int:
     span = np.arange(8, size - 8)
     expected = span % 2 == 0
     timing = int((bits[6, span] != expected).sum() + (bits[span, 6] != expected).sum())
-    return timing + format_distance(bits)
+    return timing + nearest_format(bits)[1]
+
+
+ALIGNMENT = np.ones((5, 5), dtype=np.bool_)  # an alignment pattern's dark modules
+ALIGNMENT[1:4, 1:4] = False
+ALIGNMENT[2, 2] = True
 
 
 def version_of(size: int) -> int | None:
@@ -150,12 +151,9 @@ def _clean_parts(version: int) -> tuple[Bits, Bits]:
     drawn[:8, :8] = drawn[:8, size - 8 :] = drawn[size - 8 :, :8] = True
     drawn[6, 8 : size - 8] = drawn[8 : size - 8, 6] = True
     dark[6, 8 : size - 8] = dark[8 : size - 8, 6] = np.arange(8, size - 8) % 2 == 0
-    alignment = np.ones((5, 5), dtype=np.bool_)
-    alignment[1:4, 1:4] = False
-    alignment[2, 2] = True
     for row, column in _alignment_centres(version):
         drawn[row - 2 : row + 3, column - 2 : column + 3] = True
-        dark[row - 2 : row + 3, column - 2 : column + 3] = alignment
+        dark[row - 2 : row + 3, column - 2 : column + 3] = ALIGNMENT
     drawn[size - 8, 8] = dark[size - 8, 8] = True
     if version >= 7:
         word = _version_word(version)

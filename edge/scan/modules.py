@@ -214,10 +214,10 @@ def _read_erasing(bits: Bits, unsure: Values) -> bytes | None:
     if version is None:
         return None
     views = [(bits, unsure), (bits.T, unsure.T)]
-    distances = [layout.format_distance(grid) for grid, _ in views]
-    for (grid, doubt), distance in zip(views, distances, strict=True):
-        format_data = layout.format_information(grid)
-        if format_data is None or distance > min(distances):
+    formats = [layout.nearest_format(grid) for grid, _ in views]
+    nearest = min(distance for _, distance in formats)
+    for (grid, doubt), (format_data, distance) in zip(views, formats, strict=True):
+        if distance > layout.FORMAT_REACH or distance > nearest:
             continue
         fixed = codewords.corrected(grid, doubt, version, format_data)
         if fixed is not None:
