@@ -369,7 +369,7 @@ class DecoderChain:
         for located in _by_consensus(result.located_grids):
             if left_ms() < LOCATED_FLOOR_MS or len(tried) >= self._max_rois:
                 return
-            if any(_contains(code.quad, _centre(located.quad)) for code in result.codes):
+            if _read_at(result, located.quad):
                 continue
             # the same symbol located by another pass (a quad that merely contains it may be
             # a wrong grouping of finders from several symbols, and must not hide it)
@@ -425,11 +425,12 @@ class DecoderChain:
 
 def unread_regions(result: ChainResult) -> list[Quad]:
     """Symbols the chain located but read nowhere in the frame (outside every decoded code)."""
-    return [
-        quad
-        for quad in result.located
-        if not any(_contains(code.quad, _centre(quad)) for code in result.codes)
-    ]
+    return [quad for quad in result.located if not _read_at(result, quad)]
+
+
+def _read_at(result: ChainResult, quad: Quad) -> bool:
+    """Whether a code the chain read lies where `quad`'s centre is."""
+    return any(_contains(code.quad, _centre(quad)) for code in result.codes)
 
 
 def _by_consensus(located: Sequence[LocatedGrid]) -> list[LocatedGrid]:

@@ -28,7 +28,7 @@ from edge.scan.finders import (
     find_finders,
     modules_between,
 )
-from edge.scan.layout import grid_quality
+from edge.scan.layout import ALIGNMENT, grid_quality
 from edge.scan.modules import Points, Values, bilinear, module_centres, read_values
 from edge.scan.rectify import Matrix, homography, project_points
 from edge.scan.stepcost import StepCosts
@@ -53,9 +53,7 @@ def _versions_near(modules_apart: float) -> list[int]:
     return [17 + 4 * version for version in order if 1 <= version <= 40]
 
 
-_ALIGNMENT = np.ones((5, 5), dtype=np.float32)  # dark outer ring, light ring, dark centre
-_ALIGNMENT[1:4, 1:4] = -1.0
-_ALIGNMENT[2, 2] = 1.0
+_ALIGNMENT = np.where(ALIGNMENT, 1.0, -1.0).astype(np.float32)  # a correlation kernel
 _ALIGNMENT -= _ALIGNMENT.mean()
 _ALIGNMENT_NORM = float(np.sqrt((_ALIGNMENT**2).sum()))
 
@@ -100,16 +98,30 @@ def _groupings(finders: list[Finder]) -> list[tuple[Finder, Finder, Finder]]:
         skew = abs(ax * bx + ay * by) / (side_a * side_b)  # |cos| of the corner's angle
         if skew > 0.6:
             continue
-        if abs(first.module / second.module - 1.0) > 0.6:
+        if not _like_modules(first, second):
             continue
-        # clockwise from top-left in image coordinates: top-right, then bottom-left
-        along, down = (first, second) if ax * by - ay * bx > 0 else (second, first)
         squareness = (1.0 - skew) * min(side_a / side_b, side_b / side_a)
         triples.append(
-            (squareness * (corner.votes + first.votes + second.votes), (corner, along, down))
+            (
+                squareness * (corner.votes + first.votes + second.votes),
+                _clockwise(corner, first, second),
+            )
         )
     triples.sort(key=lambda scored: -scored[0])
     return [triple for _, triple in triples[:MAX_GROUPINGS]]
+
+
+def _like_modules(first: Finder, second: Finder) -> bool:
+    """Whether two finders' module sizes are alike enough to be one symbol's."""
+    return abs(first.module / second.module - 1.0) <= 0.6
+
+
+def _clockwise(corner: Finder, first: Finder, second: Finder) -> tuple[Finder, Finder, Finder]:
+    """The corner finder and the other two clockwise from it in image coordinates: (top-left,
+    top-right, bottom-left) as the symbol is oriented."""
+    ax, ay = first.x - corner.x, first.y - corner.y
+    bx, by = second.x - corner.x, second.y - corner.y
+    return (corner, first, second) if ax * by - ay * bx > 0 else (corner, second, first)
 
 
 def _completions(
@@ -122,7 +134,7 @@ def _completions(
     strongest = sorted(finders, key=lambda f: -f.votes)[:MAX_PAIRED]
     found: list[tuple[tuple[Finder, Finder, Finder], float]] = []
     for first, second in itertools.combinations(strongest, 2):
-        if abs(first.module / second.module - 1.0) > 0.6:
+        if not _like_modules(first, second):
             continue
         apart = modules_between(dark, first, second)
         if apart is None or not 10.0 <= apart <= 180.0:
@@ -145,10 +157,8 @@ def _completions(
             missing = Finder(x, y, module, 0)
             corner = missing if diagonal else _nearer(missing, first, second)
             ends = [f for f in (first, second, missing) if f is not corner]
-            ax, ay = ends[0].x - corner.x, ends[0].y - corner.y
-            bx, by = ends[1].x - corner.x, ends[1].y - corner.y
-            along, down = (ends[0], ends[1]) if ax * by - ay * bx > 0 else (ends[1], ends[0])
-            found.append(((corner, along, down), apart / math.sqrt(2.0) if diagonal else apart))
+            triple = _clockwise(corner, ends[0], ends[1])
+            found.append((triple, apart / math.sqrt(2.0) if diagonal else apart))
     return found
 
 
@@ -374,10 +384,7 @@ def read_located(
         matrix = homography(corners, list(located.quad))
     except np.linalg.LinAlgError:
         return Detection([], [])
-    centres = project_points(matrix, module_centres(size))
-    if not np.isfinite(centres).all():  # corners in a line: no symbol's map
-        return Detection([], [])
-    values = bilinear(gray, centres)
+    values = bilinear(gray, project_points(matrix, module_centres(size)))
     raw = _read_grids(gray, [(0.0, size, matrix, values)], time_left)
     if raw is None:
         return Detection([], [])
