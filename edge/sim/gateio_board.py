@@ -46,6 +46,7 @@ class SimBoardIO:
         self._clock_ms = clock_ms
         self.relay = False
         self.relay_changes: list[tuple[int, bool]] = []  # (board ms, energised)
+        self.loop_ms: int | None = None  # the time the board's loop is acting on, if inside it
         self.outputs: dict[str, bool] = {}
         self.passage = False
         self.button = False
@@ -56,7 +57,10 @@ class SimBoardIO:
     def set_relay(self, on: bool) -> None:  # noqa: FBT001
         """Energise or drop the relay, recording each change with the board's time."""
         if on != self.relay or not self.relay_changes:
-            self.relay_changes.append((self._clock_ms(), on))
+            # Stamped with the loop's time, as the logic timed it: a fresh clock read could be
+            # later by however long this thread was held, and make a full pulse look short.
+            stamp = self.loop_ms if self.loop_ms is not None else self._clock_ms()
+            self.relay_changes.append((stamp, on))
         self.relay = on
         if self.on_relay is not None:
             self.on_relay(on)
@@ -194,6 +198,13 @@ class SimGateIoBoard:
         if self._board is None or self._master < 0:
             return
         now = self.clock_ms()
+        self.io.loop_ms = now
+        try:
+            self._serve_at(now, readable=readable)
+        finally:
+            self.io.loop_ms = None
+
+    def _serve_at(self, now: int, *, readable: bool) -> None:
         if readable:
             try:
                 data = os.read(self._master, 4096)
