@@ -14,7 +14,8 @@ it ran and whether OpenCV was loaded are counted. Each configuration runs as:
   before        (baseline) OpenCV imported at start-up and no memory settings: the service as it
                 was before OpenCV was loaded on first use
   everything    (baseline) every module a configuration may leave unused imported up front
-Usage: python bench/memory.py [--quick] [--seconds N]
+Usage: python bench/memory.py [--quick] [--seconds N]  (--quick: one configuration, `now` and
+`with OpenCV` only, 4 s each)
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ VARIANTS = (
     Variant("before", fallbacks=True, settings=False, imports=("cv2",)),
     Variant("everything", fallbacks=True, settings=False, imports=EVERYTHING),
 )
+QUICK_VARIANTS = tuple(v for v in VARIANTS if v.name in ("now", "with OpenCV"))
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,9 @@ def _measure(config: Path, seconds: float, variant: Variant, tmp: Path) -> Readi
 def main() -> int:
     """Run every variant of each configuration and print its figures beside the baselines."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="one configuration, a short run")
+    parser.add_argument(
+        "--quick", action="store_true", help="one configuration and its baseline, a short run"
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each gate runs")
     parser.add_argument(
         "--frames", choices=("pgm", "png"), default="pgm", help="how the replayed frames are stored"
@@ -205,6 +209,7 @@ def main() -> int:
     args = parser.parse_args()
     seconds = 4.0 if args.quick else args.seconds
     cases = [("DCC off, no platform, no EU signer", False, False)]
+    variants = QUICK_VARIANTS if args.quick else VARIANTS
     if not args.quick:
         cases.insert(0, ("defaults: DCC on, no platform", True, True))
     with tempfile.TemporaryDirectory(prefix="gate-memory-") as tmp:
@@ -219,7 +224,7 @@ def main() -> int:
                     f"{label}, {args.frames.upper()} frames (each gate read after {seconds:.0f} s):"
                 )
                 readings = {}
-                for variant in VARIANTS:
+                for variant in variants:
                     reading = _measure(configs[variant.fallbacks], seconds, variant, case)
                     readings[variant.name] = reading
                     print(
@@ -230,8 +235,12 @@ def main() -> int:
                         f"{'loaded' if reading.opencv else 'not loaded'}"
                     )
                 for baseline in ("with OpenCV", "before"):
+                    if baseline not in readings:
+                        continue
                     base = readings[baseline].rss_mb
                     for name in ("now", "no fallbacks"):
+                        if name not in readings:
+                            continue
                         rss = readings[name].rss_mb
                         print(f"  {name} vs {baseline}: {rss - base:+.1f} MB ({rss / base:.2f}x)")
         finally:
