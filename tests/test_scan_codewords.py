@@ -44,12 +44,19 @@ def _codeword_cells(version: int, index: int) -> tuple[npt.NDArray[np.intp], ...
 )
 def test_every_block_of_a_made_symbol_is_a_codeword(version: int, level: str) -> None:
     bits = _symbol("GATE 42", version, level)
+    assert bits.shape == (layout.size_of(version),) * 2
+    assert layout.version_of(bits.shape[0]) == version
     format_data = layout.format_information(bits)
     assert format_data is not None
     assert codewords.LEVELS[format_data >> 3] == level
     stream = _stream(bits, version, format_data & 7)
     for block in codewords.blocks(version, level):
         assert not any(reedsolomon.syndromes(stream[block.positions], block.check_count))
+
+
+def test_no_other_size_is_a_symbols() -> None:
+    sizes = {layout.size_of(version) for version in range(1, 41)}
+    assert [size for size in range(0, 200) if layout.version_of(size) is not None] == sorted(sizes)
 
 
 def test_data_modules_number_what_the_standard_gives() -> None:

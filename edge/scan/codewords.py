@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.scan import reedsolomon
-from edge.scan.layout import function_modules
+from edge.scan.layout import function_modules, size_of
 
 Bits = npt.NDArray[np.bool_]
 Scores = npt.NDArray[np.float32]
@@ -44,7 +44,7 @@ LEVELS = ("M", "L", "H", "Q")  # by the two level bits of the format information
 def data_order(version: int) -> tuple[Index, Index]:
     """Rows and columns of the data modules in the order their bits are placed: column pairs
     from the right, up and down in turn, skipping the vertical timing pattern."""
-    size = 17 + 4 * version
+    size = size_of(version)
     fixed = function_modules(version)
     rows: list[int] = []
     columns: list[int] = []

@@ -28,7 +28,7 @@ from edge.scan.finders import (
     find_finders,
     modules_between,
 )
-from edge.scan.layout import ALIGNMENT, grid_quality
+from edge.scan.layout import ALIGNMENT, grid_quality, size_of
 from edge.scan.modules import Points, Values, bilinear, module_centres, read_values
 from edge.scan.rectify import Matrix, homography, project_points
 from edge.scan.stepcost import StepCosts
@@ -50,7 +50,7 @@ def _versions_near(modules_apart: float) -> list[int]:
     estimate = (modules_apart + 7.0 - 17.0) / 4.0
     nearest = round(estimate)
     order = sorted((nearest - 1, nearest, nearest + 1), key=lambda v: abs(v - estimate))
-    return [17 + 4 * version for version in order if 1 <= version <= 40]
+    return [size_of(version) for version in order if 1 <= version <= 40]
 
 
 _ALIGNMENT = np.where(ALIGNMENT, 1.0, -1.0).astype(np.float32)  # a correlation kernel

@@ -84,6 +84,11 @@ ALIGNMENT[1:4, 1:4] = False
 ALIGNMENT[2, 2] = True
 
 
+def size_of(version: int) -> int:
+    """Modules a side of a QR symbol of `version` (1 to 40)."""
+    return 17 + 4 * version
+
+
 def version_of(size: int) -> int | None:
     """The version of a symbol `size` modules wide, None when no QR symbol is."""
     return (size - 17) // 4 if 21 <= size <= 177 and size % 4 == 1 else None
@@ -114,7 +119,7 @@ def _alignment_centres(version: int) -> list[tuple[int, int]]:
 def function_modules(version: int) -> Bits:
     """Modules that carry no data: finders, separators, format and version information,
     timing and alignment patterns."""
-    size = 17 + 4 * version
+    size = size_of(version)
     fixed = np.zeros((size, size), dtype=np.bool_)
     fixed[:9, :9] = True
     fixed[:9, size - 8 :] = True
@@ -140,7 +145,7 @@ def _version_word(version: int) -> int:
 def _clean_parts(version: int) -> tuple[Bits, Bits]:
     """Which modules are redrawn, and dark where they are: finders with their separators,
     timing and alignment patterns, the dark module and the version information."""
-    size = 17 + 4 * version
+    size = size_of(version)
     drawn = np.zeros((size, size), dtype=np.bool_)
     dark = np.zeros((size, size), dtype=np.bool_)
     finder = np.ones((7, 7), dtype=np.bool_)
