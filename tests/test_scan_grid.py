@@ -199,6 +199,22 @@ def test_a_misjudged_symbol_size_is_among_the_sizes_tried() -> None:
     assert all((size - 17) % 4 == 0 and size >= 21 for size in grid._versions_near(5.0))
 
 
+def test_a_reading_comes_with_the_grid_that_gave_it_not_the_first_tried() -> None:
+    truth = _truth()
+    size = truth.shape[0]
+    image = _render(truth)
+    centres = modules.module_centres(size)
+    off, right = _to_image(size, shift=(3.0, 3.0)), _to_image(size)
+    tried_first = (0.0, size, off, modules.bilinear(image, project_points(off, centres)))
+    reads = (1.0, size, right, modules.bilinear(image, project_points(right, centres)))
+    assert grid._read_grids(image, [tried_first], lambda: 0.0) is None
+    found = grid._read_grids(image, [tried_first, reads], lambda: 0.0)
+    assert found is not None
+    raw, (_, _, matrix, _) = found
+    assert raw.decode() == TEXT
+    assert matrix is right
+
+
 def test_the_grid_reader_has_a_round_of_its_own_on_regions_and_frames() -> None:
     own = [
         (roi_passes, frame_passes)

@@ -288,9 +288,10 @@ def read_grid(
     later: list[_Candidate] = []
 
     def read(candidate: _Candidate) -> None:
-        raw, matrix, size = _read_candidate(gray, candidate, time_left)
-        if raw is None:
+        found = _read_grids(gray, candidate.grids, time_left)
+        if found is None:
             return
+        raw, (_, size, matrix, _) = found
         used.update(candidate.triple)
         corners = project_points(
             matrix, np.array([[0.0, 0.0], [size, 0.0], [size, size], [0.0, size]])
@@ -385,9 +386,10 @@ def read_located(
     except np.linalg.LinAlgError:
         return Detection([], [])
     values = bilinear(gray, project_points(matrix, module_centres(size)))
-    raw = _read_grids(gray, [(0.0, size, matrix, values)], time_left)
-    if raw is None:
+    found = _read_grids(gray, [(0.0, size, matrix, values)], time_left)
+    if found is None:
         return Detection([], [])
+    raw = found[0]
     return Detection([DecodedCode(bytes_to_text(raw), raw, "grid", located.quad)], [])
 
 
@@ -406,19 +408,12 @@ def _plausible(quad: Quad, size: int) -> bool:
     return bool((np.all(turns > 0) or np.all(turns < 0)) and lengths.min() >= size / 2.0)
 
 
-def _read_candidate(
-    gray: GrayFrame, candidate: _Candidate, time_left: Callable[[], float]
-) -> tuple[bytes | None, Matrix, int]:
-    """The grouping's text from its best grid, else its second; with the grid it came from."""
-    raw = _read_grids(gray, candidate.grids, time_left)
-    _, size, matrix, _ = candidate.grids[0]
-    return raw, matrix, size
-
-
-def _read_grids(gray: GrayFrame, grids: list[Grid], time_left: Callable[[], float]) -> bytes | None:
+def _read_grids(
+    gray: GrayFrame, grids: list[Grid], time_left: Callable[[], float]
+) -> tuple[bytes, Grid] | None:
     """The text of the first grid that reads as sampled, refined, or spaced by its timing
-    patterns (the first grid only; each dearer than the one before), each step started only
-    when what it is expected to cost is left."""
+    patterns (the first grid only; each dearer than the one before), with the grid it came
+    from; each step started only when what it is expected to cost is left."""
 
     def read(values: Values, size: int) -> bytes | None:
         erasing = STEP_COSTS.fits("erase", size, time_left())
@@ -433,7 +428,8 @@ def _read_grids(gray: GrayFrame, grids: list[Grid], time_left: Callable[[], floa
             "refine", size, lambda: sampling.refined_values(gray, matrix, size, centres=centres)
         )
 
-    for rank, (_, size, matrix, values) in enumerate(grids):
+    for rank, grid in enumerate(grids):
+        _, size, matrix, values = grid
         raw = read(values, size)
         if raw is None and rank == 0 and (sharper := refined(matrix, size)) is not None:
             raw = read(sharper, size)
@@ -445,5 +441,5 @@ def _read_grids(gray: GrayFrame, grids: list[Grid], time_left: Callable[[], floa
                 if raw is None and (sharper := refined(matrix, measured, centres)) is not None:
                     raw = read(sharper, measured)
         if raw is not None:
-            return raw
+            return raw, grid
     return None
