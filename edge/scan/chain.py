@@ -19,6 +19,7 @@ from edge.scan.decoders import (
     read_zxing,
 )
 from edge.scan.rectify import keystoned_pass
+from edge.scan.stats import followed_cost
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +160,6 @@ ROUNDS: tuple[tuple[tuple[Pass, ...], tuple[Pass, ...]], ...] = (
 # Round 0 is cheap (a few ms on a 1280x720 frame) and reads most of what the fallbacks read, so
 # it always runs: a busy processor must not make the result depend on the clock.
 GUARANTEED_ROUNDS = 1
-# Weight of the newest measurement in a pass's running cost (ms per megapixel): a dearer run
-# counts much, a cheaper one little, so the estimate follows the slow end of what a pass costs
-# (its cost varies with the picture) and a pass rarely overruns the budget it was let into.
-COST_RISE, COST_FALL = 0.5, 0.05
 FIRST_RUN_PATIENCE = 30
 
 
@@ -301,12 +298,9 @@ class DecoderChain:
             result.faulted.append(name)
             detection = Detection([], [])
         per_megapixel = (self._timer() - started) * 1000.0 * 1e6 / max(1, image.size)
+        # a pass's running cost is in ms per megapixel, followed at its slow end
         known = self._cost.get(name)
-        if known is None:
-            self._cost[name] = per_megapixel
-        else:
-            weight = COST_RISE if per_megapixel > known else COST_FALL
-            self._cost[name] = known + weight * (per_megapixel - known)
+        self._cost[name] = per_megapixel if known is None else followed_cost(known, per_megapixel)
         return detection
 
     def _run_fallbacks(

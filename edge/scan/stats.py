@@ -1,9 +1,20 @@
-"""Rolling counters of the scan loop: frame rate, decode time percentiles, event counts."""
+"""Rolling figures of the scan: frame rate, decode time percentiles, event counts, costs."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter, deque
+
+# Weight of the newest measurement in a running cost: a dearer run counts much, a cheaper one
+# little, so the estimate follows the slow end of what a step costs (its cost varies with the
+# picture) and a step rarely overruns the time it was let into.
+COST_RISE, COST_FALL = 0.5, 0.05
+
+
+def followed_cost(known: float, measured: float) -> float:
+    """The running cost `known` moved towards `measured`: fast when dearer, slowly when cheaper."""
+    weight = COST_RISE if measured > known else COST_FALL
+    return known + weight * (measured - known)
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -6,10 +6,9 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-T = TypeVar("T")
+from edge.scan.stats import COST_FALL, followed_cost
 
-# a dearer run counts much, a cheaper one little: the estimate follows the slow end
-RISE, FALL = 0.5, 0.05
+T = TypeVar("T")
 
 
 class StepCosts:
@@ -47,8 +46,7 @@ class StepCosts:
         measured = (self._timer() - started) * 1000.0
         known = self._learnt.get((step, size))
         if known is None:
-            self._learnt[step, size] = max(measured, self.expected_ms(step, size) * FALL)
+            self._learnt[step, size] = max(measured, self.expected_ms(step, size) * COST_FALL)
         else:
-            weight = RISE if measured > known else FALL
-            self._learnt[step, size] = known + weight * (measured - known)
+            self._learnt[step, size] = followed_cost(known, measured)
         return result
